@@ -1,0 +1,37 @@
+# Koubei — the two commands a newcomer needs are `make run` and `make test`.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+export KOUBEI_HOME ?= $(CURDIR)/koubei-data
+STAMP  := $(VENV)/.installed
+
+.PHONY: install run test bench train lint clean
+
+install: $(STAMP)
+
+# Re-install whenever the packaging metadata changes.
+$(STAMP): setup.cfg pyproject.toml
+	@test -n "$(PYTHON)" || { echo "Python 3.11 is required (python3.11 not found)"; exit 1; }
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	@touch $@
+
+run: install
+	$(BIN)/koubei init
+	$(BIN)/koubei run --demo
+
+# pytest exits 5 when it collected no tests: that is a broken suite, never a pass.
+test: install
+	@$(BIN)/python -m pytest $(PYTEST_ARGS); rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo "pytest collected no tests: failing on purpose"; exit 1; fi; \
+	exit $$rc
+
+bench: install
+	$(BIN)/python -m benchmarks
+
+train: install
+	$(BIN)/koubei train
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache

@@ -1,0 +1,1 @@
+"""Domain records and persistence: reviews, their stores, config and relational state."""

@@ -1,0 +1,215 @@
+"""The config schema: entities, sources, rules, channels and users in one YAML file.
+
+Every model forbids unknown keys and is frozen after load. Durations are written as ``30s``,
+``10m``, ``2h``, ``7d`` (or a number of seconds). Secrets are never written in the file: a key
+ending in ``_env`` names the environment variable that holds the secret.
+"""
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from typing import Annotated, Literal, Union
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw]?)\s*$")
+_UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
+
+
+def parse_duration(value: object) -> timedelta:
+    if isinstance(value, timedelta):
+        return value
+    if isinstance(value, bool):
+        raise ValueError("expected a duration such as 30s, 10m, 2h or 7d")
+    if isinstance(value, (int, float)):
+        return timedelta(seconds=value)
+    match = _DURATION.match(str(value))
+    if not match:
+        raise ValueError(f"expected a duration such as 30s, 10m, 2h or 7d, got {value!r}")
+    return timedelta(seconds=float(match[1]) * _UNITS[match[2]])
+
+
+Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
+Name = Annotated[str, Field(pattern=NAME_PATTERN)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class EntityConfig(Strict):
+    """A brand or product. A review mentions it when a keyword or alias occurs in the text and
+    no exclusion phrase covers that occurrence (小米 the brand, not 小米粥)."""
+    id: Name
+    name: str
+    kind: Literal["brand", "product"] = "brand"
+    parent: str | None = None
+    keywords: list[str] = Field(min_length=1)
+    aliases: list[str] = []
+    exclude: list[str] = []
+    topics: dict[str, list[str]] = {}  # extra topic keywords for this entity's reviews
+
+
+class SourceBase(Strict):
+    name: Name
+    base_url: str | None = None  # point the source at a mirror or a local fixture server
+    interval: Duration = timedelta(minutes=15)
+    entities: list[str] = []     # entities every review of this source is about
+    enabled: bool = True
+    user_agent: str | None = None
+    obey_robots: bool = True
+
+
+class AppStoreSource(SourceBase):
+    type: Literal["appstore"]
+    app_id: Annotated[str, Field(pattern=r"^\d+$")]
+    country: Annotated[str, Field(pattern=r"^[a-z]{2}$")] = "cn"
+    max_pages: Annotated[int, Field(ge=1, le=10)] = 10
+
+
+class FileSource(SourceBase):
+    """Files exported by platforms or customer-service systems (CSV, JSONL)."""
+    type: Literal["file"]
+    path: str | None = None
+    mapping: dict[str, str] = {}  # review field -> column name in the file
+    timezone: str = "Asia/Shanghai"  # for times written without an offset
+
+
+SourceConfig = Annotated[Union[AppStoreSource, FileSource], Field(discriminator="type")]
+
+
+class RuleBase(Strict):
+    name: Name
+    entities: list[str] = []
+    sources: list[str] = []
+    group_by: Literal["entity", "source"] | None = None
+    channels: list[str] = []
+    realert: Duration = timedelta(minutes=30)
+    resolve_after: Duration = timedelta(minutes=30)
+    enabled: bool = True
+
+
+class NegativeSpikeRule(RuleBase):
+    """Negative reviews in the current window against the rate expected from a baseline."""
+    type: Literal["negative_spike"]
+    window: Duration = timedelta(minutes=10)
+    baseline: Duration = timedelta(days=7)
+    min_count: Annotated[int, Field(ge=1)] = 5
+    p_value: Annotated[float, Field(gt=0, lt=0.5)] = 0.001
+    min_ratio: Annotated[float, Field(ge=1)] = 2.0
+
+
+RuleConfig = Annotated[Union[NegativeSpikeRule], Field(discriminator="type")]
+
+
+class WebhookChannel(Strict):
+    name: Name
+    type: Literal["webhook"]
+    url: str
+    secret_env: str | None = None  # HMAC-SHA256 signing secret, from this variable
+    headers: dict[str, str] = {}
+    timeout: Duration = timedelta(seconds=10)
+
+
+class EmailChannel(Strict):
+    name: Name
+    type: Literal["email"]
+    host: str
+    port: Annotated[int, Field(ge=1, le=65535)] = 25
+    security: Literal["none", "starttls", "ssl"] = "none"
+    username: str | None = None
+    password_env: str | None = None
+    sender: str
+    recipients: list[str] = Field(min_length=1)
+    timeout: Duration = timedelta(seconds=10)
+
+
+ChannelConfig = Annotated[Union[WebhookChannel, EmailChannel], Field(discriminator="type")]
+
+
+class UserConfig(Strict):
+    username: Name
+    display_name: str | None = None
+    role: Literal["admin", "analyst", "handler"] = "analyst"
+    entities: list[str] = ["*"]  # brand scope; "*" means every entity
+    email: str | None = None
+
+
+class StoreConfig(Strict):
+    backend: str = "sqlite"
+    options: dict[str, object] = {}
+
+
+class WebConfig(Strict):
+    host: str = "127.0.0.1"
+    port: Annotated[int, Field(ge=1, le=65535)] = 8080
+    public_url: str | None = None  # used in links inside notifications
+
+
+class KoubeiConfig(Strict):
+    timezone: str = "Asia/Shanghai"
+    language: Literal["zh-CN", "en"] = "zh-CN"
+    store: StoreConfig = StoreConfig()
+    state_url: str | None = None  # SQLAlchemy URL; default: SQLite file in the data directory
+    detection_interval: Duration = timedelta(minutes=1)
+    web: WebConfig = WebConfig()
+    entities: list[EntityConfig] = []
+    sources: list[SourceConfig] = []
+    rules: list[RuleConfig] = []
+    channels: list[ChannelConfig] = []
+    users: list[UserConfig] = []
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"expected an IANA timezone such as Asia/Shanghai, got {value!r}")
+        return value
+
+    def source(self, name: str) -> SourceConfig:
+        for source in self.sources:
+            if source.name == name:
+                return source
+        raise KeyError(name)
+
+    def channel(self, name: str) -> ChannelConfig:
+        for channel in self.channels:
+            if channel.name == name:
+                return channel
+        raise KeyError(name)
+
+
+def reference_problems(config: KoubeiConfig) -> list[tuple[str, str]]:
+    """Cross-references the schema cannot see: duplicate names and names that point nowhere.
+    Returns ``(key path, message)`` pairs."""
+    problems: list[tuple[str, str]] = []
+    for section in ("entities", "sources", "rules", "channels", "users"):
+        seen: set[str] = set()
+        for i, item in enumerate(getattr(config, section)):
+            name = getattr(item, "id", None) or getattr(item, "name", None) or item.username
+            if name in seen:
+                problems.append((f"{section}[{i}]", f"duplicate name {name!r}"))
+            seen.add(name)
+    entity_ids = {e.id for e in config.entities}
+    channels = {c.name for c in config.channels}
+    sources = {s.name for s in config.sources}
+    for section, items in (("sources", config.sources), ("rules", config.rules)):
+        for i, item in enumerate(items):
+            for e in sorted(set(item.entities) - entity_ids):
+                problems.append((f"{section}[{i}].entities", f"unknown entity {e!r}"))
+    for i, entity in enumerate(config.entities):
+        if entity.parent and entity.parent not in entity_ids:
+            problems.append((f"entities[{i}].parent", f"unknown entity {entity.parent!r}"))
+    for i, rule in enumerate(config.rules):
+        for c in sorted(set(rule.channels) - channels):
+            problems.append((f"rules[{i}].channels", f"unknown channel {c!r}"))
+        for s in sorted(set(rule.sources) - sources):
+            problems.append((f"rules[{i}].sources", f"unknown source {s!r}"))
+    for i, user in enumerate(config.users):
+        for e in sorted(set(user.entities) - entity_ids - {"*"}):
+            problems.append((f"users[{i}].entities", f"unknown entity {e!r}"))
+    return problems

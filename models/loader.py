@@ -1,0 +1,73 @@
+"""Load and validate the YAML config; every problem names the file, the key path and what was
+expected, and all problems are reported at once rather than the first only."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from models.config import KoubeiConfig, reference_problems
+from models.exceptions import ConfigError, ConfigProblem
+
+
+def load_config(path: str | Path) -> KoubeiConfig:
+    """Read ``path`` and return the frozen config, or raise ``ConfigError``."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError([ConfigProblem(str(path), "", f"cannot read the file: {exc}")]) from exc
+    return parse_config(text, str(path))
+
+
+def parse_config(text: str, filename: str = "<config>") -> KoubeiConfig:
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+        reason = getattr(exc, "problem", None) or str(exc)
+        raise ConfigError([ConfigProblem(filename, "", f"invalid YAML: {where}{reason}")]) from exc
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigError([ConfigProblem(filename, "", "expected a mapping at the top level")])
+    try:
+        config = KoubeiConfig.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError([_problem(filename, data, err) for err in exc.errors()]) from exc
+    problems = reference_problems(config)
+    if problems:
+        raise ConfigError([ConfigProblem(filename, key, msg) for key, msg in problems])
+    return config
+
+
+def _problem(filename: str, data: Any, error: dict) -> ConfigProblem:
+    message = error["msg"].removeprefix("Value error, ")
+    if error["type"] == "extra_forbidden":
+        message = "unknown key"
+    elif error["type"] == "missing":
+        message = "required key is missing"
+    elif error["type"] == "union_tag_invalid":
+        message = f"unknown type {error.get('input', {}).get('type')!r}; expected one of " \
+                  f"{error['ctx']['expected_tags']}"
+    return ConfigProblem(filename, _key_path(data, error["loc"]), message)
+
+
+def _key_path(data: Any, loc: tuple) -> str:
+    """Render a pydantic location as ``sources[0].app_id``, dropping the discriminator tags
+    pydantic inserts for tagged unions (``sources.0.appstore.app_id``)."""
+    parts: list[str] = []
+    node = data
+    for item in loc:
+        if isinstance(item, int):
+            parts.append(f"[{item}]")
+            node = node[item] if isinstance(node, list) and item < len(node) else None
+            continue
+        if isinstance(node, dict) and item not in node and node.get("type") == item:
+            continue  # the union tag, not a key of the file
+        parts.append(f".{item}" if parts else str(item))
+        node = node.get(item) if isinstance(node, dict) else None
+    return "".join(parts)

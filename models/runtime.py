@@ -1,0 +1,65 @@
+"""Wiring from config to live objects: the data directory, the review store, the state DB.
+
+Every command and the web app go through ``open_runtime`` so that they all agree on where the
+data lives: ``KOUBEI_HOME`` (default ``./koubei-data``), the config file in it
+(``koubei.yaml``, else the bundled demo config) and the stores it names.
+"""
+from __future__ import annotations
+
+import os
+from functools import cached_property
+from pathlib import Path
+
+from models.config import KoubeiConfig
+from models.loader import load_config
+from models.state import StateDB
+from models.store import ReviewStore, open_review_store
+
+DEMO_CONFIG = Path(__file__).with_name("demo.yaml")
+
+
+def koubei_home(explicit: str | Path | None = None) -> Path:
+    return Path(explicit or os.environ.get("KOUBEI_HOME") or "koubei-data").resolve()
+
+
+def default_config_path(home: Path) -> Path:
+    """``$KOUBEI_CONFIG``, else ``koubei.yaml`` in the data directory, else the demo config."""
+    if os.environ.get("KOUBEI_CONFIG"):
+        return Path(os.environ["KOUBEI_CONFIG"]).resolve()
+    own = home / "koubei.yaml"
+    return own if own.exists() else DEMO_CONFIG
+
+
+class Runtime:
+    """The config plus lazily opened stores. Close it when done."""
+
+    def __init__(self, config: KoubeiConfig, config_path: Path, home: Path):
+        self.config = config
+        self.config_path = config_path
+        self.home = home
+
+    @cached_property
+    def store(self) -> ReviewStore:
+        self.home.mkdir(parents=True, exist_ok=True)
+        return open_review_store(self.config.store.backend, self.home, **self.config.store.options)
+
+    @cached_property
+    def state(self) -> StateDB:
+        self.home.mkdir(parents=True, exist_ok=True)
+        state = StateDB(self.config.state_url or f"sqlite:///{self.home / 'state.db'}")
+        state.create_all()
+        return state
+
+    def close(self) -> None:
+        if "store" in self.__dict__:
+            self.store.close()
+        if "state" in self.__dict__:
+            self.state.close()
+
+
+def open_runtime(config_path: str | Path | None = None,
+                 home: str | Path | None = None) -> Runtime:
+    """Load the config (raising ``ConfigError``) and return a ``Runtime`` for it."""
+    home_path = koubei_home(home)
+    path = Path(config_path).resolve() if config_path else default_config_path(home_path)
+    return Runtime(load_config(path), path, home_path)

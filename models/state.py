@@ -1,0 +1,140 @@
+"""Relational state through SQLAlchemy: users, incidents and their timelines, crawl checkpoints.
+
+SQLite in the data directory by default; any SQLAlchemy URL (PostgreSQL) when several
+instances share state. Times are stored in UTC and always come back timezone-aware.
+"""
+from __future__ import annotations
+
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from typing import Any, Iterator
+
+from sqlalchemy import (JSON, Boolean, DateTime, Float, ForeignKey, Integer, String, Text,
+                        TypeDecorator, create_engine, event)
+from sqlalchemy.orm import (DeclarativeBase, Mapped, Session, mapped_column, relationship,
+                            sessionmaker)
+
+
+class UTCDateTime(TypeDecorator):
+    """Aware datetimes in, aware UTC datetimes out, whatever the database keeps."""
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetimes are not stored; attach a timezone")
+        return value.astimezone(timezone.utc).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        return None if value is None else value.replace(tzinfo=timezone.utc)
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class User(Base):
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str | None] = mapped_column(String(128))
+    email: Mapped[str | None] = mapped_column(String(256))
+    role: Mapped[str] = mapped_column(String(16), default="analyst")
+    entities: Mapped[list] = mapped_column(JSON, default=lambda: ["*"])
+    password_hash: Mapped[str | None] = mapped_column(String(256))
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=_now)
+
+
+class Incident(Base):
+    """One burst of negative word of mouth (or another rule's firing) and its handling."""
+    __tablename__ = "incidents"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    rule: Mapped[str] = mapped_column(String(64), index=True)
+    group_key: Mapped[str] = mapped_column(String(256), default="")
+    status: Mapped[str] = mapped_column(String(16), default="open", index=True)  # open|acknowledged|resolved
+    severity: Mapped[str] = mapped_column(String(16), default="warning")
+    title: Mapped[str] = mapped_column(Text, default="")
+    entities: Mapped[list] = mapped_column(JSON, default=list)
+    opened_at: Mapped[datetime] = mapped_column(UTCDateTime, default=_now, index=True)
+    last_fired_at: Mapped[datetime] = mapped_column(UTCDateTime, default=_now)
+    last_notified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    metric: Mapped[float] = mapped_column(Float, default=0.0)
+    baseline: Mapped[float] = mapped_column(Float, default=0.0)
+    explanation: Mapped[dict] = mapped_column(JSON, default=dict)
+    review_ids: Mapped[list] = mapped_column(JSON, default=list)
+    events: Mapped[list["IncidentEvent"]] = relationship(
+        back_populates="incident", order_by="IncidentEvent.id", cascade="all, delete-orphan")
+
+
+class IncidentEvent(Base):
+    """The incident's timeline: opened, fired, notified, notify_failed, acknowledged,
+    assigned, comment, resolved, auto_resolved, reopened."""
+    __tablename__ = "incident_events"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id"), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=_now)
+    kind: Mapped[str] = mapped_column(String(32))
+    actor: Mapped[str] = mapped_column(String(64), default="system")
+    detail: Mapped[dict] = mapped_column(JSON, default=dict)
+    incident: Mapped[Incident] = relationship(back_populates="events")
+
+
+class CrawlCheckpoint(Base):
+    """Where a source's last crawl stopped, and whether the source works."""
+    __tablename__ = "crawl_checkpoints"
+    source: Mapped[str] = mapped_column(String(64), primary_key=True)
+    watermark: Mapped[datetime | None] = mapped_column(UTCDateTime)  # newest published_at stored
+    recent_ids: Mapped[list] = mapped_column(JSON, default=list)     # native ids at the watermark
+    last_run_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_success_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    status: Mapped[str] = mapped_column(String(16), default="new")   # new|ok|broken
+    broken_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    last_counts: Mapped[dict] = mapped_column(JSON, default=dict)
+
+
+class StateDB:
+    """Engine and session factory for the relational state."""
+
+    def __init__(self, url: str):
+        self.url = url
+        connect_args = {"timeout": 30} if url.startswith("sqlite") else {}
+        self.engine = create_engine(url, connect_args=connect_args)
+        if url.startswith("sqlite"):
+            event.listen(self.engine, "connect", _sqlite_pragmas)
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+    def create_all(self) -> None:
+        Base.metadata.create_all(self.engine)
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """A session that commits on success and rolls back on error."""
+        session = self._sessions()
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            session.close()
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()

@@ -1,0 +1,121 @@
+"""The ``ReviewStore`` contract: the one small method set every review backend implements.
+
+Backends (embedded SQLite, Elasticsearch) are chosen by a dotted path in the config and are
+exercised by one contract test suite (``tests/models/store_contract.py``).
+
+Ordering and cursors:
+- ``search`` returns newest ``published_at`` first (ties broken by id, descending); its cursor
+  continues after the last review of the page.
+- ``feed`` follows the store's ingest order: every insert, and every update that changed a
+  review, moves the review to the head. It is what the live feed polls.
+- Cursors are opaque strings; a cursor from one backend means nothing to another.
+"""
+from __future__ import annotations
+
+import abc
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Iterable, Iterator
+
+from models.review import Review
+
+GROUP_FIELDS = ("sentiment", "entity", "source", "topic", "platform")
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewQuery:
+    """Filters shared by every read. Empty tuples mean "any"; times bound ``published_at``
+    as ``start <= published_at < end``; ``q`` is a full-text query over segmented tokens."""
+    sources: tuple[str, ...] = ()
+    entities: tuple[str, ...] = ()
+    sentiments: tuple[str, ...] = ()
+    topics: tuple[str, ...] = ()
+    q: str | None = None
+    start: datetime | None = None
+    end: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class UpsertResult:
+    new: int = 0
+    updated: int = 0
+    unchanged: int = 0
+
+    def __add__(self, other: "UpsertResult") -> "UpsertResult":
+        return UpsertResult(self.new + other.new, self.updated + other.updated,
+                            self.unchanged + other.unchanged)
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewPage:
+    reviews: list[Review]
+    cursor: str | None  # pass back to get the next page; None when nothing follows (search)
+
+
+@dataclass(frozen=True, slots=True)
+class TrendPoint:
+    bucket: datetime  # start of the bucket, UTC
+    key: str | None   # the group value, None when not grouped
+    count: int
+
+
+@dataclass(frozen=True, slots=True)
+class StoreStats:
+    reviews: int
+    details: dict = field(default_factory=dict)
+
+
+class ReviewStore(abc.ABC):
+    """Persistence for reviews. Implementations must be safe to use from several threads and
+    from several processes writing the same store (crawls run in child processes)."""
+
+    @abc.abstractmethod
+    def upsert(self, reviews: Iterable[Review]) -> UpsertResult:
+        """Insert or update ``reviews`` by id, in batches. A review whose stored record equals
+        the new one apart from ``crawled_at`` is counted as ``unchanged`` and not rewritten (it
+        does not move in the feed). Later duplicates of an id within one call win. Idempotent."""
+
+    @abc.abstractmethod
+    def fingerprints(self, ids: Iterable[str]) -> dict[str, str]:
+        """Return ``{id: fingerprint}`` for the ids that are stored (the dedupe step's check)."""
+
+    @abc.abstractmethod
+    def get(self, review_id: str) -> Review | None:
+        """Return the stored review or None."""
+
+    @abc.abstractmethod
+    def search(self, query: ReviewQuery = ReviewQuery(), limit: int = 50,
+               cursor: str | None = None) -> ReviewPage:
+        """Newest first. The page's cursor is None when there is nothing after it."""
+
+    @abc.abstractmethod
+    def feed(self, cursor: str | None = None, limit: int = 50,
+             query: ReviewQuery = ReviewQuery()) -> ReviewPage:
+        """Live-feed read in ingest order. Without a cursor: the ``limit`` most recently
+        ingested reviews, newest first, and a cursor at the head. With a cursor: reviews
+        ingested (or changed) after it, oldest first, at most ``limit``, and the cursor after
+        the last one returned (the same cursor when nothing is new). Never None."""
+
+    @abc.abstractmethod
+    def count(self, query: ReviewQuery = ReviewQuery(),
+              group_by: str | None = None) -> dict[str | None, int]:
+        """Count matching reviews, grouped by one of ``GROUP_FIELDS`` (``{None: n}`` when
+        ungrouped). Multi-valued fields (entity, topic) count a review once per value."""
+
+    @abc.abstractmethod
+    def trend(self, query: ReviewQuery, interval: timedelta,
+              group_by: str | None = None) -> list[TrendPoint]:
+        """Counts per ``interval`` bucket of ``published_at`` (buckets aligned to the Unix epoch
+        in UTC), ascending; empty buckets are omitted. ``query.start``/``end`` are required."""
+
+    @abc.abstractmethod
+    def iter_reviews(self, query: ReviewQuery = ReviewQuery(),
+                     batch_size: int = 500) -> Iterator[Review]:
+        """Stream every matching review, oldest ``published_at`` first, in bounded memory."""
+
+    @abc.abstractmethod
+    def stats(self) -> StoreStats:
+        """Total number of reviews plus backend-specific details."""
+
+    def close(self) -> None:
+        """Release connections. The store is unusable afterwards."""
