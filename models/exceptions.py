@@ -4,7 +4,8 @@
      ├── ConfigError        the config file is unreadable or invalid; ``.problems`` lists each
      │                      one with the file, the key path and what was expected
      └── StoreError         a review store failed (third-party errors wrapped at the boundary)
-          └── StoreUnavailable   the backend cannot be reached at all
+          ├── StoreUnavailable   the backend cannot be reached at all
+          └── InvalidCursor      a cursor that this store did not issue (also a ValueError)
 """
 from __future__ import annotations
 
@@ -36,4 +37,8 @@ class StoreError(KoubeiError):
 
 
 class StoreUnavailable(StoreError):
+    pass
+
+
+class InvalidCursor(StoreError, ValueError):
     pass

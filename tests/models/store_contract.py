@@ -1,0 +1,212 @@
+"""The ``ReviewStore`` contract as a test suite. A backend's test module subclasses
+``ReviewStoreContract`` and provides a ``store`` fixture yielding an empty store."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from models.exceptions import InvalidCursor
+from models.review import Sentiment
+from models.store import ReviewQuery, UpsertResult
+from tests.factories import BASE_TIME, make_review
+
+
+def ids(reviews):
+    return [r.id for r in reviews]
+
+
+class ReviewStoreContract:
+    # -- upsert -----------------------------------------------------------------------------
+    def test_upsert_counts_new_updated_and_unchanged(self, store):
+        a, b = make_review(), make_review()
+        assert store.upsert([a, b]) == UpsertResult(new=2)
+        assert store.stats().reviews == 2
+        assert store.upsert([a, b]) == UpsertResult(unchanged=2)
+        assert store.upsert([]) == UpsertResult()
+        b.likes = 7
+        result = store.upsert([a, b])
+        assert (result.new, result.updated, result.unchanged) == (0, 1, 1)
+        assert store.get(b.id).likes == 7
+        assert store.stats().reviews == 2
+
+    def test_round_trip_keeps_every_field(self, store):
+        review = make_review(text="物流很快但是质量太差[怒]😡 <b>注意</b>\x07", rating=None,
+                             aspects=[("物流配送", "positive"), ("产品质量", "negative")],
+                             flags=["crisis:曝光"], extra={"version": "5.2.1"},
+                             url="https://example.com/r/1", title="失望")
+        store.upsert([review])
+        got = store.get(review.id)
+        assert got == review
+        assert got.published_at.utcoffset() == timedelta(0)
+
+    def test_a_very_long_review_is_stored_whole(self, store):
+        review = make_review(text="差" * 100_000)
+        store.upsert([review])
+        assert len(store.get(review.id).text) == 100_000
+
+    def test_later_duplicate_in_one_call_wins(self, store):
+        first = make_review(native_id="same", likes=1)
+        second = make_review(native_id="same", likes=2)
+        assert first.id == second.id
+        result = store.upsert([first, second])
+        assert result.new == 1 and store.stats().reviews == 1
+        assert store.get(first.id).likes == 2
+
+    def test_get_missing_returns_none(self, store):
+        assert store.get("nope") is None
+
+    def test_fingerprints_of_stored_ids_only(self, store):
+        a = make_review()
+        store.upsert([a])
+        assert store.fingerprints([a.id, "missing"]) == {a.id: a.fingerprint()}
+
+    def test_changed_entities_and_topics_replace_the_old_ones(self, store):
+        review = make_review(entities=["yunque"], topics=["价格"])
+        store.upsert([review])
+        review.entities, review.topics = ["other"], ["包装"]
+        store.upsert([review])
+        assert store.count(ReviewQuery(entities=("yunque",))) == {None: 0}
+        assert store.count(ReviewQuery(entities=("other",))) == {None: 1}
+        assert store.count(ReviewQuery(topics=("价格",))) == {None: 0}
+        assert store.count(ReviewQuery(topics=("包装",))) == {None: 1}
+
+    # -- search -----------------------------------------------------------------------------
+    def test_search_is_newest_first_and_cursor_walks_every_review_once(self, store):
+        same_time = BASE_TIME + timedelta(days=1)
+        reviews = [make_review() for _ in range(7)] + \
+                  [make_review(published_at=same_time) for _ in range(5)]
+        store.upsert(reviews)
+        seen, cursor = [], None
+        while True:
+            page = store.search(limit=5, cursor=cursor)
+            seen += page.reviews
+            if page.cursor is None:
+                break
+            cursor = page.cursor
+        assert sorted(ids(seen)) == sorted(ids(reviews))
+        assert len(seen) == len(set(ids(seen)))
+        times = [r.published_at for r in seen]
+        assert times == sorted(times, reverse=True)
+
+    def test_search_filters(self, store):
+        neg = make_review(label="negative", source="weibo-a", entities=["yunque", "yunque-x5"],
+                          topics=["电池续航"], tokens=["电池", "发热", "严重"])
+        pos = make_review(label="positive", source="demo-appstore", entities=["other"],
+                          tokens=["拍照", "清晰"])
+        old = make_review(published_at=BASE_TIME - timedelta(days=3), tokens=["电池", "耐用"])
+        store.upsert([neg, pos, old])
+
+        def found(**kw):
+            return set(ids(store.search(ReviewQuery(**kw)).reviews))
+        assert found(sentiments=("negative",)) == {neg.id}
+        assert found(sources=("weibo-a",)) == {neg.id}
+        assert found(entities=("yunque-x5",)) == {neg.id}
+        assert found(topics=("电池续航",)) == {neg.id}
+        assert found(start=BASE_TIME - timedelta(days=1)) == {neg.id, pos.id}
+        assert found(end=BASE_TIME - timedelta(days=1)) == {old.id}
+        assert found(q="电池") == {neg.id, old.id}
+        assert found(q="电池 发热") == {neg.id}
+        assert found(q="发热", sentiments=("positive",)) == set()
+
+    @pytest.mark.parametrize("q", ["!!!", '"', "电池\" OR \"x", "AND", "*", "NEAR("])
+    def test_search_query_syntax_never_errors(self, store, q):
+        store.upsert([make_review(tokens=["电池", "AND"])])
+        store.search(ReviewQuery(q=q))  # must not raise
+
+    def test_invalid_search_cursor_is_rejected(self, store):
+        with pytest.raises(InvalidCursor):
+            store.search(cursor="garbage")
+        with pytest.raises(ValueError):
+            store.search(cursor=store.feed().cursor)  # a feed cursor is not a search cursor
+
+    # -- feed -------------------------------------------------------------------------------
+    def test_feed_returns_what_was_ingested_after_the_cursor(self, store):
+        first = [make_review() for _ in range(3)]
+        store.upsert(first)
+        page = store.feed(limit=2)
+        assert ids(page.reviews) == [first[2].id, first[1].id]
+        head = page.cursor
+        assert store.feed(head).reviews == []
+        assert store.feed(head).cursor == head
+
+        later = [make_review() for _ in range(3)]
+        store.upsert(later)
+        page = store.feed(head, limit=2)
+        assert ids(page.reviews) == ids(later[:2])
+        page = store.feed(page.cursor, limit=2)
+        assert ids(page.reviews) == ids(later[2:])
+
+        store.upsert(first)  # unchanged: does not reappear
+        assert store.feed(page.cursor).reviews == []
+        first[0].sentiment = Sentiment("negative", -0.9, "m2")  # changed: moves to the head
+        store.upsert(first)
+        assert ids(store.feed(page.cursor).reviews) == [first[0].id]
+
+    def test_feed_applies_filters(self, store):
+        head = store.feed().cursor
+        store.upsert([make_review(label="negative"), make_review(label="positive")])
+        page = store.feed(head, query=ReviewQuery(sentiments=("negative",)))
+        assert [r.sentiment.label for r in page.reviews] == ["negative"]
+
+    def test_invalid_feed_cursor_is_rejected(self, store):
+        with pytest.raises(InvalidCursor):
+            store.feed("not-a-cursor")
+
+    # -- aggregates -------------------------------------------------------------------------
+    def test_count_grouped(self, store):
+        store.upsert([
+            make_review(label="negative", entities=["a", "b"], topics=["价格"], source="s1"),
+            make_review(label="negative", entities=["a"], topics=[], source="s2"),
+            make_review(label="positive", entities=[], topics=["价格", "包装"], source="s1"),
+        ])
+        assert store.count() == {None: 3}
+        assert store.count(group_by="sentiment") == {"negative": 2, "positive": 1}
+        assert store.count(group_by="entity") == {"a": 2, "b": 1}
+        assert store.count(group_by="topic") == {"价格": 2, "包装": 1}
+        assert store.count(group_by="source") == {"s1": 2, "s2": 1}
+        assert store.count(ReviewQuery(sentiments=("negative",)), group_by="source") == \
+            {"s1": 1, "s2": 1}
+        with pytest.raises(ValueError):
+            store.count(group_by="author")
+
+    def test_count_window_is_half_open(self, store):
+        store.upsert([make_review(published_at=BASE_TIME),
+                      make_review(published_at=BASE_TIME + timedelta(minutes=10))])
+        window = ReviewQuery(start=BASE_TIME, end=BASE_TIME + timedelta(minutes=10))
+        assert store.count(window) == {None: 1}
+
+    def test_trend_buckets_by_interval_and_group(self, store):
+        t0 = BASE_TIME.replace(minute=0)
+        store.upsert([
+            make_review(label="negative", published_at=t0 + timedelta(minutes=5)),
+            make_review(label="negative", published_at=t0 + timedelta(minutes=59)),
+            make_review(label="positive", published_at=t0 + timedelta(minutes=30)),
+            make_review(label="positive", published_at=t0 + timedelta(hours=2, minutes=1)),
+            make_review(label="positive", published_at=t0 + timedelta(hours=9)),  # outside
+        ])
+        query = ReviewQuery(start=t0, end=t0 + timedelta(hours=3))
+        points = store.trend(query, timedelta(hours=1), group_by="sentiment")
+        got = {(p.bucket, p.key): p.count for p in points}
+        assert got == {(t0, "negative"): 2, (t0, "positive"): 1,
+                       (t0 + timedelta(hours=2), "positive"): 1}
+        assert [p.bucket for p in points] == sorted(p.bucket for p in points)
+        total = store.trend(query, timedelta(hours=1))
+        assert [(p.bucket, p.key, p.count) for p in total] == \
+            [(t0, None, 3), (t0 + timedelta(hours=2), None, 1)]
+        with pytest.raises(ValueError):
+            store.trend(ReviewQuery(), timedelta(hours=1))
+
+    # -- export -----------------------------------------------------------------------------
+    def test_iter_reviews_streams_everything_oldest_first(self, store):
+        same_time = BASE_TIME + timedelta(days=2)
+        reviews = [make_review() for _ in range(6)] + \
+                  [make_review(published_at=same_time) for _ in range(4)]
+        store.upsert(reviews)
+        streamed = list(store.iter_reviews(batch_size=3))
+        assert sorted(ids(streamed)) == sorted(ids(reviews))
+        assert len(streamed) == len(reviews)
+        times = [r.published_at for r in streamed]
+        assert times == sorted(times)
+        only = list(store.iter_reviews(ReviewQuery(start=same_time), batch_size=3))
+        assert len(only) == 4

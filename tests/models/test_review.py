@@ -1,0 +1,52 @@
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from models.review import Review, Sentiment, review_id
+from tests.factories import make_review
+
+
+def test_review_id_is_stable_and_depends_on_source_and_native_id():
+    assert review_id("appstore-cn", "123") == review_id("appstore-cn", "123")
+    assert review_id("appstore-cn", "123") != review_id("appstore-us", "123")
+    assert review_id("s", None, "文本") != review_id("s", "文本")
+    with pytest.raises(ValueError):
+        review_id("s")
+
+
+def test_times_are_converted_to_utc_and_naive_times_rejected():
+    beijing = timezone(timedelta(hours=8))
+    review = make_review(published_at=datetime(2026, 11, 23, 10, 0, tzinfo=beijing))
+    assert review.published_at == datetime(2026, 11, 23, 2, 0, tzinfo=timezone.utc)
+    assert review.published_at.tzinfo == timezone.utc
+    with pytest.raises(ValueError, match="naive"):
+        make_review(published_at=datetime(2026, 11, 23, 10, 0))
+
+
+@pytest.mark.parametrize("rating", [-1, 5.5])
+def test_rating_outside_0_to_5_is_rejected(rating):
+    with pytest.raises(ValueError, match="rating"):
+        make_review(rating=rating)
+
+
+def test_sentiment_is_validated():
+    with pytest.raises(ValueError):
+        Sentiment("angry", -0.5)
+    with pytest.raises(ValueError):
+        Sentiment("negative", -1.5)
+
+
+def test_dict_round_trip():
+    review = make_review(aspects=[("价格", "negative")], rating=None)
+    assert Review.from_dict(review.to_dict()) == review
+
+
+def test_fingerprint_changes_with_what_the_site_says_only():
+    review = make_review()
+    before = review.fingerprint()
+    review.sentiment = Sentiment("negative", -0.5, "other-model")
+    assert review.fingerprint() == before
+    review.likes += 1
+    assert review.fingerprint() != before
