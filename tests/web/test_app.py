@@ -1,0 +1,42 @@
+"""The app factory."""
+from __future__ import annotations
+
+import importlib.util
+
+from tests.factories import make_review
+from tests.support import require
+from web import create_app
+
+
+def test_factory_opens_the_runtime_itself_when_given_none(home, monkeypatch):
+    monkeypatch.setenv("KOUBEI_HOME", str(home))
+    monkeypatch.delenv("KOUBEI_CONFIG", raising=False)
+    app = create_app()
+    runtime = app.extensions["koubei"]
+    try:
+        assert runtime.home == home
+        assert runtime.config.entities[0].id == "yunque"  # the bundled demo config
+        runtime.store.upsert([make_review()])
+        assert app.test_client().get("/healthz").get_json() == {"status": "ok", "reviews": 1}
+    finally:
+        runtime.close()
+
+
+def test_test_config_overrides_settings(runtime, store):
+    store.upsert([make_review(text=f"评论{i}") for i in range(5)])
+    app = create_app(runtime, {"TESTING": True, "FEED_LIMIT": 2, "FEED_POLL_SECONDS": 9})
+    body = app.test_client().get("/").get_data(as_text=True)
+    assert body.count('<article class="review review-') == 2
+    assert "每 9 秒" in body
+
+
+def test_search_segments_the_query(client, store):
+    require(importlib.util.find_spec("nlp.segment") is not None,
+            "nlp.segment (query segmentation)")
+    store.upsert([make_review(text="电池不耐用，屏幕发黄", tokens=["电池", "不", "耐用", "屏幕", "发黄"]),
+                  make_review(text="电池很耐用", tokens=["电池", "很", "耐用"])])
+    # typed without spaces: only segmentation turns it into the two terms 屏幕 and 发黄
+    data = client.get("/api/reviews", query_string={"q": "屏幕发黄"}).get_json()
+    assert [r["text"] for r in data["reviews"]] == ["电池不耐用，屏幕发黄"]
+    body = client.get("/", query_string={"q": "屏幕發黃"}).get_data(as_text=True)  # traditional
+    assert "电池不耐用，屏幕发黄" in body and "电池很耐用" not in body

@@ -1,0 +1,134 @@
+"""Trends: /api/trends buckets and the /trends page."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from models.loader import parse_config
+from models.runtime import DEMO_CONFIG, Runtime
+from tests.factories import make_review
+from web import create_app
+
+SHANGHAI = timezone(timedelta(hours=8))
+
+
+def at(local: str) -> datetime:
+    """A Shanghai wall-clock time such as "2026-11-02 10:15"."""
+    return datetime.fromisoformat(local).replace(tzinfo=SHANGHAI)
+
+
+@pytest.fixture
+def burst(store):
+    store.upsert([
+        make_review(published_at=at("2026-11-02 09:10"), label="positive"),
+        make_review(published_at=at("2026-11-02 10:05"), label="negative"),
+        make_review(published_at=at("2026-11-02 10:30"), label="negative"),
+        make_review(published_at=at("2026-11-02 10:59"), label="neutral"),
+        make_review(published_at=at("2026-11-02 10:40"), label="positive", source="forum"),
+        make_review(published_at=at("2026-11-02 11:00"), label="negative", source="forum",
+                    entities=["yunque", "yunque-x5"]),
+        make_review(published_at=at("2026-11-01 23:30"), label="negative"),  # another local day
+        make_review(published_at=at("2026-11-02 00:30"), label="positive"),
+        make_review(published_at=at("2026-10-20 12:00"), label="negative"),  # outside 7 days
+    ])
+
+
+def bucket(data: dict, local_start: str) -> dict:
+    for b in data["buckets"]:
+        if b["local_start"] == at(local_start).isoformat():
+            return b
+    starts = [b["local_start"] for b in data["buckets"]]
+    raise AssertionError(f"no bucket at {local_start}: {starts}")
+
+
+def test_hourly_buckets_count_by_sentiment(client, burst):
+    data = client.get("/api/trends?range=24h&until=2026-11-02T11:20").get_json()
+    assert data["interval"] == "hour" and data["group_by"] == "sentiment"
+    assert len(data["buckets"]) == 24
+    assert data["buckets"][-1]["local_start"] == at("2026-11-02 11:00").isoformat()
+    assert data["end"] == at("2026-11-02 12:00").astimezone(timezone.utc).isoformat()
+    ten = bucket(data, "2026-11-02 10:00")
+    assert ten["counts"] == {"negative": 2, "neutral": 1, "positive": 1}
+    assert ten["total"] == 4
+    assert ten["negative_share"] == pytest.approx(0.5)
+    assert ten["net_sentiment"] == pytest.approx((1 - 2) / 4)
+    assert bucket(data, "2026-11-02 11:00")["counts"] == {"negative": 1}
+    assert bucket(data, "2026-11-02 09:00")["net_sentiment"] == pytest.approx(1.0)
+    empty = bucket(data, "2026-11-02 08:00")
+    assert empty["total"] == 0
+    assert empty["negative_share"] is None and empty["net_sentiment"] is None
+    assert sum(b["total"] for b in data["buckets"]) == 8  # all but the one from October
+    assert data["keys"] == ["negative", "neutral", "positive"]
+
+
+def test_daily_buckets_follow_local_midnight(client, burst):
+    data = client.get("/api/trends?range=7d&until=2026-11-02T12:00").get_json()
+    assert data["interval"] == "day" and len(data["buckets"]) == 7
+    # 23:30 on the 1st and 00:30 on the 2nd are the same UTC day but different local days
+    assert bucket(data, "2026-11-01 00:00")["counts"] == {"negative": 1}
+    assert bucket(data, "2026-11-02 00:00")["total"] == 7
+    assert data["buckets"][0]["local_start"] == at("2026-10-27 00:00").isoformat()
+
+
+def test_group_by_source_and_entity_filter(client, burst):
+    data = client.get("/api/trends?group_by=source&until=2026-11-02T11:20").get_json()
+    assert bucket(data, "2026-11-02 10:00")["counts"] == {"demo-appstore": 3, "forum": 1}
+    assert bucket(data, "2026-11-02 10:00")["sentiment"]["negative"] == 2
+    assert data["keys"] == ["demo-appstore", "forum"]
+    only_x5 = client.get("/api/trends?entity=yunque-x5&until=2026-11-02T11:20").get_json()
+    assert sum(b["total"] for b in only_x5["buckets"]) == 1
+    by_entity = client.get("/api/trends?group_by=entity&until=2026-11-02T11:20").get_json()
+    assert bucket(by_entity, "2026-11-02 11:00")["counts"] == {"yunque": 1, "yunque-x5": 1}
+
+
+@pytest.mark.parametrize("query, parameter", [
+    ("range=1y", "range"), ("interval=minute", "interval"), ("group_by=author", "group_by"),
+    ("until=soon", "until"),
+])
+def test_bad_trend_parameters(client, query, parameter):
+    response = client.get(f"/api/trends?{query}")
+    assert response.status_code == 400
+    assert response.get_json()["error"]["parameter"] == parameter
+
+
+def test_trends_page_draws_bars_and_table(client, burst):
+    response = client.get("/trends?until=2026-11-02T11:20")
+    body = response.get_data(as_text=True)
+    assert response.status_code == 200
+    # negatives at 10:00, 11:00 and 23:00 the day before
+    assert body.count('<rect class="bar bar-negative"') == 3
+    assert body.count('<rect class="bar bar-positive"') == 3
+    assert 'text-anchor="end">2</text>' in body and ">0.5<" not in body  # count axis
+    assert "<title>11-02 10:00 · 负面 2</title>" in body
+    assert '<td class="count-negative">2</td>' in body
+    assert "50.0%" in body and "-0.25" in body
+    english = client.get("/trends?until=2026-11-02T11:20&lang=en").get_data(as_text=True)
+    assert "Negative share" in english and "Net sentiment" in english
+
+
+def test_trends_page_daily_range(client, burst):
+    body = client.get("/trends?range=30d&until=2026-11-02").get_data(as_text=True)
+    assert body.count("<tr") == 31  # header + 30 days
+    assert '<time datetime="2026-10-19T16:00:00+00:00">2026-10-20</time>' in body
+
+
+def test_half_hour_timezone_buckets(home, store):
+    text = DEMO_CONFIG.read_text(encoding="utf-8").replace("timezone: Asia/Shanghai",
+                                                           "timezone: Asia/Kolkata")
+    runtime = Runtime(parse_config(text, "kolkata.yaml"), DEMO_CONFIG, home)
+    kolkata = timezone(timedelta(hours=5, minutes=30))
+    store.upsert([make_review(published_at=datetime(2026, 11, 2, 9, 10, tzinfo=kolkata)),
+                  make_review(published_at=datetime(2026, 11, 2, 9, 50, tzinfo=kolkata)),
+                  make_review(published_at=datetime(2026, 11, 2, 10, 5, tzinfo=kolkata))])
+    client = create_app(runtime, {"TESTING": True}).test_client()
+    data = client.get("/api/trends?until=2026-11-02T10:30").get_json()
+    totals = {b["local_start"]: b["total"] for b in data["buckets"] if b["total"]}
+    assert totals == {"2026-11-02T09:00:00+05:30": 2, "2026-11-02T10:00:00+05:30": 1}
+    runtime.close()
+
+
+def test_chart_count_ticks_are_whole_numbers():
+    from web.chart import nice_ceiling
+    assert [nice_ceiling(n) for n in (0, 1, 2, 3, 6, 11, 21, 99, 101)] == \
+        [1, 1, 2, 5, 10, 20, 50, 100, 200]

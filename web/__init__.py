@@ -1,0 +1,41 @@
+"""The Koubei web app: live feed, trends, incidents and the JSON API.
+
+``create_app`` is a flaskr-style factory. The runtime (config, review store, state DB) is
+shared by every request and kept at ``app.extensions["koubei"]``; nothing is opened or closed
+per request because the store is thread-safe. The app is served by waitress (``koubei run``),
+so it relies on nothing from Flask's development server.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+
+from models.runtime import Runtime, open_runtime
+from web import (api, api_insights, display, errors, feed, health, i18n, incidents, openapi,
+                 security, trends)
+
+__all__ = ["create_app"]
+
+DEFAULTS = {
+    "FEED_LIMIT": 50,         # reviews on the feed page when it loads
+    "FEED_POLL_SECONDS": 5,   # how often the page asks /api/feed for new reviews
+}
+
+
+def create_app(runtime: Runtime | None = None,
+               test_config: dict[str, Any] | None = None) -> Flask:
+    """Build the app on ``runtime`` (opened with ``open_runtime()`` when None; the caller
+    that passes a runtime keeps closing it). ``test_config`` overrides Flask settings."""
+    app = Flask(__name__)
+    app.config.from_mapping(DEFAULTS)
+    if test_config:
+        app.config.from_mapping(test_config)
+    app.extensions["koubei"] = runtime if runtime is not None else open_runtime()
+    app.json.ensure_ascii = False  # readable Chinese in API responses
+    app.json.sort_keys = False
+    for extension in (i18n, display, security, errors):
+        extension.init_app(app)
+    for module in (feed, trends, incidents, api, api_insights, health, openapi):
+        app.register_blueprint(module.bp)
+    return app

@@ -1,0 +1,71 @@
+"""Jinja filters and globals that turn records into what people read.
+
+Times are shown in the config timezone as ``2026-11-23 14:05``. Review text is shown as
+written (traditional characters stay traditional); control characters, which HTML cannot
+carry, are shown as their visible "control picture" (U+2400 block; U+FFFD for C1 controls)
+instead of being dropped, so a handler sees that the original contained them. Escaping
+itself is Jinja's autoescape; nothing here marks text as safe.
+"""
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+from flask import Flask
+
+from web.i18n import gettext
+from web.reads import current_runtime
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+_CONTROL_PICTURE = {**{i: chr(0x2400 + i) for i in range(0x20)}, 0x7F: "\u2421"}
+
+
+@lru_cache(maxsize=16)
+def _zone(name: str) -> ZoneInfo:
+    return ZoneInfo(name)
+
+
+def display_zone() -> ZoneInfo:
+    return _zone(current_runtime().config.timezone)
+
+
+def localtime(value: datetime | None, pattern: str = "%Y-%m-%d %H:%M") -> str:
+    if value is None:
+        return ""
+    return value.astimezone(display_zone()).strftime(pattern)
+
+
+def visible(text: str | None) -> str:
+    """``text`` with control characters (other than tab and newlines) made visible."""
+    if not text:
+        return ""
+    return _CONTROL.sub(lambda m: _CONTROL_PICTURE.get(ord(m.group()), "\ufffd"), text)
+
+
+def stars(rating: float | None) -> str:
+    if rating is None:
+        return gettext("review.no_rating")
+    filled = int(rating + 0.5)  # half up, as feed.js does
+    return "★" * filled + "☆" * (5 - filled)
+
+
+def signed(value: float | None, digits: int = 2) -> str:
+    return "—" if value is None else f"{value:+.{digits}f}"
+
+
+def percent(value: float | None) -> str:
+    return "—" if value is None else f"{value * 100:.1f}%"
+
+
+def entity_name(entity_id: str) -> str:
+    for entity in current_runtime().config.entities:
+        if entity.id == entity_id:
+            return entity.name
+    return entity_id
+
+
+def init_app(app: Flask) -> None:
+    app.jinja_env.filters.update(localtime=localtime, visible=visible, stars=stars,
+                                 signed=signed, percent=percent, entity_name=entity_name)

@@ -1,0 +1,124 @@
+"""Reading an incident's ``explanation`` (written by ``alerting``) for display.
+
+The explanation is stored JSON, so it is read defensively: a missing or oddly shaped part is
+left out rather than failing the page, and scalar keys this reader does not know are still
+listed as facts so nothing the detector said is hidden. Shapes understood:
+
+- ``summary`` (Chinese sentence) and ``summary_en`` (English sentence)
+- ``terms``: ``[{"term", "window_count", "baseline_count", "score"}]`` or plain strings
+- ``topics``: ``[{"topic", "count"}]``, ``[[topic, count]]`` or plain strings
+- ``reviews``: ``[{"id", "text", "url", "author", "source", "published_at"}]`` (examples)
+- ``window`` and ``baseline``: ``{"start", "end", ...}`` periods (ISO-8601 with offset)
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+KNOWN = {"summary", "summary_en", "terms", "topics", "reviews", "window", "baseline"}
+SHOWN_ELSEWHERE = {"rule", "group_key", "metric"}  # the incident's own fields say these
+
+
+@dataclass(frozen=True)
+class Term:
+    term: str
+    window_count: int | None = None
+    baseline_count: int | None = None
+    score: float | None = None
+
+
+@dataclass(frozen=True)
+class Example:
+    id: str | None
+    text: str
+    url: str | None = None
+    author: str | None = None
+    source: str | None = None
+    published_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Period:
+    start: datetime
+    end: datetime
+
+
+@dataclass
+class Explanation:
+    summary: str | None = None
+    terms: list[Term] = field(default_factory=list)
+    topics: list[tuple[str, int | None]] = field(default_factory=list)
+    reviews: list[Example] = field(default_factory=list)
+    window: Period | None = None
+    baseline: Period | None = None
+    facts: dict[str, Any] = field(default_factory=dict)
+
+
+def read_explanation(data: Any, language: str) -> Explanation:
+    if not isinstance(data, dict):
+        return Explanation()
+    english = data.get("summary_en") if language == "en" else None
+    return Explanation(
+        summary=_text(english) or _text(data.get("summary")),
+        terms=[t for t in map(_term, _list(data.get("terms"))) if t],
+        topics=[t for t in map(_topic, _list(data.get("topics"))) if t],
+        reviews=[r for r in map(_example, _list(data.get("reviews"))) if r],
+        window=_period(data.get("window")), baseline=_period(data.get("baseline")),
+        facts={k: v for k, v in data.items()
+               if k not in KNOWN | SHOWN_ELSEWHERE and isinstance(v, (str, int, float, bool))})
+
+
+def _list(value: Any) -> list:
+    return value if isinstance(value, list) else []
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) and value.strip() else None
+
+
+def _number(value: Any) -> Any:
+    return value if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+
+def _term(item: Any) -> Term | None:
+    if isinstance(item, str):
+        return Term(item)
+    if isinstance(item, dict) and _text(item.get("term")):
+        return Term(item["term"], _number(item.get("window_count")),
+                    _number(item.get("baseline_count")), _number(item.get("score")))
+    return None
+
+
+def _topic(item: Any) -> tuple[str, int | None] | None:
+    if isinstance(item, str):
+        return item, None
+    if isinstance(item, dict) and _text(item.get("topic")):
+        return item["topic"], _number(item.get("count"))
+    if isinstance(item, list) and item and _text(item[0]):
+        return item[0], _number(item[1]) if len(item) > 1 else None
+    return None
+
+
+def _time(value: Any) -> datetime | None:
+    try:
+        when = datetime.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
+    # a naive time cannot honestly be shown in the reader's timezone
+    return when if when is not None and when.tzinfo is not None else None
+
+
+def _period(item: Any) -> Period | None:
+    if not isinstance(item, dict):
+        return None
+    start, end = _time(item.get("start")), _time(item.get("end"))
+    return Period(start, end) if start and end else None
+
+
+def _example(item: Any) -> Example | None:
+    if not isinstance(item, dict) or not isinstance(item.get("text"), str):
+        return None
+    return Example(_text(item.get("id")), item["text"], _text(item.get("url")),
+                   _text(item.get("author")), _text(item.get("source")),
+                   _time(item.get("published_at")))

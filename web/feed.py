@@ -1,0 +1,62 @@
+"""The live feed (``/``) and a single review's page (``/reviews/<id>``).
+
+The feed shows the most recently ingested reviews matching the filters (sentiment, source,
+entity, search words) and then keeps itself current: ``static/feed.js`` polls
+``/api/feed?cursor=...`` with the same filters and puts what arrived at the top.
+"""
+from __future__ import annotations
+
+from flask import Blueprint, current_app, render_template, request, url_for
+
+from models.review import SENTIMENT_LABELS
+from web import params, reads
+from web.display import display_zone
+from web.i18n import gettext
+
+bp = Blueprint("feed", __name__)
+
+FILTERS = ("sentiment", "source", "entity")
+
+
+@bp.get("/")
+def index():
+    config = reads.current_runtime().config
+    query = params.review_query(display_zone())
+    page = reads.feed_reviews(query, current_app.config["FEED_LIMIT"])
+    selected = {name: params.listed(name) for name in FILTERS}
+    poll_args = {name: list(values) for name, values in selected.items() if values}
+    if request.args.get("q", "").strip():
+        poll_args["q"] = request.args["q"].strip()
+    poll_seconds = current_app.config["FEED_POLL_SECONDS"]
+    return render_template(
+        "feed.html", reviews=page.reviews, selected=selected, filtered=bool(poll_args),
+        sentiments=SENTIMENT_LABELS, sources=[s.name for s in config.sources],
+        entities=config.entities, poll_seconds=poll_seconds,
+        feed_config=_feed_config(page.cursor, poll_args, poll_seconds))
+
+
+def _feed_config(cursor: str | None, poll_args: dict, poll_seconds: int) -> dict:
+    """What feed.js needs to fetch and draw new reviews exactly like the server does."""
+    config = reads.current_runtime().config
+    return {
+        "pollUrl": url_for("api.feed", **poll_args),
+        "cursor": cursor,
+        "intervalMs": int(poll_seconds * 1000),
+        "timezone": config.timezone,
+        "reviewBase": url_for("feed.index") + "reviews/",
+        "entities": {entity.id: entity.name for entity in config.entities},
+        "labels": {
+            **{label: gettext(f"sentiment.{label}") for label in (*SENTIMENT_LABELS, "unknown")},
+            "noRating": gettext("review.no_rating"),
+            "anonymous": gettext("review.anonymous"),
+            "rating": gettext("review.rating", rating="{rating}"),
+            "updated": gettext("feed.updated", time="{time}", count="{count}"),
+            "failed": gettext("feed.failed"),
+            "restart": gettext("feed.restart"),
+        },
+    }
+
+
+@bp.get("/reviews/<review_id>")
+def review(review_id: str):
+    return render_template("review.html", review=reads.get_review(review_id))

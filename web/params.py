@@ -1,0 +1,115 @@
+"""Query-string parameters shared by the pages and the API.
+
+Each reader returns a clean value or raises ``InvalidParameter`` naming the parameter, so a bad
+request is answered with what was wrong rather than silently ignored. List parameters may be
+repeated (``?source=a&source=b``) or comma-separated (``?source=a,b``).
+"""
+from __future__ import annotations
+
+import logging
+import re
+from datetime import date, datetime, time, timedelta, tzinfo
+
+from flask import request
+
+from models.review import SENTIMENT_LABELS
+from models.store import ReviewQuery
+from web.exceptions import InvalidParameter
+
+log = logging.getLogger(__name__)
+
+
+def listed(name: str, allowed: tuple[str, ...] | None = None) -> tuple[str, ...]:
+    values = [part.strip() for raw in request.args.getlist(name) for part in raw.split(",")]
+    values = list(dict.fromkeys(v for v in values if v))
+    for value in values:
+        if allowed is not None and value not in allowed:
+            raise InvalidParameter(name, f"unknown value {value!r}; expected one of "
+                                         f"{', '.join(allowed)}")
+    return tuple(values)
+
+
+def choice(name: str, allowed: tuple[str, ...], default: str | None) -> str | None:
+    value = request.args.get(name, "").strip()
+    if not value:
+        return default
+    if value not in allowed:
+        raise InvalidParameter(name, f"unknown value {value!r}; expected one of "
+                                     f"{', '.join(allowed)}")
+    return value
+
+
+def bounded_int(name: str, default: int, low: int, high: int) -> int:
+    raw = request.args.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise InvalidParameter(name, f"expected a whole number from {low} to {high}, got {raw!r}")
+    if not low <= value <= high:
+        raise InvalidParameter(name, f"expected a whole number from {low} to {high}, got {value}")
+    return value
+
+
+def moment(name: str, tz: tzinfo, end_of_day: bool = False) -> datetime | None:
+    """An ISO-8601 time. Naive times and bare dates are in ``tz``; a bare date means the start
+    of that day, or with ``end_of_day`` the start of the next one (so ``until=2026-11-02``
+    includes the whole of 2 November)."""
+    raw = request.args.get(name, "").strip()
+    if not raw:
+        return None
+    try:
+        if len(raw) == 10:
+            day = date.fromisoformat(raw)
+            value = datetime.combine(day + timedelta(days=int(end_of_day)), time(), tz)
+        else:
+            value = datetime.fromisoformat(_unmangle(raw))
+    except ValueError:
+        raise InvalidParameter(name, "expected an ISO-8601 date or time such as 2026-11-02 or "
+                                     f"2026-11-02T08:00:00+08:00, got {raw!r}")
+    return value if value.tzinfo else value.replace(tzinfo=tz)
+
+
+def _unmangle(raw: str) -> str:
+    # An unencoded "+08:00" in a URL arrives as " 08:00"; a space may separate date and time.
+    if "T" in raw:
+        return _LOST_PLUS.sub(r"+\1", raw)
+    return raw.replace(" ", "T", 1)
+
+
+_LOST_PLUS = re.compile(r"\s(\d{2}(?::?\d{2})?)$")
+
+
+def search_terms(name: str = "q") -> str | None:
+    """The search box: the user's words segmented into the store's whitespace-separated
+    terms by ``nlp.segment.query_terms``. Empty input means no search."""
+    raw = request.args.get(name, "").strip()
+    if not raw:
+        return None
+    terms = segment_query(raw)
+    if not terms:
+        raise InvalidParameter(name, f"nothing searchable in {raw!r}")
+    return terms
+
+
+def segment_query(text: str) -> str:
+    try:
+        from nlp.segment import query_terms
+    except ImportError:
+        # The NLP package may be absent from a partial install: fall back to the words as
+        # typed, which still finds single-term queries.
+        log.warning("nlp.segment is unavailable; searching for the query terms as typed")
+        return " ".join(text.split())
+    return query_terms(text)
+
+
+def review_query(tz: tzinfo) -> ReviewQuery:
+    """The filters common to every review listing: source, entity, sentiment, topic, q,
+    since, until (``start <= published_at < end``)."""
+    start, end = moment("since", tz), moment("until", tz, end_of_day=True)
+    if start is not None and end is not None and end <= start:
+        raise InvalidParameter("until", "must be later than since")
+    return ReviewQuery(sources=listed("source"), entities=listed("entity"),
+                       sentiments=listed("sentiment", SENTIMENT_LABELS),
+                       topics=listed("topic"), q=search_terms(), start=start, end=end)

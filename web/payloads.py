@@ -1,0 +1,51 @@
+"""The JSON shapes the API returns for reviews and incidents.
+
+Times are ISO-8601 in UTC. A review is ``Review.to_dict()`` without ``tokens`` (the segmented
+search text is bulky and rarely wanted) unless the caller asks for them.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from models.review import Review
+from models.state import Incident, IncidentEvent
+
+
+def review_payload(review: Review, tokens: bool = False) -> dict[str, Any]:
+    data = review.to_dict()
+    if not tokens:
+        data.pop("tokens", None)
+    return data
+
+
+def _iso(value) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def incident_payload(incident: Incident, events: bool = False) -> dict[str, Any]:
+    """An incident; with ``events`` also its explanation, review ids and timeline."""
+    data = {
+        "id": incident.id,
+        "rule": incident.rule,
+        "group_key": incident.group_key,
+        "status": incident.status,
+        "severity": incident.severity,
+        "title": incident.title,
+        "entities": list(incident.entities or []),
+        "opened_at": _iso(incident.opened_at),
+        "last_fired_at": _iso(incident.last_fired_at),
+        "acknowledged_at": _iso(incident.acknowledged_at),
+        "resolved_at": _iso(incident.resolved_at),
+        "metric": incident.metric,
+        "baseline": incident.baseline,
+    }
+    if events:
+        data["explanation"] = incident.explanation or {}
+        data["review_ids"] = list(incident.review_ids or [])
+        data["events"] = [event_payload(e) for e in incident.events]
+    return data
+
+
+def event_payload(event: IncidentEvent) -> dict[str, Any]:
+    return {"id": event.id, "at": _iso(event.at), "kind": event.kind, "actor": event.actor,
+            "detail": event.detail or {}}

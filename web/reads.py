@@ -1,0 +1,87 @@
+"""Every read the web layer makes of reviews and incidents, in one place.
+
+Views never touch ``runtime.store`` or ``runtime.state`` directly: they call these functions,
+which apply the reader's scope (``web.access``) and translate store errors into web errors
+(an unknown cursor becomes ``InvalidParameter("cursor")``, an absent or hidden record
+``NotFound``). The runtime is the one the app was created with (``app.extensions["koubei"]``).
+"""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import current_app
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from models.exceptions import InvalidCursor
+from models.review import Review
+from models.runtime import Runtime
+from models.state import Incident
+from models.store import ReviewPage, ReviewQuery, TrendPoint
+from web import access
+from web.exceptions import InvalidParameter, NotFound
+
+INCIDENT_STATUSES = ("open", "acknowledged", "resolved")
+
+
+def current_runtime() -> Runtime:
+    return current_app.extensions["koubei"]
+
+
+def search_reviews(query: ReviewQuery, limit: int, cursor: str | None = None) -> ReviewPage:
+    """Newest published first; see ``ReviewStore.search``."""
+    try:
+        return current_runtime().store.search(access.scoped_query(query), limit, cursor)
+    except InvalidCursor as exc:
+        raise InvalidParameter("cursor", f"unknown cursor ({exc}); start again without one")
+
+
+def feed_reviews(query: ReviewQuery, limit: int, cursor: str | None = None) -> ReviewPage:
+    """Ingest order; see ``ReviewStore.feed``."""
+    try:
+        return current_runtime().store.feed(cursor, limit, access.scoped_query(query))
+    except InvalidCursor as exc:
+        raise InvalidParameter("cursor", f"unknown cursor ({exc}); start again without one")
+
+
+def get_review(review_id: str) -> Review:
+    review = current_runtime().store.get(review_id)
+    if review is None or not access.can_see_review(review):
+        raise NotFound("review", review_id)
+    return review
+
+
+def find_reviews(review_ids: list[str]) -> dict[str, Review]:
+    """The stored, visible reviews among ``review_ids`` (absent ones are left out)."""
+    store, found = current_runtime().store, {}
+    for review_id in review_ids:
+        review = store.get(review_id)
+        if review is not None and access.can_see_review(review):
+            found[review_id] = review
+    return found
+
+
+def review_trend(query: ReviewQuery, interval: timedelta,
+                 group_by: str | None = None) -> list[TrendPoint]:
+    return current_runtime().store.trend(access.scoped_query(query), interval, group_by)
+
+
+def list_incidents(status: str | None = None, limit: int = 200) -> list[Incident]:
+    """Newest opened first, at most ``limit``; ``status`` one of ``INCIDENT_STATUSES``."""
+    statement = select(Incident).order_by(Incident.opened_at.desc(), Incident.id.desc())
+    if status is not None:
+        statement = statement.where(Incident.status == status)
+    statement = access.scoped_incidents(statement).limit(limit)
+    with current_runtime().state.session() as session:
+        return list(session.scalars(statement))
+
+
+def get_incident(incident_id: int) -> Incident:
+    """The incident with its timeline loaded (usable after the session closes)."""
+    statement = (select(Incident).where(Incident.id == incident_id)
+                 .options(selectinload(Incident.events)))
+    with current_runtime().state.session() as session:
+        incident = session.scalars(access.scoped_incidents(statement)).first()
+    if incident is None or not access.can_see_incident(incident):
+        raise NotFound("incident", incident_id)
+    return incident

@@ -1,0 +1,120 @@
+"""Review counts per time bucket, with the negative share and net sentiment of each bucket.
+
+Buckets follow the wall clock of the config timezone: hours start on the local hour and days
+at local midnight, whatever the offset. The store buckets on the Unix epoch in UTC, so it is
+asked for buckets small enough to fold exactly into local ones (an hour, or less where the
+offset is not a whole hour), and the folding happens here. Empty buckets are kept with zeros.
+"""
+from __future__ import annotations
+
+import bisect
+import math
+from dataclasses import dataclass, field, replace
+from datetime import datetime, time, timedelta, timezone, tzinfo
+from typing import Any
+
+from models.store import ReviewQuery, TrendPoint
+from web import reads
+
+RANGES = {"24h": timedelta(hours=24), "7d": timedelta(days=7), "30d": timedelta(days=30)}
+DEFAULT_INTERVAL = {"24h": "hour", "7d": "day", "30d": "day"}
+INTERVALS = {"hour": timedelta(hours=1), "day": timedelta(days=1)}
+GROUPS = ("sentiment", "source", "entity", "topic")
+SENTIMENT_ORDER = ("negative", "neutral", "positive")
+NONE_KEY = "_none"  # reviews without a value for the grouped field (e.g. not yet analysed)
+
+
+@dataclass
+class TrendBucket:
+    start: datetime  # UTC, inclusive
+    end: datetime    # UTC, exclusive
+    counts: dict[str, int] = field(default_factory=dict)      # by the series' group_by
+    sentiments: dict[str, int] = field(default_factory=dict)  # always by sentiment
+
+    @property
+    def total(self) -> int:
+        return sum(self.sentiments.values())
+
+    @property
+    def negative_share(self) -> float | None:
+        return self.sentiments.get("negative", 0) / self.total if self.total else None
+
+    @property
+    def net_sentiment(self) -> float | None:
+        """(positive − negative) / total, in [-1, 1]; None for an empty bucket."""
+        if not self.total:
+            return None
+        counts = self.sentiments
+        return (counts.get("positive", 0) - counts.get("negative", 0)) / self.total
+
+
+@dataclass
+class TrendSeries:
+    range: str
+    interval: str
+    group_by: str
+    tz: tzinfo
+    buckets: list[TrendBucket]
+
+    @property
+    def keys(self) -> list[str]:
+        seen = {key for bucket in self.buckets for key in bucket.counts}
+        if self.group_by == "sentiment":
+            return [k for k in SENTIMENT_ORDER if k in seen] + sorted(seen - set(SENTIMENT_ORDER))
+        return sorted(seen)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "range": self.range, "interval": self.interval, "group_by": self.group_by,
+            "timezone": str(self.tz), "start": self.buckets[0].start.isoformat(),
+            "end": self.buckets[-1].end.isoformat(), "keys": self.keys,
+            "buckets": [{"start": b.start.isoformat(),
+                         "local_start": b.start.astimezone(self.tz).isoformat(),
+                         "total": b.total, "counts": b.counts, "sentiment": b.sentiments,
+                         "negative_share": b.negative_share, "net_sentiment": b.net_sentiment}
+                        for b in self.buckets],
+        }
+
+
+def bucket_edges(range_name: str, interval: str, now: datetime, tz: tzinfo) -> list[datetime]:
+    """The UTC edges of the buckets covering ``range_name`` up to and including the bucket
+    that holds ``now`` (so the last bucket is still filling)."""
+    count = max(1, RANGES[range_name] // INTERVALS[interval])
+    local_now = now.astimezone(tz)
+    if interval == "hour":
+        head = local_now.replace(minute=0, second=0, microsecond=0).astimezone(timezone.utc)
+        return [head + timedelta(hours=i) for i in range(1 - count, 2)]
+    today = local_now.date()
+    return [datetime.combine(today + timedelta(days=i), time(), tz).astimezone(timezone.utc)
+            for i in range(1 - count, 2)]
+
+
+def _store_step(edges: list[datetime], tz: tzinfo) -> timedelta:
+    minutes = 60
+    for edge in (edges[0], edges[-1]):
+        offset = int(edge.astimezone(tz).utcoffset() // timedelta(minutes=1))
+        minutes = math.gcd(minutes, abs(offset)) if offset else minutes
+    return timedelta(minutes=minutes)
+
+
+def build_series(query: ReviewQuery, range_name: str, interval: str, group_by: str,
+                 now: datetime, tz: tzinfo) -> TrendSeries:
+    edges = bucket_edges(range_name, interval, now, tz)
+    windowed = replace(query, start=edges[0], end=edges[-1])
+    step = _store_step(edges, tz)
+    buckets = [TrendBucket(start, end) for start, end in zip(edges, edges[1:])]
+    by_sentiment = reads.review_trend(windowed, step, "sentiment")
+    _fold(by_sentiment, buckets, "sentiments")
+    _fold(by_sentiment if group_by == "sentiment" else
+          reads.review_trend(windowed, step, group_by), buckets, "counts")
+    return TrendSeries(range_name, interval, group_by, tz, buckets)
+
+
+def _fold(points: list[TrendPoint], buckets: list[TrendBucket], attribute: str) -> None:
+    starts = [bucket.start for bucket in buckets]
+    for point in points:
+        index = bisect.bisect_right(starts, point.bucket) - 1
+        if 0 <= index < len(buckets) and point.bucket < buckets[index].end:
+            tally = getattr(buckets[index], attribute)
+            key = NONE_KEY if point.key is None else str(point.key)
+            tally[key] = tally.get(key, 0) + point.count
