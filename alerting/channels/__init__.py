@@ -1,0 +1,49 @@
+"""Notification channels, one module each, found by the config's ``type`` in ``CHANNEL_TYPES``.
+
+``build_channels`` never fails as a whole: a channel that cannot be built (say its secret's
+environment variable is missing) is logged and replaced by an ``UnavailableChannel``, so every
+notification meant for it is recorded as failed, with the reason, on the incident.
+"""
+from __future__ import annotations
+
+import logging
+from typing import Any, Iterable
+
+from alerting.channels.base import Channel, RetryableFailure, UnavailableChannel
+from alerting.channels.email import EmailChannel
+from alerting.channels.webhook import WebhookChannel
+from alerting.exceptions import AlertingError, ChannelConfigError
+
+log = logging.getLogger(__name__)
+
+CHANNEL_TYPES: dict[str, type[Channel]] = {
+    WebhookChannel.type_name: WebhookChannel,
+    EmailChannel.type_name: EmailChannel,
+}
+
+__all__ = ["CHANNEL_TYPES", "Channel", "EmailChannel", "RetryableFailure",
+           "UnavailableChannel", "WebhookChannel", "build_channel", "build_channels"]
+
+
+def build_channel(config: Any, **options: Any) -> Channel:
+    """Instantiate the channel type named by ``config.type``. Raises ``ChannelConfigError``."""
+    cls = CHANNEL_TYPES.get(getattr(config, "type", None))
+    if cls is None:
+        raise ChannelConfigError(f"channel {getattr(config, 'name', '?')!r}: unknown type "
+                                 f"{getattr(config, 'type', None)!r}; known types: "
+                                 f"{', '.join(sorted(CHANNEL_TYPES))}")
+    return cls(config, **options)
+
+
+def build_channels(configs: Iterable[Any]) -> dict[str, Channel]:
+    """``{name: channel}`` for every configured channel (see the module docstring)."""
+    channels: dict[str, Channel] = {}
+    for config in configs:
+        try:
+            channels[config.name] = build_channel(config)
+        except AlertingError as exc:
+            log.error("%s", exc)
+            channels[config.name] = UnavailableChannel(config, str(exc))
+        else:
+            log.info("channel enabled: %s (%s)", config.name, config.type)
+    return channels

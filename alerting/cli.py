@@ -1,0 +1,54 @@
+"""``koubei detect``: run detection once and print the firings and incident changes."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import click
+
+from alerting.detection import run_detection
+from models.cli import with_runtime
+
+ACTIONS = {"opened": "opened", "fired": "still firing", "auto_resolved": "auto-resolved"}
+
+
+def _parse_at(_ctx: object, _param: object, value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"expected an ISO-8601 time such as "
+                                 f"2026-11-02T10:00+08:00, got {value!r}")
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+
+
+@click.command("detect")
+@click.option("--at", "at", callback=_parse_at,
+              help="Detect as of this ISO-8601 time (UTC if no offset); default: now.")
+@with_runtime
+def detect(runtime, at: datetime | None) -> None:
+    """Run every enabled rule once; print firings and incident changes. Exits 1 when a rule
+    failed."""
+    report = run_detection(runtime, now=at)
+    click.echo(f"detection at {report.at.isoformat()}: {len(report.rules)} rule(s) run, "
+               f"{len(report.firings)} firing(s)")
+    for firing in report.firings:
+        group = f" [{firing.group_key}]" if firing.group_key else ""
+        click.echo(f"FIRING {firing.rule}{group}: {firing.metric:g} vs expected "
+                   f"{firing.baseline:.2f} (p={firing.p_value:.2g}) — "
+                   f"{firing.explanation.get('summary', firing.title)}")
+    for change in report.changes:
+        line = f"incident #{change.incident_id} {ACTIONS.get(change.action, change.action)}: "
+        line += change.title
+        if change.notified:
+            line += f"; notified {', '.join(change.notified)}"
+        for name, error in change.failed.items():
+            line += f"; notifying {name} failed: {error}"
+        click.echo(line)
+    for name, error in report.errors.items():
+        click.echo(f"RULE ERROR {name}: {error}", err=True)
+    if report.errors:
+        raise SystemExit(1)
+
+
+COMMANDS = [detect]

@@ -1,0 +1,177 @@
+"""Firings → incidents: one burst makes one incident, notified once, re-alerted sparingly.
+
+- A firing for (rule, group) with an open or acknowledged incident attaches to it: the
+  incident's ``last_fired_at`` moves on, ``metric`` (with its baseline and explanation) is
+  kept at the highest seen, review ids are merged, and a ``fired`` event is added.
+- Otherwise a new incident is opened (``opened`` event) and the rule's channels are notified.
+- An incident is notified again only after the rule's ``realert`` interval; one whose every
+  notification failed is retried on its next firing.
+- ``auto_resolve`` resolves an open incident whose rule has been quiet for ``resolve_after``.
+
+Every notification attempt becomes an event (``notified`` or ``notify_failed`` with the
+error). Channels are called outside the database transaction, one after the other; a failing
+channel never stops the others, and the incident is committed before any channel is called.
+"""
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Callable, Iterable, Mapping
+
+from sqlalchemy import select
+
+from alerting.channels import Channel
+from alerting.delivery import deliver
+from alerting.notice import Notice
+from alerting.rules import Firing
+from models.config import RuleBase
+from models.review import utcnow
+from models.state import Incident, IncidentEvent, StateDB
+
+ACTIVE = ("open", "acknowledged")
+DEFAULT_RESOLVE_AFTER = RuleBase.model_fields["resolve_after"].default
+
+
+@dataclass
+class IncidentChange:
+    """What one firing (or the resolver) did to one incident."""
+    incident_id: int
+    rule: str
+    group_key: str
+    action: str  # opened | fired | auto_resolved
+    title: str
+    notified: list[str] = field(default_factory=list)
+    failed: dict[str, str] = field(default_factory=dict)
+
+
+class IncidentManager:
+    def __init__(self, state: StateDB, channels: Mapping[str, Channel],
+                 clock: Callable[[], datetime] = utcnow,
+                 public_url: str = "http://127.0.0.1:8080", timezone: str = "Asia/Shanghai"):
+        self.state = state
+        self.channels = channels
+        self.clock = clock
+        self.public_url = public_url
+        self.timezone = timezone
+        self.stats: Counter[str] = Counter()
+
+    def handle(self, firings: Iterable[Firing], rule_configs: Any) -> list[IncidentChange]:
+        """Record ``firings`` (see the module docstring); ``rule_configs`` is a list of rule
+        configs or a ``{name: config}`` mapping. Returns one change per firing."""
+        configs = by_name(rule_configs)
+        changes = []
+        for firing in firings:
+            config = configs.get(firing.rule)
+            with self.state.session() as session:
+                incident = session.scalars(
+                    select(Incident).where(Incident.rule == firing.rule,
+                                           Incident.group_key == firing.group_key,
+                                           Incident.status.in_(ACTIVE))
+                    .order_by(Incident.id.desc()).limit(1)).first()
+                if incident is None:
+                    incident, action = _open(session, firing), "opened"
+                else:
+                    _attach(session, incident, firing)
+                    action = "fired"
+                session.flush()
+                kind = self._notice_kind(incident, firing.at, config)
+                notice = (Notice.for_incident(incident, self.public_url, kind, self.timezone)
+                          if kind else None)
+            self.stats[f"alerting/incidents_{action}"] += 1
+            change = IncidentChange(incident.id, incident.rule, incident.group_key, action,
+                                    incident.title)
+            if notice is not None:
+                self._notify(incident.id, notice, config.channels, change)
+            changes.append(change)
+        return changes
+
+    def auto_resolve(self, now: datetime, active_keys: Iterable[tuple[str, str]],
+                     rule_configs: Any = (), skip_rules: Iterable[str] = ()
+                     ) -> list[IncidentChange]:
+        """Resolve open incidents, other than those in ``active_keys`` (``(rule, group)``
+        that fired this tick) and those of ``skip_rules`` (rules that could not be evaluated,
+        so their quiet is unknown), quiet for their rule's ``resolve_after`` (30 minutes for
+        a rule no longer configured)."""
+        configs, active, skip = by_name(rule_configs), set(active_keys), set(skip_rules)
+        changes = []
+        with self.state.session() as session:
+            for incident in session.scalars(select(Incident).where(Incident.status == "open")):
+                config = configs.get(incident.rule)
+                after = config.resolve_after if config else DEFAULT_RESOLVE_AFTER
+                quiet = now - incident.last_fired_at
+                if ((incident.rule, incident.group_key) in active or incident.rule in skip
+                        or quiet < after):
+                    continue
+                incident.status, incident.resolved_at = "resolved", now
+                session.add(IncidentEvent(incident=incident, at=now, kind="auto_resolved",
+                                          detail={"quiet_seconds": int(quiet.total_seconds()),
+                                                  "resolve_after_seconds":
+                                                      int(after.total_seconds())}))
+                changes.append(IncidentChange(incident.id, incident.rule, incident.group_key,
+                                              "auto_resolved", incident.title))
+        self.stats["alerting/incidents_auto_resolved"] += len(changes)
+        return changes
+
+    def _notice_kind(self, incident: Incident, at: datetime, config: Any) -> str | None:
+        if config is None or not config.channels:
+            return None
+        if incident.last_notified_at is None:
+            return "opened"
+        return "realert" if at - incident.last_notified_at >= config.realert else None
+
+    def _notify(self, incident_id: int, notice: Notice, names: list[str],
+                change: IncidentChange) -> None:
+        deliveries = deliver(notice, names, self.channels)
+        now = self.clock()
+        with self.state.session() as session:
+            incident = session.get(Incident, incident_id)
+            for delivery in deliveries:
+                kind, detail = delivery.event(notice.kind)
+                session.add(IncidentEvent(incident=incident, at=now, kind=kind, detail=detail))
+                if delivery.ok:
+                    change.notified.append(delivery.channel)
+                else:
+                    change.failed[delivery.channel] = delivery.error
+            if change.notified:
+                incident.last_notified_at = now
+        self.stats["alerting/notified"] += len(change.notified)
+        self.stats["alerting/notify_failed"] += len(change.failed)
+
+
+def by_name(rule_configs: Any) -> dict[str, Any]:
+    if isinstance(rule_configs, Mapping):
+        return dict(rule_configs)
+    return {config.name: config for config in rule_configs}
+
+
+def _firing_detail(firing: Firing) -> dict[str, Any]:
+    return {"metric": firing.metric, "baseline": firing.baseline, "p_value": firing.p_value,
+            "window_start": firing.window_start.isoformat(),
+            "window_end": firing.window_end.isoformat(),
+            "summary": firing.explanation.get("summary", "")}
+
+
+def _open(session: Any, firing: Firing) -> Incident:
+    incident = Incident(rule=firing.rule, group_key=firing.group_key, status="open",
+                        title=firing.title, entities=list(firing.entities),
+                        opened_at=firing.at, last_fired_at=firing.at, metric=firing.metric,
+                        baseline=firing.baseline, explanation=firing.explanation,
+                        review_ids=list(firing.review_ids))
+    session.add(incident)
+    session.add(IncidentEvent(incident=incident, at=firing.at, kind="opened",
+                              detail=_firing_detail(firing)))
+    return incident
+
+
+def _attach(session: Any, incident: Incident, firing: Firing) -> None:
+    incident.last_fired_at = max(incident.last_fired_at, firing.at)
+    if firing.metric > incident.metric:
+        incident.metric, incident.baseline = firing.metric, firing.baseline
+        incident.explanation = firing.explanation
+    known = set(incident.review_ids)
+    incident.review_ids = list(incident.review_ids) + [
+        rid for rid in firing.review_ids if rid not in known]
+    incident.entities = sorted(set(incident.entities) | set(firing.entities))
+    session.add(IncidentEvent(incident=incident, at=firing.at, kind="fired",
+                              detail=_firing_detail(firing)))

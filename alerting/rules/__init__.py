@@ -1,0 +1,29 @@
+"""Rule types, found by the config's ``type`` through the ``RULE_TYPES`` registry.
+
+A deployment may register its own type by adding a ``Rule`` subclass to ``RULE_TYPES``.
+"""
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+from alerting.exceptions import RuleError
+from alerting.rules.base import Firing, Rule
+from alerting.rules.negative_spike import NegativeSpikeRule
+
+RULE_TYPES: dict[str, type[Rule]] = {
+    NegativeSpikeRule.type_name: NegativeSpikeRule,
+}
+
+__all__ = ["Firing", "NegativeSpikeRule", "RULE_TYPES", "Rule", "build_rule"]
+
+
+def build_rule(config: Any, entity_names: Mapping[str, str] | None = None) -> Rule:
+    """Instantiate the rule type named by ``config.type``; ``entity_names`` maps entity ids
+    to display names for titles. Raises ``RuleError`` naming the rule on an unknown type or a
+    missing required option."""
+    rule_type = getattr(config, "type", None)
+    cls = RULE_TYPES.get(rule_type)
+    if cls is None:
+        raise RuleError(f"rule {getattr(config, 'name', '?')!r}: unknown rule type "
+                        f"{rule_type!r}; known types: {', '.join(sorted(RULE_TYPES))}")
+    return cls(config, entity_names)

@@ -1,0 +1,55 @@
+"""How a firing reads: durations, titles and the one-sentence summary in Chinese and English.
+
+Titles and summaries are stored with the incident and sent as they are, so they are written
+once, here, in both languages; the UI picks the one for the user's language.
+"""
+from __future__ import annotations
+
+from datetime import timedelta
+
+_UNITS_ZH = ((86400, "天"), (3600, "小时"), (60, "分钟"), (1, "秒"))
+_UNITS_EN = ((86400, "day"), (3600, "hour"), (60, "minute"), (1, "second"))
+
+SPIKE_HEADLINE = "负面评论激增"
+SPIKE_HEADLINE_EN = "negative reviews spiking"
+
+
+def _largest_unit(span: timedelta, units: tuple[tuple[int, str], ...]) -> tuple[int, str]:
+    seconds = max(int(span.total_seconds()), 0)
+    for size, name in units:
+        if seconds >= size and seconds % size == 0:
+            return seconds // size, name
+    return seconds, units[-1][1]
+
+
+def zh_duration(span: timedelta) -> str:
+    """``timedelta(minutes=3)`` → "3 分钟"; uses the largest unit that divides evenly."""
+    n, unit = _largest_unit(span, _UNITS_ZH)
+    return f"{n} {unit}"
+
+
+def en_duration(span: timedelta) -> str:
+    n, unit = _largest_unit(span, _UNITS_EN)
+    return f"{n} {unit}" + ("" if n == 1 else "s")
+
+
+def ratio_text(ratio: float) -> str:
+    return f"{ratio:.0f}" if ratio >= 10 else f"{ratio:.1f}"
+
+
+def spike_title(scope: str) -> str:
+    """"云雀手机 负面评论激增"; just the headline when the scope is unknown."""
+    return f"{scope} {SPIKE_HEADLINE}" if scope else SPIKE_HEADLINE
+
+
+def spike_summary(scope: str, window: timedelta, count: int, expected: float,
+                  ratio: float) -> tuple[str, str]:
+    """Return the (Chinese, English) sentence, e.g.
+    "近 3 分钟负面评论 21 条，基线预期 0.4 条（约 52 倍）"."""
+    zh = (f"近 {zh_duration(window)}负面评论 {count} 条，基线预期 {expected:.1f} 条"
+          f"（约 {ratio_text(ratio)} 倍）")
+    en = (f"{count} negative reviews in the last {en_duration(window)}, against "
+          f"{expected:.1f} expected from the baseline (about {ratio_text(ratio)}×)")
+    if scope:
+        zh, en = f"{scope}：{zh}", f"{scope}: {en}"
+    return zh, en

@@ -1,0 +1,87 @@
+"""The scheduler's jobs, their persistence in the state database, and one real detect run."""
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+
+from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED
+from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+from apscheduler.schedulers.background import BackgroundScheduler
+
+from alerting.scheduler import build_scheduler, crawl_job, detect_job
+
+
+def jobs_in_store(url: str) -> dict:
+    """What a fresh scheduler on the same database finds (as after a restart)."""
+    other = BackgroundScheduler(jobstores={"default": SQLAlchemyJobStore(url=url)})
+    other.start(paused=True)
+    try:
+        return {job.id: job for job in other.get_jobs()}
+    finally:
+        other.shutdown(wait=False)
+
+
+def test_adds_detection_and_one_crawl_per_enabled_source(runtime):
+    scheduler = build_scheduler(runtime)
+    jobs = {job.id: job for job in scheduler.get_jobs()}
+    assert set(jobs) == {"detect", "crawl:demo-appstore"}
+    detect, crawl = jobs["detect"], jobs["crawl:demo-appstore"]
+    assert detect.func is detect_job and crawl.func is crawl_job
+    assert detect.trigger.interval == timedelta(seconds=20)   # demo detection_interval
+    assert crawl.trigger.interval == timedelta(seconds=15)    # demo source interval
+    assert detect.args == (str(runtime.config_path), str(runtime.home))
+    assert crawl.args == (str(runtime.config_path), str(runtime.home), "demo-appstore")
+    for job in (detect, crawl):
+        assert (job.max_instances, job.coalesce) == (1, True)
+        assert job.misfire_grace_time >= 15
+        assert job.next_run_time is not None  # first run straight away
+
+
+def test_jobs_persist_in_the_state_database(runtime):
+    scheduler = build_scheduler(runtime)
+    scheduler.start(paused=True)
+    scheduler.shutdown(wait=False)
+
+    stored = jobs_in_store(runtime.state.url)
+    assert set(stored) == {"detect", "crawl:demo-appstore"}
+    assert stored["detect"].func_ref == "alerting.scheduler:detect_job"
+    assert stored["crawl:demo-appstore"].trigger.interval == timedelta(seconds=15)
+
+    again = build_scheduler(runtime)  # a restart replaces the jobs instead of doubling them
+    again.start(paused=True)
+    again.shutdown(wait=False)
+    assert set(jobs_in_store(runtime.state.url)) == {"detect", "crawl:demo-appstore"}
+
+
+def test_crawls_of_sources_no_longer_enabled_are_removed(runtime, configure):
+    scheduler = build_scheduler(runtime)
+    scheduler.start(paused=True)
+    scheduler.shutdown(wait=False)
+
+    disabled = [s.model_copy(update={"enabled": False}) for s in runtime.config.sources]
+    later = build_scheduler(configure(sources=disabled))
+    later.start(paused=True)
+    later.shutdown(wait=False)
+    assert set(jobs_in_store(runtime.state.url)) == {"detect"}
+
+
+def test_without_crawls_only_detection_is_scheduled(runtime):
+    assert [job.id for job in build_scheduler(runtime, start_crawls=False).get_jobs()] == [
+        "detect"]
+
+
+def test_the_detect_job_runs_from_the_store(runtime):
+    runtime.state  # create the state database the job store lives in
+    scheduler = build_scheduler(runtime, start_crawls=False)
+    done, outcome = threading.Event(), {}
+
+    def record(event):
+        outcome["exception"] = event.exception
+        done.set()
+    scheduler.add_listener(record, EVENT_JOB_EXECUTED | EVENT_JOB_ERROR)
+    scheduler.start()
+    try:
+        assert done.wait(30), "the detect job never ran"
+    finally:
+        scheduler.shutdown(wait=True)
+    assert outcome["exception"] is None
