@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, field, fields
 from datetime import datetime, timezone
 from typing import Any
 
@@ -98,11 +98,22 @@ class Review:
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict: times as ISO-8601 in UTC, aspects as [topic, polarity] pairs."""
-        data = asdict(self)
-        data["published_at"] = self.published_at.isoformat()
-        data["crawled_at"] = self.crawled_at.isoformat()
-        data["aspects"] = [list(a) for a in self.aspects]
-        return data
+        # Written out rather than dataclasses.asdict, which deep-copies and dominated ingest.
+        s = self.sentiment
+        return {
+            "id": self.id, "source": self.source, "platform": self.platform, "text": self.text,
+            "published_at": self.published_at.isoformat(),
+            "crawled_at": self.crawled_at.isoformat(),
+            "native_id": self.native_id, "url": self.url, "entities": list(self.entities),
+            "author": self.author, "title": self.title, "text_norm": self.text_norm,
+            "script": self.script, "rating": self.rating, "likes": self.likes,
+            "replies": self.replies,
+            "sentiment": None if s is None else {"label": s.label, "score": s.score,
+                                                 "model": s.model},
+            "topics": list(self.topics), "aspects": [list(a) for a in self.aspects],
+            "keywords": list(self.keywords), "tokens": list(self.tokens),
+            "flags": list(self.flags), "extra": dict(self.extra),
+        }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "Review":

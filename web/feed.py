@@ -1,8 +1,10 @@
 """The live feed (``/``) and a single review's page (``/reviews/<id>``).
 
-The feed shows the most recently ingested reviews matching the filters (sentiment, source,
-entity, search words) and then keeps itself current: ``static/feed.js`` polls
-``/api/feed?cursor=...`` with the same filters and puts what arrived at the top.
+The feed first shows the newest published reviews matching the filters (sentiment, source,
+entity, search words) — after a crawl backfills history, ingest order would put the oldest of
+the backlog on top — and then keeps itself current: ``static/feed.js`` polls
+``/api/feed?cursor=...`` from the ingest head taken before that first read, with the same
+filters, and puts what arrived at the top.
 """
 from __future__ import annotations
 
@@ -22,7 +24,8 @@ FILTERS = ("sentiment", "source", "entity")
 def index():
     config = reads.current_runtime().config
     query = params.review_query(display_zone())
-    page = reads.feed_reviews(query, current_app.config["FEED_LIMIT"])
+    head = reads.feed_reviews(query, 0).cursor  # taken first, so nothing ingested is missed
+    page = reads.search_reviews(query, current_app.config["FEED_LIMIT"])
     selected = {name: params.listed(name) for name in FILTERS}
     poll_args = {name: list(values) for name, values in selected.items() if values}
     if request.args.get("q", "").strip():
@@ -32,7 +35,7 @@ def index():
         "feed.html", reviews=page.reviews, selected=selected, filtered=bool(poll_args),
         sentiments=SENTIMENT_LABELS, sources=[s.name for s in config.sources],
         entities=config.entities, poll_seconds=poll_seconds,
-        feed_config=_feed_config(page.cursor, poll_args, poll_seconds))
+        feed_config=_feed_config(head, poll_args, poll_seconds))
 
 
 def _feed_config(cursor: str | None, poll_args: dict, poll_seconds: int) -> dict:

@@ -129,3 +129,18 @@ def test_review_page_and_missing_review(client, store):
 def test_only_web_links_are_linked(client, store):
     store.upsert([make_review(url="javascript:alert(1)")])
     assert "javascript:alert(1)" not in client.get("/").get_data(as_text=True)
+
+
+def test_feed_opens_on_the_newest_published_reviews_after_a_backfill(client, store):
+    from datetime import timedelta
+    from tests.factories import BASE_TIME
+    # a crawl ingests newest first, so the last ingested review is the oldest one
+    backfill = [make_review(text=f"第{n}小时前的评论", published_at=BASE_TIME - timedelta(hours=n))
+                for n in range(1, 4)]
+    store.upsert(backfill)
+    body = client.get("/").get_data(as_text=True)
+    positions = [body.index(f"第{n}小时前的评论") for n in range(1, 4)]
+    assert positions == sorted(positions)  # newest published first
+    # and live polling starts from the head: nothing already shown comes again
+    head = feed_config(body)["cursor"]
+    assert client.get(f"/api/feed?cursor={head}").get_json()["reviews"] == []

@@ -1,0 +1,91 @@
+"""The whole system as ``make run`` starts it: demo site → crawl → enrich → store → detection →
+incident → webhook, and the web app showing it. Runs ``koubei run --demo`` as a real process."""
+from __future__ import annotations
+
+import html
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from models.runtime import DEMO_CONFIG
+from tests.support import free_port
+
+DEADLINE = 150  # seconds: the README promises an incident within two minutes of starting
+
+
+def get_json(url: str):
+    with urllib.request.urlopen(url, timeout=5) as response:
+        return json.loads(response.read().decode("utf-8"))
+
+
+def wait_for(fetch, ready, what: str, proc: subprocess.Popen, deadline: float):
+    last = None
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            pytest.fail(f"koubei run exited with {proc.returncode} while waiting for {what}")
+        try:
+            last = fetch()
+            if ready(last):
+                return last
+        except OSError:
+            pass
+        time.sleep(1)
+    pytest.fail(f"no {what} within {DEADLINE}s; last answer: {last!r}")
+
+
+@pytest.fixture
+def system(tmp_path: Path):
+    web_port, demo_port = free_port(), free_port()
+    config = tmp_path / "koubei.yaml"
+    config.write_text(DEMO_CONFIG.read_text(encoding="utf-8")
+                      .replace("127.0.0.1:8081", f"127.0.0.1:{demo_port}")
+                      .replace("127.0.0.1:8080", f"127.0.0.1:{web_port}"), encoding="utf-8")
+    log = (tmp_path / "run.log").open("wb")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "web.cli", "run", "--config", str(config),
+         "--home", str(tmp_path / "home"), "--demo", "--port", str(web_port),
+         "--demo-port", str(demo_port), "--demo-burst-after", "5"],
+        stdout=log, stderr=subprocess.STDOUT, cwd=Path(__file__).resolve().parents[1],
+        env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    yield f"http://127.0.0.1:{web_port}", f"http://127.0.0.1:{demo_port}", proc
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+    log.close()
+    print((tmp_path / "run.log").read_text(encoding="utf-8", errors="replace")[-4000:])
+
+
+@pytest.mark.slow
+def test_make_run_shows_live_reviews_and_an_incident(system):
+    web, demo, proc = system
+    deadline = time.monotonic() + DEADLINE
+    reviews = wait_for(lambda: get_json(f"{web}/api/reviews?limit=50")["reviews"],
+                       lambda r: len(r) >= 10, "labelled reviews", proc, deadline)
+    assert all(r["sentiment"]["label"] in ("negative", "neutral", "positive") for r in reviews)
+    assert {r["source"] for r in reviews} == {"demo-appstore"}
+
+    page = html.unescape(urllib.request.urlopen(f"{web}/", timeout=5).read().decode("utf-8"))
+    assert 'lang="zh-CN"' in page
+    plain = [r for r in reviews if r["text"].isprintable() and not set(r["text"]) & set("<>&")]
+    assert plain and plain[0]["text"] in page
+
+    incidents = wait_for(lambda: get_json(f"{web}/api/incidents")["incidents"],
+                         lambda i: len(i) >= 1, "incident", proc, deadline)
+    assert incidents[0]["rule"] == "negative-spike"
+    hooks = wait_for(lambda: get_json(f"{demo}/hooks"), lambda h: len(h) >= 1,
+                     "webhook delivery", proc, deadline)
+    assert hooks[0]["id"] == incidents[0]["id"]
+    assert hooks[0]["rule"] == "negative-spike"
+
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(30) == 0

@@ -1,0 +1,112 @@
+"""The ``koubei`` command: every job of the system, one entry point.
+
+Each package contributes its commands through a ``COMMANDS`` list in its own ``cli`` module;
+this module adds ``init`` and ``run`` (the web app plus the scheduler in one process).
+"""
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+
+import click
+from sqlalchemy import select
+
+from alerting.cli import COMMANDS as ALERTING_COMMANDS
+from crawlers.cli import COMMANDS as CRAWLER_COMMANDS
+from models.cli import COMMANDS as MODEL_COMMANDS
+from models.cli import with_runtime
+from models.state import User
+from nlp.cli import COMMANDS as NLP_COMMANDS
+
+log = logging.getLogger("koubei")
+
+
+@click.group()
+@click.option("-v", "--verbose", count=True, help="More log output (-vv for debug).")
+def main(verbose: int) -> None:
+    """口碑 Koubei — review and word-of-mouth sentiment monitoring."""
+    level = [logging.WARNING, logging.INFO, logging.DEBUG][min(verbose, 2)]
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+def initialise(runtime) -> list[str]:
+    """Create the data directory, the stores and the configured users; return what was done."""
+    done = [f"data directory: {runtime.home}", f"config: {runtime.config_path}"]
+    stats = runtime.store.stats()
+    done.append(f"review store: {stats.details.get('backend', '?')} ({stats.reviews} reviews)")
+    with runtime.state.session() as session:
+        known = set(session.scalars(select(User.username)))
+        for user in runtime.config.users:
+            if user.username not in known:
+                session.add(User(username=user.username, display_name=user.display_name,
+                                 role=user.role, entities=list(user.entities), email=user.email))
+                done.append(f"user added: {user.username} ({user.role})")
+    done.append(f"state database: {runtime.state.url}")
+    return done
+
+
+@main.command("init")
+@with_runtime
+def init_command(runtime) -> None:
+    """Create the data directory and databases; safe to run again."""
+    for line in initialise(runtime):
+        click.echo(line)
+
+
+@main.command("run")
+@click.option("--demo/--no-demo", default=False,
+              help="Also start the bundled demo review site the demo config crawls.")
+@click.option("--host", help="Listen address (default: web.host from the config).")
+@click.option("--port", type=int, help="Listen port (default: web.port from the config).")
+@click.option("--demo-port", type=int, default=8081, show_default=True)
+@click.option("--demo-burst-after", type=float, default=40.0, show_default=True,
+              help="Seconds after start when the demo site publishes its negative burst.")
+@with_runtime
+def run_command(runtime, demo: bool, host: str | None, port: int | None, demo_port: int,
+                demo_burst_after: float) -> None:
+    """Start the web app and the scheduler (and the demo site with --demo) until stopped."""
+    from waitress.server import create_server
+
+    from alerting.scheduler import build_scheduler
+    from crawlers.demo import serve_demo_site
+    from web import create_app
+
+    logging.getLogger().setLevel(min(logging.getLogger().level, logging.INFO))
+    initialise(runtime)
+    demo_server = None
+    if demo:
+        demo_server, _ = serve_demo_site("127.0.0.1", demo_port, burst_after=demo_burst_after)
+        click.echo(f"demo review site: http://127.0.0.1:{demo_port}/")
+    scheduler = build_scheduler(runtime)
+    scheduler.start()
+    host = host or runtime.config.web.host
+    port = port or runtime.config.web.port
+    server = create_server(create_app(runtime), host=host, port=port, threads=8)
+    click.echo(f"Koubei is running at http://{host}:{port}/  (Ctrl+C to stop)")
+
+    stop = threading.Event()
+
+    def shutdown(*_):
+        if not stop.is_set():
+            stop.set()
+            server.close()
+    signal.signal(signal.SIGTERM, shutdown)
+    try:
+        server.run()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        shutdown()
+        scheduler.shutdown(wait=False)
+        if demo_server is not None:
+            demo_server.shutdown()
+        click.echo("Koubei stopped.")
+
+
+for command in MODEL_COMMANDS + CRAWLER_COMMANDS + NLP_COMMANDS + ALERTING_COMMANDS:
+    main.add_command(command)
+
+
+if __name__ == "__main__":
+    main()
