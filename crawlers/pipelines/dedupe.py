@@ -1,0 +1,48 @@
+"""Second step: drop a review seen earlier in this crawl (``koubei/dropped/duplicate``) and a
+review the store already holds unchanged (``koubei/unchanged``, logged at DEBUG only).
+
+"Unchanged" compares ``Review.fingerprint()`` — what the site says — with the stored one. The
+entities matched by analysis are part of the fingerprint, so the candidate borrows the stored
+review's entities (they derive from the text, which the fingerprint also covers). A review
+whose time was estimated (the site gave none) keeps its stored time instead of moving to now.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from scrapy.crawler import Crawler
+from scrapy.exceptions import DropItem
+
+from crawlers.checkpoints import note_persisted
+from crawlers.items import RawReview
+from crawlers.settings import shared_runtime
+from models.store import ReviewStore
+
+
+class DedupePipeline:
+    def __init__(self, store: ReviewStore, stats: Any):
+        self.store, self.stats = store, stats
+        self.seen: set[str] = set()
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> "DedupePipeline":
+        return cls(shared_runtime(crawler.settings).store, crawler.stats)
+
+    def process_item(self, item: RawReview) -> RawReview:
+        review_id = item.id
+        if review_id in self.seen:
+            self.stats.inc_value("koubei/dropped/duplicate")
+            raise DropItem(f"duplicate: review {item.native_id} twice in one crawl")
+        self.seen.add(review_id)
+        stored_fingerprint = self.store.fingerprints([review_id]).get(review_id)
+        if stored_fingerprint is None:
+            return item
+        stored = self.store.get(review_id)
+        if stored is not None and item.extra.get("published_at_estimated"):
+            item.published_at = stored.published_at
+        candidate = item.to_review(stored.entities if stored else ())
+        if candidate.fingerprint() == stored_fingerprint:
+            self.stats.inc_value("koubei/unchanged")
+            note_persisted(self.stats, candidate)
+            raise DropItem(f"unchanged: review {item.native_id}", log_level="DEBUG")
+        return item

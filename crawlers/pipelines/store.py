@@ -1,0 +1,53 @@
+"""Last step: write reviews to the ``ReviewStore`` in batches of ``KOUBEI_STORE_BATCH_SIZE``,
+flushing the remainder when the spider closes. Counts ``koubei/new``, ``koubei/updated`` and
+``koubei/unchanged``; a failed write is counted as ``koubei/store_error_count`` with the error in
+``koubei/store_error``, which makes the crawl a failure (its watermark is not advanced)."""
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from scrapy.crawler import Crawler
+
+from crawlers.checkpoints import note_persisted
+from crawlers.settings import shared_runtime
+from models.review import Review
+from models.store import ReviewStore
+
+logger = logging.getLogger(__name__)
+
+
+class StorePipeline:
+    def __init__(self, store: ReviewStore, stats: Any, batch_size: int = 100):
+        self.store, self.stats, self.batch_size = store, stats, max(1, batch_size)
+        self.pending: list[Review] = []
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> "StorePipeline":
+        return cls(shared_runtime(crawler.settings).store, crawler.stats,
+                   crawler.settings.getint("KOUBEI_STORE_BATCH_SIZE", 100))
+
+    def process_item(self, item: Review) -> Review:
+        self.pending.append(item)
+        if len(self.pending) >= self.batch_size:
+            self.flush()
+        return item
+
+    def close_spider(self) -> None:
+        self.flush()
+
+    def flush(self) -> None:
+        batch, self.pending = self.pending, []
+        if not batch:
+            return
+        try:
+            result = self.store.upsert(batch)
+        except Exception as exc:  # StoreError, or a backend error it failed to wrap
+            self.stats.inc_value("koubei/store_error_count")
+            self.stats.set_value("koubei/store_error", f"cannot store {len(batch)} reviews: {exc}")
+            logger.error("cannot store %d reviews: %s", len(batch), exc)
+            return
+        for key in ("new", "updated", "unchanged"):
+            self.stats.inc_value(f"koubei/{key}", getattr(result, key))
+        for review in batch:
+            note_persisted(self.stats, review)

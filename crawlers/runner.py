@@ -1,0 +1,133 @@
+"""Running one crawl of one configured source, and recording its checkpoint.
+
+``run_crawl`` runs the source's spider in this process with Scrapy's ``CrawlerProcess``. Twisted's
+reactor cannot be restarted, so it can be called once per process; ``crawl_in_child`` (see
+``crawlers.child``; what the scheduler and ``koubei crawl`` use) runs this module in a fresh
+child process, ``python -m crawlers.runner SOURCE``, which prints the report as one JSON line on
+stdout, logs to stderr at ``$KOUBEI_CRAWL_LOG_LEVEL`` (default WARNING) and applies the Scrapy
+settings in ``$KOUBEI_CRAWL_SETTINGS`` (a JSON object) last when none are passed.
+
+A ``file`` source is "crawled" by importing its ``path``.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+from typing import Any
+
+from scrapy.crawler import CrawlerProcess
+from scrapy.utils.misc import load_object
+
+from crawlers.checkpoints import (WATERMARK_IDS_KEY, WATERMARK_KEY, load_checkpoint,
+                                  record_failure, record_success)
+from crawlers.child import PROJECT_ROOT, crawl_in_child
+from crawlers.exceptions import ImportFileError, UnknownSource
+from crawlers.report import CrawlReport, judge_crawl
+from crawlers.settings import crawl_settings
+from crawlers.spiders import SPIDERS
+from models.config import KoubeiConfig, SourceConfig
+from models.exceptions import ConfigError, KoubeiError
+from models.runtime import Runtime, open_runtime
+
+__all__ = ["PROJECT_ROOT", "crawl_in_child", "find_source", "run_crawl"]
+
+logger = logging.getLogger(__name__)
+
+
+def find_source(config: KoubeiConfig, name: str) -> SourceConfig:
+    try:
+        return config.source(name)
+    except KeyError:
+        known = ", ".join(s.name for s in config.sources) or "none"
+        raise UnknownSource(f"no source named {name!r} in the config (sources: {known})") from None
+
+
+def run_crawl(runtime: Runtime, source_name: str,
+              overrides: dict[str, Any] | None = None) -> CrawlReport:
+    """Crawl ``source_name`` once, store what is new, record the checkpoint, return the report.
+    ``overrides`` are Scrapy settings applied last. Raises ``UnknownSource``."""
+    source = find_source(runtime.config, source_name)
+    if source.type == "file":
+        return _import_source(runtime, source)
+    checkpoint = load_checkpoint(runtime.state, source.name)
+    spider_class = load_object(SPIDERS[source.type])
+    process = CrawlerProcess(crawl_settings(runtime, source, overrides))
+    crawler = process.create_crawler(spider_class)
+    failures: list[str] = []
+    done = process.crawl(crawler, source=source, watermark=checkpoint.watermark,
+                         known_ids=checkpoint.recent_ids)
+    done.addErrback(lambda failure: failures.append(
+        f"{failure.type.__name__}: {failure.getErrorMessage()}"))
+    logger.info("crawling %s (%s) with pipelines %s", source.name, source.type,
+                ", ".join(crawler.settings.getdict("ITEM_PIPELINES")))
+    process.start()
+    stats = crawler.stats.get_stats() if crawler.stats else {}
+    report = judge_crawl(source.name, stats, had_reviews=checkpoint.watermark is not None,
+                         spider=spider_class.name)
+    if failures:
+        report.ok, report.error = False, f"the crawl could not run: {failures[0]}"
+    if report.ok:
+        record_success(runtime.state, source.name, report.counts(), stats.get(WATERMARK_KEY),
+                       stats.get(WATERMARK_IDS_KEY, []))
+    else:
+        record_failure(runtime.state, source.name, report.error or "", report.counts())
+    return report
+
+
+def _import_source(runtime: Runtime, source: SourceConfig) -> CrawlReport:
+    from crawlers.importers import import_file
+
+    try:
+        if not source.path:
+            raise ImportFileError(f"source {source.name!r} has no path to import")
+        imported = import_file(runtime, source.path, source.name)
+    except KoubeiError as exc:  # the file, the analyser or the store
+        report = CrawlReport(source.name, errors=1, ok=False, error=str(exc))
+    else:
+        report = CrawlReport(source.name, new=imported.new, updated=imported.updated,
+                             unchanged=imported.unchanged, dropped=len(imported.bad),
+                             problems=[str(b) for b in imported.bad[:20]], ok=imported.ok,
+                             error=None if imported.ok else "every row of the file was bad")
+    if report.ok:
+        record_success(runtime.state, source.name, report.counts(), None, [])
+    else:
+        record_failure(runtime.state, source.name, report.error or "", report.counts())
+    return report
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m crawlers.runner",
+                                     description="Crawl one source; print the report as JSON.")
+    parser.add_argument("source")
+    parser.add_argument("--config")
+    parser.add_argument("--home")
+    parser.add_argument("--settings", default=os.environ.get("KOUBEI_CRAWL_SETTINGS"),
+                        help="Scrapy settings as a JSON object, applied last "
+                             "(default: $KOUBEI_CRAWL_SETTINGS)")
+    parser.add_argument("--log-level", default=os.environ.get("KOUBEI_CRAWL_LOG_LEVEL", "WARNING"))
+    args = parser.parse_args(argv)
+    logging.basicConfig(stream=sys.stderr,
+                        format="%(asctime)s [%(name)s] %(levelname)s: %(message)s")
+    # On the handler too, since Scrapy sets its own loggers to DEBUG.
+    logging.root.setLevel(args.log_level.upper())
+    logging.root.handlers[0].setLevel(args.log_level.upper())
+    try:
+        runtime = open_runtime(args.config, args.home)
+    except ConfigError as exc:
+        report = CrawlReport(args.source, ok=False, error=str(exc))
+    else:
+        try:
+            report = run_crawl(runtime, args.source, json.loads(args.settings or "{}"))
+        except UnknownSource as exc:
+            report = CrawlReport(args.source, ok=False, error=str(exc))
+        finally:
+            runtime.close()
+    print(json.dumps(report.to_dict(), ensure_ascii=False), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,84 @@
+"""Scrapy settings for every Koubei crawl, and ``crawl_settings`` which adds the per-source ones.
+
+Politeness (SOURCES.md): robots.txt obeyed unless the source says ``obey_robots: false``, a
+configurable User-Agent, AutoThrottle on, one request at a time per domain, retries on the
+"slow down" and transient statuses (403 and 502 are intermittent on the App Store) honouring
+``Retry-After``, no cookies (never log in). Logging is quiet (WARNING) by default.
+"""
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+from scrapy.settings import Settings
+
+BOT_NAME = "koubei"
+USER_AGENT = "Koubei/0.1 (+review monitoring)"
+ROBOTSTXT_OBEY = True
+COOKIES_ENABLED = False
+TELNETCONSOLE_ENABLED = False
+REMOTE_CONTROL_ENABLED = False  # no listening port for a crawl
+LOG_LEVEL = "WARNING"
+LOG_INSTALL_ROOT_HANDLER = False  # the host process (or the child's main) owns logging
+
+CONCURRENT_REQUESTS = 8
+CONCURRENT_REQUESTS_PER_DOMAIN = 1
+DOWNLOAD_DELAY = 0.5
+DOWNLOAD_TIMEOUT = 30
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 1.0
+AUTOTHROTTLE_MAX_DELAY = 30.0
+AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
+
+RETRY_ENABLED = True
+RETRY_TIMES = 2
+RETRY_HTTP_CODES = [403, 408, 429, 500, 502, 503, 504, 522, 524]
+RETRY_AFTER_MAX_DELAY = 60.0  # a longer Retry-After is not waited for: the page fails instead
+
+DOWNLOADER_MIDDLEWARES = {
+    "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+    "crawlers.middlewares.retry_after.RetryAfterMiddleware": 550,
+}
+ITEM_PIPELINES = {
+    "crawlers.pipelines.validate.ValidatePipeline": 100,
+    "crawlers.pipelines.dedupe.DedupePipeline": 200,
+    "crawlers.pipelines.enrich.EnrichPipeline": 300,
+    "crawlers.pipelines.store.StorePipeline": 400,
+}
+KOUBEI_MAX_TEXT_CHARS = 20_000
+KOUBEI_STORE_BATCH_SIZE = 100
+KOUBEI_ENRICH_BATCH_SIZE = 100  # reviews analysed in one call, at most
+KOUBEI_ENRICH_WINDOW = 0.02     # seconds a review waits for others to share its batch
+
+
+class SharedRuntime:
+    """Carries the crawl's ``Runtime`` through the settings. Scrapy deep-copies settings for
+    each crawler; the runtime holds open stores, so it is shared instead of copied."""
+
+    def __init__(self, runtime: Any):
+        self.runtime = runtime
+
+    def __deepcopy__(self, memo: dict) -> "SharedRuntime":
+        return self
+
+
+def shared_runtime(settings: Settings) -> Any:
+    """The ``Runtime`` placed in ``KOUBEI_RUNTIME`` by ``crawl_settings``."""
+    holder = settings.get("KOUBEI_RUNTIME")
+    if not isinstance(holder, SharedRuntime):
+        raise RuntimeError("KOUBEI_RUNTIME is not set: run crawls through crawlers.runner")
+    return holder.runtime
+
+
+def crawl_settings(runtime: Any, source: Any, overrides: dict[str, Any] | None = None) -> Settings:
+    """This module's settings plus the source's robots/User-Agent choice, the runtime, and
+    ``overrides`` (highest priority; tests use them to drop politeness delays on loopback)."""
+    settings = Settings()
+    settings.setmodule(sys.modules[__name__], priority="project")
+    settings.set("ROBOTSTXT_OBEY", source.obey_robots, priority="project")
+    if source.user_agent:
+        settings.set("USER_AGENT", source.user_agent, priority="project")
+    settings.set("KOUBEI_RUNTIME", SharedRuntime(runtime), priority="project")
+    settings.set("KOUBEI_SOURCE", source.name, priority="project")
+    settings.update(overrides or {}, priority="cmdline")
+    return settings

@@ -1,0 +1,95 @@
+"""A small real HTTP server on 127.0.0.1 for crawler tests: serves saved pages from
+``tests/crawlers/pages/`` (or any bytes) at chosen paths and records every request.
+
+    with MockServer() as server:
+        server.page(feed_path("cn", "1000000001", 1), "appstore_page1.json")
+        server.route("/x", Reply(503, b"", {"Retry-After": "1"}), saved("appstore_page1.json"))
+        ... server.url ... server.requested_paths()
+
+A route given several replies answers them in order and then repeats the last one. Unknown
+paths answer 404; ``/robots.txt`` allows everything unless routed.
+"""
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+PAGES = Path(__file__).with_name("pages")
+
+
+@dataclass(frozen=True)
+class Reply:
+    status: int = 200
+    body: bytes = b""
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+def saved(filename: str, status: int = 200) -> Reply:
+    """A reply carrying the saved page ``filename``."""
+    return Reply(status, (PAGES / filename).read_bytes(),
+                 {"Content-Type": "application/json; charset=utf-8"})
+
+
+class MockServer:
+    def __init__(self) -> None:
+        robots = Reply(200, b"User-agent: *\nAllow: /\n", {"Content-Type": "text/plain"})
+        self.routes: dict[str, list[Reply]] = {"/robots.txt": [robots]}
+        self.requests: list[tuple[str, str, dict[str, str]]] = []  # method, path, headers
+        self._lock = threading.Lock()
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,),
+                                        daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self._server.server_address[1]}"
+
+    def route(self, path: str, *replies: Reply) -> None:
+        with self._lock:
+            self.routes[path] = list(replies)
+
+    def page(self, path: str, filename: str, status: int = 200) -> None:
+        self.route(path, saved(filename, status))
+
+    def requested_paths(self) -> list[str]:
+        with self._lock:
+            return [path for _method, path, _headers in self.requests]
+
+    def __enter__(self) -> "MockServer":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def _answer(self, method: str, path: str, headers: dict[str, str]) -> Reply:
+        with self._lock:
+            self.requests.append((method, path, headers))
+            replies = self.routes.get(path)
+            if not replies:
+                return Reply(404, b'{"error": "not found"}')
+            return replies.pop(0) if len(replies) > 1 else replies[0]
+
+    def _handler_class(self) -> type[BaseHTTPRequestHandler]:
+        mock = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_GET(self) -> None:
+                reply = mock._answer("GET", self.path, dict(self.headers.items()))
+                self.send_response(reply.status)
+                for name, value in reply.headers.items():
+                    self.send_header(name, value)
+                self.send_header("Content-Length", str(len(reply.body)))
+                self.end_headers()
+                self.wfile.write(reply.body)
+
+            def log_message(self, format: str, *args: object) -> None:
+                pass
+
+        return Handler
