@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import logging
 import signal
-import threading
 
 import click
 from sqlalchemy import select
@@ -85,19 +84,15 @@ def run_command(runtime, demo: bool, host: str | None, port: int | None, demo_po
     server = create_server(create_app(runtime), host=host, port=port, threads=8)
     click.echo(f"Koubei is running at http://{host}:{port}/  (Ctrl+C to stop)")
 
-    stop = threading.Event()
-
-    def shutdown(*_):
-        if not stop.is_set():
-            stop.set()
-            server.close()
-    signal.signal(signal.SIGTERM, shutdown)
+    def terminate(*_):
+        raise KeyboardInterrupt  # leave server.run() the same way Ctrl+C does
+    signal.signal(signal.SIGTERM, terminate)
     try:
         server.run()
     except KeyboardInterrupt:
         pass
     finally:
-        shutdown()
+        server.close()
         scheduler.shutdown(wait=False)
         if demo_server is not None:
             demo_server.shutdown()

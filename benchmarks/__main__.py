@@ -1,0 +1,26 @@
+"""``python -m benchmarks [name ...]``: run the benchmarks and print one table."""
+from __future__ import annotations
+
+import sys
+
+from benchmarks import nlp_bench, store_bench
+from benchmarks.table import render
+
+BENCHMARKS = {"store": store_bench.run, "nlp": nlp_bench.run}
+
+
+def main(names: list[str]) -> int:
+    unknown = set(names) - set(BENCHMARKS)
+    if unknown:
+        print(f"unknown benchmark(s): {sorted(unknown)}; choose from {sorted(BENCHMARKS)}")
+        return 2
+    figures = []
+    for name in names or BENCHMARKS:
+        print(f"running {name} ...", file=sys.stderr, flush=True)
+        figures += BENCHMARKS[name]()
+    print(render(figures))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))
