@@ -2,7 +2,7 @@
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   ?= .venv
 BIN    := $(VENV)/bin
-export KOUBEI_HOME ?= $(CURDIR)/koubei-data
+KOUBEI_HOME ?= $(CURDIR)/koubei-data
 STAMP  := $(VENV)/.installed
 
 .PHONY: install run test bench train lint clean
@@ -18,8 +18,8 @@ $(STAMP): setup.cfg pyproject.toml
 	@touch $@
 
 run: install
-	$(BIN)/koubei init
-	$(BIN)/koubei run --demo
+	KOUBEI_HOME=$(KOUBEI_HOME) $(BIN)/koubei init
+	KOUBEI_HOME=$(KOUBEI_HOME) $(BIN)/koubei run --demo
 
 # pytest exits 5 when it collected no tests: that is a broken suite, never a pass.
 test: install

@@ -11,6 +11,16 @@ from models.runtime import DEMO_CONFIG, Runtime
 from tests.factories import make_review  # noqa: F401  (re-exported for convenience)
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _no_stray_data_directory(tmp_path_factory):
+    """Whatever a test forgets to pass, it never writes into a developer's ./koubei-data."""
+    patch = pytest.MonkeyPatch()
+    patch.setenv("KOUBEI_HOME", str(tmp_path_factory.mktemp("default-home")))
+    patch.delenv("KOUBEI_CONFIG", raising=False)
+    yield
+    patch.undo()
+
+
 @pytest.fixture
 def home(tmp_path: Path) -> Path:
     path = tmp_path / "koubei-data"
