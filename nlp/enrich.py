@@ -1,0 +1,130 @@
+"""The analysis stage of the pipeline: fill in what ``nlp`` knows about each review.
+
+``Enricher.enrich(reviews)`` sets, in place, ``text_norm``, ``script``, ``tokens`` (search
+tokens), ``sentiment``, ``topics``, ``aspects``, ``keywords``, ``entities`` (the review's own
+∪ those mentioned) and ``flags`` (crisis terms and spam; other flags such as ``duplicate``
+are kept). A review's title, when it has one, is analysed together with its text (an App
+Store title such as "差评" is often the clearest sentence); ``text_norm`` is the text alone.
+Enriching again gives the same result. The model runs once per call for all reviews and once
+for all their topical clauses.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Sequence
+
+from models.config import EntityConfig, KoubeiConfig
+from models.review import Review, Sentiment
+from nlp.aspects import aspects_of
+from nlp.entities import EntityMatcher
+from nlp.flags import CRISIS_PREFIX, SPAM_FLAG, Flagger
+from nlp.keywords import keywords
+from nlp.normalize import normalize
+from nlp.segment import Segmenter, default_segmenter
+from nlp.sentiment import SentimentModel
+from nlp.topics import Taxonomy, default_taxonomy
+
+_SCRIPT_RANK = {"zh-Hant": 2, "zh-Hans": 1, "other": 0}
+
+
+@dataclass
+class Analysis:
+    text_norm: str
+    script: str
+    tokens: list[str]          # search tokens
+    entities: list[str]        # mentioned in the text
+    topics: list[str]
+    keywords: list[str]
+    flags: list[str]
+    sentiment: Sentiment | None = None
+    aspects: list[tuple[str, str]] = field(default_factory=list)
+
+
+class Enricher:
+    """Normalise → segment → sentiment → topics/aspects → keywords → entities and flags.
+    ``model`` defaults to the shipped artifact, loaded on first use."""
+
+    def __init__(self, entities: Sequence[EntityConfig] = (), model: SentimentModel | None = None,
+                 crisis_terms: Sequence[str] | None = None):
+        self.entities = tuple(entities)
+        words = [w for e in self.entities for w in (*e.keywords, *e.aliases)]
+        self.segmenter = Segmenter(words) if words else default_segmenter()
+        self.matcher = EntityMatcher(self.entities)
+        self.flagger = Flagger(crisis_terms)
+        self.taxonomy = default_taxonomy()
+        self.entity_taxonomies = {e.id: Taxonomy(e.topics) for e in self.entities if e.topics}
+        self._model = model
+
+    @classmethod
+    def from_config(cls, config: KoubeiConfig) -> "Enricher":
+        return cls(entities=config.entities)
+
+    @property
+    def model(self) -> SentimentModel:
+        if self._model is None:
+            self._model = SentimentModel.load()
+        return self._model
+
+    def _topics(self, text: str, tokens: Sequence[str], entities: Sequence[str]) -> list[str]:
+        topics = self.taxonomy.topics_for(text, tokens)
+        for entity in entities:
+            if entity in self.entity_taxonomies:
+                topics += self.entity_taxonomies[entity].topics_for(text, tokens)
+        return list(dict.fromkeys(topics))
+
+    def analyse(self, texts: Sequence[str], titles: Sequence[str | None] = (),
+                entities: Sequence[Sequence[str]] = ()) -> list[Analysis]:
+        """Analyse raw ``texts`` (with optional ``titles`` and known ``entities`` per text)."""
+        results, analysed, segmented = [], [], []
+        for i, raw in enumerate(texts):
+            title = titles[i] if i < len(titles) else None
+            known = list(entities[i]) if i < len(entities) else []
+            norm = normalize(raw or "")
+            text, script = norm.text, norm.script
+            if title:
+                heading = normalize(title)
+                if heading.text and heading.text not in text:
+                    text = f"{heading.text}。{text}" if text else heading.text
+                script = max(script, heading.script, key=_SCRIPT_RANK.__getitem__)
+            words = self.segmenter.segment(text)
+            mentioned = self.matcher.match(text)
+            about = list(dict.fromkeys(known + mentioned))
+            flags = self.flagger.flags(f"{title or ''} {raw or ''}", text)
+            results.append(Analysis(norm.text, script, self.segmenter.search_tokens(words),
+                                    mentioned, self._topics(text, words, about), keywords(words),
+                                    flags))
+            analysed.append((text, about))
+            segmented.append(words)
+        for result, sentiment in zip(results, self.model.predict([t for t, _ in analysed])):
+            result.sentiment = sentiment
+        aspects = aspects_of([t for t, _ in analysed], segmented,
+                             lambda i, clause, words: self._topics(clause, words, analysed[i][1]),
+                             self.model.predict)
+        for result, pairs in zip(results, aspects):
+            result.aspects = pairs
+        return results
+
+    def enrich(self, reviews: list[Review]) -> list[Review]:
+        """Fill in the analysis fields of ``reviews`` in place and return them."""
+        analyses = self.analyse([r.text for r in reviews], [r.title for r in reviews],
+                                [r.entities for r in reviews])
+        for review, a in zip(reviews, analyses):
+            review.text_norm, review.script, review.tokens = a.text_norm, a.script, a.tokens
+            review.sentiment, review.topics, review.aspects = a.sentiment, a.topics, a.aspects
+            review.keywords = a.keywords
+            review.entities = list(dict.fromkeys([*review.entities, *a.entities]))
+            kept = [f for f in review.flags if f != SPAM_FLAG and not f.startswith(CRISIS_PREFIX)]
+            review.flags = kept + a.flags
+        return reviews
+
+    def analyze(self, text: str) -> dict:
+        """One text's analysis as a JSON-ready dict (what ``koubei analyze`` prints)."""
+        return analysis_dict(self.analyse([text])[0])
+
+
+def analysis_dict(a: Analysis) -> dict:
+    """sentiment {label, score, model}, topics, keywords, script, entities, aspects, flags."""
+    s = a.sentiment
+    return {"sentiment": {"label": s.label, "score": s.score, "model": s.model},
+            "topics": a.topics, "keywords": a.keywords, "script": a.script,
+            "entities": a.entities, "aspects": [list(p) for p in a.aspects], "flags": a.flags}

@@ -1,0 +1,37 @@
+"""Feature functions of the sentiment pipeline.
+
+These are named module-level functions because the trained pipeline is pickled with a
+reference to them: renaming or moving one breaks every shipped artifact (``SentimentModel``
+then raises ``ModelLoadError``). Change their behaviour only together with a retrained model.
+"""
+from __future__ import annotations
+
+from nlp import patterns
+
+# Emoji carry sentiment the training reviews express in words; give the character n-grams
+# those words. Bracketed like a platform emoticon so [怒] and 😡 look alike to the model.
+EMOJI_CUES = {
+    "👍": "[赞]", "👎": "[踩]", "👏": "[鼓掌]", "💪": "[加油]", "🙏": "[谢谢]",
+    "❤": "[爱心]", "💔": "[心碎]", "🎉": "[庆祝]", "💯": "[满分]", "🌹": "[玫瑰]",
+    "😀": "[哈哈]", "😃": "[哈哈]", "😄": "[哈哈]", "😁": "[开心]", "😊": "[微笑]",
+    "🙂": "[微笑]", "😍": "[喜欢]", "🥰": "[喜欢]", "😘": "[亲亲]", "😂": "[笑哭]",
+    "🤣": "[笑哭]", "😆": "[开心]", "🤩": "[好棒]",
+    "😡": "[怒]", "😠": "[怒]", "🤬": "[怒骂]", "😤": "[哼]", "😭": "[大哭]",
+    "😢": "[泪]", "😞": "[失望]", "😔": "[失望]", "🙄": "[白眼]", "🤮": "[吐]",
+    "🤢": "[恶心]", "💩": "[垃圾]", "😒": "[不屑]", "😩": "[累]", "😫": "[累]",
+    "😓": "[汗]", "😅": "[汗]", "🤔": "[疑问]", "😱": "[吃惊]", "😰": "[担心]",
+}
+
+
+def _cue(match) -> str:
+    cluster = match.group()
+    return EMOJI_CUES.get(cluster[0], cluster)
+
+
+def model_text(text: str) -> str:
+    """The sentiment model's view of normalised text: Latin lower-cased, known emoji replaced
+    by their emoticon word (👍 → [赞])."""
+    text = text.lower()
+    if not text.isascii():
+        text = patterns.EMOJI.sub(_cue, text)
+    return text

@@ -1,0 +1,72 @@
+"""Review flags: crisis terms a handler must see at once, and spam.
+
+- ``crisis:<term>`` for each crisis term found in the normalised text (``dicts/crisis.txt``
+  by default: 食物中毒 爆炸 维权 曝光 315 律师函 召回 ...). Numbers match only as whole
+  numbers (315 is not inside 3150).
+- ``spam`` for advertising: contact bait (加微信, vx:, 加Q), two or more links (a link
+  farm), or selling words (代购 刷单 兼职 ...) together with a link, a contact bait, a long
+  number or a second selling word. One selling word alone is not spam ("不是代购的正品").
+"""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Iterable
+
+from nlp import patterns
+from nlp.normalize import normalize
+
+CRISIS_FILE = Path(__file__).with_name("dicts") / "crisis.txt"
+SPAM_FLAG = "spam"
+CRISIS_PREFIX = "crisis:"
+
+_CONTACT = re.compile(
+    r"(?:加|\+|➕)\s*(?:我\s*)?(?:微信|薇信|薇|威信|扣扣|企鹅|(?:vx|wx|qq|v|q)(?![a-z]))"
+    r"|(?:微信|薇信|vx|wx|qq|扣扣)\s*(?:号)?\s*[:：]\s*[a-z0-9_\-]{5,}"
+    r"|(?:qq|微信|粉丝)群\s*\d{5,}|私信我|私聊我",
+    re.IGNORECASE)
+_SELLING = re.compile(
+    r"代购|刷单|兼职|日赚|日结|返利|免费领|免费送|点击链接|戳链接|招代理|加盟|优惠券|福利群"
+    r"|低价出|贷款|网贷|博彩|彩票|月入", re.IGNORECASE)
+_LONG_NUMBER = re.compile(r"\d{6,}")
+
+
+def read_terms(path: Path = CRISIS_FILE) -> list[str]:
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return [line.strip() for line in lines if line.strip() and not line.lstrip().startswith("#")]
+
+
+class Flagger:
+    """Computes a review's crisis and spam flags."""
+
+    def __init__(self, crisis_terms: Iterable[str] | None = None):
+        terms = read_terms() if crisis_terms is None else crisis_terms
+        normalised = dict.fromkeys(t for t in (normalize(w).text.lower() for w in terms) if t)
+        self.crisis_terms = tuple(normalised)
+        alternatives = []
+        for term in sorted(self.crisis_terms, key=len, reverse=True):
+            head = r"(?<![0-9a-z])" if term[0].isascii() and term[0].isalnum() else ""
+            tail = r"(?![0-9a-z])" if term[-1].isascii() and term[-1].isalnum() else ""
+            alternatives.append(head + re.escape(term) + tail)
+        self._crisis = re.compile("|".join(alternatives)) if alternatives else None
+
+    def crisis(self, text_norm: str) -> list[str]:
+        """``crisis:<term>`` flags, in order of first occurrence."""
+        if self._crisis is None:
+            return []
+        found = dict.fromkeys(m.group() for m in self._crisis.finditer(text_norm.lower()))
+        return [CRISIS_PREFIX + term for term in found]
+
+    def is_spam(self, original: str, text_norm: str) -> bool:
+        """Judged on the original text (links are gone from the normalised one) and on the
+        normalised text (full-width and traditional variants are folded there)."""
+        if len(patterns.URL.findall(original)) >= 2 or _CONTACT.search(text_norm):
+            return True
+        selling = len(_SELLING.findall(text_norm))
+        if not selling:
+            return False
+        return (selling >= 2 or patterns.URL.search(original) is not None
+                or _LONG_NUMBER.search(text_norm) is not None)
+
+    def flags(self, original: str, text_norm: str) -> list[str]:
+        return self.crisis(text_norm) + ([SPAM_FLAG] if self.is_spam(original, text_norm) else [])

@@ -1,0 +1,85 @@
+"""Character classes and patterns shared by normalisation and segmentation.
+
+Kept in one place so that what ``normalize`` keeps (platform emoticons such as ``[怒]``, emoji
+clusters) is exactly what ``segment`` treats as one token.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+
+# Platform emoticons: a short bracketed name, as Weibo/Bilibili/WeChat render them ([怒] [赞]
+# [doge] [笑哭]). Bracketed runs with spaces or more than 8 characters are ordinary text.
+EMOTICON = re.compile(r"\[[^\[\]\s]{1,8}\]")
+
+# One emoji cluster: a pictograph with its variation selector, skin tone, keycap and ZWJ
+# continuations (👍🏻, 👨‍👩‍👧, ❤️), or a pair of regional indicators (a flag).
+_PICTO = ("\U0001F000-\U0001FAFF\u2600-\u27BF\u2B00-\u2BFF\u2300-\u23FF\u2190-\u21FF"
+          "\u3297\u3299\u00A9\u00AE\u203C\u2049\u2122\u2139")
+_MODS = "\uFE0F\uFE0E\u20E3\U0001F3FB-\U0001F3FF\U000E0020-\U000E007F"
+EMOJI = re.compile(
+    rf"[\U0001F1E6-\U0001F1FF]{{2}}"
+    rf"|[{_PICTO}][{_MODS}]*(?:\u200D[{_PICTO}][{_MODS}]*)*")
+
+# A zero-width joiner that does not join two emoji is noise left over from copy-paste.
+STRAY_JOINER = re.compile(rf"(?<![{_PICTO}{_MODS}])\u200D|\u200D(?![{_PICTO}])")
+
+# Runs of CJK ideographs (basic, extension A, compatibility, extensions B and later).
+CJK = re.compile(r"[\u3400-\u4DBF\u4E00-\u9FFF\uF900-\uFAFF\U00020000-\U0003134F]")
+
+# URLs are ASCII: stop at the first non-URL character so that Chinese text written straight
+# after a link survives. Brackets are excluded so a following emoticon is left intact.
+URL = re.compile(r"(?:https?://|www\.)[A-Za-z0-9\-._~:/?#@!$&'()*+,;=%]+", re.IGNORECASE)
+# @mentions (and the "回复@名字:" reply prefix); an e-mail address is not a mention.
+MENTION = re.compile(r"(?:回复)?(?<![A-Za-z0-9._%+\-])@[\w\-·]{1,30}:?")
+
+
+def _punctuation() -> str:
+    chars = [chr(c) for c in range(0x10000)
+             if unicodedata.category(chr(c)).startswith("P") and not 0xD800 <= c < 0xE000]
+    return "".join(chars) + "~^"
+
+
+PUNCTUATION = frozenset(_punctuation())
+# The same punctuation mark twice or more (！！！, 。。。, ~~~, ??).
+REPEATED_PUNCTUATION = re.compile(
+    "([" + "".join(re.escape(c) for c in sorted(PUNCTUATION)) + r"])\1+")
+
+
+def _removable_controls() -> dict[int, str | None]:
+    """Control, format and surrogate code points: whitespace-like ones become a space, the
+    rest are dropped. The zero-width joiner is kept because emoji sequences need it."""
+    table: dict[int, str | None] = {}
+    ranges = [range(0x10000), range(0xE0000, 0xE0080)]
+    for block in ranges:
+        for code in block:
+            category = unicodedata.category(chr(code))
+            if category in ("Cc", "Cf", "Cs") and code != 0x200D:
+                table[code] = None
+    for code in (0x09, 0x0A, 0x0B, 0x0C, 0x0D, 0x85, 0x2028, 0x2029):
+        table[code] = " "
+    # Emoji tag sequences (subdivision flags) use E0020-E007F; keep them with their emoji.
+    for code in range(0xE0020, 0xE0080):
+        table.pop(code, None)
+    return table
+
+
+CONTROLS = _removable_controls()
+
+# Full-width ASCII (！ → !, ＡＢ → AB, １ → 1) and the ideographic space. Deliberately not NFKC:
+# NFKC would also rewrite ① ㎡ ™ … and half-width katakana, which carry meaning as written.
+FULL_WIDTH = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)}
+FULL_WIDTH[0x3000] = 0x20
+
+WHITESPACE = re.compile(r"\s+")
+
+
+def is_punctuation(token: str) -> bool:
+    """True when every character of ``token`` is punctuation or a symbol (not an emoji)."""
+    return bool(token) and all(ch in PUNCTUATION or unicodedata.category(ch) in ("Sm", "Sk")
+                               for ch in token)
+
+
+def has_cjk(text: str) -> bool:
+    return CJK.search(text) is not None
+

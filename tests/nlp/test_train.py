@@ -1,0 +1,70 @@
+import csv
+import re
+
+import pytest
+from click.testing import CliRunner
+
+from nlp.cli import train_command
+from nlp.corpus import REPO_DATA, file_hash
+from nlp.sentiment import SentimentModel
+from tests.support import require
+
+PER_SPLIT = {"train": 600, "dev": 200, "test": 200}
+
+
+@pytest.fixture
+def small_corpus(tmp_path):
+    """A balanced slice of the shared labelled CSV, with one bad row in the middle."""
+    require(REPO_DATA.exists(), f"the shared training data at {REPO_DATA}")
+    taken = {(s, l): 0 for s in PER_SPLIT for l in ("0", "1")}
+    rows = []
+    with open(REPO_DATA, encoding="utf-8", newline="") as handle:
+        for row in csv.DictReader(handle):
+            key = (row["split"], row["label"])
+            if taken[key] < PER_SPLIT[row["split"]] // 2:
+                taken[key] += 1
+                rows.append(row)
+    rows.insert(10, {"text": "标签坏了", "label": "?", "domain": "x", "source_dataset": "x",
+                     "split": "train"})
+    path = tmp_path / "slice.csv"
+    with open(path, "w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    return path
+
+
+def test_training_writes_a_loadable_versioned_artifact(small_corpus, tmp_path):
+    out = tmp_path / "artifacts" / "sentiment.joblib"
+    result = CliRunner().invoke(train_command, ["--data", str(small_corpus), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "skipped" in result.output and ":12: unknown label '?'" in result.output
+    assert "[test]" in result.output and "macro-F1:" in result.output
+    model = SentimentModel.load(out)
+    assert re.fullmatch(r"sentiment-\d{4}\.\d{2}-[0-9a-f]{8}", model.version)
+    assert model.version in result.output
+    assert model.meta["data_hash"] == file_hash(small_corpus)
+    assert model.meta["train_rows"] == PER_SPLIT["train"]
+    assert model.meta["figures"]["test"]["rows"] == PER_SPLIT["test"]
+    assert [s.label for s in model.predict(["", "太差了，退货"])][0] == "neutral"
+    assert not list(out.parent.glob("*.partial"))
+
+
+def test_training_is_deterministic(small_corpus, tmp_path):
+    runs = []
+    for name in ("a", "b"):
+        out = tmp_path / f"{name}.joblib"
+        args = ["--data", str(small_corpus), "--out", str(out)]
+        assert CliRunner().invoke(train_command, args).exit_code == 0
+        runs.append(SentimentModel.load(out))
+    texts = ["质量很好", "太差了", "一般般"]
+    assert list(runs[0].scores(texts)) == list(runs[1].scores(texts))
+    assert runs[0].version == runs[1].version
+
+
+def test_training_without_data(tmp_path, monkeypatch):
+    monkeypatch.setenv("KOUBEI_TRAINING_DATA", str(tmp_path / "missing.csv"))
+    result = CliRunner().invoke(train_command, ["--out", str(tmp_path / "m.joblib")])
+    assert result.exit_code == 1
+    assert "missing.csv: no such file" in result.stderr
+    assert not (tmp_path / "m.joblib").exists()
