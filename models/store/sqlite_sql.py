@@ -26,6 +26,9 @@ CREATE INDEX IF NOT EXISTS reviews_published ON reviews (published_at, id);
 CREATE UNIQUE INDEX IF NOT EXISTS reviews_seq ON reviews (seq);
 CREATE INDEX IF NOT EXISTS reviews_source ON reviews (source, published_at);
 CREATE INDEX IF NOT EXISTS reviews_sentiment ON reviews (sentiment, published_at);
+-- Covers trends and window counts by time with their usual groupings, so those read the
+-- index alone and never the review bodies.
+CREATE INDEX IF NOT EXISTS reviews_time_facets ON reviews (published_at, sentiment, source);
 CREATE TABLE IF NOT EXISTS review_entities (
     entity TEXT NOT NULL, review_id TEXT NOT NULL, PRIMARY KEY (entity, review_id)
 ) WITHOUT ROWID;
