@@ -6,7 +6,7 @@ from datetime import datetime, timedelta, timezone
 
 from models.store.base import ReviewQuery
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: reviews_time_facets
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 SCHEMA = """

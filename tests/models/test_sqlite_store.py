@@ -33,6 +33,23 @@ def test_reviews_survive_reopening(tmp_path):
     again.close()
 
 
+def test_a_store_of_an_older_schema_gains_the_new_indexes_and_keeps_its_reviews(tmp_path):
+    review = make_review()
+    old = SQLiteReviewStore(tmp_path)
+    old.upsert([review])
+    con = old._con()
+    con.execute("DROP INDEX reviews_time_facets")  # as written by schema version 1
+    con.execute("PRAGMA user_version=1")
+    old.close()
+    store = SQLiteReviewStore(tmp_path)
+    con = store._con()
+    assert con.execute("SELECT name FROM sqlite_master WHERE name = 'reviews_time_facets'"
+                       ).fetchone() == ("reviews_time_facets",)
+    assert con.execute("PRAGMA user_version").fetchone()[0] >= 2
+    assert store.get(review.id) == review
+    store.close()
+
+
 def test_unknown_backend_is_a_clear_error(tmp_path):
     with pytest.raises(ValueError, match="unknown review store backend 'nosuch'"):
         open_review_store("nosuch", tmp_path)
