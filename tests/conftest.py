@@ -8,7 +8,7 @@ import pytest
 from models.loader import parse_config
 from models.runtime import DEMO_CONFIG, Runtime
 
-from tests.factories import make_review  # noqa: F401  (re-exported for convenience)
+from tests.factories import make_review, restart_numbering  # noqa: F401  (make_review re-exported)
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -19,6 +19,12 @@ def _no_stray_data_directory(tmp_path_factory):
     patch.delenv("KOUBEI_CONFIG", raising=False)
     yield
     patch.undo()
+
+
+@pytest.fixture(autouse=True)
+def _reviews_numbered_from_one():
+    """``make_review`` numbers (and times) reviews from 1 in every test."""
+    restart_numbering()
 
 
 @pytest.fixture

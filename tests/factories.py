@@ -10,6 +10,13 @@ _counter = itertools.count(1)
 BASE_TIME = datetime(2026, 11, 2, 2, 0, tzinfo=timezone.utc)  # 10:00 in Beijing, a Monday
 
 
+def restart_numbering() -> None:
+    """Number reviews from 1 again (the autouse fixture in tests/conftest.py calls this before
+    every test), so a test's review times never depend on how many tests ran before it."""
+    global _counter
+    _counter = itertools.count(1)
+
+
 def make_review(**overrides) -> Review:
     n = next(_counter)
     label = overrides.pop("label", "positive")
