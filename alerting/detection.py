@@ -17,6 +17,7 @@ from alerting.incidents import IncidentChange, IncidentManager
 from alerting.rules import Firing, build_rule
 from models.config import KoubeiConfig
 from models.review import utc, utcnow
+from models.instance_key import instance_key
 from models.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -65,7 +66,8 @@ def run_detection(runtime: Runtime, now: datetime | None = None,
             report.firings.extend(firings)
         manager = IncidentManager(runtime.state, channels,
                                   clock=(lambda: report.at) if now else utcnow,
-                                  public_url=public_url(config), timezone=config.timezone)
+                                  public_url=public_url(config), timezone=config.timezone,
+                                  action_key=instance_key(runtime.home))
         report.changes = manager.handle(report.firings, config.rules)
         report.changes += manager.auto_resolve(report.at, {f.key for f in report.firings},
                                                config.rules, skip_rules=report.errors)

@@ -25,6 +25,7 @@ from alerting.channels import Channel
 from alerting.delivery import deliver
 from alerting.notice import Notice
 from alerting.rules import Firing
+from alerting.workflow import send_all_clear
 from models.config import RuleBase
 from models.review import utcnow
 from models.state import Incident, IncidentEvent, StateDB
@@ -48,12 +49,15 @@ class IncidentChange:
 class IncidentManager:
     def __init__(self, state: StateDB, channels: Mapping[str, Channel],
                  clock: Callable[[], datetime] = utcnow,
-                 public_url: str = "http://127.0.0.1:8080", timezone: str = "Asia/Shanghai"):
+                 public_url: str = "http://127.0.0.1:8080", timezone: str = "Asia/Shanghai",
+                 action_key: str | None = None):
+        """``action_key`` (the instance key) signs the action links notices carry."""
         self.state = state
         self.channels = channels
         self.clock = clock
         self.public_url = public_url
         self.timezone = timezone
+        self.action_key = action_key
         self.stats: Counter[str] = Counter()
 
     def handle(self, firings: Iterable[Firing], rule_configs: Any) -> list[IncidentChange]:
@@ -76,7 +80,8 @@ class IncidentManager:
                     action = "fired"
                 session.flush()
                 kind = self._notice_kind(incident, firing.at, config)
-                notice = (Notice.for_incident(incident, self.public_url, kind, self.timezone)
+                notice = (Notice.for_incident(incident, self.public_url, kind, self.timezone,
+                                              action_key=self.action_key)
                           if kind else None)
             self.stats[f"alerting/incidents_{action}"] += 1
             change = IncidentChange(incident.id, incident.rule, incident.group_key, action,
@@ -111,6 +116,10 @@ class IncidentManager:
                 changes.append(IncidentChange(incident.id, incident.rule, incident.group_key,
                                               "auto_resolved", incident.title))
         self.stats["alerting/incidents_auto_resolved"] += len(changes)
+        for change in changes:  # after the commit: channels never run inside a transaction
+            change.notified = send_all_clear(self.state, change.incident_id, self.channels,
+                                             self.public_url, self.timezone, "auto_resolved",
+                                             at=self.clock())
         return changes
 
     def _notice_kind(self, incident: Incident, at: datetime, config: Any) -> str | None:

@@ -1,9 +1,13 @@
 """Incident pages: the list (``/incidents``, newest first, filter by status) and one
-incident (``/incidents/<id>``) with its explanation and timeline. Read-only for now; the
-people/workflow issue adds acknowledge, assign, comment and resolve."""
+incident (``/incidents/<id>``) with its explanation, timeline, assignee and — for roles that
+may act — the workflow forms (posted to ``web.incident_actions``)."""
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+from flask import Blueprint, g, render_template
+
+from alerting.workflow import current_assignee
+from web import access
+from web.accounts import list_users
 
 from web import params, reads
 from web.explanation import read_explanation
@@ -26,5 +30,9 @@ def detail(incident_id: int):
     explanation = read_explanation(incident.explanation, current_language())
     linked = [r.id for r in explanation.reviews if r.id] + list(incident.review_ids or [])
     stored = reads.find_reviews(list(dict.fromkeys(linked))[:50])
+    can_act = access.allowed(g.user.role, "act")
+    assignees = [u for u in list_users(reads.current_runtime().state)
+                 if not u.disabled and access.allowed(u.role, "act")] if can_act else []
     return render_template("incident.html", incident=incident, explanation=explanation,
-                           stored=stored)
+                           stored=stored, assignee=current_assignee(incident),
+                           assignees=assignees, can_act=can_act)
