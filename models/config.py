@@ -126,7 +126,52 @@ class EmailChannel(Strict):
     timeout: Duration = timedelta(seconds=10)
 
 
-ChannelConfig = Annotated[Union[WebhookChannel, EmailChannel], Field(discriminator="type")]
+class ChatBotChannel(Strict):
+    """A chat group bot reached through its webhook URL. The URL carries the bot's key, so it
+    may come from the environment variable named by ``url_env`` instead of ``url``."""
+    name: Name
+    url: str | None = None
+    url_env: str | None = None
+    timeout: Duration = timedelta(seconds=10)
+
+
+class WeComChannel(ChatBotChannel):
+    """企业微信 group bot (``https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=...``)."""
+    type: Literal["wecom"]
+
+
+class DingTalkChannel(ChatBotChannel):
+    """钉钉 custom robot; ``secret_env`` names the 加签 secret (``SEC...``)."""
+    type: Literal["dingtalk"]
+    secret_env: str | None = None
+    at_mobiles: list[str] = []
+
+
+class FeishuChannel(ChatBotChannel):
+    """飞书 / Lark custom bot; ``secret_env`` names the 签名校验 secret."""
+    type: Literal["feishu"]
+    secret_env: str | None = None
+
+
+class SlackChannel(ChatBotChannel):
+    """Slack incoming webhook (``https://hooks.slack.com/services/...``)."""
+    type: Literal["slack"]
+
+
+class SmsChannel(Strict):
+    """Text messages through an SMS gateway's HTTP webhook (JSON, HMAC-signed like
+    ``webhook``)."""
+    name: Name
+    type: Literal["sms"]
+    url: str
+    recipients: list[str] = Field(min_length=1)  # phone numbers, e.g. +8613800000000
+    secret_env: str | None = None
+    timeout: Duration = timedelta(seconds=10)
+
+
+ChannelConfig = Annotated[Union[WebhookChannel, EmailChannel, WeComChannel, DingTalkChannel,
+                                FeishuChannel, SlackChannel, SmsChannel],
+                          Field(discriminator="type")]
 
 
 class UserConfig(Strict):
