@@ -21,6 +21,7 @@ from typing import Any, Callable, Iterable, Mapping
 
 from sqlalchemy import select
 
+from alerting.channel_health import check_channels
 from alerting.channels import Channel
 from alerting.delivery import deliver
 from alerting.notice import Notice
@@ -144,6 +145,8 @@ class IncidentManager:
                     change.failed[delivery.channel] = delivery.error
             if change.notified:
                 incident.last_notified_at = now
+        self.stats["alerting/channel_incidents"] += len(
+            check_channels(self.state, deliveries, now))
         self.stats["alerting/notified"] += len(change.notified)
         self.stats["alerting/notify_failed"] += len(change.failed)
 

@@ -18,6 +18,7 @@ from typing import Mapping
 
 from sqlalchemy import select
 
+from alerting.channel_health import check_channels
 from alerting.channels import Channel
 from alerting.delivery import deliver
 from alerting.exceptions import AlertingError
@@ -134,4 +135,5 @@ def send_all_clear(state: StateDB, incident_id: int, channels: Mapping[str, Chan
             kind, detail = delivery.event("resolved")
             session.add(IncidentEvent(incident=incident, at=at or utcnow(), kind=kind,
                                       detail=detail))
+    check_channels(state, deliveries, at or utcnow())
     return [d.channel for d in deliveries if d.ok]
