@@ -21,6 +21,9 @@ from models.state import ApiToken, StateDB, User
 
 ROLES = ("admin", "analyst", "handler")
 MIN_PASSWORD_LENGTH = 8
+# werkzeug's method string; the default scrypt cost (n=2**15) is what production uses. Tests
+# lower the cost factor only (still scrypt), since they create hundreds of users.
+PASSWORD_METHOD = "scrypt"
 TOKEN_PREFIX = "kb_"
 # Checked against when the user does not exist, so a wrong name costs as long as a wrong
 # password and login timing does not reveal which usernames exist.
@@ -66,7 +69,7 @@ def add_user(state: StateDB, username: str, role: str, entities: list[str], pass
             raise AccountError(f"user {username!r} already exists")
         user = User(username=username, role=role, entities=list(entities or ["*"]),
                     display_name=display_name, email=email,
-                    password_hash=generate_password_hash(password))
+                    password_hash=generate_password_hash(password, PASSWORD_METHOD))
         session.add(user)
         session.flush()
         return Account.of(user)
@@ -76,7 +79,7 @@ def set_password(state: StateDB, username: str, password: str) -> None:
     check_password_rules(password)
     with state.session() as session:
         user = _user(session, username)
-        user.password_hash = generate_password_hash(password)
+        user.password_hash = generate_password_hash(password, PASSWORD_METHOD)
 
 
 def set_disabled(state: StateDB, username: str, disabled: bool = True) -> None:

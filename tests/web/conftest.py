@@ -29,6 +29,12 @@ def log_in(client, username: str, password: str = PASSWORD):
                                        "csrf_token": csrf_of(client)})
 
 
+@pytest.fixture(autouse=True)
+def _cheap_password_hashes(monkeypatch):
+    """Still scrypt, at a cost factor that keeps a suite of many logins fast."""
+    monkeypatch.setattr(accounts, "PASSWORD_METHOD", "scrypt:1024:8:1")
+
+
 @pytest.fixture
 def app(runtime):
     return create_app(runtime, {"TESTING": True})
