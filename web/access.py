@@ -44,7 +44,7 @@ ENDPOINTS = {
     "api.reviews": "read", "api.review": "read", "api.feed": "read",
     "api_insights.trends": "read", "api_insights.incidents": "read",
     "api_insights.incident": "read", "api_actions.api_act": "act",
-    "exports.reviews": "export",
+    "exports.reviews": "export", "response.page": "read", "response.api": "read",
 }
 # A valid NAME_PATTERN never starts with NUL, so no review can carry this entity: a query
 # restricted to it matches nothing.

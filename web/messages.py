@@ -84,6 +84,11 @@ ZH_CN = {
     "incident.event.false_alarm": "标记为误报",
     "error.http.401": "请先登录。", "error.http.403": "你没有权限进行这个操作。",
     "error.http.429": "请求太频繁，请稍后再试。",
+    "nav.response": "响应", "response.title": "响应指标（按规则）", "response.incidents": "事件数",
+    "response.ack": "确认用时（中位数）", "response.resolve": "解决用时（中位数）",
+    "response.auto": "自动解除", "response.false_share": "误报占比",
+    "response.range.7d": "近 7 天", "response.range.30d": "近 30 天", "response.range.90d": "近 90 天",
+    "response.note": "解决用时只计人工解决的事件；误报占比 = 标记为误报 / 人工关闭的事件。",
 }
 
 EN = {
@@ -178,6 +183,13 @@ EN = {
     "incident.done.reopen": "Reopened.", "incident.event.false_alarm": "Marked as false alarm",
     "error.http.401": "Please sign in.", "error.http.403": "You may not do this.",
     "error.http.429": "Too many requests; try again later.",
+    "nav.response": "Response", "response.title": "Response figures by rule",
+    "response.incidents": "Incidents", "response.ack": "Time to acknowledge (median)",
+    "response.resolve": "Time to resolve (median)", "response.auto": "Auto-resolved",
+    "response.false_share": "False alarms", "response.range.7d": "Last 7 days",
+    "response.range.30d": "Last 30 days", "response.range.90d": "Last 90 days",
+    "response.note": "Time to resolve counts incidents people resolved; false alarms = marked "
+                     "false / closed by people.",
 }
 
 MESSAGES = {"zh-CN": ZH_CN, "en": EN}
