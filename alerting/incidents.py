@@ -26,6 +26,7 @@ from alerting.channels import Channel
 from alerting.delivery import deliver
 from alerting.notice import Notice
 from alerting.rules import Firing
+from alerting.silences import hold_back
 from alerting.workflow import send_all_clear
 from models.config import RuleBase
 from models.review import utcnow
@@ -132,6 +133,9 @@ class IncidentManager:
 
     def _notify(self, incident_id: int, notice: Notice, names: list[str],
                 change: IncidentChange) -> None:
+        if hold_back(self.state, incident_id, self.clock()) is not None:
+            self.stats["alerting/silenced"] += 1
+            return
         deliveries = deliver(notice, names, self.channels)
         now = self.clock()
         with self.state.session() as session:

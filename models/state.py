@@ -66,6 +66,19 @@ class ApiToken(Base):
     revoked: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
+class Silence(Base):
+    """No notifications for matching incidents until ``ends_at`` (they are still recorded).
+    ``rule`` None matches every rule; ``entity`` None every entity."""
+    __tablename__ = "silences"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    rule: Mapped[str | None] = mapped_column(String(64))
+    entity: Mapped[str | None] = mapped_column(String(64))
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime, default=_now)
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    reason: Mapped[str] = mapped_column(Text)
+    created_by: Mapped[str] = mapped_column(String(64), default="system")
+
+
 class Incident(Base):
     """One burst of negative word of mouth (or another rule's firing) and its handling."""
     __tablename__ = "incidents"

@@ -45,6 +45,7 @@ ENDPOINTS = {
     "api_insights.trends": "read", "api_insights.incidents": "read",
     "api_insights.incident": "read", "api_actions.api_act": "act",
     "exports.reviews": "export", "response.page": "read", "response.api": "read",
+    "silences.index": "read", "silences.add": "act", "silences.end": "act",
 }
 # A valid NAME_PATTERN never starts with NUL, so no review can carry this entity: a query
 # restricted to it matches nothing.

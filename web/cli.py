@@ -14,6 +14,7 @@ import click
 from sqlalchemy import select
 
 from alerting.cli import COMMANDS as ALERTING_COMMANDS
+from alerting.silences_cli import COMMANDS as SILENCE_COMMANDS
 from crawlers.cli import COMMANDS as CRAWLER_COMMANDS
 from models.cli import COMMANDS as MODEL_COMMANDS
 from models.cli import with_runtime
@@ -126,7 +127,7 @@ def run_command(runtime, demo: bool, host: str | None, port: int | None, demo_po
 
 
 for command in (MODEL_COMMANDS + CRAWLER_COMMANDS + NLP_COMMANDS + ALERTING_COMMANDS
-                + USER_COMMANDS):
+                + USER_COMMANDS + SILENCE_COMMANDS):
     main.add_command(command)
 
 

@@ -89,6 +89,13 @@ ZH_CN = {
     "response.auto": "自动解除", "response.false_share": "误报占比",
     "response.range.7d": "近 7 天", "response.range.30d": "近 30 天", "response.range.90d": "近 90 天",
     "response.note": "解决用时只计人工解决的事件；误报占比 = 标记为误报 / 人工关闭的事件。",
+    "nav.silences": "静默", "silences.title": "静默", "silences.until": "结束时间",
+    "silences.reason": "原因", "silences.by": "设置人", "silences.end": "提前结束",
+    "silences.none": "当前没有静默。", "silences.add": "添加静默", "silences.for": "时长",
+    "silences.added": "已添加静默。", "silences.bad_duration": "请选择时长。",
+    "silences.bad_entity": "不能静默你无权查看的品牌/产品。",
+    "silences.explain": "静默期间匹配的事件照常记录，只是不发通知；到期后恢复通知。",
+    "incident.event.silenced": "已静默（不通知）",
 }
 
 EN = {
@@ -190,6 +197,14 @@ EN = {
     "response.range.30d": "Last 30 days", "response.range.90d": "Last 90 days",
     "response.note": "Time to resolve counts incidents people resolved; false alarms = marked "
                      "false / closed by people.",
+    "nav.silences": "Silences", "silences.title": "Silences", "silences.until": "Ends",
+    "silences.reason": "Reason", "silences.by": "Set by", "silences.end": "End now",
+    "silences.none": "No active silences.", "silences.add": "Add silence", "silences.for": "For",
+    "silences.added": "Silence added.", "silences.bad_duration": "Choose a duration.",
+    "silences.bad_entity": "You cannot silence a brand/product outside your scope.",
+    "silences.explain": "Matching incidents are still recorded while silenced; only "
+                        "notifications are held back until the silence ends.",
+    "incident.event.silenced": "Silenced (not notified)",
 }
 
 MESSAGES = {"zh-CN": ZH_CN, "en": EN}

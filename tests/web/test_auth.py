@@ -63,7 +63,7 @@ def test_every_form_endpoint_rejects_a_missing_or_wrong_csrf_token(app, client, 
     assert {r.endpoint for r in posts} >= {"auth.login", "auth.logout", "auth.password",
                                            "incidents_act.act", "actions.acknowledge"}
     for rule in posts:
-        url = rule.build({"incident_id": incident_id, "token_id": 1, "token": "x"})[1]
+        url = rule.build({"incident_id": incident_id, "token_id": 1, "token": "x", "silence_id": 1})[1]
         for sent in ({}, {"csrf_token": "forged"}):
             response = client.post(url, data={"action": "acknowledge", **sent})
             assert response.status_code == 400, (url, sent, response.status_code)
