@@ -8,7 +8,8 @@ from html import escape
 from alerting.notice import Notice
 
 SUBJECT_PREFIX = "【口碑告警】"
-KIND_LABELS = {"opened": "新告警", "realert": "持续告警", "resolved": "告警解除"}
+KIND_LABELS = {"opened": "新告警", "realert": "持续告警", "resolved": "告警解除",
+               "escalated": "升级告警（无人确认）"}
 RESOLUTION_LABELS = {"resolved": "已处理解决", "auto_resolved": "已自动解除（负面声量回落）",
                      "false_alarm": "标记为误报"}
 
