@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from statistics import median
-from typing import Iterable
+from typing import Callable, Iterable
 
 from models.state import Incident
 
@@ -49,11 +49,16 @@ def _resolution(incident: Incident) -> str | None:
     return None
 
 
-def rule_figures(incidents: Iterable[Incident]) -> list[RuleFigures]:
-    """One ``RuleFigures`` per rule, busiest first. ``incidents`` need their events loaded."""
+def rule_figures(incidents: Iterable[Incident],
+                 group: Callable[[Incident], str | None] = lambda i: i.rule) -> list[RuleFigures]:
+    """One ``RuleFigures`` per rule (or per ``group(incident)``, e.g. the rule's team; None
+    leaves the incident out), busiest first. ``incidents`` need their events loaded."""
     by_rule: dict[str, RuleFigures] = {}
     for incident in incidents:
-        figures = by_rule.setdefault(incident.rule, RuleFigures(incident.rule))
+        name = group(incident)
+        if name is None:
+            continue
+        figures = by_rule.setdefault(name, RuleFigures(name))
         figures.incidents += 1
         if incident.acknowledged_at is not None:
             figures.acknowledged += 1
@@ -73,7 +78,7 @@ def rule_figures(incidents: Iterable[Incident]) -> list[RuleFigures]:
             figures.precision = 1 - figures.false_alarm_share
         if (figures.resolved_by_people >= ADVICE_MIN_CLOSED
                 and figures.false_alarm_share >= ADVICE_FALSE_SHARE):
-            figures.advice = (f"规则 {figures.rule} 的误报占 {figures.false_alarm_share:.0%}"
+            figures.advice = (f"{figures.rule} 的误报占 {figures.false_alarm_share:.0%}"
                               "：可提高 min_count 或 min_ratio、降低 p_value，或缩小 entities/"
                               "sources 范围后用回测验证。")
     return sorted(by_rule.values(), key=lambda f: (-f.incidents, f.rule))

@@ -89,6 +89,7 @@ ZH_CN = {
     "response.auto": "自动解除", "response.false_share": "误报占比",
     "response.range.7d": "近 7 天", "response.range.30d": "近 30 天", "response.range.90d": "近 90 天",
     "response.note": "解决用时只计人工解决的事件；误报占比 = 标记为误报 / 人工关闭的事件。",
+    "response.by_team": "按团队", "response.team": "团队",
     "nav.silences": "静默", "silences.title": "静默", "silences.until": "结束时间",
     "silences.reason": "原因", "silences.by": "设置人", "silences.end": "提前结束",
     "silences.none": "当前没有静默。", "silences.add": "添加静默", "silences.for": "时长",
@@ -197,6 +198,7 @@ EN = {
     "response.range.30d": "Last 30 days", "response.range.90d": "Last 90 days",
     "response.note": "Time to resolve counts incidents people resolved; false alarms = marked "
                      "false / closed by people.",
+    "response.by_team": "By team", "response.team": "Team",
     "nav.silences": "Silences", "silences.title": "Silences", "silences.until": "Ends",
     "silences.reason": "Reason", "silences.by": "Set by", "silences.end": "End now",
     "silences.none": "No active silences.", "silences.add": "Add silence", "silences.for": "For",

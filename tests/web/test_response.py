@@ -37,7 +37,8 @@ def test_figures_per_rule_with_tuning_advice(client, signed_in, add_incident):
                      "median_ack_seconds": 360.0, "median_resolve_seconds": 1200.0,
                      "false_alarm_share": pytest.approx(2 / 3), "precision": pytest.approx(1 / 3),
                      "advice": spike["advice"]}
-    assert spike["advice"].startswith("规则 negative-spike 的误报占 67%")
+    assert spike["advice"].startswith("negative-spike 的误报占 67%")
+    assert data["teams"] == []  # no rule routes to a team in this config
     assert crisis["median_ack_seconds"] == 120.0 and crisis["false_alarm_share"] is None
     assert crisis["advice"] is None
 
@@ -46,3 +47,18 @@ def test_figures_per_rule_with_tuning_advice(client, signed_in, add_incident):
     scoped = signed_in("li", "handler", ["yunque"]).get("/api/response").get_json()
     assert [r["rule"] for r in scoped["rules"]] == ["negative-spike"]
     assert client.get("/api/response?range=1y").status_code == 400
+
+
+def test_figures_per_team(app, runtime, client, add_incident):
+    from models.config import TeamConfig
+    from tests.alerting.conftest import spike_rule
+    app.extensions["koubei"].config = runtime.config.model_copy(update={
+        "rules": [spike_rule(team="care"), spike_rule(name="other")],
+        "teams": [TeamConfig(name="care")]})
+    opened = utcnow() - timedelta(hours=1)
+    add_incident(rule="negative-spike", opened_at=opened, acknowledged_at=opened + 3 * MIN)
+    add_incident(rule="other", opened_at=opened)
+    data = client.get("/api/response").get_json()
+    assert [(t["team"], t["incidents"], t["median_ack_seconds"]) for t in data["teams"]] == [
+        ("care", 1, 180.0)]
+    assert "按团队" in client.get("/response").get_data(as_text=True)
