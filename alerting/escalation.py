@@ -52,7 +52,8 @@ def follow_up(manager: IncidentManager, rule_configs: Any, now: datetime) -> lis
                 "after_seconds": int(team.escalate_after.total_seconds()), "to": person,
                 "channels": list(team.escalation_channels or names)}))
             if person:
-                session.add(IncidentEvent(incident=stored, at=now, kind="assigned", actor="escalation",
+                session.add(IncidentEvent(incident=stored, at=now, kind="assigned",
+                                          actor="escalation",
                                           detail={"assignee": person, "on_call": team.name}))
         changes.append(_send(manager, incident, "escalated",
                              list(team.escalation_channels or names), "escalated", team))

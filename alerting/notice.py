@@ -43,7 +43,8 @@ class Notice:
         signed action links."""
         actions = (action_links(action_key, public_url, incident.id)
                    if action_key and kind != "resolved" else {})
-        return cls(actions=actions, resolution=resolution, note=note,incident_id=incident.id, rule=incident.rule, group_key=incident.group_key,
+        return cls(actions=actions, resolution=resolution, note=note,
+                   incident_id=incident.id, rule=incident.rule, group_key=incident.group_key,
                    title=incident.title, status=incident.status, severity=incident.severity,
                    opened_at=incident.opened_at, metric=incident.metric,
                    baseline=incident.baseline, kind=kind, timezone=timezone,

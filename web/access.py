@@ -88,7 +88,8 @@ def scoped_query(query: ReviewQuery) -> ReviewQuery:
     allowed_ids = scope()
     if allowed_ids is None:
         return query
-    wanted = [e for e in query.entities if e in allowed_ids] if query.entities else sorted(allowed_ids)
+    wanted = ([e for e in query.entities if e in allowed_ids] if query.entities
+              else sorted(allowed_ids))
     return replace(query, entities=tuple(wanted) or (NO_ENTITY,))
 
 
