@@ -56,7 +56,8 @@ def site(runtime):
         "rules": [spike_rule(channels=["hook"])],
         "channels": [WebhookConfig(name="hook", type="webhook", url=receiver.url)]}),
         runtime.config_path, runtime.home)
-    server = create_server(create_app(rt), host="127.0.0.1", port=port, threads=4)
+    app = create_app(rt, {"FEED_POLL_SECONDS": 0.5})
+    server = create_server(app, host="127.0.0.1", port=port, threads=4)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     yield rt, receiver, f"http://127.0.0.1:{port}"
@@ -98,3 +99,27 @@ def test_handler_works_an_incident_from_the_notification(site, browser):
     all_clear = receiver.payloads()[-1]
     assert (all_clear["id"], all_clear["kind"], all_clear["resolution"], all_clear["note"]) == (
         alert["id"], "resolved", "resolved", "已联系客户并更换批次")
+
+
+def test_incident_page_tells_when_something_new_arrives(site, browser):
+    from selenium.webdriver.support import expected_conditions
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    from alerting import workflow
+    rt, receiver, base = site
+    accounts.add_user(rt.state, "li", "handler", ["*"], PASSWORD)
+    add_burst(rt.store, 9)
+    run_detection(rt, now=NOW)
+    [alert] = receiver.payloads()
+    browser.get(f"{base}/login?next=/incidents/{alert['id']}")
+    browser.find_element("id", "username").send_keys("li")
+    browser.find_element("id", "password").send_keys(PASSWORD)
+    browser.find_element("css selector", "form.stacked-form button[type=submit]").click()
+    live = browser.find_element("id", "incident-live")
+    assert not live.is_displayed()
+
+    workflow.comment(rt.state, alert["id"], "zhao", "客服已回复三位用户")  # someone else acts
+    WebDriverWait(browser, 20).until(expected_conditions.visibility_of(live))
+    assert "新增 0 条关联评论、1 条记录" in live.text
+    live.find_element("link text", "刷新查看").click()
+    assert "客服已回复三位用户" in browser.find_element("css selector", "ol.events").text
