@@ -17,6 +17,7 @@ from flask import (Blueprint, Flask, abort, current_app, flash, g, redirect, ren
                    request, session, url_for)
 
 from models.instance_key import instance_key
+from models.state import User
 from web import access, accounts, csrf
 from web.errors import api_error, wants_json
 from web.i18n import gettext
@@ -62,8 +63,7 @@ def login():
 
 
 def _sign_in(account: accounts.Account):
-    from models.state import User  # the stamp needs the stored password hash
-    with _state().session() as s:
+    with _state().session() as s:  # the stamp comes from the stored password hash
         stamp = accounts.session_stamp(s.get(User, account.id))
     session.clear()
     session.permanent = True

@@ -99,6 +99,7 @@ ZH_CN = {
     "silences.bad_entity": "不能静默你无权查看的品牌/产品。",
     "silences.explain": "静默期间匹配的事件照常记录，只是不发通知；到期后恢复通知。",
     "incident.event.silenced": "已静默（不通知）",
+    "incident.event.queued": "免打扰时段，通知待发", "incident.event.escalated": "已升级",
 }
 
 EN = {
@@ -212,6 +213,8 @@ EN = {
     "silences.explain": "Matching incidents are still recorded while silenced; only "
                         "notifications are held back until the silence ends.",
     "incident.event.silenced": "Silenced (not notified)",
+    "incident.event.queued": "Quiet hours: notification queued",
+    "incident.event.escalated": "Escalated",
 }
 
 MESSAGES = {"zh-CN": ZH_CN, "en": EN}

@@ -27,6 +27,16 @@ CHROMIUM = Path(os.environ.get("KOUBEI_CHROMIUM", "/usr/bin/chromium"))
 CHROMEDRIVER = Path(os.environ.get("KOUBEI_CHROMEDRIVER", "/usr/bin/chromedriver"))
 
 
+def submit(browser, element) -> None:
+    """Click ``element`` and wait until the page it was on has been replaced, so the next
+    lookup finds the new page and not a stale copy of the old one."""
+    from selenium.webdriver.support import expected_conditions
+    from selenium.webdriver.support.ui import WebDriverWait
+    page = browser.find_element("tag name", "html")
+    element.click()
+    WebDriverWait(browser, 30).until(expected_conditions.staleness_of(page))
+
+
 @pytest.fixture
 def browser():
     require(CHROMIUM.exists() and CHROMEDRIVER.exists(),
@@ -79,18 +89,18 @@ def test_handler_works_an_incident_from_the_notification(site, browser):
     assert "/login" in browser.current_url
     browser.find_element("id", "username").send_keys("li")
     browser.find_element("id", "password").send_keys(PASSWORD)
-    browser.find_element("css selector", "form.stacked-form button[type=submit]").click()
+    submit(browser, browser.find_element("css selector", "form.stacked-form button[type=submit]"))
     assert browser.current_url == f"{base}/incidents/{alert['id']}"
     assert "云雀手机 负面评论激增" in browser.find_element("tag name", "h1").text
 
-    browser.find_element("id", "action-acknowledge").click()
+    submit(browser, browser.find_element("id", "action-acknowledge"))
     assert "已确认" in browser.find_element("css selector", "h1 .status").text
     from selenium.webdriver.support.ui import Select
     Select(browser.find_element("id", "assignee")).select_by_value("zhao")
-    browser.find_element("id", "action-assign").click()
+    submit(browser, browser.find_element("id", "action-assign"))
     assert browser.find_element("css selector", "dd.assignee").text == "zhao"
     browser.find_element("id", "resolution-note").send_keys("已联系客户并更换批次")
-    browser.find_element("id", "action-resolve").click()
+    submit(browser, browser.find_element("id", "action-resolve"))
     assert "已解决" in browser.find_element("css selector", "h1 .status").text
     timeline = browser.find_element("css selector", "ol.events").text
     for step in ("已确认", "已指派", "已解决", "已联系客户并更换批次"):
@@ -114,12 +124,12 @@ def test_incident_page_tells_when_something_new_arrives(site, browser):
     browser.get(f"{base}/login?next=/incidents/{alert['id']}")
     browser.find_element("id", "username").send_keys("li")
     browser.find_element("id", "password").send_keys(PASSWORD)
-    browser.find_element("css selector", "form.stacked-form button[type=submit]").click()
+    submit(browser, browser.find_element("css selector", "form.stacked-form button[type=submit]"))
     live = browser.find_element("id", "incident-live")
     assert not live.is_displayed()
 
     workflow.comment(rt.state, alert["id"], "zhao", "客服已回复三位用户")  # someone else acts
     WebDriverWait(browser, 20).until(expected_conditions.visibility_of(live))
     assert "新增 0 条关联评论、1 条记录" in live.text
-    live.find_element("link text", "刷新查看").click()
+    submit(browser, live.find_element("link text", "刷新查看"))
     assert "客服已回复三位用户" in browser.find_element("css selector", "ol.events").text
