@@ -8,6 +8,7 @@ nothing is downloaded. Under ``CI=true`` a missing browser fails the test.
 """
 from __future__ import annotations
 
+import importlib.util
 import os
 import threading
 from pathlib import Path
@@ -41,7 +42,8 @@ def submit(browser, element) -> None:
 def browser():
     require(CHROMIUM.exists() and CHROMEDRIVER.exists(),
             f"Chromium ({CHROMIUM}) and chromedriver ({CHROMEDRIVER})")
-    webdriver = pytest.importorskip("selenium.webdriver")
+    require(importlib.util.find_spec("selenium") is not None, "selenium (pip install selenium)")
+    from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
     options = webdriver.ChromeOptions()
     options.binary_location = str(CHROMIUM)
