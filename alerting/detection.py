@@ -13,10 +13,12 @@ from datetime import datetime
 from typing import Mapping
 
 from alerting.channels import Channel, build_channels
+from alerting.escalation import follow_up
 from alerting.incidents import IncidentChange, IncidentManager
 from alerting.rules import Firing, build_rule
 from models.config import KoubeiConfig
 from models.review import utc, utcnow
+from models.instance_key import instance_key
 from models.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -65,10 +67,12 @@ def run_detection(runtime: Runtime, now: datetime | None = None,
             report.firings.extend(firings)
         manager = IncidentManager(runtime.state, channels,
                                   clock=(lambda: report.at) if now else utcnow,
-                                  public_url=public_url(config), timezone=config.timezone)
+                                  public_url=public_url(config), timezone=config.timezone,
+                                  action_key=instance_key(runtime.home), teams=config.teams)
         report.changes = manager.handle(report.firings, config.rules)
         report.changes += manager.auto_resolve(report.at, {f.key for f in report.firings},
                                                config.rules, skip_rules=report.errors)
+        report.changes += follow_up(manager, config.rules, report.at)
     finally:
         if owned:
             for channel in channels.values():

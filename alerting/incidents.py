@@ -21,10 +21,14 @@ from typing import Any, Callable, Iterable, Mapping
 
 from sqlalchemy import select
 
+from alerting.channel_health import check_channels
 from alerting.channels import Channel
 from alerting.delivery import deliver
 from alerting.notice import Notice
+from alerting.routing import channels_for, on_call, queue_for_quiet_hours, team_for
 from alerting.rules import Firing
+from alerting.silences import hold_back
+from alerting.workflow import send_all_clear
 from models.config import RuleBase
 from models.review import utcnow
 from models.state import Incident, IncidentEvent, StateDB
@@ -48,12 +52,17 @@ class IncidentChange:
 class IncidentManager:
     def __init__(self, state: StateDB, channels: Mapping[str, Channel],
                  clock: Callable[[], datetime] = utcnow,
-                 public_url: str = "http://127.0.0.1:8080", timezone: str = "Asia/Shanghai"):
+                 public_url: str = "http://127.0.0.1:8080", timezone: str = "Asia/Shanghai",
+                 action_key: str | None = None, teams: Iterable[Any] = ()):
+        """``action_key`` (the instance key) signs the action links notices carry; ``teams``
+        (``TeamConfig``) route rules to people (see ``alerting.routing``)."""
         self.state = state
         self.channels = channels
         self.clock = clock
         self.public_url = public_url
         self.timezone = timezone
+        self.action_key = action_key
+        self.teams = list(teams)
         self.stats: Counter[str] = Counter()
 
     def handle(self, firings: Iterable[Firing], rule_configs: Any) -> list[IncidentChange]:
@@ -75,14 +84,22 @@ class IncidentManager:
                     _attach(session, incident, firing)
                     action = "fired"
                 session.flush()
-                kind = self._notice_kind(incident, firing.at, config)
-                notice = (Notice.for_incident(incident, self.public_url, kind, self.timezone)
+                team = team_for(config, self.teams)
+                names = channels_for(config.channels if config else [], team)
+                if action == "opened" and team is not None and team.members:
+                    session.add(IncidentEvent(incident=incident, at=firing.at, kind="assigned",
+                                              detail={"assignee": on_call(team, firing.at,
+                                                                          self.timezone),
+                                                      "on_call": team.name}))
+                kind = self._notice_kind(incident, firing.at, config, names)
+                notice = (Notice.for_incident(incident, self.public_url, kind, self.timezone,
+                                              action_key=self.action_key)
                           if kind else None)
             self.stats[f"alerting/incidents_{action}"] += 1
             change = IncidentChange(incident.id, incident.rule, incident.group_key, action,
                                     incident.title)
             if notice is not None:
-                self._notify(incident.id, notice, config.channels, change)
+                self._notify(incident.id, notice, names, change, team, incident.severity)
             changes.append(change)
         return changes
 
@@ -111,17 +128,29 @@ class IncidentManager:
                 changes.append(IncidentChange(incident.id, incident.rule, incident.group_key,
                                               "auto_resolved", incident.title))
         self.stats["alerting/incidents_auto_resolved"] += len(changes)
+        for change in changes:  # after the commit: channels never run inside a transaction
+            change.notified = send_all_clear(self.state, change.incident_id, self.channels,
+                                             self.public_url, self.timezone, "auto_resolved",
+                                             at=self.clock())
         return changes
 
-    def _notice_kind(self, incident: Incident, at: datetime, config: Any) -> str | None:
-        if config is None or not config.channels:
+    def _notice_kind(self, incident: Incident, at: datetime, config: Any,
+                     names: list[str]) -> str | None:
+        if config is None or not names:
             return None
         if incident.last_notified_at is None:
             return "opened"
         return "realert" if at - incident.last_notified_at >= config.realert else None
 
     def _notify(self, incident_id: int, notice: Notice, names: list[str],
-                change: IncidentChange) -> None:
+                change: IncidentChange, team: Any = None, severity: str = "warning") -> None:
+        if hold_back(self.state, incident_id, self.clock()) is not None:
+            self.stats["alerting/silenced"] += 1
+            return
+        if notice.kind != "escalated" and queue_for_quiet_hours(
+                self.state, incident_id, team, severity, self.clock(), self.timezone):
+            self.stats["alerting/queued"] += 1
+            return
         deliveries = deliver(notice, names, self.channels)
         now = self.clock()
         with self.state.session() as session:
@@ -135,6 +164,8 @@ class IncidentManager:
                     change.failed[delivery.channel] = delivery.error
             if change.notified:
                 incident.last_notified_at = now
+        self.stats["alerting/channel_incidents"] += len(
+            check_channels(self.state, deliveries, now))
         self.stats["alerting/notified"] += len(change.notified)
         self.stats["alerting/notify_failed"] += len(change.failed)
 

@@ -86,6 +86,7 @@ class RuleBase(Strict):
     sources: list[str] = []
     group_by: Literal["entity", "source"] | None = None
     channels: list[str] = []
+    team: str | None = None  # route to this team: its channels, on-call, quiet hours, escalation
     realert: Duration = timedelta(minutes=30)
     resolve_after: Duration = timedelta(minutes=30)
     enabled: bool = True
@@ -126,7 +127,74 @@ class EmailChannel(Strict):
     timeout: Duration = timedelta(seconds=10)
 
 
-ChannelConfig = Annotated[Union[WebhookChannel, EmailChannel], Field(discriminator="type")]
+class ChatBotChannel(Strict):
+    """A chat group bot reached through its webhook URL. The URL carries the bot's key, so it
+    may come from the environment variable named by ``url_env`` instead of ``url``."""
+    name: Name
+    url: str | None = None
+    url_env: str | None = None
+    timeout: Duration = timedelta(seconds=10)
+
+
+class WeComChannel(ChatBotChannel):
+    """企业微信 group bot (``https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=...``)."""
+    type: Literal["wecom"]
+
+
+class DingTalkChannel(ChatBotChannel):
+    """钉钉 custom robot; ``secret_env`` names the 加签 secret (``SEC...``)."""
+    type: Literal["dingtalk"]
+    secret_env: str | None = None
+    at_mobiles: list[str] = []
+
+
+class FeishuChannel(ChatBotChannel):
+    """飞书 / Lark custom bot; ``secret_env`` names the 签名校验 secret."""
+    type: Literal["feishu"]
+    secret_env: str | None = None
+
+
+class SlackChannel(ChatBotChannel):
+    """Slack incoming webhook (``https://hooks.slack.com/services/...``)."""
+    type: Literal["slack"]
+
+
+class SmsChannel(Strict):
+    """Text messages through an SMS gateway's HTTP webhook (JSON, HMAC-signed like
+    ``webhook``)."""
+    name: Name
+    type: Literal["sms"]
+    url: str
+    recipients: list[str] = Field(min_length=1)  # phone numbers, e.g. +8613800000000
+    secret_env: str | None = None
+    timeout: Duration = timedelta(seconds=10)
+
+
+ChannelConfig = Annotated[Union[WebhookChannel, EmailChannel, WeComChannel, DingTalkChannel,
+                                FeishuChannel, SlackChannel, SmsChannel],
+                          Field(discriminator="type")]
+
+
+_CLOCK = r"^([01]\d|2[0-3]):[0-5]\d$"
+
+
+class QuietHours(Strict):
+    """Local times (the config timezone); ``start`` after ``end`` spans midnight."""
+    start: Annotated[str, Field(pattern=_CLOCK)]
+    end: Annotated[str, Field(pattern=_CLOCK)]
+
+
+class TeamConfig(Strict):
+    """People who answer a set of rules. ``members`` (usernames) take the on-call week in turn
+    (weeks start Monday 00:00 local); non-critical notifications in ``quiet_hours`` wait until
+    they end; an incident not acknowledged ``escalate_after`` its first notification goes to
+    ``escalation_channels`` and the next member."""
+    name: Name
+    members: list[str] = []
+    channels: list[str] = []
+    quiet_hours: QuietHours | None = None
+    escalate_after: Duration | None = None
+    escalation_channels: list[str] = []
 
 
 class UserConfig(Strict):
@@ -160,6 +228,7 @@ class KoubeiConfig(Strict):
     rules: list[RuleConfig] = []
     channels: list[ChannelConfig] = []
     users: list[UserConfig] = []
+    teams: list[TeamConfig] = []
 
     @field_validator("timezone")
     @classmethod
@@ -187,7 +256,7 @@ def reference_problems(config: KoubeiConfig) -> list[tuple[str, str]]:
     """Cross-references the schema cannot see: duplicate names and names that point nowhere.
     Returns ``(key path, message)`` pairs."""
     problems: list[tuple[str, str]] = []
-    for section in ("entities", "sources", "rules", "channels", "users"):
+    for section in ("entities", "sources", "rules", "channels", "users", "teams"):
         seen: set[str] = set()
         for i, item in enumerate(getattr(config, section)):
             name = getattr(item, "id", None) or getattr(item, "name", None) or item.username
@@ -209,6 +278,14 @@ def reference_problems(config: KoubeiConfig) -> list[tuple[str, str]]:
             problems.append((f"rules[{i}].channels", f"unknown channel {c!r}"))
         for s in sorted(set(rule.sources) - sources):
             problems.append((f"rules[{i}].sources", f"unknown source {s!r}"))
+    teams = {t.name for t in config.teams}
+    for i, rule in enumerate(config.rules):
+        if rule.team and rule.team not in teams:
+            problems.append((f"rules[{i}].team", f"unknown team {rule.team!r}"))
+    for i, team in enumerate(config.teams):
+        for key in ("channels", "escalation_channels"):
+            for c in sorted(set(getattr(team, key)) - channels):
+                problems.append((f"teams[{i}].{key}", f"unknown channel {c!r}"))
     for i, user in enumerate(config.users):
         for e in sorted(set(user.entities) - entity_ids - {"*"}):
             problems.append((f"users[{i}].entities", f"unknown entity {e!r}"))

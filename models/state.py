@@ -52,6 +52,33 @@ class User(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=_now)
 
 
+class ApiToken(Base):
+    """A personal API token. Only a SHA-256 hash of the token is kept (tokens are long random
+    strings, so a slow password hash buys nothing); ``prefix`` lets the owner tell them apart."""
+    __tablename__ = "api_tokens"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    name: Mapped[str] = mapped_column(String(64), default="")
+    prefix: Mapped[str] = mapped_column(String(16))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=_now)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class Silence(Base):
+    """No notifications for matching incidents until ``ends_at`` (they are still recorded).
+    ``rule`` None matches every rule; ``entity`` None every entity."""
+    __tablename__ = "silences"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    rule: Mapped[str | None] = mapped_column(String(64))
+    entity: Mapped[str | None] = mapped_column(String(64))
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime, default=_now)
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    reason: Mapped[str] = mapped_column(Text)
+    created_by: Mapped[str] = mapped_column(String(64), default="system")
+
+
 class Incident(Base):
     """One burst of negative word of mouth (or another rule's firing) and its handling."""
     __tablename__ = "incidents"

@@ -3,12 +3,15 @@ incident → webhook, and the web app showing it. Runs ``koubei run --demo`` as 
 from __future__ import annotations
 
 import html
+import http.cookiejar
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
 import time
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -18,11 +21,24 @@ from models.runtime import DEMO_CONFIG
 from tests.support import free_port
 
 DEADLINE = 150  # seconds: the README promises an incident within two minutes of starting
+ADMIN_PASSWORD = "demo-口碑-password"
+# The app asks for a sign-in: this opener keeps the session cookie once logged in.
+browser = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
 
 
 def get_json(url: str):
-    with urllib.request.urlopen(url, timeout=5) as response:
+    with browser.open(url, timeout=5) as response:
         return json.loads(response.read().decode("utf-8"))
+
+
+def log_in(web: str) -> None:
+    """Sign in as the admin through the login form, as a person would."""
+    page = browser.open(f"{web}/login", timeout=5).read().decode("utf-8")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page)[1]
+    form = urllib.parse.urlencode({"username": "admin", "password": ADMIN_PASSWORD,
+                                   "csrf_token": token}).encode()
+    with browser.open(f"{web}/login", data=form, timeout=5) as response:
+        assert response.url.rstrip("/") == web  # redirected to the feed, not back to /login
 
 
 def wait_for(fetch, ready, what: str, proc: subprocess.Popen, deadline: float):
@@ -53,7 +69,7 @@ def system(tmp_path: Path):
          "--home", str(tmp_path / "home"), "--demo", "--port", str(web_port),
          "--demo-port", str(demo_port), "--demo-burst-after", "5"],
         stdout=log, stderr=subprocess.STDOUT, cwd=Path(__file__).resolve().parents[1],
-        env={**os.environ, "PYTHONUNBUFFERED": "1"})
+        env={**os.environ, "PYTHONUNBUFFERED": "1", "KOUBEI_ADMIN_PASSWORD": ADMIN_PASSWORD})
     yield f"http://127.0.0.1:{web_port}", f"http://127.0.0.1:{demo_port}", proc
     if proc.poll() is None:
         proc.send_signal(signal.SIGTERM)
@@ -69,12 +85,15 @@ def system(tmp_path: Path):
 def test_make_run_shows_live_reviews_and_an_incident(system):
     web, demo, proc = system
     deadline = time.monotonic() + DEADLINE
+    wait_for(lambda: get_json(f"{web}/healthz"), lambda h: h["status"] == "ok", "web app",
+             proc, deadline)
+    log_in(web)
     reviews = wait_for(lambda: get_json(f"{web}/api/reviews?limit=50")["reviews"],
                        lambda r: len(r) >= 10, "labelled reviews", proc, deadline)
     assert all(r["sentiment"]["label"] in ("negative", "neutral", "positive") for r in reviews)
     assert {r["source"] for r in reviews} == {"demo-appstore"}
 
-    page = html.unescape(urllib.request.urlopen(f"{web}/", timeout=5).read().decode("utf-8"))
+    page = html.unescape(browser.open(f"{web}/", timeout=5).read().decode("utf-8"))
     assert 'lang="zh-CN"' in page
     plain = [r for r in reviews if r["text"].isprintable() and not set(r["text"]) & set("<>&")]
     assert plain and plain[0]["text"] in page

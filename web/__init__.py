@@ -1,4 +1,5 @@
-"""The Koubei web app: live feed, trends, incidents and the JSON API.
+"""The Koubei web app: live feed, trends, incidents and the JSON API, behind a sign-in
+(``web.auth``) with roles and brand scopes (``web.access``).
 
 ``create_app`` is a flaskr-style factory. The runtime (config, review store, state DB) is
 shared by every request and kept at ``app.extensions["koubei"]``; nothing is opened or closed
@@ -12,8 +13,9 @@ from typing import Any
 from flask import Flask
 
 from models.runtime import Runtime, open_runtime
-from web import (api, api_insights, display, errors, feed, health, i18n, incidents, openapi,
-                 security, trends)
+from web import (action_link_views, api, api_insights, auth, csrf, display, errors, exports,
+                 feed, health, i18n, incident_actions, incidents, openapi, response, security,
+                 silences, trends)
 
 __all__ = ["create_app"]
 
@@ -34,8 +36,12 @@ def create_app(runtime: Runtime | None = None,
     app.extensions["koubei"] = runtime if runtime is not None else open_runtime()
     app.json.ensure_ascii = False  # readable Chinese in API responses
     app.json.sort_keys = False
-    for extension in (i18n, display, security, errors):
+    # i18n first: the sign-in gate (auth) may already render a page in the reader's language
+    for extension in (i18n, display, security, errors, csrf, auth):
         extension.init_app(app)
-    for module in (feed, trends, incidents, api, api_insights, health, openapi):
+    for module in (feed, trends, incidents, api, api_insights, health, openapi,
+                   action_link_views, exports, response, silences):
         app.register_blueprint(module.bp)
+    app.register_blueprint(incident_actions.bp)
+    app.register_blueprint(incident_actions.api_bp)
     return app

@@ -1,42 +1,107 @@
-"""Who may read what: the hook the accounts issue will fill in.
+"""Who may read and do what: roles per endpoint, and the reader's brand/entity scope.
 
-Every review and incident read of the web layer goes through ``web.reads``, and ``web.reads``
-passes each one through the functions below. Today there are no accounts, so they let
-everything through. When logins arrive, the login layer will put the signed-in user on the
-request (``flask.g.user``, never a module-level "current user") and these functions will:
+The signed-in account is on the request as ``flask.g.user`` (``web.accounts.Account``; set by
+``web.auth``), never in a module-level "current user".
 
-- ``scoped_query``: intersect ``query.entities`` with the user's entity scope (``["*"]`` means
-  every entity); a query naming only entities outside the scope must match nothing.
-- ``can_see_review`` / ``can_see_incident``: reject a record none of whose entities is in scope
-  (the view then answers 404, so a record's existence is not revealed).
-- ``scoped_incidents``: add ``WHERE`` conditions on ``Incident.entities`` to a list query.
+Roles (``PERMISSIONS``): every role reads (feed, trends, reviews, incidents, in scope);
+``handler`` and ``admin`` act on incidents; ``analyst`` and ``admin`` export; only ``admin``
+manages users. Every endpoint of the app must be listed in ``ENDPOINTS`` (a test enforces it),
+so a new route cannot be reachable by accident.
 
-Nothing in the web layer may read the store or the state DB without going through here.
+Scope: a user's ``entities`` (``["*"]`` = every entity) plus the products whose ``parent`` is
+one of them. ``scoped_query`` narrows a review query to it; ``can_see_review`` /
+``can_see_incident`` reject a record none of whose entities is in scope (views then answer
+404, so the record's existence is not revealed). Nothing in the web layer reads the store or
+the state DB without going through here (see ``web.reads``).
 """
 from __future__ import annotations
 
-from sqlalchemy import Select
+from dataclasses import replace
+from typing import Iterable
+
+from flask import current_app, g, has_request_context
 
 from models.review import Review
 from models.state import Incident
 from models.store import ReviewQuery
 
+PERMISSIONS = {
+    "read": {"admin", "analyst", "handler"},
+    "act": {"admin", "handler"},
+    "export": {"admin", "analyst"},
+    "admin": {"admin"},
+    "account": {"admin", "analyst", "handler"},  # one's own password and tokens
+}
+PUBLIC = "public"
+ENDPOINTS = {
+    "static": PUBLIC, "health.healthz": PUBLIC, "openapi.spec": PUBLIC,
+    "auth.login": PUBLIC, "actions.confirm": PUBLIC, "actions.acknowledge": PUBLIC,
+    "auth.logout": "account", "auth.account": "account", "auth.password": "account",
+    "auth.create_token": "account", "auth.revoke_token": "account",
+    "feed.index": "read", "feed.review": "read", "trends.index": "read",
+    "incidents.index": "read", "incidents.detail": "read", "incidents.reviews": "read",
+    "incidents_act.act": "act",
+    "api.reviews": "read", "api.review": "read", "api.feed": "read",
+    "api_insights.trends": "read", "api_insights.incidents": "read",
+    "api_insights.incident": "read", "api_actions.api_act": "act",
+    "exports.reviews": "export", "response.page": "read", "response.api": "read",
+    "silences.index": "read", "silences.add": "act", "silences.end": "act",
+}
+# A valid NAME_PATTERN never starts with NUL, so no review can carry this entity: a query
+# restricted to it matches nothing.
+NO_ENTITY = "\x00none"
+
+
+def permission(endpoint: str | None) -> str | None:
+    """The permission ``endpoint`` needs; None for an endpoint nobody listed (refused)."""
+    return ENDPOINTS.get(endpoint or "")
+
+
+def allowed(role: str, needed: str) -> bool:
+    return role in PERMISSIONS.get(needed, ())
+
+
+def _user():
+    return g.get("user") if has_request_context() else None
+
+
+def scope() -> frozenset[str] | None:
+    """The entity ids the reader may see; None for every entity."""
+    user = _user()
+    if user is None or "*" in user.entities:
+        return None
+    own = set(user.entities)
+    for entity in current_app.extensions["koubei"].config.entities:
+        if entity.parent in own:
+            own.add(entity.id)
+    return frozenset(own)
+
+
+def in_scope(entities: Iterable[str]) -> bool:
+    allowed_ids = scope()
+    return allowed_ids is None or bool(allowed_ids & set(entities or ()))
+
 
 def scoped_query(query: ReviewQuery) -> ReviewQuery:
-    """Return ``query`` restricted to what the current reader may see (today: unchanged)."""
-    return query
+    """``query`` restricted to the reader's scope; naming only entities outside it matches
+    nothing."""
+    allowed_ids = scope()
+    if allowed_ids is None:
+        return query
+    wanted = ([e for e in query.entities if e in allowed_ids] if query.entities
+              else sorted(allowed_ids))
+    return replace(query, entities=tuple(wanted) or (NO_ENTITY,))
 
 
 def can_see_review(review: Review) -> bool:
-    """True when the current reader may see ``review`` (today: always)."""
-    return True
-
-
-def scoped_incidents(statement: Select) -> Select:
-    """Return the incident ``statement`` restricted to the current reader (today: unchanged)."""
-    return statement
+    return in_scope(review.entities)
 
 
 def can_see_incident(incident: Incident) -> bool:
-    """True when the current reader may see ``incident`` (today: always)."""
-    return True
+    return in_scope(incident.entities)
+
+
+def visible_entities(entities: Iterable) -> list:
+    """The configured entities (``EntityConfig``) the reader may see, for filter menus."""
+    allowed_ids = scope()
+    return [e for e in entities if allowed_ids is None or e.id in allowed_ids]

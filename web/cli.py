@@ -6,17 +6,22 @@ this module adds ``init`` and ``run`` (the web app plus the scheduler in one pro
 from __future__ import annotations
 
 import logging
+import os
+import secrets
 import signal
 
 import click
 from sqlalchemy import select
 
 from alerting.cli import COMMANDS as ALERTING_COMMANDS
+from alerting.silences_cli import COMMANDS as SILENCE_COMMANDS
 from crawlers.cli import COMMANDS as CRAWLER_COMMANDS
 from models.cli import COMMANDS as MODEL_COMMANDS
 from models.cli import with_runtime
 from models.state import User
 from nlp.cli import COMMANDS as NLP_COMMANDS
+from web.accounts import set_password
+from web.users_cli import COMMANDS as USER_COMMANDS
 
 log = logging.getLogger("koubei")
 
@@ -42,7 +47,28 @@ def initialise(runtime) -> list[str]:
                                  role=user.role, entities=list(user.entities), email=user.email))
                 done.append(f"user added: {user.username} ({user.role})")
     done.append(f"state database: {runtime.state.url}")
+    done += first_admin_password(runtime)
     return done
+
+
+def first_admin_password(runtime) -> list[str]:
+    """Give the first configured admin a password when nobody can sign in yet:
+    ``$KOUBEI_ADMIN_PASSWORD`` when set, else a random one, printed this once."""
+    with runtime.state.session() as session:
+        if session.scalars(select(User).where(User.password_hash.is_not(None))).first():
+            return []
+        admin = session.scalars(select(User).where(User.role == "admin", User.disabled.is_(False))
+                                .order_by(User.id)).first()
+        if admin is None:
+            return []
+        username = admin.username
+    given = os.environ.get("KOUBEI_ADMIN_PASSWORD")
+    password = given or secrets.token_urlsafe(12)
+    set_password(runtime.state, username, password)
+    if given:
+        return [f"admin account: {username} (password from KOUBEI_ADMIN_PASSWORD)"]
+    return [f"admin account: {username}  password: {password}  "
+            "(shown once; change it on the account page, or `koubei users password`)"]
 
 
 @main.command("init")
@@ -72,7 +98,8 @@ def run_command(runtime, demo: bool, host: str | None, port: int | None, demo_po
     from web import create_app
 
     logging.getLogger().setLevel(min(logging.getLogger().level, logging.INFO))
-    initialise(runtime)
+    for line in initialise(runtime):
+        click.echo(line)
     demo_server = None
     if demo:
         demo_server, _ = serve_demo_site("127.0.0.1", demo_port, burst_after=demo_burst_after)
@@ -99,7 +126,8 @@ def run_command(runtime, demo: bool, host: str | None, port: int | None, demo_po
         click.echo("Koubei stopped.")
 
 
-for command in MODEL_COMMANDS + CRAWLER_COMMANDS + NLP_COMMANDS + ALERTING_COMMANDS:
+for command in (MODEL_COMMANDS + CRAWLER_COMMANDS + NLP_COMMANDS + ALERTING_COMMANDS
+                + USER_COMMANDS + SILENCE_COMMANDS):
     main.add_command(command)
 
 

@@ -66,6 +66,19 @@ def entity_name(entity_id: str) -> str:
     return entity_id
 
 
+def duration(seconds: float | None) -> str:
+    """``3m20s``, ``1h05m``, ``2d3h``; "—" for None (language-neutral units)."""
+    if seconds is None:
+        return "—"
+    s = int(round(seconds))
+    if s < 3600:
+        return f"{s // 60}m{s % 60:02d}s" if s >= 60 else f"{s}s"
+    if s < 86400:
+        return f"{s // 3600}h{s % 3600 // 60:02d}m"
+    return f"{s // 86400}d{s % 86400 // 3600}h"
+
+
 def init_app(app: Flask) -> None:
     app.jinja_env.filters.update(localtime=localtime, visible=visible, stars=stars,
-                                 signed=signed, percent=percent, entity_name=entity_name)
+                                 signed=signed, percent=percent, entity_name=entity_name,
+                                 duration=duration)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from flask import Blueprint, current_app, render_template, request, url_for
 
 from models.review import SENTIMENT_LABELS
-from web import params, reads
+from web import access, params, reads
 from web.display import display_zone
 from web.i18n import gettext
 
@@ -34,7 +34,7 @@ def index():
     return render_template(
         "feed.html", reviews=page.reviews, selected=selected, filtered=bool(poll_args),
         sentiments=SENTIMENT_LABELS, sources=[s.name for s in config.sources],
-        entities=config.entities, poll_seconds=poll_seconds,
+        entities=access.visible_entities(config.entities), poll_seconds=poll_seconds,
         feed_config=_feed_config(head, poll_args, poll_seconds))
 
 
@@ -47,7 +47,7 @@ def _feed_config(cursor: str | None, poll_args: dict, poll_seconds: int) -> dict
         "intervalMs": int(poll_seconds * 1000),
         "timezone": config.timezone,
         "reviewBase": url_for("feed.index") + "reviews/",
-        "entities": {entity.id: entity.name for entity in config.entities},
+        "entities": {e.id: e.name for e in access.visible_entities(config.entities)},
         "labels": {
             **{label: gettext(f"sentiment.{label}") for label in (*SENTIMENT_LABELS, "unknown")},
             "noRating": gettext("review.no_rating"),

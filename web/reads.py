@@ -8,6 +8,7 @@ which apply the reader's scope (``web.access``) and translate store errors into 
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Iterator
 
 from flask import current_app
 from sqlalchemy import select
@@ -67,13 +68,20 @@ def review_trend(query: ReviewQuery, interval: timedelta,
 
 
 def list_incidents(status: str | None = None, limit: int = 200) -> list[Incident]:
-    """Newest opened first, at most ``limit``; ``status`` one of ``INCIDENT_STATUSES``."""
+    """Newest opened first, at most ``limit`` the reader may see; ``status`` one of
+    ``INCIDENT_STATUSES``. The scope is applied in Python because ``Incident.entities`` is a
+    JSON list, which SQLite and PostgreSQL query differently; incidents are few."""
     statement = select(Incident).order_by(Incident.opened_at.desc(), Incident.id.desc())
     if status is not None:
         statement = statement.where(Incident.status == status)
-    statement = access.scoped_incidents(statement).limit(limit)
+    found: list[Incident] = []
     with current_runtime().state.session() as session:
-        return list(session.scalars(statement))
+        for incident in session.scalars(statement.execution_options(yield_per=200)):
+            if access.can_see_incident(incident):
+                found.append(incident)
+                if len(found) >= limit:
+                    break
+    return found
 
 
 def get_incident(incident_id: int) -> Incident:
@@ -81,7 +89,12 @@ def get_incident(incident_id: int) -> Incident:
     statement = (select(Incident).where(Incident.id == incident_id)
                  .options(selectinload(Incident.events)))
     with current_runtime().state.session() as session:
-        incident = session.scalars(access.scoped_incidents(statement)).first()
+        incident = session.scalars(statement).first()
     if incident is None or not access.can_see_incident(incident):
         raise NotFound("incident", incident_id)
     return incident
+
+
+def export_reviews(query: ReviewQuery) -> Iterator[Review]:
+    """Every stored review matching ``query`` in the reader's scope (``iter_reviews`` order)."""
+    return current_runtime().store.iter_reviews(access.scoped_query(query))

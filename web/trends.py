@@ -11,7 +11,7 @@ from flask import Blueprint, render_template
 
 from models.review import utcnow
 from models.store import ReviewQuery
-from web import chart, params, reads
+from web import access, chart, params, reads
 from web.display import display_zone
 from web.trend_series import (DEFAULT_INTERVAL, GROUPS, INTERVALS, NONE_KEY, RANGES,
                               SENTIMENT_ORDER, TrendSeries, build_series)
@@ -46,5 +46,6 @@ def index():
         negative_lines=chart.ratio_lines(negative), net_lines=chart.ratio_lines(net),
         ratio_ticks=[(chart.ratio_y(v, -1.0, 1.0), v) for v in (-1.0, -0.5, 0.0, 0.5, 1.0)],
         bar_keys=BAR_KEYS, label_format=label, tick_format=tick, chart=chart,
-        ranges=tuple(RANGES), entities=reads.current_runtime().config.entities,
+        ranges=tuple(RANGES),
+        entities=access.visible_entities(reads.current_runtime().config.entities),
         selected_entities=params.listed("entity"))

@@ -10,8 +10,13 @@ import logging
 from typing import Any, Iterable
 
 from alerting.channels.base import Channel, RetryableFailure, UnavailableChannel
+from alerting.channels.dingtalk import DingTalkChannel
 from alerting.channels.email import EmailChannel
+from alerting.channels.feishu import FeishuChannel
+from alerting.channels.slack import SlackChannel
+from alerting.channels.sms import SmsChannel
 from alerting.channels.webhook import WebhookChannel
+from alerting.channels.wecom import WeComChannel
 from alerting.exceptions import AlertingError, ChannelConfigError
 
 log = logging.getLogger(__name__)
@@ -19,10 +24,16 @@ log = logging.getLogger(__name__)
 CHANNEL_TYPES: dict[str, type[Channel]] = {
     WebhookChannel.type_name: WebhookChannel,
     EmailChannel.type_name: EmailChannel,
+    WeComChannel.type_name: WeComChannel,
+    DingTalkChannel.type_name: DingTalkChannel,
+    FeishuChannel.type_name: FeishuChannel,
+    SlackChannel.type_name: SlackChannel,
+    SmsChannel.type_name: SmsChannel,
 }
 
-__all__ = ["CHANNEL_TYPES", "Channel", "EmailChannel", "RetryableFailure",
-           "UnavailableChannel", "WebhookChannel", "build_channel", "build_channels"]
+__all__ = ["CHANNEL_TYPES", "Channel", "DingTalkChannel", "EmailChannel", "FeishuChannel",
+           "RetryableFailure", "SlackChannel", "SmsChannel", "UnavailableChannel",
+           "WeComChannel", "WebhookChannel", "build_channel", "build_channels"]
 
 
 def build_channel(config: Any, **options: Any) -> Channel:

@@ -21,10 +21,10 @@ log = logging.getLogger(__name__)
 SMTPFactory = Callable[[str, int, float], smtplib.SMTP]
 
 
-def default_smtp_factory(security: str) -> SMTPFactory:
+def default_smtp_factory(security: str, context: ssl.SSLContext | None = None) -> SMTPFactory:
     if security == "ssl":
         return lambda host, port, timeout: smtplib.SMTP_SSL(
-            host, port, timeout=timeout, context=ssl.create_default_context())
+            host, port, timeout=timeout, context=context or ssl.create_default_context())
     return lambda host, port, timeout: smtplib.SMTP(host, port, timeout=timeout)
 
 
@@ -32,8 +32,11 @@ class EmailChannel(Channel):
     type_name = "email"
     required_options = frozenset({"host", "sender", "recipients"})
 
-    def __init__(self, config: Any, smtp_factory: SMTPFactory | None = None, **retry: Any):
-        """Raises ``ChannelConfigError`` when a login is configured without a usable password."""
+    def __init__(self, config: Any, smtp_factory: SMTPFactory | None = None,
+                 ssl_context: ssl.SSLContext | None = None, **retry: Any):
+        """Raises ``ChannelConfigError`` when a login is configured without a usable password.
+        ``ssl_context`` (default: the system's trusted CAs, hostname checked) verifies the
+        server for STARTTLS and SSL."""
         super().__init__(config, **retry)
         self._password = None
         if config.username:
@@ -45,7 +48,8 @@ class EmailChannel(Channel):
                 # smtplib encodes AUTH credentials as ASCII and would fail at send time.
                 raise ChannelConfigError(f"channel {self.name!r}: username and the password "
                                          f"in {config.password_env!r} must be ASCII for SMTP")
-        self.smtp_factory = smtp_factory or default_smtp_factory(config.security)
+        self.ssl_context = ssl_context
+        self.smtp_factory = smtp_factory or default_smtp_factory(config.security, ssl_context)
 
     def deliver(self, notice: Notice) -> None:
         c = self.config
@@ -54,7 +58,7 @@ class EmailChannel(Channel):
         try:
             with self.smtp_factory(c.host, c.port, c.timeout.total_seconds()) as smtp:
                 if c.security == "starttls":
-                    smtp.starttls(context=ssl.create_default_context())
+                    smtp.starttls(context=self.ssl_context or ssl.create_default_context())
                 if c.username:
                     smtp.login(c.username, self._password)
                 refused = smtp.send_message(message, from_addr=parseaddr(c.sender)[1],

@@ -8,11 +8,16 @@ from html import escape
 from alerting.notice import Notice
 
 SUBJECT_PREFIX = "【口碑告警】"
-KIND_LABELS = {"opened": "新告警", "realert": "持续告警"}
+KIND_LABELS = {"opened": "新告警", "realert": "持续告警", "resolved": "告警解除",
+               "escalated": "升级告警（无人确认）"}
+RESOLUTION_LABELS = {"resolved": "已处理解决", "auto_resolved": "已自动解除（负面声量回落）",
+                     "false_alarm": "标记为误报"}
 
 
 def subject(notice: Notice) -> str:
     """"【口碑告警】云雀手机 负面评论激增" (with "（持续）" when re-alerting)."""
+    if notice.kind == "resolved":
+        return SUBJECT_PREFIX + "已解除：" + notice.title
     return SUBJECT_PREFIX + notice.title + ("（持续）" if notice.kind == "realert" else "")
 
 
@@ -21,6 +26,11 @@ def text_body(notice: Notice) -> str:
     lines = [f"{KIND_LABELS.get(notice.kind, notice.kind)}：{notice.title}", "",
              notice.summary, "", f"事件编号：#{notice.incident_id}（规则 {notice.rule}）",
              f"开始时间：{notice.local_time(notice.opened_at)}", f"查看与处理：{notice.link}"]
+    if notice.acknowledge_link:
+        lines.append(f"一键确认：{notice.acknowledge_link}")
+    if notice.kind == "resolved":
+        lines[2:2] = [f"处理结果：{RESOLUTION_LABELS.get(notice.resolution, notice.resolution)}"
+                      + (f"（{notice.note}）" if notice.note else ""), ""]
     if e.get("terms"):
         lines += ["", "突出词语：" + "、".join(t["term"] for t in e["terms"])]
     if e.get("topics"):
@@ -37,6 +47,12 @@ def html_body(notice: Notice) -> str:
     parts = [f"<h2>{escape(notice.title)}</h2>", f"<p>{escape(notice.summary)}</p>",
              f"<p>开始时间：{escape(notice.local_time(notice.opened_at))}</p>",
              f'<p><a href="{escape(notice.link)}">查看与处理事件 #{notice.incident_id}</a></p>']
+    if notice.acknowledge_link:
+        parts.append(f'<p><a href="{escape(notice.acknowledge_link)}">一键确认</a></p>')
+    if notice.kind == "resolved":
+        parts.insert(1, "<p>处理结果：" + escape(RESOLUTION_LABELS.get(
+            notice.resolution, str(notice.resolution))
+            + (f"（{notice.note}）" if notice.note else "")) + "</p>")
     if e.get("terms"):
         parts.append("<p>突出词语：" + "、".join(escape(t["term"]) for t in e["terms"]) + "</p>")
     if e.get("topics"):

@@ -58,7 +58,10 @@ def test_one_burst_is_one_incident_until_it_resolves(configure, webhook_receiver
         (incident.id, "auto_resolved")]
     [incident] = incidents(rt)
     assert incident.status == "resolved" and incident.resolved_at == NOW + 12 * MIN
-    assert kinds(incident)[-1] == "auto_resolved"
+    # the all-clear goes to the channel that was told about it
+    assert kinds(incident)[-2:] == ["auto_resolved", "notified"]
+    assert incident.events[-1].detail == {"channel": "hook", "attempts": 1, "kind": "resolved"}
+    assert resolved.changes[0].notified == ["hook"]
 
     second = add_burst(rt.store, 12, end=NOW + 60 * MIN, span=2 * MIN)
     again = run_detection(rt, now=NOW + 60 * MIN)
@@ -66,7 +69,9 @@ def test_one_burst_is_one_incident_until_it_resolves(configure, webhook_receiver
     old, new = incidents(rt)
     assert old.status == "resolved" and new.status == "open" and new.id != old.id
     assert set(new.review_ids) == {r.id for r in second}
-    assert [p["id"] for p in receiver.payloads()] == [old.id, new.id]
+    assert [(p["id"], p["kind"]) for p in receiver.payloads()] == [
+        (old.id, "opened"), (old.id, "resolved"), (new.id, "opened")]
+    assert receiver.payloads()[1]["resolution"] == "auto_resolved"
 
 
 def firing(at, metric, review_ids=("a",), group_key=""):

@@ -8,11 +8,13 @@ import json
 import pytest
 from sqlalchemy import select
 
+from alerting.action_links import Action, read_token
 from alerting.channels import UnavailableChannel, WebhookChannel, build_channels
 from alerting.detection import run_detection
 from alerting.exceptions import ChannelConfigError, DeliveryError
 from alerting.notice import Notice
 from models.config import WebhookChannel as WebhookConfig
+from models.instance_key import instance_key
 from models.state import Incident
 from tests.alerting.conftest import NOW, add_burst, spike_rule
 from tests.support import free_port
@@ -43,7 +45,12 @@ def test_posts_the_incident_as_signed_json(configure, webhook_receiver, monkeypa
     report, incident = detect_with(configure, receiver.url, secret_env="KOUBEI_HOOK_SECRET")
 
     [(headers, body)] = receiver.accepted
-    assert json.loads(body) == {
+    sent = json.loads(body)
+    key = instance_key(configure().home)
+    assert {action: read_token(key, url.rsplit("/a/", 1)[1])
+            for action, url in sent.pop("actions").items()} == {
+        "acknowledge": Action(incident.id, "acknowledge"), "open": Action(incident.id, "open")}
+    assert sent == {
         "id": incident.id, "rule": "negative-spike", "group_key": "",
         "kind": "opened", "title": "云雀手机 负面评论激增", "status": "open",
         "severity": "warning", "opened_at": "2026-11-02T12:00:00+00:00", "metric": 9,

@@ -1,13 +1,38 @@
 """Fixtures for the web tests: the app on the real runtime (SQLite store and state DB in a
-temp data directory, demo config), a test client, and helpers that store records."""
+temp data directory, demo config), test clients signed in through the real login form
+(``client`` is an admin; ``signed_in(username)`` any other user made with ``add_user``;
+``anonymous`` nobody), and helpers that store records."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
+import re
+
 import pytest
 
 from models.state import Incident, IncidentEvent
-from web import create_app
+from web import accounts, create_app
+
+PASSWORD = "correct-horse-电池"
+CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+def csrf_of(client, path: str = "/login") -> str:
+    """The CSRF token the page at ``path`` puts in its forms."""
+    match = CSRF.search(client.get(path).get_data(as_text=True))
+    assert match, f"no CSRF field on {path}"
+    return match[1]
+
+
+def log_in(client, username: str, password: str = PASSWORD):
+    return client.post("/login", data={"username": username, "password": password,
+                                       "csrf_token": csrf_of(client)})
+
+
+@pytest.fixture(autouse=True)
+def _cheap_password_hashes(monkeypatch):
+    """Still scrypt, at a cost factor that keeps a suite of many logins fast."""
+    monkeypatch.setattr(accounts, "PASSWORD_METHOD", "scrypt:1024:8:1")
 
 
 @pytest.fixture
@@ -16,8 +41,31 @@ def app(runtime):
 
 
 @pytest.fixture
-def client(app):
+def add_user(runtime):
+    def add(username: str, role: str = "analyst", entities=("*",), password: str = PASSWORD):
+        return accounts.add_user(runtime.state, username, role, list(entities), password)
+    return add
+
+
+@pytest.fixture
+def signed_in(app, add_user):
+    """``signed_in(username, role, entities)`` → a test client signed in as a new user."""
+    def make(username: str, role: str = "analyst", entities=("*",)):
+        add_user(username, role, entities)
+        client = app.test_client()
+        assert log_in(client, username).status_code == 302
+        return client
+    return make
+
+
+@pytest.fixture
+def anonymous(app):
     return app.test_client()
+
+
+@pytest.fixture
+def client(signed_in):
+    return signed_in("root", "admin")
 
 
 @pytest.fixture

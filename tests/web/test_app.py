@@ -5,7 +5,8 @@ import importlib.util
 
 from tests.factories import make_review
 from tests.support import require
-from web import create_app
+from tests.web.conftest import PASSWORD, log_in
+from web import accounts, create_app
 
 
 def test_factory_opens_the_runtime_itself_when_given_none(home, monkeypatch):
@@ -25,7 +26,10 @@ def test_factory_opens_the_runtime_itself_when_given_none(home, monkeypatch):
 def test_test_config_overrides_settings(runtime, store):
     store.upsert([make_review(text=f"评论{i}") for i in range(5)])
     app = create_app(runtime, {"TESTING": True, "FEED_LIMIT": 2, "FEED_POLL_SECONDS": 9})
-    body = app.test_client().get("/").get_data(as_text=True)
+    accounts.add_user(runtime.state, "reader", "analyst", ["*"], PASSWORD)
+    client = app.test_client()
+    log_in(client, "reader")
+    body = client.get("/").get_data(as_text=True)
     assert body.count('<article class="review review-') == 2
     assert "每 9 秒" in body
 

@@ -12,7 +12,7 @@ def test_every_package_contributes_its_commands():
     result = CliRunner().invoke(main, ["--help"])
     assert result.exit_code == 0
     for command in ("init", "run", "crawl", "import", "analyze", "train", "evaluate", "detect",
-                    "reviews", "config", "demo-site"):
+                    "reviews", "config", "demo-site", "users"):
         assert f"  {command} " in result.output, command
 
 
@@ -30,3 +30,56 @@ def test_init_creates_the_stores_and_users_once(home):
     with runtime.state.session() as session:
         assert [(u.username, u.role) for u in session.scalars(select(User))] == [("admin", "admin")]
     runtime.close()
+
+
+def test_init_gives_the_first_admin_a_password_printed_once(home, monkeypatch):
+    monkeypatch.delenv("KOUBEI_ADMIN_PASSWORD", raising=False)
+    runner = CliRunner()
+    first = runner.invoke(main, ["init", "--home", str(home)])
+    line = next(l for l in first.output.splitlines() if l.startswith("admin account: admin"))
+    password = line.split("password: ")[1].split()[0]
+    assert "shown once" in line and len(password) >= 12
+    again = runner.invoke(main, ["init", "--home", str(home)])
+    assert "password" not in again.output
+    from models.runtime import open_runtime
+    from web.accounts import authenticate
+    runtime = open_runtime(home=home)
+    try:
+        assert authenticate(runtime.state, "admin", password).role == "admin"
+    finally:
+        runtime.close()
+
+
+def test_users_add_list_disable_and_token(home):
+    runner = CliRunner()
+    runner.invoke(main, ["init", "--home", str(home)])
+    added = runner.invoke(main, ["users", "add", "li", "--role", "handler", "--entity", "yunque",
+                                 "--name", "李雷", "--password-stdin", "--home", str(home)],
+                          input="long-enough-密码\n")
+    assert added.exit_code == 0, added.output
+    assert added.output == "user added: li (handler; yunque)\n"
+    duplicate = runner.invoke(main, ["users", "add", "li", "--password-stdin", "--home",
+                                     str(home)], input="long-enough-密码\n")
+    assert duplicate.exit_code == 1 and "user 'li' already exists" in duplicate.output
+    weak = runner.invoke(main, ["users", "add", "wu", "--password-stdin", "--home", str(home)],
+                         input="short\n")
+    assert weak.exit_code == 1 and "at least 8 characters" in weak.output
+    unknown = runner.invoke(main, ["users", "add", "wu", "--entity", "nokia", "--password-stdin",
+                                   "--home", str(home)], input="long-enough-密码\n")
+    assert unknown.exit_code == 1 and "unknown entity 'nokia'" in unknown.output
+    token = runner.invoke(main, ["users", "token", "li", "--home", str(home)]).output.strip()
+    assert token.startswith("kb_")
+    assert runner.invoke(main, ["users", "disable", "li", "--home", str(home)]).exit_code == 0
+    listed = runner.invoke(main, ["users", "list", "--home", str(home)]).output.splitlines()
+    assert listed == ["admin\tadmin\t*\tactive", "li\thandler\tyunque\tdisabled"]
+    missing = runner.invoke(main, ["users", "disable", "ghost", "--home", str(home)])
+    assert missing.exit_code == 1 and "no user 'ghost'" in missing.output
+
+    from models.runtime import open_runtime
+    from web.accounts import authenticate, token_account
+    runtime = open_runtime(home=home)
+    try:
+        assert authenticate(runtime.state, "li", "long-enough-密码") is None
+        assert token_account(runtime.state, token) is None
+    finally:
+        runtime.close()

@@ -44,9 +44,9 @@ def test_config_language_is_the_default(home):
     text = DEMO_CONFIG.read_text(encoding="utf-8").replace("language: zh-CN", "language: en")
     runtime = Runtime(parse_config(text, "en.yaml"), DEMO_CONFIG, home)
     client = create_app(runtime, {"TESTING": True}).test_client()
-    body = client.get("/incidents").get_data(as_text=True)
-    assert '<html lang="en">' in body and "No incidents." in body
-    assert '<html lang="zh-CN">' in client.get("/incidents?lang=zh-CN").get_data(as_text=True)
+    body = client.get("/login").get_data(as_text=True)
+    assert '<html lang="en">' in body and "Sign in" in body
+    assert '<html lang="zh-CN">' in client.get("/login?lang=zh-CN").get_data(as_text=True)
     runtime.close()
 
 

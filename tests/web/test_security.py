@@ -47,8 +47,3 @@ def test_pages_load_only_own_static_files(client, store):
             response = client.get(asset)
             assert response.status_code == 200, asset
             response.close()
-
-
-def test_no_write_endpoints_yet(app):
-    for rule in app.url_map.iter_rules():
-        assert rule.methods <= {"GET", "HEAD", "OPTIONS"}, rule

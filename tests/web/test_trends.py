@@ -8,7 +8,8 @@ import pytest
 from models.loader import parse_config
 from models.runtime import DEMO_CONFIG, Runtime
 from tests.factories import make_review
-from web import create_app
+from tests.web.conftest import PASSWORD, log_in
+from web import accounts, create_app
 
 SHANGHAI = timezone(timedelta(hours=8))
 
@@ -122,6 +123,8 @@ def test_half_hour_timezone_buckets(home, store):
                   make_review(published_at=datetime(2026, 11, 2, 9, 50, tzinfo=kolkata)),
                   make_review(published_at=datetime(2026, 11, 2, 10, 5, tzinfo=kolkata))])
     client = create_app(runtime, {"TESTING": True}).test_client()
+    accounts.add_user(runtime.state, "reader", "analyst", ["*"], PASSWORD)
+    log_in(client, "reader")
     data = client.get("/api/trends?until=2026-11-02T10:30").get_json()
     totals = {b["local_start"]: b["total"] for b in data["buckets"] if b["total"]}
     assert totals == {"2026-11-02T09:00:00+05:30": 2, "2026-11-02T10:00:00+05:30": 1}

@@ -1,0 +1,79 @@
+"""Silences: "no notifications about rule R (and/or entity E) until T, because ...".
+
+A silenced incident is still opened, attached to and shown; only its notifications are held
+back, and its timeline says so once per silence (a ``silenced`` event naming the silence, its
+end and reason). When the silence ends, the next firing notifies as usual (the incident was
+never marked notified). Every silence needs an end time and a reason, so none is forgotten.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+
+from alerting.exceptions import AlertingError
+from models.review import utcnow
+from models.state import Incident, IncidentEvent, Silence, StateDB
+
+
+class SilenceError(AlertingError):
+    pass
+
+
+def add_silence(state: StateDB, ends_at: datetime, reason: str, created_by: str,
+                rule: str | None = None, entity: str | None = None,
+                now: datetime | None = None) -> Silence:
+    """Raises ``SilenceError`` for a missing reason or an end time not in the future."""
+    now = now or utcnow()
+    if not reason.strip():
+        raise SilenceError("a silence needs a reason")
+    if ends_at.tzinfo is None or ends_at <= now:
+        raise SilenceError(f"a silence must end in the future, got {ends_at.isoformat()}")
+    with state.session() as session:
+        silence = Silence(rule=rule or None, entity=entity or None, starts_at=now,
+                          ends_at=ends_at, reason=reason.strip(), created_by=created_by)
+        session.add(silence)
+        session.flush()
+        return silence
+
+
+def end_silence(state: StateDB, silence_id: int, now: datetime | None = None) -> Silence:
+    with state.session() as session:
+        silence = session.get(Silence, silence_id)
+        if silence is None:
+            raise SilenceError(f"no silence #{silence_id}")
+        silence.ends_at = min(silence.ends_at, now or utcnow())
+        return silence
+
+
+def active_silences(state: StateDB, now: datetime | None = None) -> list[Silence]:
+    now = now or utcnow()
+    with state.session() as session:
+        return list(session.scalars(select(Silence).where(
+            Silence.starts_at <= now, Silence.ends_at > now).order_by(Silence.ends_at)))
+
+
+def matching(silences: list[Silence], rule: str, entities: list[str]) -> Silence | None:
+    for silence in silences:
+        if silence.rule not in (None, rule):
+            continue
+        if silence.entity is not None and silence.entity not in (entities or []):
+            continue
+        return silence
+    return None
+
+
+def hold_back(state: StateDB, incident_id: int, now: datetime) -> Silence | None:
+    """The silence covering the incident now, recording a ``silenced`` event the first time
+    this silence holds it back; None when the incident may be notified."""
+    with state.session() as session:
+        incident = session.get(Incident, incident_id)
+        silence = matching(active_silences(state, now), incident.rule, incident.entities)
+        if silence is None:
+            return None
+        if not any(e.kind == "silenced" and e.detail.get("silence") == silence.id
+                   for e in incident.events):
+            session.add(IncidentEvent(incident=incident, at=now, kind="silenced", detail={
+                "silence": silence.id, "until": silence.ends_at.isoformat(),
+                "reason": silence.reason}))
+        return silence

@@ -1,0 +1,137 @@
+"""End to end in a real Chromium: a handler opens the incident from the link in the
+notification the webhook received, signs in, acknowledges, assigns, resolves, and the
+all-clear arrives at the same webhook.
+
+Chromium and chromedriver are the Debian packages (``/usr/bin/chromium``,
+``/usr/bin/chromedriver``; ``.ci/run`` installs them); Selenium is pointed at them explicitly so
+nothing is downloaded. Under ``CI=true`` a missing browser fails the test.
+"""
+from __future__ import annotations
+
+import importlib.util
+import os
+import threading
+from pathlib import Path
+
+import pytest
+
+from alerting.detection import run_detection
+from models.config import WebConfig
+from models.config import WebhookChannel as WebhookConfig
+from models.runtime import Runtime
+from tests.alerting.conftest import NOW, WebhookReceiver, add_burst, spike_rule
+from tests.support import free_port, require
+from tests.web.conftest import PASSWORD
+from web import accounts, create_app
+
+CHROMIUM = Path(os.environ.get("KOUBEI_CHROMIUM", "/usr/bin/chromium"))
+CHROMEDRIVER = Path(os.environ.get("KOUBEI_CHROMEDRIVER", "/usr/bin/chromedriver"))
+
+
+def submit(browser, element) -> None:
+    """Click ``element`` and wait until the page it was on has been replaced, so the next
+    lookup finds the new page and not a stale copy of the old one."""
+    from selenium.webdriver.support import expected_conditions
+    from selenium.webdriver.support.ui import WebDriverWait
+    page = browser.find_element("tag name", "html")
+    element.click()
+    WebDriverWait(browser, 30).until(expected_conditions.staleness_of(page))
+
+
+@pytest.fixture
+def browser():
+    require(CHROMIUM.exists() and CHROMEDRIVER.exists(),
+            f"Chromium ({CHROMIUM}) and chromedriver ({CHROMEDRIVER})")
+    require(importlib.util.find_spec("selenium") is not None, "selenium (pip install selenium)")
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+    options = webdriver.ChromeOptions()
+    options.binary_location = str(CHROMIUM)
+    for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage",
+                     "--disable-gpu", "--lang=zh-CN"):
+        options.add_argument(argument)
+    driver = webdriver.Chrome(service=Service(executable_path=str(CHROMEDRIVER)),
+                              options=options)
+    driver.implicitly_wait(5)
+    yield driver
+    driver.quit()
+
+
+@pytest.fixture
+def site(runtime):
+    """The app served by waitress on loopback, with one rule notifying a real webhook."""
+    from waitress.server import create_server
+    receiver = WebhookReceiver()
+    port = free_port()
+    rt = Runtime(runtime.config.model_copy(update={
+        "web": WebConfig(port=port, public_url=f"http://127.0.0.1:{port}"),
+        "rules": [spike_rule(channels=["hook"])],
+        "channels": [WebhookConfig(name="hook", type="webhook", url=receiver.url)]}),
+        runtime.config_path, runtime.home)
+    app = create_app(rt, {"FEED_POLL_SECONDS": 0.5})
+    server = create_server(app, host="127.0.0.1", port=port, threads=4)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    yield rt, receiver, f"http://127.0.0.1:{port}"
+    server.close()
+    receiver.close()
+    rt.close()
+
+
+def test_handler_works_an_incident_from_the_notification(site, browser):
+    rt, receiver, base = site
+    for name, role in (("li", "handler"), ("zhao", "handler")):
+        accounts.add_user(rt.state, name, role, ["yunque"], PASSWORD, display_name=name.upper())
+    add_burst(rt.store, 9)
+    run_detection(rt, now=NOW)
+    [alert] = receiver.payloads()
+    assert alert["kind"] == "opened"
+
+    browser.get(alert["actions"]["open"])  # the "open" button of the chat card
+    assert "/login" in browser.current_url
+    browser.find_element("id", "username").send_keys("li")
+    browser.find_element("id", "password").send_keys(PASSWORD)
+    submit(browser, browser.find_element("css selector", "form.stacked-form button[type=submit]"))
+    assert browser.current_url == f"{base}/incidents/{alert['id']}"
+    assert "云雀手机 负面评论激增" in browser.find_element("tag name", "h1").text
+
+    submit(browser, browser.find_element("id", "action-acknowledge"))
+    assert "已确认" in browser.find_element("css selector", "h1 .status").text
+    from selenium.webdriver.support.ui import Select
+    Select(browser.find_element("id", "assignee")).select_by_value("zhao")
+    submit(browser, browser.find_element("id", "action-assign"))
+    assert browser.find_element("css selector", "dd.assignee").text == "zhao"
+    browser.find_element("id", "resolution-note").send_keys("已联系客户并更换批次")
+    submit(browser, browser.find_element("id", "action-resolve"))
+    assert "已解决" in browser.find_element("css selector", "h1 .status").text
+    timeline = browser.find_element("css selector", "ol.events").text
+    for step in ("已确认", "已指派", "已解决", "已联系客户并更换批次"):
+        assert step in timeline
+
+    all_clear = receiver.payloads()[-1]
+    assert (all_clear["id"], all_clear["kind"], all_clear["resolution"], all_clear["note"]) == (
+        alert["id"], "resolved", "resolved", "已联系客户并更换批次")
+
+
+def test_incident_page_tells_when_something_new_arrives(site, browser):
+    from selenium.webdriver.support import expected_conditions
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    from alerting import workflow
+    rt, receiver, base = site
+    accounts.add_user(rt.state, "li", "handler", ["*"], PASSWORD)
+    add_burst(rt.store, 9)
+    run_detection(rt, now=NOW)
+    [alert] = receiver.payloads()
+    browser.get(f"{base}/login?next=/incidents/{alert['id']}")
+    browser.find_element("id", "username").send_keys("li")
+    browser.find_element("id", "password").send_keys(PASSWORD)
+    submit(browser, browser.find_element("css selector", "form.stacked-form button[type=submit]"))
+    live = browser.find_element("id", "incident-live")
+    assert not live.is_displayed()
+
+    workflow.comment(rt.state, alert["id"], "zhao", "客服已回复三位用户")  # someone else acts
+    WebDriverWait(browser, 20).until(expected_conditions.visibility_of(live))
+    assert "新增 0 条关联评论、1 条记录" in live.text
+    submit(browser, live.find_element("link text", "刷新查看"))
+    assert "客服已回复三位用户" in browser.find_element("css selector", "ol.events").text
