@@ -64,6 +64,11 @@ class ElasticsearchReviewStore(ReviewStore):
         self._unclosed_blocks: list[int] = []
         self.server = check_node(self.client, self.url)
         self._bootstrap()
+        if self.spool.files():  # left by an earlier process that lost the node
+            try:
+                log.info("replayed %d spooled reviews", self.replay_spool())
+            except StoreUnavailable as exc:
+                log.warning("spooled reviews wait for the next write: %s", exc)
 
     @_wrapped
     def _bootstrap(self) -> None:
