@@ -140,10 +140,11 @@ class ElasticsearchReviewStore(ReviewStore):
                 doc = to_document(review, bodies[rid], hashes[rid], block * (1 << 20) + offset)
                 actions.append(BulkAction("index", index, rid, doc))
             outcome = send_bulk(self.client, actions, self.url, self.retry, refresh=True)
-        except StoreUnavailable:
+            self.ledger.close(block)
+        except (StoreUnavailable, ConnectionError, ConnectionTimeout):
+            # the block stays open (holding the feed back) until a later write closes it
             self._unclosed_blocks.append(block)
             raise
-        self.ledger.close(block)
         self.last_rejections = outcome.rejections
         rejected = {r.review_id for r in outcome.rejections}
         updated = sum(1 for rid in changed if rid in stored and rid not in rejected)
