@@ -15,6 +15,7 @@ from alerting.cli import COMMANDS as ALERTING_COMMANDS
 from crawlers.cli import COMMANDS as CRAWLER_COMMANDS
 from models.cli import COMMANDS as MODEL_COMMANDS
 from models.cli import with_runtime
+from models.store_cli import COMMANDS as STORE_COMMANDS
 from models.state import User
 from nlp.cli import COMMANDS as NLP_COMMANDS
 
@@ -99,7 +100,7 @@ def run_command(runtime, demo: bool, host: str | None, port: int | None, demo_po
         click.echo("Koubei stopped.")
 
 
-for command in MODEL_COMMANDS + CRAWLER_COMMANDS + NLP_COMMANDS + ALERTING_COMMANDS:
+for command in MODEL_COMMANDS + STORE_COMMANDS + CRAWLER_COMMANDS + NLP_COMMANDS + ALERTING_COMMANDS:
     main.add_command(command)
 
 
