@@ -28,9 +28,9 @@ from models.store.base import ReviewPage, ReviewQuery, ReviewStore, StoreStats, 
 from models.store.cursors import decode_cursor, encode_cursor
 from models.store.es_bulk import BulkAction, Rejection, RetryPolicy, send_bulk
 from models.store.es_connect import check_node, make_client
-from models.store.es_feed import FeedLedger
-from models.store.es_mapping import (IndexNames, content_hash, from_document, template_body,
-                                     to_document)
+from models.store.es_feed import BLOCK, FeedLedger
+from models.store.es_mapping import (IndexNames, document_json, from_document, stable_json,
+                                     template_body)
 from models.store.es_query import bool_query, iso_nanos
 from models.store.es_spool import DiskSpool
 
@@ -121,8 +121,8 @@ class ElasticsearchReviewStore(ReviewStore):
     @_wrapped
     def _write_batch(self, batch: list[Review]) -> UpsertResult:
         by_id = {r.id: r for r in batch}
-        bodies = {rid: r.to_dict() for rid, r in by_id.items()}
-        hashes = {rid: content_hash(body) for rid, body in bodies.items()}
+        serialised = {rid: stable_json(r.to_dict()) for rid, r in by_id.items()}
+        hashes = {rid: digest for rid, (_, digest) in serialised.items()}
         stored = self._stored(list(by_id), ["content_hash"])
         changed = [rid for rid in by_id if rid not in stored
                    or stored[rid][1].get("content_hash") != hashes[rid]]
@@ -137,7 +137,8 @@ class ElasticsearchReviewStore(ReviewStore):
                 index = self.names.monthly(review.published_at)
                 if rid in stored and stored[rid][0] != index:  # published_at moved month
                     actions.append(BulkAction("delete", stored[rid][0], rid))
-                doc = to_document(review, bodies[rid], hashes[rid], block * (1 << 20) + offset)
+                doc = document_json(review, serialised[rid][0], hashes[rid],
+                                    block * BLOCK + offset)
                 actions.append(BulkAction("index", index, rid, doc))
             outcome = send_bulk(self.client, actions, self.url, self.retry, refresh=True)
             self.ledger.close(block)

@@ -39,14 +39,11 @@ class BulkAction:
     op: str
     index: str
     review_id: str
-    document: dict | None = None
+    document: str | None = None  # the serialised _source of an ``index`` action
 
     def ndjson(self) -> str:
         head = json.dumps({self.op: {"_index": self.index, "_id": self.review_id}})
-        if self.document is None:
-            return head + "\n"
-        return head + "\n" + json.dumps(self.document, ensure_ascii=False,
-                                        separators=(",", ":")) + "\n"
+        return head + "\n" if self.document is None else f"{head}\n{self.document}\n"
 
 
 @dataclass

@@ -93,19 +93,20 @@ def template_body(names: IndexNames) -> dict:
     }
 
 
-def content_hash(body: dict) -> str:
-    """Hash of the review apart from ``crawled_at``: equal hashes mean "unchanged"."""
+def stable_json(body: dict) -> tuple[str, str]:
+    """``(json, hash)`` of the review apart from ``crawled_at``: equal hashes mean
+    "unchanged". The JSON (sorted keys) is reused as the start of the stored document."""
     stable = {k: v for k, v in body.items() if k != "crawled_at"}
     blob = json.dumps(stable, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-    return hashlib.blake2b(blob.encode("utf-8"), digest_size=16).hexdigest()
+    return blob, hashlib.blake2b(blob.encode("utf-8"), digest_size=16).hexdigest()
 
 
-def to_document(review: Review, body: dict, digest: str, seq: int) -> dict:
-    doc = dict(body)
-    doc["seq"] = seq
-    doc["content_hash"] = digest
-    doc["fingerprint"] = review.fingerprint()
-    return doc
+def document_json(review: Review, stable: str, digest: str, seq: int) -> str:
+    """The stored ``_source``: the review's ``to_dict()`` plus the bookkeeping fields, spliced
+    onto the already serialised stable part instead of serialising the review twice."""
+    extra = {"crawled_at": review.crawled_at.isoformat(), "seq": seq, "content_hash": digest,
+             "fingerprint": review.fingerprint()}
+    return stable[:-1] + "," + json.dumps(extra, separators=(",", ":"))[1:]
 
 
 def from_document(source: dict) -> Review:
