@@ -71,7 +71,7 @@ def test_node_lost_mid_ingest_every_review_arrives_exactly_once(tmp_path, proxy,
                                                                 es_prefix):
     store = open_store(tmp_path, proxy, es_prefix)
     head = store.feed().cursor
-    reviews = [make_review() for _ in range(600)]
+    reviews = [make_review() for _ in range(300)]
     writer = threading.Thread(target=lambda: [store.upsert(reviews[i:i + 100])
                                               for i in range(0, len(reviews), 100)])
     direct = Elasticsearch(es_url)
@@ -85,7 +85,7 @@ def test_node_lost_mid_ingest_every_review_arrives_exactly_once(tmp_path, proxy,
     assert not writer.is_alive()
     store.replay_spool()
 
-    assert direct.count(index=f"{es_prefix}-reviews")["count"] == 600
+    assert direct.count(index=f"{es_prefix}-reviews")["count"] == 300
     streamed = [r.id for r in store.iter_reviews(batch_size=1000)]
     assert sorted(streamed) == sorted(r.id for r in reviews)
     fed = [r.id for r in walk_feed(store, head)]

@@ -8,8 +8,8 @@ from tests.models.store_contract import ReviewStoreContract
 
 
 @pytest.fixture
-def store(tmp_path, es_url, empty_es_prefix):
-    store = ElasticsearchReviewStore(tmp_path, url=es_url, index_prefix=empty_es_prefix)
+def store(tmp_path, es_url, es_prefix):
+    store = ElasticsearchReviewStore(tmp_path, url=es_url, index_prefix=es_prefix)
     yield store
     store.close()
 
