@@ -3,11 +3,9 @@
 Index design: see ``es_mapping``; feed ordering and its guarantee: see ``es_feed``; bulk
 retry and per-document rejections: see ``es_bulk``; the disk spool: see ``es_spool``.
 
-Writes: a batch is looked up by id through the read alias (to count new / updated /
-unchanged and to find a copy in another month's index when ``published_at`` moved), then
-changed reviews are written with one bulk request. When the node cannot be reached the batch
-goes to the disk spool and ``UpsertResult.spooled`` counts it; spooled batches are replayed in
-order, before anything newer, by the next write that reaches the node (or ``replay_spool``).
+Writes go through ``es_writes.BatchWriter``. When the node cannot be reached a batch goes to
+the disk spool and ``UpsertResult.spooled`` counts it; spooled batches are replayed in order,
+before anything newer, by the next write that reaches the node (or ``replay_spool``).
 Rejected documents are logged with their id, counted in ``UpsertResult.rejected`` and kept in
 ``last_rejections``; the rest of the batch is written.
 """
@@ -21,18 +19,19 @@ from typing import Iterable, Iterator
 
 from elasticsearch import ApiError, ConnectionError, ConnectionTimeout
 
-from models.exceptions import StoreError, StoreUnavailable
+from models.exceptions import StoreUnavailable
 from models.review import Review
 from models.store import es_aggs
-from models.store.base import ReviewPage, ReviewQuery, ReviewStore, StoreStats, TrendPoint, UpsertResult
+from models.store.base import (ReviewPage, ReviewQuery, ReviewStore, StoreStats, TrendPoint,
+                               UpsertResult)
 from models.store.cursors import decode_cursor, encode_cursor
-from models.store.es_bulk import BulkAction, Rejection, RetryPolicy, send_bulk
-from models.store.es_connect import check_node, make_client
-from models.store.es_feed import BLOCK, FeedLedger
-from models.store.es_mapping import (IndexNames, document_json, from_document, stable_json,
-                                     template_body)
-from models.store.es_query import bool_query, iso_nanos
+from models.store.es_bulk import Rejection, RetryPolicy
+from models.store.es_connect import check_node, make_client, translated_errors
+from models.store.es_feed import FeedLedger
+from models.store.es_mapping import IndexNames, from_document, template_body
+from models.store.es_query import bool_query
 from models.store.es_spool import DiskSpool
+from models.store.es_writes import BatchWriter
 
 log = logging.getLogger(__name__)
 
@@ -41,13 +40,8 @@ def _wrapped(method):
     """Translate the client's errors at the boundary (connection → ``StoreUnavailable``)."""
     @functools.wraps(method)
     def call(self, *args, **kwargs):
-        try:
+        with translated_errors(self.url):
             return method(self, *args, **kwargs)
-        except (ConnectionError, ConnectionTimeout) as exc:
-            raise StoreUnavailable(f"cannot reach Elasticsearch at {self.url}: {exc}") from exc
-        except ApiError as exc:
-            raise StoreError(f"Elasticsearch at {self.url} answered {exc.meta.status}: "
-                             f"{exc}") from exc
     return call
 
 
@@ -60,8 +54,7 @@ class ElasticsearchReviewStore(ReviewStore):
         self.retry = retry
         self.spool = DiskSpool(Path(home) / "es-spool" / index_prefix)
         self.ledger = FeedLedger(self.client, self.names.meta)
-        self.last_rejections: list[Rejection] = []
-        self._unclosed_blocks: list[int] = []
+        self.writer = BatchWriter(self.client, self.url, self.names, self.ledger, retry)
         self.server = check_node(self.client, self.url)
         self._bootstrap()
         if self.spool.files():  # left by an earlier process that lost the node
@@ -83,6 +76,11 @@ class ElasticsearchReviewStore(ReviewStore):
                             settings={"number_of_shards": 1, "auto_expand_replicas": "0-1"})
         if not indices.exists_alias(name=self.names.alias):
             creating.create(index=self.names.monthly(datetime.now(timezone.utc)))
+
+    @property
+    def last_rejections(self) -> list[Rejection]:
+        """The documents refused in the last written batch, each with its review id."""
+        return self.writer.last_rejections
 
     def close(self) -> None:
         self.client.close()
@@ -118,61 +116,14 @@ class ElasticsearchReviewStore(ReviewStore):
         with self.spool.locked():
             return self.spool.replay(self._write_batch)
 
-    @_wrapped
     def _write_batch(self, batch: list[Review]) -> UpsertResult:
-        by_id = {r.id: r for r in batch}
-        serialised = {rid: stable_json(r.to_dict()) for rid, r in by_id.items()}
-        hashes = {rid: digest for rid, (_, digest) in serialised.items()}
-        stored = self._stored(list(by_id), ["content_hash"])
-        changed = [rid for rid in by_id if rid not in stored
-                   or stored[rid][1].get("content_hash") != hashes[rid]]
-        if not changed:
-            return UpsertResult(unchanged=len(by_id))
-        self._close_leftover_blocks()
-        block = self.ledger.claim()
-        try:
-            actions = []
-            for offset, rid in enumerate(changed):
-                review = by_id[rid]
-                index = self.names.monthly(review.published_at)
-                if rid in stored and stored[rid][0] != index:  # published_at moved month
-                    actions.append(BulkAction("delete", stored[rid][0], rid))
-                doc = document_json(review, serialised[rid][0], hashes[rid],
-                                    block * BLOCK + offset)
-                actions.append(BulkAction("index", index, rid, doc))
-            outcome = send_bulk(self.client, actions, self.url, self.retry, refresh=True)
-            self.ledger.close(block)
-        except (StoreUnavailable, ConnectionError, ConnectionTimeout):
-            # the block stays open (holding the feed back) until a later write closes it
-            self._unclosed_blocks.append(block)
-            raise
-        self.last_rejections = outcome.rejections
-        rejected = {r.review_id for r in outcome.rejections}
-        updated = sum(1 for rid in changed if rid in stored and rid not in rejected)
-        new = sum(1 for rid in changed if rid not in stored and rid not in rejected)
-        return UpsertResult(new=new, updated=updated, unchanged=len(by_id) - len(changed),
-                            rejected=len(rejected))
-
-    def _close_leftover_blocks(self) -> None:
-        while self._unclosed_blocks:
-            self.ledger.close(self._unclosed_blocks[-1])
-            self._unclosed_blocks.pop()
-
-    def _stored(self, ids: list[str], fields: list[str]) -> dict[str, tuple[str, dict]]:
-        """``{id: (index, partial source)}`` for the stored ones among ``ids``."""
-        found = {}
-        for i in range(0, len(ids), 10_000):
-            chunk = ids[i:i + 10_000]
-            hits = self.client.search(index=self.names.alias, size=len(chunk),
-                                      query={"ids": {"values": chunk}}, source=fields)
-            for hit in hits["hits"]["hits"]:
-                found[hit["_id"]] = (hit["_index"], hit.get("_source") or {})
-        return found
+        with translated_errors(self.url):
+            return self.writer.write(batch)
 
     # -- reads --------------------------------------------------------------------------
     @_wrapped
     def fingerprints(self, ids: Iterable[str]) -> dict[str, str]:
-        stored = self._stored(list(ids), ["fingerprint"])
+        stored = self.writer.stored(list(ids), ["fingerprint"])
         return {rid: src["fingerprint"] for rid, (_, src) in stored.items()}
 
     @_wrapped

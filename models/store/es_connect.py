@@ -15,9 +15,12 @@ the wrong major version fail here with one message naming the URL and the config
 from __future__ import annotations
 
 import os
+from contextlib import contextmanager
+from typing import Iterator
 
 from elasticsearch import (ApiError, AuthenticationException, AuthorizationException,
-                           ConnectionError, Elasticsearch, UnsupportedProductError)
+                           ConnectionError, ConnectionTimeout, Elasticsearch,
+                           UnsupportedProductError)
 from elasticsearch import __version__ as client_version
 
 from models.exceptions import StoreError, StoreUnavailable
@@ -53,9 +56,10 @@ def make_client(url: str | None = None, username: str | None = None,
 def check_node(client: Elasticsearch, url: str) -> str:
     """Contact the cluster once; return the lowest node version or raise one ``StoreError``."""
     where = f"Elasticsearch at {url} (store.options.url / KOUBEI_ES_URL)"
+    # the nodes API rather than ``GET /``, which minimal distributions do not serve
     try:
-        # the nodes API rather than ``GET /``, which minimal distributions do not serve
-        nodes = client.nodes.info(node_id="_all", metric="_none", filter_path="nodes.*.version")["nodes"]
+        nodes = client.nodes.info(node_id="_all", metric="_none",
+                                  filter_path="nodes.*.version")["nodes"]
     except ConnectionError as exc:
         raise StoreUnavailable(f"cannot reach {where}: {exc.message}") from exc
     except (AuthenticationException, AuthorizationException) as exc:
@@ -71,3 +75,15 @@ def check_node(client: Elasticsearch, url: str) -> str:
         raise StoreError(f"{where} runs Elasticsearch {server}, but this Koubei uses the "
                          f"{client_version[0]}.x client; the major versions must match")
     return server
+
+
+@contextmanager
+def translated_errors(url: str) -> Iterator[None]:
+    """Wrap the client's errors at the boundary: unreachable → ``StoreUnavailable``, any other
+    answer → ``StoreError``, both naming the URL."""
+    try:
+        yield
+    except (ConnectionError, ConnectionTimeout) as exc:
+        raise StoreUnavailable(f"cannot reach Elasticsearch at {url}: {exc}") from exc
+    except ApiError as exc:
+        raise StoreError(f"Elasticsearch at {url} answered {exc.meta.status}: {exc}") from exc

@@ -73,8 +73,8 @@ def test_two_stores_share_one_feed_order(tmp_path, es_url, es_prefix, store):
 
 
 def test_significant_terms_of_a_window_against_its_baseline(store):
-    baseline = [make_review(published_at=BASE_TIME - timedelta(hours=h), tokens=["手机", "好用"])
-                for h in range(1, 30)]
+    baseline = [make_review(published_at=BASE_TIME - timedelta(hours=h),
+                            tokens=["手机", "好用"]) for h in range(1, 30)]
     window = [make_review(published_at=BASE_TIME + timedelta(minutes=m),
                           tokens=["手机", "发热", "严重"]) for m in range(5)]
     store.upsert(baseline + window)
