@@ -44,7 +44,9 @@ $(ES_HOME)/bin/elasticsearch:
 	mvn -q -B org.apache.maven.plugins:maven-dependency-plugin:3.6.1:copy \
 	  -Dartifact=org.elasticsearch.distribution.integ-test-zip:elasticsearch:$(ES_VERSION):zip \
 	  -DoutputDirectory=build
-	cd build && unzip -q -o elasticsearch-$(ES_VERSION).zip && rm elasticsearch-$(ES_VERSION).zip
+	cd build && { unzip -q -o elasticsearch-$(ES_VERSION).zip || { $(PYTHON) -m zipfile \
+	  -e elasticsearch-$(ES_VERSION).zip . && chmod +x elasticsearch-$(ES_VERSION)/bin/*; }; } \
+	  && rm elasticsearch-$(ES_VERSION).zip
 	touch $@
 
 train: install
