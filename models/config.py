@@ -11,7 +11,8 @@ from datetime import timedelta
 from typing import Annotated, Literal, Union
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
+from pydantic import (BaseModel, BeforeValidator, ConfigDict, Field, ValidationError,
+                      field_validator, model_validator)
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw]?)\s*$")
 _UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
@@ -205,9 +206,34 @@ class UserConfig(Strict):
     email: str | None = None
 
 
+class ElasticsearchOptions(Strict):
+    """``store.options`` when ``store.backend`` is ``elasticsearch``. Secrets come from the
+    variables named by ``password_env`` / ``api_key_env``; ``KOUBEI_ES_URL`` overrides ``url``."""
+    url: str | None = None
+    index_prefix: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,47}$")] = "koubei"
+    username: str | None = None
+    password_env: str = "KOUBEI_ES_PASSWORD"
+    api_key_env: str = "KOUBEI_ES_API_KEY"
+    ca_certs: str | None = None
+    verify: bool = True
+    request_timeout: Annotated[float, Field(gt=0)] = 30.0
+    batch_size: Annotated[int, Field(ge=1, le=100_000)] = 2000
+
+
 class StoreConfig(Strict):
     backend: str = "sqlite"
     options: dict[str, object] = {}
+
+    @model_validator(mode="after")
+    def _known_backend_options(self) -> "StoreConfig":
+        if self.backend == "elasticsearch":
+            try:
+                ElasticsearchOptions.model_validate(self.options)
+            except ValidationError as exc:
+                first = exc.errors()[0]
+                key = ".".join(str(part) for part in first["loc"])
+                raise ValueError(f"options.{key}: {first['msg']}") from None
+        return self
 
 
 class WebConfig(Strict):

@@ -18,6 +18,7 @@ from alerting.silences_cli import COMMANDS as SILENCE_COMMANDS
 from crawlers.cli import COMMANDS as CRAWLER_COMMANDS
 from models.cli import COMMANDS as MODEL_COMMANDS
 from models.cli import with_runtime
+from models.store_cli import COMMANDS as STORE_COMMANDS
 from models.state import User
 from nlp.cli import COMMANDS as NLP_COMMANDS
 from web.accounts import set_password
@@ -126,8 +127,8 @@ def run_command(runtime, demo: bool, host: str | None, port: int | None, demo_po
         click.echo("Koubei stopped.")
 
 
-for command in (MODEL_COMMANDS + CRAWLER_COMMANDS + NLP_COMMANDS + ALERTING_COMMANDS
-                + USER_COMMANDS + SILENCE_COMMANDS):
+for command in (MODEL_COMMANDS + STORE_COMMANDS + CRAWLER_COMMANDS + NLP_COMMANDS
+                + ALERTING_COMMANDS + USER_COMMANDS + SILENCE_COMMANDS):
     main.add_command(command)
 
 

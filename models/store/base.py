@@ -40,10 +40,13 @@ class UpsertResult:
     new: int = 0
     updated: int = 0
     unchanged: int = 0
+    spooled: int = 0   # kept on local disk until the backend is reachable (Elasticsearch)
+    rejected: int = 0  # refused by the backend one by one, each logged with its review id
 
     def __add__(self, other: "UpsertResult") -> "UpsertResult":
         return UpsertResult(self.new + other.new, self.updated + other.updated,
-                            self.unchanged + other.unchanged)
+                            self.unchanged + other.unchanged, self.spooled + other.spooled,
+                            self.rejected + other.rejected)
 
 
 @dataclass(frozen=True, slots=True)

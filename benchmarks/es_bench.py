@@ -1,0 +1,142 @@
+"""Elasticsearch store speed on one local node, beside its baselines measured in the same run.
+
+- Bulk ingest of enriched reviews through ``ElasticsearchReviewStore.upsert`` against the
+  client's own ``helpers.bulk`` writing the same documents to the same kind of indices
+  (target: >= 10,000 reviews/s and within 1.2x of ``helpers.bulk``'s time).
+- At ``KOUBEI_BENCH_ES_REVIEWS`` stored reviews (default 200,000, which loads in minutes on a
+  2-core machine; the issue's figure is at 1,000,000): the 30-day hourly trend by
+  sentiment and a 10-minute detection window count, medians for Elasticsearch and for SQLite
+  holding the same reviews (target: < 100 ms each on Elasticsearch). Each repetition shifts
+  the time range by a second so that the node's request cache cannot answer from memory.
+
+The node is ``KOUBEI_ES_URL`` when set, else a throw-away node from ``tests.es_node``.
+"""
+from __future__ import annotations
+
+import os
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from datetime import timedelta
+from pathlib import Path
+
+from elasticsearch import Elasticsearch, helpers
+
+from benchmarks.store_bench import NOW, synthetic_reviews
+from benchmarks.table import Figure
+from models.store import ReviewQuery
+from models.store.elasticsearch import ElasticsearchReviewStore
+from models.store.es_mapping import IndexNames, template_body
+from models.store.sqlite import SQLiteReviewStore
+
+INGEST_N = 50_000
+BATCH = 5_000
+
+
+def _median_ms(fn, repeat: int = 9) -> float:
+    times = []
+    for i in range(repeat):
+        start = time.perf_counter()
+        fn(i)
+        times.append((time.perf_counter() - start) * 1000)
+    return statistics.median(times)
+
+
+def _drop(client: Elasticsearch, prefix: str) -> None:
+    names = list(client.indices.get(index=f"{prefix}-*", allow_no_indices=True))
+    if names:
+        client.indices.delete(index=",".join(names))
+    client.options(ignore_status=404).indices.delete_index_template(name=f"{prefix}-reviews")
+
+
+def _ingest(url: str, home: Path, reviews) -> tuple[float, float]:
+    """Seconds for our upsert and for ``helpers.bulk`` of the same documents."""
+    client = Elasticsearch(url, request_timeout=120)
+    ours_prefix, theirs_prefix = f"bench-{uuid.uuid4().hex[:6]}", f"bench-{uuid.uuid4().hex[:6]}"
+    try:
+        store = ElasticsearchReviewStore(home, url=url, index_prefix=ours_prefix,
+                                         batch_size=BATCH, request_timeout=120)
+        start = time.perf_counter()
+        store.upsert(reviews)
+        ours = time.perf_counter() - start
+        store.close()
+
+        names = IndexNames(theirs_prefix)
+        client.indices.put_index_template(name=names.template, **template_body(names))
+        actions = ({"_index": names.monthly(r.published_at), "_id": r.id, "_source": r.to_dict()}
+                   for r in reviews)
+        start = time.perf_counter()
+        helpers.bulk(client, actions, chunk_size=BATCH)
+        client.indices.refresh(index=names.pattern)
+        theirs = time.perf_counter() - start
+    finally:
+        _drop(client, ours_prefix)
+        _drop(client, theirs_prefix)
+        client.close()
+    return ours, theirs
+
+
+def _queries(store) -> tuple[float, float]:
+    def window(i: int):
+        end = NOW - timedelta(seconds=i)
+        return store.count(ReviewQuery(sentiments=("negative",), start=end - timedelta(minutes=10),
+                                       end=end), group_by="entity")
+
+    def trend(i: int):
+        end = NOW - timedelta(seconds=i)
+        return store.trend(ReviewQuery(start=end - timedelta(days=30), end=end),
+                           timedelta(hours=1), "sentiment")
+    return _median_ms(window), _median_ms(trend)
+
+
+def _run(url: str, n: int) -> list[Figure]:
+    figures = []
+    with tempfile.TemporaryDirectory() as tmp:
+        home = Path(tmp)
+        sample = synthetic_reviews(INGEST_N, seed=11)
+        ours, theirs = _ingest(url, home, sample)
+        rate = INGEST_N / ours
+        figures.append(Figure(f"ES bulk ingest ({INGEST_N:,} reviews)", rate, "reviews/s",
+                              INGEST_N / theirs, "client helpers.bulk, same documents",
+                              ">= 10,000/s and <= 1.2x helpers.bulk time",
+                              rate >= 10_000 and ours <= 1.2 * theirs))
+
+        print(f"loading {n:,} reviews into Elasticsearch and SQLite ...", file=sys.stderr)
+        reviews = synthetic_reviews(n)
+        prefix = f"bench-{uuid.uuid4().hex[:6]}"
+        store = ElasticsearchReviewStore(home, url=url, index_prefix=prefix, batch_size=BATCH,
+                                         request_timeout=120)
+        sqlite = SQLiteReviewStore(home)
+        try:
+            store.upsert(reviews)
+            sqlite.upsert(reviews)
+            del reviews
+            es_window, es_trend = _queries(store)
+            sq_window, sq_trend = _queries(sqlite)
+        finally:
+            client = Elasticsearch(url)
+            _drop(client, prefix)
+            client.close()
+            store.close()
+            sqlite.close()
+    figures += [
+        Figure(f"ES detection window count ({n:,})", es_window, "ms", sq_window,
+               "SQLite, same reviews", "< 100 ms", es_window < 100),
+        Figure(f"ES 30-day hourly trend by sentiment ({n:,})", es_trend, "ms", sq_trend,
+               "SQLite, same reviews", "< 100 ms", es_trend < 100),
+    ]
+    return figures
+
+
+def run(n: int | None = None) -> list[Figure]:
+    n = n or int(os.environ.get("KOUBEI_BENCH_ES_REVIEWS", "200000"))
+    if os.environ.get("KOUBEI_ES_URL"):
+        return _run(os.environ["KOUBEI_ES_URL"], n)
+    from tests.es_node import ElasticsearchNode  # the same throw-away node the tests use
+    node = ElasticsearchNode(heap="1g").start()
+    try:
+        return _run(node.url, n)
+    finally:
+        node.stop()

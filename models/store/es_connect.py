@@ -1,0 +1,89 @@
+"""Connecting to Elasticsearch: options from the config and the environment, one clear error.
+
+Options (``store.options`` in the config; every one may be omitted):
+
+    url            http(s)://host:9200 (env ``KOUBEI_ES_URL`` overrides; default localhost)
+    username       basic-auth user (env ``KOUBEI_ES_USERNAME``)
+    password_env   name of the variable holding the password (default ``KOUBEI_ES_PASSWORD``)
+    api_key_env    name of the variable holding an API key (default ``KOUBEI_ES_API_KEY``)
+    ca_certs       CA bundle for TLS;  verify: false turns certificate checks off
+    request_timeout  seconds (default 30)
+
+``connect`` checks the node once at start-up, so a wrong URL, wrong credentials or a server of
+the wrong major version fail here with one message naming the URL and the config key.
+"""
+from __future__ import annotations
+
+import os
+from contextlib import contextmanager
+from typing import Iterator
+
+from elasticsearch import (ApiError, AuthenticationException, AuthorizationException,
+                           ConnectionError, ConnectionTimeout, Elasticsearch,
+                           UnsupportedProductError)
+from elasticsearch import __version__ as client_version
+
+from models.exceptions import StoreError, StoreUnavailable
+
+DEFAULT_URL = "http://localhost:9200"
+
+
+def resolve_url(url: str | None) -> str:
+    return os.environ.get("KOUBEI_ES_URL") or url or DEFAULT_URL
+
+
+def make_client(url: str | None = None, username: str | None = None,
+                password_env: str = "KOUBEI_ES_PASSWORD", api_key_env: str = "KOUBEI_ES_API_KEY",
+                ca_certs: str | None = None, verify: bool = True,
+                request_timeout: float = 30.0) -> tuple[Elasticsearch, str]:
+    """Return ``(client, url)`` without contacting the node."""
+    url = resolve_url(url)
+    kwargs: dict = {"request_timeout": request_timeout, "max_retries": 1,
+                    "retry_on_timeout": False}
+    username = os.environ.get("KOUBEI_ES_USERNAME") or username
+    if os.environ.get(api_key_env):
+        kwargs["api_key"] = os.environ[api_key_env]
+    elif username:
+        kwargs["basic_auth"] = (username, os.environ.get(password_env, ""))
+    if ca_certs:
+        kwargs["ca_certs"] = ca_certs
+    if not verify:
+        kwargs["verify_certs"] = False
+        kwargs["ssl_show_warn"] = False
+    return Elasticsearch(url, **kwargs), url
+
+
+def check_node(client: Elasticsearch, url: str) -> str:
+    """Contact the cluster once; return the lowest node version or raise one ``StoreError``."""
+    where = f"Elasticsearch at {url} (store.options.url / KOUBEI_ES_URL)"
+    # the nodes API rather than ``GET /``, which minimal distributions do not serve
+    try:
+        nodes = client.nodes.info(node_id="_all", metric="_none",
+                                  filter_path="nodes.*.version")["nodes"]
+    except ConnectionError as exc:
+        raise StoreUnavailable(f"cannot reach {where}: {exc.message}") from exc
+    except (AuthenticationException, AuthorizationException) as exc:
+        raise StoreError(f"{where} refused the credentials ({exc.meta.status}); check "
+                         "store.options.username with password_env, or api_key_env") from exc
+    except UnsupportedProductError as exc:
+        raise StoreError(f"{url} does not answer as Elasticsearch: {exc}") from exc
+    except ApiError as exc:
+        raise StoreError(f"{where} answered {exc.meta.status}: {exc}") from exc
+    server = min((n["version"] for n in nodes.values()),
+                 key=lambda v: [int(p) for p in v.split("-")[0].split(".")])
+    if server.split(".")[0] != str(client_version[0]):
+        raise StoreError(f"{where} runs Elasticsearch {server}, but this Koubei uses the "
+                         f"{client_version[0]}.x client; the major versions must match")
+    return server
+
+
+@contextmanager
+def translated_errors(url: str) -> Iterator[None]:
+    """Wrap the client's errors at the boundary: unreachable → ``StoreUnavailable``, any other
+    answer → ``StoreError``, both naming the URL."""
+    try:
+        yield
+    except (ConnectionError, ConnectionTimeout) as exc:
+        raise StoreUnavailable(f"cannot reach Elasticsearch at {url}: {exc}") from exc
+    except ApiError as exc:
+        raise StoreError(f"Elasticsearch at {url} answered {exc.meta.status}: {exc}") from exc

