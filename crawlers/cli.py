@@ -54,7 +54,7 @@ def _mapping(values: tuple[str, ...]) -> dict[str, str]:
 @click.option("--source", "source_name", required=True,
               help="Source name the reviews belong to (a configured file source applies its "
                    "mapping, entities and timezone).")
-@click.option("--format", "fmt", type=click.Choice(["csv", "jsonl"]),
+@click.option("--format", "fmt", type=click.Choice(["csv", "jsonl", "xlsx"]),
               help="File format (default: from the file name).")
 @click.option("--encoding",
               help="Text encoding (default: UTF-8, with or without BOM, else GB18030).")
@@ -63,7 +63,7 @@ def _mapping(values: tuple[str, ...]) -> dict[str, str]:
 @with_runtime
 def import_(runtime, file: Path, source_name: str, fmt: str | None, encoding: str | None,
             maps: tuple[str, ...]) -> None:
-    """Import reviews from a CSV or JSONL FILE. Bad rows are listed on stderr as FILE:LINE:
+    """Import reviews from a CSV, JSONL or XLSX FILE. Bad rows are listed on stderr as FILE:LINE:
     reason and skipped. Exits 1 when the file had rows and none could be imported."""
     from crawlers.importers import import_file
 

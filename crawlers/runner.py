@@ -7,7 +7,8 @@ child process, ``python -m crawlers.runner SOURCE``, which prints the report as 
 stdout, logs to stderr at ``$KOUBEI_CRAWL_LOG_LEVEL`` (default WARNING) and applies the Scrapy
 settings in ``$KOUBEI_CRAWL_SETTINGS`` (a JSON object) last when none are passed.
 
-A ``file`` source is "crawled" by importing its ``path``.
+A ``file`` source is "crawled" by importing its ``path`` (a file, or a watched folder; see
+``crawlers.importers.watched``).
 """
 from __future__ import annotations
 
@@ -24,12 +25,12 @@ from scrapy.utils.misc import load_object
 from crawlers.checkpoints import (WATERMARK_IDS_KEY, WATERMARK_KEY, load_checkpoint,
                                   record_failure, record_success)
 from crawlers.child import PROJECT_ROOT, crawl_in_child
-from crawlers.exceptions import ImportFileError, UnknownSource
+from crawlers.exceptions import UnknownSource
 from crawlers.report import CrawlReport, judge_crawl
 from crawlers.settings import crawl_settings
 from crawlers.spiders import SPIDERS
 from models.config import KoubeiConfig, SourceConfig
-from models.exceptions import ConfigError, KoubeiError
+from models.exceptions import ConfigError
 from models.runtime import Runtime, open_runtime
 
 __all__ = ["PROJECT_ROOT", "crawl_in_child", "find_source", "run_crawl"]
@@ -78,24 +79,9 @@ def run_crawl(runtime: Runtime, source_name: str,
 
 
 def _import_source(runtime: Runtime, source: SourceConfig) -> CrawlReport:
-    from crawlers.importers import import_file
+    from crawlers.importers.watched import import_source
 
-    try:
-        if not source.path:
-            raise ImportFileError(f"source {source.name!r} has no path to import")
-        imported = import_file(runtime, source.path, source.name)
-    except KoubeiError as exc:  # the file, the analyser or the store
-        report = CrawlReport(source.name, errors=1, ok=False, error=str(exc))
-    else:
-        report = CrawlReport(source.name, new=imported.new, updated=imported.updated,
-                             unchanged=imported.unchanged, dropped=len(imported.bad),
-                             problems=[str(b) for b in imported.bad[:20]], ok=imported.ok,
-                             error=None if imported.ok else "every row of the file was bad")
-    if report.ok:
-        record_success(runtime.state, source.name, report.counts(), None, [])
-    else:
-        record_failure(runtime.state, source.name, report.error or "", report.counts())
-    return report
+    return import_source(runtime, source)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -32,12 +32,18 @@ AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
 
 RETRY_ENABLED = True
 RETRY_TIMES = 2
-RETRY_HTTP_CODES = [403, 408, 429, 500, 502, 503, 504, 522, 524]
+RETRY_HTTP_CODES = [403, 408, 412, 418, 429, 500, 502, 503, 504, 522, 524]
 RETRY_AFTER_MAX_DELAY = 60.0  # a longer Retry-After is not waited for: the page fails instead
+# "Slow down" answers (HTTP 412/418/429 without Retry-After, API codes such as bilibili -412
+# or weibo ok:0 with HTTP 200) are retried after KOUBEI_BACKOFF_DELAY, doubling per retry.
+KOUBEI_BACKOFF_HTTP_CODES = [412, 418, 429]
+KOUBEI_BACKOFF_DELAY = 5.0
+KOUBEI_BACKOFF_MAX_DELAY = 60.0
 
 DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "crawlers.middlewares.retry_after.RetryAfterMiddleware": 550,
+    "crawlers.middlewares.slow_down.SlowDownMiddleware": 560,
 }
 ITEM_PIPELINES = {
     "crawlers.pipelines.validate.ValidatePipeline": 100,
@@ -76,6 +82,9 @@ def crawl_settings(runtime: Any, source: Any, overrides: dict[str, Any] | None =
     settings = Settings()
     settings.setmodule(sys.modules[__name__], priority="project")
     settings.set("ROBOTSTXT_OBEY", source.obey_robots, priority="project")
+    concurrency = getattr(source, "concurrency", None)
+    if concurrency:
+        settings.set("CONCURRENT_REQUESTS_PER_DOMAIN", concurrency, priority="project")
     if source.user_agent:
         settings.set("USER_AGENT", source.user_agent, priority="project")
     settings.set("KOUBEI_RUNTIME", SharedRuntime(runtime), priority="project")

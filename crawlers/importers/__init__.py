@@ -1,4 +1,4 @@
-"""Importing review files (CSV, JSONL) exported by platforms and customer-service systems.
+"""Importing review files (CSV, JSONL, XLSX) exported by platforms and customer-service systems.
 
 ``import_file`` reads every row it can, reports each bad one with its line number and reason,
 and enriches and stores the good ones in batches, exactly like crawled reviews (same cleaning,
@@ -16,12 +16,14 @@ from crawlers.cleaning import MAX_TEXT_CHARS
 from crawlers.exceptions import ImportFileError
 from crawlers.importers.fields import FIELDS, RowError, resolve_columns, to_raw_review
 from crawlers.importers.rows import Row, csv_rows, jsonl_rows, read_lines
+from crawlers.importers.xlsx import xlsx_rows
 from models.review import Review, utcnow
 
 __all__ = ["BadRow", "ImportReport", "import_file"]
 
 BATCH_SIZE = 500
-FORMATS = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl"}
+FORMATS = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl",
+           ".xlsx": "xlsx"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,10 +83,14 @@ def import_file(runtime, path: str | Path, source_name: str,
     tz = ZoneInfo(file_source.timezone if file_source else runtime.config.timezone)
     entities = list(source.entities) if source is not None else []
     kind = fmt or FORMATS.get(path.suffix.lower())
-    if kind not in ("csv", "jsonl"):
-        raise ImportFileError(f"cannot tell the format of {path}; pass --format csv or jsonl")
-    chosen, lines = read_lines(path, encoding, progress)
-    rows = (csv_rows if kind == "csv" else jsonl_rows)(lines, chosen)
+    if kind not in ("csv", "jsonl", "xlsx"):
+        raise ImportFileError(f"cannot tell the format of {path}; "
+                              "pass --format csv, jsonl or xlsx")
+    if kind == "xlsx":
+        chosen, rows = "xlsx", xlsx_rows(path)
+    else:
+        chosen, lines = read_lines(path, encoding, progress)
+        rows = (csv_rows if kind == "csv" else jsonl_rows)(lines, chosen)
     report = ImportReport(str(path), source_name, encoding=chosen)
     enricher = Enricher.from_config(runtime.config)
     now = utcnow()
@@ -111,7 +117,7 @@ def _checked(rows: Iterator[Row], mapping: Mapping[str, str], kind: str,
              path: Path) -> Iterator[Row]:
     """Fail early, once, when a CSV header lacks a mapped column or any text column."""
     for row in rows:
-        if kind == "csv" and row.data is not None:
+        if kind in ("csv", "xlsx") and row.data is not None:
             missing = sorted(c for c in mapping.values() if c not in row.data)
             if missing:
                 raise ImportFileError(f"{path}: no column {', '.join(map(repr, missing))} "
