@@ -76,18 +76,28 @@ def shared_runtime(settings: Settings) -> Any:
     return holder.runtime
 
 
-def crawl_settings(runtime: Any, source: Any, overrides: dict[str, Any] | None = None) -> Settings:
-    """This module's settings plus the source's robots/User-Agent choice, the runtime, and
-    ``overrides`` (highest priority; tests use them to drop politeness delays on loopback)."""
+def process_settings(overrides: dict[str, Any] | None = None) -> Settings:
+    """This module's settings and ``overrides``, nothing source-specific: for the
+    ``CrawlerProcess`` that runs several crawlers, which merges its settings into each."""
     settings = Settings()
     settings.setmodule(sys.modules[__name__], priority="project")
-    settings.set("ROBOTSTXT_OBEY", source.obey_robots, priority="project")
+    settings.update(overrides or {}, priority="cmdline")
+    return settings
+
+
+def crawl_settings(runtime: Any, source: Any, overrides: dict[str, Any] | None = None) -> Settings:
+    """This module's settings plus the source's robots/User-Agent/concurrency choice, the
+    runtime, and ``overrides`` (highest priority; tests use them to drop politeness delays on
+    loopback). The source's choices are set at "spider" priority so that the process-wide
+    settings (``process_settings``) merged into each crawler cannot undo them."""
+    settings = process_settings()
+    settings.set("ROBOTSTXT_OBEY", source.obey_robots, priority="spider")
     concurrency = getattr(source, "concurrency", None)
     if concurrency:
-        settings.set("CONCURRENT_REQUESTS_PER_DOMAIN", concurrency, priority="project")
+        settings.set("CONCURRENT_REQUESTS_PER_DOMAIN", concurrency, priority="spider")
     if source.user_agent:
-        settings.set("USER_AGENT", source.user_agent, priority="project")
-    settings.set("KOUBEI_RUNTIME", SharedRuntime(runtime), priority="project")
-    settings.set("KOUBEI_SOURCE", source.name, priority="project")
+        settings.set("USER_AGENT", source.user_agent, priority="spider")
+    settings.set("KOUBEI_RUNTIME", SharedRuntime(runtime), priority="spider")
+    settings.set("KOUBEI_SOURCE", source.name, priority="spider")
     settings.update(overrides or {}, priority="cmdline")
     return settings

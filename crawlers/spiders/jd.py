@@ -32,7 +32,7 @@ class JdSpider(PagedReviewSpider):
             headers={"Referer": f"https://item.jd.com/{self.source.sku}.html"})
 
     def read_page(self, response: scrapy.http.Response, cursor: Any) -> Page:
-        comments = parse_comments(response.body)
+        comments = parse_comments(response.text)  # JD declares charset=GBK
         page = Page()
         for index, comment in enumerate(comments.comments):
             try:

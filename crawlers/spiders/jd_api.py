@@ -1,6 +1,6 @@
 """Reading JD.com's product-comment JSONP (SOURCES.md §4) into ``RawReview`` items.
 
-The body is ``fetchJSON_comment98({...});``. An empty ``{}`` (cookies missing, the endpoint
+The body is ``fetchJSON_comment98({...});``, served as GBK (the spider passes the decoded text). An empty ``{}`` (cookies missing, the endpoint
 moved behind login) raises ``PageFormatError("refused")`` with a message saying so, since JD is
 best-effort. ``creationTime`` is Beijing time without a zone; ``score`` is 1–5; the follow-up
 review (``afterUserComment``) is kept in ``extra["follow_up"]``.
@@ -26,7 +26,7 @@ class CommentPage:
     max_page: int | None
 
 
-def parse_comments(body: bytes) -> CommentPage:
+def parse_comments(body: bytes | str) -> CommentPage:
     document = load_jsonp(body)
     if not isinstance(document, dict) or "comments" not in document:
         raise PageFormatError("refused", REFUSED)

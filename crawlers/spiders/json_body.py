@@ -16,14 +16,18 @@ from crawlers.exceptions import PageFormatError
 _JSONP = re.compile(r"^\s*[A-Za-z_$][\w$.]*\s*\((?P<json>.*)\)\s*;?\s*$", re.DOTALL)
 
 
-def decode(body: bytes) -> str:
+def decode(body: bytes | str) -> str:
+    """``body`` as text: UTF-8 (BOM dropped, broken bytes replaced); text is returned as is
+    (a spider passes ``response.text`` when the site declares another charset, like JD's GBK)."""
+    if isinstance(body, str):
+        return body
     try:
         return body.decode("utf-8-sig")
     except UnicodeDecodeError:
         return body.decode("utf-8", errors="replace").lstrip("\ufeff")
 
 
-def load_json(body: bytes) -> Any:
+def load_json(body: bytes | str) -> Any:
     """The document in ``body``, or ``PageFormatError("invalid_json")``."""
     try:
         return json.loads(decode(body))
@@ -31,7 +35,7 @@ def load_json(body: bytes) -> Any:
         raise PageFormatError("invalid_json", str(exc)) from exc
 
 
-def load_jsonp(body: bytes) -> Any:
+def load_jsonp(body: bytes | str) -> Any:
     """The document inside a JSONP wrapper (plain JSON is accepted too)."""
     text = decode(body)
     match = _JSONP.match(text)

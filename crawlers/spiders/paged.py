@@ -15,7 +15,8 @@ review whose native id is in the checkpoint's ``known_ids`` or that was publishe
 ``reread`` is True (sites sorted by popularity, like Weibo, or configured ``order: unordered``)
 nothing stops the crawl early: it re-reads up to ``max_pages`` pages and the dedupe step drops
 reviews already stored. Every crawl also ends at a page without a next cursor, at an empty
-page, after ``max_pages``, or after two failed pages in a row.
+page, after ``max_pages``, when the first page fails, or after two failed pages in a row (a
+failed later page is skipped when the subclass knows the next cursor without it).
 
 Stats (``<name>/...``): ``page_count``, ``page_parse_error_count``, ``http_error_count``,
 ``download_error_count``, ``review_count``, ``entry_dropped/<reason>``, ``stop_reason``,
@@ -131,6 +132,8 @@ class PagedReviewSpider(scrapy.Spider):
         following = self.cursor_after_failure(cursor)
         if self.failed_in_a_row >= MAX_FAILED_PAGES_IN_A_ROW:
             self._stop("failed_pages")
+        elif number == 1:
+            self._stop("first_page_failed")  # nothing shows the source works: do not probe on
         elif following is None or number >= self.max_pages:
             self._stop("failed_page")
         else:
