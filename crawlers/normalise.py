@@ -25,6 +25,7 @@ _LOCAL_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d", "%Y/%m/%d %
                   "%Y/%m/%d %H:%M", "%Y/%m/%d", "%Y年%m月%d日 %H:%M", "%Y年%m月%d日")
 _WEIBO_FORMAT = "%a %b %d %H:%M:%S %z %Y"
 _BLOCK_TAGS = {"br", "p", "div", "li"}
+_TAG = re.compile(r"</?[A-Za-z][A-Za-z0-9-]*(?:\s[^<>]*)?/?>")  # a whole tag, so "a<b" is text
 
 
 def strip_html(markup: str | None) -> str:
@@ -33,7 +34,7 @@ def strip_html(markup: str | None) -> str:
     only entity-decoded, so ``a<b`` written by a reviewer survives."""
     if not markup:
         return ""
-    if "<" not in markup or not re.search(r"<[A-Za-z/!]", markup):
+    if not _TAG.search(markup):
         return html.unescape(markup).strip()
     root = lxml.html.fragment_fromstring(markup, create_parent="div")
     for image in root.iter("img"):
