@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterator, Mapping
+from typing import Any, Callable, Iterator, Mapping
 from zoneinfo import ZoneInfo
 
 from crawlers.cleaning import MAX_TEXT_CHARS
@@ -64,11 +64,13 @@ class ImportReport:
 def import_file(runtime, path: str | Path, source_name: str,
                 mapping: Mapping[str, str] | None = None, fmt: str | None = None,
                 encoding: str | None = None,
-                progress: Callable[[int], None] | None = None) -> ImportReport:
+                progress: Callable[[int], None] | None = None,
+                enricher: Any = None) -> ImportReport:
     """Import ``path`` as reviews of ``source_name``. When that name is a configured ``file``
     source, its ``mapping``, ``entities`` and ``timezone`` apply (``mapping`` given here wins
     per field); otherwise any name is accepted. ``progress`` is called with the size in bytes
-    of each line read (for a progress bar). Raises ``ImportFileError`` when the file cannot be
+    of each line read (for a progress bar); ``enricher`` lets several imports share one
+    analyser (default: a new one). Raises ``ImportFileError`` when the file cannot be
     read at all; a failing analyser or store raises its own ``KoubeiError``."""
     from nlp.enrich import Enricher  # here, so that loading the CLI does not load the analyser
 
@@ -92,7 +94,7 @@ def import_file(runtime, path: str | Path, source_name: str,
         chosen, lines = read_lines(path, encoding, progress)
         rows = (csv_rows if kind == "csv" else jsonl_rows)(lines, chosen)
     report = ImportReport(str(path), source_name, encoding=chosen)
-    enricher = Enricher.from_config(runtime.config)
+    enricher = enricher or Enricher.from_config(runtime.config)
     now = utcnow()
     batch: list[Review] = []
     for row in _checked(rows, columns_map, kind, path):

@@ -45,10 +45,13 @@ def import_source(runtime: Any, source: Any) -> CrawlReport:
         report.ok, report.errors, report.error = False, 1, str(exc)
         record_failure(runtime.state, source.name, report.error)
         return report
+    from nlp.enrich import Enricher  # here, so that loading the CLI does not load the analyser
+
+    enricher = Enricher.from_config(runtime.config) if files else None
     done: list[str] = []
     for file in files:
         try:
-            imported = import_file(runtime, file, source.name)
+            imported = import_file(runtime, file, source.name, enricher=enricher)
         except KoubeiError as exc:  # the file, the analyser or the store
             report.errors += 1
             report.problems.append(str(exc) if str(file) in str(exc) else f"{file}: {exc}")
