@@ -50,10 +50,6 @@ class EnrichPipeline:
         shared = _ENRICHERS.get(id(config))
         if shared is None or shared[0] is not config:
             shared = _ENRICHERS[id(config)] = (config, Enricher.from_config(config))
-            # Load the model and the segmentation dictionaries now, before the first request:
-            # loading them on the first page would block the reactor for seconds, and
-            # AutoThrottle would read that as a slow site and slow the whole crawl down.
-            shared[1].analyse(["口碑"])
         enricher = shared[1]
         return cls(config, enricher, crawler.stats,
                    crawler.settings.getint("KOUBEI_ENRICH_BATCH_SIZE", 100),
