@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import sys
 
-from benchmarks import nlp_bench, store_bench
+from benchmarks import crawl_bench, nlp_bench, store_bench
 from benchmarks.table import render
 
-BENCHMARKS = {"store": store_bench.run, "nlp": nlp_bench.run}
+BENCHMARKS = {"store": store_bench.run, "nlp": nlp_bench.run, "crawl": crawl_bench.run}
 
 
 def main(names: list[str]) -> int:
