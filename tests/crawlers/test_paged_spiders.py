@@ -130,3 +130,14 @@ def test_jsonapi_cursor_pagination():
     assert items == ["a1"] and second.url == BASE + "/api?size=2&after=c2"
     assert feed(spider, second, body=b'{"items": [{"id": "a0", "t": "ok"}], "next": null}') \
         == (["a0"], [])
+
+
+def test_bilibili_cursor_api_follows_next_offset():
+    source = BilibiliSource(name="b", type="bilibili", oid="170001", base_url=BASE, api="cursor")
+    spider = make(BilibiliSpider, source)
+    request = first_request(spider)
+    assert "/x/v2/reply/wbi/main?" in request.url and "mode=2" in request.url
+    assert "pagination_str=%7B%22offset%22%3A%22%22%7D" in request.url
+    items, [following] = feed(spider, request, "bilibili_cursor.json")
+    assert items == ["105"]
+    assert following.cb_kwargs["cursor"] == '{"type":3,"direction":1,"Data":{"cursor":104}}'
