@@ -17,19 +17,23 @@ from models.exceptions import KoubeiError
 def crawl(runtime, source_names: tuple[str, ...]) -> None:
     """Crawl each SOURCE_NAME once (every enabled source when none is named) and print
     new/updated/unchanged/dropped/errors per source. Exits 1 when a crawl failed outright."""
+    from crawlers.batches import crawl_batches
     from crawlers.runner import crawls_in_child, find_source
     from crawlers.exceptions import UnknownSource
 
     try:
-        sources = [find_source(runtime.config, name) for name in source_names] or \
+        sources = [find_source(runtime.config, name) for name in dict.fromkeys(source_names)] or \
             [s for s in runtime.config.sources if s.enabled]
     except UnknownSource as exc:
         raise click.UsageError(str(exc))
     failed = False
-    # One child process crawls them all at once, each source with its own politeness.
-    reports = crawls_in_child(runtime.config_path, runtime.home, [s.name for s in sources]) \
-        if sources else []
-    for source, report in zip(sources, reports):
+    # Each batch (at most one source per site) is crawled at once in one child process.
+    reports = {}
+    for batch in crawl_batches(sources):
+        names = [s.name for s in batch]
+        reports.update(zip(names, crawls_in_child(runtime.config_path, runtime.home, names)))
+    for source in sources:
+        report = reports[source.name]
         click.echo(f"{source.name}: {report.summary()}")
         for problem in report.problems:
             click.echo(f"{source.name}: {problem}", err=True)
