@@ -1,9 +1,10 @@
 """Scrapy settings for every Koubei crawl, and ``crawl_settings`` which adds the per-source ones.
 
 Politeness (SOURCES.md): robots.txt obeyed unless the source says ``obey_robots: false``, a
-configurable User-Agent, AutoThrottle on, one request at a time per domain, retries on the
-"slow down" and transient statuses (403 and 502 are intermittent on the App Store) honouring
-``Retry-After``, no cookies (never log in). Logging is quiet (WARNING) by default.
+configurable User-Agent, AutoThrottle on, one request at a time per domain (a source's
+``concurrency`` raises it), retries on the "slow down" and transient statuses (403 and 502 are
+intermittent on the App Store) honouring ``Retry-After`` or else backing off exponentially,
+no cookies (never log in). Logging is quiet (WARNING) by default.
 """
 from __future__ import annotations
 
