@@ -205,6 +205,8 @@ class JsonApiSource(ReadSettings):
     type: Literal["jsonapi"]
     items: JmesPath                     # JMESPath of the item list
     fields: JsonApiFields
+    method: Literal["GET", "POST"] = "GET"
+    body: dict[str, object] = {}    # POST: JSON body; the page/cursor goes in it, not the URL
     pagination: Literal["page", "cursor", "none"] = "page"
     page_param: str = "page"
     first_page: int = 1

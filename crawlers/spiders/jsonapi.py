@@ -1,9 +1,11 @@
 """The configured JSON API spider (``type: jsonapi``). Pagination: ``page`` sets
 ``page_param`` to ``first_page``, +1 each page, until ``stop`` is true or a page has no items;
 ``cursor`` sets ``cursor_param`` to the ``next_cursor`` value of the previous page until it is
-empty; ``none`` reads one page."""
+empty; ``none`` reads one page. With ``method: POST`` the page or cursor goes into the JSON
+``body`` instead of the URL."""
 from __future__ import annotations
 
+import json
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -28,12 +30,17 @@ class JsonApiSpider(PagedReviewSpider):
         self.first_cursor = source.first_page if source.pagination == "page" else None
 
     def request_for(self, cursor: Any) -> scrapy.Request:
-        url = self.url
-        if self.source.pagination == "page":
-            url = add_or_replace_parameter(url, self.source.page_param, str(cursor))
-        elif self.source.pagination == "cursor" and cursor is not None:
-            url = add_or_replace_parameter(url, self.source.cursor_param, str(cursor))
-        return scrapy.Request(url, headers={"Accept": "application/json"})
+        param = {"page": self.source.page_param,
+                 "cursor": self.source.cursor_param}.get(self.source.pagination)
+        if cursor is None:
+            param = None
+        headers = {"Accept": "application/json"}
+        if self.source.method == "POST":
+            body = dict(self.source.body) | ({param: cursor} if param else {})
+            return scrapy.Request(self.url, method="POST", body=json.dumps(body).encode(),
+                                  headers={**headers, "Content-Type": "application/json"})
+        url = add_or_replace_parameter(self.url, param, str(cursor)) if param else self.url
+        return scrapy.Request(url, headers=headers)
 
     def read_page(self, response: scrapy.http.Response, cursor: Any) -> Page:
         api = parse_page(response.body, self.paths)

@@ -2,6 +2,7 @@
 yield, which page they ask for next, where they stop, what they count."""
 from __future__ import annotations
 
+import json
 from datetime import datetime, timezone
 
 import scrapy
@@ -141,3 +142,15 @@ def test_bilibili_cursor_api_follows_next_offset():
     items, [following] = feed(spider, request, "bilibili_cursor.json")
     assert items == ["105"]
     assert following.cb_kwargs["cursor"] == '{"type":3,"direction":1,"Data":{"cursor":104}}'
+
+
+def test_jsonapi_post_puts_the_page_in_the_json_body():
+    source = JsonApiSource(name="a", type="jsonapi", url="/api/list", base_url=BASE,
+                           method="POST", body={"poi": 7, "size": 2}, page_param="pageIndex",
+                           items="items", fields={"text": "t"})
+    spider = make(JsonApiSpider, source)
+    request = first_request(spider)
+    assert (request.method, request.url) == ("POST", BASE + "/api/list")
+    assert json.loads(request.body) == {"poi": 7, "size": 2, "pageIndex": 1}
+    _items, [second] = feed(spider, request, body=b'{"items": [{"t": "ok"}]}')
+    assert json.loads(second.body)["pageIndex"] == 2 and second.method == "POST"
