@@ -3,10 +3,11 @@ from __future__ import annotations
 
 import sys
 
-from benchmarks import es_bench, nlp_bench, store_bench
+from benchmarks import crawl_bench, es_bench, nlp_bench, store_bench
 from benchmarks.table import render
 
-BENCHMARKS = {"store": store_bench.run, "nlp": nlp_bench.run, "es": es_bench.run}
+BENCHMARKS = {"store": store_bench.run, "nlp": nlp_bench.run, "crawl": crawl_bench.run,
+              "es": es_bench.run}
 
 
 def main(names: list[str]) -> int:

@@ -7,6 +7,8 @@ and whether the source works.
 - Only what was actually stored (or found stored and unchanged) moves the watermark: the store
   and dedupe steps call ``note_persisted`` and the runner reads the result from the crawl stats.
   Reviews whose time was estimated never move it.
+- A ``file`` source has no watermark; its ``recent_ids`` column holds the keys of the files
+  already imported instead (``imported_files``/``record_imported``).
 - ``record_success`` sets status ``ok``; ``record_failure`` sets ``broken`` with the error and
   keeps the first ``broken_since`` of an unbroken run of failures.
 """
@@ -87,6 +89,21 @@ def record_failure(state: StateDB, source: str, error: str, counts: dict | None 
             row.broken_since = at
         row.status, row.last_error, row.last_run_at = "broken", error, at
         row.last_counts = dict(counts or {})
+
+
+def imported_files(state: StateDB, source: str) -> set[str]:
+    """Keys (name|size|mtime) of the files a ``file`` source has imported."""
+    with state.session() as session:
+        row = session.get(CrawlCheckpoint, source)
+        return set(row.recent_ids or ()) if row is not None else set()
+
+
+def record_imported(state: StateDB, source: str, keys: list[str]) -> None:
+    if not keys:
+        return
+    with state.session() as session:
+        row = _row(session, source)
+        row.recent_ids = list(dict.fromkeys([*(row.recent_ids or []), *keys]))
 
 
 def _row(session: Any, source: str) -> CrawlCheckpoint:

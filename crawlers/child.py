@@ -24,36 +24,51 @@ def crawl_in_child(config_path: str | Path, home: str | Path, source_name: str,
     """Run ``run_crawl`` in a child process and return its report. A child that times out,
     dies or prints no report gives ``ok=False`` and the source's checkpoint is marked broken.
     The child's log goes to this process's stderr."""
+    return crawls_in_child(config_path, home, [source_name], timeout, overrides)[0]
+
+
+def crawls_in_child(config_path: str | Path, home: str | Path, source_names: list[str],
+                    timeout: float = 600,
+                    overrides: dict[str, Any] | None = None) -> list[CrawlReport]:
+    """Crawl several sources at once in one child process (``run_crawls``); one report per
+    name, in order. A source the child printed no report for is failed as above."""
     command = [sys.executable, "-m", "crawlers.runner", "--config", str(config_path),
-               "--home", str(home), source_name]
+               "--home", str(home), *source_names]
     if overrides:
         command += ["--settings", json.dumps(overrides)]
     env = dict(os.environ)
     # The child must import this same code base, installed or not.
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(PROJECT_ROOT), env.get("PYTHONPATH")]))
+    reports: dict[str, CrawlReport] = {}
     try:
         done = subprocess.run(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                               text=True, timeout=timeout, env=env, check=False)
     except subprocess.TimeoutExpired:
         error = f"the crawl did not finish within {timeout:g}s and was stopped"
     else:
-        report = _last_report(done.stdout)
-        if report is not None:
-            return report
+        reports = _reports(done.stdout)
         error = f"the crawl process exited with code {done.returncode} without a report"
-    logger.error("crawl of %s failed: %s", source_name, error)
-    _record_child_failure(config_path, home, source_name, error)
-    return CrawlReport(source_name, errors=1, ok=False, error=error)
+    results = []
+    for name in source_names:
+        if name in reports:
+            results.append(reports[name])
+            continue
+        logger.error("crawl of %s failed: %s", name, error)
+        _record_child_failure(config_path, home, name, error)
+        results.append(CrawlReport(name, errors=1, ok=False, error=error))
+    return results
 
 
-def _last_report(stdout: str) -> CrawlReport | None:
-    for line in reversed(stdout.splitlines()):
+def _reports(stdout: str) -> dict[str, CrawlReport]:
+    reports = {}
+    for line in stdout.splitlines():
         if line.startswith("{"):
             try:
-                return CrawlReport.from_dict(json.loads(line))
+                report = CrawlReport.from_dict(json.loads(line))
             except (ValueError, TypeError):
-                return None
-    return None
+                continue
+            reports[report.source] = report
+    return reports
 
 
 def _record_child_failure(config_path: str | Path, home: str | Path, source_name: str,

@@ -17,17 +17,23 @@ from models.exceptions import KoubeiError
 def crawl(runtime, source_names: tuple[str, ...]) -> None:
     """Crawl each SOURCE_NAME once (every enabled source when none is named) and print
     new/updated/unchanged/dropped/errors per source. Exits 1 when a crawl failed outright."""
-    from crawlers.runner import crawl_in_child, find_source
+    from crawlers.batches import crawl_batches
+    from crawlers.runner import crawls_in_child, find_source
     from crawlers.exceptions import UnknownSource
 
     try:
-        sources = [find_source(runtime.config, name) for name in source_names] or \
+        sources = [find_source(runtime.config, name) for name in dict.fromkeys(source_names)] or \
             [s for s in runtime.config.sources if s.enabled]
     except UnknownSource as exc:
         raise click.UsageError(str(exc))
     failed = False
+    # Each batch (at most one source per site) is crawled at once in one child process.
+    reports = {}
+    for batch in crawl_batches(sources):
+        names = [s.name for s in batch]
+        reports.update(zip(names, crawls_in_child(runtime.config_path, runtime.home, names)))
     for source in sources:
-        report = crawl_in_child(runtime.config_path, runtime.home, source.name)
+        report = reports[source.name]
         click.echo(f"{source.name}: {report.summary()}")
         for problem in report.problems:
             click.echo(f"{source.name}: {problem}", err=True)
@@ -54,7 +60,7 @@ def _mapping(values: tuple[str, ...]) -> dict[str, str]:
 @click.option("--source", "source_name", required=True,
               help="Source name the reviews belong to (a configured file source applies its "
                    "mapping, entities and timezone).")
-@click.option("--format", "fmt", type=click.Choice(["csv", "jsonl"]),
+@click.option("--format", "fmt", type=click.Choice(["csv", "jsonl", "xlsx"]),
               help="File format (default: from the file name).")
 @click.option("--encoding",
               help="Text encoding (default: UTF-8, with or without BOM, else GB18030).")
@@ -63,7 +69,7 @@ def _mapping(values: tuple[str, ...]) -> dict[str, str]:
 @with_runtime
 def import_(runtime, file: Path, source_name: str, fmt: str | None, encoding: str | None,
             maps: tuple[str, ...]) -> None:
-    """Import reviews from a CSV or JSONL FILE. Bad rows are listed on stderr as FILE:LINE:
+    """Import reviews from a CSV, JSONL or XLSX FILE. Bad rows are listed on stderr as FILE:LINE:
     reason and skipped. Exits 1 when the file had rows and none could be imported."""
     from crawlers.importers import import_file
 

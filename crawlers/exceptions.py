@@ -7,7 +7,8 @@
           │                              unknown format); single bad rows are reported, not raised
           └── FormatError                what a site or file sent does not have the expected shape;
                │                         ``.reason`` is short and stable enough for a stats key
-               ├── PageFormatError       a whole page: invalid JSON, no ``feed`` object
+               ├── PageFormatError       a whole page: invalid JSON, no ``feed`` object, an API
+               │                         error code, JD's ``{}``, a login wall
                └── EntryFormatError      one review on a page: no id, no content
 
 A crawl that fails outright is not an exception either: ``run_crawl``/``crawl_in_child`` return
@@ -15,8 +16,9 @@ a ``CrawlReport`` with ``ok=False`` and ``error`` (a dead or timed-out child inc
 source's checkpoint is marked broken.
 
 Format errors never escape a crawl: the spider logs them with the URL and reason, counts them
-under namespaced stats keys (``appstore/page_parse_error_count``,
-``appstore/entry_dropped/<reason>``) and goes on with the rest of the page or the next page.
+under namespaced stats keys (``<spider>/page_parse_error_count``,
+``<spider>/entry_dropped/<reason>``, e.g. ``bilibili/entry_dropped/missing_id``) and goes on
+with the rest of the page or the next page.
 """
 from __future__ import annotations
 

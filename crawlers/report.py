@@ -6,7 +6,7 @@ A crawl fails outright (``ok=False``) when:
 - every page answered with an HTTP error (403, 5xx... after retries);
 - no page could be parsed (invalid JSON, no ``feed`` object);
 - no review was found on any page although the source had reviews before (the format changed,
-  or the feed came back empty);
+  or the feed came back empty), or every entry found failed to read as a review;
 - reviews could not be analysed (none at all) or written to the store, or the crawl crashed.
 Anything less (one bad page among good ones, a few malformed entries) is counted in ``errors``
 or ``dropped`` and the crawl is ok.
@@ -69,12 +69,16 @@ def judge_crawl(source: str, stats: dict[str, Any], had_reviews: bool,
         errors=parse_errors + http_errors + download_errors + store_errors + crashes,
         pages=received - parse_errors, problems=list(stats.get(f"{spider}/problems", [])))
     last_problem = stats.get(f"{spider}/last_problem", "")
+    entry_drops = _sum(stats, f"{spider}/entry_dropped/")
     if received == 0 and download_errors and not http_errors:
         report.error = f"cannot reach the source: {last_problem}"
     elif received == 0 and http_errors:
         report.error = f"every page failed: {last_problem}"
     elif parse_errors and received == parse_errors:
         report.error = f"no page could be parsed: {last_problem}"
+    elif received and not stats.get(f"{spider}/review_count") and entry_drops:
+        report.error = ("no entry on any page could be read as a review (the markup or "
+                        f"format changed?): {last_problem}")
     elif had_reviews and received and not stats.get(f"{spider}/review_count"):
         report.error = ("no reviews found on any page although the source had reviews before; "
                         "the feed was empty or its format changed" +

@@ -3,11 +3,12 @@
 ``run_crawl`` runs the source's spider in this process with Scrapy's ``CrawlerProcess``. Twisted's
 reactor cannot be restarted, so it can be called once per process; ``crawl_in_child`` (see
 ``crawlers.child``; what the scheduler and ``koubei crawl`` use) runs this module in a fresh
-child process, ``python -m crawlers.runner SOURCE``, which prints the report as one JSON line on
+child process, ``python -m crawlers.runner SOURCE...``, which prints each report as one JSON line on
 stdout, logs to stderr at ``$KOUBEI_CRAWL_LOG_LEVEL`` (default WARNING) and applies the Scrapy
 settings in ``$KOUBEI_CRAWL_SETTINGS`` (a JSON object) last when none are passed.
 
-A ``file`` source is "crawled" by importing its ``path``.
+A ``file`` source is "crawled" by importing its ``path`` (a file, or a watched folder; see
+``crawlers.importers.watched``).
 """
 from __future__ import annotations
 
@@ -18,21 +19,22 @@ import os
 import sys
 from typing import Any
 
-from scrapy.crawler import CrawlerProcess
+from scrapy.crawler import Crawler, CrawlerProcess
 from scrapy.utils.misc import load_object
 
 from crawlers.checkpoints import (WATERMARK_IDS_KEY, WATERMARK_KEY, load_checkpoint,
                                   record_failure, record_success)
-from crawlers.child import PROJECT_ROOT, crawl_in_child
-from crawlers.exceptions import ImportFileError, UnknownSource
+from crawlers.child import PROJECT_ROOT, crawl_in_child, crawls_in_child
+from crawlers.exceptions import UnknownSource
 from crawlers.report import CrawlReport, judge_crawl
-from crawlers.settings import crawl_settings
+from crawlers.settings import crawl_settings, process_settings
 from crawlers.spiders import SPIDERS
 from models.config import KoubeiConfig, SourceConfig
-from models.exceptions import ConfigError, KoubeiError
+from models.exceptions import ConfigError
 from models.runtime import Runtime, open_runtime
 
-__all__ = ["PROJECT_ROOT", "crawl_in_child", "find_source", "run_crawl"]
+__all__ = ["PROJECT_ROOT", "crawl_in_child", "crawls_in_child", "find_source", "run_crawl",
+           "run_crawls"]
 
 logger = logging.getLogger(__name__)
 
@@ -49,24 +51,49 @@ def run_crawl(runtime: Runtime, source_name: str,
               overrides: dict[str, Any] | None = None) -> CrawlReport:
     """Crawl ``source_name`` once, store what is new, record the checkpoint, return the report.
     ``overrides`` are Scrapy settings applied last. Raises ``UnknownSource``."""
-    source = find_source(runtime.config, source_name)
-    if source.type == "file":
-        return _import_source(runtime, source)
-    checkpoint = load_checkpoint(runtime.state, source.name)
-    spider_class = load_object(SPIDERS[source.type])
-    process = CrawlerProcess(crawl_settings(runtime, source, overrides))
-    crawler = process.create_crawler(spider_class)
-    failures: list[str] = []
-    done = process.crawl(crawler, source=source, watermark=checkpoint.watermark,
-                         known_ids=checkpoint.recent_ids)
-    done.addErrback(lambda failure: failures.append(
-        f"{failure.type.__name__}: {failure.getErrorMessage()}"))
-    logger.info("crawling %s (%s) with pipelines %s", source.name, source.type,
-                ", ".join(crawler.settings.getdict("ITEM_PIPELINES")))
-    process.start()
+    return run_crawls(runtime, [source_name], overrides)[0]
+
+
+def run_crawls(runtime: Runtime, source_names: list[str],
+               overrides: dict[str, Any] | None = None) -> list[CrawlReport]:
+    """Crawl each named source once, all at the same time in this process (one Scrapy crawler
+    each, with its own politeness settings), and return their reports in the order named.
+    ``file`` sources are imported first. Raises ``UnknownSource`` before anything runs."""
+    sources = [find_source(runtime.config, name) for name in source_names]
+    reports: dict[str, CrawlReport] = {}
+    process: CrawlerProcess | None = None
+    running = []
+    for source in sources:
+        if source.type == "file":
+            reports[source.name] = _import_source(runtime, source)
+            continue
+        settings = crawl_settings(runtime, source, overrides)
+        process = process or CrawlerProcess(process_settings(overrides))
+        checkpoint = load_checkpoint(runtime.state, source.name)
+        spider_class = load_object(SPIDERS[source.type])
+        # Each crawler gets its source's settings; the first one installs the reactor.
+        crawler = Crawler(spider_class, settings, init_reactor=not running)
+        failures: list[str] = []
+        done = process.crawl(crawler, source=source, watermark=checkpoint.watermark,
+                             known_ids=checkpoint.recent_ids)
+        done.addErrback(lambda failure, into=failures: into.append(
+            f"{failure.type.__name__}: {failure.getErrorMessage()}"))
+        logger.info("crawling %s (%s) with pipelines %s", source.name, source.type,
+                    ", ".join(settings.getdict("ITEM_PIPELINES")))
+        running.append((source, checkpoint, spider_class, crawler, failures))
+    if process is not None:
+        process.start()
+    for source, checkpoint, spider_class, crawler, failures in running:
+        reports[source.name] = _finish(runtime, source, checkpoint, spider_class.name,
+                                       crawler, failures)
+    return [reports[source.name] for source in sources]
+
+
+def _finish(runtime: Runtime, source: SourceConfig, checkpoint: Any, spider: str,
+            crawler: Crawler, failures: list[str]) -> CrawlReport:
     stats = crawler.stats.get_stats() if crawler.stats else {}
     report = judge_crawl(source.name, stats, had_reviews=checkpoint.watermark is not None,
-                         spider=spider_class.name)
+                         spider=spider)
     if failures:
         report.ok, report.error = False, f"the crawl could not run: {failures[0]}"
     if report.ok:
@@ -78,30 +105,15 @@ def run_crawl(runtime: Runtime, source_name: str,
 
 
 def _import_source(runtime: Runtime, source: SourceConfig) -> CrawlReport:
-    from crawlers.importers import import_file
+    from crawlers.importers.watched import import_source
 
-    try:
-        if not source.path:
-            raise ImportFileError(f"source {source.name!r} has no path to import")
-        imported = import_file(runtime, source.path, source.name)
-    except KoubeiError as exc:  # the file, the analyser or the store
-        report = CrawlReport(source.name, errors=1, ok=False, error=str(exc))
-    else:
-        report = CrawlReport(source.name, new=imported.new, updated=imported.updated,
-                             unchanged=imported.unchanged, dropped=len(imported.bad),
-                             problems=[str(b) for b in imported.bad[:20]], ok=imported.ok,
-                             error=None if imported.ok else "every row of the file was bad")
-    if report.ok:
-        record_success(runtime.state, source.name, report.counts(), None, [])
-    else:
-        record_failure(runtime.state, source.name, report.error or "", report.counts())
-    return report
+    return import_source(runtime, source)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m crawlers.runner",
                                      description="Crawl one source; print the report as JSON.")
-    parser.add_argument("source")
+    parser.add_argument("sources", nargs="+", metavar="source")
     parser.add_argument("--config")
     parser.add_argument("--home")
     parser.add_argument("--settings", default=os.environ.get("KOUBEI_CRAWL_SETTINGS"),
@@ -117,15 +129,16 @@ def main(argv: list[str] | None = None) -> int:
     try:
         runtime = open_runtime(args.config, args.home)
     except ConfigError as exc:
-        report = CrawlReport(args.source, ok=False, error=str(exc))
+        reports = [CrawlReport(name, ok=False, error=str(exc)) for name in args.sources]
     else:
         try:
-            report = run_crawl(runtime, args.source, json.loads(args.settings or "{}"))
+            reports = run_crawls(runtime, args.sources, json.loads(args.settings or "{}"))
         except UnknownSource as exc:
-            report = CrawlReport(args.source, ok=False, error=str(exc))
+            reports = [CrawlReport(name, ok=False, error=str(exc)) for name in args.sources]
         finally:
             runtime.close()
-    print(json.dumps(report.to_dict(), ensure_ascii=False), flush=True)
+    for report in reports:
+        print(json.dumps(report.to_dict(), ensure_ascii=False), flush=True)
     return 0
 
 

@@ -1,9 +1,10 @@
 """Scrapy settings for every Koubei crawl, and ``crawl_settings`` which adds the per-source ones.
 
 Politeness (SOURCES.md): robots.txt obeyed unless the source says ``obey_robots: false``, a
-configurable User-Agent, AutoThrottle on, one request at a time per domain, retries on the
-"slow down" and transient statuses (403 and 502 are intermittent on the App Store) honouring
-``Retry-After``, no cookies (never log in). Logging is quiet (WARNING) by default.
+configurable User-Agent, AutoThrottle on, one request at a time per domain (a source's
+``concurrency`` raises it), retries on the "slow down" and transient statuses (403 and 502 are
+intermittent on the App Store) honouring ``Retry-After`` or else backing off exponentially,
+no cookies (never log in). Logging is quiet (WARNING) by default.
 """
 from __future__ import annotations
 
@@ -32,12 +33,18 @@ AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
 
 RETRY_ENABLED = True
 RETRY_TIMES = 2
-RETRY_HTTP_CODES = [403, 408, 429, 500, 502, 503, 504, 522, 524]
+RETRY_HTTP_CODES = [403, 408, 412, 418, 429, 500, 502, 503, 504, 522, 524]
 RETRY_AFTER_MAX_DELAY = 60.0  # a longer Retry-After is not waited for: the page fails instead
+# "Slow down" answers (HTTP 412/418/429 without Retry-After, API codes such as bilibili -412
+# or weibo ok:0 with HTTP 200) are retried after KOUBEI_BACKOFF_DELAY, doubling per retry.
+KOUBEI_BACKOFF_HTTP_CODES = [412, 418, 429]
+KOUBEI_BACKOFF_DELAY = 5.0
+KOUBEI_BACKOFF_MAX_DELAY = 60.0
 
 DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "crawlers.middlewares.retry_after.RetryAfterMiddleware": 550,
+    "crawlers.middlewares.slow_down.SlowDownMiddleware": 560,
 }
 ITEM_PIPELINES = {
     "crawlers.pipelines.validate.ValidatePipeline": 100,
@@ -70,15 +77,28 @@ def shared_runtime(settings: Settings) -> Any:
     return holder.runtime
 
 
-def crawl_settings(runtime: Any, source: Any, overrides: dict[str, Any] | None = None) -> Settings:
-    """This module's settings plus the source's robots/User-Agent choice, the runtime, and
-    ``overrides`` (highest priority; tests use them to drop politeness delays on loopback)."""
+def process_settings(overrides: dict[str, Any] | None = None) -> Settings:
+    """This module's settings and ``overrides``, nothing source-specific: for the
+    ``CrawlerProcess`` that runs several crawlers, which merges its settings into each."""
     settings = Settings()
     settings.setmodule(sys.modules[__name__], priority="project")
-    settings.set("ROBOTSTXT_OBEY", source.obey_robots, priority="project")
+    settings.update(overrides or {}, priority="cmdline")
+    return settings
+
+
+def crawl_settings(runtime: Any, source: Any, overrides: dict[str, Any] | None = None) -> Settings:
+    """This module's settings plus the source's robots/User-Agent/concurrency choice, the
+    runtime, and ``overrides`` (highest priority; tests use them to drop politeness delays on
+    loopback). The source's choices are set at "spider" priority so that the process-wide
+    settings (``process_settings``) merged into each crawler cannot undo them."""
+    settings = process_settings()
+    settings.set("ROBOTSTXT_OBEY", source.obey_robots, priority="spider")
+    concurrency = getattr(source, "concurrency", None)
+    if concurrency:
+        settings.set("CONCURRENT_REQUESTS_PER_DOMAIN", concurrency, priority="spider")
     if source.user_agent:
-        settings.set("USER_AGENT", source.user_agent, priority="project")
-    settings.set("KOUBEI_RUNTIME", SharedRuntime(runtime), priority="project")
-    settings.set("KOUBEI_SOURCE", source.name, priority="project")
+        settings.set("USER_AGENT", source.user_agent, priority="spider")
+    settings.set("KOUBEI_RUNTIME", SharedRuntime(runtime), priority="spider")
+    settings.set("KOUBEI_SOURCE", source.name, priority="spider")
     settings.update(overrides or {}, priority="cmdline")
     return settings

@@ -11,8 +11,8 @@ from datetime import timedelta
 from typing import Annotated, Literal, Union
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import (BaseModel, BeforeValidator, ConfigDict, Field, ValidationError,
-                      field_validator, model_validator)
+from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field,
+                      ValidationError, field_validator, model_validator)
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw]?)\s*$")
 _UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
@@ -71,14 +71,153 @@ class AppStoreSource(SourceBase):
 
 
 class FileSource(SourceBase):
-    """Files exported by platforms or customer-service systems (CSV, JSONL)."""
+    """Files exported by platforms or customer-service systems (CSV, JSONL, XLSX). ``path`` is
+    one file, or a folder watched for new files (each imported once)."""
     type: Literal["file"]
     path: str | None = None
     mapping: dict[str, str] = {}  # review field -> column name in the file
     timezone: str = "Asia/Shanghai"  # for times written without an offset
 
 
-SourceConfig = Annotated[Union[AppStoreSource, FileSource], Field(discriminator="type")]
+def _known_zone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"expected an IANA timezone such as Asia/Shanghai, got {value!r}")
+    return value
+
+
+Zone = Annotated[str, BeforeValidator(_known_zone)]
+MaxPages = Annotated[int, Field(ge=1, le=100)]
+
+
+class PagedSource(SourceBase):
+    """Options shared by the paged site types. ``order: unordered`` (a site not sorted newest
+    first) re-reads ``max_pages`` pages every crawl instead of stopping at known reviews."""
+    max_pages: MaxPages = 10
+    concurrency: Annotated[int, Field(ge=1, le=4)] = 1  # requests at a time to this site
+    order: Literal["newest_first", "unordered"] = "newest_first"
+
+
+class BilibiliSource(PagedSource):
+    type: Literal["bilibili"]
+    oid: Annotated[str, Field(pattern=r"^\d+$")]  # the video's numeric aid
+    api: Literal["page", "cursor"] = "page"
+
+
+class DoubanSource(PagedSource):
+    type: Literal["douban"]
+    subject_id: Annotated[str, Field(pattern=r"^\d+$")]
+    kind: Literal["movie", "book"] = "movie"
+
+
+class JdSource(PagedSource):
+    type: Literal["jd"]
+    sku: Annotated[str, Field(pattern=r"^\d+$")]
+
+
+class WeiboSource(PagedSource):
+    """Comments of one post; sorted by popularity, so every crawl re-reads the first pages."""
+    type: Literal["weibo"]
+    mid: Annotated[str, Field(pattern=r"^\d+$")]
+    max_pages: MaxPages = 3
+
+
+class CtripSource(PagedSource):
+    type: Literal["ctrip"]
+    poi_id: Annotated[str, Field(pattern=r"^\d+$")]
+
+
+class UrlSource(PagedSource):
+    """A generic source read from ``url``: absolute, or a path under ``base_url``."""
+    url: str
+
+    @model_validator(mode="after")
+    def _url_is_reachable(self) -> "UrlSource":
+        if "://" not in self.url and not self.base_url:
+            raise ValueError(f"url {self.url!r} is not absolute (http://...) and no base_url "
+                             "is given")
+        return self
+
+
+class RssSource(UrlSource):
+    """An RSS 2.0 or Atom feed."""
+    type: Literal["rss"]
+    max_pages: MaxPages = 1
+
+
+class ReadSettings(UrlSource):
+    """How the generic types read times and ratings."""
+    time_format: str | None = None  # strptime format; default: the formats parse_time knows
+    timezone: Zone = "Asia/Shanghai"  # for times written without an offset
+    rating_scale: Annotated[float, Field(gt=0)] = 5.0
+
+
+class HtmlFields(Strict):
+    """Selectors inside one review item: CSS (``::text``, ``::attr(name)`` allowed) or XPath
+    written as ``xpath:...``."""
+    text: str
+    id: str | None = None
+    author: str | None = None
+    title: str | None = None
+    rating: str | None = None
+    time: str | None = None
+    link: str | None = None
+    likes: str | None = None
+
+
+class HtmlSource(ReadSettings):
+    type: Literal["html"]
+    item: str                      # selector of one review on the list page
+    fields: HtmlFields
+    next_page: str | None = None   # selector of the next page's link (its href)
+
+
+def _jmespath(value: str | None) -> str | None:
+    import jmespath  # here: only configs with a jsonapi source need it
+    from jmespath.exceptions import JMESPathError
+
+    if value is not None:
+        try:
+            jmespath.compile(value)
+        except JMESPathError as exc:
+            raise ValueError(f"not a valid JMESPath expression {value!r}: {exc}") from None
+    return value
+
+
+JmesPath = Annotated[str, AfterValidator(_jmespath)]
+
+
+class JsonApiFields(Strict):
+    """JMESPath expressions inside one item."""
+    text: JmesPath
+    id: JmesPath | None = None
+    author: JmesPath | None = None
+    title: JmesPath | None = None
+    rating: JmesPath | None = None
+    time: JmesPath | None = None
+    link: JmesPath | None = None
+    likes: JmesPath | None = None
+    replies: JmesPath | None = None
+
+
+class JsonApiSource(ReadSettings):
+    type: Literal["jsonapi"]
+    items: JmesPath                     # JMESPath of the item list
+    fields: JsonApiFields
+    method: Literal["GET", "POST"] = "GET"
+    body: dict[str, object] = {}    # POST: JSON body; the page/cursor goes in it, not the URL
+    pagination: Literal["page", "cursor", "none"] = "page"
+    page_param: str = "page"
+    first_page: int = 1
+    cursor_param: str = "cursor"
+    next_cursor: JmesPath | None = None  # JMESPath of the next cursor (pagination: cursor)
+    stop: JmesPath | None = None         # JMESPath; a true value means this is the last page
+
+
+SourceConfig = Annotated[Union[AppStoreSource, FileSource, BilibiliSource, DoubanSource,
+                               JdSource, WeiboSource, CtripSource, RssSource, HtmlSource,
+                               JsonApiSource], Field(discriminator="type")]
 
 
 class RuleBase(Strict):

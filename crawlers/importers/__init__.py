@@ -1,4 +1,4 @@
-"""Importing review files (CSV, JSONL) exported by platforms and customer-service systems.
+"""Importing review files (CSV, JSONL, XLSX) exported by platforms and customer-service systems.
 
 ``import_file`` reads every row it can, reports each bad one with its line number and reason,
 and enriches and stores the good ones in batches, exactly like crawled reviews (same cleaning,
@@ -9,19 +9,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterator, Mapping
+from typing import Any, Callable, Iterator, Mapping
 from zoneinfo import ZoneInfo
 
 from crawlers.cleaning import MAX_TEXT_CHARS
 from crawlers.exceptions import ImportFileError
 from crawlers.importers.fields import FIELDS, RowError, resolve_columns, to_raw_review
 from crawlers.importers.rows import Row, csv_rows, jsonl_rows, read_lines
+from crawlers.importers.xlsx import xlsx_rows
 from models.review import Review, utcnow
 
 __all__ = ["BadRow", "ImportReport", "import_file"]
 
 BATCH_SIZE = 500
-FORMATS = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl"}
+FORMATS = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl",
+           ".xlsx": "xlsx"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,11 +64,13 @@ class ImportReport:
 def import_file(runtime, path: str | Path, source_name: str,
                 mapping: Mapping[str, str] | None = None, fmt: str | None = None,
                 encoding: str | None = None,
-                progress: Callable[[int], None] | None = None) -> ImportReport:
+                progress: Callable[[int], None] | None = None,
+                enricher: Any = None) -> ImportReport:
     """Import ``path`` as reviews of ``source_name``. When that name is a configured ``file``
     source, its ``mapping``, ``entities`` and ``timezone`` apply (``mapping`` given here wins
     per field); otherwise any name is accepted. ``progress`` is called with the size in bytes
-    of each line read (for a progress bar). Raises ``ImportFileError`` when the file cannot be
+    of each line read (for a progress bar); ``enricher`` lets several imports share one
+    analyser (default: a new one). Raises ``ImportFileError`` when the file cannot be
     read at all; a failing analyser or store raises its own ``KoubeiError``."""
     from nlp.enrich import Enricher  # here, so that loading the CLI does not load the analyser
 
@@ -81,12 +85,16 @@ def import_file(runtime, path: str | Path, source_name: str,
     tz = ZoneInfo(file_source.timezone if file_source else runtime.config.timezone)
     entities = list(source.entities) if source is not None else []
     kind = fmt or FORMATS.get(path.suffix.lower())
-    if kind not in ("csv", "jsonl"):
-        raise ImportFileError(f"cannot tell the format of {path}; pass --format csv or jsonl")
-    chosen, lines = read_lines(path, encoding, progress)
-    rows = (csv_rows if kind == "csv" else jsonl_rows)(lines, chosen)
+    if kind not in ("csv", "jsonl", "xlsx"):
+        raise ImportFileError(f"cannot tell the format of {path}; "
+                              "pass --format csv, jsonl or xlsx")
+    if kind == "xlsx":
+        chosen, rows = "xlsx", xlsx_rows(path)
+    else:
+        chosen, lines = read_lines(path, encoding, progress)
+        rows = (csv_rows if kind == "csv" else jsonl_rows)(lines, chosen)
     report = ImportReport(str(path), source_name, encoding=chosen)
-    enricher = Enricher.from_config(runtime.config)
+    enricher = enricher or Enricher.from_config(runtime.config)
     now = utcnow()
     batch: list[Review] = []
     for row in _checked(rows, columns_map, kind, path):
@@ -111,7 +119,7 @@ def _checked(rows: Iterator[Row], mapping: Mapping[str, str], kind: str,
              path: Path) -> Iterator[Row]:
     """Fail early, once, when a CSV header lacks a mapped column or any text column."""
     for row in rows:
-        if kind == "csv" and row.data is not None:
+        if kind in ("csv", "xlsx") and row.data is not None:
             missing = sorted(c for c in mapping.values() if c not in row.data)
             if missing:
                 raise ImportFileError(f"{path}: no column {', '.join(map(repr, missing))} "

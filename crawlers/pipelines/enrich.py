@@ -28,6 +28,9 @@ from models.review import Review
 from nlp.enrich import Enricher
 
 logger = logging.getLogger(__name__)
+# id(config) -> (config, the analyser the crawls of that config share); the config is kept so
+# that its id cannot be reused by another config.
+_ENRICHERS: dict[int, tuple[KoubeiConfig, Enricher]] = {}
 
 
 class EnrichPipeline:
@@ -42,7 +45,13 @@ class EnrichPipeline:
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> "EnrichPipeline":
         config = shared_runtime(crawler.settings).config
-        return cls(config, Enricher.from_config(config), crawler.stats,
+        # Crawls running together in one process share one analyser: loading the model and
+        # the dictionaries is the slowest part of starting a crawl.
+        shared = _ENRICHERS.get(id(config))
+        if shared is None or shared[0] is not config:
+            shared = _ENRICHERS[id(config)] = (config, Enricher.from_config(config))
+        enricher = shared[1]
+        return cls(config, enricher, crawler.stats,
                    crawler.settings.getint("KOUBEI_ENRICH_BATCH_SIZE", 100),
                    crawler.settings.getfloat("KOUBEI_ENRICH_WINDOW", 0.02))
 

@@ -7,10 +7,14 @@
         ... server.url ... server.requested_paths()
 
 A route given several replies answers them in order and then repeats the last one. Unknown
-paths answer 404; ``/robots.txt`` allows everything unless routed.
+paths answer 404; ``/robots.txt`` allows everything unless routed. A path is matched with its
+query string. POST requests are routed the same way and may also be routed by their JSON
+body: ``server.route_post(path, key_function, {key: [replies]})`` (Ctrip's page index is in
+the body); ``server.bodies`` records each POST body.
 """
 from __future__ import annotations
 
+import json
 import threading
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -26,10 +30,15 @@ class Reply:
     headers: dict[str, str] = field(default_factory=dict)
 
 
+CONTENT_TYPES = {".json": "application/json; charset=utf-8", ".jsonp": "text/html;charset=GBK",
+                 ".html": "text/html; charset=utf-8", ".xml": "application/xml; charset=utf-8"}
+
+
 def saved(filename: str, status: int = 200) -> Reply:
     """A reply carrying the saved page ``filename``."""
-    return Reply(status, (PAGES / filename).read_bytes(),
-                 {"Content-Type": "application/json; charset=utf-8"})
+    path = PAGES / filename
+    return Reply(status, path.read_bytes(),
+                 {"Content-Type": CONTENT_TYPES.get(path.suffix, "application/octet-stream")})
 
 
 class MockServer:
@@ -37,6 +46,8 @@ class MockServer:
         robots = Reply(200, b"User-agent: *\nAllow: /\n", {"Content-Type": "text/plain"})
         self.routes: dict[str, list[Reply]] = {"/robots.txt": [robots]}
         self.requests: list[tuple[str, str, dict[str, str]]] = []  # method, path, headers
+        self.bodies: list[bytes] = []
+        self.post_routes: dict[str, tuple] = {}
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
         self._server.daemon_threads = True
@@ -50,6 +61,12 @@ class MockServer:
     def route(self, path: str, *replies: Reply) -> None:
         with self._lock:
             self.routes[path] = list(replies)
+
+    def route_post(self, path: str, key, replies_by_key: dict) -> None:
+        """POSTs to ``path`` answer from ``replies_by_key[key(json_body)]`` (in order, the
+        last repeating); an unknown key answers 404."""
+        with self._lock:
+            self.post_routes[path] = (key, {k: list(v) for k, v in replies_by_key.items()})
 
     def page(self, path: str, filename: str, status: int = 200) -> None:
         self.route(path, saved(filename, status))
@@ -66,10 +83,19 @@ class MockServer:
         self._server.shutdown()
         self._server.server_close()
 
-    def _answer(self, method: str, path: str, headers: dict[str, str]) -> Reply:
+    def _answer(self, method: str, path: str, headers: dict[str, str],
+                body: bytes = b"") -> Reply:
         with self._lock:
             self.requests.append((method, path, headers))
             replies = self.routes.get(path)
+            if method == "POST":
+                self.bodies.append(body)
+                if path in self.post_routes:
+                    key, by_key = self.post_routes[path]
+                    try:
+                        replies = by_key.get(key(json.loads(body)))
+                    except (ValueError, KeyError, TypeError):
+                        replies = None
             if not replies:
                 return Reply(404, b'{"error": "not found"}')
             return replies.pop(0) if len(replies) > 1 else replies[0]
@@ -81,7 +107,13 @@ class MockServer:
             protocol_version = "HTTP/1.1"
 
             def do_GET(self) -> None:
-                reply = mock._answer("GET", self.path, dict(self.headers.items()))
+                self._send(mock._answer("GET", self.path, dict(self.headers.items())))
+
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                self._send(mock._answer("POST", self.path, dict(self.headers.items()), body))
+
+            def _send(self, reply: Reply) -> None:
                 self.send_response(reply.status)
                 for name, value in reply.headers.items():
                     self.send_header(name, value)

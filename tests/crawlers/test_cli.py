@@ -9,13 +9,14 @@ from pathlib import Path
 
 import httpx
 import pytest
+import yaml
 from click.testing import CliRunner
 
 from crawlers.cli import COMMANDS, crawl, demo_site, import_
 from crawlers.demo.feed import feed_path
 from crawlers.runner import PROJECT_ROOT
 from models.review import review_id
-from models.runtime import open_runtime
+from models.runtime import DEMO_CONFIG, open_runtime
 from tests.crawlers.conftest import FAST
 from tests.support import free_port
 
@@ -48,6 +49,33 @@ def test_crawl_prints_counts_per_source(mockserver, write_config, home):
     finally:
         runtime.close()
     assert review.author == "北京阿姨" and review.rating == 4.0
+
+
+def test_crawl_without_names_crawls_every_enabled_source_and_prints_each(mockserver, tmp_path,
+                                                                        home):
+    mockserver.page(feed_path("cn", APP, 1), "appstore_single_entry.json")
+    mockserver.page("/feed.xml", "rss_feed.xml")
+    data = yaml.safe_load(DEMO_CONFIG.read_text(encoding="utf-8"))
+    data["sources"][0]["base_url"] = mockserver.url
+    data["sources"] += [
+        # another host name for the same server, so that both crawl in the same batch
+        {"name": "forum-feed", "type": "rss", "url": "/feed.xml",
+         "base_url": mockserver.url.replace("127.0.0.1", "localhost")},
+        {"name": "off", "type": "rss", "url": "/off.xml", "base_url": mockserver.url,
+         "enabled": False},
+        {"name": "gone", "type": "rss", "url": "/gone.xml",
+         "base_url": f"http://127.0.0.1:{free_port()}"}]
+    config = tmp_path / "koubei.yaml"
+    config.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    result = invoke(crawl, "--config", config, "--home", home)
+    assert result.exit_code == 1  # nothing listens for "gone"
+    assert result.stdout.splitlines() == [
+        "demo-appstore: new=1 updated=0 unchanged=0 dropped=0 errors=0",
+        "forum-feed: new=3 updated=0 unchanged=0 dropped=0 errors=0",
+        "gone: new=0 updated=0 unchanged=0 dropped=0 errors=1"]
+    assert "gone: crawl failed: cannot reach the source: " in result.stderr
+    assert "/gone.xml: cannot download" in result.stderr
+    assert "/off.xml" not in " ".join(mockserver.requested_paths())
 
 
 def test_crawl_that_fails_outright_exits_1_with_the_error(write_config, home):

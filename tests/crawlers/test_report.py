@@ -38,11 +38,18 @@ def test_no_page_parsed_is_broken():
     assert not report.ok and report.error.startswith("no page could be parsed")
 
 
-def test_zero_reviews_is_broken_only_when_the_source_had_reviews():
-    stats = {"appstore/page_count": 1, "appstore/entry_dropped/not_a_review": 2}
-    assert judge_crawl("s", stats, had_reviews=False).ok
+def test_zero_reviews_is_broken_when_the_source_had_reviews():
+    stats = {"appstore/page_count": 1}
+    assert judge_crawl("s", stats, had_reviews=False).ok  # a new app without reviews yet
     report = judge_crawl("s", stats, had_reviews=True)
     assert not report.ok and "format changed" in report.error
+
+
+def test_entries_that_all_fail_to_read_are_broken_even_on_a_first_crawl():
+    stats = {"appstore/page_count": 1, "appstore/entry_dropped/not_a_review": 2,
+             "appstore/last_problem": "http://x/page=1 entry 0: not_a_review"}
+    report = judge_crawl("s", stats, had_reviews=False)
+    assert not report.ok and "format changed" in report.error and "entry 0" in report.error
 
 
 def test_store_errors_fail_the_crawl():

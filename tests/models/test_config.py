@@ -59,7 +59,8 @@ channels:
         "koubei.yaml: sources[0].interval: expected a duration such as 30s, 10m, 2h or 7d, got 'soon'",
         "koubei.yaml: sources[1].app_id: required key is missing",
         "koubei.yaml: sources[1].colour: unknown key",
-        "koubei.yaml: sources[2]: unknown type 'telepathy'; expected one of 'appstore', 'file'",
+        "koubei.yaml: sources[2]: unknown type 'telepathy'; expected one of 'appstore', 'file', "
+        "'bilibili', 'douban', 'jd', 'weibo', 'ctrip', 'rss', 'html', 'jsonapi'",
         "koubei.yaml: channels[0].recipients: List should have at least 1 item after validation, not 0",
     ]
 

@@ -1,0 +1,91 @@
+"""Page parsing speed of the crawlers, each beside a baseline run on the same pages.
+
+Pages are the saved real-format fixture pages of ``tests/crawlers/pages`` with their review
+list repeated to 20 reviews (a real page size). Figure: reviews turned into ``RawReview`` per
+second (decode, select, normalise times/ratings/HTML). Baseline: only decoding the page and
+selecting its items (``json.loads`` / building the parsel selector), the floor any parser pays.
+Target: at least 200 reviews/s per format on one core, ten times what a polite crawl delivers
+(about one page of 20 reviews per second per site), so parsing never limits a crawl.
+"""
+from __future__ import annotations
+
+import json
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Callable
+
+from parsel import Selector
+
+from benchmarks.table import Figure
+from crawlers.spiders import bilibili_api, douban_page, html_page, rss_feed, weibo_api
+from crawlers.spiders.configured_review import build_review
+from models.config import HtmlSource
+
+PAGES = Path(__file__).resolve().parent.parent / "tests" / "crawlers" / "pages"
+NOW = datetime.now(timezone.utc)
+TARGET = 200.0
+FORUM = HtmlSource(name="f", type="html", url="https://bbs.example.cn/r", item="li.review",
+                   fields={"id": "::attr(id)", "author": "a.user::text", "text": "div.body",
+                           "rating": "span.score::text", "time": "xpath:.//time/@datetime"},
+                   time_format="%Y/%m/%d %H:%M")
+
+
+def _json_page(name: str, path: tuple[str, ...]) -> bytes:
+    document = json.loads((PAGES / name).read_bytes())
+    node = document
+    for key in path[:-1]:
+        node = node[key]
+    items = node[path[-1]]
+    node[path[-1]] = (items * 20)[:20]
+    return json.dumps(document, ensure_ascii=False).encode()
+
+
+def _html_page(name: str, item_start: bytes, list_end: bytes) -> bytes:
+    body = (PAGES / name).read_bytes()
+    head, rest = body.split(item_start, 1)
+    items, tail = rest.rsplit(list_end, 1)
+    one = item_start + items
+    return head + one * 10 + list_end + tail  # the saved pages hold 2 reviews
+
+
+def _rate(parse: Callable[[], int], seconds: float = 0.5) -> float:
+    parse()  # warm up
+    done, start = 0, time.perf_counter()
+    while time.perf_counter() - start < seconds:
+        done += parse()
+    return done / (time.perf_counter() - start)
+
+
+def run() -> list[Figure]:
+    bili = _json_page("bilibili_pn1.json", ("data", "replies"))
+    weibo = _json_page("weibo_page1.json", ("data", "data"))
+    douban = _html_page("douban_page1.html", b'\n        <div class="comment-item',
+                        b"\n            </div>\n            <div id=\"paginator\"")
+    forum = _html_page("html_list1.html", b"\n      <li class=\"review\"", b"\n</ul>")
+    rss = _html_page("rss_feed.xml", b"\n    <item>", b"\n  </channel>")
+    cases = {
+        "bilibili": (lambda: len([bilibili_api.to_raw_review(r, "b", "u") for r in
+                                  bilibili_api.parse_replies(bili).replies]),
+                     lambda: len(json.loads(bili)["data"]["replies"])),
+        "weibo": (lambda: len([weibo_api.to_raw_review(c, "w", "u") for c in
+                               weibo_api.parse_comments(weibo).comments]),
+                  lambda: len(json.loads(weibo)["data"]["data"])),
+        "douban (HTML)": (lambda: len([douban_page.to_raw_review(i, "d", "u") for i in
+                                       douban_page.parse_page(douban).items]),
+                          lambda: len(Selector(text=douban.decode()).css("div.comment-item"))),
+        "html (selectors)": (lambda: len([
+            build_review(html_page.field_values(i, FORUM.fields), FORUM, "x", "u", NOW)
+            for i in html_page.parse_list(forum, FORUM.item, None).items]),
+            lambda: len(Selector(text=forum.decode()).css("li.review"))),
+        "rss": (lambda: len([rss_feed.to_raw_review(e, "rss", "r", NOW) for e in
+                             rss_feed.parse_feed(rss).entries]),
+                lambda: len(Selector(text=rss.decode(), type="xml").xpath("//item"))),
+    }
+    figures = []
+    for name, (ours, floor) in cases.items():
+        rate = _rate(ours)
+        figures.append(Figure(f"crawl: {name} page parsing", rate, "reviews/s",
+                              baseline=_rate(floor), baseline_name="decode + select only",
+                              target=f">= {TARGET:,.0f} reviews/s", met=rate >= TARGET))
+    return figures

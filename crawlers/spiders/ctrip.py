@@ -1,0 +1,52 @@
+"""The Ctrip attraction-comments spider (``type: ctrip``): JSON POSTs of ``pageIndex`` 1..,
+newest first (``sortType: 3``), stopping at the watermark, an empty page or the page count."""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import scrapy
+
+from crawlers.exceptions import EntryFormatError
+from crawlers.spiders.ctrip_api import parse_comments, to_raw_review
+from crawlers.spiders.paged import Page, PagedReviewSpider
+
+DEFAULT_BASE_URL = "https://m.ctrip.com"
+PATH = "/restapi/soa2/13444/json/getCommentCollapseList"
+PAGE_SIZE = 10
+
+
+class CtripSpider(PagedReviewSpider):
+    name = "ctrip"
+
+    def __init__(self, source: Any, **kwargs: Any):
+        super().__init__(source, **kwargs)
+        self.base_url = (source.base_url or DEFAULT_BASE_URL).rstrip("/")
+
+    def request_for(self, cursor: Any) -> scrapy.Request:
+        body = {"arg": {"poiId": int(self.source.poi_id), "pageIndex": cursor,
+                        "pageSize": PAGE_SIZE, "sortType": 3, "commentTagId": 0,
+                        "collapseType": 0, "channelType": 2},
+                "head": {"cid": "", "ctok": "", "cver": "1.0", "lang": "01", "sid": "8888",
+                         "syscode": "09", "auth": "", "extension": []}}
+        return scrapy.Request(f"{self.base_url}{PATH}", method="POST",
+                              body=json.dumps(body).encode(),
+                              headers={"Content-Type": "application/json"})
+
+    def read_page(self, response: scrapy.http.Response, cursor: Any) -> Page:
+        comments = parse_comments(response.body)
+        page = Page()
+        for index, item in enumerate(comments.items):
+            try:
+                page.reviews.append(to_raw_review(item, self.source.name, self.source.poi_id))
+            except EntryFormatError as exc:
+                page.dropped.append((exc.reason, f"item {index}: {exc}"))
+        if comments.total is not None:
+            more = cursor * PAGE_SIZE < comments.total
+        else:
+            more = len(comments.items) >= PAGE_SIZE
+        page.next = cursor + 1 if more and comments.items else None
+        return page
+
+    def cursor_after_failure(self, cursor: Any) -> Any:
+        return cursor + 1

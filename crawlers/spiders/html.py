@@ -1,0 +1,41 @@
+"""The configured HTML spider (``type: html``): the list page at ``url``, review items and their
+fields by the source's selectors, the next page by ``next_page``."""
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit
+
+import scrapy
+
+from crawlers.exceptions import EntryFormatError
+from crawlers.spiders.configured_review import build_review
+from crawlers.spiders.html_page import field_values, parse_list
+from crawlers.spiders.paged import Page, PagedReviewSpider
+from crawlers.spiders.source_url import absolute_url
+
+
+class HtmlSpider(PagedReviewSpider):
+    name = "html"
+
+    def __init__(self, source: Any, **kwargs: Any):
+        super().__init__(source, **kwargs)
+        self.first_cursor = absolute_url(source)
+        self.platform = (urlsplit(source.url).hostname
+                         or urlsplit(self.first_cursor).hostname or "html")
+
+    def request_for(self, cursor: Any) -> scrapy.Request:
+        return scrapy.Request(cursor)
+
+    def read_page(self, response: scrapy.http.Response, cursor: Any) -> Page:
+        listing = parse_list(response.body, self.source.item, self.source.next_page)
+        page = Page(next=response.urljoin(listing.next_href) if listing.next_href else None)
+        if page.next == response.url:
+            page.next = None  # a "next" link to itself would loop
+        for index, item in enumerate(listing.items):
+            values = field_values(item, self.source.fields)
+            try:
+                page.reviews.append(build_review(values, self.source, self.platform,
+                                                 response.url, self.crawl_time))
+            except EntryFormatError as exc:
+                page.dropped.append((exc.reason, f"item {index}: {exc}"))
+        return page

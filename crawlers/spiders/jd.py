@@ -1,0 +1,48 @@
+"""The JD.com product-comments spider (``type: jd``), best-effort: newest first
+(``sortType=5``), pages 0.., stopping at the watermark or ``maxPage``. A ``{}`` answer fails the
+page with a message saying JD refused the client."""
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+import scrapy
+
+from crawlers.exceptions import EntryFormatError
+from crawlers.spiders.jd_api import parse_comments, to_raw_review
+from crawlers.spiders.paged import Page, PagedReviewSpider
+
+DEFAULT_BASE_URL = "https://club.jd.com"
+PAGE_SIZE = 10
+
+
+class JdSpider(PagedReviewSpider):
+    name = "jd"
+    first_cursor = 0
+
+    def __init__(self, source: Any, **kwargs: Any):
+        super().__init__(source, **kwargs)
+        self.base_url = (source.base_url or DEFAULT_BASE_URL).rstrip("/")
+
+    def request_for(self, cursor: Any) -> scrapy.Request:
+        query = {"callback": "fetchJSON_comment98", "productId": self.source.sku, "score": 0,
+                 "sortType": 5, "page": cursor, "pageSize": PAGE_SIZE}
+        return scrapy.Request(
+            f"{self.base_url}/comment/productPageComments.action?{urlencode(query)}",
+            headers={"Referer": f"https://item.jd.com/{self.source.sku}.html"})
+
+    def read_page(self, response: scrapy.http.Response, cursor: Any) -> Page:
+        comments = parse_comments(response.text)  # JD declares charset=GBK
+        page = Page()
+        for index, comment in enumerate(comments.comments):
+            try:
+                page.reviews.append(to_raw_review(comment, self.source.name, self.source.sku))
+            except EntryFormatError as exc:
+                page.dropped.append((exc.reason, f"comment {index}: {exc}"))
+        last = comments.max_page
+        more = cursor + 1 < last if last is not None else len(comments.comments) >= PAGE_SIZE
+        page.next = cursor + 1 if more else None
+        return page
+
+    def cursor_after_failure(self, cursor: Any) -> Any:
+        return cursor + 1

@@ -1,0 +1,34 @@
+"""The RSS 2.0 / Atom spider (``type: rss``): one feed URL, newest first, following
+``rel="next"`` links up to ``max_pages`` (default 1)."""
+from __future__ import annotations
+
+from typing import Any
+
+import scrapy
+
+from crawlers.exceptions import EntryFormatError
+from crawlers.spiders.paged import Page, PagedReviewSpider
+from crawlers.spiders.rss_feed import parse_feed, to_raw_review
+from crawlers.spiders.source_url import absolute_url
+
+
+class RssSpider(PagedReviewSpider):
+    name = "rss"
+
+    def __init__(self, source: Any, **kwargs: Any):
+        super().__init__(source, **kwargs)
+        self.first_cursor = absolute_url(source)
+
+    def request_for(self, cursor: Any) -> scrapy.Request:
+        return scrapy.Request(cursor)
+
+    def read_page(self, response: scrapy.http.Response, cursor: Any) -> Page:
+        feed = parse_feed(response.body)
+        page = Page(next=response.urljoin(feed.next_url) if feed.next_url else None)
+        for index, entry in enumerate(feed.entries):
+            try:
+                page.reviews.append(
+                    to_raw_review(entry, feed.kind, self.source.name, self.crawl_time))
+            except EntryFormatError as exc:
+                page.dropped.append((exc.reason, f"entry {index}: {exc}"))
+        return page
