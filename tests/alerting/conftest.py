@@ -12,7 +12,6 @@ import pytest
 from models.config import NegativeSpikeRule
 from models.runtime import Runtime
 from tests.factories import make_review
-from tests.support import free_port
 
 NOW = datetime(2026, 11, 2, 12, 0, tzinfo=timezone.utc)
 BURST_TOKENS = ["屏幕", "发热", "严重", "烫手", "[怒]"]
@@ -95,7 +94,7 @@ class WebhookReceiver:
             def log_message(self, *args):
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", free_port()), Handler)
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)  # the OS picks: no race
         self.url = f"http://127.0.0.1:{self.server.server_port}/hooks/koubei"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
