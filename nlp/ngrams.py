@@ -90,14 +90,14 @@ class CharNgramTfidf(TransformerMixin, BaseEstimator):
         distinct, inverse = np.unique(codes, return_inverse=True)
         found = np.minimum(np.searchsorted(self.codes_, distinct), max(width - 1, 0))
         known = (self.codes_[found] == distinct)[inverse] if width else np.zeros(len(codes), bool)
-        rows, index = rows[known], found[inverse][known]
-        cells, counts = np.unique(rows * width + index, return_counts=True)
-        values = (1 + np.log(counts)).astype(np.float32) * self.idf_[cells % width]
-        matrix = sp.csr_matrix((values, (cells // width, cells % width)),
-                               shape=(len(texts), width), dtype=np.float32)
-        norms = np.sqrt(np.asarray(matrix.multiply(matrix).sum(axis=1)).ravel())
-        norms[norms == 0] = 1
-        return sp.csr_matrix(sp.diags(1 / norms) @ matrix, dtype=np.float32)
+        # Row-major cell numbers: sorted, they are already in CSR order.
+        cells, counts = np.unique(rows[known] * width + found[inverse][known], return_counts=True)
+        row_of, column = np.divmod(cells, width) if width else (cells, cells)
+        values = (1 + np.log(counts)).astype(np.float32) * self.idf_[column]
+        norms = np.sqrt(np.bincount(row_of, weights=values * values, minlength=len(texts)))
+        values /= norms[row_of].astype(np.float32)
+        indptr = np.searchsorted(row_of, np.arange(len(texts) + 1))
+        return sp.csr_matrix((values, column, indptr), shape=(len(texts), width))
 
     def get_feature_names_out(self, input_features=None) -> np.ndarray:
         return np.array([decode(c) for c in self.codes_], dtype=object)

@@ -18,6 +18,7 @@ words it was segmented into within a longer text.
 """
 from __future__ import annotations
 
+import itertools
 import re
 import threading
 from pathlib import Path
@@ -34,6 +35,8 @@ _PROTECTED = re.compile(f"{patterns.EMOTICON.pattern}|{patterns.EMOJI.pattern}")
 # part (jieba.finalseg.re_skip); jieba-rs keeps "RS-MMC" and "3.checkin" whole.
 _JIEBA_SKIP = re.compile(r"([a-zA-Z0-9]+(?:\.\d+)?%?)")
 _PLAIN = re.compile(r"[a-zA-Z0-9]*")
+_JOINERS = re.compile(r"[+#&._%\-]")  # what jieba-rs lets into a Latin run besides letters
+_SEARCH_FORMS_CACHED = 200_000
 # Function words that only narrow a search ("手机的质量" should find "手机质量很差").
 _QUERY_FILLERS = frozenset("的 地 得 了 着 过 吗 呢 吧 啊 呀 哦 很 也 就 都 还 和 与 及 或 是 在".split())
 
@@ -59,7 +62,9 @@ def _tokenizer(entries: Iterable[tuple[str, int | None]]) -> rjieba.Jieba:
     return tokenizer
 
 
-def _like_jieba(tokens: list[str]) -> list[str]:
+def _like_jieba(tokens: list[str], text: str) -> list[str]:
+    if not _JOINERS.search(text):
+        return tokens  # nothing jieba-rs could have kept together that jieba splits
     out: list[str] = []
     for token in tokens:
         if len(token) > 1 and token.isascii() and not _PLAIN.fullmatch(token):
@@ -79,6 +84,7 @@ class Segmenter:
                                          if w and not any(c.isspace() for c in w)}))
         self._tokenizer: rjieba.Jieba | None = None
         self._lock = threading.Lock()
+        self._search_forms: dict[str, tuple[str, ...]] = {}
 
     @property
     def tokenizer(self) -> rjieba.Jieba:
@@ -92,36 +98,55 @@ class Segmenter:
 
     def segment(self, text: str) -> list[str]:
         """Words of ``text`` in order, without whitespace tokens."""
+        return self.segment_with_starts(text)[0]
+
+    def segment_with_starts(self, text: str) -> tuple[list[str], list[int]]:
+        """``(words, where each starts in text)``, without whitespace tokens."""
         cut = self.tokenizer.cut
         if not _PROTECTED.search(text):
-            return [t for t in _like_jieba(cut(text)) if not t.isspace()]
-        tokens: list[str] = []
-        start = 0
-        for match in _PROTECTED.finditer(text):
-            if match.start() > start:
-                tokens.extend(_like_jieba(cut(text[start:match.start()])))
-            tokens.append(match.group())
-            start = match.end()
-        if start < len(text):
-            tokens.extend(_like_jieba(cut(text[start:])))
-        return [t for t in tokens if not t.isspace()]
+            tokens = _like_jieba(cut(text), text)
+        else:
+            tokens, start = [], 0
+            for match in _PROTECTED.finditer(text):
+                if match.start() > start:
+                    piece = text[start:match.start()]
+                    tokens.extend(_like_jieba(cut(piece), piece))
+                tokens.append(match.group())
+                start = match.end()
+            if start < len(text):
+                tokens.extend(_like_jieba(cut(text[start:]), text[start:]))
+        # The pieces cover the text exactly, whitespace included: positions are running sums.
+        starts = list(itertools.accumulate(map(len, tokens), initial=0))
+        kept = [i for i, token in enumerate(tokens) if not token.isspace()]
+        return [tokens[i] for i in kept], [starts[i] for i in kept]
 
     def search_tokens(self, tokens: Iterable[str]) -> list[str]:
         """``tokens`` lower-cased without punctuation, each long word followed by the dictionary
         words inside it."""
-        known = self.tokenizer.has_word
+        forms = self._search_forms
         out: list[str] = []
         for token in tokens:
-            if patterns.is_punctuation(token):
-                continue
-            out.append(token.lower())
-            if len(token) > 2 and patterns.has_cjk(token):
-                for size in (2, 3):
-                    for i in range(len(token) - size + 1):
-                        part = token[i:i + size]
-                        if part != token and known(part):
-                            out.append(part.lower())
+            found = forms.get(token)
+            if found is None:
+                found = self._search_forms_of(token)
+                if len(forms) >= _SEARCH_FORMS_CACHED:
+                    forms.clear()  # a bounded cache; words are cheap to look up again
+                forms[token] = found
+            out.extend(found)
         return out
+
+    def _search_forms_of(self, token: str) -> tuple[str, ...]:
+        if patterns.is_punctuation(token):
+            return ()
+        found = [token.lower()]
+        if len(token) > 2 and patterns.has_cjk(token):
+            known = self.tokenizer.has_word
+            for size in (2, 3):
+                for i in range(len(token) - size + 1):
+                    part = token[i:i + size]
+                    if part != token and known(part):
+                        found.append(part.lower())
+        return tuple(found)
 
     def query_terms(self, q: str) -> str:
         """A user's search box text as the store's space-separated terms (each must match)."""

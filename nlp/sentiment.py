@@ -137,7 +137,7 @@ class SentimentModel:
         results = [Sentiment("neutral", 0.0, self.version) for _ in texts_norm]
         raw = self.scores([read for _, read, _ in pending])
         for (i, _, band), score in zip(pending, raw):
-            score = float(np.clip(round(float(score), 4), -1.0, 1.0))
+            score = min(1.0, max(-1.0, round(float(score), 4)))
             label = "neutral" if abs(score) < band else ("positive" if score > 0 else "negative")
             results[i] = Sentiment(label, score, self.version)
         return results

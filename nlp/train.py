@@ -2,7 +2,7 @@
 
 The pipeline (scikit-learn contract, pickled as one object):
 
-    model_text → character 1–3-grams (min_df 2) → sublinear TF-IDF → linear SVM,
+    model_text → character 1–3-grams (min_df 5) → sublinear TF-IDF → linear SVM,
     wrapped in a sigmoid calibration fitted on ``dev`` (an SVM's margin is not a
     probability; the sigmoid makes ``score`` one).
 
@@ -54,7 +54,7 @@ from nlp.sentiment import ARTIFACT_FORMAT, DEFAULT_ARTIFACT, SentimentModel
 RECIPE = 2
 C_GRID = (0.3, 0.5, 0.7)
 NGRAMS = (1, 3)
-MIN_DF = 2
+MIN_DF = 5  # over training examples (reviews and clauses); as good on dev as 2, a quarter the size
 RANDOM_STATE = 0
 CLAUSE_WEIGHT = 0.3
 CORRECTION_WEIGHT = 3.0  # a person looked at it: worth more than a row of the public corpora
@@ -95,6 +95,7 @@ def fit_model(texts: Sequence[str], labels: np.ndarray, weights: np.ndarray | No
         if best is None or f1 > best[0]:
             best = (f1, c, svm)
     _, c, svm = best
+    svm.coef_ = svm.coef_.astype(np.float32)  # halves the artifact; scores move < 1e-6
     return Pipeline([("ngrams", features), ("classifier", svm)]), c
 
 
