@@ -73,11 +73,11 @@ def _weight(token: str) -> tuple[str, float] | None:
 def keywords(tokens: Sequence[str], top: int = 5) -> list[str]:
     """The ``top`` keywords of a review's tokens, best first (ties: first occurrence)."""
     scores: dict[str, float] = {}  # in order of first occurrence, which the stable sort keeps
-    for token in tokens:
+    for token, count in Counter(tokens).items():
         weighted = _weight(token)
         if weighted is not None:
             word, idf = weighted
-            scores[word] = scores.get(word, 0.0) + idf
+            scores[word] = scores.get(word, 0.0) + count * idf
     return sorted(scores, key=scores.__getitem__, reverse=True)[:top]
 
 

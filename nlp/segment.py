@@ -117,23 +117,25 @@ class Segmenter:
                 tokens.extend(_like_jieba(cut(text[start:]), text[start:]))
         # The pieces cover the text exactly, whitespace included: positions are running sums.
         starts = list(itertools.accumulate(map(len, tokens), initial=0))
+        starts.pop()
+        if not patterns.WHITESPACE.search(text):
+            return tokens, starts
         kept = [i for i, token in enumerate(tokens) if not token.isspace()]
         return [tokens[i] for i in kept], [starts[i] for i in kept]
 
     def search_tokens(self, tokens: Iterable[str]) -> list[str]:
         """``tokens`` lower-cased without punctuation, each long word followed by the dictionary
         words inside it."""
+        tokens = list(tokens)
         forms = self._search_forms
-        out: list[str] = []
-        for token in tokens:
-            found = forms.get(token)
-            if found is None:
-                found = self._search_forms_of(token)
-                if len(forms) >= _SEARCH_FORMS_CACHED:
-                    forms.clear()  # a bounded cache; words are cheap to look up again
-                forms[token] = found
-            out.extend(found)
-        return out
+        missing = [t for t in set(tokens) if t not in forms]
+        if missing:
+            if len(forms) + len(missing) > _SEARCH_FORMS_CACHED:
+                forms.clear()  # a bounded cache; words are cheap to look up again
+                missing = list(set(tokens))
+            for token in missing:
+                forms[token] = self._search_forms_of(token)
+        return list(itertools.chain.from_iterable(map(forms.__getitem__, tokens)))
 
     def _search_forms_of(self, token: str) -> tuple[str, ...]:
         if patterns.is_punctuation(token):

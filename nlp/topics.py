@@ -57,6 +57,8 @@ class Taxonomy:
                 table = self._token_topics if len(word) == 1 else self._phrase_topics
                 table.setdefault(word, set()).add(topic)
         phrases = sorted(self._phrase_topics, key=len, reverse=True)
+        singles = sorted(self._token_topics)
+        self._single = re.compile(f"[{''.join(map(re.escape, singles))}]") if singles else None
         self._pattern = (patterns.alternation([re.escape(p) for p in phrases],
                                               (p[0] for p in phrases)) if phrases else None)
 
@@ -80,12 +82,16 @@ class Taxonomy:
             for match in self._pattern.finditer(lowered):
                 for topic in self._phrase_topics[match.group()]:
                     found.append((match.start(), order[topic], topic))
-        if self._token_topics:
-            table = self._token_topics
-            for token, start in zip(tokens, starts):
-                if len(token) == 1:
-                    for topic in table.get(token.lower(), ()):
-                        found.append((start, order[topic], topic))
+        if self._single is not None and text:
+            # A one-character keyword counts where it is a whole token: a token starts there
+            # and the next one (or a space, or the end) right after it.
+            boundaries = set(starts)
+            for match in self._single.finditer(text.lower()):
+                at = match.start()
+                if at in boundaries and (at + 1 in boundaries or at + 1 == len(text)
+                                         or text[at + 1].isspace()):
+                    for topic in self._token_topics[match.group()]:
+                        found.append((at, order[topic], topic))
         return found
 
     def topics_for(self, text: str, tokens: Sequence[str] = ()) -> list[str]:

@@ -47,3 +47,12 @@ def test_matches_give_positions_in_taxonomy_order():
     words, starts = Segmenter().segment_with_starts(text)
     found = default_taxonomy().matches(text, words, starts)
     assert sorted((p, t) for p, _, t in found) == [(0, "客服态度"), (7, "价格")]
+
+
+def test_matches_need_a_whole_token_for_one_character_keywords():
+    from nlp.segment import Segmenter
+    segmenter = Segmenter()
+    for text, expected in (("东西太贵了", ["价格"]), ("宝贵的经验", []), ("贵", ["价格"]),
+                           ("有点 贵 !", ["价格"]), ("贵州的朋友", [])):
+        words, starts = segmenter.segment_with_starts(text)
+        assert [t for _, _, t in default_taxonomy().matches(text, words, starts)] == expected, text
