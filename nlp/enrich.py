@@ -5,6 +5,9 @@ tokens), ``sentiment``, ``topics``, ``aspects``, ``keywords``, ``entities`` (the
 ∪ those mentioned) and ``flags`` (crisis terms and spam; other flags such as ``duplicate``
 are kept). A review's title, when it has one, is analysed together with its text (an App
 Store title such as "差评" is often the clearest sentence); ``text_norm`` is the text alone.
+Spam and ads are not opinions: a review flagged ``spam`` gets a neutral sentiment with score
+0 and no aspects, so "代购正品超好 加微信" counts neither as praise nor as a complaint in the
+sentiment figures and alerts (views can leave such reviews out entirely by the flag).
 Enriching again gives the same result. The model runs once per call for all reviews and once
 for all their topical clauses.
 """
@@ -105,6 +108,10 @@ class Enricher:
             result.sentiment = sentiment
         for result, pairs in zip(results, aspects_of(analysed, matches, self.model.predict)):
             result.aspects = pairs
+        for result in results:
+            if SPAM_FLAG in result.flags:
+                result.sentiment = Sentiment("neutral", 0.0, self.model.version)
+                result.aspects = []
         return results
 
     def enrich(self, reviews: list[Review]) -> list[Review]:
