@@ -4,8 +4,9 @@
 
 For each domain of the labelled CSV, the training recipe of ``nlp.train`` (same features,
 clause examples, the ``C`` of the shipped model) is fitted on the ``train`` rows of every
-other domain and scored on all rows of the held-out domain (by the sign of the margin, as
-``evaluate``'s decided view; calibration does not move the sign). Prints one line per domain and the mean macro-F1.
+other domain and scored on all rows of the held-out domain, by the sign of the SVM margin
+(the held-out domain has no dev rows of its own to calibrate on). Prints one line per domain
+and the mean macro-F1.
 """
 from __future__ import annotations
 

@@ -98,7 +98,8 @@ class Enricher:
             mentioned = self.matcher.match(text)
             about = list(dict.fromkeys(known + mentioned))
             found = self._topic_matches(text, words, starts, about)
-            topics = list(dict.fromkeys(topic for _, topic in sorted({(r, t) for _, r, t in found})))
+            ranked = sorted({(rank, topic) for _, rank, topic in found})
+            topics = list(dict.fromkeys(topic for _, topic in ranked))
             flags = self.flagger.flags(f"{title or ''} {raw or ''}", text)
             results.append(Analysis(norm.text, script, self.segmenter.search_tokens(words),
                                     mentioned, topics, keywords(words), flags))

@@ -76,7 +76,8 @@ class LinearParts:
 
     def __init__(self, features: Any, coef: np.ndarray, intercept: float,
                  sigmoids: list[tuple[float, float]]):
-        self.features, self.coef, self.intercept, self.sigmoids = features, coef, intercept, sigmoids
+        self.features, self.coef, self.intercept = features, coef, intercept
+        self.sigmoids = sigmoids
 
     def p_positive(self, texts: list[str]) -> np.ndarray:
         margin = self.features.transform(texts) @ self.coef + self.intercept

@@ -208,8 +208,9 @@ def train(data: str | Path | None = None, out: str | Path | None = None,
 def _metadata(corpus: Corpus, c: float, threshold: float, train_rows: int,
               extra: dict[str, ExtraExample]) -> dict:
     data_hash = file_hash(corpus.path)
-    extra_hash = hashlib.blake2b(json.dumps(sorted((t, e.label, e.weight) for t, e in extra.items()),
-                                            ensure_ascii=False).encode(), digest_size=8).hexdigest()
+    listed = sorted((text, e.label, e.weight) for text, e in extra.items())
+    extra_hash = hashlib.blake2b(json.dumps(listed, ensure_ascii=False).encode(),
+                                 digest_size=8).hexdigest()
     params = {"recipe": RECIPE, "analyzer": "char", "ngram_range": list(NGRAMS),
               "min_df": MIN_DF, "tfidf": "sublinear", "classifier": "LinearSVC", "C": c,
               "calibration": "sigmoid on dev", "clause_weight": CLAUSE_WEIGHT,
