@@ -6,7 +6,8 @@ import sys
 from benchmarks import nlp_bench, store_bench
 from benchmarks.table import render
 
-BENCHMARKS = {"store": store_bench.run, "nlp": nlp_bench.run}
+BENCHMARKS = {"store": store_bench.run, "nlp": nlp_bench.run,
+              "nlp-domains": nlp_bench.run_domains}
 
 
 def main(names: list[str]) -> int:
