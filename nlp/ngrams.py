@@ -28,7 +28,13 @@ _WHITESPACE = re.compile(r"\s\s+")  # scikit-learn's char analyzer collapses the
 def _codepoints(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
     """The texts (as the model reads them) joined into one code point array, and each
     text's start offset (plus the end)."""
-    prepared = [_WHITESPACE.sub(" ", model_text(t)) for t in texts]
+    joined = "\x00".join(texts)
+    if texts and joined.count("\x00") == len(texts) - 1:
+        # One call for the batch: the separator is no letter, space or emoji, so nothing
+        # model_text or the whitespace rule does crosses it.
+        prepared = _WHITESPACE.sub(" ", model_text(joined)).split("\x00")
+    else:
+        prepared = [_WHITESPACE.sub(" ", model_text(t)) for t in texts]
     lengths = np.fromiter((len(t) for t in prepared), dtype=np.int64, count=len(prepared))
     starts = np.zeros(len(prepared) + 1, dtype=np.int64)
     np.cumsum(lengths, out=starts[1:])

@@ -7,7 +7,7 @@ from nlp.ngrams import CharNgramTfidf, decode, ngram_codes
 
 TRAIN = ["物流很快，质量很好", "质量太差了，退货", "客服态度很好👍", "很好 很好  很好",
          "Good 质量", "差评[怒]", "质量一般", "物流慢"]
-TEXTS = ["质量很好", "", "没见过的字", "物流很快 客服很差😡", "a", "质量\n\n很好"]
+TEXTS = ["质量很好", "", "没见过的字", "物流很快 客服很差😡", "a", "质量\n\n很好", "质\x00量"]
 
 
 def test_same_matrix_as_scikit_learn():
