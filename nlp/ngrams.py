@@ -4,8 +4,8 @@
 ``TfidfVectorizer(analyzer="char", ngram_range=(1, 3), min_df=2, sublinear_tf=True)``
 (tests/nlp/test_ngrams.py checks it) about ten times faster, because no Python code runs per
 n-gram: the batch is one array of code points, an n-gram is one integer (21 bits per
-character, so up to three characters fit an ``int64``; a longer n-gram would not be
-distinct), the vocabulary is a sorted array of those integers searched with
+character, code point + 1 so that no character is 0 and "\\x00a" is not "a"; up to three
+characters fit an ``int64``), the vocabulary is a sorted array of those integers searched with
 ``np.searchsorted``, and counting is ``np.unique`` over ``(row, feature)`` pairs.
 
 Follows the scikit-learn estimator contract (parameters stored by ``__init__``, learned
@@ -21,7 +21,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 
 from nlp.features import model_text
 
-_BITS = 21  # every Unicode code point is below 2**21
+_BITS = 21  # every Unicode code point + 1 is below 2**21
 _WHITESPACE = re.compile(r"\s\s+")  # scikit-learn's char analyzer collapses these
 
 
@@ -39,7 +39,7 @@ def _codepoints(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
     starts = np.zeros(len(prepared) + 1, dtype=np.int64)
     np.cumsum(lengths, out=starts[1:])
     points = np.frombuffer("".join(prepared).encode("utf-32-le"), dtype=np.uint32)
-    return points.astype(np.int64), starts
+    return points.astype(np.int64) + 1, starts  # + 1: no character codes as 0
 
 
 def ngram_codes(texts: list[str], ngram_range: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
@@ -114,6 +114,6 @@ def decode(code: int) -> str:
     chars = []
     code = int(code)
     while code:
-        chars.append(chr(code & ((1 << _BITS) - 1)))
+        chars.append(chr((code & ((1 << _BITS) - 1)) - 1))
         code >>= _BITS
     return "".join(reversed(chars))
