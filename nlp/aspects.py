@@ -46,14 +46,20 @@ def aspects_of(texts_norm: Sequence[str], matches: Sequence[Sequence[tuple[int, 
     inside it, in rank order. ``predict`` scores all topical clauses of all texts in one call."""
     pending: list[tuple[int, list[str], str]] = []
     for i, text in enumerate(texts_norm):
-        found = matches[i]
-        if not found:
+        if not matches[i]:
             continue
+        found = sorted(matches[i])  # by position: one walk over matches and clauses together
+        k = 0
         for start, end in clause_spans(text):
-            inside = sorted((rank, topic) for position, rank, topic in found
-                            if start <= position < end)
+            while k < len(found) and found[k][0] < start:
+                k += 1
+            inside = []
+            while k < len(found) and found[k][0] < end:
+                inside.append(found[k][1:])
+                k += 1
             if inside:
-                pending.append((i, list(dict.fromkeys(t for _, t in inside)), text[start:end]))
+                topics = dict.fromkeys(topic for _, topic in sorted(inside))
+                pending.append((i, list(topics), text[start:end]))
     sentiments = predict([clause for _, _, clause in pending]) if pending else []
     result: list[list[tuple[str, str]]] = [[] for _ in texts_norm]
     for (i, topics, _), sentiment in zip(pending, sentiments):

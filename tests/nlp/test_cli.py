@@ -84,3 +84,15 @@ def test_evaluate_reports_a_file_without_the_columns(tmp_path):
     result = CliRunner().invoke(evaluate_command, ["--data", str(data)])
     assert result.exit_code == 1
     assert f"{data}:1: missing column(s) label, text" in result.stderr
+
+
+def test_analyze_odd_inputs_each_get_a_label(home):
+    long_text = ("物流很快，质量很好。" * 10_000)[:100_000]
+    records = [{"id": "empty", "text": ""}, {"id": "long", "text": long_text},
+               {"id": "emoji", "text": "👍👍👍"}, {"id": "english", "text": "great phone, love it"}]
+    stdin = "\n".join(json.dumps(r, ensure_ascii=False) for r in records).encode("utf-8")
+    code, lines = analyze(stdin, home)
+    assert code == 0
+    labels = {line["id"]: line["sentiment"]["label"] for line in lines}
+    assert labels == {"empty": "neutral", "long": "positive", "emoji": "positive",
+                      "english": "neutral"}

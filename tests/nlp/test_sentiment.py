@@ -102,3 +102,8 @@ def test_fast_scoring_is_the_pipelines_own(model):
     texts = ["质量很好", "太差了，退货", "", "一般般吧[怒]", "物流很快 客服很差😡"]
     expected = 2 * model.pipeline.predict_proba(texts)[:, 1] - 1
     assert np.allclose(model.scores(texts), expected, atol=1e-6)
+
+
+def test_emoticons_and_emoji_alone_carry_their_polarity(model):
+    assert labels(model, ["[怒]", "😡😡", "还行吧😡", "[赞]", "👍"]) == [
+        "negative", "negative", "negative", "positive", "positive"]
