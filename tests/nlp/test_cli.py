@@ -74,6 +74,7 @@ def test_evaluate_on_a_labelled_csv_without_splits(tmp_path):
     assert "rows: 4" in result.stdout
     assert "macro-F1: 1.0000" in result.stdout and "accuracy: 1.0000" in result.stdout
     assert "negative precision 1.0000  recall 1.0000" in result.stdout
+    assert "same label in traditional script: 1.0000" in result.stdout
     assert "all rows (no split column)" in result.stdout
     assert f"{data}:4: unknown label 'maybe'" in result.stderr
 
