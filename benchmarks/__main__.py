@@ -6,7 +6,8 @@ import sys
 from benchmarks import crawl_bench, es_bench, nlp_bench, store_bench
 from benchmarks.table import render
 
-BENCHMARKS = {"store": store_bench.run, "nlp": nlp_bench.run, "crawl": crawl_bench.run,
+BENCHMARKS = {"store": store_bench.run, "nlp": nlp_bench.run,
+              "nlp-domains": nlp_bench.run_domains, "crawl": crawl_bench.run,
               "es": es_bench.run}
 
 

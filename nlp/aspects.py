@@ -23,42 +23,43 @@ def clauses(text_norm: str) -> list[str]:
     return [c.strip() for c in _CLAUSE_BREAK.split(text_norm) if c.strip()]
 
 
-def clause_tokens(text_norm: str, tokens: Sequence[str]) -> list[tuple[str, list[str]]]:
-    """``(clause, its tokens)`` pairs, reusing the text's segmentation: tokens are found in
-    order in the text, and a token belongs to the clause it starts in."""
-    starts, position = [], 0
-    for token in tokens:
-        found = text_norm.find(token, position)
-        starts.append(found if found >= 0 else position)
-        position = found + len(token) if found >= 0 else position
-    result, previous, i = [], 0, 0
-    for boundary in [*(m.start() for m in _CLAUSE_BREAK.finditer(text_norm)), len(text_norm)]:
-        clause = text_norm[previous:boundary].strip()
-        own = []
-        while i < len(tokens) and starts[i] < boundary:
-            own.append(tokens[i])
-            i += 1
-        if clause:
-            result.append((clause, own))
-        match = _CLAUSE_BREAK.match(text_norm, boundary)
-        previous = match.end() if match else boundary
-        while i < len(tokens) and starts[i] < previous:  # tokens of the break itself
-            i += 1
-    return result
+def clause_spans(text_norm: str) -> list[tuple[int, int]]:
+    """``(start, end)`` of each non-empty clause of ``text_norm``, surrounding spaces left out."""
+    spans, previous = [], 0
+    for boundary in [*_CLAUSE_BREAK.finditer(text_norm), None]:
+        end = boundary.start() if boundary else len(text_norm)
+        start = previous
+        while start < end and text_norm[start].isspace():
+            start += 1
+        while end > start and text_norm[end - 1].isspace():
+            end -= 1
+        if end > start:
+            spans.append((start, end))
+        previous = boundary.end() if boundary else len(text_norm)
+    return spans
 
 
-def aspects_of(texts_norm: Sequence[str], tokens: Sequence[Sequence[str]],
-               topics_for: Callable[[int, str, list[str]], list[str]],
+def aspects_of(texts_norm: Sequence[str], matches: Sequence[Sequence[tuple[int, int, str]]],
                predict: Callable[[list[str]], list[Sentiment]]) -> list[list[tuple[str, str]]]:
-    """Aspects for each text. ``tokens`` are each text's tokens; ``topics_for(i, clause,
-    clause_tokens)`` names the topics of a clause of text ``i``; ``predict`` scores all
-    topical clauses of all texts in one call."""
+    """Aspects for each text. ``matches[i]`` are text ``i``'s topic keywords found as
+    ``(position, rank, topic)`` (``Taxonomy.matches``): a clause's topics are those found
+    inside it, in rank order. ``predict`` scores all topical clauses of all texts in one call."""
     pending: list[tuple[int, list[str], str]] = []
     for i, text in enumerate(texts_norm):
-        for clause, own in clause_tokens(text, tokens[i]):
-            topics = topics_for(i, clause, own)
-            if topics:
-                pending.append((i, topics, clause))
+        if not matches[i]:
+            continue
+        found = sorted(matches[i])  # by position: one walk over matches and clauses together
+        k = 0
+        for start, end in clause_spans(text):
+            while k < len(found) and found[k][0] < start:
+                k += 1
+            inside = []
+            while k < len(found) and found[k][0] < end:
+                inside.append(found[k][1:])
+                k += 1
+            if inside:
+                topics = dict.fromkeys(topic for _, topic in sorted(inside))
+                pending.append((i, list(topics), text[start:end]))
     sentiments = predict([clause for _, _, clause in pending]) if pending else []
     result: list[list[tuple[str, str]]] = [[] for _ in texts_norm]
     for (i, topics, _), sentiment in zip(pending, sentiments):

@@ -1,4 +1,4 @@
-"""``koubei train``, ``koubei analyze`` and ``koubei evaluate``."""
+"""``koubei train``, ``koubei analyze``, ``koubei evaluate`` and ``koubei label``."""
 from __future__ import annotations
 
 import json
@@ -24,11 +24,27 @@ def _fail(exc: Exception) -> None:
 @click.option("--out", type=click.Path(dir_okay=False),
               help="Where to write the model artifact (default: the shipped "
                    "nlp/artifacts/sentiment.joblib).")
-def train_command(data: str | None, out: str | None) -> None:
+@click.option("--corrections/--no-corrections", default=True, show_default=True,
+              help="Learn from the label corrections recorded with `koubei label`.")
+@click.option("--weak-stars", is_flag=True,
+              help="Use star ratings of stored reviews as weak labels (4-5 positive, 0-2 "
+                   "negative).")
+@with_runtime
+def train_command(runtime, data: str | None, out: str | None, corrections: bool,
+                  weak_stars: bool) -> None:
     """Train the sentiment model on the train split; print dev and test figures."""
     from nlp.train import train
+    from nlp.weak import correction_examples, star_examples
+    extra = []
+    if corrections:
+        examples, problems = correction_examples(runtime.home)
+        for problem in problems[:20]:
+            click.echo(f"skipped {problem}", err=True)
+        extra += examples
+    if weak_stars:
+        extra += star_examples(runtime.store.iter_reviews())
     try:
-        result = train(data, out, echo=click.echo)
+        result = train(data, out, echo=click.echo, extra=extra)
     except NLPError as exc:
         _fail(exc)
     if result.problems:
@@ -42,6 +58,25 @@ def train_command(data: str | None, out: str | None) -> None:
             for line in figures.lines():
                 click.echo(f"  {line}")
     click.echo(f"took {result.seconds:.1f}s")
+
+
+@click.command("label")
+@click.argument("review_id")
+@click.argument("label", type=click.Choice(["negative", "neutral", "positive"]))
+@with_runtime
+def label_command(runtime, review_id: str, label: str) -> None:
+    """Correct the sentiment of a stored review; the next `koubei train` learns from it."""
+    from nlp.corrections import record_correction
+    review = runtime.store.get(review_id)
+    if review is None:
+        _fail(f"review {review_id}: not in the store")
+    text = f"{review.title}。{review.text}" if review.title else review.text
+    try:
+        record_correction(runtime.home, review_id, label, text)
+    except NLPError as exc:
+        _fail(exc)
+    was = review.sentiment.label if review.sentiment else "unlabelled"
+    click.echo(f"review {review_id}: {was} -> {label} (used by the next `koubei train`)")
 
 
 def _parse_line(number: int, raw: bytes) -> tuple[object, str | None, str | None]:
@@ -132,4 +167,4 @@ def evaluate_command(data: str | None, split: str, model_path: str | None) -> No
         click.echo(line)
 
 
-COMMANDS = [train_command, analyze_command, evaluate_command]
+COMMANDS = [train_command, analyze_command, evaluate_command, label_command]

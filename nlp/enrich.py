@@ -5,6 +5,9 @@ tokens), ``sentiment``, ``topics``, ``aspects``, ``keywords``, ``entities`` (the
 ∪ those mentioned) and ``flags`` (crisis terms and spam; other flags such as ``duplicate``
 are kept). A review's title, when it has one, is analysed together with its text (an App
 Store title such as "差评" is often the clearest sentence); ``text_norm`` is the text alone.
+Spam and ads are not opinions: a review flagged ``spam`` gets a neutral sentiment with score
+0 and no aspects, so "代购正品超好 加微信" counts neither as praise nor as a complaint in the
+sentiment figures and alerts (views can leave such reviews out entirely by the flag).
 Enriching again gives the same result. The model runs once per call for all reviews and once
 for all their topical clauses.
 """
@@ -25,6 +28,7 @@ from nlp.sentiment import SentimentModel
 from nlp.topics import Taxonomy, default_taxonomy
 
 _SCRIPT_RANK = {"zh-Hant": 2, "zh-Hans": 1, "other": 0}
+_RANKS_PER_TAXONOMY = 10_000
 
 
 @dataclass
@@ -65,17 +69,21 @@ class Enricher:
             self._model = SentimentModel.load()
         return self._model
 
-    def _topics(self, text: str, tokens: Sequence[str], entities: Sequence[str]) -> list[str]:
-        topics = self.taxonomy.topics_for(text, tokens)
-        for entity in entities:
-            if entity in self.entity_taxonomies:
-                topics += self.entity_taxonomies[entity].topics_for(text, tokens)
-        return list(dict.fromkeys(topics))
+    def _topic_matches(self, text: str, words: Sequence[str], starts: Sequence[int],
+                       entities: Sequence[str]) -> list[tuple[int, int, str]]:
+        """Keyword matches of the default taxonomy, then of the entities' own taxonomies
+        (ranked after it, so their new topics come last)."""
+        found = self.taxonomy.matches(text, words, starts)
+        for k, entity in enumerate(e for e in entities if e in self.entity_taxonomies):
+            offset = (k + 1) * _RANKS_PER_TAXONOMY
+            found += [(position, offset + rank, topic) for position, rank, topic
+                      in self.entity_taxonomies[entity].matches(text, words, starts)]
+        return found
 
     def analyse(self, texts: Sequence[str], titles: Sequence[str | None] = (),
                 entities: Sequence[Sequence[str]] = ()) -> list[Analysis]:
         """Analyse raw ``texts`` (with optional ``titles`` and known ``entities`` per text)."""
-        results, analysed, segmented = [], [], []
+        results, analysed, matches = [], [], []
         for i, raw in enumerate(texts):
             title = titles[i] if i < len(titles) else None
             known = list(entities[i]) if i < len(entities) else []
@@ -86,22 +94,25 @@ class Enricher:
                 if heading.text and heading.text not in text:
                     text = f"{heading.text}。{text}" if text else heading.text
                 script = max(script, heading.script, key=_SCRIPT_RANK.__getitem__)
-            words = self.segmenter.segment(text)
+            words, starts = self.segmenter.segment_with_starts(text)
             mentioned = self.matcher.match(text)
             about = list(dict.fromkeys(known + mentioned))
+            found = self._topic_matches(text, words, starts, about)
+            ranked = sorted({(rank, topic) for _, rank, topic in found})
+            topics = list(dict.fromkeys(topic for _, topic in ranked))
             flags = self.flagger.flags(f"{title or ''} {raw or ''}", text)
             results.append(Analysis(norm.text, script, self.segmenter.search_tokens(words),
-                                    mentioned, self._topics(text, words, about), keywords(words),
-                                    flags))
-            analysed.append((text, about))
-            segmented.append(words)
-        for result, sentiment in zip(results, self.model.predict([t for t, _ in analysed])):
+                                    mentioned, topics, keywords(words), flags))
+            analysed.append(text)
+            matches.append(found)
+        for result, sentiment in zip(results, self.model.predict(analysed)):
             result.sentiment = sentiment
-        aspects = aspects_of([t for t, _ in analysed], segmented,
-                             lambda i, clause, words: self._topics(clause, words, analysed[i][1]),
-                             self.model.predict)
-        for result, pairs in zip(results, aspects):
+        for result, pairs in zip(results, aspects_of(analysed, matches, self.model.predict)):
             result.aspects = pairs
+        for result in results:
+            if SPAM_FLAG in result.flags:
+                result.sentiment = Sentiment("neutral", 0.0, self.model.version)
+                result.aspects = []
         return results
 
     def enrich(self, reviews: list[Review]) -> list[Review]:

@@ -4,7 +4,9 @@ Two views, because the public corpora have no neutral class while the model may 
 - ``decided``: every text gets negative/positive by the sign of its score (neutral gold
   rows, if any, are left out); macro-F1, accuracy and per-class precision/recall;
 - ``three-way``: the model's own labels; the share it called neutral and the accuracy of the
-  rest (how right it is when it commits).
+  rest (how right it is when it commits);
+- script consistency: the share of rows whose traditional-script version (OpenCC ``s2t``)
+  gets the same three-way label.
 """
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Sequence
 
 import numpy as np
+import opencc
 from sklearn.metrics import accuracy_score, f1_score, precision_recall_fscore_support
 
 from nlp.corpus import LabelledText
@@ -29,6 +32,7 @@ class Evaluation:
     neutral_share: float = 0.0       # of all rows, labelled neutral by the model
     committed_accuracy: float = 0.0  # accuracy of rows the model did not call neutral
     calibration_error: float = 0.0   # expected calibration error of p(positive), 10 bins
+    script_consistency: float = 0.0  # same label for the traditional-script version
 
     def as_dict(self) -> dict:
         return {"rows": self.rows, "macro_f1": round(self.macro_f1, 4),
@@ -37,7 +41,8 @@ class Evaluation:
                               for label, figures in self.per_class.items()},
                 "neutral_share": round(self.neutral_share, 4),
                 "committed_accuracy": round(self.committed_accuracy, 4),
-                "calibration_error": round(self.calibration_error, 4)}
+                "calibration_error": round(self.calibration_error, 4),
+                "script_consistency": round(self.script_consistency, 4)}
 
     def lines(self) -> list[str]:
         out = [f"rows: {self.rows}",
@@ -50,6 +55,7 @@ class Evaluation:
         out.append(f"three-way: neutral {self.neutral_share:.1%} of rows; "
                    f"accuracy when not neutral {self.committed_accuracy:.4f}")
         out.append(f"calibration error (ECE, 10 bins): {self.calibration_error:.4f}")
+        out.append(f"same label in traditional script: {self.script_consistency:.4f}")
         return out
 
 
@@ -83,6 +89,9 @@ def evaluate(model, rows: Sequence[LabelledText]) -> Evaluation:
     macro_f1 = f1_score(gold, decided, labels=list(POLAR), average="macro", zero_division=0)
     gold_positive = np.array([g == "positive" for g in gold])
     labels = [s.label for s in model.predict(texts)]
+    to_traditional = opencc.OpenCC("s2t")
+    traditional = [s.label for s in model.predict(
+        [normalize(to_traditional.convert(row.text)).text for row in polar])]
     committed = [(g, p) for g, p in zip(gold, labels) if p != "neutral"]
     return Evaluation(
         rows=len(polar),
@@ -91,4 +100,5 @@ def evaluate(model, rows: Sequence[LabelledText]) -> Evaluation:
         per_class=per_class,
         neutral_share=1 - len(committed) / len(polar),
         committed_accuracy=sum(g == p for g, p in committed) / len(committed) if committed else 0.0,
-        calibration_error=calibration_error((scores + 1) / 2, gold_positive))
+        calibration_error=calibration_error((scores + 1) / 2, gold_positive),
+        script_consistency=float(np.mean([a == b for a, b in zip(labels, traditional)])))

@@ -48,7 +48,8 @@ class Flagger:
             head = r"(?<![0-9a-z])" if term[0].isascii() and term[0].isalnum() else ""
             tail = r"(?![0-9a-z])" if term[-1].isascii() and term[-1].isalnum() else ""
             alternatives.append(head + re.escape(term) + tail)
-        self._crisis = re.compile("|".join(alternatives)) if alternatives else None
+        self._crisis = (patterns.alternation(alternatives, (t[0] for t in self.crisis_terms))
+                        if alternatives else None)
 
     def crisis(self, text_norm: str) -> list[str]:
         """``crisis:<term>`` flags, in order of first occurrence."""

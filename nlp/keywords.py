@@ -60,15 +60,25 @@ def is_candidate(token: str) -> bool:
     return token.lower() not in _load()[2]
 
 
+@functools.lru_cache(maxsize=1 << 16)
+def _weight(token: str) -> tuple[str, float] | None:
+    """``(keyword form, idf)`` of a candidate token, None for any other."""
+    if not is_candidate(token):
+        return None
+    idf, median, _ = _load()
+    word = token.lower()
+    return word, idf.get(word, median)
+
+
 def keywords(tokens: Sequence[str], top: int = 5) -> list[str]:
     """The ``top`` keywords of a review's tokens, best first (ties: first occurrence)."""
-    idf, median, _ = _load()
-    counts = Counter(t.lower() for t in tokens if is_candidate(t))
-    first = {}
-    for i, token in enumerate(t.lower() for t in tokens):
-        first.setdefault(token, i)
-    ranked = sorted(counts, key=lambda t: (-counts[t] * idf.get(t, median), first[t]))
-    return ranked[:top]
+    scores: dict[str, float] = {}  # in order of first occurrence, which the stable sort keeps
+    for token, count in Counter(tokens).items():
+        weighted = _weight(token)
+        if weighted is not None:
+            word, idf = weighted
+            scores[word] = scores.get(word, 0.0) + count * idf
+    return sorted(scores, key=scores.__getitem__, reverse=True)[:top]
 
 
 def _rise(yw: int, nw: int, yb: int, nb: int) -> float:

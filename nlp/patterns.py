@@ -5,8 +5,10 @@ clusters) is exactly what ``segment`` treats as one token.
 """
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
+from typing import Iterable
 
 # Platform emoticons: a short bracketed name, as Weibo/Bilibili/WeChat render them ([怒] [赞]
 # [doge] [笑哭]). Bracketed runs with spaces or more than 8 characters are ordinary text.
@@ -74,6 +76,7 @@ FULL_WIDTH[0x3000] = 0x20
 WHITESPACE = re.compile(r"\s+")
 
 
+@functools.lru_cache(maxsize=1 << 16)  # tokens repeat: most calls are cache hits
 def is_punctuation(token: str) -> bool:
     """True when every character of ``token`` is punctuation or a symbol (not an emoji)."""
     return bool(token) and all(ch in PUNCTUATION or unicodedata.category(ch) in ("Sm", "Sk")
@@ -83,3 +86,11 @@ def is_punctuation(token: str) -> bool:
 def has_cjk(text: str) -> bool:
     return CJK.search(text) is not None
 
+
+
+def alternation(alternatives: list[str], first_chars: Iterable[str]) -> re.Pattern:
+    """One regex for many alternatives, with a look-ahead on the characters they can start
+    with: Python's ``re`` tries every alternative at every position, and the look-ahead
+    lets it skip most positions at once (several times faster on review-length text)."""
+    first = "".join(sorted({re.escape(ch) for ch in first_chars}))
+    return re.compile(f"(?=[{first}])(?:{'|'.join(alternatives)})")

@@ -67,6 +67,45 @@ def has_content(text: str) -> bool:
     return patterns.has_cjk(text) or patterns.EMOJI.search(text) is not None
 
 
+class LinearParts:
+    """The shipped recipe's arithmetic without scikit-learn's per-call checks, which cost
+    more than the model itself on a batch of reviews: ``p(positive)`` is the mean over the
+    sigmoid calibrators of ``expit(-(a * margin + b))``, ``margin = features @ coef +
+    intercept``, exactly what ``CalibratedClassifierCV.predict_proba`` computes (a test
+    holds them equal)."""
+
+    def __init__(self, features: Any, coef: np.ndarray, intercept: float,
+                 sigmoids: list[tuple[float, float]]):
+        self.features, self.coef, self.intercept = features, coef, intercept
+        self.sigmoids = sigmoids
+
+    def p_positive(self, texts: list[str]) -> np.ndarray:
+        margin = self.features.transform(texts) @ self.coef + self.intercept
+        margin = margin.astype(np.float64)
+        return np.mean([1.0 / (1.0 + np.exp(a * margin + b)) for a, b in self.sigmoids], axis=0)
+
+
+def linear_parts(pipeline: Any) -> LinearParts | None:
+    """``LinearParts`` of a sigmoid-calibrated two-step [features, linear classifier] pipeline
+    with classes [0, 1]; None for any other model (which is then run through scikit-learn)."""
+    try:
+        if pipeline.method != "sigmoid" or list(pipeline.classes_) != [0, 1]:
+            return None
+        calibrated = pipeline.calibrated_classifiers_
+        inner = calibrated[0].estimator
+        inner = getattr(inner, "estimator", inner)  # unwrap FrozenEstimator
+        if any(getattr(c.estimator, "estimator", c.estimator) is not inner for c in calibrated):
+            return None
+        (_, features), (_, classifier) = inner.steps
+        if list(classifier.classes_) != [0, 1] or classifier.coef_.shape[0] != 1:
+            return None
+        sigmoids = [(float(k.a_), float(k.b_)) for c in calibrated for k in c.calibrators]
+        return LinearParts(features, classifier.coef_.ravel(), float(classifier.intercept_[0]),
+                           sigmoids)
+    except (AttributeError, ValueError, TypeError):
+        return None
+
+
 class SentimentModel:
     """A fitted pipeline (``predict_proba`` over normalised texts, classes 0=negative,
     1=positive) and its metadata: ``version``, ``threshold``, ``question_threshold``, the
@@ -75,6 +114,7 @@ class SentimentModel:
     def __init__(self, pipeline: Any, meta: dict[str, Any]):
         self.pipeline = pipeline
         self.meta = meta
+        self._linear = linear_parts(pipeline)
 
     @property
     def version(self) -> str:
@@ -120,6 +160,8 @@ class SentimentModel:
         """Raw model scores ``2 p(positive) - 1`` for every text, content or not."""
         if not len(texts_norm):
             return np.zeros(0)
+        if self._linear is not None:
+            return 2.0 * self._linear.p_positive(list(texts_norm)) - 1.0
         return 2.0 * self.pipeline.predict_proba(list(texts_norm))[:, 1] - 1.0
 
     def predict(self, texts_norm: Sequence[str]) -> list[Sentiment]:
@@ -137,7 +179,7 @@ class SentimentModel:
         results = [Sentiment("neutral", 0.0, self.version) for _ in texts_norm]
         raw = self.scores([read for _, read, _ in pending])
         for (i, _, band), score in zip(pending, raw):
-            score = float(np.clip(round(float(score), 4), -1.0, 1.0))
+            score = min(1.0, max(-1.0, round(float(score), 4)))
             label = "neutral" if abs(score) < band else ("positive" if score > 0 else "negative")
             results[i] = Sentiment(label, score, self.version)
         return results

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from typing import Iterable, Mapping, Sequence
 
+from nlp import patterns
 from nlp.normalize import normalize
 
 DEFAULT_TOPICS: dict[str, tuple[str, ...]] = {
@@ -56,7 +57,10 @@ class Taxonomy:
                 table = self._token_topics if len(word) == 1 else self._phrase_topics
                 table.setdefault(word, set()).add(topic)
         phrases = sorted(self._phrase_topics, key=len, reverse=True)
-        self._pattern = re.compile("|".join(map(re.escape, phrases))) if phrases else None
+        singles = sorted(self._token_topics)
+        self._single = re.compile(f"[{''.join(map(re.escape, singles))}]") if singles else None
+        self._pattern = (patterns.alternation([re.escape(p) for p in phrases],
+                                              (p[0] for p in phrases)) if phrases else None)
 
     def extended(self, extra: Mapping[str, Iterable[str]]) -> "Taxonomy":
         """This taxonomy plus ``extra`` keywords (new topics are appended)."""
@@ -64,6 +68,31 @@ class Taxonomy:
         for topic, words in extra.items():
             merged.setdefault(topic, []).extend(words)
         return Taxonomy(merged)
+
+    def matches(self, text: str, tokens: Sequence[str] = (),
+                starts: Sequence[int] = ()) -> list[tuple[int, int, str]]:
+        """``(position in text, rank, topic)`` for every keyword found: phrases anywhere in
+        ``text``, one-character keywords as whole tokens (``starts``: each token's position).
+        ``rank`` is the topic's place in this taxonomy. One pass over the text gives the
+        topics of the text and, by position, of each of its clauses."""
+        found = []
+        order = self._order
+        if self._pattern is not None and text:
+            lowered = text.lower()
+            for match in self._pattern.finditer(lowered):
+                for topic in self._phrase_topics[match.group()]:
+                    found.append((match.start(), order[topic], topic))
+        if self._single is not None and text:
+            # A one-character keyword counts where it is a whole token: a token starts there
+            # and the next one (or a space, or the end) right after it.
+            boundaries = set(starts)
+            for match in self._single.finditer(text.lower()):
+                at = match.start()
+                if at in boundaries and (at + 1 in boundaries or at + 1 == len(text)
+                                         or text[at + 1].isspace()):
+                    for topic in self._token_topics[match.group()]:
+                        found.append((at, order[topic], topic))
+        return found
 
     def topics_for(self, text: str, tokens: Sequence[str] = ()) -> list[str]:
         """Topics of normalised ``text`` (and its ``tokens``, for one-character keywords)."""

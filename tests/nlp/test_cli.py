@@ -74,6 +74,7 @@ def test_evaluate_on_a_labelled_csv_without_splits(tmp_path):
     assert "rows: 4" in result.stdout
     assert "macro-F1: 1.0000" in result.stdout and "accuracy: 1.0000" in result.stdout
     assert "negative precision 1.0000  recall 1.0000" in result.stdout
+    assert "same label in traditional script: 1.0000" in result.stdout
     assert "all rows (no split column)" in result.stdout
     assert f"{data}:4: unknown label 'maybe'" in result.stderr
 
@@ -84,3 +85,15 @@ def test_evaluate_reports_a_file_without_the_columns(tmp_path):
     result = CliRunner().invoke(evaluate_command, ["--data", str(data)])
     assert result.exit_code == 1
     assert f"{data}:1: missing column(s) label, text" in result.stderr
+
+
+def test_analyze_odd_inputs_each_get_a_label(home):
+    long_text = ("物流很快，质量很好。" * 10_000)[:100_000]
+    records = [{"id": "empty", "text": ""}, {"id": "long", "text": long_text},
+               {"id": "emoji", "text": "👍👍👍"}, {"id": "english", "text": "great phone, love it"}]
+    stdin = "\n".join(json.dumps(r, ensure_ascii=False) for r in records).encode("utf-8")
+    code, lines = analyze(stdin, home)
+    assert code == 0
+    labels = {line["id"]: line["sentiment"]["label"] for line in lines}
+    assert labels == {"empty": "neutral", "long": "positive", "emoji": "positive",
+                      "english": "neutral"}

@@ -45,6 +45,15 @@ def test_flags_are_recomputed_and_other_flags_kept(enricher):
     assert spam.flags == ["spam"]
 
 
+def test_spam_stays_out_of_the_sentiment_figures(enricher):
+    ad, praise = blank(text="正品代购质量超好物流超快，加微信 abc12345"), blank(text="质量超好物流超快")
+    enricher.enrich([ad, praise])
+    assert ad.flags == ["spam"] and praise.flags == []
+    assert (ad.sentiment.label, ad.sentiment.score, ad.aspects) == ("neutral", 0.0, [])
+    assert ad.sentiment.model == enricher.model.version
+    assert praise.sentiment.label == "positive" and praise.aspects
+
+
 def test_enriching_again_changes_nothing(enricher):
     review = blank(text="云雀手机发货很慢，客服态度也差，维权！", entities=["yunque"])
     first = enricher.enrich([review])[0].to_dict()

@@ -63,3 +63,10 @@ def test_query_terms_match_search_tokens_of_a_longer_text():
     tokens = set(segmenter.search_tokens(segmenter.segment("这手机真的不好用，屏幕也差")))
     for term in query_terms("不好 屏幕").split():
         assert term in tokens
+
+
+def test_word_positions_follow_the_text():
+    text = "物流 很快[赞]RS-MMC 👍🏻但是\n质量差"
+    words, starts = Segmenter().segment_with_starts(text)
+    assert words == segment(text)
+    assert [text[s:s + len(w)] for w, s in zip(words, starts)] == words

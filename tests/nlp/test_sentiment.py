@@ -1,6 +1,7 @@
 import re
 
 import joblib
+import numpy as np
 import pytest
 
 from nlp.exceptions import ModelLoadError, ModelNotFound
@@ -93,3 +94,16 @@ def test_file_that_is_not_a_sentiment_artifact(tmp_path):
     joblib.dump({"weights": [1, 2, 3]}, path)
     with pytest.raises(ModelLoadError, match="not a Koubei sentiment artifact"):
         SentimentModel.load(path)
+
+
+def test_fast_scoring_is_the_pipelines_own(model):
+    from nlp.sentiment import linear_parts
+    assert linear_parts(model.pipeline) is not None  # the shipped model takes the fast path
+    texts = ["质量很好", "太差了，退货", "", "一般般吧[怒]", "物流很快 客服很差😡"]
+    expected = 2 * model.pipeline.predict_proba(texts)[:, 1] - 1
+    assert np.allclose(model.scores(texts), expected, atol=1e-6)
+
+
+def test_emoticons_and_emoji_alone_carry_their_polarity(model):
+    assert labels(model, ["[怒]", "😡😡", "还行吧😡", "[赞]", "👍"]) == [
+        "negative", "negative", "negative", "positive", "positive"]

@@ -33,12 +33,26 @@ def test_keywords_are_normalised():
     assert taxonomy.topics_for("快点退钱") == ["退款"]
 
 
-def test_clause_tokens_follow_the_text():
-    from nlp.aspects import clause_tokens
-    from nlp.segment import segment
-    text = "屏幕很好看,但是续航太差了!不过价格便宜"
-    pairs = clause_tokens(text, segment(text))
-    assert [c for c, _ in pairs] == ["屏幕很好看", "续航太差了", "价格便宜"]
-    assert pairs[0][1] == ["屏幕", "很", "好看"]
-    assert pairs[2][1] == segment("价格便宜")
-    assert "但是" not in [t for _, words in pairs for t in words]
+def test_clause_spans_follow_the_text():
+    from nlp.aspects import clause_spans, clauses
+    text = "屏幕很好看, 但是续航太差了!不过价格便宜 "
+    spans = clause_spans(text)
+    assert [text[a:b] for a, b in spans] == ["屏幕很好看", "续航太差了", "价格便宜"]
+    assert [text[a:b] for a, b in spans] == clauses(text)
+
+
+def test_matches_give_positions_in_taxonomy_order():
+    from nlp.segment import Segmenter
+    text = "客服很好,东西太贵了"
+    words, starts = Segmenter().segment_with_starts(text)
+    found = default_taxonomy().matches(text, words, starts)
+    assert sorted((p, t) for p, _, t in found) == [(0, "客服态度"), (7, "价格")]
+
+
+def test_matches_need_a_whole_token_for_one_character_keywords():
+    from nlp.segment import Segmenter
+    segmenter = Segmenter()
+    for text, expected in (("东西太贵了", ["价格"]), ("宝贵的经验", []), ("贵", ["价格"]),
+                           ("有点 贵 !", ["价格"]), ("贵州的朋友", [])):
+        words, starts = segmenter.segment_with_starts(text)
+        assert [t for _, _, t in default_taxonomy().matches(text, words, starts)] == expected, text

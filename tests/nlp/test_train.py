@@ -4,6 +4,7 @@ import re
 import pytest
 from click.testing import CliRunner
 
+from models.runtime import DEMO_CONFIG
 from nlp.cli import train_command
 from nlp.corpus import REPO_DATA, file_hash
 from nlp.sentiment import SentimentModel
@@ -68,3 +69,26 @@ def test_training_without_data(tmp_path, monkeypatch):
     assert result.exit_code == 1
     assert "missing.csv: no such file" in result.stderr
     assert not (tmp_path / "m.joblib").exists()
+
+
+def test_next_training_learns_from_corrections_and_star_ratings(small_corpus, tmp_path, runtime):
+    from nlp.corrections import record_correction
+    from tests.factories import make_review
+    text = "啾啾鸟音箱绝绝子"
+    args = ["--data", str(small_corpus), "--config", str(DEMO_CONFIG), "--home", str(runtime.home)]
+    before = tmp_path / "before.joblib"
+    assert CliRunner().invoke(train_command, [*args, "--out", str(before)]).exit_code == 0
+    record_correction(runtime.home, "r1", "positive", text)
+    record_correction(runtime.home, "r1", "negative", text)  # changed their mind: latest wins
+    record_correction(runtime.home, "r9", "neutral", "请问有货吗")
+    runtime.store.upsert([make_review(rating=1.0, text="音箱杂音很大"),
+                          make_review(rating=5.0, text="音箱音质很棒")])
+    after = tmp_path / "after.joblib"
+    result = CliRunner().invoke(train_command, [*args, "--out", str(after), "--weak-stars"])
+    assert result.exit_code == 0, result.output
+    assert "extra examples: 1 correction(s), 2 star-rated review(s) (1 not usable)" \
+        in result.output
+    old, new = SentimentModel.load(before), SentimentModel.load(after)
+    assert new.meta["extra_examples"] == {"correction": 1, "stars": 2}
+    assert new.version != old.version
+    assert new.scores([text])[0] < old.scores([text])[0]
