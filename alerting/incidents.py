@@ -7,6 +7,11 @@
 - An incident is notified again only after the rule's ``realert`` interval; one whose every
   notification failed is retried on its next firing.
 - ``auto_resolve`` resolves an open incident whose rule has been quiet for ``resolve_after``.
+  A rule keeps reporting a group whose metric is still above baseline (a firing with
+  ``opens=False``): that moves ``last_fired_at`` on without opening anything, so an incident
+  resolves only once its metric has stayed back at baseline for ``resolve_after``.
+- A firing within the rule's ``reopen_within`` of its (rule, group)'s last auto-resolve
+  reopens that incident (``reopened`` event) instead of opening a new one.
 
 Every notification attempt becomes an event (``notified`` or ``notify_failed`` with the
 error). Channels are called outside the database transaction, one after the other; a failing
@@ -39,7 +44,7 @@ class IncidentChange:
     incident_id: int
     rule: str
     group_key: str
-    action: str  # opened | fired | auto_resolved
+    action: str  # opened | reopened | fired | elevated | auto_resolved
     title: str
     notified: list[str] = field(default_factory=list)
     failed: dict[str, str] = field(default_factory=dict)
@@ -58,24 +63,34 @@ class IncidentManager:
 
     def handle(self, firings: Iterable[Firing], rule_configs: Any) -> list[IncidentChange]:
         """Record ``firings`` (see the module docstring); ``rule_configs`` is a list of rule
-        configs or a ``{name: config}`` mapping. Returns one change per firing."""
+        configs or a ``{name: config}`` mapping. Returns one change per firing that touched an
+        incident (an elevated-only firing without an incident touches none)."""
         configs = by_name(rule_configs)
         changes = []
         for firing in firings:
             config = configs.get(firing.rule)
+            action = ""
             with self.state.session() as session:
                 incident = session.scalars(
                     select(Incident).where(Incident.rule == firing.rule,
                                            Incident.group_key == firing.group_key,
                                            Incident.status.in_(ACTIVE))
                     .order_by(Incident.id.desc()).limit(1)).first()
+                if incident is None and not firing.opens:
+                    continue  # elevated, not alarming: keeps an incident alive, opens none
+                if incident is None:
+                    incident = _reopenable(session, firing, config)
+                    if incident is not None:
+                        _reopen(session, incident, firing)
+                        action = "reopened"
                 if incident is None:
                     incident, action = _open(session, firing), "opened"
-                else:
+                elif action != "reopened":
                     _attach(session, incident, firing)
-                    action = "fired"
+                    action = "fired" if firing.opens else "elevated"
                 session.flush()
-                kind = self._notice_kind(incident, firing.at, config)
+                kind = (self._notice_kind(incident, firing.at, config) if firing.opens
+                        else None)
                 notice = (Notice.for_incident(incident, self.public_url, kind, self.timezone)
                           if kind else None)
             self.stats[f"alerting/incidents_{action}"] += 1
@@ -106,6 +121,8 @@ class IncidentManager:
                 incident.status, incident.resolved_at = "resolved", now
                 session.add(IncidentEvent(incident=incident, at=now, kind="auto_resolved",
                                           detail={"quiet_seconds": int(quiet.total_seconds()),
+                                                  "at_baseline_since":
+                                                      incident.last_fired_at.isoformat(),
                                                   "resolve_after_seconds":
                                                       int(after.total_seconds())}))
                 changes.append(IncidentChange(incident.id, incident.rule, incident.group_key,
@@ -164,8 +181,37 @@ def _open(session: Any, firing: Firing) -> Incident:
     return incident
 
 
-def _attach(session: Any, incident: Incident, firing: Firing) -> None:
+def _reopenable(session: Any, firing: Firing, config: Any) -> Incident | None:
+    """The (rule, group)'s latest incident when it was auto-resolved within the rule's
+    ``reopen_within`` of this firing."""
+    within = getattr(config, "reopen_within", None)
+    if not within:
+        return None
+    latest = session.scalars(
+        select(Incident).where(Incident.rule == firing.rule,
+                               Incident.group_key == firing.group_key)
+        .order_by(Incident.id.desc()).limit(1)).first()
+    if (latest is None or latest.status != "resolved" or latest.resolved_at is None
+            or firing.at - latest.resolved_at > within):
+        return None
+    resolved_by = session.scalars(
+        select(IncidentEvent).where(IncidentEvent.incident_id == latest.id)
+        .order_by(IncidentEvent.id.desc()).limit(1)).first()
+    return latest if resolved_by is not None and resolved_by.kind == "auto_resolved" else None
+
+
+def _reopen(session: Any, incident: Incident, firing: Firing) -> None:
+    session.add(IncidentEvent(incident=incident, at=firing.at, kind="reopened",
+                              detail={**_firing_detail(firing),
+                                      "resolved_at": incident.resolved_at.isoformat()}))
+    incident.status, incident.resolved_at = "open", None
+    _attach(session, incident, firing, event=False)
+
+
+def _attach(session: Any, incident: Incident, firing: Firing, event: bool = True) -> None:
     incident.last_fired_at = max(incident.last_fired_at, firing.at)
+    if not firing.opens:  # still elevated: the incident lives on, its peak stays
+        return
     if firing.metric > incident.metric:
         incident.metric, incident.baseline = firing.metric, firing.baseline
         incident.explanation = firing.explanation
@@ -173,5 +219,6 @@ def _attach(session: Any, incident: Incident, firing: Firing) -> None:
     incident.review_ids = list(incident.review_ids) + [
         rid for rid in firing.review_ids if rid not in known]
     incident.entities = sorted(set(incident.entities) | set(firing.entities))
-    session.add(IncidentEvent(incident=incident, at=firing.at, kind="fired",
-                              detail=_firing_detail(firing)))
+    if event:
+        session.add(IncidentEvent(incident=incident, at=firing.at, kind="fired",
+                                  detail=_firing_detail(firing)))
