@@ -21,7 +21,7 @@ from alerting.calendar import Calendar, Scope
 from models.store import ReviewQuery, ReviewStore
 
 HOUR = timedelta(hours=1)
-HOUR_PRIOR = 2.0   # hours of average data each hour-of-day weight starts from
+HOUR_PRIOR = 1.0   # hours of average data each hour-of-day weight starts from
 DAY_PRIOR = 24.0   # hours of average data each day-of-week weight starts from
 
 

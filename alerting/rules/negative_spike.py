@@ -73,7 +73,7 @@ class NegativeSpikeRule(Rule):
         firings = []
         for key in sorted(current, key=lambda k: k or ""):
             count = current[key]
-            if count < c.min_count:
+            if count < 2:  # one review is never a spike, nor still one
                 continue
             test = self.test(store, key, count, baseline_start, now)
             if self.fires(test):
