@@ -1,7 +1,7 @@
 """Expected counts from history: an hour-of-day × day-of-week profile fitted on hourly counts.
 
-``history(store, query, start, end, ...)`` reads the hourly counts of the baseline period
-(one ``trend`` query grouped by sentiment) and keeps the hours that count: from the first
+``history(store, query, start, end, ...)`` reads the hourly counts (all and negative) of the
+baseline period (``alerting.hourly_counts``, which remembers settled hours) and keeps the hours that count: from the first
 stored review on (a young store is not judged against empty days) and outside declared
 calendar events (a 双11 rush is not the normal level).
 
@@ -12,15 +12,14 @@ expected over a period is ``level × profile.integral(start, end)`` (in weighted
 """
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from alerting.calendar import Calendar, Scope
+from alerting.hourly_counts import HOUR, hourly_counts
 from models.store import ReviewQuery, ReviewStore
 
-HOUR = timedelta(hours=1)
 HOUR_PRIOR = 1.0   # hours of average data each hour-of-day weight starts from
 DAY_PRIOR = 24.0   # hours of average data each day-of-week weight starts from
 
@@ -29,11 +28,8 @@ DAY_PRIOR = 24.0   # hours of average data each day-of-week weight starts from
 class HourBucket:
     start: datetime
     covered: float            # hours of this bucket that count (partial at the edges)
-    counts: dict[str, int]    # sentiment label -> reviews
-
-    @property
-    def total(self) -> int:
-        return sum(self.counts.values())
+    total: int                # reviews
+    negative: int             # negative reviews
 
 
 @dataclass(frozen=True)
@@ -41,9 +37,11 @@ class History:
     buckets: list[HourBucket]
     excluded_hours: int       # hours left out because a calendar event ran
 
-    def total(self, labels: tuple[str, ...] = ()) -> int:
-        return sum(n for b in self.buckets for label, n in b.counts.items()
-                   if not labels or label in labels)
+    def total(self) -> int:
+        return sum(b.total for b in self.buckets)
+
+    def negatives(self) -> int:
+        return sum(b.negative for b in self.buckets)
 
     @property
     def covered_hours(self) -> float:
@@ -66,9 +64,7 @@ def history(store: ReviewStore, query: ReviewQuery, start: datetime, end: dateti
         oldest.close()
     if first is None:
         return History([], 0)
-    counts: dict[datetime, dict[str, int]] = defaultdict(dict)
-    for point in store.trend(span, HOUR, group_by="sentiment"):
-        counts[point.bucket][point.key or "unknown"] = point.count
+    counts = hourly_counts(store, span)
     buckets, excluded = [], 0
     hour = floor_hour(first.published_at)
     while hour < end:
@@ -76,7 +72,7 @@ def history(store: ReviewStore, query: ReviewQuery, start: datetime, end: dateti
         if calendar.excluded(hour, hour + HOUR, scope):
             excluded += 1
         elif hi > lo:
-            buckets.append(HourBucket(hour, (hi - lo) / HOUR, counts.get(hour, {})))
+            buckets.append(HourBucket(hour, (hi - lo) / HOUR, *counts.get(hour, (0, 0))))
         hour += HOUR
     return History(buckets, excluded)
 

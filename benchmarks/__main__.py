@@ -3,10 +3,11 @@ from __future__ import annotations
 
 import sys
 
-from benchmarks import nlp_bench, store_bench
+from benchmarks import detection_bench, nlp_bench, store_bench
 from benchmarks.table import render
 
-BENCHMARKS = {"store": store_bench.run, "nlp": nlp_bench.run}
+BENCHMARKS = {"store": store_bench.run, "nlp": nlp_bench.run,
+              "detection": detection_bench.run}
 
 
 def main(names: list[str]) -> int:

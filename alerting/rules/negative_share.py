@@ -41,7 +41,7 @@ class NegativeShareRule(Rule):
             past = history(store, self.query(key, baseline_start, window_start),
                            baseline_start, window_start, self.context.calendar,
                            self.scope(key))
-            base = (past.total(NEGATIVE) + 1) / (past.total() + 2)
+            base = (past.negatives() + 1) / (past.total() + 2)
             share = count / total
             p_value = float(binom.sf(count - 1, total, base))
             if share - base >= c.min_increase and p_value < c.p_value:

@@ -100,7 +100,7 @@ class NegativeSpikeRule(Rule):
                        baseline_start, window_start, self.context.calendar, scope)
         profile = SeasonalProfile(self.context.timezone, c.seasonal).fit(past.buckets)
         floor = profile.integral(window_start, now)
-        negatives = past.total(NEGATIVE)
+        negatives = past.negatives()
         seasonal = rate_level(negatives, profile, past.buckets, floor) * floor
         volume = self._volume_factor(store, key, profile, past, now)
         calendar = self.context.calendar.scale(window_start, now, scope)
@@ -118,7 +118,7 @@ class NegativeSpikeRule(Rule):
         if not past.buckets:
             return 1.0
         weighted = profile.integral(now - span, now)
-        level = rate_level(past.total(NON_NEGATIVE), profile, past.buckets, weighted or 1.0)
+        level = rate_level(past.total() - past.negatives(), profile, past.buckets, weighted or 1.0)
         expected = level * weighted
         observed = store.count(self.query(key, now - span, now, NON_NEGATIVE))[None]
         return max(1.0, (observed + VOLUME_PRIOR) / (expected + VOLUME_PRIOR))
