@@ -5,7 +5,9 @@ The details dict is JSON-ready (it is stored with the incident and sent to chann
 ``summary``/``summary_en``, ``count``, ``expected``, ``ratio``, ``p_value``, ``window`` and
 ``baseline`` periods, ``terms`` (over-represented in the window's negative reviews against the
 baseline's), ``topics`` and ``aspects`` (the window's top ones) and ``reviews`` (3–5
-excerpts). Other rule types put their own numbers beside these (``explain``).
+excerpts), ``duplicates`` (independent voices, repeated texts) and ``coordinated`` (the
+evidence of a suspected 刷差评 burst, or None; see ``alerting.coordination``). Other rule
+types put their own numbers beside these (``explain``).
 """
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, Callable
 
 from alerting import wording
+from alerting.coordination import coordination, duplicate_summary, near_duplicates
 from models.review import Review
 from models.store import ReviewQuery, ReviewStore
 
@@ -78,6 +81,7 @@ def explain(store: ReviewStore, *, rule: "Rule", group_key: str, window_query: R
     topics = Counter(t for r in reviews for t in r.topics)
     aspects = Counter(f"{topic}:{polarity}" for r in reviews for topic, polarity in r.aspects)
     zh, en = summary(scope)
+    groups = near_duplicates(reviews)
     details = {
         "rule": rule.name, "type": rule.type_name, "group_by": rule.config.group_by,
         "group_key": group_key, "summary": zh, "summary_en": en,
@@ -89,6 +93,8 @@ def explain(store: ReviewStore, *, rule: "Rule", group_key: str, window_query: R
         "topics": [{"topic": topic, "count": n} for topic, n in _top(topics, TOP_TOPICS)],
         "aspects": [{"aspect": a, "count": n} for a, n in _top(aspects, TOP_TOPICS)],
         "reviews": [_excerpt(r) for r in representative(reviews, [t.term for t in terms])],
+        "duplicates": duplicate_summary(groups),
+        "coordinated": coordination(groups, (r.author for r in baseline_reviews)),
     }
     return Explained(wording.title(scope, headline), entities, tuple(r.id for r in reviews),
                      details, min((r.published_at for r in reviews), default=None))
