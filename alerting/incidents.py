@@ -12,6 +12,10 @@
   resolves only once its metric has stayed back at baseline for ``resolve_after``.
 - A firing within the rule's ``reopen_within`` of its (rule, group)'s last auto-resolve
   reopens that incident (``reopened`` event) instead of opening a new one.
+- With the rule's ``join_within`` set, a firing for a new group (say a weibo source while
+  app-store reviews already have an incident) joins an active incident that fired within
+  that time and shares at least ``JOIN_TERMS`` of its over-represented terms (``joined``
+  event naming the rule, group and shared terms); later firings of that group attach to it.
 
 Every notification attempt becomes an event (``notified`` or ``notify_failed`` with the
 error). Channels are called outside the database transaction, one after the other; a failing
@@ -35,6 +39,7 @@ from models.review import utcnow
 from models.state import Incident, IncidentEvent, StateDB
 
 ACTIVE = ("open", "acknowledged")
+JOIN_TERMS = 2
 DEFAULT_RESOLVE_AFTER = RuleBase.model_fields["resolve_after"].default
 
 
@@ -44,7 +49,7 @@ class IncidentChange:
     incident_id: int
     rule: str
     group_key: str
-    action: str  # opened | reopened | fired | elevated | auto_resolved
+    action: str  # opened | reopened | joined | fired | elevated | auto_resolved
     title: str
     notified: list[str] = field(default_factory=list)
     failed: dict[str, str] = field(default_factory=dict)
@@ -83,9 +88,16 @@ class IncidentManager:
                     if incident is not None:
                         _reopen(session, incident, firing)
                         action = "reopened"
+                if incident is None and firing.opens:
+                    incident = joined_incident(session, firing)  # attaches as usual below
+                    if incident is None:
+                        incident = related_incident(session, firing, config)
+                        if incident is not None:
+                            _join(session, incident, firing)
+                            action = "joined"
                 if incident is None:
                     incident, action = _open(session, firing), "opened"
-                elif action != "reopened":
+                elif action not in ("reopened", "joined"):
                     _attach(session, incident, firing)
                     action = "fired" if firing.opens else "elevated"
                 session.flush()
@@ -198,6 +210,44 @@ def _reopenable(session: Any, firing: Firing, config: Any) -> Incident | None:
         select(IncidentEvent).where(IncidentEvent.incident_id == latest.id)
         .order_by(IncidentEvent.id.desc()).limit(1)).first()
     return latest if resolved_by is not None and resolved_by.kind == "auto_resolved" else None
+
+
+def joined_incident(session: Any, firing: Firing) -> Incident | None:
+    """The active incident the firing's (rule, group) joined earlier, if any."""
+    joined = session.scalars(
+        select(IncidentEvent).join(Incident).where(Incident.status.in_(ACTIVE),
+                                                   IncidentEvent.kind == "joined")
+        .order_by(IncidentEvent.id.desc())).all()
+    return next((e.incident for e in joined if e.detail.get("rule") == firing.rule
+                 and e.detail.get("group") == firing.group_key), None)
+
+
+def related_incident(session: Any, firing: Firing, config: Any) -> Incident | None:
+    """An active incident of another (rule, group) that fired within ``join_within`` and
+    shares at least ``JOIN_TERMS`` over-represented terms with the firing."""
+    within = getattr(config, "join_within", None)
+    if not within:
+        return None
+    terms = _terms(firing.explanation)
+    candidates = session.scalars(select(Incident).where(Incident.status.in_(ACTIVE))
+                                 .order_by(Incident.id.desc())).all()
+    for incident in candidates:
+        if (abs(firing.at - incident.last_fired_at) <= within
+                and len(terms & _terms(incident.explanation)) >= JOIN_TERMS):
+            return incident
+    return None
+
+
+def _terms(explanation: dict) -> set[str]:
+    return {t["term"] for t in explanation.get("terms", []) if isinstance(t, dict)}
+
+
+def _join(session: Any, incident: Incident, firing: Firing) -> None:
+    shared = sorted(_terms(firing.explanation) & _terms(incident.explanation))
+    session.add(IncidentEvent(incident=incident, at=firing.at, kind="joined",
+                              detail={**_firing_detail(firing), "rule": firing.rule,
+                                      "group": firing.group_key, "shared_terms": shared}))
+    _attach(session, incident, firing, event=False)
 
 
 def _reopen(session: Any, incident: Incident, firing: Firing) -> None:

@@ -89,6 +89,7 @@ class RuleBase(Strict):
     realert: Duration = timedelta(minutes=30)
     resolve_after: Duration = timedelta(minutes=30)
     reopen_within: Duration = timedelta(0)  # a firing this soon after auto-resolve reopens it
+    join_within: Duration = timedelta(0)  # join an active incident with shared terms this recent
     enabled: bool = True
 
 
