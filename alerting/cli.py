@@ -36,7 +36,8 @@ def detect(runtime, at: datetime | None) -> None:
                f"{len(report.firings)} firing(s)")
     for firing in report.firings:
         group = f" [{firing.group_key}]" if firing.group_key else ""
-        click.echo(f"FIRING {firing.rule}{group}: {firing.metric:g} vs expected "
+        state = "FIRING" if firing.opens else "ELEVATED"  # elevated: keeps an incident open
+        click.echo(f"{state} {firing.rule}{group}: {firing.metric:g} vs expected "
                    f"{firing.baseline:.2f} (p={firing.p_value:.2g}) — "
                    f"{firing.explanation.get('summary', firing.title)}")
     for change in report.changes:

@@ -6,11 +6,30 @@ the rest positive. Rates are per hour and may depend on the local (Beijing) hour
 """
 from __future__ import annotations
 
+import itertools
 from datetime import datetime, timedelta
 from typing import Callable
 from zoneinfo import ZoneInfo
 
-from tests.factories import make_review
+from models.review import Review, Sentiment
+
+_ids = itertools.count(1)
+
+
+def make_review(label: str = "positive", **values) -> Review:
+    """Like ``tests.factories.make_review`` but numbered on its own: thousands of series
+    reviews must not move the factory's clock (other tests rely on its published_at)."""
+    n = next(_ids)
+    text = values.pop("text", f"第{n}条")
+    values.setdefault("entities", ["yunque"])
+    values.setdefault("topics", ["功能性能"])
+    values.setdefault("author", f"用户s{n}")
+    values.setdefault("platform", "appstore")
+    values.setdefault("url", f"https://example.com/series/{n}")
+    values.setdefault("text_norm", text)
+    score = {"negative": -0.8, "neutral": 0.0, "positive": 0.8}[label]
+    return Review.create(values.pop("source", "demo-appstore"), f"s{n}", text,
+                         sentiment=Sentiment(label, score, "test-model"), **values)
 
 BEIJING = ZoneInfo("Asia/Shanghai")
 HOUR = timedelta(hours=1)
@@ -46,7 +65,7 @@ def burst(store, count: int, end: datetime, span: timedelta, label: str = "negat
           tokens=("屏幕", "发热", "烫手"), rating: float | None = 1.0, **values) -> list:
     reviews = [make_review(label=label, published_at=end - span + span * (i + 0.5) / count,
                            tokens=list(tokens), text=f"屏幕发热烫手 {label} {i}",
-                           rating=rating, url=f"https://example.com/burst/{i}", **values)
+                           rating=rating, **values)
                for i in range(count)]
     store.upsert(reviews)
     return reviews
