@@ -2,11 +2,14 @@
 
 A baseline reads days of hourly counts at every detection tick, and all but the last few
 hours are the same as at the previous tick. ``hourly_counts`` keeps the counts of *settled*
-hours (whole hours ending more than ``SETTLED`` ago, by which time late crawls have brought
-their reviews in) per store file and filters, and asks the store only for the rest: the
-partial first hour, hours not seen yet, and the recent unsettled hours. A review arriving
-more than ``SETTLED`` after its publication time is therefore missing from a baseline
-computed before it arrived, until the process restarts — a bounded, accepted staleness.
+hours (whole hours ending more than ``SETTLED`` ago) per store file and filters, and asks the
+store only for the rest: the partial first hour, hours not seen yet, and recent hours.
+
+Reviews can still arrive for settled hours (a slow forum crawl, ``koubei import`` of an old
+export). Each call reads the store's feed since the previous call: the settled hours those
+reviews were published in are counted again; past ``FEED_LIMIT`` new reviews the whole entry
+is dropped and rebuilt. (A stored review whose publication time changes leaves its old hour
+counted until then.)
 """
 from __future__ import annotations
 
@@ -22,10 +25,14 @@ NEGATIVE = ("negative",)
 Counts = dict[datetime, tuple[int, int]]  # hour start -> (reviews, negative reviews)
 
 
+FEED_LIMIT = 1000
+
+
 @dataclass
 class _Settled:
     start: datetime          # counts known for whole hours in [start, end)
     end: datetime
+    cursor: str              # the store's feed head when they were counted
     counts: Counts = field(default_factory=dict)
 
 
@@ -45,8 +52,10 @@ def hourly_counts(store: ReviewStore, span: ReviewQuery) -> Counts:
            span.entities, span.topics, span.sentiments)
     with _lock:
         entry = _cache.get(key)
+        if entry is not None:
+            entry = _catch_up(store, span, entry)
         if entry is None or entry.start > first_whole or entry.end < first_whole:
-            entry = _Settled(first_whole, first_whole)
+            entry = _Settled(first_whole, first_whole, store.feed(limit=0).cursor)
         if settled_end > entry.end:
             entry.counts.update(_query(store, span, entry.end, settled_end))
             entry.end = settled_end
@@ -59,6 +68,20 @@ def hourly_counts(store: ReviewStore, span: ReviewQuery) -> Counts:
         counts.update(_query(store, span, start, first_whole))
     counts.update(_query(store, span, max(settled_end, start), end))
     return counts
+
+
+def _catch_up(store: ReviewStore, span: ReviewQuery, entry: _Settled) -> _Settled | None:
+    """Recount the settled hours that reviews ingested since ``entry.cursor`` belong to;
+    None when too many arrived to tell (the caller starts afresh)."""
+    page = store.feed(cursor=entry.cursor, limit=FEED_LIMIT)
+    if len(page.reviews) >= FEED_LIMIT:
+        return None
+    hours = {_floor_hour(r.published_at) for r in page.reviews}
+    for hour in sorted(h for h in hours if entry.start <= h < entry.end):
+        entry.counts.pop(hour, None)
+        entry.counts.update(_query(store, span, hour, hour + HOUR))
+    entry.cursor = page.cursor
+    return entry
 
 
 def _query(store: ReviewStore, span: ReviewQuery, start: datetime, end: datetime) -> Counts:

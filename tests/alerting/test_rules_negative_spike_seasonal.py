@@ -70,3 +70,17 @@ def test_a_declared_sale_suppresses_the_expected_false_alarm(runtime):
                          end=datetime(2026, 11, 12, tzinfo=NOW.tzinfo), scale=3)
     context = RuleContext(calendar=Calendar([sale]))
     assert evaluate(store, context=context) == []
+
+
+def test_history_imported_after_a_tick_counts_at_the_next(runtime):
+    store = runtime.store
+    seasonal_series(store, NOW - timedelta(days=7), AT, lambda at: 12)
+    burst(store, 12, AT, timedelta(minutes=30))
+    [first] = evaluate(store)
+    assert first.opens and first.baseline < 2
+    # An old export arrives: the same complaints were just as common three days ago, every
+    # hour; the baseline read at the last tick must not hide that.
+    seasonal_series(store, NOW - timedelta(days=3), NOW - timedelta(days=2), lambda at: 28,
+                    negative_share=1)
+    [later] = evaluate(store)
+    assert later.baseline > 3  # a day of 28 negatives an hour, spread over the week
