@@ -15,7 +15,8 @@ from typing import Mapping
 from alerting.channels import Channel, build_channels
 from alerting.escalation import follow_up
 from alerting.incidents import IncidentChange, IncidentManager
-from alerting.rules import Firing, build_rule
+from alerting.calendar import Calendar
+from alerting.rules import Firing, RuleContext, build_rule
 from models.config import KoubeiConfig
 from models.review import utc, utcnow
 from models.instance_key import instance_key
@@ -43,6 +44,15 @@ def public_url(config: KoubeiConfig) -> str:
     return config.web.public_url or f"http://{config.web.host}:{config.web.port}"
 
 
+def entity_names(config: KoubeiConfig) -> dict[str, str]:
+    return {entity.id: entity.name for entity in config.entities}
+
+
+def rule_context(runtime: Runtime) -> RuleContext:
+    """Declared events, timezone and crawl records, as every rule of ``runtime`` sees them."""
+    return RuleContext(Calendar(runtime.config.events), runtime.config.timezone, runtime.state)
+
+
 def run_detection(runtime: Runtime, now: datetime | None = None,
                   channels: Mapping[str, Channel] | None = None) -> DetectionReport:
     """Run every enabled rule once as of ``now`` (default: the current time). ``channels``
@@ -54,11 +64,13 @@ def run_detection(runtime: Runtime, now: datetime | None = None,
              ", ".join(f"{r.name} ({r.type})" for r in enabled) or "none")
     owned = channels is None
     channels = build_channels(config.channels) if owned else channels
-    names = {entity.id: entity.name for entity in config.entities}
+    names = entity_names(config)
+    context = rule_context(runtime)
     try:
         for rule_config in enabled:
             try:
-                firings = build_rule(rule_config, names).evaluate(runtime.store, report.at)
+                firings = build_rule(rule_config, names, context).evaluate(runtime.store,
+                                                                           report.at)
             except Exception as exc:  # one broken rule must not silence the others
                 log.exception("rule %s failed", rule_config.name)
                 report.errors[rule_config.name] = f"{type(exc).__name__}: {exc}"

@@ -7,6 +7,15 @@
 - An incident is notified again only after the rule's ``realert`` interval; one whose every
   notification failed is retried on its next firing.
 - ``auto_resolve`` resolves an open incident whose rule has been quiet for ``resolve_after``.
+  A rule keeps reporting a group whose metric is still above baseline (a firing with
+  ``opens=False``): that moves ``last_fired_at`` on without opening anything, so an incident
+  resolves only once its metric has stayed back at baseline for ``resolve_after``.
+- A firing within the rule's ``reopen_within`` of its (rule, group)'s last auto-resolve
+  reopens that incident (``reopened`` event) instead of opening a new one.
+- With the rule's ``join_within`` set, a firing for a new group (say a weibo source while
+  app-store reviews already have an incident) joins an active incident that fired within
+  that time and shares at least ``JOIN_TERMS`` of its over-represented terms (``joined``
+  event naming the rule, group and shared terms); later firings of that group attach to it.
 
 Every notification attempt becomes an event (``notified`` or ``notify_failed`` with the
 error). Channels are called outside the database transaction, one after the other; a failing
@@ -34,6 +43,7 @@ from models.review import utcnow
 from models.state import Incident, IncidentEvent, StateDB
 
 ACTIVE = ("open", "acknowledged")
+JOIN_TERMS = 2
 DEFAULT_RESOLVE_AFTER = RuleBase.model_fields["resolve_after"].default
 
 
@@ -43,7 +53,7 @@ class IncidentChange:
     incident_id: int
     rule: str
     group_key: str
-    action: str  # opened | fired | auto_resolved
+    action: str  # opened | reopened | joined | fired | elevated | auto_resolved
     title: str
     notified: list[str] = field(default_factory=list)
     failed: dict[str, str] = field(default_factory=dict)
@@ -67,22 +77,38 @@ class IncidentManager:
 
     def handle(self, firings: Iterable[Firing], rule_configs: Any) -> list[IncidentChange]:
         """Record ``firings`` (see the module docstring); ``rule_configs`` is a list of rule
-        configs or a ``{name: config}`` mapping. Returns one change per firing."""
+        configs or a ``{name: config}`` mapping. Returns one change per firing that touched an
+        incident (an elevated-only firing without an incident touches none)."""
         configs = by_name(rule_configs)
         changes = []
         for firing in firings:
             config = configs.get(firing.rule)
+            action = ""
             with self.state.session() as session:
                 incident = session.scalars(
                     select(Incident).where(Incident.rule == firing.rule,
                                            Incident.group_key == firing.group_key,
                                            Incident.status.in_(ACTIVE))
                     .order_by(Incident.id.desc()).limit(1)).first()
+                if incident is None and not firing.opens:
+                    continue  # elevated, not alarming: keeps an incident alive, opens none
+                if incident is None:
+                    incident = _reopenable(session, firing, config)
+                    if incident is not None:
+                        _reopen(session, incident, firing)
+                        action = "reopened"
+                if incident is None and firing.opens:
+                    incident = joined_incident(session, firing)  # attaches as usual below
+                    if incident is None:
+                        incident = related_incident(session, firing, config)
+                        if incident is not None:
+                            _join(session, incident, firing)
+                            action = "joined"
                 if incident is None:
                     incident, action = _open(session, firing), "opened"
-                else:
+                elif action not in ("reopened", "joined"):
                     _attach(session, incident, firing)
-                    action = "fired"
+                    action = "fired" if firing.opens else "elevated"
                 session.flush()
                 team = team_for(config, self.teams)
                 names = channels_for(config.channels if config else [], team)
@@ -91,7 +117,8 @@ class IncidentManager:
                                               detail={"assignee": on_call(team, firing.at,
                                                                           self.timezone),
                                                       "on_call": team.name}))
-                kind = self._notice_kind(incident, firing.at, config, names)
+                kind = (self._notice_kind(incident, firing.at, config, names) if firing.opens
+                        else None)  # an elevated-only firing keeps quiet
                 notice = (Notice.for_incident(incident, self.public_url, kind, self.timezone,
                                               action_key=self.action_key)
                           if kind else None)
@@ -123,6 +150,8 @@ class IncidentManager:
                 incident.status, incident.resolved_at = "resolved", now
                 session.add(IncidentEvent(incident=incident, at=now, kind="auto_resolved",
                                           detail={"quiet_seconds": int(quiet.total_seconds()),
+                                                  "at_baseline_since":
+                                                      incident.last_fired_at.isoformat(),
                                                   "resolve_after_seconds":
                                                       int(after.total_seconds())}))
                 changes.append(IncidentChange(incident.id, incident.rule, incident.group_key,
@@ -195,8 +224,75 @@ def _open(session: Any, firing: Firing) -> Incident:
     return incident
 
 
-def _attach(session: Any, incident: Incident, firing: Firing) -> None:
+def _reopenable(session: Any, firing: Firing, config: Any) -> Incident | None:
+    """The (rule, group)'s latest incident when it was auto-resolved within the rule's
+    ``reopen_within`` of this firing."""
+    within = getattr(config, "reopen_within", None)
+    if not within:
+        return None
+    latest = session.scalars(
+        select(Incident).where(Incident.rule == firing.rule,
+                               Incident.group_key == firing.group_key)
+        .order_by(Incident.id.desc()).limit(1)).first()
+    if (latest is None or latest.status != "resolved" or latest.resolved_at is None
+            or firing.at - latest.resolved_at > within):
+        return None
+    resolved_by = session.scalars(
+        select(IncidentEvent).where(IncidentEvent.incident_id == latest.id)
+        .order_by(IncidentEvent.id.desc()).limit(1)).first()
+    return latest if resolved_by is not None and resolved_by.kind == "auto_resolved" else None
+
+
+def joined_incident(session: Any, firing: Firing) -> Incident | None:
+    """The active incident the firing's (rule, group) joined earlier, if any."""
+    joined = session.scalars(
+        select(IncidentEvent).join(Incident).where(Incident.status.in_(ACTIVE),
+                                                   IncidentEvent.kind == "joined")
+        .order_by(IncidentEvent.id.desc())).all()
+    return next((e.incident for e in joined if e.detail.get("rule") == firing.rule
+                 and e.detail.get("group") == firing.group_key), None)
+
+
+def related_incident(session: Any, firing: Firing, config: Any) -> Incident | None:
+    """An active incident of another (rule, group) that fired within ``join_within`` and
+    shares at least ``JOIN_TERMS`` over-represented terms with the firing."""
+    within = getattr(config, "join_within", None)
+    if not within:
+        return None
+    terms = _terms(firing.explanation)
+    candidates = session.scalars(select(Incident).where(Incident.status.in_(ACTIVE))
+                                 .order_by(Incident.id.desc())).all()
+    for incident in candidates:
+        if (abs(firing.at - incident.last_fired_at) <= within
+                and len(terms & _terms(incident.explanation)) >= JOIN_TERMS):
+            return incident
+    return None
+
+
+def _terms(explanation: dict) -> set[str]:
+    return {t["term"] for t in explanation.get("terms", []) if isinstance(t, dict)}
+
+
+def _join(session: Any, incident: Incident, firing: Firing) -> None:
+    shared = sorted(_terms(firing.explanation) & _terms(incident.explanation))
+    session.add(IncidentEvent(incident=incident, at=firing.at, kind="joined",
+                              detail={**_firing_detail(firing), "rule": firing.rule,
+                                      "group": firing.group_key, "shared_terms": shared}))
+    _attach(session, incident, firing, event=False)
+
+
+def _reopen(session: Any, incident: Incident, firing: Firing) -> None:
+    session.add(IncidentEvent(incident=incident, at=firing.at, kind="reopened",
+                              detail={**_firing_detail(firing),
+                                      "resolved_at": incident.resolved_at.isoformat()}))
+    incident.status, incident.resolved_at = "open", None
+    _attach(session, incident, firing, event=False)
+
+
+def _attach(session: Any, incident: Incident, firing: Firing, event: bool = True) -> None:
     incident.last_fired_at = max(incident.last_fired_at, firing.at)
+    if not firing.opens:  # still elevated: the incident lives on, its peak stays
+        return
     if firing.metric > incident.metric:
         incident.metric, incident.baseline = firing.metric, firing.baseline
         incident.explanation = firing.explanation
@@ -204,5 +300,6 @@ def _attach(session: Any, incident: Incident, firing: Firing) -> None:
     incident.review_ids = list(incident.review_ids) + [
         rid for rid in firing.review_ids if rid not in known]
     incident.entities = sorted(set(incident.entities) | set(firing.entities))
-    session.add(IncidentEvent(incident=incident, at=firing.at, kind="fired",
-                              detail=_firing_detail(firing)))
+    if event:
+        session.add(IncidentEvent(incident=incident, at=firing.at, kind="fired",
+                                  detail=_firing_detail(firing)))

@@ -13,6 +13,13 @@ _UNITS_EN = ((86400, "day"), (3600, "hour"), (60, "minute"), (1, "second"))
 SPIKE_HEADLINE = "负面评论激增"
 SPIKE_HEADLINE_EN = "negative reviews spiking"
 
+# The title's headline for each rule type (the scope goes in front of it).
+HEADLINES = {
+    "negative_spike": SPIKE_HEADLINE, "negative_share": "负面评论占比升高",
+    "volume_spike": "讨论量异常", "rating_drop": "评分下降", "emerging_topic": "新问题出现",
+    "source_silent": "数据源无新评论", "crisis_keyword": "危机关键词",
+}
+
 
 def _largest_unit(span: timedelta, units: tuple[tuple[int, str], ...]) -> tuple[int, str]:
     seconds = max(int(span.total_seconds()), 0)
@@ -39,7 +46,11 @@ def ratio_text(ratio: float) -> str:
 
 def spike_title(scope: str) -> str:
     """"云雀手机 负面评论激增"; just the headline when the scope is unknown."""
-    return f"{scope} {SPIKE_HEADLINE}" if scope else SPIKE_HEADLINE
+    return title(scope, SPIKE_HEADLINE)
+
+
+def title(scope: str, headline: str) -> str:
+    return f"{scope} {headline}" if scope else headline
 
 
 def spike_summary(scope: str, window: timedelta, count: int, expected: float,

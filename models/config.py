@@ -7,7 +7,7 @@ ending in ``_env`` names the environment variable that holds the secret.
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Annotated, Literal, Union
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -224,11 +224,13 @@ class RuleBase(Strict):
     name: Name
     entities: list[str] = []
     sources: list[str] = []
-    group_by: Literal["entity", "source"] | None = None
+    group_by: Literal["entity", "source", "topic"] | None = None
     channels: list[str] = []
     team: str | None = None  # route to this team: its channels, on-call, quiet hours, escalation
     realert: Duration = timedelta(minutes=30)
     resolve_after: Duration = timedelta(minutes=30)
+    reopen_within: Duration = timedelta(0)  # a firing this soon after auto-resolve reopens it
+    join_within: Duration = timedelta(0)  # join an active incident with shared terms this recent
     enabled: bool = True
 
 
@@ -240,9 +242,93 @@ class NegativeSpikeRule(RuleBase):
     min_count: Annotated[int, Field(ge=1)] = 5
     p_value: Annotated[float, Field(gt=0, lt=0.5)] = 0.001
     min_ratio: Annotated[float, Field(ge=1)] = 2.0
+    seasonal: bool = True          # expected count follows hour-of-day and day-of-week
+    volume_window: Duration | None = None  # non-negative volume read for the volume factor
+    elevated_p_value: Annotated[float, Field(gt=0, lt=1)] = 0.05  # still high: keep firing
 
 
-RuleConfig = Annotated[Union[NegativeSpikeRule], Field(discriminator="type")]
+class NegativeShareRule(RuleBase):
+    """The share of negative reviews in the window against the baseline share (binomial)."""
+    type: Literal["negative_share"]
+    window: Duration = timedelta(minutes=30)
+    baseline: Duration = timedelta(days=7)
+    min_count: Annotated[int, Field(ge=1)] = 5
+    p_value: Annotated[float, Field(gt=0, lt=0.5)] = 0.001
+    min_increase: Annotated[float, Field(ge=0, lt=1)] = 0.15  # share points above baseline
+
+
+class VolumeSpikeRule(RuleBase):
+    """All mentions rise (virality) or fall (outage of interest) against the seasonal rate."""
+    type: Literal["volume_spike"]
+    window: Duration = timedelta(minutes=30)
+    baseline: Duration = timedelta(days=7)
+    direction: Literal["up", "down", "both"] = "both"
+    min_count: Annotated[int, Field(ge=1)] = 10     # at least this many (up) or expected (down)
+    p_value: Annotated[float, Field(gt=0, lt=0.5)] = 0.001
+    min_ratio: Annotated[float, Field(ge=1)] = 3.0  # count/expected (up) or expected/count
+
+
+class RatingDropRule(RuleBase):
+    """The average star rating in the window falls against the baseline's (z-test)."""
+    type: Literal["rating_drop"]
+    window: Duration = timedelta(hours=1)
+    baseline: Duration = timedelta(days=7)
+    min_count: Annotated[int, Field(ge=1)] = 5
+    min_drop: Annotated[float, Field(gt=0, le=5)] = 1.0
+    p_value: Annotated[float, Field(gt=0, lt=0.5)] = 0.001
+
+
+class EmergingTopicRule(RuleBase):
+    """A term or topic rare in the baseline's negative reviews becomes frequent in the
+    window's."""
+    type: Literal["emerging_topic"]
+    window: Duration = timedelta(hours=1)
+    baseline: Duration = timedelta(days=7)
+    min_count: Annotated[int, Field(ge=2)] = 5
+    min_ratio: Annotated[float, Field(ge=1)] = 5.0
+    p_value: Annotated[float, Field(gt=0, lt=0.5)] = 0.001
+    fields: list[Literal["term", "topic"]] = ["term", "topic"]
+
+
+class SourceSilentRule(RuleBase):
+    """A source that normally produces reviews is quiet, or its crawls are recorded broken."""
+    type: Literal["source_silent"]
+    window: Duration = timedelta(hours=2)
+    baseline: Duration = timedelta(days=7)
+    min_expected: Annotated[float, Field(gt=0)] = 5.0  # quiet only means something past this
+    p_value: Annotated[float, Field(gt=0, lt=0.5)] = 0.001
+
+
+class CrisisKeywordRule(RuleBase):
+    """One review with a crisis term opens an incident as soon as it is stored."""
+    type: Literal["crisis_keyword"]
+    terms: list[str] = []          # extra terms; the review's ``crisis:`` flags always count
+    window: Duration = timedelta(hours=1)  # how far back a detection tick looks
+
+
+RuleConfig = Annotated[Union[NegativeSpikeRule, NegativeShareRule, VolumeSpikeRule,
+                             RatingDropRule, EmergingTopicRule, SourceSilentRule,
+                             CrisisKeywordRule], Field(discriminator="type")]
+
+
+class CalendarEvent(Strict):
+    """A declared event (618, 双11, a launch, a planned outage): its hours are left out of
+    baselines; while it runs, expected counts of the rules it covers are multiplied by
+    ``scale``, and a planned ``outage`` silences ``source_silent`` and volume falls."""
+    name: str
+    kind: Literal["sale", "launch", "outage", "other"] = "other"
+    start: datetime
+    end: datetime
+    entities: list[str] = []   # empty: every entity
+    sources: list[str] = []    # empty: every source
+    scale: Annotated[float, Field(gt=0)] = 1.0
+
+    @field_validator("start", "end")
+    @classmethod
+    def _aware(cls, value: datetime) -> datetime:
+        if value.tzinfo is None:
+            raise ValueError("write the time with its offset, e.g. 2026-11-11T00:00+08:00")
+        return value
 
 
 class WebhookChannel(Strict):
@@ -393,6 +479,7 @@ class KoubeiConfig(Strict):
     rules: list[RuleConfig] = []
     channels: list[ChannelConfig] = []
     users: list[UserConfig] = []
+    events: list[CalendarEvent] = []
     teams: list[TeamConfig] = []
 
     @field_validator("timezone")
@@ -443,6 +530,14 @@ def reference_problems(config: KoubeiConfig) -> list[tuple[str, str]]:
             problems.append((f"rules[{i}].channels", f"unknown channel {c!r}"))
         for s in sorted(set(rule.sources) - sources):
             problems.append((f"rules[{i}].sources", f"unknown source {s!r}"))
+    for i, event in enumerate(config.events):
+        if event.end <= event.start:
+            problems.append((f"events[{i}].end", "must be after start"))
+        for e in sorted(set(event.entities) - entity_ids):
+            problems.append((f"events[{i}].entities", f"unknown entity {e!r}"))
+        for s in sorted(set(event.sources) - sources):
+            problems.append((f"events[{i}].sources", f"unknown source {s!r}"))
+
     teams = {t.name for t in config.teams}
     for i, rule in enumerate(config.rules):
         if rule.team and rule.team not in teams:

@@ -7,17 +7,26 @@ from __future__ import annotations
 from typing import Any, Mapping
 
 from alerting.exceptions import RuleError
-from alerting.rules.base import Firing, Rule
+from alerting.rules.base import Firing, Rule, RuleContext
+from alerting.rules.crisis_keyword import CrisisKeywordRule
+from alerting.rules.emerging_topic import EmergingTopicRule
+from alerting.rules.negative_share import NegativeShareRule
 from alerting.rules.negative_spike import NegativeSpikeRule
+from alerting.rules.rating_drop import RatingDropRule
+from alerting.rules.source_silent import SourceSilentRule
+from alerting.rules.volume_spike import VolumeSpikeRule
 
-RULE_TYPES: dict[str, type[Rule]] = {
-    NegativeSpikeRule.type_name: NegativeSpikeRule,
-}
+RULE_TYPES: dict[str, type[Rule]] = {cls.type_name: cls for cls in (
+    NegativeSpikeRule, NegativeShareRule, VolumeSpikeRule, RatingDropRule, EmergingTopicRule,
+    SourceSilentRule, CrisisKeywordRule)}
 
-__all__ = ["Firing", "NegativeSpikeRule", "RULE_TYPES", "Rule", "build_rule"]
+__all__ = ["CrisisKeywordRule", "EmergingTopicRule", "Firing", "NegativeShareRule",
+           "NegativeSpikeRule", "RULE_TYPES", "RatingDropRule", "Rule", "RuleContext",
+           "SourceSilentRule", "VolumeSpikeRule", "build_rule"]
 
 
-def build_rule(config: Any, entity_names: Mapping[str, str] | None = None) -> Rule:
+def build_rule(config: Any, entity_names: Mapping[str, str] | None = None,
+               context: RuleContext | None = None) -> Rule:
     """Instantiate the rule type named by ``config.type``; ``entity_names`` maps entity ids
     to display names for titles. Raises ``RuleError`` naming the rule on an unknown type or a
     missing required option."""
@@ -26,4 +35,4 @@ def build_rule(config: Any, entity_names: Mapping[str, str] | None = None) -> Ru
     if cls is None:
         raise RuleError(f"rule {getattr(config, 'name', '?')!r}: unknown rule type "
                         f"{rule_type!r}; known types: {', '.join(sorted(RULE_TYPES))}")
-    return cls(config, entity_names)
+    return cls(config, entity_names, context)

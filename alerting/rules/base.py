@@ -3,7 +3,12 @@
 A rule type is a class with a ``type_name`` (the ``type:`` written in the config) and the
 ``required_options`` it reads from its config; ``evaluate`` looks at the review store as of
 ``now`` and returns one ``Firing`` per group that should alert (none when all is quiet).
-Rules only read the store; what happens to a firing is the incident manager's business.
+Rules only read the store (and, for ``source_silent``, the crawl records); what happens to a
+firing is the incident manager's business.
+
+A firing with ``opens=False`` says "still elevated, not significant enough to raise an alarm
+on its own": it keeps an open incident of the same rule and group alive (so the incident only
+auto-resolves once the metric is back at its baseline) but never opens one.
 """
 from __future__ import annotations
 
@@ -12,17 +17,20 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar, Mapping
 
+from alerting.calendar import Calendar, Scope
 from alerting.exceptions import RuleError
-from models.store import ReviewStore
+from models.state import StateDB
+from models.store import ReviewQuery, ReviewStore
 
 
 @dataclass(frozen=True)
 class Firing:
     """One rule firing for one group at one detection tick.
 
-    ``group_key`` is "" for an ungrouped rule, else the entity id or source name; ``metric``
-    is what was observed (e.g. the window's negative count), ``baseline`` what was expected;
-    ``explanation`` is a JSON-ready dict (see ``alerting.explanation``).
+    ``group_key`` is "" for an ungrouped rule, else the entity id, source name or topic (or
+    the term / review id for rules that group by those); ``metric`` is what was observed (e.g.
+    the window's negative count), ``baseline`` what was expected; ``explanation`` is a
+    JSON-ready dict (see ``alerting.explanation``).
     """
     rule: str
     group_key: str
@@ -36,10 +44,21 @@ class Firing:
     entities: tuple[str, ...] = ()
     review_ids: tuple[str, ...] = ()
     explanation: dict[str, Any] = field(default_factory=dict)
+    opens: bool = True
+    first_review_at: datetime | None = None
 
     @property
     def key(self) -> tuple[str, str]:
         return (self.rule, self.group_key)
+
+
+@dataclass(frozen=True)
+class RuleContext:
+    """What rules need beyond their own config: declared events, the timezone that
+    hour-of-day means, and the relational state (crawl records)."""
+    calendar: Calendar = field(default_factory=Calendar)
+    timezone: str = "Asia/Shanghai"
+    state: StateDB | None = None
 
 
 class Rule(abc.ABC):
@@ -47,7 +66,8 @@ class Rule(abc.ABC):
     type_name: ClassVar[str]
     required_options: ClassVar[frozenset[str]] = frozenset()
 
-    def __init__(self, config: Any, entity_names: Mapping[str, str] | None = None):
+    def __init__(self, config: Any, entity_names: Mapping[str, str] | None = None,
+                 context: RuleContext | None = None):
         missing = sorted(o for o in self.required_options if getattr(config, o, None) is None)
         if missing:
             raise RuleError(f"rule {config.name!r} ({self.type_name}): missing required "
@@ -55,10 +75,37 @@ class Rule(abc.ABC):
         self.config = config
         self.name: str = config.name
         self.entity_names: dict[str, str] = dict(entity_names or {})
+        self.context = context or RuleContext()
 
     @abc.abstractmethod
     def evaluate(self, store: ReviewStore, now: datetime) -> list[Firing]:
         """Return the firings as of ``now`` (timezone-aware); [] when nothing is wrong."""
+
+    def query(self, key: str | None, start: datetime, end: datetime,
+              sentiments: tuple[str, ...] = ()) -> ReviewQuery:
+        """The rule's filters over ``[start, end)``, narrowed to group ``key`` unless None."""
+        c = self.config
+        by = c.group_by if key is not None else None
+        entities = (key,) if by == "entity" else tuple(c.entities)
+        sources = (key,) if by == "source" else tuple(c.sources)
+        topics = (key,) if by == "topic" else ()
+        return ReviewQuery(sources=sources, entities=entities, sentiments=sentiments,
+                           topics=topics, start=start, end=end)
+
+    def groups(self, store: ReviewStore, start: datetime, end: datetime,
+               sentiments: tuple[str, ...] = ()) -> dict[str | None, int]:
+        """Counts per group over ``[start, end)`` (``{None: n}`` ungrouped), keeping to the
+        rule's own entities when grouped by entity; groups without a value are dropped."""
+        c = self.config
+        counts = store.count(self.query(None, start, end, sentiments), group_by=c.group_by)
+        if c.group_by is None:
+            return counts
+        return {k: n for k, n in counts.items() if k is not None and not (
+            c.group_by == "entity" and c.entities and k not in c.entities)}
+
+    def scope(self, key: str | None) -> Scope:
+        query = self.query(key, None, None)  # type: ignore[arg-type]
+        return Scope(query.entities, query.sources)
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name!r}>"

@@ -1,31 +1,38 @@
-"""``negative_spike``: more negative reviews in the current window than the baseline explains.
+"""``negative_spike``: more negative reviews in the current window than history explains.
 
 For each group (or once, ungrouped) the rule compares the negative count in the window
 ``[now − window, now)`` with the count expected from the baseline period
-``[now − baseline, now − window)``:
+``[now − baseline, now − window)`` (see ``alerting.baselines``):
 
-- rate = baseline negatives / covered seconds, where the covered period starts at the first
-  stored review (any sentiment) of the group in the baseline range, so a store that has only
-  collected for an hour is not judged against six empty days; it is never shorter than one
-  window, so a few minutes of history cannot make the rate explode;
-- expected = max(rate × window, ``EXPECTED_FLOOR``), so an empty baseline still gives a
-  finite ratio and 0 against 0 never fires;
+- seasonal: the negative rate follows the hour-of-day × day-of-week profile of all reviews,
+  fitted on the baseline hours since the group's first stored review and outside declared
+  events (``seasonal: false`` gives a flat rate);
+- volume: when non-negative reviews in ``volume_window`` (default: the window) run above
+  their own expected level, the expected negatives rise by the same factor, so a launch that
+  brings more of every review is not a negative spike (the factor never goes below 1);
+- calendar: events running now multiply the expectation by their ``scale``;
+- expected = max(that, ``EXPECTED_FLOOR``), so 0 against 0 never fires;
 - fire when count ≥ ``min_count``, count ≥ ``min_ratio`` × expected and the Poisson upper tail
-  P(X ≥ count | expected) < ``p_value``.
+  P(X ≥ count | expected) < ``p_value``; while the count stays above expected with
+  P < ``elevated_p_value`` the rule keeps reporting the group as elevated (``opens=False``),
+  which keeps its incident open until the level is back at baseline.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from scipy.stats import poisson
 
+from alerting.baselines import SeasonalProfile, history, rate_level
 from alerting.explanation import explain_spike
 from alerting.rules.base import Firing, Rule
-from models.store import ReviewQuery, ReviewStore
+from models.store import ReviewStore
 
 EXPECTED_FLOOR = 0.1
+VOLUME_PRIOR = 3.0  # pseudo-count that keeps a few stray reviews from moving the factor
 NEGATIVE = ("negative",)
+NON_NEGATIVE = ("neutral", "positive")
 
 
 @dataclass(frozen=True)
@@ -37,16 +44,21 @@ class SpikeTest:
     expected: float
     ratio: float
     p_value: float
+    factors: dict = field(default_factory=dict)  # seasonal, volume, calendar
 
 
 def spike_test(count: int, baseline_count: int, covered: timedelta,
-               window: timedelta) -> SpikeTest:
-    """Decide nothing, compute everything: expected count, ratio and Poisson tail."""
+               window: timedelta, expected: float | None = None,
+               factors: dict | None = None) -> SpikeTest:
+    """Decide nothing, compute everything: expected count (a flat rate over ``covered``
+    unless given), ratio and Poisson tail."""
     covered = max(covered, window)
-    expected = max(baseline_count / covered.total_seconds() * window.total_seconds(),
-                   EXPECTED_FLOOR)
+    if expected is None:
+        expected = baseline_count / covered.total_seconds() * window.total_seconds()
+    expected = max(expected, EXPECTED_FLOOR)
     p_value = float(poisson.sf(count - 1, expected))  # sf(k-1) = P(X >= k)
-    return SpikeTest(count, baseline_count, covered, expected, count / expected, p_value)
+    return SpikeTest(count, baseline_count, covered, expected, count / expected, p_value,
+                     factors or {})
 
 
 class NegativeSpikeRule(Rule):
@@ -57,17 +69,17 @@ class NegativeSpikeRule(Rule):
         c = self.config
         window_start = now - c.window
         baseline_start = min(now - c.baseline, window_start)
-        current = store.count(self._query(None, window_start, now, NEGATIVE),
-                              group_by=c.group_by)
+        current = self.groups(store, window_start, now, NEGATIVE)
         firings = []
         for key in sorted(current, key=lambda k: k or ""):
             count = current[key]
-            if count < c.min_count or (c.group_by == "entity" and c.entities
-                                       and key not in c.entities):
+            if count < 2:  # one review is never a spike, nor still one
                 continue
-            test = self._test(store, key, count, baseline_start, window_start)
+            test = self.test(store, key, count, baseline_start, now)
             if self.fires(test):
-                firings.append(self._firing(store, key, test, now, baseline_start))
+                firings.append(self._firing(store, key, test, now, baseline_start, True))
+            elif self.elevated(test):
+                firings.append(self._firing(store, key, test, now, baseline_start, False))
         return firings
 
     def fires(self, test: SpikeTest) -> bool:
@@ -75,38 +87,58 @@ class NegativeSpikeRule(Rule):
         return (test.count >= c.min_count and test.count >= c.min_ratio * test.expected
                 and test.p_value < c.p_value)
 
-    def _query(self, key: str | None, start: datetime, end: datetime,
-               sentiments: tuple[str, ...] = ()) -> ReviewQuery:
-        """The rule's filters, narrowed to group ``key`` unless it is None."""
-        c = self.config
-        by = c.group_by if key is not None else None
-        entities = (key,) if by == "entity" else tuple(c.entities)
-        sources = (key,) if by == "source" else tuple(c.sources)
-        return ReviewQuery(sources=sources, entities=entities, sentiments=sentiments,
-                           start=start, end=end)
+    def elevated(self, test: SpikeTest) -> bool:
+        return test.count > test.expected and test.p_value < self.config.elevated_p_value
 
-    def _test(self, store: ReviewStore, key: str | None, count: int,
-              baseline_start: datetime, window_start: datetime) -> SpikeTest:
-        baseline_count = store.count(
-            self._query(key, baseline_start, window_start, NEGATIVE))[None]
-        oldest = store.iter_reviews(self._query(key, baseline_start, window_start), batch_size=1)
-        try:
-            first = next(oldest, None)
-        finally:
-            oldest.close()
-        covered = window_start - first.published_at if first else timedelta(0)
-        return spike_test(count, baseline_count, covered, self.config.window)
-
-    def _firing(self, store: ReviewStore, key: str | None, test: SpikeTest, now: datetime,
-                baseline_start: datetime) -> Firing:
+    def test(self, store: ReviewStore, key: str | None, count: int,
+             baseline_start: datetime, now: datetime) -> SpikeTest:
+        """The decision's numbers for group ``key`` with ``count`` negatives in the window."""
         c = self.config
         window_start = now - c.window
+        scope = self.scope(key)
+        past = history(store, self.query(key, baseline_start, window_start),
+                       baseline_start, window_start, self.context.calendar, scope)
+        profile = SeasonalProfile(self.context.timezone, c.seasonal).fit(past.buckets)
+        floor = profile.integral(window_start, now)
+        negatives = past.negatives()
+        seasonal = rate_level(negatives, profile, past.buckets, floor) * floor
+        volume = self._volume_factor(store, key, profile, past, now)
+        calendar = self.context.calendar.scale(window_start, now, scope)
+        covered = timedelta(hours=past.covered_hours)
+        return spike_test(count, negatives, covered, c.window, seasonal * volume * calendar,
+                          {"seasonal_expected": round(seasonal, 3),
+                           "volume_factor": round(volume, 3), "calendar_scale": calendar,
+                           "events": [e.name for e in self.context.calendar.covering(
+                               window_start, now, scope)],
+                           "excluded_event_hours": past.excluded_hours})
+
+    def _volume_factor(self, store: ReviewStore, key: str | None, profile: SeasonalProfile,
+                       past, now: datetime) -> float:
+        span = self.config.volume_window or self.config.window
+        if not past.buckets:
+            return 1.0
+        weighted = profile.integral(now - span, now)
+        level = rate_level(past.total() - past.negatives(), profile, past.buckets, weighted or 1.0)
+        expected = level * weighted
+        observed = store.count(self.query(key, now - span, now, NON_NEGATIVE))[None]
+        return max(1.0, (observed + VOLUME_PRIOR) / (expected + VOLUME_PRIOR))
+
+    def _firing(self, store: ReviewStore, key: str | None, test: SpikeTest, now: datetime,
+                baseline_start: datetime, opens: bool) -> Firing:
+        c = self.config
+        window_start = now - c.window
+        if not opens:  # only keeps an incident alive: the peak's explanation stays
+            return Firing(rule=self.name, group_key=key or "", at=now, metric=test.count,
+                          baseline=test.expected, p_value=test.p_value,
+                          window_start=window_start, window_end=now, opens=False)
         explained = explain_spike(
             store, rule=self, group_key=key or "", test=test,
-            window_query=self._query(key, window_start, now, NEGATIVE),
-            baseline_query=self._query(key, baseline_start, window_start, NEGATIVE))
+            window_query=self.query(key, window_start, now, NEGATIVE),
+            baseline_query=self.query(key, baseline_start, window_start, NEGATIVE),
+            facts={"factors": test.factors})
         return Firing(rule=self.name, group_key=key or "", at=now, metric=test.count,
                       baseline=test.expected, p_value=test.p_value,
                       window_start=window_start, window_end=now, title=explained.title,
                       entities=explained.entities, review_ids=explained.review_ids,
-                      explanation=explained.details)
+                      explanation=explained.details, opens=opens,
+                      first_review_at=explained.first_review_at)

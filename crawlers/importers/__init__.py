@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterator, Mapping
 from zoneinfo import ZoneInfo
 
+from alerting import crisis
 from crawlers.cleaning import MAX_TEXT_CHARS
 from crawlers.exceptions import ImportFileError
 from crawlers.importers.fields import FIELDS, RowError, resolve_columns, to_raw_review
@@ -135,7 +136,9 @@ def _store(runtime, enricher, batch: list[Review], report: ImportReport) -> None
     if not batch:
         return
     _keep_stored_times(runtime.store, batch)
-    result = runtime.store.upsert(enricher.enrich(batch))
+    enriched = enricher.enrich(batch)
+    result = runtime.store.upsert(enriched)
+    crisis.on_stored(runtime, enriched)  # a crisis review opens its incident now
     report.new += result.new
     report.updated += result.updated
     report.unchanged += result.unchanged

@@ -5,10 +5,11 @@ flushing the remainder when the spider closes. Counts ``koubei/new``, ``koubei/u
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, Callable
 
 from scrapy.crawler import Crawler
 
+from alerting import crisis
 from crawlers.checkpoints import note_persisted
 from crawlers.settings import shared_runtime
 from models.review import Review
@@ -18,14 +19,18 @@ logger = logging.getLogger(__name__)
 
 
 class StorePipeline:
-    def __init__(self, store: ReviewStore, stats: Any, batch_size: int = 100):
+    def __init__(self, store: ReviewStore, stats: Any, batch_size: int = 100,
+                 on_stored: Callable[[list[Review]], Any] | None = None):
         self.store, self.stats, self.batch_size = store, stats, max(1, batch_size)
+        self.on_stored = on_stored  # called with each stored batch (crisis_keyword's hook)
         self.pending: list[Review] = []
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> "StorePipeline":
-        return cls(shared_runtime(crawler.settings).store, crawler.stats,
-                   crawler.settings.getint("KOUBEI_STORE_BATCH_SIZE", 100))
+        runtime = shared_runtime(crawler.settings)
+        return cls(runtime.store, crawler.stats,
+                   crawler.settings.getint("KOUBEI_STORE_BATCH_SIZE", 100),
+                   on_stored=lambda batch: crisis.on_stored(runtime, batch))
 
     def process_item(self, item: Review) -> Review:
         self.pending.append(item)
@@ -51,3 +56,5 @@ class StorePipeline:
             self.stats.inc_value(f"koubei/{key}", getattr(result, key))
         for review in batch:
             note_persisted(self.stats, review)
+        if self.on_stored is not None:
+            self.on_stored(batch)

@@ -1,0 +1,134 @@
+"""``emerging_topic``: a term or topic rare in the baseline's negative reviews becomes
+frequent in the window's.
+
+Terms: the distinct negative reviews of the window (newest ``WINDOW_SAMPLE``) using each
+segmented token of two or more characters, against the share of the baseline's negative
+reviews (newest ``BASELINE_SAMPLE``) using it. Topics: negative counts per topic from the
+store over both periods. A candidate fires when it is in ≥ ``min_count`` reviews, at least
+``min_ratio`` times what the baseline share predicts, with a binomial upper tail below
+``p_value``. Terms used by mostly the same reviews (half of the smaller set) describe one
+problem and make one firing, keyed by the most frequent of them (``term:发热``,
+``topic:物流配送``; prefixed by the group when grouped).
+"""
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime
+
+from scipy.stats import binom
+
+from alerting import wording
+from alerting.explanation import BASELINE_SAMPLE, WINDOW_SAMPLE, explain
+from alerting.rules.base import Firing, Rule
+from models.store import ReviewQuery, ReviewStore
+
+NEGATIVE = ("negative",)
+
+
+class EmergingTopicRule(Rule):
+    type_name = "emerging_topic"
+    required_options = frozenset({"window", "baseline", "min_count", "min_ratio", "p_value",
+                                  "fields"})
+
+    def evaluate(self, store: ReviewStore, now: datetime) -> list[Firing]:
+        c = self.config
+        window_start = now - c.window
+        baseline_start = min(now - c.baseline, window_start)
+        firings = []
+        for key in sorted(self.groups(store, window_start, now, NEGATIVE),
+                          key=lambda k: k or ""):
+            window_q = self.query(key, window_start, now, NEGATIVE)
+            baseline_q = self.query(key, baseline_start, window_start, NEGATIVE)
+            found = []
+            if "term" in c.fields:
+                found += self._terms(store, window_q, baseline_q)
+            if "topic" in c.fields:
+                found += self._topics(store, window_q, baseline_q)
+            for name, count, expected, p_value, related in found:
+                firings.append(self._firing(store, key, now, window_q, baseline_q, name,
+                                            count, expected, p_value, related))
+        return firings
+
+    def _emerging(self, count: int, window_n: int, base_count: int, base_n: int
+                  ) -> tuple[float, float] | None:
+        share = (base_count + 0.5) / (base_n + 1)
+        expected = share * window_n
+        p_value = float(binom.sf(count - 1, window_n, share))
+        c = self.config
+        if count >= c.min_count and count >= c.min_ratio * expected and p_value < c.p_value:
+            return expected, p_value
+        return None
+
+    def _terms(self, store: ReviewStore, window_q: ReviewQuery, baseline_q: ReviewQuery):
+        window = store.search(window_q, limit=WINDOW_SAMPLE).reviews
+        baseline = store.search(baseline_q, limit=BASELINE_SAMPLE).reviews
+        users: dict[str, set[str]] = {}
+        for review in window:
+            for token in set(review.tokens):
+                if len(token) >= 2 and any(ch.isalnum() for ch in token):
+                    users.setdefault(token, set()).add(review.id)
+        base = {}
+        for review in baseline:
+            for token in set(review.tokens) & users.keys():
+                base[token] = base.get(token, 0) + 1
+        candidates = []
+        for term, ids in users.items():
+            tested = self._emerging(len(ids), len(window), base.get(term, 0), len(baseline))
+            if tested:
+                candidates.append((term, ids, *tested))
+        candidates.sort(key=lambda t: (-len(t[1]), t[3], t[0]))
+        clusters: list[list] = []
+        for term, ids, expected, p_value in candidates:
+            for cluster in clusters:
+                lead = cluster[1]
+                if len(ids & lead) * 2 >= min(len(ids), len(lead)):
+                    cluster[4].append(term)
+                    break
+            else:
+                clusters.append([term, ids, expected, p_value, []])
+        return [(f"term:{t}", len(ids), e, p, related) for t, ids, e, p, related in clusters]
+
+    def _topics(self, store: ReviewStore, window_q: ReviewQuery, baseline_q: ReviewQuery):
+        window_n = store.count(window_q)[None]
+        base_n = store.count(baseline_q)[None]
+        base = store.count(baseline_q, group_by="topic")
+        found = []
+        for topic, count in sorted(store.count(window_q, group_by="topic").items(),
+                                   key=lambda kv: (-kv[1], kv[0] or "")):
+            tested = topic and self._emerging(count, window_n, base.get(topic, 0), base_n)
+            if tested:
+                found.append((f"topic:{topic}", count, *tested, []))
+        return found
+
+    def _firing(self, store: ReviewStore, key: str | None, now: datetime,
+                window_q: ReviewQuery, baseline_q: ReviewQuery, name: str, count: int,
+                expected: float, p_value: float, related: list[str]) -> Firing:
+        c = self.config
+        what = name.split(":", 1)[1]
+        query = window_q
+        if name.startswith("topic:"):
+            query = replace(window_q, topics=(what,))
+
+        def summary(scope: str) -> tuple[str, str]:
+            zh = (f"近 {wording.zh_duration(c.window)}负面评论中“{what}”出现 {count} 条，"
+                  f"基线预期 {expected:.1f} 条")
+            en = (f"“{what}” in {count} negative reviews in the last "
+                  f"{wording.en_duration(c.window)}, against {expected:.1f} expected")
+            return (f"{scope}：{zh}", f"{scope}: {en}") if scope and c.group_by else (zh, en)
+
+        reviews = [r for r in store.search(query, limit=WINDOW_SAMPLE).reviews
+                   if name.startswith("topic:") or what in r.tokens]
+        explained = explain(
+            store, rule=self, group_key=key or "", window_query=query,
+            baseline_query=baseline_q, headline=f"{wording.HEADLINES[self.type_name]}：{what}",
+            summary=summary, reviews=reviews,
+            facts={"metric": name, "count": count, "expected": round(expected, 3),
+                   "p_value": p_value, "related_terms": related})
+        group = f"{key}/{name}" if key else name
+        return Firing(rule=self.name, group_key=group, at=now, metric=count,
+                      baseline=round(expected, 3), p_value=p_value,
+                      window_start=window_q.start, window_end=now, title=explained.title,
+                      entities=explained.entities, review_ids=explained.review_ids,
+                      explanation=explained.details,
+                      first_review_at=explained.first_review_at)
+
