@@ -104,12 +104,14 @@ def where_clause(query: ReviewQuery) -> tuple[str, list]:
     if query.sentiments:
         any_of("r.sentiment", query.sentiments)
     if query.entities:
-        parts.append("r.id IN (SELECT review_id FROM review_entities WHERE entity IN "
-                     f"({','.join('?' * len(query.entities))}))")
+        # Correlated EXISTS: probes the (review_id) index per candidate row, where
+        # "r.id IN (SELECT ...)" would first list every review the entity ever had.
+        parts.append("EXISTS (SELECT 1 FROM review_entities e WHERE e.review_id = r.id AND "
+                     f"e.entity IN ({','.join('?' * len(query.entities))}))")
         params.extend(query.entities)
     if query.topics:
-        parts.append("r.id IN (SELECT review_id FROM review_topics WHERE topic IN "
-                     f"({','.join('?' * len(query.topics))}))")
+        parts.append("EXISTS (SELECT 1 FROM review_topics t WHERE t.review_id = r.id AND "
+                     f"t.topic IN ({','.join('?' * len(query.topics))}))")
         params.extend(query.topics)
     if query.start is not None:
         parts.append("r.published_at >= ?")
