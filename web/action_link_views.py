@@ -11,6 +11,8 @@ A tampered or foreign token answers 400, an expired one 410, both with a page sa
 """
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from flask import Blueprint, current_app, g, redirect, render_template, url_for
 
 from alerting import workflow
@@ -24,7 +26,13 @@ from web.i18n import gettext
 bp = Blueprint("actions", __name__)
 
 
-def _action(token: str) -> Action | tuple:
+class _Link(NamedTuple):
+    action: Action
+    incident: Incident
+
+
+def _action(token: str) -> _Link | tuple:
+    """The link's action and incident, or the error page for a bad or expired token."""
     runtime = reads.current_runtime()
     try:
         action = read_token(instance_key(runtime.home), token,
@@ -37,26 +45,25 @@ def _action(token: str) -> Action | tuple:
         incident = session.get(Incident, action.incident_id)
     if incident is None or (g.user is not None and not access.can_see_incident(incident)):
         raise NotFound("incident", action.incident_id)
-    return action
+    return _Link(action, incident)
 
 
 @bp.get("/a/<token>")
 def confirm(token: str):
-    action = _action(token)
-    if not isinstance(action, Action):
-        return action
-    if action.action == "open":
-        return redirect(url_for("incidents.detail", incident_id=action.incident_id))
-    with reads.current_runtime().state.session() as session:
-        incident = session.get(Incident, action.incident_id)
-    return render_template("acknowledge.html", incident=incident, token=token)
+    link = _action(token)
+    if not isinstance(link, _Link):
+        return link
+    if link.action.action == "open":
+        return redirect(url_for("incidents.detail", incident_id=link.action.incident_id))
+    return render_template("acknowledge.html", incident=link.incident, token=token)
 
 
 @bp.post("/a/<token>")
 def acknowledge(token: str):
-    action = _action(token)
-    if not isinstance(action, Action):
-        return action
+    link = _action(token)
+    if not isinstance(link, _Link):
+        return link
+    action = link.action
     if action.action != "acknowledge":
         return redirect(url_for("incidents.detail", incident_id=action.incident_id))
     actor = g.user.username if g.user is not None else "link"
