@@ -13,6 +13,8 @@ import os
 import time
 from typing import Any, Callable, ClassVar
 
+import httpx
+
 from alerting.exceptions import ChannelConfigError, DeliveryError
 from alerting.notice import Notice
 
@@ -67,6 +69,36 @@ class Channel(abc.ABC):
             raise ChannelConfigError(f"channel {self.name!r}: {key} names the environment "
                                      f"variable {variable!r}, which is not set")
         return value
+
+
+class HttpChannel(Channel):
+    """A channel that POSTs through an ``httpx.Client`` (injected, or its own, closed by
+    ``close``) and classifies the answer: transport errors, HTTP 5xx and 429 are retried,
+    other HTTP 4xx are final."""
+
+    def use_client(self, client: httpx.Client | None) -> None:
+        """Call once the config is known good, so a refused config opens no client."""
+        self._owns_client = client is None
+        self.client = client or httpx.Client(timeout=self.config.timeout.total_seconds())
+
+    def post(self, url: str, body: bytes, headers: dict[str, str],
+             where: str) -> httpx.Response:
+        """One POST of ``body``; ``where`` names it in failures (without secrets)."""
+        try:
+            response = self.client.post(url, content=body, headers=headers,
+                                        timeout=self.config.timeout.total_seconds())
+        except httpx.TransportError as exc:
+            raise RetryableFailure(f"{where}: {type(exc).__name__}: {exc}") from exc
+        if response.status_code >= 500 or response.status_code == 429:
+            raise RetryableFailure(f"{where}: HTTP {response.status_code}")
+        if response.status_code >= 400:
+            raise DeliveryError(self.name, f"{where}: HTTP {response.status_code} "
+                                           f"{response.text[:200]}")
+        return response
+
+    def close(self) -> None:
+        if self._owns_client:
+            self.client.close()
 
 
 class UnavailableChannel(Channel):

@@ -16,13 +16,13 @@ from typing import Any, ClassVar
 
 import httpx
 
-from alerting.channels.base import Channel, RetryableFailure
+from alerting.channels.base import HttpChannel, RetryableFailure
 from alerting.exceptions import ChannelConfigError, DeliveryError
 from alerting.channels.email_message import KIND_LABELS, RESOLUTION_LABELS
 from alerting.notice import Notice
 
 
-class ChatChannel(Channel):
+class ChatChannel(HttpChannel):
     retry_codes: ClassVar[frozenset] = frozenset()
 
     def __init__(self, config: Any, client: httpx.Client | None = None, **retry: Any):
@@ -35,8 +35,7 @@ class ChatChannel(Channel):
         else:
             raise ChannelConfigError(f"channel {self.name!r} ({self.type_name}): set url or "
                                      "url_env")
-        self._owns_client = client is None
-        self.client = client or httpx.Client(timeout=config.timeout.total_seconds())
+        self.use_client(client)
 
     def payload(self, notice: Notice) -> dict:
         raise NotImplementedError
@@ -56,16 +55,7 @@ class ChatChannel(Channel):
                           separators=(",", ":")).encode()
         url = self.signed_url()
         where = f"POST {self.url.split('?')[0]}"  # never log the key in the query string
-        try:
-            response = self.client.post(url, content=body, headers=self.headers(body),
-                                        timeout=self.config.timeout.total_seconds())
-        except httpx.TransportError as exc:
-            raise RetryableFailure(f"{where}: {type(exc).__name__}: {exc}") from exc
-        if response.status_code >= 500 or response.status_code == 429:
-            raise RetryableFailure(f"{where}: HTTP {response.status_code}")
-        if response.status_code >= 400:
-            raise DeliveryError(self.name, f"{where}: HTTP {response.status_code} "
-                                           f"{response.text[:200]}")
+        response = self.post(url, body, self.headers(body), where)
         refused = self.check_reply(response)
         if refused is not None:
             code, message = refused
@@ -73,10 +63,6 @@ class ChatChannel(Channel):
             if code in self.retry_codes:
                 raise RetryableFailure(reason)
             raise DeliveryError(self.name, reason)
-
-    def close(self) -> None:
-        if self._owns_client:
-            self.client.close()
 
 
 def json_reply(response: httpx.Response) -> dict:

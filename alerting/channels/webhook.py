@@ -13,8 +13,7 @@ from typing import Any
 
 import httpx
 
-from alerting.channels.base import Channel, RetryableFailure
-from alerting.exceptions import DeliveryError
+from alerting.channels.base import HttpChannel
 from alerting.notice import Notice
 
 SIGNATURE_HEADER = "X-Koubei-Signature"
@@ -29,7 +28,7 @@ def encode_payload(notice: Notice) -> bytes:
     return json.dumps(notice.payload(), ensure_ascii=False, separators=(",", ":")).encode()
 
 
-class WebhookChannel(Channel):
+class WebhookChannel(HttpChannel):
     type_name = "webhook"
     required_options = frozenset({"url"})
 
@@ -37,8 +36,7 @@ class WebhookChannel(Channel):
         """Raises ``ChannelConfigError`` when ``secret_env`` names an unset variable."""
         super().__init__(config, **retry)
         self._secret = self.secret("secret_env") if config.secret_env else None
-        self._owns_client = client is None
-        self.client = client or httpx.Client(timeout=config.timeout.total_seconds())
+        self.use_client(client)
 
     def deliver(self, notice: Notice) -> None:
         body = encode_payload(notice)
@@ -46,18 +44,4 @@ class WebhookChannel(Channel):
                    "User-Agent": "koubei-alerting", **self.config.headers}
         if self._secret is not None:
             headers[SIGNATURE_HEADER] = sign(self._secret, body)
-        url = self.config.url
-        try:
-            response = self.client.post(url, content=body, headers=headers,
-                                        timeout=self.config.timeout.total_seconds())
-        except httpx.TransportError as exc:
-            raise RetryableFailure(f"POST {url}: {type(exc).__name__}: {exc}") from exc
-        if response.status_code >= 500 or response.status_code == 429:
-            raise RetryableFailure(f"POST {url}: HTTP {response.status_code}")
-        if response.status_code >= 400:
-            raise DeliveryError(self.name, f"POST {url}: HTTP {response.status_code} "
-                                           f"{response.text[:200]}")
-
-    def close(self) -> None:
-        if self._owns_client:
-            self.client.close()
+        self.post(self.config.url, body, headers, f"POST {self.config.url}")
