@@ -16,8 +16,9 @@ DURATIONS = ("30m", "1h", "2h", "4h", "12h", "1d", "3d", "7d")
 
 @bp.get("/silences")
 def index():
-    config = reads.current_runtime().config
-    return render_template("silences.html", silences=active_silences(reads.current_runtime().state),
+    runtime = reads.current_runtime()
+    config = runtime.config
+    return render_template("silences.html", silences=active_silences(runtime.state),
                            rules=[r.name for r in config.rules],
                            entities=access.visible_entities(config.entities),
                            durations=DURATIONS, can_act=access.allowed(g.user.role, "act"))
@@ -32,7 +33,6 @@ def add():
         return redirect(url_for("silences.index"))
     entity = form.get("entity") or None
     if entity is not None and not access.in_scope([entity]):
-        entity = None
         flash(gettext("silences.bad_entity"), "error")
         return redirect(url_for("silences.index"))
     try:
