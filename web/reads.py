@@ -7,7 +7,7 @@ which apply the reader's scope (``web.access``) and translate store errors into 
 """
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Iterator
 
 from flask import current_app
@@ -93,6 +93,14 @@ def get_incident(incident_id: int) -> Incident:
     if incident is None or not access.can_see_incident(incident):
         raise NotFound("incident", incident_id)
     return incident
+
+
+def incidents_opened_since(since: datetime) -> list[Incident]:
+    """Every incident opened at or after ``since`` the reader may see, timelines loaded."""
+    statement = (select(Incident).where(Incident.opened_at >= since)
+                 .options(selectinload(Incident.events)))
+    with current_runtime().state.session() as session:
+        return [i for i in session.scalars(statement) if access.can_see_incident(i)]
 
 
 def export_reviews(query: ReviewQuery) -> Iterator[Review]:

@@ -7,13 +7,10 @@ from __future__ import annotations
 from datetime import timedelta
 
 from flask import Blueprint, render_template
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 
 from alerting.response_figures import rule_figures
 from models.review import utcnow
-from models.state import Incident
-from web import access, params, reads
+from web import params, reads
 
 bp = Blueprint("response", __name__)
 RANGES = {"7d": timedelta(days=7), "30d": timedelta(days=30), "90d": timedelta(days=90)}
@@ -21,11 +18,7 @@ RANGES = {"7d": timedelta(days=7), "30d": timedelta(days=30), "90d": timedelta(d
 
 def _figures() -> tuple[str, list, list]:
     chosen = params.choice("range", tuple(RANGES), "30d")
-    since = utcnow() - RANGES[chosen]
-    statement = (select(Incident).where(Incident.opened_at >= since)
-                 .options(selectinload(Incident.events)))
-    with reads.current_runtime().state.session() as session:
-        incidents = [i for i in session.scalars(statement) if access.can_see_incident(i)]
+    incidents = reads.incidents_opened_since(utcnow() - RANGES[chosen])
     teams = {rule.name: rule.team for rule in reads.current_runtime().config.rules if rule.team}
     return chosen, rule_figures(incidents), rule_figures(incidents, lambda i: teams.get(i.rule))
 
