@@ -22,7 +22,8 @@ BEIJING = ZoneInfo("Asia/Shanghai")
 _EPOCH = re.compile(r"^\d{9,13}(?:\.\d+)?$")
 _DOTNET_DATE = re.compile(r"^/Date\((-?\d+)([+-]\d{4})?\)/$")
 _LOCAL_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d", "%Y/%m/%d %H:%M:%S",
-                  "%Y/%m/%d %H:%M", "%Y/%m/%d", "%Y年%m月%d日 %H:%M", "%Y年%m月%d日")
+                  "%Y/%m/%d %H:%M", "%Y/%m/%d", "%Y年%m月%d日 %H:%M:%S", "%Y年%m月%d日 %H:%M",
+                  "%Y年%m月%d日")
 _WEIBO_FORMAT = "%a %b %d %H:%M:%S %z %Y"
 _BLOCK_TAGS = {"br", "p", "div", "li"}
 _TAG = re.compile(r"</?[A-Za-z][A-Za-z0-9-]*(?:\s[^<>]*)?/?>")  # a whole tag, so "a<b" is text

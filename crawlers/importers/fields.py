@@ -10,10 +10,11 @@ marked ``extra["published_at_estimated"]``. A value that cannot be read makes th
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any, Iterable, Mapping
 from zoneinfo import ZoneInfo
 
+from crawlers import normalise
 from crawlers.cleaning import clean_field, clean_text
 from crawlers.items import RawReview
 
@@ -29,8 +30,6 @@ DEFAULT_COLUMNS: dict[str, tuple[str, ...]] = {
     "platform": ("platform", "平台"),
 }
 FIELDS = tuple(DEFAULT_COLUMNS)
-_TIME_FORMATS = ("%Y/%m/%d %H:%M:%S", "%Y/%m/%d %H:%M", "%Y/%m/%d", "%Y年%m月%d日 %H:%M:%S",
-                 "%Y年%m月%d日 %H:%M", "%Y年%m月%d日")
 _RATING = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(?:星|分|stars?)?\s*$", re.IGNORECASE)
 
 
@@ -53,22 +52,12 @@ def resolve_columns(columns: Iterable[str], mapping: Mapping[str, str]) -> dict[
 
 
 def parse_time(value: str, tz: ZoneInfo) -> datetime:
-    text = value.strip()
-    if re.fullmatch(r"\d{10}(\d{3})?", text):  # Unix seconds or milliseconds
-        return datetime.fromtimestamp(int(text) / (1000 if len(text) == 13 else 1), timezone.utc)
+    """``crawlers.normalise.parse_time`` (epoch, ISO, Chinese and slashed dates...), with an
+    unreadable time making the row bad."""
     try:
-        parsed = datetime.fromisoformat(text)
-    except ValueError:
-        parsed = None
-        for fmt in _TIME_FORMATS:
-            try:
-                parsed = datetime.strptime(text, fmt)
-                break
-            except ValueError:
-                continue
-    if parsed is None:
-        raise RowError(f"cannot read the time {value!r}")
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=tz)
+        return normalise.parse_time(value.strip(), tz=tz)
+    except ValueError as exc:
+        raise RowError(f"cannot read the time {value!r}") from exc
 
 
 def parse_rating(value: str) -> float | None:
