@@ -66,15 +66,20 @@ def _user():
 
 
 def scope() -> frozenset[str] | None:
-    """The entity ids the reader may see; None for every entity."""
+    """The entity ids the reader may see; None for every entity. Worked out once per
+    request (views check many records against it)."""
     user = _user()
     if user is None or "*" in user.entities:
         return None
+    cached = g.get("_scope")
+    if cached is not None and cached[0] is user:
+        return cached[1]
     own = set(user.entities)
     for entity in current_app.extensions["koubei"].config.entities:
         if entity.parent in own:
             own.add(entity.id)
-    return frozenset(own)
+    g._scope = (user, frozenset(own))
+    return g._scope[1]
 
 
 def in_scope(entities: Iterable[str]) -> bool:
