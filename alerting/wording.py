@@ -53,6 +53,11 @@ def title(scope: str, headline: str) -> str:
     return f"{scope} {headline}" if scope else headline
 
 
+def scoped(scope: str, zh: str, en: str) -> tuple[str, str]:
+    """The (Chinese, English) summary sentences, led by the scope when there is one."""
+    return (f"{scope}：{zh}", f"{scope}: {en}") if scope else (zh, en)
+
+
 def spike_summary(scope: str, window: timedelta, count: int, expected: float,
                   ratio: float) -> tuple[str, str]:
     """Return the (Chinese, English) sentence, e.g.
@@ -61,6 +66,4 @@ def spike_summary(scope: str, window: timedelta, count: int, expected: float,
           f"（约 {ratio_text(ratio)} 倍）")
     en = (f"{count} negative reviews in the last {en_duration(window)}, against "
           f"{expected:.1f} expected from the baseline (about {ratio_text(ratio)}×)")
-    if scope:
-        zh, en = f"{scope}：{zh}", f"{scope}: {en}"
-    return zh, en
+    return scoped(scope, zh, en)

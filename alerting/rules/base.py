@@ -15,12 +15,15 @@ from __future__ import annotations
 import abc
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, ClassVar, Mapping
+from typing import TYPE_CHECKING, Any, ClassVar, Mapping
 
 from alerting.calendar import Calendar, Scope
 from alerting.exceptions import RuleError
 from models.state import StateDB
 from models.store import ReviewQuery, ReviewStore
+
+if TYPE_CHECKING:
+    from alerting.explanation import Explained
 
 
 @dataclass(frozen=True)
@@ -106,6 +109,16 @@ class Rule(abc.ABC):
     def scope(self, key: str | None) -> Scope:
         query = self.query(key, None, None)  # type: ignore[arg-type]
         return Scope(query.entities, query.sources)
+
+    def explained_firing(self, group_key: str, now: datetime, window_start: datetime,
+                         metric: float, baseline: float, p_value: float,
+                         explained: "Explained") -> Firing:
+        """The firing for ``group_key`` over ``[window_start, now)`` carrying ``explained``."""
+        return Firing(rule=self.name, group_key=group_key, at=now, metric=metric,
+                      baseline=baseline, p_value=p_value, window_start=window_start,
+                      window_end=now, title=explained.title, entities=explained.entities,
+                      review_ids=explained.review_ids, explanation=explained.details,
+                      first_review_at=explained.first_review_at)
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name!r}>"

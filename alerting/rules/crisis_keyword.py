@@ -66,7 +66,7 @@ class CrisisKeywordRule(Rule):
         def summary(scope: str) -> tuple[str, str]:
             zh = f"{len(reviews)} 条评论提到危机关键词“{term}”"
             en = f"{len(reviews)} review(s) mention the crisis term “{term}”"
-            return (f"{scope}：{zh}", f"{scope}: {en}") if scope else (zh, en)
+            return wording.scoped(scope, zh, en)
 
         window_query = self.query(None, now - c.window, now)
         explained = explain(
@@ -74,8 +74,5 @@ class CrisisKeywordRule(Rule):
             headline=f"{wording.HEADLINES[self.type_name]}：{term}", summary=summary,
             reviews=reviews, facts={"metric": "crisis_reviews", "term": term,
                                     "count": len(reviews)})
-        return Firing(rule=self.name, group_key=term, at=now, metric=len(reviews),
-                      baseline=0.0, p_value=0.0, window_start=reviews[0].published_at,
-                      window_end=now, title=explained.title, entities=explained.entities,
-                      review_ids=explained.review_ids, explanation=explained.details,
-                      first_review_at=explained.first_review_at)
+        return self.explained_firing(term, now, reviews[0].published_at, len(reviews), 0.0,
+                                     0.0, explained)

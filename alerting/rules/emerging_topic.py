@@ -114,7 +114,7 @@ class EmergingTopicRule(Rule):
                   f"基线预期 {expected:.1f} 条")
             en = (f"“{what}” in {count} negative reviews in the last "
                   f"{wording.en_duration(c.window)}, against {expected:.1f} expected")
-            return (f"{scope}：{zh}", f"{scope}: {en}") if scope and c.group_by else (zh, en)
+            return wording.scoped(scope if c.group_by else "", zh, en)
 
         reviews = [r for r in store.search(query, limit=WINDOW_SAMPLE).reviews
                    if name.startswith("topic:") or what in r.tokens]
@@ -125,10 +125,6 @@ class EmergingTopicRule(Rule):
             facts={"metric": name, "count": count, "expected": round(expected, 3),
                    "p_value": p_value, "related_terms": related})
         group = f"{key}/{name}" if key else name
-        return Firing(rule=self.name, group_key=group, at=now, metric=count,
-                      baseline=round(expected, 3), p_value=p_value,
-                      window_start=window_q.start, window_end=now, title=explained.title,
-                      entities=explained.entities, review_ids=explained.review_ids,
-                      explanation=explained.details,
-                      first_review_at=explained.first_review_at)
+        return self.explained_firing(group, now, window_q.start, count, round(expected, 3),
+                                     p_value, explained)
 

@@ -60,7 +60,7 @@ class NegativeShareRule(Rule):
                   f"（{count}/{total}），基线 {base:.0%}")
             en = (f"negative share {share:.0%} ({count}/{total}) in the last "
                   f"{wording.en_duration(c.window)}, against {base:.0%} in the baseline")
-            return (f"{scope}：{zh}", f"{scope}: {en}") if scope and c.group_by else (zh, en)
+            return wording.scoped(scope if c.group_by else "", zh, en)
 
         explained = explain(
             store, rule=self, group_key=key or "",
@@ -70,8 +70,5 @@ class NegativeShareRule(Rule):
             facts={"metric": "negative_share", "share": round(share, 4),
                    "baseline_share": round(base, 4), "count": count, "reviews_total": total,
                    "p_value": p_value})
-        return Firing(rule=self.name, group_key=key or "", at=now, metric=round(share, 4),
-                      baseline=round(base, 4), p_value=p_value, window_start=window_start,
-                      window_end=now, title=explained.title, entities=explained.entities,
-                      review_ids=explained.review_ids, explanation=explained.details,
-                      first_review_at=explained.first_review_at)
+        return self.explained_firing(key or "", now, window_start, round(share, 4),
+                                     round(base, 4), p_value, explained)

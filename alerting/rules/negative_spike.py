@@ -136,9 +136,5 @@ class NegativeSpikeRule(Rule):
             window_query=self.query(key, window_start, now, NEGATIVE),
             baseline_query=self.query(key, baseline_start, window_start, NEGATIVE),
             facts={"factors": test.factors})
-        return Firing(rule=self.name, group_key=key or "", at=now, metric=test.count,
-                      baseline=test.expected, p_value=test.p_value,
-                      window_start=window_start, window_end=now, title=explained.title,
-                      entities=explained.entities, review_ids=explained.review_ids,
-                      explanation=explained.details, opens=opens,
-                      first_review_at=explained.first_review_at)
+        return self.explained_firing(key or "", now, window_start, test.count, test.expected,
+                                     test.p_value, explained)

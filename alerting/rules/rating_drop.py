@@ -68,7 +68,7 @@ class RatingDropRule(Rule):
                   f"（{len(window)} 条），基线 {base_mean:.1f} 星")
             en = (f"average rating {now_mean:.1f} stars ({len(window)} reviews) in the last "
                   f"{wording.en_duration(c.window)}, against {base_mean:.1f} in the baseline")
-            return (f"{scope}：{zh}", f"{scope}: {en}") if scope and c.group_by else (zh, en)
+            return wording.scoped(scope if c.group_by else "", zh, en)
 
         low = sorted(window, key=lambda r: (r.rating, r.published_at))
         explained = explain(
@@ -79,9 +79,5 @@ class RatingDropRule(Rule):
             facts={"metric": "average_rating", "average": round(now_mean, 3),
                    "baseline_average": round(base_mean, 3), "count": len(window),
                    "baseline_count": base_n, "p_value": p_value})
-        return Firing(rule=self.name, group_key=key or "", at=now, metric=round(now_mean, 3),
-                      baseline=round(base_mean, 3), p_value=p_value,
-                      window_start=window_start, window_end=now, title=explained.title,
-                      entities=explained.entities, review_ids=explained.review_ids,
-                      explanation=explained.details,
-                      first_review_at=explained.first_review_at)
+        return self.explained_firing(key or "", now, window_start, round(now_mean, 3),
+                                     round(base_mean, 3), p_value, explained)

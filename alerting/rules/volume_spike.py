@@ -71,7 +71,7 @@ class VolumeSpikeRule(Rule):
                   f"基线预期 {expected:.1f} 条")
             en = (f"reviews {verb_en} {count} in the last {wording.en_duration(c.window)}, "
                   f"against {expected:.1f} expected")
-            return (f"{scope}：{zh}", f"{scope}: {en}") if scope and c.group_by else (zh, en)
+            return wording.scoped(scope if c.group_by else "", zh, en)
 
         explained = explain(
             store, rule=self, group_key=key or "",
@@ -80,9 +80,5 @@ class VolumeSpikeRule(Rule):
             headline=wording.HEADLINES[self.type_name], summary=summary,
             facts={"metric": "reviews", "direction": direction, "count": count,
                    "expected": round(expected, 3), "p_value": p_value})
-        return Firing(rule=self.name, group_key=key or "", at=now, metric=count,
-                      baseline=round(expected, 3), p_value=p_value,
-                      window_start=window_start, window_end=now, title=explained.title,
-                      entities=explained.entities, review_ids=explained.review_ids,
-                      explanation=explained.details,
-                      first_review_at=explained.first_review_at)
+        return self.explained_firing(key or "", now, window_start, count,
+                                     round(expected, 3), p_value, explained)
