@@ -13,9 +13,13 @@ from models.cli import with_runtime
 from web import accounts
 
 
-def _fail(exc: accounts.AccountError) -> None:
-    click.echo(f"error: {exc}", err=True)
-    raise SystemExit(1)
+def _attempt(call, *args):
+    """``call(*args)``; an ``AccountError`` is printed and exits with status 1."""
+    try:
+        return call(*args)
+    except accounts.AccountError as exc:
+        click.echo(f"error: {exc}", err=True)
+        raise SystemExit(1)
 
 
 def _password(from_stdin: bool) -> str:
@@ -45,11 +49,8 @@ def add(runtime, username, role, entities, display_name, email, password_stdin) 
         click.echo(f"error: unknown entity {', '.join(map(repr, unknown))}; configured: "
                    f"{', '.join(sorted(known))}", err=True)
         raise SystemExit(1)
-    try:
-        user = accounts.add_user(runtime.state, username, role, list(entities) or ["*"],
-                                 _password(password_stdin), display_name, email)
-    except accounts.AccountError as exc:
-        _fail(exc)
+    user = _attempt(accounts.add_user, runtime.state, username, role, list(entities) or ["*"],
+                    _password(password_stdin), display_name, email)
     click.echo(f"user added: {user.username} ({user.role}; {', '.join(user.entities)})")
 
 
@@ -68,10 +69,7 @@ def list_command(runtime) -> None:
 @with_runtime
 def disable(runtime, username) -> None:
     """Stop a user's sign-ins, sessions and API tokens."""
-    try:
-        accounts.set_disabled(runtime.state, username, True)
-    except accounts.AccountError as exc:
-        _fail(exc)
+    _attempt(accounts.set_disabled, runtime.state, username, True)
     click.echo(f"user disabled: {username}")
 
 
@@ -79,10 +77,7 @@ def disable(runtime, username) -> None:
 @click.argument("username")
 @with_runtime
 def enable(runtime, username) -> None:
-    try:
-        accounts.set_disabled(runtime.state, username, False)
-    except accounts.AccountError as exc:
-        _fail(exc)
+    _attempt(accounts.set_disabled, runtime.state, username, False)
     click.echo(f"user enabled: {username}")
 
 
@@ -92,10 +87,7 @@ def enable(runtime, username) -> None:
 @with_runtime
 def password(runtime, username, password_stdin) -> None:
     """Set a user's password (for a forgotten one; signs them out everywhere)."""
-    try:
-        accounts.set_password(runtime.state, username, _password(password_stdin))
-    except accounts.AccountError as exc:
-        _fail(exc)
+    _attempt(accounts.set_password, runtime.state, username, _password(password_stdin))
     click.echo(f"password set: {username}")
 
 
@@ -105,10 +97,7 @@ def password(runtime, username, password_stdin) -> None:
 @with_runtime
 def token(runtime, username, name) -> None:
     """Create a personal API token and print it (the only time it is shown)."""
-    try:
-        click.echo(accounts.issue_token(runtime.state, username, name))
-    except accounts.AccountError as exc:
-        _fail(exc)
+    click.echo(_attempt(accounts.issue_token, runtime.state, username, name))
 
 
 COMMANDS = [users_group]
