@@ -14,7 +14,6 @@ The node is ``KOUBEI_ES_URL`` when set, else a throw-away node from ``tests.es_n
 from __future__ import annotations
 
 import os
-import statistics
 import sys
 import tempfile
 import time
@@ -24,7 +23,7 @@ from pathlib import Path
 
 from elasticsearch import Elasticsearch, helpers
 
-from benchmarks.store_bench import NOW, synthetic_reviews
+from benchmarks.store_bench import NOW, median_ms, synthetic_reviews
 from benchmarks.table import Figure
 from models.store import ReviewQuery
 from models.store.elasticsearch import ElasticsearchReviewStore
@@ -33,15 +32,6 @@ from models.store.sqlite import SQLiteReviewStore
 
 INGEST_N = 50_000
 BATCH = 5_000
-
-
-def _median_ms(fn, repeat: int = 9) -> float:
-    times = []
-    for i in range(repeat):
-        start = time.perf_counter()
-        fn(i)
-        times.append((time.perf_counter() - start) * 1000)
-    return statistics.median(times)
 
 
 def _drop(client: Elasticsearch, prefix: str) -> None:
@@ -88,7 +78,7 @@ def _queries(store) -> tuple[float, float]:
         end = NOW - timedelta(seconds=i)
         return store.trend(ReviewQuery(start=end - timedelta(days=30), end=end),
                            timedelta(hours=1), "sentiment")
-    return _median_ms(window), _median_ms(trend)
+    return median_ms(window, 9), median_ms(trend, 9)
 
 
 def _run(url: str, n: int) -> list[Figure]:
