@@ -13,6 +13,8 @@ Ordering and cursors:
 from __future__ import annotations
 
 import abc
+import hashlib
+import json
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Iterable, Iterator
@@ -20,6 +22,15 @@ from typing import Iterable, Iterator
 from models.review import Review
 
 GROUP_FIELDS = ("sentiment", "entity", "source", "topic", "platform")
+
+
+def stable_json(body: dict) -> tuple[str, str]:
+    """``(json, hash)`` of a review's ``to_dict()`` apart from ``crawled_at``: equal hashes
+    mean "unchanged" (every backend's ``content_hash``). The JSON has sorted keys, so the
+    Elasticsearch writer reuses it as the start of the stored document."""
+    stable = {k: v for k, v in body.items() if k != "crawled_at"}
+    blob = json.dumps(stable, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return blob, hashlib.blake2b(blob.encode("utf-8"), digest_size=16).hexdigest()
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,7 +13,6 @@
 """
 from __future__ import annotations
 
-import hashlib
 import json
 from datetime import datetime, timezone
 
@@ -91,14 +90,6 @@ def template_body(names: IndexNames) -> dict:
         },
         "_meta": {"owner": "koubei", "description": "Koubei reviews, one index per month"},
     }
-
-
-def stable_json(body: dict) -> tuple[str, str]:
-    """``(json, hash)`` of the review apart from ``crawled_at``: equal hashes mean
-    "unchanged". The JSON (sorted keys) is reused as the start of the stored document."""
-    stable = {k: v for k, v in body.items() if k != "crawled_at"}
-    blob = json.dumps(stable, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-    return blob, hashlib.blake2b(blob.encode("utf-8"), digest_size=16).hexdigest()
 
 
 def document_json(review: Review, stable: str, digest: str, seq: int) -> str:

@@ -11,10 +11,10 @@ from elasticsearch import ConnectionError, ConnectionTimeout, Elasticsearch
 
 from models.exceptions import StoreUnavailable
 from models.review import Review
-from models.store.base import UpsertResult
+from models.store.base import UpsertResult, stable_json
 from models.store.es_bulk import BulkAction, Rejection, RetryPolicy, send_bulk
 from models.store.es_feed import BLOCK, FeedLedger
-from models.store.es_mapping import IndexNames, document_json, stable_json
+from models.store.es_mapping import IndexNames, document_json
 
 IDS_PER_LOOKUP = 10_000  # the default index.max_result_window
 

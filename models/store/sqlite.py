@@ -6,7 +6,6 @@ order is a sequence number that every insert and every real change advances.
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import sqlite3
 import threading
@@ -19,7 +18,7 @@ from models.exceptions import StoreError
 from models.review import Review
 from models.store import sqlite_sql as sql
 from models.store.base import (GROUP_FIELDS, ReviewPage, ReviewQuery, ReviewStore, StoreStats,
-                               TrendPoint, UpsertResult)
+                               TrendPoint, UpsertResult, stable_json)
 from models.store.cursors import decode_cursor, encode_cursor
 
 class SQLiteReviewStore(ReviewStore):
@@ -86,7 +85,7 @@ class SQLiteReviewStore(ReviewStore):
 
     def _write_batch(self, batch: dict[str, Review]) -> UpsertResult:
         bodies = {rid: r.to_dict() for rid, r in batch.items()}
-        hashes = {rid: _content_hash(body) for rid, body in bodies.items()}
+        hashes = {rid: stable_json(body)[1] for rid, body in bodies.items()}
         ids = list(batch)
         with self._write() as con:
             stored = dict(con.execute(
@@ -213,12 +212,6 @@ def _group(group_by: str) -> tuple[str, str]:
     if group_by not in GROUP_FIELDS:
         raise ValueError(f"cannot group by {group_by!r}; expected one of {GROUP_FIELDS}")
     return sql.GROUP_KEYS[group_by]
-
-
-def _content_hash(body: dict) -> str:
-    stable = {k: v for k, v in body.items() if k != "crawled_at"}
-    blob = json.dumps(stable, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-    return hashlib.blake2b(blob.encode("utf-8"), digest_size=16).hexdigest()
 
 
 def _review(body: str) -> Review:
