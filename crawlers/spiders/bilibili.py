@@ -12,7 +12,7 @@ from urllib.parse import urlencode
 
 import scrapy
 
-from crawlers.exceptions import EntryFormatError, PageFormatError
+from crawlers.exceptions import PageFormatError
 from crawlers.spiders.bilibili_api import (SLOW_DOWN_CODES, api_code, parse_replies,
                                            to_raw_review)
 from crawlers.spiders.json_body import load_json
@@ -43,11 +43,8 @@ class BilibiliSpider(PagedReviewSpider):
     def read_page(self, response: scrapy.http.Response, cursor: Any) -> Page:
         replies = parse_replies(response.body)
         page = Page()
-        for index, reply in enumerate(replies.replies):
-            try:
-                page.reviews.append(to_raw_review(reply, self.source.name, self.video_url))
-            except EntryFormatError as exc:
-                page.dropped.append((exc.reason, f"reply {index}: {exc}"))
+        page.add(replies.replies,
+                 lambda reply: to_raw_review(reply, self.source.name, self.video_url), "reply")
         if self.source.api == "page":
             last = replies.page_count
             full = len(replies.replies) >= PAGE_SIZE

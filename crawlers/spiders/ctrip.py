@@ -7,7 +7,6 @@ from typing import Any
 
 import scrapy
 
-from crawlers.exceptions import EntryFormatError
 from crawlers.spiders.ctrip_api import parse_comments, to_raw_review
 from crawlers.spiders.paged import Page, PagedReviewSpider
 
@@ -36,11 +35,8 @@ class CtripSpider(PagedReviewSpider):
     def read_page(self, response: scrapy.http.Response, cursor: Any) -> Page:
         comments = parse_comments(response.body)
         page = Page()
-        for index, item in enumerate(comments.items):
-            try:
-                page.reviews.append(to_raw_review(item, self.source.name, self.source.poi_id))
-            except EntryFormatError as exc:
-                page.dropped.append((exc.reason, f"item {index}: {exc}"))
+        page.add(comments.items,
+                 lambda item: to_raw_review(item, self.source.name, self.source.poi_id), "item")
         if comments.total is not None:
             more = cursor * PAGE_SIZE < comments.total
         else:

@@ -7,7 +7,6 @@ from typing import Any
 
 import scrapy
 
-from crawlers.exceptions import EntryFormatError
 from crawlers.spiders.douban_page import parse_page, to_raw_review
 from crawlers.spiders.paged import Page, PagedReviewSpider
 
@@ -31,11 +30,9 @@ class DoubanSpider(PagedReviewSpider):
     def read_page(self, response: scrapy.http.Response, cursor: Any) -> Page:
         comments = parse_page(response.body)
         page = Page(next=cursor + PAGE_SIZE if comments.next_href else None)
-        for index, item in enumerate(comments.items):
-            try:
-                page.reviews.append(to_raw_review(item, self.source.name, self.subject_url))
-            except EntryFormatError as exc:
-                page.dropped.append((exc.reason, f"comment-item {index}: {exc}"))
+        page.add(comments.items,
+                 lambda item: to_raw_review(item, self.source.name, self.subject_url),
+                 "comment-item")
         return page
 
     def cursor_after_failure(self, cursor: Any) -> Any:

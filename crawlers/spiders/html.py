@@ -7,7 +7,6 @@ from urllib.parse import urlsplit
 
 import scrapy
 
-from crawlers.exceptions import EntryFormatError
 from crawlers.spiders.configured_review import build_review
 from crawlers.spiders.html_page import field_values, parse_list
 from crawlers.spiders.paged import Page, PagedReviewSpider
@@ -31,11 +30,8 @@ class HtmlSpider(PagedReviewSpider):
         page = Page(next=response.urljoin(listing.next_href) if listing.next_href else None)
         if page.next == response.url:
             page.next = None  # a "next" link to itself would loop
-        for index, item in enumerate(listing.items):
-            values = field_values(item, self.source.fields)
-            try:
-                page.reviews.append(build_review(values, self.source, self.platform,
-                                                 response.url, self.crawl_time))
-            except EntryFormatError as exc:
-                page.dropped.append((exc.reason, f"item {index}: {exc}"))
+        page.add(listing.items,
+                 lambda item: build_review(field_values(item, self.source.fields), self.source,
+                                           self.platform, response.url, self.crawl_time),
+                 "item")
         return page

@@ -8,7 +8,6 @@ from urllib.parse import urlencode
 
 import scrapy
 
-from crawlers.exceptions import EntryFormatError
 from crawlers.spiders.jd_api import parse_comments, to_raw_review
 from crawlers.spiders.paged import Page, PagedReviewSpider
 
@@ -34,11 +33,9 @@ class JdSpider(PagedReviewSpider):
     def read_page(self, response: scrapy.http.Response, cursor: Any) -> Page:
         comments = parse_comments(response.text)  # JD declares charset=GBK
         page = Page()
-        for index, comment in enumerate(comments.comments):
-            try:
-                page.reviews.append(to_raw_review(comment, self.source.name, self.source.sku))
-            except EntryFormatError as exc:
-                page.dropped.append((exc.reason, f"comment {index}: {exc}"))
+        page.add(comments.comments,
+                 lambda comment: to_raw_review(comment, self.source.name, self.source.sku),
+                 "comment")
         last = comments.max_page
         more = cursor + 1 < last if last is not None else len(comments.comments) >= PAGE_SIZE
         page.next = cursor + 1 if more else None

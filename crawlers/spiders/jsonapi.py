@@ -12,7 +12,6 @@ from urllib.parse import urlsplit
 import scrapy
 from w3lib.url import add_or_replace_parameter
 
-from crawlers.exceptions import EntryFormatError
 from crawlers.spiders.configured_review import build_review
 from crawlers.spiders.json_api import compile_paths, field_values, parse_page
 from crawlers.spiders.paged import Page, PagedReviewSpider
@@ -45,12 +44,10 @@ class JsonApiSpider(PagedReviewSpider):
     def read_page(self, response: scrapy.http.Response, cursor: Any) -> Page:
         api = parse_page(response.body, self.paths)
         page = Page()
-        for index, item in enumerate(api.items):
-            try:
-                page.reviews.append(build_review(field_values(item, self.paths), self.source,
-                                                 self.platform, response.url, self.crawl_time))
-            except EntryFormatError as exc:
-                page.dropped.append((exc.reason, f"item {index}: {exc}"))
+        page.add(api.items,
+                 lambda item: build_review(field_values(item, self.paths), self.source,
+                                           self.platform, response.url, self.crawl_time),
+                 "item")
         if api.stop or not api.items or self.source.pagination == "none":
             return page
         if self.source.pagination == "page":

@@ -26,13 +26,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
 import scrapy
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
-from crawlers.exceptions import PageFormatError
+from crawlers.exceptions import EntryFormatError, PageFormatError
 from crawlers.items import RawReview
 from models.review import utcnow
 
@@ -47,6 +47,16 @@ class Page:
     reviews: list[RawReview] = field(default_factory=list)
     next: Any = None
     dropped: list[tuple[str, str]] = field(default_factory=list)
+
+    def add(self, entries: Iterable[Any], to_review: Callable[[Any], RawReview],
+            label: str) -> None:
+        """Append ``to_review(entry)`` for each entry; one raising ``EntryFormatError`` is
+        dropped as ``(reason, "<label> <index>: <message>")``."""
+        for index, entry in enumerate(entries):
+            try:
+                self.reviews.append(to_review(entry))
+            except EntryFormatError as exc:
+                self.dropped.append((exc.reason, f"{label} {index}: {exc}"))
 
 
 class PagedReviewSpider(scrapy.Spider):

@@ -6,7 +6,6 @@ from typing import Any
 
 import scrapy
 
-from crawlers.exceptions import EntryFormatError
 from crawlers.spiders.paged import Page, PagedReviewSpider
 from crawlers.spiders.rss_feed import parse_feed, to_raw_review
 from crawlers.spiders.source_url import absolute_url
@@ -25,10 +24,7 @@ class RssSpider(PagedReviewSpider):
     def read_page(self, response: scrapy.http.Response, cursor: Any) -> Page:
         feed = parse_feed(response.body)
         page = Page(next=response.urljoin(feed.next_url) if feed.next_url else None)
-        for index, entry in enumerate(feed.entries):
-            try:
-                page.reviews.append(
-                    to_raw_review(entry, feed.kind, self.source.name, self.crawl_time))
-            except EntryFormatError as exc:
-                page.dropped.append((exc.reason, f"entry {index}: {exc}"))
+        page.add(feed.entries,
+                 lambda entry: to_raw_review(entry, feed.kind, self.source.name, self.crawl_time),
+                 "entry")
         return page

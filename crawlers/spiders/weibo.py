@@ -10,7 +10,7 @@ from urllib.parse import urlencode
 
 import scrapy
 
-from crawlers.exceptions import EntryFormatError, PageFormatError
+from crawlers.exceptions import PageFormatError
 from crawlers.spiders.json_body import load_json
 from crawlers.spiders.paged import Page, PagedReviewSpider
 from crawlers.spiders.weibo_api import is_refusal, parse_comments, to_raw_review
@@ -46,11 +46,9 @@ class WeiboSpider(PagedReviewSpider):
                 return Page()  # ok: 0 past the first page is how the list ends
             raise
         page = Page(next=(comments.max_id, comments.max_id_type) if comments.max_id else None)
-        for index, comment in enumerate(comments.comments):
-            try:
-                page.reviews.append(to_raw_review(comment, self.source.name, self.post_url))
-            except EntryFormatError as exc:
-                page.dropped.append((exc.reason, f"comment {index}: {exc}"))
+        page.add(comments.comments,
+                 lambda comment: to_raw_review(comment, self.source.name, self.post_url),
+                 "comment")
         return page
 
     def slow_down_reason(self, response: scrapy.http.Response) -> str | None:
