@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from flask import Blueprint, request
 
+from models.store import ReviewPage, ReviewQuery
 from web import params, reads
 from web.display import display_zone
 from web.payloads import review_payload
@@ -26,15 +27,23 @@ def _cursor() -> str | None:
     return request.args.get("cursor", "").strip() or None
 
 
+def _listing() -> tuple[ReviewQuery, int, bool]:
+    """The filters, ``limit`` and ``fields`` shared by every review listing."""
+    return (params.review_query(display_zone()), params.bounded_int("limit", 50, 1, MAX_LIMIT),
+            _with_tokens())
+
+
+def _reviews(page: ReviewPage, tokens: bool) -> dict:
+    return {"reviews": [review_payload(r, tokens) for r in page.reviews],
+            "count": len(page.reviews)}
+
+
 @bp.get("/reviews")
 def reviews():
     """Newest published first; ``next_cursor`` continues the walk and is null at the end."""
-    query = params.review_query(display_zone())
-    limit = params.bounded_int("limit", 50, 1, MAX_LIMIT)
-    tokens = _with_tokens()
+    query, limit, tokens = _listing()
     page = reads.search_reviews(query, limit, _cursor())
-    return {"reviews": [review_payload(r, tokens) for r in page.reviews],
-            "count": len(page.reviews), "next_cursor": page.cursor}
+    return {**_reviews(page, tokens), "next_cursor": page.cursor}
 
 
 @bp.get("/reviews/<review_id>")
@@ -48,10 +57,7 @@ def feed():
     With one: what was ingested or changed since, oldest first, and the cursor to poll with
     next (unchanged when nothing is new)."""
     cursor = _cursor()
-    query = params.review_query(display_zone())
-    limit = params.bounded_int("limit", 50, 1, MAX_LIMIT)
-    tokens = _with_tokens()
+    query, limit, tokens = _listing()
     page = reads.feed_reviews(query, limit, cursor)
-    return {"reviews": [review_payload(r, tokens) for r in page.reviews],
-            "count": len(page.reviews), "cursor": page.cursor,
+    return {**_reviews(page, tokens), "cursor": page.cursor,
             "order": "oldest_first" if cursor else "newest_first"}
