@@ -31,23 +31,24 @@ def index():
     if request.args.get("q", "").strip():
         poll_args["q"] = request.args["q"].strip()
     poll_seconds = current_app.config["FEED_POLL_SECONDS"]
+    entities = access.visible_entities(config.entities)
     return render_template(
         "feed.html", reviews=page.reviews, selected=selected, filtered=bool(poll_args),
         sentiments=SENTIMENT_LABELS, sources=[s.name for s in config.sources],
-        entities=access.visible_entities(config.entities), poll_seconds=poll_seconds,
-        feed_config=_feed_config(head, poll_args, poll_seconds))
+        entities=entities, poll_seconds=poll_seconds,
+        feed_config=_feed_config(head, poll_args, poll_seconds, entities, config.timezone))
 
 
-def _feed_config(cursor: str | None, poll_args: dict, poll_seconds: int) -> dict:
+def _feed_config(cursor: str | None, poll_args: dict, poll_seconds: int, entities: list,
+                 timezone: str) -> dict:
     """What feed.js needs to fetch and draw new reviews exactly like the server does."""
-    config = reads.current_runtime().config
     return {
         "pollUrl": url_for("api.feed", **poll_args),
         "cursor": cursor,
         "intervalMs": int(poll_seconds * 1000),
-        "timezone": config.timezone,
+        "timezone": timezone,
         "reviewBase": url_for("feed.index") + "reviews/",
-        "entities": {e.id: e.name for e in access.visible_entities(config.entities)},
+        "entities": {e.id: e.name for e in entities},
         "labels": {
             **{label: gettext(f"sentiment.{label}") for label in (*SENTIMENT_LABELS, "unknown")},
             "noRating": gettext("review.no_rating"),
