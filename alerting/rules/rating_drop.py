@@ -37,9 +37,10 @@ class RatingDropRule(Rule):
             window = self._rated(store, key, window_start, now)
             if len(window) < c.min_count:
                 continue
+            scope = self.scope(key)
             past = [r for r in self._rated(store, key, baseline_start, window_start)
                     if not self.context.calendar.excluded(r.published_at, r.published_at,
-                                                          self.scope(key))]
+                                                          scope)]
             if len(past) < c.min_count:
                 continue
             now_mean = fmean(r.rating for r in window)
