@@ -22,10 +22,9 @@ log = logging.getLogger(__name__)
 def listed(name: str, allowed: tuple[str, ...] | None = None) -> tuple[str, ...]:
     values = [part.strip() for raw in request.args.getlist(name) for part in raw.split(",")]
     values = list(dict.fromkeys(v for v in values if v))
-    for value in values:
-        if allowed is not None and value not in allowed:
-            raise InvalidParameter(name, f"unknown value {value!r}; expected one of "
-                                         f"{', '.join(allowed)}")
+    if allowed is not None:
+        for value in values:
+            _check_allowed(name, value, allowed)
     return tuple(values)
 
 
@@ -33,10 +32,14 @@ def choice(name: str, allowed: tuple[str, ...], default: str | None) -> str | No
     value = request.args.get(name, "").strip()
     if not value:
         return default
+    _check_allowed(name, value, allowed)
+    return value
+
+
+def _check_allowed(name: str, value: str, allowed: tuple[str, ...]) -> None:
     if value not in allowed:
         raise InvalidParameter(name, f"unknown value {value!r}; expected one of "
                                      f"{', '.join(allowed)}")
-    return value
 
 
 def bounded_int(name: str, default: int, low: int, high: int) -> int:
