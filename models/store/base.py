@@ -79,6 +79,19 @@ class StoreStats:
     details: dict = field(default_factory=dict)
 
 
+def batches_by_id(reviews: Iterable[Review], size: int) -> Iterator[dict[str, Review]]:
+    """``reviews`` in batches of at most ``size`` distinct ids (``{id: review}``, in first-seen
+    order); a later duplicate of an id within a batch replaces the earlier one."""
+    batch: dict[str, Review] = {}
+    for review in reviews:
+        batch[review.id] = review
+        if len(batch) >= size:
+            yield batch
+            batch = {}
+    if batch:
+        yield batch
+
+
 class ReviewStore(abc.ABC):
     """Persistence for reviews. Implementations must be safe to use from several threads and
     from several processes writing the same store (crawls run in child processes)."""

@@ -23,7 +23,7 @@ from models.exceptions import StoreUnavailable
 from models.review import Review
 from models.store import es_aggs
 from models.store.base import (ReviewPage, ReviewQuery, ReviewStore, StoreStats, TrendPoint,
-                               UpsertResult)
+                               UpsertResult, batches_by_id)
 from models.store.cursors import decode_cursor, encode_cursor
 from models.store.es_bulk import Rejection, RetryPolicy
 from models.store.es_connect import check_node, make_client, translated_errors
@@ -87,12 +87,10 @@ class ElasticsearchReviewStore(ReviewStore):
 
     # -- writes -------------------------------------------------------------------------
     def upsert(self, reviews: Iterable[Review]) -> UpsertResult:
-        result, batch = UpsertResult(), {}
-        for review in reviews:
-            batch[review.id] = review
-            if len(batch) >= self.batch_size:
-                result, batch = result + self._write_or_spool(list(batch.values())), {}
-        return result + self._write_or_spool(list(batch.values())) if batch else result
+        result = UpsertResult()
+        for batch in batches_by_id(reviews, self.batch_size):
+            result += self._write_or_spool(list(batch.values()))
+        return result
 
     def _write_or_spool(self, batch: list[Review]) -> UpsertResult:
         if self.spool.files():

@@ -18,7 +18,7 @@ from models.exceptions import StoreError
 from models.review import Review
 from models.store import sqlite_sql as sql
 from models.store.base import (GROUP_FIELDS, ReviewPage, ReviewQuery, ReviewStore, StoreStats,
-                               TrendPoint, UpsertResult, stable_json)
+                               TrendPoint, UpsertResult, batches_by_id, stable_json)
 from models.store.cursors import decode_cursor, encode_cursor
 
 class SQLiteReviewStore(ReviewStore):
@@ -76,12 +76,10 @@ class SQLiteReviewStore(ReviewStore):
 
     # -- writes -------------------------------------------------------------------------
     def upsert(self, reviews: Iterable[Review]) -> UpsertResult:
-        result, batch = UpsertResult(), {}
-        for review in reviews:
-            batch[review.id] = review
-            if len(batch) >= self.batch_size:
-                result, batch = result + self._write_batch(batch), {}
-        return result + self._write_batch(batch) if batch else result
+        result = UpsertResult()
+        for batch in batches_by_id(reviews, self.batch_size):
+            result += self._write_batch(batch)
+        return result
 
     def _write_batch(self, batch: dict[str, Review]) -> UpsertResult:
         bodies = {rid: r.to_dict() for rid, r in batch.items()}

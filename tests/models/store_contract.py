@@ -53,6 +53,14 @@ class ReviewStoreContract:
         assert result.new == 1 and store.stats().reviews == 1
         assert store.get(first.id).likes == 2
 
+    def test_upsert_in_several_batches_counts_every_batch(self, store):
+        store.batch_size = 2
+        reviews = [make_review() for _ in range(5)]
+        assert store.upsert(reviews) == UpsertResult(new=5)
+        reviews[4].likes = 9
+        assert store.upsert(reviews) == UpsertResult(updated=1, unchanged=4)
+        assert store.stats().reviews == 5 and store.get(reviews[4].id).likes == 9
+
     def test_get_missing_returns_none(self, store):
         assert store.get("nope") is None
 
