@@ -2,12 +2,13 @@
 ``koubei backtest``: replay stored reviews through the rules and write would-be incidents."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 import click
 
 from alerting.detection import run_detection
 from models.cli import with_runtime
+from models.config import parse_duration
 
 ACTIONS = {"opened": "opened", "reopened": "reopened", "fired": "still firing",
            "elevated": "still elevated", "auto_resolved": "auto-resolved"}
@@ -22,6 +23,15 @@ def _parse_at(_ctx: object, _param: object, value: str | None) -> datetime | Non
         raise click.BadParameter(f"expected an ISO-8601 time such as "
                                  f"2026-11-02T10:00+08:00, got {value!r}")
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+
+
+def _parse_interval(_ctx: object, _param: object, value: str | None) -> timedelta | None:
+    if not value:
+        return None
+    try:
+        return parse_duration(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc))
 
 
 @click.command("detect")
@@ -60,7 +70,7 @@ def detect(runtime, at: datetime | None) -> None:
 @click.option("--to", "end", required=True, callback=_parse_at,
               help="Replay up to this ISO-8601 time.")
 @click.option("--rule", "rules", multiple=True, help="Only this rule (repeatable).")
-@click.option("--interval", callback=lambda _c, _p, v: v and parse_interval(v),
+@click.option("--interval", callback=_parse_interval,
               help="Simulated detection interval (default: the config's, e.g. 1m).")
 @click.option("--out", type=click.File("w", encoding="utf-8"), default="-",
               help="JSONL output file (default: stdout).")
@@ -79,15 +89,6 @@ def backtest_command(runtime, start: datetime, end: datetime, rules: tuple[str, 
     click.echo(f"backtest {start.isoformat()} .. {end.isoformat()} every {result.interval}: "
                f"{result.ticks} tick(s), rules {', '.join(result.rules) or 'none'}, "
                f"{len(result.incidents)} incident(s)", err=True)
-
-
-def parse_interval(value: str):
-    from models.config import parse_duration
-
-    try:
-        return parse_duration(value)
-    except ValueError as exc:
-        raise click.BadParameter(str(exc))
 
 
 COMMANDS = [detect, backtest_command]
