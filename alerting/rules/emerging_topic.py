@@ -20,6 +20,7 @@ from scipy.stats import binom
 from alerting import wording
 from alerting.explanation import BASELINE_SAMPLE, WINDOW_SAMPLE, explain
 from alerting.rules.base import Firing, Rule
+from models.review import Review
 from models.store import ReviewQuery, ReviewStore
 
 NEGATIVE = ("negative",)
@@ -44,9 +45,9 @@ class EmergingTopicRule(Rule):
                 found += self._terms(store, window_q, baseline_q)
             if "topic" in c.fields:
                 found += self._topics(store, window_q, baseline_q)
-            for name, count, expected, p_value, related in found:
+            for name, count, expected, p_value, related, reviews in found:
                 firings.append(self._firing(store, key, now, window_q, baseline_q, name,
-                                            count, expected, p_value, related))
+                                            count, expected, p_value, related, reviews))
         return firings
 
     def _emerging(self, count: int, window_n: int, base_count: int, base_n: int
@@ -86,7 +87,9 @@ class EmergingTopicRule(Rule):
                     break
             else:
                 clusters.append([term, ids, expected, p_value, []])
-        return [(f"term:{t}", len(ids), e, p, related) for t, ids, e, p, related in clusters]
+        # the term's reviews come from the window sample already read, not a second search
+        return [(f"term:{t}", len(ids), e, p, related, [r for r in window if t in r.tokens])
+                for t, ids, e, p, related in clusters]
 
     def _topics(self, store: ReviewStore, window_q: ReviewQuery, baseline_q: ReviewQuery):
         window_n = store.count(window_q)[None]
@@ -97,12 +100,14 @@ class EmergingTopicRule(Rule):
                                    key=lambda kv: (-kv[1], kv[0] or "")):
             tested = topic and self._emerging(count, window_n, base.get(topic, 0), base_n)
             if tested:
-                found.append((f"topic:{topic}", count, *tested, []))
+                found.append((f"topic:{topic}", count, *tested, [], None))
         return found
 
     def _firing(self, store: ReviewStore, key: str | None, now: datetime,
                 window_q: ReviewQuery, baseline_q: ReviewQuery, name: str, count: int,
-                expected: float, p_value: float, related: list[str]) -> Firing:
+                expected: float, p_value: float, related: list[str],
+                reviews: list[Review] | None) -> Firing:
+        """``reviews``: the term's window reviews; None for a topic, whose are searched."""
         c = self.config
         what = name.split(":", 1)[1]
         query = window_q
@@ -116,8 +121,8 @@ class EmergingTopicRule(Rule):
                   f"{wording.en_duration(c.window)}, against {expected:.1f} expected")
             return wording.scoped(scope if c.group_by else "", zh, en)
 
-        reviews = [r for r in store.search(query, limit=WINDOW_SAMPLE).reviews
-                   if name.startswith("topic:") or what in r.tokens]
+        if reviews is None:
+            reviews = store.search(query, limit=WINDOW_SAMPLE).reviews
         explained = explain(
             store, rule=self, group_key=key or "", window_query=query,
             baseline_query=baseline_q, headline=f"{wording.HEADLINES[self.type_name]}：{what}",
