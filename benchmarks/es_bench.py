@@ -29,16 +29,10 @@ from models.store import ReviewQuery
 from models.store.elasticsearch import ElasticsearchReviewStore
 from models.store.es_mapping import IndexNames, template_body
 from models.store.sqlite import SQLiteReviewStore
+from tests.es_node import drop_prefix  # the throw-away node module, shared with the tests
 
 INGEST_N = 50_000
 BATCH = 5_000
-
-
-def _drop(client: Elasticsearch, prefix: str) -> None:
-    names = list(client.indices.get(index=f"{prefix}-*", allow_no_indices=True))
-    if names:
-        client.indices.delete(index=",".join(names))
-    client.options(ignore_status=404).indices.delete_index_template(name=f"{prefix}-reviews")
 
 
 def _ingest(url: str, home: Path, reviews) -> tuple[float, float]:
@@ -62,8 +56,8 @@ def _ingest(url: str, home: Path, reviews) -> tuple[float, float]:
         client.indices.refresh(index=names.pattern)
         theirs = time.perf_counter() - start
     finally:
-        _drop(client, ours_prefix)
-        _drop(client, theirs_prefix)
+        drop_prefix(client, ours_prefix)
+        drop_prefix(client, theirs_prefix)
         client.close()
     return ours, theirs
 
@@ -107,7 +101,7 @@ def _run(url: str, n: int) -> list[Figure]:
             sq_window, sq_trend = _queries(sqlite)
         finally:
             client = Elasticsearch(url)
-            _drop(client, prefix)
+            drop_prefix(client, prefix)
             client.close()
             store.close()
             sqlite.close()

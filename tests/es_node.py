@@ -28,6 +28,14 @@ class NodeError(RuntimeError):
     pass
 
 
+def drop_prefix(client, prefix: str) -> None:
+    """Delete every index and the index template a store with ``prefix`` created."""
+    names = list(client.indices.get(index=f"{prefix}-*", allow_no_indices=True))
+    if names:
+        client.indices.delete(index=",".join(names))
+    client.options(ignore_status=404).indices.delete_index_template(name=f"{prefix}-reviews")
+
+
 def distribution_available() -> bool:
     return (ES_HOME / "bin" / "elasticsearch").exists()
 

@@ -14,7 +14,7 @@ import uuid
 import pytest
 from elasticsearch import Elasticsearch
 
-from tests.es_node import ElasticsearchNode, distribution_available
+from tests.es_node import ElasticsearchNode, distribution_available, drop_prefix
 from tests.support import require
 
 
@@ -70,20 +70,13 @@ def es_url():
     return _EarlyNode.node.url
 
 
-def _drop(es_url: str, prefix: str) -> None:
-    client = Elasticsearch(es_url)
-    names = list(client.indices.get(index=f"{prefix}-*", allow_no_indices=True))
-    if names:
-        client.indices.delete(index=",".join(names))
-    client.options(ignore_status=404).indices.delete_index_template(name=f"{prefix}-reviews")
-    client.close()
-
-
 @pytest.fixture(scope="session")
 def _shared_prefix(es_url):
     prefix = f"kbt-{uuid.uuid4().hex[:10]}"
     yield prefix
-    _drop(es_url, prefix)
+    client = Elasticsearch(es_url)
+    drop_prefix(client, prefix)
+    client.close()
 
 
 @pytest.fixture
