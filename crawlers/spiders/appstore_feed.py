@@ -16,6 +16,8 @@ from urllib.parse import urlsplit
 
 from crawlers.exceptions import EntryFormatError, PageFormatError
 from crawlers.items import RawReview
+from crawlers.normalise import to_count
+from crawlers.spiders.json_body import dig, text_of
 
 PLATFORM = "appstore"
 _PAGE = re.compile(r"/page=(\d+)(?:/|$)")
@@ -63,12 +65,7 @@ def is_app_metadata(entry: Any) -> bool:
 
 def label(node: Any, *path: str) -> str | None:
     """``node[path...]["label"]`` as a stripped string, or None wherever the shape differs."""
-    for key in path:
-        node = node.get(key) if isinstance(node, dict) else None
-    value = node.get("label") if isinstance(node, dict) else None
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        value = str(value)
-    return value.strip() or None if isinstance(value, str) else None
+    return text_of(dig(node, *path, "label"))
 
 
 def to_raw_review(entry: Any, source: str, crawl_time: datetime) -> RawReview:
@@ -90,12 +87,12 @@ def to_raw_review(entry: Any, source: str, crawl_time: datetime) -> RawReview:
         value = label(entry, *((field,) if isinstance(field, str) else field))
         if value is not None:
             extra[key] = value
-    extra["vote_count"] = _count(label(entry, "im:voteCount"))
+    extra["vote_count"] = to_count(label(entry, "im:voteCount"))
     return RawReview(
         source=source, platform=PLATFORM, native_id=native_id, text=text,
         published_at=published_at, title=label(entry, "title"),
         author=label(entry, "author", "name"), rating=_rating(label(entry, "im:rating"), extra),
-        likes=_count(label(entry, "im:voteSum")), url=_href(entry.get("link")), extra=extra)
+        likes=to_count(label(entry, "im:voteSum")), url=_href(entry.get("link")), extra=extra)
 
 
 def _published_at(value: str | None, extra: dict) -> datetime | None:
@@ -121,13 +118,6 @@ def _rating(value: str | None, extra: dict) -> float | None:
     if value is not None:
         extra["rating_raw"] = value
     return None
-
-
-def _count(value: str | None) -> int:
-    try:
-        return max(0, int(value)) if value is not None else 0
-    except ValueError:
-        return 0
 
 
 def _href(link: Any) -> str | None:
