@@ -9,7 +9,7 @@ page too deep) and raises ``PageFormatError("api_error")``; ``data.replies`` may
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -28,7 +28,6 @@ class ReplyPage:
     page_count: int | None = None     # page-number API: pages in total, from data.page
     next_offset: str | None = None    # cursor API: next offset; None at the end
     is_end: bool = False
-    extra: dict = field(default_factory=dict)
 
 
 def api_code(document: Any) -> int | None:
