@@ -6,6 +6,7 @@ of creating a second copy. Times are timezone-aware and kept in UTC.
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from dataclasses import dataclass, field, fields
@@ -117,7 +118,7 @@ class Review:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "Review":
-        known = {f.name for f in fields(cls)}
+        known = _field_names(cls)
         values = {k: v for k, v in data.items() if k in known}
         for key in ("published_at", "crawled_at"):
             if isinstance(values.get(key), str):
@@ -126,3 +127,9 @@ class Review:
             values["sentiment"] = Sentiment(**values["sentiment"])
         values["aspects"] = [tuple(a) for a in values.get("aspects") or []]
         return cls(**values)
+
+
+@functools.cache
+def _field_names(cls: type) -> frozenset[str]:
+    # once per class: ``fields()`` on every ``from_dict`` took a third of each stored read
+    return frozenset(f.name for f in fields(cls))
