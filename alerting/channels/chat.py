@@ -35,6 +35,9 @@ class ChatChannel(HttpChannel):
         else:
             raise ChannelConfigError(f"channel {self.name!r} ({self.type_name}): set url or "
                                      "url_env")
+        # the platform signing secret, for the types that take one (before the client opens)
+        self._secret = (self.secret("secret_env") if getattr(config, "secret_env", None)
+                        else None)
         self.use_client(client)
 
     def payload(self, notice: Notice) -> dict:

@@ -32,7 +32,6 @@ class DingTalkChannel(ChatChannel):
     def __init__(self, config: Any, client=None, clock: Callable[[], float] = time.time,
                  **retry: Any):
         super().__init__(config, client, **retry)
-        self._secret = self.secret("secret_env") if config.secret_env else None
         self.clock = clock
 
     def signed_url(self) -> str:

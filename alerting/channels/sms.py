@@ -7,8 +7,6 @@ parts) and ends with the acknowledge link so the on-call person can act from the
 """
 from __future__ import annotations
 
-from typing import Any
-
 from alerting.channels.chat import ChatChannel, headline
 from alerting.channels.webhook import SIGNATURE_HEADER, sign
 from alerting.notice import Notice
@@ -28,10 +26,6 @@ def message(notice: Notice) -> str:
 class SmsChannel(ChatChannel):
     type_name = "sms"
     required_options = frozenset({"url", "recipients"})
-
-    def __init__(self, config: Any, client=None, **retry: Any):
-        super().__init__(config, client, **retry)
-        self._secret = self.secret("secret_env") if config.secret_env else None
 
     def headers(self, body: bytes) -> dict[str, str]:
         headers = super().headers(body)
