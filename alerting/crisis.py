@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
-from alerting.incidents import IncidentChange
 from models.review import Review, utcnow
+
+if TYPE_CHECKING:  # a runtime import would load the channels the lazy imports below defer
+    from alerting.incidents import IncidentChange
 
 log = logging.getLogger(__name__)
 
