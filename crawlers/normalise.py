@@ -18,6 +18,8 @@ from zoneinfo import ZoneInfo
 
 import lxml.html
 
+from crawlers.exceptions import EntryFormatError
+
 BEIJING = ZoneInfo("Asia/Shanghai")
 _EPOCH = re.compile(r"^\d{9,13}(?:\.\d+)?$")
 _DOTNET_DATE = re.compile(r"^/Date\((-?\d+)([+-]\d{4})?\)/$")
@@ -90,6 +92,16 @@ def parse_time(value: object, fmt: str | None = None, tz: tzinfo | str = BEIJING
     if parsed is None:
         raise ValueError(f"cannot read the time {text!r}")
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=zone)
+
+
+def entry_time(value: object, entry: str, fmt: str | None = None,
+               tz: tzinfo | str = BEIJING) -> datetime:
+    """``parse_time`` for one entry of a page: a time that cannot be read drops the entry, as
+    ``EntryFormatError("bad_time", "<entry>: <why>")``."""
+    try:
+        return parse_time(value, fmt, tz)
+    except ValueError as exc:
+        raise EntryFormatError("bad_time", f"{entry}: {exc}") from exc
 
 
 def _epoch(number: float) -> datetime:

@@ -10,12 +10,11 @@ page too deep) and raises ``PageFormatError("api_error")``; ``data.replies`` may
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from crawlers.exceptions import EntryFormatError, PageFormatError
 from crawlers.items import RawReview
-from crawlers.normalise import parse_time, strip_html, to_count
+from crawlers.normalise import entry_time, strip_html, to_count
 from crawlers.spiders.json_body import dig, load_json, text_of
 
 PLATFORM = "bilibili"
@@ -71,10 +70,7 @@ def to_raw_review(reply: Any, source: str, video_url: str) -> RawReview:
     text = strip_html(text_of(dig(reply, "content", "message")))
     if not text:
         raise EntryFormatError("missing_content", f"reply {native_id} without content.message")
-    try:
-        published_at: datetime = parse_time(reply.get("ctime"))
-    except ValueError as exc:
-        raise EntryFormatError("bad_time", f"reply {native_id}: {exc}") from exc
+    published_at = entry_time(reply.get("ctime"), f"reply {native_id}")
     extra: dict[str, Any] = {}
     location = text_of(dig(reply, "reply_control", "location"))
     if location:

@@ -15,7 +15,7 @@ from urllib.parse import urljoin
 
 from crawlers.exceptions import EntryFormatError
 from crawlers.items import RawReview
-from crawlers.normalise import parse_time, strip_html, to_count, to_rating
+from crawlers.normalise import entry_time, strip_html, to_count, to_rating
 
 _NUMBER = re.compile(r"\d+(?:\.\d+)?")
 
@@ -38,11 +38,9 @@ def build_review(values: Mapping[str, Any], source: Any, platform: str, page_url
     if _scalar(written) is None:
         published_at, extra["published_at_estimated"] = crawl_time, True
     else:
-        try:
-            value = written if isinstance(written, (int, float)) else _scalar(written)
-            published_at = parse_time(value, source.time_format, source.timezone)
-        except ValueError as exc:
-            raise EntryFormatError("bad_time", f"entry {native_id or '?'}: {exc}") from exc
+        value = written if isinstance(written, (int, float)) else _scalar(written)
+        published_at = entry_time(value, f"entry {native_id or '?'}", source.time_format,
+                                  source.timezone)
     rating = None
     rating_text = _scalar(values.get("rating"))
     if rating_text is not None:

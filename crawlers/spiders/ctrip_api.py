@@ -8,7 +8,7 @@ from typing import Any
 
 from crawlers.exceptions import EntryFormatError, PageFormatError
 from crawlers.items import RawReview
-from crawlers.normalise import parse_time, strip_html, to_count, to_rating
+from crawlers.normalise import entry_time, strip_html, to_count, to_rating
 from crawlers.spiders.json_body import dig, load_json, text_of
 
 PLATFORM = "ctrip"
@@ -42,10 +42,7 @@ def to_raw_review(item: Any, source: str, poi_id: str) -> RawReview:
     text = strip_html(text_of(item.get("content")))
     if not text:
         raise EntryFormatError("missing_content", f"comment {native_id} without content")
-    try:
-        published_at = parse_time(item.get("publishTime"))
-    except ValueError as exc:
-        raise EntryFormatError("bad_time", f"comment {native_id}: {exc}") from exc
+    published_at = entry_time(item.get("publishTime"), f"comment {native_id}")
     extra = {"location": text_of(item.get("ipLocatedName"))} if item.get("ipLocatedName") else {}
     return RawReview(source=source, platform=PLATFORM, native_id=native_id, text=text,
                      published_at=published_at, author=text_of(dig(item, "userInfo", "userNick")),

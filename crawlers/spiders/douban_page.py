@@ -17,7 +17,7 @@ from parsel import Selector
 
 from crawlers.exceptions import EntryFormatError, PageFormatError
 from crawlers.items import RawReview
-from crawlers.normalise import parse_time, strip_html, to_count, to_rating
+from crawlers.normalise import entry_time, strip_html, to_count, to_rating
 from crawlers.spiders.json_body import decode
 
 PLATFORM = "douban"
@@ -52,10 +52,7 @@ def to_raw_review(item: Selector, source: str, subject_url: str) -> RawReview:
     info = item.css("span.comment-info")
     written = (info.css("span.comment-time::attr(title)").get()
                or info.css("span.comment-time::text").get() or "").strip()
-    try:
-        published_at = parse_time(written)
-    except ValueError as exc:
-        raise EntryFormatError("bad_time", f"comment {native_id}: {exc}") from exc
+    published_at = entry_time(written, f"comment {native_id}")
     stars = _STARS.search(" ".join(info.css("span.rating::attr(class)").getall()))
     extra: dict[str, Any] = {}
     profile = info.css("a::attr(href)").get()

@@ -12,7 +12,7 @@ from typing import Any
 
 from crawlers.exceptions import EntryFormatError, PageFormatError
 from crawlers.items import RawReview
-from crawlers.normalise import parse_time, strip_html, to_count, to_rating
+from crawlers.normalise import entry_time, strip_html, to_count, to_rating
 from crawlers.spiders.json_body import dig, load_jsonp, text_of
 
 PLATFORM = "jd"
@@ -46,10 +46,7 @@ def to_raw_review(comment: Any, source: str, sku: str) -> RawReview:
     text = strip_html(text_of(comment.get("content")))
     if not text:
         raise EntryFormatError("missing_content", f"comment {native_id} without content")
-    try:
-        published_at = parse_time(comment.get("creationTime"))
-    except ValueError as exc:
-        raise EntryFormatError("bad_time", f"comment {native_id}: {exc}") from exc
+    published_at = entry_time(comment.get("creationTime"), f"comment {native_id}")
     extra: dict[str, Any] = {}
     for key, field in (("product", "referenceName"), ("color", "productColor"),
                        ("size", "productSize")):

@@ -13,7 +13,7 @@ from typing import Any
 
 from crawlers.exceptions import EntryFormatError, PageFormatError
 from crawlers.items import RawReview
-from crawlers.normalise import parse_time, strip_html, to_count
+from crawlers.normalise import entry_time, strip_html, to_count
 from crawlers.spiders.json_body import dig, load_json, text_of
 
 PLATFORM = "weibo"
@@ -55,10 +55,7 @@ def to_raw_review(comment: Any, source: str, post_url: str) -> RawReview:
     text = strip_html(text_of(comment.get("text")))
     if not text:
         raise EntryFormatError("missing_content", f"comment {native_id} without text")
-    try:
-        published_at = parse_time(comment.get("created_at"))
-    except ValueError as exc:
-        raise EntryFormatError("bad_time", f"comment {native_id}: {exc}") from exc
+    published_at = entry_time(comment.get("created_at"), f"comment {native_id}")
     extra: dict[str, Any] = {}
     if text_of(comment.get("source")):
         extra["location"] = text_of(comment.get("source")).removeprefix("来自")
