@@ -12,6 +12,7 @@ import click
 from models.cli import with_runtime
 from models.exceptions import StoreError
 from models.store import ReviewStore, open_review_store
+from models.store.base import batches_by_id
 
 
 @click.group("store")
@@ -67,26 +68,16 @@ def migrate_command(runtime, source_name: str, target_name: str, batch_size: int
     try:
         total = source.stats().reviews
         moved = missing = problems = 0
-        batch = []
-
-        def flush() -> None:
-            nonlocal moved, missing, problems
-            result = target.upsert(batch)
-            problems += result.spooled + result.rejected
-            found = target.fingerprints(r.id for r in batch)
-            missing += sum(1 for r in batch if found.get(r.id) != r.fingerprint())
-            moved += len(batch)
-            bar.update(len(batch))
-            batch.clear()
-
         with click.progressbar(length=total, label=f"{source_name} -> {target_name}",
                                file=sys.stderr) as bar:
-            for review in source.iter_reviews(batch_size=batch_size):
-                batch.append(review)
-                if len(batch) >= batch_size:
-                    flush()
-            if batch:
-                flush()
+            for by_id in batches_by_id(source.iter_reviews(batch_size=batch_size), batch_size):
+                batch = list(by_id.values())
+                result = target.upsert(batch)
+                problems += result.spooled + result.rejected
+                found = target.fingerprints(by_id)
+                missing += sum(1 for r in batch if found.get(r.id) != r.fingerprint())
+                moved += len(batch)
+                bar.update(len(batch))
         in_target = target.stats().reviews
         click.echo(f"migrated {moved} of {total} reviews; {target_name} now holds {in_target}")
         if moved != total or missing or problems or in_target < total:
