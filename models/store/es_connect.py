@@ -9,7 +9,7 @@ Options (``store.options`` in the config; every one may be omitted):
     ca_certs       CA bundle for TLS;  verify: false turns certificate checks off
     request_timeout  seconds (default 30)
 
-``connect`` checks the node once at start-up, so a wrong URL, wrong credentials or a server of
+``check_node`` checks the node once at start-up, so a wrong URL, wrong credentials or a server of
 the wrong major version fail here with one message naming the URL and the config key.
 """
 from __future__ import annotations
