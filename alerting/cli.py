@@ -2,27 +2,16 @@
 ``koubei backtest``: replay stored reviews through the rules and write would-be incidents."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
 import click
 
 from alerting.detection import run_detection
-from models.cli import with_runtime
+from models.cli import iso_time_option, with_runtime
 from models.config import parse_duration
 
 ACTIONS = {"opened": "opened", "reopened": "reopened", "fired": "still firing",
            "elevated": "still elevated", "auto_resolved": "auto-resolved"}
-
-
-def _parse_at(_ctx: object, _param: object, value: str | None) -> datetime | None:
-    if value is None:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        raise click.BadParameter(f"expected an ISO-8601 time such as "
-                                 f"2026-11-02T10:00+08:00, got {value!r}")
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
 
 
 def _parse_interval(_ctx: object, _param: object, value: str | None) -> timedelta | None:
@@ -35,7 +24,7 @@ def _parse_interval(_ctx: object, _param: object, value: str | None) -> timedelt
 
 
 @click.command("detect")
-@click.option("--at", "at", callback=_parse_at,
+@click.option("--at", "at", callback=iso_time_option,
               help="Detect as of this ISO-8601 time (UTC if no offset); default: now.")
 @with_runtime
 def detect(runtime, at: datetime | None) -> None:
@@ -65,9 +54,9 @@ def detect(runtime, at: datetime | None) -> None:
 
 
 @click.command("backtest")
-@click.option("--from", "start", required=True, callback=_parse_at,
+@click.option("--from", "start", required=True, callback=iso_time_option,
               help="Replay from this ISO-8601 time (UTC if no offset).")
-@click.option("--to", "end", required=True, callback=_parse_at,
+@click.option("--to", "end", required=True, callback=iso_time_option,
               help="Replay up to this ISO-8601 time.")
 @click.option("--rule", "rules", multiple=True, help="Only this rule (repeatable).")
 @click.option("--interval", callback=_parse_interval,

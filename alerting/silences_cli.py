@@ -1,12 +1,12 @@
 """``koubei silences add/list/end``: hold notifications back for a while, with a reason."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime
 
 import click
 
 from alerting.silences import SilenceError, active_silences, add_silence, end_silence
-from models.cli import with_runtime
+from models.cli import iso_time, with_runtime
 from models.config import parse_duration
 from models.review import utcnow
 
@@ -19,12 +19,7 @@ def _end_time(duration: str | None, until: str | None) -> datetime:
             return utcnow() + parse_duration(duration)
         except ValueError as exc:
             raise click.BadParameter(str(exc), param_hint="--for")
-    try:
-        parsed = datetime.fromisoformat(until)
-    except ValueError:
-        raise click.BadParameter(f"expected an ISO-8601 time such as 2026-11-02T18:00+08:00, "
-                                 f"got {until!r}", param_hint="--until")
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+    return iso_time(until, "--until")
 
 
 @click.group("silences")

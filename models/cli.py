@@ -56,14 +56,22 @@ def config_check(path: str) -> None:
     click.echo("ok")
 
 
-def _parse_time(value: str | None) -> datetime | None:
+def iso_time(value: str | None, param_hint: str | None = None) -> datetime | None:
+    """A command-line ISO-8601 time; a time without an offset is UTC. Raises
+    ``click.BadParameter`` naming ``param_hint``."""
     if value is None:
         return None
     try:
         parsed = datetime.fromisoformat(value)
     except ValueError:
-        raise click.BadParameter(f"expected an ISO-8601 time such as 2026-11-01T08:00+08:00, got {value!r}")
+        raise click.BadParameter(f"expected an ISO-8601 time such as 2026-11-02T10:00+08:00, "
+                                 f"got {value!r}", param_hint=param_hint)
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+
+
+def iso_time_option(_ctx: object, _param: object, value: str | None) -> datetime | None:
+    """``iso_time`` as a click option callback."""
+    return iso_time(value)
 
 
 @click.command("reviews")
@@ -76,7 +84,7 @@ def _parse_time(value: str | None) -> datetime | None:
 def reviews_command(runtime, sources, entities, since, until, fmt) -> None:
     """Write stored reviews to stdout, oldest first."""
     query = ReviewQuery(sources=tuple(sources), entities=tuple(entities),
-                        start=_parse_time(since), end=_parse_time(until))
+                        start=iso_time(since, "--since"), end=iso_time(until, "--until"))
     out = sys.stdout
     for review in runtime.store.iter_reviews(query):
         out.write(json.dumps(review.to_dict(), ensure_ascii=False) + "\n")

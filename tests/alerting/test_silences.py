@@ -70,6 +70,10 @@ def test_silences_cli(home):
     both = runner.invoke(main, ["silences", "add", "--for", "2h", "--until", "2030-01-01",
                                 "--reason", "x", "--home", str(home)])
     assert both.exit_code == 2 and "exactly one of --for" in both.output
+    bad_time = runner.invoke(main, ["silences", "add", "--until", "明天", "--reason", "x",
+                                    "--home", str(home)])
+    assert bad_time.exit_code == 2 and "--until" in bad_time.output
+    assert "expected an ISO-8601 time" in bad_time.output
     assert runner.invoke(main, ["silences", "end", "1", "--home", str(home)]).exit_code == 0
     assert runner.invoke(main, ["silences", "list", "--home", str(home)]).output == ""
     missing = runner.invoke(main, ["silences", "end", "9", "--home", str(home)])
