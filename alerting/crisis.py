@@ -37,8 +37,7 @@ def _handle(runtime, rules: list, reviews: Sequence[Review], now: datetime
             ) -> list[IncidentChange]:
     # Imported here: the crawl pipeline loads this module, most crawls never need channels.
     from alerting.channels import build_channels
-    from alerting.detection import entity_names, public_url, rule_context
-    from alerting.incidents import IncidentManager
+    from alerting.detection import entity_names, incident_manager, rule_context
     from alerting.rules import build_rule
 
     context, names = rule_context(runtime), entity_names(runtime.config)
@@ -48,9 +47,7 @@ def _handle(runtime, rules: list, reviews: Sequence[Review], now: datetime
         return []
     channels = build_channels(runtime.config.channels)
     try:
-        manager = IncidentManager(runtime.state, channels, clock=lambda: now,
-                                  public_url=public_url(runtime.config),
-                                  timezone=runtime.config.timezone)
+        manager = incident_manager(runtime, channels, lambda: now)
         changes = manager.handle(firings, runtime.config.rules)
     finally:
         for channel in channels.values():

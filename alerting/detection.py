@@ -10,7 +10,7 @@ import logging
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Mapping
+from typing import Callable, Mapping
 
 from alerting.channels import Channel, build_channels
 from alerting.escalation import follow_up
@@ -48,6 +48,16 @@ def entity_names(config: KoubeiConfig) -> dict[str, str]:
     return {entity.id: entity.name for entity in config.entities}
 
 
+def incident_manager(runtime: Runtime, channels: Mapping[str, Channel],
+                     clock: Callable[[], datetime]) -> IncidentManager:
+    """The incident manager of ``runtime``: its links, timezone, signing key and teams. Every
+    path that opens incidents (detection ticks, crisis reviews at store time) uses this one."""
+    config = runtime.config
+    return IncidentManager(runtime.state, channels, clock=clock, public_url=public_url(config),
+                           timezone=config.timezone, action_key=instance_key(runtime.home),
+                           teams=config.teams)
+
+
 def rule_context(runtime: Runtime) -> RuleContext:
     """Declared events, timezone and crawl records, as every rule of ``runtime`` sees them."""
     return RuleContext(Calendar(runtime.config.events), runtime.config.timezone, runtime.state)
@@ -77,10 +87,7 @@ def run_detection(runtime: Runtime, now: datetime | None = None,
                 continue
             report.rules.append(rule_config.name)
             report.firings.extend(firings)
-        manager = IncidentManager(runtime.state, channels,
-                                  clock=(lambda: report.at) if now else utcnow,
-                                  public_url=public_url(config), timezone=config.timezone,
-                                  action_key=instance_key(runtime.home), teams=config.teams)
+        manager = incident_manager(runtime, channels, (lambda: report.at) if now else utcnow)
         report.changes = manager.handle(report.firings, config.rules)
         report.changes += manager.auto_resolve(report.at, {f.key for f in report.firings},
                                                config.rules, skip_rules=report.errors)

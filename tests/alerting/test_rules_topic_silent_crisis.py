@@ -126,3 +126,30 @@ def test_an_imported_crisis_review_opens_its_incident_when_stored(configure, tmp
         assert (incident.rule, incident.group_key, incident.status) == (
             "crisis", "食物中毒", "open")
         assert len(incident.review_ids) == 1
+
+
+def test_a_crisis_notice_sent_at_store_time_carries_signed_action_links(configure,
+                                                                        webhook_receiver):
+    # Incidents opened by the store hook are made like those of a detection tick: same
+    # signing key, so the handler can act from the notification.
+    from alerting.crisis import on_stored
+    from models.config import WebhookChannel as WebhookConfig
+    from models.instance_key import instance_key
+    from alerting.action_links import Action, read_token
+
+    receiver = webhook_receiver()
+    hook = WebhookConfig(name="hook", type="webhook", url=receiver.url)
+    rt = configure(rules=[CrisisKeywordRule(name="crisis", type="crisis_keyword", window="1d",
+                                            channels=["hook"])], channels=[hook])
+    review = make_review(label="negative", published_at=utcnow() - timedelta(minutes=1),
+                         text="吃完食物中毒了", flags=["crisis:食物中毒"])
+    rt.store.upsert([review])
+
+    [change] = on_stored(rt, [review])
+
+    [(_, body)] = receiver.accepted
+    links = json.loads(body)["actions"]
+    assert {action: read_token(instance_key(rt.home), url.rsplit("/a/", 1)[1])
+            for action, url in links.items()} == {
+        "acknowledge": Action(change.incident_id, "acknowledge"),
+        "open": Action(change.incident_id, "open")}
