@@ -72,7 +72,7 @@ def test_every_label_family_is_complete():
     from web.trend_series import INTERVALS, RANGES
     events = ("opened", "fired", "notified", "notify_failed", "acknowledged", "assigned",
               "comment", "resolved", "auto_resolved", "reopened", "false_alarm", "silenced",
-              "queued", "escalated")  # IncidentEvent kinds written by alerting
+              "queued", "escalated", "joined")  # IncidentEvent kinds written by alerting
     wanted = ([f"sentiment.{s}" for s in (*SENTIMENT_LABELS, "unknown")]
               + [f"incident.status.{s}" for s in INCIDENT_STATUSES]
               + [f"incident.event.{e}" for e in events]
