@@ -7,6 +7,7 @@ from flask import Blueprint, flash, g, redirect, render_template, request, url_f
 from alerting.silences import SilenceError, active_silences, add_silence, end_silence
 from models.config import parse_duration
 from models.review import utcnow
+from models.state import Silence
 from web import access, reads
 from web.i18n import gettext
 
@@ -47,8 +48,15 @@ def add():
 
 @bp.post("/silences/<int:silence_id>/end")
 def end(silence_id: int):
+    state = reads.current_runtime().state
+    with state.session() as session:
+        silence = session.get(Silence, silence_id)
+        entity = silence.entity if silence is not None else None
+    if entity is not None and not access.in_scope([entity]):  # the same rule as adding one
+        flash(gettext("silences.bad_entity"), "error")
+        return redirect(url_for("silences.index"))
     try:
-        end_silence(reads.current_runtime().state, silence_id)
+        end_silence(state, silence_id)
     except SilenceError:
         pass
     return redirect(url_for("silences.index"))

@@ -32,3 +32,14 @@ def test_a_silence_outside_ones_scope_or_without_reason_is_refused(signed_in):
                                             "csrf_token": token}, follow_redirects=True)
     assert "a silence needs a reason" in blank.get_data(as_text=True)
     assert "当前没有静默。" in blank.get_data(as_text=True)
+
+
+def test_a_silence_of_an_entity_outside_ones_scope_cannot_be_ended(signed_in):
+    admin = signed_in("zhao", "admin")
+    admin.post("/silences", data={"entity": "yunque", "duration": "1h", "reason": "发布观察",
+                                  "csrf_token": csrf_of(admin, "/silences")})
+    handler = signed_in("li", "handler", ["yunque-x5"])
+    refused = handler.post("/silences/1/end", data={"csrf_token": csrf_of(handler, "/silences")},
+                           follow_redirects=True)
+    assert "不能静默你无权查看的品牌/产品" in refused.get_data(as_text=True)
+    assert "发布观察" in admin.get("/silences").get_data(as_text=True)  # still active
