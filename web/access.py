@@ -4,6 +4,7 @@ The signed-in account is on the request as ``flask.g.user`` (``web.accounts.Acco
 ``web.auth``), never in a module-level "current user".
 
 Roles (``PERMISSIONS``): every role reads (feed, trends, reviews, incidents, in scope);
+every role may correct the sentiment label of a review it can see (``label``);
 ``handler`` and ``admin`` act on incidents; ``analyst`` and ``admin`` export; only ``admin``
 manages users. Every endpoint of the app must be listed in ``ENDPOINTS`` (a test enforces it),
 so a new route cannot be reachable by accident.
@@ -31,6 +32,7 @@ PERMISSIONS = {
     "export": {"admin", "analyst"},
     "admin": {"admin"},
     "account": {"admin", "analyst", "handler"},  # one's own password and tokens
+    "label": {"admin", "analyst", "handler"},  # correct a visible review's sentiment
 }
 PUBLIC = "public"
 ENDPOINTS = {
@@ -46,6 +48,7 @@ ENDPOINTS = {
     "api_insights.incident": "read", "api_actions.api_act": "act",
     "exports.reviews": "export", "response.page": "read", "response.api": "read",
     "silences.index": "read", "silences.add": "act", "silences.end": "act",
+    "corrections.label": "label", "corrections.api_label": "label",
 }
 # A valid NAME_PATTERN never starts with NUL, so no review can carry this entity: a query
 # restricted to it matches nothing.
