@@ -51,6 +51,16 @@ class EntityConfig(Strict):
     aliases: list[str] = []
     exclude: list[str] = []
     topics: dict[str, list[str]] = {}  # extra topic keywords for this entity's reviews
+    # True: this entity's reviews get only its own ``topics`` (a car dealer or a bank has
+    # little use for 口味 or 包装); False: its topics extend the default taxonomy.
+    topics_replace: bool = False
+
+    @model_validator(mode="after")
+    def _replacing_needs_topics(self) -> "EntityConfig":
+        if self.topics_replace and not self.topics:
+            raise ValueError("topics_replace is true but no topics are given: reviews about "
+                             "this entity would get no topics at all")
+        return self
 
 
 class SourceBase(Strict):

@@ -57,6 +57,7 @@ class Enricher:
         self.flagger = Flagger(crisis_terms)
         self.taxonomy = default_taxonomy()
         self.entity_taxonomies = {e.id: Taxonomy(e.topics) for e in self.entities if e.topics}
+        self.replacing = frozenset(e.id for e in self.entities if e.topics_replace)
         self._model = model
 
     @classmethod
@@ -71,9 +72,10 @@ class Enricher:
 
     def _topic_matches(self, text: str, words: Sequence[str], starts: Sequence[int],
                        entities: Sequence[str]) -> list[tuple[int, int, str]]:
-        """Keyword matches of the default taxonomy, then of the entities' own taxonomies
-        (ranked after it, so their new topics come last)."""
-        found = self.taxonomy.matches(text, words, starts)
+        """Keyword matches of the default taxonomy (unless one of ``entities`` replaces it),
+        then of the entities' own taxonomies (ranked after it, so their new topics come last)."""
+        replaced = bool(self.replacing) and not self.replacing.isdisjoint(entities)
+        found = [] if replaced else self.taxonomy.matches(text, words, starts)
         for k, entity in enumerate(e for e in entities if e in self.entity_taxonomies):
             offset = (k + 1) * _RANKS_PER_TAXONOMY
             found += [(position, offset + rank, topic) for position, rank, topic
