@@ -77,12 +77,28 @@ def scope() -> frozenset[str] | None:
     cached = g.get("_scope")
     if cached is not None and cached[0] is user:
         return cached[1]
-    own = set(user.entities)
+    g._scope = (user, scope_of(user.entities))
+    return g._scope[1]
+
+
+def scope_of(entities: Iterable[str]) -> frozenset[str] | None:
+    """The entity ids a user with ``entities`` may see (their products included); None for
+    every entity."""
+    own = set(entities)
+    if "*" in own:
+        return None
     for entity in current_app.extensions["koubei"].config.entities:
         if entity.parent in own:
             own.add(entity.id)
-    g._scope = (user, frozenset(own))
-    return g._scope[1]
+    return frozenset(own)
+
+
+def may_handle(role: str, entities: Iterable[str], incident: Incident) -> bool:
+    """Whether a user of ``role`` and ``entities`` could see and act on ``incident`` (an
+    incident is assigned only to such a user)."""
+    allowed_ids = scope_of(entities)
+    return allowed(role, "act") and (allowed_ids is None
+                                     or bool(allowed_ids & set(incident.entities or ())))
 
 
 def in_scope(entities: Iterable[str]) -> bool:
