@@ -474,7 +474,8 @@ class StoreConfig(Strict):
 class WebConfig(Strict):
     host: str = "127.0.0.1"
     port: Annotated[int, Field(ge=1, le=65535)] = 8080
-    public_url: str | None = None  # used in links inside notifications
+    # Used in links inside notifications; an https:// URL also marks the session cookie Secure.
+    public_url: str | None = None
 
 
 class KoubeiConfig(Strict):
