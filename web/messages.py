@@ -97,8 +97,8 @@ ZH_CN = {
     "response.range.7d": "近 7 天", "response.range.30d": "近 30 天", "response.range.90d": "近 90 天",
     "response.note": "解决用时只计人工解决的事件；误报占比 = 标记为误报 / 人工关闭的事件。",
     "response.by_team": "按团队", "response.team": "团队",
-    "incident.live_changed": "有新动态：新增 {reviews} 条关联评论、{events} 条记录，或状态已变化。",
-    "incident.live_reload": "刷新查看",
+    "incident.live_updated": "已更新：新增 {reviews} 条关联评论、{events} 条记录。",
+    "incident.live_reload": "刷新页面（你正在填写的操作表单未更新）",
     "nav.silences": "静默", "silences.title": "静默", "silences.until": "结束时间",
     "silences.reason": "原因", "silences.by": "设置人", "silences.end": "提前结束",
     "silences.none": "当前没有静默。", "silences.add": "添加静默", "silences.for": "时长",
@@ -218,9 +218,9 @@ EN = {
     "response.note": "Time to resolve counts incidents people resolved; false alarms = marked "
                      "false / closed by people.",
     "response.by_team": "By team", "response.team": "Team",
-    "incident.live_changed": "Updated: {reviews} new related reviews, {events} new timeline "
-                             "entries, or a new status.",
-    "incident.live_reload": "Reload",
+    "incident.live_updated": "Updated: {reviews} new related reviews, {events} new timeline "
+                             "entries.",
+    "incident.live_reload": "Reload (the action form you are filling in was not updated)",
     "nav.silences": "Silences", "silences.title": "Silences", "silences.until": "Ends",
     "silences.reason": "Reason", "silences.by": "Set by", "silences.end": "End now",
     "silences.none": "No active silences.", "silences.add": "Add silence", "silences.for": "For",
