@@ -8,7 +8,7 @@ from email.utils import parsedate_to_datetime
 import pytest
 from sqlalchemy import select
 
-from models.state import User
+from models.state import LoginFailure, User
 from tests.web.conftest import PASSWORD, csrf_of, log_in
 from web import accounts, create_app
 from web.throttle import LoginThrottle
@@ -130,9 +130,9 @@ def test_repeated_failures_are_throttled(app, anonymous, add_user):
     assert "登录失败次数过多，请 15 分钟后再试" in locked.get_data(as_text=True)
 
 
-def test_throttle_lock_ends_when_failures_leave_the_window():
+def test_throttle_lock_ends_when_failures_leave_the_window(runtime):
     now = [1000.0]
-    throttle = LoginThrottle(limit=3, window=60, clock=lambda: now[0])
+    throttle = LoginThrottle(runtime.state, limit=3, window=60, clock=lambda: now[0])
     key = ("user", "zhang")
     for _ in range(3):
         assert throttle.retry_after(key) == 0
@@ -144,6 +144,22 @@ def test_throttle_lock_ends_when_failures_leave_the_window():
     throttle.failed(key)
     throttle.succeeded(key)
     assert throttle.retry_after(key) == 0
+
+
+def test_throttle_is_shared_by_processes_and_forgets_old_failures(runtime):
+    now = [1000.0]
+    one, two = (LoginThrottle(runtime.state, limit=3, window=60, clock=lambda: now[0])
+                for _ in range(2))  # two web processes on one state DB
+    for throttle in (one, two, one):
+        throttle.failed(("ip", "10.0.0.9"))
+    assert two.retry_after(("user", "anyone"), ("ip", "10.0.0.9")) == 61
+    for k in range(50):  # a spray of made-up names
+        now[0] += 2
+        one.failed(("user", f"guess{k}"))
+    with runtime.state.session() as session:
+        kept = session.scalars(select(LoginFailure.key)).all()
+    assert len(kept) == 30 and "ip:10.0.0.9" not in kept  # only the last window's rows
+    assert one.retry_after(("ip", "10.0.0.9")) == 0
 
 
 @pytest.mark.parametrize("public_url, secure", [("https://koubei.example.com", True),
