@@ -16,7 +16,7 @@ from flask import Flask
 from models.runtime import Runtime, open_runtime
 from web import (action_link_views, api, api_insights, auth, corrections, csrf, display, errors,
                  exports, feed, health, i18n, incident_actions, incidents, openapi, response, security,
-                 silences, trends)
+                 silences, trends, weekly)
 
 __all__ = ["create_app"]
 
@@ -46,7 +46,7 @@ def create_app(runtime: Runtime | None = None,
     for extension in (i18n, display, security, errors, csrf, auth):
         extension.init_app(app)
     for module in (feed, trends, incidents, api, api_insights, health, openapi,
-                   action_link_views, exports, response, silences, corrections):
+                   action_link_views, exports, response, silences, corrections, weekly):
         app.register_blueprint(module.bp)
     app.register_blueprint(incident_actions.bp)
     app.register_blueprint(incident_actions.api_bp)

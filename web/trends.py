@@ -7,12 +7,13 @@ negative share and net sentiment of each bucket, drawn as server-side SVG.
 """
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+from flask import Blueprint, g, render_template
 
 from models.review import utcnow
 from models.store import ReviewQuery
 from web import access, chart, params, reads
 from web.display import display_zone
+from web.weekly_report import recent_weeks
 from web.trend_series import (DEFAULT_INTERVAL, GROUPS, INTERVALS, NONE_KEY, RANGES,
                               SENTIMENT_ORDER, TrendSeries, build_series)
 
@@ -48,4 +49,6 @@ def index():
         bar_keys=BAR_KEYS, label_format=label, tick_format=tick, chart=chart,
         ranges=tuple(RANGES),
         entities=access.visible_entities(reads.current_runtime().config.entities),
-        selected_entities=params.listed("entity"))
+        selected_entities=params.listed("entity"),
+        can_export=access.allowed(g.user.role, "export"),
+        weeks=recent_weeks(utcnow(), display_zone()))
