@@ -478,6 +478,21 @@ class WebConfig(Strict):
     public_url: str | None = None
 
 
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+class ReportConfig(Strict):
+    """A report mailed on a schedule: ``weekly`` sends the last complete week's report
+    (``koubei report weekly``) every ``weekday`` at ``at`` (local time) to ``channels``
+    (e-mail channels), for ``entities`` (default: all)."""
+    name: Name
+    type: Literal["weekly"] = "weekly"
+    channels: list[str] = Field(min_length=1)
+    weekday: Literal[WEEKDAYS] = "mon"
+    at: Annotated[str, Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d$")] = "09:00"
+    entities: list[str] = []
+
+
 class KoubeiConfig(Strict):
     timezone: Zone = "Asia/Shanghai"
     language: Literal["zh-CN", "en"] = "zh-CN"
@@ -492,6 +507,7 @@ class KoubeiConfig(Strict):
     users: list[UserConfig] = []
     events: list[CalendarEvent] = []
     teams: list[TeamConfig] = []
+    reports: list[ReportConfig] = []
 
     def source(self, name: str) -> SourceConfig:
         for source in self.sources:
@@ -510,7 +526,7 @@ def reference_problems(config: KoubeiConfig) -> list[tuple[str, str]]:
     """Cross-references the schema cannot see: duplicate names and names that point nowhere.
     Returns ``(key path, message)`` pairs."""
     problems: list[tuple[str, str]] = []
-    for section in ("entities", "sources", "rules", "channels", "users", "teams"):
+    for section in ("entities", "sources", "rules", "channels", "users", "teams", "reports"):
         seen: set[str] = set()
         for i, item in enumerate(getattr(config, section)):
             name = getattr(item, "id", None) or getattr(item, "name", None) or item.username
@@ -551,4 +567,14 @@ def reference_problems(config: KoubeiConfig) -> list[tuple[str, str]]:
     for i, user in enumerate(config.users):
         for e in sorted(set(user.entities) - entity_ids - {"*"}):
             problems.append((f"users[{i}].entities", f"unknown entity {e!r}"))
+    kinds = {c.name: c.type for c in config.channels}
+    for i, report in enumerate(config.reports):
+        for c in report.channels:
+            if c not in kinds:
+                problems.append((f"reports[{i}].channels", f"unknown channel {c!r}"))
+            elif kinds[c] != "email":
+                problems.append((f"reports[{i}].channels", f"channel {c!r} is {kinds[c]}: "
+                                 "reports go to e-mail channels (they carry a file)"))
+        for e in sorted(set(report.entities) - entity_ids):
+            problems.append((f"reports[{i}].entities", f"unknown entity {e!r}"))
     return problems

@@ -125,6 +125,10 @@ ZH_CN = {
     "report.weekday.0": "周一", "report.weekday.1": "周二", "report.weekday.2": "周三",
     "report.weekday.3": "周四", "report.weekday.4": "周五", "report.weekday.5": "周六",
     "report.weekday.6": "周日",
+    "report.mail.subject": "【口碑周报】{week}：评论 {total} 条，负面 {negative} 条（{share}）",
+    "report.mail.entity": "- {name}：评论 {total} 条，负面 {negative} 条，负面占比 {share}（上周 {before}）",
+    "report.mail.topics": "负面话题：", "report.mail.incidents": "本周事件 {count} 个。",
+    "report.mail.attached": "详细数据见附件 Excel（概览、每日趋势、负面话题、事件）。",
 }
 
 EN = {
@@ -270,6 +274,13 @@ EN = {
     "report.weekday.0": "Mon", "report.weekday.1": "Tue", "report.weekday.2": "Wed",
     "report.weekday.3": "Thu", "report.weekday.4": "Fri", "report.weekday.5": "Sat",
     "report.weekday.6": "Sun",
+    "report.mail.subject": "[Koubei weekly] {week}: {total} reviews, {negative} negative ({share})",
+    "report.mail.entity": "- {name}: {total} reviews, {negative} negative, negative share "
+                          "{share} (last week {before})",
+    "report.mail.topics": "Negative topics: ", "report.mail.incidents": "{count} incidents "
+                                                                         "this week.",
+    "report.mail.attached": "The attached Excel file has the overview, daily trend, negative "
+                            "topics and incidents.",
 }
 
 MESSAGES = {"zh-CN": ZH_CN, "en": EN}

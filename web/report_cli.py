@@ -90,4 +90,25 @@ def weekly_command(runtime, week: str | None, entities: tuple[str, ...], out: st
                f"{every.negative} negative, {len(report.incidents)} incidents -> {path}")
 
 
+@report_group.command("send")
+@click.argument("name")
+@click.option("--week", callback=_week, help="ISO week (default: the last complete week).")
+@with_runtime
+def send_command(runtime, name: str, week: str | None) -> None:
+    """Mail the configured report NAME (config `reports:`) now, as the scheduler would."""
+    from alerting.exceptions import DeliveryError
+    from web.report_mail import send_weekly_report
+    report = next((r for r in runtime.config.reports if r.name == name), None)
+    if report is None:
+        names = ", ".join(r.name for r in runtime.config.reports) or "none"
+        raise click.BadParameter(f"no report {name!r} in the config (configured: {names})",
+                                 param_hint="NAME")
+    try:
+        reached = send_weekly_report(runtime, report, utcnow(), week)
+    except DeliveryError as exc:
+        click.echo(f"error: {exc}", err=True)
+        raise SystemExit(1)
+    click.echo(f"report {name} sent to {', '.join(reached)}")
+
+
 COMMANDS = [report_group]
