@@ -20,7 +20,7 @@ from web.i18n import gettext
 
 bp = Blueprint("feed", __name__)
 
-FILTERS = ("sentiment", "source", "entity")
+FILTERS = ("sentiment", "source", "entity", "topic")
 
 
 @bp.get("/")

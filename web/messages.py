@@ -129,6 +129,10 @@ ZH_CN = {
     "report.mail.entity": "- {name}：评论 {total} 条，负面 {negative} 条，负面占比 {share}（上周 {before}）",
     "report.mail.topics": "负面话题：", "report.mail.incidents": "本周事件 {count} 个。",
     "report.mail.attached": "详细数据见附件 Excel（概览、每日趋势、负面话题、事件）。",
+    "filter.topic": "话题", "trends.topics": "话题（本时段 vs 上一时段）", "trends.topic": "话题",
+    "trends.mentions": "提及", "trends.topic_negative": "负面",
+    "trends.topic_previous": "上一时段负面", "trends.topic_change": "负面变化",
+    "trends.no_topics": "本时段没有带话题的评论。", "trends.topic_reviews": "查看负面评论",
 }
 
 EN = {
@@ -281,6 +285,11 @@ EN = {
                                                                          "this week.",
     "report.mail.attached": "The attached Excel file has the overview, daily trend, negative "
                             "topics and incidents.",
+    "filter.topic": "Topic", "trends.topics": "Topics (this period vs the one before)",
+    "trends.topic": "Topic", "trends.mentions": "Mentions", "trends.topic_negative": "Negative",
+    "trends.topic_previous": "Negative, period before", "trends.topic_change": "Change",
+    "trends.no_topics": "No review in this period has a topic.",
+    "trends.topic_reviews": "Negative reviews",
 }
 
 MESSAGES = {"zh-CN": ZH_CN, "en": EN}

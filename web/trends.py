@@ -13,9 +13,10 @@ from models.review import utcnow
 from models.store import ReviewQuery
 from web import access, chart, params, reads
 from web.display import display_zone
-from web.weekly_report import recent_weeks
+from web.topic_table import topic_rows
 from web.trend_series import (DEFAULT_INTERVAL, GROUPS, INTERVALS, NONE_KEY, RANGES,
                               SENTIMENT_ORDER, TrendSeries, build_series)
+from web.weekly_report import recent_weeks
 
 bp = Blueprint("trends", __name__)
 
@@ -51,4 +52,7 @@ def index():
         entities=access.visible_entities(reads.current_runtime().config.entities),
         selected_entities=params.listed("entity"),
         can_export=access.allowed(g.user.role, "export"),
+        topics=topic_rows(ReviewQuery(entities=params.listed("entity"),
+                                      sources=params.listed("source")),
+                          series.buckets[0].start, series.buckets[-1].end),
         weeks=recent_weeks(utcnow(), display_zone()))
