@@ -15,8 +15,8 @@ from flask import Flask
 
 from models.runtime import Runtime, open_runtime
 from web import (action_link_views, api, api_insights, auth, corrections, csrf, display, errors,
-                 exports, feed, health, i18n, incident_actions, incidents, openapi, response, security,
-                 silences, trends, weekly)
+                 exports, feed, health, i18n, incident_actions, incidents, openapi, response,
+                 security, silences, trends, weekly)
 
 __all__ = ["create_app"]
 

@@ -146,7 +146,7 @@ def init_app(app: Flask) -> None:
     runtime = app.extensions["koubei"]
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = instance_key(runtime.home)
-    app.extensions.setdefault("koubei_throttle", LoginThrottle(runtime.state))
+    app.extensions.setdefault("koubei_throttle", LoginThrottle(lambda: runtime.state))
     app.before_request(authenticate_request)
     app.register_blueprint(bp)
 

@@ -25,9 +25,15 @@ def _name(key: Key) -> str:
 
 
 class LoginThrottle:
-    def __init__(self, state: StateDB, limit: int = 5, window: float = 900.0,
+    def __init__(self, state: Callable[[], StateDB], limit: int = 5, window: float = 900.0,
                  clock: Callable[[], float] = time.time):
-        self.state, self.limit, self.window, self.clock = state, limit, window, clock
+        """``state`` gives the state DB when a login is tried (the app is built before it is
+        opened, and /healthz must still answer when it cannot be)."""
+        self._state, self.limit, self.window, self.clock = state, limit, window, clock
+
+    @property
+    def state(self) -> StateDB:
+        return self._state()
 
     def retry_after(self, *keys: Key) -> int:
         """Seconds until a login for ``keys`` may be tried again; 0 when it may now."""

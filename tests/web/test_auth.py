@@ -132,7 +132,7 @@ def test_repeated_failures_are_throttled(app, anonymous, add_user):
 
 def test_throttle_lock_ends_when_failures_leave_the_window(runtime):
     now = [1000.0]
-    throttle = LoginThrottle(runtime.state, limit=3, window=60, clock=lambda: now[0])
+    throttle = LoginThrottle(lambda: runtime.state, limit=3, window=60, clock=lambda: now[0])
     key = ("user", "zhang")
     for _ in range(3):
         assert throttle.retry_after(key) == 0
@@ -148,7 +148,7 @@ def test_throttle_lock_ends_when_failures_leave_the_window(runtime):
 
 def test_throttle_is_shared_by_processes_and_forgets_old_failures(runtime):
     now = [1000.0]
-    one, two = (LoginThrottle(runtime.state, limit=3, window=60, clock=lambda: now[0])
+    one, two = (LoginThrottle(lambda: runtime.state, limit=3, window=60, clock=lambda: now[0])
                 for _ in range(2))  # two web processes on one state DB
     for throttle in (one, two, one):
         throttle.failed(("ip", "10.0.0.9"))
