@@ -44,6 +44,14 @@ def aspects_of(texts_norm: Sequence[str], matches: Sequence[Sequence[tuple[int, 
     """Aspects for each text. ``matches[i]`` are text ``i``'s topic keywords found as
     ``(position, rank, topic)`` (``Taxonomy.matches``): a clause's topics are those found
     inside it, in rank order. ``predict`` scores all topical clauses of all texts in one call."""
+    pending = topical_clauses(texts_norm, matches)
+    sentiments = predict([clause for _, _, clause in pending]) if pending else []
+    return aspect_pairs(len(texts_norm), pending, sentiments)
+
+
+def topical_clauses(texts_norm: Sequence[str], matches: Sequence[Sequence[tuple[int, int, str]]]
+                    ) -> list[tuple[int, list[str], str]]:
+    """``(text index, topics in rank order, clause)`` for every clause naming a topic."""
     pending: list[tuple[int, list[str], str]] = []
     for i, text in enumerate(texts_norm):
         if not matches[i]:
@@ -60,8 +68,14 @@ def aspects_of(texts_norm: Sequence[str], matches: Sequence[Sequence[tuple[int, 
             if inside:
                 topics = dict.fromkeys(topic for _, topic in sorted(inside))
                 pending.append((i, list(topics), text[start:end]))
-    sentiments = predict([clause for _, _, clause in pending]) if pending else []
-    result: list[list[tuple[str, str]]] = [[] for _ in texts_norm]
+    return pending
+
+
+def aspect_pairs(count: int, pending: Sequence[tuple[int, list[str], str]],
+                 sentiments: Sequence[Sentiment]) -> list[list[tuple[str, str]]]:
+    """The distinct ``(topic, polarity)`` pairs of each of ``count`` texts, in clause order,
+    from the ``topical_clauses`` and their sentiments."""
+    result: list[list[tuple[str, str]]] = [[] for _ in range(count)]
     for (i, topics, _), sentiment in zip(pending, sentiments):
         for topic in topics:
             pair = (topic, sentiment.label)

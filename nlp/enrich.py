@@ -8,8 +8,8 @@ Store title such as "差评" is often the clearest sentence); ``text_norm`` is t
 Spam and ads are not opinions: a review flagged ``spam`` gets a neutral sentiment with score
 0 and no aspects, so "代购正品超好 加微信" counts neither as praise nor as a complaint in the
 sentiment figures and alerts (views can leave such reviews out entirely by the flag).
-Enriching again gives the same result. The model runs once per call for all reviews and once
-for all their topical clauses.
+Enriching again gives the same result. The model runs once per call, for all reviews and all
+their topical clauses together.
 """
 from __future__ import annotations
 
@@ -18,11 +18,11 @@ from typing import Sequence
 
 from models.config import EntityConfig, KoubeiConfig
 from models.review import Review, Sentiment
-from nlp.aspects import aspects_of
+from nlp.aspects import aspect_pairs, topical_clauses
 from nlp.entities import EntityMatcher
 from nlp.flags import CRISIS_PREFIX, SPAM_FLAG, Flagger
-from nlp.keywords import keywords
-from nlp.normalize import normalize
+from nlp.keywords import keywords_many
+from nlp.normalize import normalize_many
 from nlp.segment import Segmenter, default_segmenter
 from nlp.sentiment import SentimentModel
 from nlp.topics import Taxonomy, default_taxonomy
@@ -82,37 +82,47 @@ class Enricher:
 
     def analyse(self, texts: Sequence[str], titles: Sequence[str | None] = (),
                 entities: Sequence[Sequence[str]] = ()) -> list[Analysis]:
-        """Analyse raw ``texts`` (with optional ``titles`` and known ``entities`` per text)."""
-        results, analysed, matches = [], [], []
-        for i, raw in enumerate(texts):
-            title = titles[i] if i < len(titles) else None
-            known = list(entities[i]) if i < len(entities) else []
-            norm = normalize(raw or "")
+        """Analyse raw ``texts`` (with optional ``titles`` and known ``entities`` per text).
+        Each stage runs over the whole batch (``normalize_many``, ``segment_many``...), and
+        the model scores the texts and their topical clauses in one call."""
+        titles = [titles[i] if i < len(titles) else None for i in range(len(texts))]
+        norms = normalize_many(texts)
+        headings = iter(normalize_many([title for title in titles if title]))
+        analysed, scripts = [], []
+        for norm, title in zip(norms, titles):
             text, script = norm.text, norm.script
             if title:
-                heading = normalize(title)
+                heading = next(headings)
                 if heading.text and heading.text not in text:
                     text = f"{heading.text}。{text}" if text else heading.text
                 script = max(script, heading.script, key=_SCRIPT_RANK.__getitem__)
-            words, starts = self.segmenter.segment_with_starts(text)
+            analysed.append(text)
+            scripts.append(script)
+        segmented = self.segmenter.segment_many(analysed)
+        words_of = [words for words, _ in segmented]
+        results, matches = [], []
+        for i, (text, (words, starts)) in enumerate(zip(analysed, segmented)):
+            known = list(entities[i]) if i < len(entities) else []
             mentioned = self.matcher.match(text)
             about = list(dict.fromkeys(known + mentioned))
             found = self._topic_matches(text, words, starts, about)
             ranked = sorted({(rank, topic) for _, rank, topic in found})
             topics = list(dict.fromkeys(topic for _, topic in ranked))
-            flags = self.flagger.flags(f"{title or ''} {raw or ''}", text)
-            results.append(Analysis(norm.text, script, self.segmenter.search_tokens(words),
-                                    mentioned, topics, keywords(words), flags))
-            analysed.append(text)
+            flags = self.flagger.flags(f"{titles[i] or ''} {texts[i] or ''}", text)
+            results.append(Analysis(norms[i].text, scripts[i], [], mentioned, topics, [], flags))
             matches.append(found)
-        for result, sentiment in zip(results, self.model.predict(analysed)):
-            result.sentiment = sentiment
-        for result, pairs in zip(results, aspects_of(analysed, matches, self.model.predict)):
-            result.aspects = pairs
-        for result in results:
+        for result, tokens in zip(results, self.segmenter.search_tokens_many(words_of)):
+            result.tokens = tokens
+        for result, terms in zip(results, keywords_many(words_of)):
+            result.keywords = terms
+        clauses = topical_clauses(analysed, matches)
+        sentiments = self.model.predict(analysed + [clause for _, _, clause in clauses])
+        aspects = aspect_pairs(len(analysed), clauses, sentiments[len(analysed):])
+        for result, sentiment, pairs in zip(results, sentiments, aspects):
             if SPAM_FLAG in result.flags:
                 result.sentiment = Sentiment("neutral", 0.0, self.model.version)
-                result.aspects = []
+            else:
+                result.sentiment, result.aspects = sentiment, pairs
         return results
 
     def enrich(self, reviews: list[Review]) -> list[Review]:

@@ -60,7 +60,11 @@ def is_candidate(token: str) -> bool:
     return token.lower() not in _load()[2]
 
 
-@functools.lru_cache(maxsize=1 << 16)
+_weights: dict[str, tuple[str, float] | None] = {}  # token → (keyword form, idf) or None
+_WEIGHTS_CACHED = 1 << 17
+_weights_lock = threading.Lock()
+
+
 def _weight(token: str) -> tuple[str, float] | None:
     """``(keyword form, idf)`` of a candidate token, None for any other."""
     if not is_candidate(token):
@@ -72,13 +76,32 @@ def _weight(token: str) -> tuple[str, float] | None:
 
 def keywords(tokens: Sequence[str], top: int = 5) -> list[str]:
     """The ``top`` keywords of a review's tokens, best first (ties: first occurrence)."""
-    scores: dict[str, float] = {}  # in order of first occurrence, which the stable sort keeps
-    for token, count in Counter(tokens).items():
-        weighted = _weight(token)
-        if weighted is not None:
-            word, idf = weighted
-            scores[word] = scores.get(word, 0.0) + count * idf
-    return sorted(scores, key=scores.__getitem__, reverse=True)[:top]
+    return keywords_many([tokens], top)[0]
+
+
+def keywords_many(token_lists: Sequence[Sequence[str]], top: int = 5) -> list[list[str]]:
+    """``keywords`` of each token list. Each distinct token is weighed once (and cached),
+    and only candidates are counted: most tokens are stopwords or punctuation."""
+    result = []
+    with _weights_lock:  # another thread could clear the cache between filling and reading it
+        weights = _weights
+        distinct = set().union(*token_lists)
+        missing = distinct.difference(weights)
+        if missing:
+            if len(weights) + len(missing) > _WEIGHTS_CACHED:
+                weights.clear()  # a bounded cache; tokens are cheap to weigh again
+                missing = distinct
+            for token in missing:
+                weights[token] = _weight(token)
+        for tokens in token_lists:
+            # In order of first occurrence, which the stable sort keeps.
+            counts = Counter(filter(weights.__getitem__, tokens))
+            scores: dict[str, float] = {}
+            for token, count in counts.items():
+                word, idf = weights[token]
+                scores[word] = scores.get(word, 0.0) + count * idf
+            result.append(sorted(scores, key=scores.__getitem__, reverse=True)[:top])
+    return result
 
 
 def _rise(yw: int, nw: int, yb: int, nb: int) -> float:

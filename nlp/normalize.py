@@ -21,6 +21,7 @@ import html
 import re
 import threading
 from dataclasses import dataclass
+from typing import Sequence
 
 from nlp import patterns
 
@@ -33,6 +34,9 @@ _CHARACTER_TABLE = {**patterns.CONTROLS, **patterns.FULL_WIDTH}
 # Characters OpenCC rewrites that simplified writers use too (乾隆, 覆盖, 什麽 typed by
 # simplified input methods...). On their own they do not make a text traditional.
 _SHARED_CHARACTERS = frozenset("乾覆麽麼菸侷捱傢著瞭於祇甚餘隻彷佔")
+# Joins a batch: a private-use character, so no pattern below (URL, mention, CJK, punctuation,
+# whitespace, emoji) matches it and OpenCC has no phrase containing it.
+_SEPARATOR = "\ue000"
 
 _converters: dict[str, object] = {}
 _converter_lock = threading.Lock()
@@ -79,20 +83,39 @@ def detect_script(original: str, simplified: str) -> str:
 
 def normalize(text: str) -> Normalized:
     """Return ``text`` normalised for analysis and its script. ``None`` counts as empty."""
-    if not text:
-        return Normalized("", "other")
-    text = strip_markup(text).translate(_CHARACTER_TABLE)
-    text = patterns.URL.sub(" ", text)
-    if "@" in text:
-        text = patterns.MENTION.sub(" ", text)
-    simplified = _opencc("t2s").convert(text) if patterns.has_cjk(text) else text
-    script = detect_script(text, simplified)
-    if script == "zh-Hant":
-        # Traditional text also gets Taiwan/HK vocabulary mapped (螢幕 → 屏幕, 軟體 → 软件),
-        # so it reads like the simplified reviews the model and the dictionaries know.
-        simplified = _opencc("tw2sp").convert(text)
-    text = patterns.REPEATED_PUNCTUATION.sub(r"\1", simplified)
-    if "\u200d" in text:
-        text = patterns.STRAY_JOINER.sub("", text)
-    text = patterns.WHITESPACE.sub(" ", text).strip()
-    return Normalized(text, script)
+    return normalize_many([text])[0]
+
+
+def normalize_many(texts: Sequence[str | None]) -> list[Normalized]:
+    """``normalize`` of each text, in order. Each step runs once over the whole batch joined
+    by a separator that no step matches or lets a match cross (one OpenCC call per batch is
+    half the cost of one per text); a batch in which a text contains the separator itself
+    is normalised text by text."""
+    pieces = [strip_markup(text) if text else "" for text in texts]
+    joined = _SEPARATOR.join(pieces)
+    if len(pieces) > 1 and joined.count(_SEPARATOR) != len(pieces) - 1:
+        return [normalize_many([text])[0] for text in texts]
+    joined = patterns.URL.sub(" ", joined.translate(_CHARACTER_TABLE))
+    if "@" in joined:
+        joined = patterns.MENTION.sub(" ", joined)
+    originals = joined.split(_SEPARATOR)
+    simplified = _opencc("t2s").convert(joined).split(_SEPARATOR) \
+        if patterns.has_cjk(joined) else originals
+    if len(simplified) != len(originals):  # OpenCC let a conversion cross the separator
+        simplified = [_opencc("t2s").convert(text) for text in originals]
+    scripts = []
+    for i, (original, converted) in enumerate(zip(originals, simplified)):
+        if original != converted and not patterns.has_cjk(original):
+            simplified[i] = converted = original  # only text with CJK is converted
+        script = detect_script(original, converted)
+        if script == "zh-Hant":
+            # Traditional text also gets Taiwan/HK vocabulary mapped (螢幕 → 屏幕, 軟體 → 软件),
+            # so it reads like the simplified reviews the model and the dictionaries know.
+            simplified[i] = _opencc("tw2sp").convert(original)
+        scripts.append(script)
+    joined = patterns.REPEATED_PUNCTUATION.sub(r"\1", _SEPARATOR.join(simplified))
+    if "\u200d" in joined:
+        joined = patterns.STRAY_JOINER.sub("", joined)
+    joined = patterns.WHITESPACE.sub(" ", joined)
+    return [Normalized(text.strip(), script)
+            for text, script in zip(joined.split(_SEPARATOR), scripts)]

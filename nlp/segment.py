@@ -23,7 +23,7 @@ import itertools
 import re
 import threading
 from pathlib import Path
-from typing import Iterable
+from typing import Iterable, Sequence
 
 import rjieba
 
@@ -38,6 +38,9 @@ _JIEBA_SKIP = re.compile(r"([a-zA-Z0-9]+(?:\.\d+)?%?)")
 _PLAIN = re.compile(r"[a-zA-Z0-9]*")
 _JOINERS = re.compile(r"[+#&._%\-]")  # what jieba-rs lets into a Latin run besides letters
 _SEARCH_FORMS_CACHED = 200_000
+# Joins a batch for one jieba call: not a letter, digit, CJK or whitespace, so jieba makes
+# it a token of its own and no word crosses it.
+_BATCH_SEPARATOR = "\x00"
 # Function words that only narrow a search ("手机的质量" should find "手机质量很差").
 _QUERY_FILLERS = frozenset("的 地 得 了 着 过 吗 呢 吧 啊 呀 哦 很 也 就 都 还 和 与 及 或 是 在".split())
 
@@ -75,6 +78,16 @@ def _like_jieba(tokens: list[str], text: str) -> list[str]:
     return out
 
 
+def _with_starts(tokens: list[str], text: str) -> tuple[list[str], list[int]]:
+    """``tokens`` (which cover ``text`` exactly) without whitespace, and where each starts."""
+    starts = list(itertools.accumulate(map(len, tokens), initial=0))
+    starts.pop()
+    if not patterns.WHITESPACE.search(text):
+        return tokens, starts
+    kept = [i for i, token in enumerate(tokens) if not token.isspace()]
+    return [tokens[i] for i in kept], [starts[i] for i in kept]
+
+
 class Segmenter:
     """Segments normalised text. ``extra_words`` are kept whole (normalised first; words
     containing whitespace cannot be jieba words and are ignored)."""
@@ -86,6 +99,7 @@ class Segmenter:
         self._tokenizer: rjieba.Jieba | None = None
         self._lock = threading.Lock()
         self._search_forms: dict[str, tuple[str, ...]] = {}
+        self._forms_lock = threading.Lock()
 
     @property
     def tokenizer(self) -> rjieba.Jieba:
@@ -116,27 +130,57 @@ class Segmenter:
                 start = match.end()
             if start < len(text):
                 tokens.extend(_like_jieba(cut(text[start:]), text[start:]))
-        # The pieces cover the text exactly, whitespace included: positions are running sums.
-        starts = list(itertools.accumulate(map(len, tokens), initial=0))
-        starts.pop()
-        if not patterns.WHITESPACE.search(text):
-            return tokens, starts
-        kept = [i for i, token in enumerate(tokens) if not token.isspace()]
-        return [tokens[i] for i in kept], [starts[i] for i in kept]
+        return _with_starts(tokens, text)
+
+    def segment_many(self, texts: Sequence[str]) -> list[tuple[list[str], list[int]]]:
+        """``segment_with_starts`` of each text. The texts without emoticons or emoji are cut
+        in one call, joined by a separator: jieba cuts each run of Chinese, Latin and digits
+        on its own and makes every other character a token of its own, so the separator
+        comes back as a token exactly between two texts' words."""
+        results: list[tuple[list[str], list[int]] | None] = [None] * len(texts)
+        joined = _BATCH_SEPARATOR.join(texts)
+        if joined.count(_BATCH_SEPARATOR) != len(texts) - 1:
+            return [self.segment_with_starts(text) for text in texts]
+        plain = list(range(len(texts)))
+        if _PROTECTED.search(joined):
+            plain = [i for i in plain if not _PROTECTED.search(texts[i])]
+            for i in set(range(len(texts))) - set(plain):
+                results[i] = self.segment_with_starts(texts[i])
+            joined = _BATCH_SEPARATOR.join(texts[i] for i in plain)
+        if plain:
+            tokens = self.tokenizer.cut(joined)
+            if tokens.count(_BATCH_SEPARATOR) != len(plain) - 1:  # not jieba's behaviour
+                return [self.segment_with_starts(text) for text in texts]
+            joiners = _JOINERS.search(joined) is not None
+            start = 0
+            for i in plain:
+                end = tokens.index(_BATCH_SEPARATOR, start) if i != plain[-1] else len(tokens)
+                words = tokens[start:end]
+                results[i] = _with_starts(_like_jieba(words, texts[i]) if joiners else words,
+                                          texts[i])
+                start = end + 1
+        return results  # type: ignore[return-value]
 
     def search_tokens(self, tokens: Iterable[str]) -> list[str]:
         """``tokens`` lower-cased without punctuation, each long word followed by the dictionary
         words inside it."""
-        tokens = list(tokens)
-        forms = self._search_forms
-        missing = [t for t in set(tokens) if t not in forms]
-        if missing:
-            if len(forms) + len(missing) > _SEARCH_FORMS_CACHED:
-                forms.clear()  # a bounded cache; words are cheap to look up again
-                missing = list(set(tokens))
-            for token in missing:
-                forms[token] = self._search_forms_of(token)
-        return list(itertools.chain.from_iterable(map(forms.__getitem__, tokens)))
+        return self.search_tokens_many([list(tokens)])[0]
+
+    def search_tokens_many(self, token_lists: Sequence[list[str]]) -> list[list[str]]:
+        """``search_tokens`` of each token list; the forms of each distinct word are worked
+        out once and cached."""
+        with self._forms_lock:  # another thread could clear the cache between fill and read
+            forms = self._search_forms
+            distinct = set().union(*token_lists)
+            missing = distinct.difference(forms)
+            if missing:
+                if len(forms) + len(missing) > _SEARCH_FORMS_CACHED:
+                    forms.clear()  # a bounded cache; words are cheap to look up again
+                    missing = distinct
+                for token in missing:
+                    forms[token] = self._search_forms_of(token)
+            lookup, chain = forms.__getitem__, itertools.chain.from_iterable
+            return [list(chain(map(lookup, tokens))) for tokens in token_lists]
 
     def _search_forms_of(self, token: str) -> tuple[str, ...]:
         if patterns.is_punctuation(token):
