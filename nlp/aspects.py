@@ -28,11 +28,12 @@ def clause_spans(text_norm: str) -> list[tuple[int, int]]:
     spans, previous = [], 0
     for boundary in [*_CLAUSE_BREAK.finditer(text_norm), None]:
         end = boundary.start() if boundary else len(text_norm)
-        start = previous
-        while start < end and text_norm[start].isspace():
-            start += 1
-        while end > start and text_norm[end - 1].isspace():
-            end -= 1
+        piece = text_norm[previous:end]
+        if piece and (piece[0].isspace() or piece[-1].isspace()):
+            start = previous + len(piece) - len(piece.lstrip())
+            end = start + len(piece.strip())
+        else:
+            start = previous
         if end > start:
             spans.append((start, end))
         previous = boundary.end() if boundary else len(text_norm)

@@ -70,10 +70,10 @@ class Enricher:
         return self._model
 
     def _topic_matches(self, text: str, words: Sequence[str], starts: Sequence[int],
-                       entities: Sequence[str]) -> list[tuple[int, int, str]]:
-        """Keyword matches of the default taxonomy, then of the entities' own taxonomies
-        (ranked after it, so their new topics come last)."""
-        found = self.taxonomy.matches(text, words, starts)
+                       entities: Sequence[str], found: list[tuple[int, int, str]]
+                       ) -> list[tuple[int, int, str]]:
+        """``found`` (the default taxonomy's keyword matches), then the matches of the
+        entities' own taxonomies (ranked after it, so their new topics come last)."""
         for k, entity in enumerate(e for e in entities if e in self.entity_taxonomies):
             offset = (k + 1) * _RANKS_PER_TAXONOMY
             found += [(position, offset + rank, topic) for position, rank, topic
@@ -100,16 +100,19 @@ class Enricher:
             scripts.append(script)
         segmented = self.segmenter.segment_many(analysed)
         words_of = [words for words, _ in segmented]
+        default_matches = self.taxonomy.matches_many(analysed, [at for _, at in segmented])
+        flags_of = self.flagger.flags_many(
+            [f"{title or ''} {raw or ''}" for title, raw in zip(titles, texts)], analysed)
         results, matches = [], []
         for i, (text, (words, starts)) in enumerate(zip(analysed, segmented)):
             known = list(entities[i]) if i < len(entities) else []
             mentioned = self.matcher.match(text)
             about = list(dict.fromkeys(known + mentioned))
-            found = self._topic_matches(text, words, starts, about)
+            found = self._topic_matches(text, words, starts, about, default_matches[i])
             ranked = sorted({(rank, topic) for _, rank, topic in found})
             topics = list(dict.fromkeys(topic for _, topic in ranked))
-            flags = self.flagger.flags(f"{titles[i] or ''} {texts[i] or ''}", text)
-            results.append(Analysis(norms[i].text, scripts[i], [], mentioned, topics, [], flags))
+            results.append(Analysis(norms[i].text, scripts[i], [], mentioned, topics, [],
+                                    flags_of[i]))
             matches.append(found)
         for result, tokens in zip(results, self.segmenter.search_tokens_many(words_of)):
             result.tokens = tokens

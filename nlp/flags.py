@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Iterable
+from typing import Iterable, Sequence
 
 from nlp import patterns
 from nlp.normalize import normalize
@@ -71,3 +71,15 @@ class Flagger:
 
     def flags(self, original: str, text_norm: str) -> list[str]:
         return self.crisis(text_norm) + ([SPAM_FLAG] if self.is_spam(original, text_norm) else [])
+
+    def flags_many(self, originals: Sequence[str], texts_norm: Sequence[str]) -> list[list[str]]:
+        """``flags`` of each pair. Each pattern first runs once over the whole batch; only
+        the texts in which one was found are looked at on their own (most have nothing)."""
+        found = patterns.texts_matching(patterns.URL, originals)
+        for pattern in (_CONTACT, _SELLING):
+            found |= patterns.texts_matching(pattern, texts_norm)
+        if self._crisis is not None:
+            found |= patterns.texts_matching(self._crisis, texts_norm, lower=True)
+        return [self.flags(originals[i], texts_norm[i]) if i in found else []
+                for i in range(len(texts_norm))]
+
