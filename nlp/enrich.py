@@ -23,7 +23,7 @@ from nlp.entities import EntityMatcher
 from nlp.flags import CRISIS_PREFIX, SPAM_FLAG, Flagger
 from nlp.keywords import keywords_many
 from nlp.normalize import normalize_many
-from nlp.segment import Segmenter, default_segmenter
+from nlp.segment import Segmenter, default_segmenter, starts_of, words_of
 from nlp.sentiment import SentimentModel
 from nlp.topics import Taxonomy, default_taxonomy
 
@@ -69,21 +69,22 @@ class Enricher:
             self._model = SentimentModel.load()
         return self._model
 
-    def _topic_matches(self, text: str, words: Sequence[str], starts: Sequence[int],
-                       entities: Sequence[str], found: list[tuple[int, int, str]]
-                       ) -> list[tuple[int, int, str]]:
-        """``found`` (the default taxonomy's keyword matches), then the matches of the
-        entities' own taxonomies (ranked after it, so their new topics come last)."""
+    def _topic_matches(self, text: str, tokens: list[str], entities: Sequence[str],
+                       found: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
+        """``found`` (the default taxonomy's keyword matches in ``text``, cut into ``tokens``),
+        then the matches of the entities' own taxonomies (ranked after it, so their new
+        topics come last)."""
         for k, entity in enumerate(e for e in entities if e in self.entity_taxonomies):
             offset = (k + 1) * _RANKS_PER_TAXONOMY
+            taxonomy = self.entity_taxonomies[entity]
             found += [(position, offset + rank, topic) for position, rank, topic
-                      in self.entity_taxonomies[entity].matches(text, words, starts)]
+                      in taxonomy.matches(text, (), starts_of(tokens, text))]
         return found
 
     def analyse(self, texts: Sequence[str], titles: Sequence[str | None] = (),
                 entities: Sequence[Sequence[str]] = ()) -> list[Analysis]:
         """Analyse raw ``texts`` (with optional ``titles`` and known ``entities`` per text).
-        Each stage runs over the whole batch (``normalize_many``, ``segment_many``...), and
+        Each stage runs over the whole batch (``normalize_many``, ``cut_many``...), and
         the model scores the texts and their topical clauses in one call."""
         titles = [titles[i] if i < len(titles) else None for i in range(len(texts))]
         norms = normalize_many(texts)
@@ -98,25 +99,27 @@ class Enricher:
                 script = max(script, heading.script, key=_SCRIPT_RANK.__getitem__)
             analysed.append(text)
             scripts.append(script)
-        segmented = self.segmenter.segment_many(analysed)
-        words_of = [words for words, _ in segmented]
-        default_matches = self.taxonomy.matches_many(analysed, [at for _, at in segmented])
+        cut = self.segmenter.cut_many(analysed)
+        words = [words_of(tokens, text) for tokens, text in zip(cut, analysed)]
+        # Token positions matter only where a one-character topic keyword is found.
+        default_matches = self.taxonomy.matches_many(
+            analysed, lambda i: starts_of(cut[i], analysed[i]))
         flags_of = self.flagger.flags_many(
             [f"{title or ''} {raw or ''}" for title, raw in zip(titles, texts)], analysed)
         results, matches = [], []
-        for i, (text, (words, starts)) in enumerate(zip(analysed, segmented)):
+        for i, text in enumerate(analysed):
             known = list(entities[i]) if i < len(entities) else []
             mentioned = self.matcher.match(text)
             about = list(dict.fromkeys(known + mentioned))
-            found = self._topic_matches(text, words, starts, about, default_matches[i])
+            found = self._topic_matches(text, cut[i], about, default_matches[i])
             ranked = sorted({(rank, topic) for _, rank, topic in found})
             topics = list(dict.fromkeys(topic for _, topic in ranked))
             results.append(Analysis(norms[i].text, scripts[i], [], mentioned, topics, [],
                                     flags_of[i]))
             matches.append(found)
-        for result, tokens in zip(results, self.segmenter.search_tokens_many(words_of)):
+        for result, tokens in zip(results, self.segmenter.search_tokens_many(words)):
             result.tokens = tokens
-        for result, terms in zip(results, keywords_many(words_of)):
+        for result, terms in zip(results, keywords_many(words)):
             result.keywords = terms
         clauses = topical_clauses(analysed, matches)
         sentiments = self.model.predict(analysed + [clause for _, _, clause in clauses])

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import functools
 import threading
-from collections import Counter
+from collections import Counter, _count_elements  # type: ignore[attr-defined]
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Sequence
@@ -84,7 +84,7 @@ def keywords_many(token_lists: Sequence[Sequence[str]], top: int = 5) -> list[li
     and only candidates are counted: most tokens are stopwords or punctuation."""
     result = []
     with _weights_lock:  # another thread could clear the cache between filling and reading it
-        weights = _weights
+        weights, get = _weights, _weights.__getitem__
         distinct = set().union(*token_lists)
         missing = distinct.difference(weights)
         if missing:
@@ -94,11 +94,11 @@ def keywords_many(token_lists: Sequence[Sequence[str]], top: int = 5) -> list[li
             for token in missing:
                 weights[token] = _weight(token)
         for tokens in token_lists:
-            # In order of first occurrence, which the stable sort keeps.
-            counts = Counter(filter(weights.__getitem__, tokens))
+            counts: dict[str, int] = {}  # in order of first occurrence, kept by the stable sort
+            _count_elements(counts, filter(get, tokens))  # Counter's own C loop, without its checks
             scores: dict[str, float] = {}
             for token, count in counts.items():
-                word, idf = weights[token]
+                word, idf = get(token)
                 scores[word] = scores.get(word, 0.0) + count * idf
             result.append(sorted(scores, key=scores.__getitem__, reverse=True)[:top])
     return result

@@ -20,6 +20,7 @@ words it was segmented into within a longer text.
 from __future__ import annotations
 
 import itertools
+import operator
 import re
 import threading
 from pathlib import Path
@@ -78,14 +79,20 @@ def _like_jieba(tokens: list[str], text: str) -> list[str]:
     return out
 
 
-def _with_starts(tokens: list[str], text: str) -> tuple[list[str], list[int]]:
-    """``tokens`` (which cover ``text`` exactly) without whitespace, and where each starts."""
+def words_of(tokens: list[str], text: str) -> list[str]:
+    """``tokens`` (which cover ``text`` exactly) without the whitespace ones."""
+    if not patterns.WHITESPACE.search(text):
+        return tokens
+    return list(itertools.compress(tokens, map(operator.not_, map(str.isspace, tokens))))
+
+
+def starts_of(tokens: list[str], text: str) -> list[int]:
+    """Where each of ``words_of(tokens, text)`` starts in ``text``."""
     starts = list(itertools.accumulate(map(len, tokens), initial=0))
     starts.pop()
     if not patterns.WHITESPACE.search(text):
-        return tokens, starts
-    kept = [i for i, token in enumerate(tokens) if not token.isspace()]
-    return [tokens[i] for i in kept], [starts[i] for i in kept]
+        return starts
+    return list(itertools.compress(starts, map(operator.not_, map(str.isspace, tokens))))
 
 
 class Segmenter:
@@ -117,47 +124,55 @@ class Segmenter:
 
     def segment_with_starts(self, text: str) -> tuple[list[str], list[int]]:
         """``(words, where each starts in text)``, without whitespace tokens."""
-        cut = self.tokenizer.cut
-        if not _PROTECTED.search(text):
-            tokens = _like_jieba(cut(text), text)
-        else:
-            tokens, start = [], 0
-            for match in _PROTECTED.finditer(text):
-                if match.start() > start:
-                    piece = text[start:match.start()]
-                    tokens.extend(_like_jieba(cut(piece), piece))
-                tokens.append(match.group())
-                start = match.end()
-            if start < len(text):
-                tokens.extend(_like_jieba(cut(text[start:]), text[start:]))
-        return _with_starts(tokens, text)
+        tokens = self.cut(text)
+        return words_of(tokens, text), starts_of(tokens, text)
 
     def segment_many(self, texts: Sequence[str]) -> list[tuple[list[str], list[int]]]:
-        """``segment_with_starts`` of each text. The texts without emoticons or emoji are cut
-        in one call, joined by a separator: jieba cuts each run of Chinese, Latin and digits
-        on its own and makes every other character a token of its own, so the separator
-        comes back as a token exactly between two texts' words."""
-        results: list[tuple[list[str], list[int]] | None] = [None] * len(texts)
+        """``segment_with_starts`` of each text (``cut_many`` cuts them together)."""
+        return [(words_of(tokens, text), starts_of(tokens, text))
+                for tokens, text in zip(self.cut_many(texts), texts)]
+
+    def cut(self, text: str) -> list[str]:
+        """The tokens of ``text``, whitespace tokens included: they cover it exactly."""
+        cut = self.tokenizer.cut
+        if not _PROTECTED.search(text):
+            return _like_jieba(cut(text), text)
+        tokens, start = [], 0
+        for match in _PROTECTED.finditer(text):
+            if match.start() > start:
+                piece = text[start:match.start()]
+                tokens.extend(_like_jieba(cut(piece), piece))
+            tokens.append(match.group())
+            start = match.end()
+        if start < len(text):
+            tokens.extend(_like_jieba(cut(text[start:]), text[start:]))
+        return tokens
+
+    def cut_many(self, texts: Sequence[str]) -> list[list[str]]:
+        """``cut`` of each text. The texts without emoticons or emoji are cut in one call,
+        joined by a separator: jieba cuts each run of Chinese, Latin and digits on its own
+        and makes every other character a token of its own, so the separator comes back as
+        a token exactly between two texts' tokens."""
+        results: list[list[str] | None] = [None] * len(texts)
         joined = _BATCH_SEPARATOR.join(texts)
         if joined.count(_BATCH_SEPARATOR) != len(texts) - 1:
-            return [self.segment_with_starts(text) for text in texts]
+            return [self.cut(text) for text in texts]
         plain = list(range(len(texts)))
         if _PROTECTED.search(joined):
             plain = [i for i in plain if not _PROTECTED.search(texts[i])]
             for i in set(range(len(texts))) - set(plain):
-                results[i] = self.segment_with_starts(texts[i])
+                results[i] = self.cut(texts[i])
             joined = _BATCH_SEPARATOR.join(texts[i] for i in plain)
         if plain:
             tokens = self.tokenizer.cut(joined)
             if tokens.count(_BATCH_SEPARATOR) != len(plain) - 1:  # not jieba's behaviour
-                return [self.segment_with_starts(text) for text in texts]
+                return [self.cut(text) for text in texts]
             joiners = _JOINERS.search(joined) is not None
             start = 0
             for i in plain:
                 end = tokens.index(_BATCH_SEPARATOR, start) if i != plain[-1] else len(tokens)
-                words = tokens[start:end]
-                results[i] = _with_starts(_like_jieba(words, texts[i]) if joiners else words,
-                                          texts[i])
+                own = tokens[start:end]
+                results[i] = _like_jieba(own, texts[i]) if joiners else own
                 start = end + 1
         return results  # type: ignore[return-value]
 

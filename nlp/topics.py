@@ -11,7 +11,7 @@ from __future__ import annotations
 import bisect
 import itertools
 import re
-from typing import Iterable, Mapping, Sequence
+from typing import Callable, Iterable, Mapping, Sequence
 
 from nlp import patterns
 from nlp.normalize import normalize
@@ -79,18 +79,20 @@ class Taxonomy:
         ``text``, one-character keywords as whole tokens (``starts``: each token's position).
         ``rank`` is the topic's place in this taxonomy. One pass over the text gives the
         topics of the text and, by position, of each of its clauses."""
-        return self.matches_many([text], [starts])[0]
+        return self.matches_many([text], lambda i: starts)[0]
 
-    def matches_many(self, texts: Sequence[str], starts: Sequence[Sequence[int]]
+    def matches_many(self, texts: Sequence[str], starts: Callable[[int], Iterable[int]]
                      ) -> list[list[tuple[int, int, str]]]:
-        """``matches`` of each text (``starts[i]``: where text ``i``'s tokens start), by one
-        search of each pattern over the batch joined by a separator no keyword contains."""
+        """``matches`` of each text, by one search of each pattern over the batch joined by a
+        separator no keyword contains. ``starts(i)``: where text ``i``'s tokens start (asked
+        only for a text in which a one-character keyword is found)."""
         found: list[list[tuple[int, int, str]]] = [[] for _ in texts]
         lowered = _SEPARATOR.join(texts).lower()
         offsets = list(itertools.accumulate((len(t) + 1 for t in texts), initial=0))
         if len(lowered) != offsets[-1] - 1 and len(texts) > 1:
             # Lower-casing changed a length (İ → i̇): positions would not line up.
-            return [self.matches_many([text], [at])[0] for text, at in zip(texts, starts)]
+            return [self.matches_many([text], lambda _, i=i: starts(i))[0]
+                    for i, text in enumerate(texts)]
         order, where = self._order, bisect.bisect_right
         if self._pattern is not None:
             for match in self._pattern.finditer(lowered):
@@ -105,7 +107,7 @@ class Taxonomy:
                 i = where(offsets, match.start()) - 1
                 text, at = texts[i], match.start() - offsets[i]
                 if i not in boundaries:
-                    boundaries[i] = set(starts[i])
+                    boundaries[i] = set(starts(i))
                 if at in boundaries[i] and (at + 1 in boundaries[i] or at + 1 == len(text)
                                             or text[at + 1].isspace()):
                     for topic in self._token_topics[match.group()]:
