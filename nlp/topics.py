@@ -63,8 +63,7 @@ class Taxonomy:
         phrases = sorted(self._phrase_topics, key=len, reverse=True)
         singles = sorted(self._token_topics)
         self._single = re.compile(f"[{''.join(map(re.escape, singles))}]") if singles else None
-        self._pattern = (patterns.alternation([re.escape(p) for p in phrases],
-                                              (p[0] for p in phrases)) if phrases else None)
+        self._pattern = patterns.literal_alternation(phrases) if phrases else None
 
     def extended(self, extra: Mapping[str, Iterable[str]]) -> "Taxonomy":
         """This taxonomy plus ``extra`` keywords (new topics are appended)."""
