@@ -21,6 +21,7 @@ from typing import Iterable, Sequence
 import jieba
 
 from nlp import patterns
+from nlp.memo import Memo
 
 STOPWORDS_FILE = Path(__file__).with_name("dicts") / "stopwords.txt"
 IDF_FILE = Path(jieba.__file__).parent / "analyse" / "idf.txt"
@@ -60,11 +61,6 @@ def is_candidate(token: str) -> bool:
     return token.lower() not in _load()[2]
 
 
-_weights: dict[str, tuple[str, float] | None] = {}  # token → (keyword form, idf) or None
-_WEIGHTS_CACHED = 1 << 17
-_weights_lock = threading.Lock()
-
-
 def _weight(token: str) -> tuple[str, float] | None:
     """``(keyword form, idf)`` of a candidate token, None for any other."""
     if not is_candidate(token):
@@ -72,6 +68,9 @@ def _weight(token: str) -> tuple[str, float] | None:
     idf, median, _ = _load()
     word = token.lower()
     return word, idf.get(word, median)
+
+
+_weights: Memo[str, tuple[str, float] | None] = Memo(_weight, 1 << 17)
 
 
 def keywords(tokens: Sequence[str], top: int = 5) -> list[str]:
@@ -82,25 +81,16 @@ def keywords(tokens: Sequence[str], top: int = 5) -> list[str]:
 def keywords_many(token_lists: Sequence[Sequence[str]], top: int = 5) -> list[list[str]]:
     """``keywords`` of each token list. Each distinct token is weighed once (and cached),
     and only candidates are counted: most tokens are stopwords or punctuation."""
+    get = _weights.__getitem__
     result = []
-    with _weights_lock:  # another thread could clear the cache between filling and reading it
-        weights, get = _weights, _weights.__getitem__
-        distinct = set().union(*token_lists)
-        missing = distinct.difference(weights)
-        if missing:
-            if len(weights) + len(missing) > _WEIGHTS_CACHED:
-                weights.clear()  # a bounded cache; tokens are cheap to weigh again
-                missing = distinct
-            for token in missing:
-                weights[token] = _weight(token)
-        for tokens in token_lists:
-            counts: dict[str, int] = {}  # in order of first occurrence, kept by the stable sort
-            _count_elements(counts, filter(get, tokens))  # Counter's own C loop, without its checks
-            scores: dict[str, float] = {}
-            for token, count in counts.items():
-                word, idf = get(token)
-                scores[word] = scores.get(word, 0.0) + count * idf
-            result.append(sorted(scores, key=scores.__getitem__, reverse=True)[:top])
+    for tokens in token_lists:
+        counts: dict[str, int] = {}  # in order of first occurrence, kept by the stable sort
+        _count_elements(counts, filter(get, tokens))  # Counter's own C loop, without its checks
+        scores: dict[str, float] = {}
+        for token, count in counts.items():
+            word, idf = get(token)
+            scores[word] = scores.get(word, 0.0) + count * idf
+        result.append(sorted(scores, key=scores.__getitem__, reverse=True)[:top])
     return result
 
 

@@ -30,6 +30,13 @@ _IMG_EMOTICON = re.compile(r"""<img\b[^<>]*?\balt=["']?(\[[^\[\]"'<>\s]{1,8}\])[
 _BLOCK_TAG = re.compile(r"<(?:br|/?p|/?div|/?li)\b[^<>]*>", re.IGNORECASE)
 _TAG = re.compile(r"<!--.*?-->|</?[A-Za-z][^<>]*>", re.DOTALL)
 _CHARACTER_TABLE = {**patterns.CONTROLS, **patterns.FULL_WIDTH}
+# The same table for str.translate as a list indexed by code point (BMP only): a dict makes
+# translate raise and swallow a KeyError for every character it leaves alone, which costs
+# twice the whole lookup. Characters past the list are left alone by translate; the few
+# of them in the table (the language tag U+E0001) are replaced separately.
+_BMP_TABLE: list = [_CHARACTER_TABLE.get(code, code) for code in range(0x10000)]
+_ASTRAL_TABLE = {chr(code): chr(value) if isinstance(value, int) else (value or "")
+                 for code, value in _CHARACTER_TABLE.items() if code >= 0x10000}
 
 # Characters OpenCC rewrites that simplified writers use too (乾隆, 覆盖, 什麽 typed by
 # simplified input methods...). On their own they do not make a text traditional.
@@ -95,7 +102,11 @@ def normalize_many(texts: Sequence[str | None]) -> list[Normalized]:
     joined = _SEPARATOR.join(pieces)
     if len(pieces) > 1 and joined.count(_SEPARATOR) != len(pieces) - 1:
         return [normalize_many([text])[0] for text in texts]
-    joined = patterns.URL.sub(" ", joined.translate(_CHARACTER_TABLE))
+    joined = joined.translate(_BMP_TABLE)
+    for character, replacement in _ASTRAL_TABLE.items():
+        if character in joined:
+            joined = joined.replace(character, replacement)
+    joined = patterns.URL.sub(" ", joined)
     if "@" in joined:
         joined = patterns.MENTION.sub(" ", joined)
     originals = joined.split(_SEPARATOR)

@@ -29,6 +29,7 @@ from typing import Iterable, Sequence
 import rjieba
 
 from nlp import patterns
+from nlp.memo import Memo
 from nlp.normalize import normalize
 
 SLANG_DICT = Path(__file__).with_name("dicts") / "slang.txt"
@@ -105,8 +106,7 @@ class Segmenter:
                                          if w and not any(c.isspace() for c in w)}))
         self._tokenizer: rjieba.Jieba | None = None
         self._lock = threading.Lock()
-        self._search_forms: dict[str, tuple[str, ...]] = {}
-        self._forms_lock = threading.Lock()
+        self._search_forms = Memo(self._search_forms_of, _SEARCH_FORMS_CACHED)
 
     @property
     def tokenizer(self) -> rjieba.Jieba:
@@ -183,19 +183,9 @@ class Segmenter:
 
     def search_tokens_many(self, token_lists: Sequence[list[str]]) -> list[list[str]]:
         """``search_tokens`` of each token list; the forms of each distinct word are worked
-        out once and cached."""
-        with self._forms_lock:  # another thread could clear the cache between fill and read
-            forms = self._search_forms
-            distinct = set().union(*token_lists)
-            missing = distinct.difference(forms)
-            if missing:
-                if len(forms) + len(missing) > _SEARCH_FORMS_CACHED:
-                    forms.clear()  # a bounded cache; words are cheap to look up again
-                    missing = distinct
-                for token in missing:
-                    forms[token] = self._search_forms_of(token)
-            lookup, chain = forms.__getitem__, itertools.chain.from_iterable
-            return [list(chain(map(lookup, tokens))) for tokens in token_lists]
+        out once and remembered."""
+        forms, chain = self._search_forms.__getitem__, itertools.chain.from_iterable
+        return [list(chain(map(forms, tokens))) for tokens in token_lists]
 
     def _search_forms_of(self, token: str) -> tuple[str, ...]:
         if patterns.is_punctuation(token):
