@@ -53,7 +53,7 @@ def aspects_of(texts_norm: Sequence[str], matches: Sequence[Sequence[tuple[int, 
     inside it, in rank order. ``predict`` scores all topical clauses of all texts in one call."""
     pending = topical_clauses(texts_norm, matches)
     sentiments = predict([clause for _, _, clause in pending]) if pending else []
-    return aspect_pairs(len(texts_norm), pending, sentiments)
+    return aspect_pairs(len(texts_norm), pending, [s.label for s in sentiments])
 
 
 def topical_clauses(texts_norm: Sequence[str], matches: Sequence[Sequence[tuple[int, int, str]]]
@@ -79,13 +79,13 @@ def topical_clauses(texts_norm: Sequence[str], matches: Sequence[Sequence[tuple[
 
 
 def aspect_pairs(count: int, pending: Sequence[tuple[int, list[str], str]],
-                 sentiments: Sequence[Sentiment]) -> list[list[tuple[str, str]]]:
+                 labels: Sequence[str]) -> list[list[tuple[str, str]]]:
     """The distinct ``(topic, polarity)`` pairs of each of ``count`` texts, in clause order,
-    from the ``topical_clauses`` and their sentiments."""
+    from the ``topical_clauses`` and their sentiment labels."""
     result: list[list[tuple[str, str]]] = [[] for _ in range(count)]
-    for (i, topics, _), sentiment in zip(pending, sentiments):
+    for (i, topics, _), label in zip(pending, labels):
         for topic in topics:
-            pair = (topic, sentiment.label)
+            pair = (topic, label)
             if pair not in result[i]:
                 result[i].append(pair)
     return result

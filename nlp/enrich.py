@@ -109,7 +109,7 @@ class Enricher:
         results, matches = [], []
         for i, text in enumerate(analysed):
             known = list(entities[i]) if i < len(entities) else []
-            mentioned = self.matcher.match(text)
+            mentioned = self.matcher.match(text) if self.entities else []
             about = list(dict.fromkeys(known + mentioned))
             found = self._topic_matches(text, cut[i], about, default_matches[i])
             ranked = sorted({(rank, topic) for _, rank, topic in found})
@@ -122,13 +122,15 @@ class Enricher:
         for result, terms in zip(results, keywords_many(words)):
             result.keywords = terms
         clauses = topical_clauses(analysed, matches)
-        sentiments = self.model.predict(analysed + [clause for _, _, clause in clauses])
-        aspects = aspect_pairs(len(analysed), clauses, sentiments[len(analysed):])
-        for result, sentiment, pairs in zip(results, sentiments, aspects):
+        judged = self.model.judge(analysed + [clause for _, _, clause in clauses])
+        clause_labels = [label for label, _ in judged[len(analysed):]]
+        aspects = aspect_pairs(len(analysed), clauses, clause_labels)
+        version = self.model.version
+        for result, (label, score), pairs in zip(results, judged, aspects):
             if SPAM_FLAG in result.flags:
-                result.sentiment = Sentiment("neutral", 0.0, self.model.version)
+                result.sentiment = Sentiment("neutral", 0.0, version)
             else:
-                result.sentiment, result.aspects = sentiment, pairs
+                result.sentiment, result.aspects = Sentiment(label, score, version), pairs
         return results
 
     def enrich(self, reviews: list[Review]) -> list[Review]:

@@ -171,6 +171,11 @@ class SentimentModel:
 
     def predict(self, texts_norm: Sequence[str]) -> list[Sentiment]:
         """One ``Sentiment`` per normalised text, in order; the model runs once per call."""
+        return [Sentiment(label, score, self.version) for label, score in self.judge(texts_norm)]
+
+    def judge(self, texts_norm: Sequence[str]) -> list[tuple[str, float]]:
+        """``(label, score)`` per normalised text: ``predict`` without the records."""
+        threshold = self.threshold
         pending: list[tuple[int, str, float]] = []  # (index, what the model reads, band)
         maybe_asking = patterns.texts_matching(_MAYBE_QUESTION, texts_norm)
         for i, text in enumerate(texts_norm):
@@ -178,19 +183,18 @@ class SentimentModel:
                 continue
             if i not in maybe_asking and text[0] not in _SENTENCE_ENDS:
                 # No question in it: the statements are the whole text.
-                pending.append((i, text, self.threshold))
+                pending.append((i, text, threshold))
                 continue
             rest, had_questions, only_asking = statements(text)
             if has_content(rest):
-                pending.append((i, rest, self.threshold))
+                pending.append((i, rest, threshold))
             elif not only_asking:
-                band = self.question_threshold if had_questions else self.threshold
+                band = self.question_threshold if had_questions else threshold
                 pending.append((i, text, band))
-        results: list[Sentiment | None] = [None] * len(texts_norm)
+        results: list[tuple[str, float]] = [("neutral", 0.0)] * len(texts_norm)
         raw = self.scores([read for _, read, _ in pending]).tolist()
         for (i, _, band), score in zip(pending, raw):
             score = min(1.0, max(-1.0, round(score, 4)))
             label = "neutral" if abs(score) < band else ("positive" if score > 0 else "negative")
-            results[i] = Sentiment(label, score, self.version)
-        return [r if r is not None else Sentiment("neutral", 0.0, self.version) for r in results]
-
+            results[i] = (label, score)
+        return results
