@@ -98,6 +98,8 @@ def normalize_many(texts: Sequence[str | None]) -> list[Normalized]:
     by a separator that no step matches or lets a match cross (one OpenCC call per batch is
     half the cost of one per text); a batch in which a text contains the separator itself
     is normalised text by text."""
+    if not texts:
+        return []
     pieces = [strip_markup(text) if text else "" for text in texts]
     joined = _SEPARATOR.join(pieces)
     if len(pieces) > 1 and joined.count(_SEPARATOR) != len(pieces) - 1:
