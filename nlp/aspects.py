@@ -58,23 +58,28 @@ def aspects_of(texts_norm: Sequence[str], matches: Sequence[Sequence[tuple[int, 
 
 def topical_clauses(texts_norm: Sequence[str], matches: Sequence[Sequence[tuple[int, int, str]]]
                     ) -> list[tuple[int, list[str], str]]:
-    """``(text index, topics in rank order, clause)`` for every clause naming a topic."""
+    """``(text index, topics in rank order, clause)`` for every clause naming a topic. The
+    texts with a topic are cut into clauses together, joined by a newline: a newline ends a
+    clause anyway, so each text's clauses are what it would get alone."""
+    named = [i for i in range(len(texts_norm)) if matches[i]]
+    joined = "\n".join(texts_norm[i] for i in named)
+    found: list[tuple[int, int, str, int]] = []  # (position in joined, rank, topic, text)
+    offset = 0
+    for i in named:
+        found += [(offset + at, rank, topic, i) for at, rank, topic in sorted(matches[i])]
+        offset += len(texts_norm[i]) + 1
     pending: list[tuple[int, list[str], str]] = []
-    for i, text in enumerate(texts_norm):
-        if not matches[i]:
-            continue
-        found = sorted(matches[i])  # by position: one walk over matches and clauses together
-        k = 0
-        for start, end in clause_spans(text):
-            while k < len(found) and found[k][0] < start:
-                k += 1
-            inside = []
-            while k < len(found) and found[k][0] < end:
-                inside.append(found[k][1:])
-                k += 1
-            if inside:
-                topics = dict.fromkeys(topic for _, topic in sorted(inside))
-                pending.append((i, list(topics), text[start:end]))
+    k = 0  # one walk over the matches and the clauses, both in position order
+    for start, end in clause_spans(joined):
+        while k < len(found) and found[k][0] < start:
+            k += 1
+        inside = []
+        while k < len(found) and found[k][0] < end:
+            inside.append(found[k][1:])
+            k += 1
+        if inside:
+            topics = dict.fromkeys(topic for _, topic, _ in sorted(inside))
+            pending.append((inside[0][2], list(topics), joined[start:end]))
     return pending
 
 
