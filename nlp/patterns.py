@@ -25,6 +25,10 @@ EMOJI = re.compile(
     rf"[\U0001F1E6-\U0001F1FF]{{2}}"
     rf"|[{_PICTO}][{_MODS}]*(?:\u200D[{_PICTO}][{_MODS}]*)*")
 
+# Every emoticon and emoji cluster starts with one of these: a text without any has neither
+# (one character class is scanned at C speed; the alternations above are not).
+PROTECTED_START = re.compile(rf"[\[\U0001F1E6-\U0001F1FF{_PICTO}]")
+
 # A zero-width joiner that does not join two emoji is noise left over from copy-paste.
 STRAY_JOINER = re.compile(rf"(?<![{_PICTO}{_MODS}])\u200D|\u200D(?![{_PICTO}])")
 

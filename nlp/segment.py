@@ -158,7 +158,7 @@ class Segmenter:
         if joined.count(_BATCH_SEPARATOR) != len(texts) - 1:
             return [self.cut(text) for text in texts]
         plain = list(range(len(texts)))
-        if _PROTECTED.search(joined):
+        if patterns.PROTECTED_START.search(joined) and _PROTECTED.search(joined):
             plain = [i for i in plain if not _PROTECTED.search(texts[i])]
             for i in set(range(len(texts))) - set(plain):
                 results[i] = self.cut(texts[i])
