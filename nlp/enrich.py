@@ -115,12 +115,15 @@ class Enricher:
             [f"{title or ''} {raw or ''}" for title, raw in zip(titles, texts)], analysed)
         results, matches = [], []
         for i, text in enumerate(analysed):
-            known = list(entities[i]) if i < len(entities) else []
             mentioned = self.matcher.match(text) if self.entities else []
-            about = list(dict.fromkeys(known + mentioned))
-            found = self._topic_matches(text, cut[i], about, default_matches[i])
-            ranked = sorted({(rank, topic) for _, rank, topic in found})
-            topics = list(dict.fromkeys(topic for _, topic in ranked))
+            found = default_matches[i]
+            if self.entity_taxonomies:
+                known = list(entities[i]) if i < len(entities) else []
+                about = list(dict.fromkeys(known + mentioned))
+                found = self._topic_matches(text, cut[i], about, found)
+            # A rank stands for one topic: the topics in rank order, each once.
+            ranks = {rank: topic for _, rank, topic in found}
+            topics = list(dict.fromkeys(ranks[rank] for rank in sorted(ranks)))
             results.append(Analysis(norms[i].text, scripts[i], [], mentioned, topics, [],
                                     flags_of[i]))
             matches.append(found)
