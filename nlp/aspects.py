@@ -8,6 +8,7 @@ by the sentiment model on its own, and the review's aspects are the distinct
 """
 from __future__ import annotations
 
+import bisect
 import re
 from typing import Callable, Sequence
 
@@ -33,13 +34,11 @@ def clause_spans(text_norm: str) -> list[tuple[int, int]]:
     """``(start, end)`` of each non-empty clause of ``text_norm``, surrounding spaces left out."""
     spans, previous = [], 0
     for boundary in [*_CLAUSE_BREAK.finditer(text_norm), None]:
-        end = boundary.start() if boundary else len(text_norm)
-        piece = text_norm[previous:end]
-        if piece and (piece[0].isspace() or piece[-1].isspace()):
-            start = previous + len(piece) - len(piece.lstrip())
+        start, end = previous, boundary.start() if boundary else len(text_norm)
+        if end > start and (text_norm[start].isspace() or text_norm[end - 1].isspace()):
+            piece = text_norm[start:end]
+            start += len(piece) - len(piece.lstrip())
             end = start + len(piece.strip())
-        else:
-            start = previous
         if end > start:
             spans.append((start, end))
         previous = boundary.end() if boundary else len(text_norm)
@@ -68,18 +67,17 @@ def topical_clauses(texts_norm: Sequence[str], matches: Sequence[Sequence[tuple[
     for i in named:
         found += [(offset + at, rank, topic, i) for at, rank, topic in sorted(matches[i])]
         offset += len(texts_norm[i]) + 1
+    positions = [at for at, _, _, _ in found]
     pending: list[tuple[int, list[str], str]] = []
     k = 0  # one walk over the matches and the clauses, both in position order
     for start, end in clause_spans(joined):
-        while k < len(found) and found[k][0] < start:
-            k += 1
-        inside = []
-        while k < len(found) and found[k][0] < end:
-            inside.append(found[k][1:])
-            k += 1
-        if inside:
-            topics = dict.fromkeys(topic for _, topic, _ in sorted(inside))
-            pending.append((inside[0][2], list(topics), joined[start:end]))
+        k = bisect.bisect_left(positions, start, k)
+        inside = bisect.bisect_left(positions, end, k)
+        if inside > k:
+            ranked = sorted((rank, topic) for _, rank, topic, _ in found[k:inside])
+            topics = dict.fromkeys(topic for _, topic in ranked)
+            pending.append((found[k][3], list(topics), joined[start:end]))
+            k = inside
     return pending
 
 
