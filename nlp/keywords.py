@@ -86,10 +86,13 @@ def keywords_many(token_lists: Sequence[Sequence[str]], top: int = 5) -> list[li
     for tokens in token_lists:
         counts: dict[str, int] = {}  # in order of first occurrence, kept by the stable sort
         _count_elements(counts, filter(get, tokens))  # Counter's own C loop, without its checks
-        scores: dict[str, float] = {}
-        for token, count in counts.items():
-            word, idf = get(token)
-            scores[word] = scores.get(word, 0.0) + count * idf
+        scores = {word: count * idf
+                  for (word, idf), count in zip(map(get, counts), counts.values())}
+        if len(scores) < len(counts):  # two spellings of one word (YYDS, yyds): add them up
+            scores = {}
+            for token, count in counts.items():
+                word, idf = get(token)
+                scores[word] = scores.get(word, 0.0) + count * idf
         result.append(sorted(scores, key=scores.__getitem__, reverse=True)[:top])
     return result
 

@@ -118,3 +118,8 @@ def test_memo_computes_once_and_stays_bounded():
     memo = Memo(lambda key: calls.append(key) or key * 2, size=2)
     assert [memo[k] for k in (1, 2, 1)] == [2, 4, 2] and calls == [1, 2]
     assert memo[3] == 6 and len(memo) == 1  # full: started afresh
+
+
+def test_two_spellings_of_a_keyword_add_up():
+    # yyds (idf ~12) twice outweighs 快递 (idf ~10) twice only if YYDS and yyds are one word.
+    assert keywords(["快递", "快递", "YYDS", "yyds"]) == ["yyds", "快递"]
