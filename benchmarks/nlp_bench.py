@@ -82,12 +82,17 @@ def _segmentation_agreement(texts: list[str]) -> tuple[float, float]:
     return matched / total, same / len(texts)
 
 
-def _throughput(texts: list[str]) -> tuple[float, float]:
+def _throughput(texts: list[str], warm_up: list[str]) -> tuple[float, float]:
+    """Reviews per CPU-second of ``Enricher.enrich`` over ``texts``, after enriching the
+    ``warm_up`` texts (other reviews) outside the clock, as a running worker has: the model
+    and dictionaries loaded and the per-token memos holding the common words. Then
+    ``jieba.lcut`` over the same texts."""
     enricher = Enricher()
     now = datetime.now(timezone.utc)
     reviews = [Review.create("bench", str(i), t, platform="bench", published_at=now)
                for i, t in enumerate(texts)]
-    enricher.enrich(reviews[:50])  # load the model and dictionaries outside the clock
+    for i in range(0, len(warm_up), BATCH):
+        enricher.analyse(warm_up[i:i + BATCH])
     start = time.process_time()
     for i in range(0, len(reviews), BATCH):
         enricher.enrich(reviews[i:i + BATCH])
@@ -163,7 +168,8 @@ def run() -> list[Figure]:
     token_agreement, text_agreement = _segmentation_agreement(
         [normalize(r.text).text for r in test])
     typical = [r.text for r in test if 30 <= len(r.text) <= 100][:5000]
-    speed, jieba_speed = _throughput(typical)
+    warm_up = [r.text for r in corpus.split("dev") if 30 <= len(r.text) <= 100][:5000]
+    speed, jieba_speed = _throughput(typical, warm_up)
     stages = _stage_times(typical)
     mean_len = sum(map(len, typical)) / len(typical)
     return [
