@@ -59,10 +59,13 @@ class Firing:
 @dataclass(frozen=True)
 class RuleContext:
     """What rules need beyond their own config: declared events, the timezone that
-    hour-of-day means, and the relational state (crawl records)."""
+    hour-of-day means, the relational state (crawl records) and the state database this run
+    records incidents in (the live one, or a backtest's scratch one), where a rule can see
+    which bursts it already alerted on."""
     calendar: Calendar = field(default_factory=Calendar)
     timezone: str = "Asia/Shanghai"
     state: StateDB | None = None
+    incidents: StateDB | None = None
 
 
 class Rule(abc.ABC):
