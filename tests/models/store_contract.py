@@ -247,7 +247,10 @@ class ReviewStoreContract:
                    ReviewQuery(topics=("价格",), sources=("s0",)),
                    ReviewQuery(entities=("b",), topics=("价格",)),
                    ReviewQuery(aspects=("价格:negative", "包装:positive")),
-                   ReviewQuery(entities=("a",), start=t0 + timedelta(hours=2), end=end)]
+                   ReviewQuery(entities=("a",), start=t0 + timedelta(hours=2), end=end),
+                   ReviewQuery(sentiments=("negative", "neutral"),  # not on whole hours
+                               start=t0 + timedelta(hours=1, minutes=17),
+                               end=t0 + timedelta(hours=7, minutes=5))]
 
         def plain(query, review):
             return ((not query.entities or set(query.entities) & set(review.entities))
