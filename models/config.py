@@ -234,7 +234,7 @@ class RuleBase(Strict):
     name: Name
     entities: list[str] = []
     sources: list[str] = []
-    group_by: Literal["entity", "source", "topic"] | None = None
+    group_by: Literal["entity", "source", "topic", "aspect"] | None = None
     channels: list[str] = []
     team: str | None = None  # route to this team: its channels, on-call, quiet hours, escalation
     realert: Duration = timedelta(minutes=30)
