@@ -96,7 +96,7 @@ class ElasticsearchReviewStore(ReviewStore):
         if self.spool.files():
             with self.spool.locked():
                 try:
-                    self.spool.replay(self._write_batch)
+                    self.spool.replay(self._write_batch, self.batch_size)
                 except StoreUnavailable as exc:
                     log.warning("Elasticsearch still unreachable, spooling: %s", exc)
                     self.spool.append(batch)
@@ -112,7 +112,7 @@ class ElasticsearchReviewStore(ReviewStore):
     def replay_spool(self) -> int:
         """Write every spooled review now; return how many. Raises ``StoreUnavailable``."""
         with self.spool.locked():
-            return self.spool.replay(self._write_batch)
+            return self.spool.replay(self._write_batch, self.batch_size)
 
     def _write_batch(self, batch: list[Review]) -> UpsertResult:
         with translated_errors(self.url):

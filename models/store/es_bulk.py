@@ -18,9 +18,9 @@ from dataclasses import dataclass, field
 from elasticsearch import ApiError, ConnectionError, ConnectionTimeout, Elasticsearch
 
 from models.exceptions import StoreError, StoreUnavailable
+from models.store.es_connect import NOT_READY_STATUSES as RETRY_STATUSES
 
 log = logging.getLogger(__name__)
-RETRY_STATUSES = {429, 502, 503, 504}
 
 
 @dataclass(frozen=True)
