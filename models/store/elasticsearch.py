@@ -83,6 +83,7 @@ class ElasticsearchReviewStore(ReviewStore):
         return self.writer.last_rejections
 
     def close(self) -> None:
+        self.writer.close()
         self.client.close()
 
     # -- writes -------------------------------------------------------------------------

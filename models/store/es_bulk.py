@@ -42,7 +42,8 @@ class BulkAction:
     document: str | None = None  # the serialised _source of an ``index`` action
 
     def ndjson(self) -> str:
-        head = json.dumps({self.op: {"_index": self.index, "_id": self.review_id}})
+        # index names are ours (lower-case, no quotes); the id goes through the JSON encoder
+        head = f'{{"{self.op}":{{"_index":"{self.index}","_id":{json.dumps(self.review_id)}}}}}'
         return head + "\n" if self.document is None else f"{head}\n{self.document}\n"
 
 

@@ -13,7 +13,6 @@
 """
 from __future__ import annotations
 
-import json
 from datetime import datetime, timezone
 
 from models.review import Review
@@ -95,9 +94,9 @@ def template_body(names: IndexNames) -> dict:
 def document_json(review: Review, stable: str, digest: str, seq: int) -> str:
     """The stored ``_source``: the review's ``to_dict()`` plus the bookkeeping fields, spliced
     onto the already serialised stable part instead of serialising the review twice."""
-    extra = {"crawled_at": review.crawled_at.isoformat(), "seq": seq, "content_hash": digest,
-             "fingerprint": review.fingerprint()}
-    return stable[:-1] + "," + json.dumps(extra, separators=(",", ":"))[1:]
+    # formatted by hand: every value is an ISO time, an integer or a hex digest (no escaping)
+    return (f'{stable[:-1]},"crawled_at":"{review.crawled_at.isoformat()}","seq":{seq},'
+            f'"content_hash":"{digest}","fingerprint":"{review.fingerprint()}"}}')
 
 
 def from_document(source: dict) -> Review:
