@@ -32,6 +32,7 @@ from models.store.es_mapping import IndexNames, from_document, template_body
 from models.store.es_query import bool_query
 from models.store.es_spool import DiskSpool
 from models.store.es_writes import BatchWriter
+from models.store.highlight import highlights
 
 log = logging.getLogger(__name__)
 
@@ -141,7 +142,8 @@ class ElasticsearchReviewStore(ReviewStore):
         hits = response["hits"]["hits"]
         more, hits = len(hits) > limit, hits[:limit]
         next_cursor = encode_cursor("search", *hits[-1]["sort"]) if more and hits else None
-        return ReviewPage([from_document(h["_source"]) for h in hits], next_cursor)
+        reviews = [from_document(h["_source"]) for h in hits]
+        return ReviewPage(reviews, next_cursor, highlights(reviews, query.q))
 
     @_wrapped
     def feed(self, cursor: str | None = None, limit: int = 50,
