@@ -2,10 +2,12 @@
 
 Baselines: a bare ``sqlite3`` ``executemany`` of the same rows into a table without indexes
 (the floor for ingest), and a full-table ``COUNT(*)`` scan (what a query costs without the
-store's indexes).
+store's indexes). Size: ``KOUBEI_BENCH_STORE_REVIEWS`` (default 100,000); ``python -m benchmarks
+es`` also measures SQLite beside Elasticsearch at ``KOUBEI_BENCH_ES_REVIEWS``.
 """
 from __future__ import annotations
 
+import os
 import random
 import sqlite3
 import statistics
@@ -23,11 +25,12 @@ NOW = datetime(2026, 11, 23, tzinfo=timezone.utc)
 WORDS = "手机 电池 发热 物流 很快 质量 太差 客服 态度 不错 价格 便宜 屏幕 清晰 拍照 好看".split()
 
 
-def synthetic_reviews(n: int, seed: int = 7) -> list[Review]:
+def synthetic_reviews(n: int, seed: int = 7, first: int = 0) -> list[Review]:
+    """``n`` reviews numbered from ``first`` (slices with distinct ``first`` share no id)."""
     rng = random.Random(seed)
     labels = ["negative", "neutral", "positive"]
     out = []
-    for i in range(n):
+    for i in range(first, first + n):
         tokens = rng.sample(WORDS, 6)
         label = rng.choices(labels, weights=[2, 1, 7])[0]
         out.append(Review.create(
@@ -48,7 +51,8 @@ def median_ms(fn, repeat: int = 7) -> float:
     return statistics.median(times)
 
 
-def run(n: int = 100_000) -> list[Figure]:
+def run(n: int | None = None) -> list[Figure]:
+    n = n or int(os.environ.get("KOUBEI_BENCH_STORE_REVIEWS", "100000"))
     reviews = synthetic_reviews(n)
     with tempfile.TemporaryDirectory() as tmp:
         store = SQLiteReviewStore(Path(tmp))

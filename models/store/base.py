@@ -72,6 +72,8 @@ class UpsertResult:
 class ReviewPage:
     reviews: list[Review]
     cursor: str | None  # pass back to get the next page; None when nothing follows (search)
+    # search with ``q``: {review id: HTML-escaped text fragment with <em> around the words}
+    highlights: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,7 +123,8 @@ class ReviewStore(abc.ABC):
     @abc.abstractmethod
     def search(self, query: ReviewQuery = ReviewQuery(), limit: int = 50,
                cursor: str | None = None) -> ReviewPage:
-        """Newest first. The page's cursor is None when there is nothing after it."""
+        """Newest first. The page's cursor is None when there is nothing after it. With
+        ``query.q``, ``highlights`` holds ``models.store.highlight.highlights`` of the page."""
 
     @abc.abstractmethod
     def feed(self, cursor: str | None = None, limit: int = 50,

@@ -33,6 +33,7 @@ from models.store.es_mapping import (MAPPINGS, IndexNames, from_document,
 from models.store.es_query import bool_query
 from models.store.es_spool import DiskSpool
 from models.store.es_writes import BatchWriter
+from models.store.highlight import highlights
 
 log = logging.getLogger(__name__)
 
@@ -88,6 +89,7 @@ class ElasticsearchReviewStore(ReviewStore):
         return self.writer.last_rejections
 
     def close(self) -> None:
+        self.writer.close()
         self.client.close()
 
     # -- writes -------------------------------------------------------------------------
@@ -101,7 +103,7 @@ class ElasticsearchReviewStore(ReviewStore):
         if self.spool.files():
             with self.spool.locked():
                 try:
-                    self.spool.replay(self._write_batch)
+                    self.spool.replay(self._write_batch, self.batch_size)
                 except StoreUnavailable as exc:
                     log.warning("Elasticsearch still unreachable, spooling: %s", exc)
                     self.spool.append(batch)
@@ -117,7 +119,7 @@ class ElasticsearchReviewStore(ReviewStore):
     def replay_spool(self) -> int:
         """Write every spooled review now; return how many. Raises ``StoreUnavailable``."""
         with self.spool.locked():
-            return self.spool.replay(self._write_batch)
+            return self.spool.replay(self._write_batch, self.batch_size)
 
     def _write_batch(self, batch: list[Review]) -> UpsertResult:
         with translated_errors(self.url):
@@ -145,7 +147,8 @@ class ElasticsearchReviewStore(ReviewStore):
         hits = response["hits"]["hits"]
         more, hits = len(hits) > limit, hits[:limit]
         next_cursor = encode_cursor("search", *hits[-1]["sort"]) if more and hits else None
-        return ReviewPage([from_document(h["_source"]) for h in hits], next_cursor)
+        reviews = [from_document(h["_source"]) for h in hits]
+        return ReviewPage(reviews, next_cursor, highlights(reviews, query.q))
 
     @_wrapped
     def feed(self, cursor: str | None = None, limit: int = 50,

@@ -18,9 +18,9 @@ from dataclasses import dataclass, field
 from elasticsearch import ApiError, ConnectionError, ConnectionTimeout, Elasticsearch
 
 from models.exceptions import StoreError, StoreUnavailable
+from models.store.es_connect import NOT_READY_STATUSES as RETRY_STATUSES
 
 log = logging.getLogger(__name__)
-RETRY_STATUSES = {429, 502, 503, 504}
 
 
 @dataclass(frozen=True)
@@ -42,7 +42,8 @@ class BulkAction:
     document: str | None = None  # the serialised _source of an ``index`` action
 
     def ndjson(self) -> str:
-        head = json.dumps({self.op: {"_index": self.index, "_id": self.review_id}})
+        # index names are ours (lower-case, no quotes); the id goes through the JSON encoder
+        head = f'{{"{self.op}":{{"_index":"{self.index}","_id":{json.dumps(self.review_id)}}}}}'
         return head + "\n" if self.document is None else f"{head}\n{self.document}\n"
 
 

@@ -14,6 +14,7 @@ the wrong major version fail here with one message naming the URL and the config
 """
 from __future__ import annotations
 
+import base64
 import os
 from contextlib import contextmanager
 from typing import Iterator
@@ -44,7 +45,10 @@ def make_client(url: str | None = None, username: str | None = None,
     if os.environ.get(api_key_env):
         kwargs["api_key"] = os.environ[api_key_env]
     elif username:
-        kwargs["basic_auth"] = (username, os.environ.get(password_env, ""))
+        # encoded here as UTF-8: the client encodes a (user, password) pair as ASCII and fails
+        # on a password such as 口碑2026, which Elasticsearch itself accepts
+        pair = f"{username}:{os.environ.get(password_env, '')}".encode("utf-8")
+        kwargs["basic_auth"] = base64.b64encode(pair).decode("ascii")
     if ca_certs:
         kwargs["ca_certs"] = ca_certs
     if not verify:
@@ -77,13 +81,22 @@ def check_node(client: Elasticsearch, url: str) -> str:
     return server
 
 
+# Answers of a node that is up but cannot serve yet: overloaded, starting, recovering its shards
+# after a restart (503 search_phase_execution_exception), or behind a proxy that lost it.
+NOT_READY_STATUSES = {429, 502, 503, 504}
+
+
 @contextmanager
 def translated_errors(url: str) -> Iterator[None]:
-    """Wrap the client's errors at the boundary: unreachable → ``StoreUnavailable``, any other
-    answer → ``StoreError``, both naming the URL."""
+    """Wrap the client's errors at the boundary, naming the URL: unreachable or not ready
+    (``NOT_READY_STATUSES``) → ``StoreUnavailable``, so writers spool instead of losing the
+    batch; any other answer → ``StoreError``."""
     try:
         yield
     except (ConnectionError, ConnectionTimeout) as exc:
         raise StoreUnavailable(f"cannot reach Elasticsearch at {url}: {exc}") from exc
     except ApiError as exc:
+        if exc.meta.status in NOT_READY_STATUSES:
+            raise StoreUnavailable(f"Elasticsearch at {url} is not ready "
+                                   f"({exc.meta.status}): {exc}") from exc
         raise StoreError(f"Elasticsearch at {url} answered {exc.meta.status}: {exc}") from exc

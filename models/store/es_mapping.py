@@ -100,10 +100,13 @@ def template_body(names: IndexNames) -> dict:
 def document_json(review: Review, stable: str, digest: str, seq: int) -> str:
     """The stored ``_source``: the review's ``to_dict()`` plus the bookkeeping fields, spliced
     onto the already serialised stable part instead of serialising the review twice."""
-    extra = {"crawled_at": review.crawled_at.isoformat(), "seq": seq, "content_hash": digest,
-             "fingerprint": review.fingerprint(),
-             "aspect_keys": [aspect_key(*pair) for pair in review.aspects]}
-    return stable[:-1] + "," + json.dumps(extra, separators=(",", ":"))[1:]
+    # formatted by hand: every value is an ISO time, an integer or a hex digest (no escaping);
+    # the aspect keys (Chinese topic names) go through json.dumps
+    aspects = json.dumps([aspect_key(*pair) for pair in review.aspects], ensure_ascii=False,
+                         separators=(",", ":"))
+    return (f'{stable[:-1]},"crawled_at":"{review.crawled_at.isoformat()}","seq":{seq},'
+            f'"content_hash":"{digest}","fingerprint":"{review.fingerprint()}",'
+            f'"aspect_keys":{aspects}}}')
 
 
 def from_document(source: dict) -> Review:

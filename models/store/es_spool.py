@@ -2,9 +2,10 @@
 
 Each spooled batch is one JSON-lines file under ``<home>/es-spool/<index prefix>/``, named so
 that names sort in spooling order. A file is written to a temporary name and renamed, so a
-crash never leaves half a batch behind. Replay hands the batches to a writer in order and
-deletes each file only after the writer returned, so nothing is lost; a batch replayed twice
-(a crash between the write and the delete) rewrites the same ids, so nothing is duplicated.
+crash never leaves half a batch behind. Replay hands the batches to a writer in order (small
+ones merged) and deletes each file only after the write holding its reviews returned, so
+nothing is lost; a batch replayed twice (a crash between the write and the delete) rewrites
+the same ids, so nothing is duplicated.
 An exclusive ``flock`` serialises processes sharing the spool.
 """
 from __future__ import annotations
@@ -63,15 +64,34 @@ class DiskSpool:
         os.replace(tmp, final)
         return final
 
-    def replay(self, write: Callable[[list[Review]], object]) -> int:
-        """Hand every spooled batch to ``write`` in order, deleting each after it returned.
-        Stops at (and re-raises) the first failure, keeping that batch and the ones after it.
-        Call with the lock held. Returns the number of reviews replayed."""
+    def replay(self, write: Callable[[list[Review]], object], batch_size: int = 2000) -> int:
+        """Hand the spooled reviews to ``write`` in spooling order, deleting each file after the
+        write that held its reviews returned. Small spooled batches are merged into writes of
+        about ``batch_size`` reviews (a later copy of an id replaces an earlier one, as in
+        ``upsert``), because an outage spools many small batches. Stops at (and re-raises) the
+        first failure, keeping that write's files and the ones after them. Call with the lock
+        held. Returns the number of reviews replayed."""
         replayed = 0
+        merged: dict[str, Review] = {}
+        paths: list[Path] = []
         for path in self.files():
             with open(path, encoding="utf-8") as fh:
-                batch = [Review.from_dict(json.loads(line)) for line in fh if line.strip()]
-            write(batch)
-            path.unlink()
-            replayed += len(batch)
+                for line in fh:
+                    if line.strip():
+                        review = Review.from_dict(json.loads(line))
+                        merged[review.id] = review
+            paths.append(path)
+            if len(merged) >= batch_size:
+                replayed += self._write(write, merged, paths)
+                merged, paths = {}, []
+        if paths:
+            replayed += self._write(write, merged, paths)
         return replayed
+
+    @staticmethod
+    def _write(write, merged: dict[str, Review], paths: list[Path]) -> int:
+        if merged:
+            write(list(merged.values()))
+        for path in paths:
+            path.unlink()
+        return len(merged)

@@ -21,6 +21,7 @@ from models.store import sqlite_sql as sql
 from models.store.base import (GROUP_FIELDS, ReviewPage, ReviewQuery, ReviewStore, StoreStats,
                                TrendPoint, UpsertResult, aspect_key, batches_by_id, stable_json)
 from models.store.cursors import decode_cursor, encode_cursor
+from models.store.highlight import highlights
 
 class SQLiteReviewStore(ReviewStore):
     def __init__(self, home: Path, path: str = "reviews.db", batch_size: int = 500):
@@ -151,7 +152,8 @@ class SQLiteReviewStore(ReviewStore):
         more = len(rows) > limit
         rows = rows[:limit]
         next_cursor = encode_cursor("search", rows[-1][1], rows[-1][2]) if more and rows else None
-        return ReviewPage([_review(row[0]) for row in rows], next_cursor)
+        reviews = [_review(row[0]) for row in rows]
+        return ReviewPage(reviews, next_cursor, highlights(reviews, query.q))
 
     def feed(self, cursor: str | None = None, limit: int = 50,
              query: ReviewQuery = ReviewQuery()) -> ReviewPage:

@@ -119,6 +119,25 @@ class ReviewStoreContract:
         assert found(q="电池 发热") == {neg.id}
         assert found(q="发热", sentiments=("positive",)) == set()
 
+    def test_search_highlights_the_words_in_escaped_text(self, store):
+        plain = make_review(text="<b>电池</b>发热严重，退货！[怒]", tokens=["电池", "发热", "严重", "退货"])
+        hant = make_review(text="電池發熱嚴重😡", text_norm="电池发热严重😡", script="zh-Hant",
+                           tokens=["电池", "发热", "严重"])
+        long = make_review(text="很好" * 200 + "就是发热" + "很好" * 200, tokens=["发热", "很好"])
+        other = make_review(tokens=["拍照"])
+        store.upsert([plain, hant, long, other])
+
+        page = store.search(ReviewQuery(q="发热 电池"))
+        assert set(ids(page.reviews)) == {plain.id, hant.id}
+        assert page.highlights == {
+            plain.id: "&lt;b&gt;<em>电池</em>&lt;/b&gt;<em>发热</em>严重，退货！[怒]",
+            hant.id: "<em>电池</em><em>发热</em>严重😡",  # the simplified text it was found by
+        }
+        fragment = store.search(ReviewQuery(q="发热", entities=("yunque",))).highlights[long.id]
+        assert "就是<em>发热</em>很好" in fragment
+        assert fragment.startswith("…") and fragment.endswith("…") and len(fragment) < 200
+        assert store.search(ReviewQuery(entities=("yunque",))).highlights == {}
+
     @pytest.mark.parametrize("q", ["!!!", '"', "电池\" OR \"x", "AND", "*", "NEAR("])
     def test_search_query_syntax_never_errors(self, store, q):
         store.upsert([make_review(tokens=["电池", "AND"])])

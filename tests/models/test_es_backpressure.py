@@ -5,14 +5,12 @@ forwards everything else, so the store must retry with backoff until the node ta
 from __future__ import annotations
 
 import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-import httpx
 import pytest
 
 from models.store.elasticsearch import ElasticsearchReviewStore
 from models.store.es_bulk import RetryPolicy
+from tests.es_proxy import ELASTIC_HEADERS, NodeProxy
 from tests.factories import make_review
 
 REJECTED = json.dumps({"error": {"type": "es_rejected_execution_exception",
@@ -20,65 +18,29 @@ REJECTED = json.dumps({"error": {"type": "es_rejected_execution_exception",
                        "status": 429}).encode()
 
 
-class ThrottlingProxy(ThreadingHTTPServer):
+class ThrottlingProxy(NodeProxy):
+    """Answers 429 to the first ``reject_bulks`` bulk requests."""
+
     def __init__(self, target: str, reject_bulks: int):
-        super().__init__(("127.0.0.1", 0), _Handler)
-        self.target = target
+        super().__init__(target)
         self.reject_bulks = reject_bulks
         self.bulk_requests = 0
-        self.lock = threading.Lock()
-        self.http = httpx.Client(timeout=60)
 
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server_port}"
-
-
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-
-    def _handle(self):
-        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        server: ThrottlingProxy = self.server
-        if self.path.split("?")[0].endswith("/_bulk"):
-            with server.lock:
-                server.bulk_requests += 1
-                reject = server.bulk_requests <= server.reject_bulks
-            if reject:
-                return self._reply(429, {"Content-Type": "application/json",
-                                         "X-Elastic-Product": "Elasticsearch"}, REJECTED)
-        headers = {k: v for k, v in self.headers.items()
-                   if k.lower() not in ("host", "content-length", "connection")}
-        upstream = server.http.request(self.command, server.target + self.path,
-                                       headers=headers, content=body)
-        keep = {k: v for k, v in upstream.headers.items()
-                if k.lower() in ("content-type", "x-elastic-product")}
-        self._reply(upstream.status_code, keep, upstream.content)
-
-    def _reply(self, status, headers, body):
-        self.send_response(status)
-        for k, v in headers.items():
-            self.send_header(k, v)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(body)
-
-    do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = _handle
-
-    def log_message(self, *args):
-        pass
+    def intercept(self, method, path, headers):
+        if not path.split("?")[0].endswith("/_bulk"):
+            return None
+        with self.lock:
+            self.bulk_requests += 1
+            reject = self.bulk_requests <= self.reject_bulks
+        return (429, ELASTIC_HEADERS, REJECTED) if reject else None
 
 
 @pytest.fixture
 def throttling(es_url, monkeypatch):
     monkeypatch.delenv("KOUBEI_ES_URL", raising=False)
     proxy = ThrottlingProxy(es_url, reject_bulks=3)
-    threading.Thread(target=proxy.serve_forever, daemon=True).start()
     yield proxy
-    proxy.shutdown()
-    proxy.server_close()
-    proxy.http.close()
+    proxy.close()
 
 
 def test_a_throttled_batch_is_retried_until_the_node_takes_it(tmp_path, throttling,

@@ -1,20 +1,16 @@
 """What only the Elasticsearch store promises: index design, the feed horizon, significant
-terms, per-document rejections and one clear error at start-up."""
+terms and per-document rejections (start-up errors: ``test_es_startup``)."""
 from __future__ import annotations
 
 import logging
-import threading
 from datetime import timedelta
-from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
 from elasticsearch import Elasticsearch
 
-from models.exceptions import StoreError, StoreUnavailable
 from models.store import ReviewQuery, open_review_store
 from models.store.elasticsearch import ElasticsearchReviewStore
 from tests.factories import BASE_TIME, make_review
-from tests.support import free_port
 
 
 @pytest.fixture
@@ -103,43 +99,3 @@ def test_selected_by_config_name(tmp_path, es_url, es_prefix):
     store = open_review_store("elasticsearch", tmp_path, url=es_url, index_prefix=es_prefix)
     assert store.stats().details["backend"] == "elasticsearch"
     store.close()
-
-
-def test_wrong_url_is_one_clear_error_at_start(tmp_path, monkeypatch):
-    monkeypatch.delenv("KOUBEI_ES_URL", raising=False)
-    url = f"http://127.0.0.1:{free_port()}"
-    with pytest.raises(StoreUnavailable) as err:
-        ElasticsearchReviewStore(tmp_path, url=url)
-    assert f"cannot reach Elasticsearch at {url}" in str(err.value)
-    assert "store.options.url" in str(err.value)
-
-
-class _Refusing(BaseHTTPRequestHandler):
-    """Answers like a secured Elasticsearch node to a request with wrong credentials."""
-    def do_GET(self):
-        body = (b'{"error":{"type":"security_exception","reason":"unable to authenticate"},'
-                b'"status":401}')
-        self.send_response(401)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("X-Elastic-Product", "Elasticsearch")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args):
-        pass
-
-
-def test_wrong_credentials_are_one_clear_error_at_start(tmp_path, monkeypatch):
-    monkeypatch.delenv("KOUBEI_ES_URL", raising=False)
-    monkeypatch.setenv("KOUBEI_ES_PASSWORD", "wrong")
-    server = HTTPServer(("127.0.0.1", 0), _Refusing)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    url = f"http://127.0.0.1:{server.server_port}"
-    try:
-        with pytest.raises(StoreError, match="refused the credentials") as err:
-            ElasticsearchReviewStore(tmp_path, url=url, username="elastic")
-        assert url in str(err.value)
-    finally:
-        server.shutdown()
-        server.server_close()
