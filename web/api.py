@@ -34,8 +34,12 @@ def _listing() -> tuple[ReviewQuery, int, bool]:
 
 
 def _reviews(page: ReviewPage, tokens: bool) -> dict:
-    return {"reviews": [review_payload(r, tokens) for r in page.reviews],
-            "count": len(page.reviews)}
+    """The page's reviews; with search words, each found one carries its ``highlight``."""
+    reviews = [review_payload(r, tokens) for r in page.reviews]
+    for review in reviews:
+        if review["id"] in page.highlights:
+            review["highlight"] = page.highlights[review["id"]]
+    return {"reviews": reviews, "count": len(page.reviews)}
 
 
 @bp.get("/reviews")

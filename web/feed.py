@@ -36,7 +36,8 @@ def index():
     poll_seconds = current_app.config["FEED_POLL_SECONDS"]
     entities = access.visible_entities(config.entities)
     return render_template(
-        "feed.html", reviews=page.reviews, selected=selected, filtered=bool(poll_args),
+        "feed.html", reviews=page.reviews, highlights=page.highlights, selected=selected,
+        filtered=bool(poll_args),
         sentiments=SENTIMENT_LABELS, sources=[s.name for s in config.sources],
         entities=entities, poll_seconds=poll_seconds,
         feed_config=_feed_config(head, poll_args, poll_seconds, entities, config.timezone))

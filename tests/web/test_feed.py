@@ -88,7 +88,7 @@ def test_feed_search_box(client, store):
     store.upsert([make_review(text="屏幕发黄", tokens=["屏幕", "发黄"]),
                   make_review(text="电池不耐用", tokens=["电池", "不", "耐用"])])
     body = client.get("/?q=电池").get_data(as_text=True)
-    assert "电池不耐用" in body and "屏幕发黄" not in body
+    assert "<em>电池</em>不耐用" in body and "屏幕发黄" not in body
     assert 'value="电池"' in body
     assert "q=" in feed_config(body)["pollUrl"]
 
@@ -144,3 +144,14 @@ def test_feed_opens_on_the_newest_published_reviews_after_a_backfill(client, sto
     # and live polling starts from the head: nothing already shown comes again
     head = feed_config(body)["cursor"]
     assert client.get(f"/api/feed?cursor={head}").get_json()["reviews"] == []
+
+
+def test_search_words_are_highlighted_and_markup_in_reviews_stays_text(client, store):
+    store.upsert([make_review(text="<b>注意</b> 电池发热严重", tokens=["注意", "电池", "发热", "严重"]),
+                  make_review(text="屏幕很好", tokens=["屏幕", "很", "好"])])
+    body = client.get("/?q=电池").get_data(as_text=True)
+    assert "&lt;b&gt;注意&lt;/b&gt; <em>电池</em>发热严重" in body
+    assert "<b>注意</b>" not in body and "屏幕很好" not in body
+    api = client.get("/api/reviews?q=电池").get_json()["reviews"]
+    assert [r["highlight"] for r in api] == ["&lt;b&gt;注意&lt;/b&gt; <em>电池</em>发热严重"]
+    assert "highlight" not in client.get("/api/reviews").get_json()["reviews"][0]
