@@ -62,13 +62,14 @@ _KINDS = {**dict.fromkeys(POSITIVE, 1), **dict.fromkeys(NEGATIVE, -1),
           **dict.fromkeys(SOFTENERS, 0.5), **dict.fromkeys(CONTRASTS, "but"),
           **dict.fromkeys(IGNORED, None)}
 # Longest first, so that 不错 is one word rather than 不 + 错, and 好像 is skipped whole.
-_TOKEN = re.compile(_BREAK + "|" + "|".join(
-    re.escape(w) for w in sorted(_KINDS, key=lambda w: (-len(w), w))))
-# 好 both praises and intensifies (好贵): before another lexicon word it only intensifies.
+_ALTERNATION = "|".join(re.escape(w) for w in sorted(_KINDS, key=lambda w: (-len(w), w)))
+_TOKEN = re.compile(_BREAK + "|" + _ALTERNATION)
+_WORDS = re.compile(_ALTERNATION)
 
 
 def cue_counts(text: str) -> list[float]:
-    """The six ``COLUMNS`` counts (before ``log1p``) for one normalised, lower-cased text."""
+    """The six ``COLUMNS`` counts (before ``log1p``) for one normalised, lower-cased text:
+    the rules read one token at a time (``cue_matrix`` is the same for a whole batch)."""
     counts = [0.0] * 6
     negated_until = -1    # position up to which the last negator still reaches
     boost, boost_end = 1.0, -1
@@ -90,6 +91,7 @@ def cue_counts(text: str) -> list[float]:
             counts[4] = counts[5] = 0.0
             negated_until = -1
             continue
+        # 好 both praises and intensifies (好贵): before another lexicon word it intensifies.
         if word == "好" and i + 1 < len(tokens) and tokens[i + 1].start() == end \
                 and _KINDS.get(tokens[i + 1].group()) in (1, -1):
             kind = 1.5  # 好贵, 好开心: an intensifier here
@@ -111,7 +113,6 @@ def cue_counts(text: str) -> list[float]:
 
 _CODE = {None: 0, 1: 1, -1: 2, "not": 3, 1.5: 4, 0.5: 5, "but": 6}
 _WORD_CODE = {w: _CODE[k] for w, k in _KINDS.items()}
-_WORDS = re.compile("|".join(re.escape(w) for w in sorted(_KINDS, key=lambda w: (-len(w), w))))
 _BREAK_POINTS = np.array(sorted(ord(c) for c in ",，.。!！?？;；~…\n"), dtype=np.uint32)
 
 
