@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import IO, Any, Iterable
@@ -61,14 +61,15 @@ def backtest(runtime: Runtime, start: datetime, end: datetime,
     configs = [c for c in configs if (c.name in wanted if wanted else c.enabled)]
     step = interval or runtime.config.detection_interval
     result = BacktestResult(start, end, step, [c.name for c in configs])
-    context, names = rule_context(runtime), entity_names(runtime.config)
-    rules = [build_rule(c, names, context) for c in configs]
     silent = [c.model_copy(update={"channels": []}) for c in configs]  # nothing is sent
     first_review: dict[int, datetime | None] = {}
     with tempfile.TemporaryDirectory(prefix="koubei-backtest-") as scratch:
         state = StateDB(f"sqlite:///{Path(scratch) / 'backtest.db'}")
         state.create_all()
         try:
+            # rules see the replay's incidents, not the live ones
+            context = replace(rule_context(runtime), incidents=state)
+            rules = [build_rule(c, entity_names(runtime.config), context) for c in configs]
             now = start
             manager = IncidentManager(state, {}, clock=lambda: now)
             while now < end:

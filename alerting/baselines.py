@@ -1,9 +1,9 @@
 """Expected counts from history: an hour-of-day × day-of-week profile fitted on hourly counts.
 
 ``history(store, query, start, end, ...)`` reads the hourly counts (all and negative) of the
-baseline period (``alerting.hourly_counts``, which remembers settled hours) and keeps the hours that count: from the first
-stored review on (a young store is not judged against empty days) and outside declared
-calendar events (a 双11 rush is not the normal level).
+baseline period (``alerting.hourly_counts``, which remembers settled hours) and keeps the
+hours that count: from the first stored review on (a young store is not judged against empty
+days) and outside declared calendar events (a 双11 rush is not the normal level).
 
 ``SeasonalProfile`` turns those hours into multiplicative weights, local hour of day times day
 of week, each shrunk towards 1 by a pseudo-count so that a few days of history give a nearly
@@ -12,7 +12,7 @@ expected over a period is ``level × profile.integral(start, end)`` (in weighted
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -55,20 +55,26 @@ def floor_hour(at: datetime) -> datetime:
 def history(store: ReviewStore, query: ReviewQuery, start: datetime, end: datetime,
             calendar: Calendar = Calendar(), scope: Scope = Scope()) -> History:
     """Hourly counts by sentiment of ``query`` over ``[start, end)`` (see the module)."""
-    span = ReviewQuery(sources=query.sources, entities=query.entities, topics=query.topics,
-                       start=start, end=end)
-    oldest = store.iter_reviews(span, batch_size=1)
+    span = replace(query, sentiments=(), q=None, start=start, end=end)
+    counts = hourly_counts(store, span)
+    seen = [hour for hour, (total, _) in counts.items() if total]
+    if not seen:
+        return History([], 0)
+    # The first review's exact time, looked up within its hour only (the hour is known from
+    # the counts, so the probe never walks the days before it).
+    first_hour = min(seen)
+    oldest = store.iter_reviews(replace(span, start=max(first_hour, start),
+                                        end=min(first_hour + HOUR, end)), batch_size=1)
     try:
-        first = next(oldest, None)
+        review = next(oldest, None)
     finally:
         oldest.close()
-    if first is None:
-        return History([], 0)
-    counts = hourly_counts(store, span)
+    # None only when remembered counts are stale (see ``alerting.hourly_counts``)
+    first = review.published_at if review is not None else first_hour
     buckets, excluded = [], 0
-    hour = floor_hour(first.published_at)
+    hour = floor_hour(first)
     while hour < end:
-        lo, hi = max(hour, first.published_at, start), min(hour + HOUR, end)
+        lo, hi = max(hour, first, start), min(hour + HOUR, end)
         if calendar.excluded(hour, hour + HOUR, scope):
             excluded += 1
         elif hi > lo:

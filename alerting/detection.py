@@ -59,8 +59,10 @@ def incident_manager(runtime: Runtime, channels: Mapping[str, Channel],
 
 
 def rule_context(runtime: Runtime) -> RuleContext:
-    """Declared events, timezone and crawl records, as every rule of ``runtime`` sees them."""
-    return RuleContext(Calendar(runtime.config.events), runtime.config.timezone, runtime.state)
+    """Declared events, timezone, crawl records and incidents, as every rule of ``runtime``
+    sees them."""
+    return RuleContext(Calendar(runtime.config.events), runtime.config.timezone, runtime.state,
+                       incidents=runtime.state)
 
 
 def run_detection(runtime: Runtime, now: datetime | None = None,

@@ -105,8 +105,9 @@ def scope_text(rule: "Rule", group_key: str, entities: tuple[str, ...]) -> str:
     by = rule.config.group_by
     names = entities or ((group_key,) if by == "entity" else tuple(rule.config.entities))
     scope = "、".join(rule.entity_names.get(e, e) for e in names)
-    if by in ("source", "topic"):
-        scope = f"{scope}（{group_key}）" if scope else group_key
+    if by in ("source", "topic", "aspect"):
+        shown = wording.aspect_text(group_key) if by == "aspect" else group_key
+        scope = f"{scope}（{shown}）" if scope else shown
     return scope
 
 

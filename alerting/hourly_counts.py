@@ -48,8 +48,8 @@ def hourly_counts(store: ReviewStore, span: ReviewQuery) -> Counts:
     settled_end = _floor_hour(end - SETTLED)
     if settled_end <= first_whole:
         return _query(store, span, start, end)
-    key = (type(store).__name__, str(getattr(store, "path", id(store))), span.sources,
-           span.entities, span.topics, span.sentiments)
+    key = (type(store).__name__, str(getattr(store, "path", id(store))),
+           replace(span, start=None, end=None))  # every filter
     with _lock:
         entry = _cache.get(key)
         if entry is not None:

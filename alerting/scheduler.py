@@ -1,10 +1,11 @@
-"""The scheduler: detection every ``detection_interval`` and each enabled source's crawl at
-its own ``interval``, all starting at once, in a persistent job store on the state database.
+"""The scheduler: detection every ``detection_interval``, each enabled source's crawl at its
+own ``interval`` (all starting at once) and each configured report at its weekday and local
+time, in a persistent job store on the state database.
 
 Jobs are module-level functions with plain string arguments (the config path and data
 directory), so they pickle into the job store and survive restarts; each job runs at most one
 instance at a time (an overrunning job is not started twice) and coalesces missed runs. On
-start, crawl jobs left in the store for sources no longer enabled are removed.
+start, crawl and report jobs left in the store but no longer configured are removed.
 """
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ log = logging.getLogger(__name__)
 
 DETECT_JOB = "detect"
 CRAWL_JOB_PREFIX = "crawl:"
+REPORT_JOB_PREFIX = "report:"
 JOBS_TABLE = "apscheduler_jobs"
 
 
@@ -48,6 +50,22 @@ def crawl_job(config_path: str, home: str, source: str) -> None:
         log.info("crawl %s: %d new review(s)", source, report.new)
     else:
         log.error("crawl %s failed: %s", source, report.error)
+
+
+def report_job(config_path: str, home: str, name: str) -> None:
+    """Mail the report ``name`` of the config (``reports:``) for the last complete week."""
+    from web.report_mail import send_weekly_report
+
+    runtime = open_runtime(config_path, home)
+    try:
+        report = next((r for r in runtime.config.reports if r.name == name), None)
+        if report is None:
+            log.warning("report %s: no longer in the config; not sent", name)
+            return
+        reached = send_weekly_report(runtime, report, utcnow())
+    finally:
+        runtime.close()
+    log.info("report %s sent to %s", name, ", ".join(reached))
 
 
 def _grace(interval: timedelta) -> int:
@@ -78,12 +96,21 @@ def build_scheduler(runtime: Runtime, start_crawls: bool = True) -> BackgroundSc
                           next_run_time=now, misfire_grace_time=_grace(source.interval),
                           replace_existing=True)
         wanted.add(job_id)
+    for report in config.reports:
+        job_id = REPORT_JOB_PREFIX + report.name
+        hour, minute = (int(part) for part in report.at.split(":"))
+        scheduler.add_job(report_job, "cron", args=args + [report.name], id=job_id,
+                          name=f"report {report.name}", day_of_week=report.weekday, hour=hour,
+                          minute=minute, coalesce=True, max_instances=1,
+                          misfire_grace_time=6 * 3600,  # down at 09:00, up at 10:00: still send
+                          replace_existing=True)
+        wanted.add(job_id)
     log.info("scheduler: detection every %s; crawls: %s", config.detection_interval,
              ", ".join(f"{s.name} every {s.interval}" for s in sources) or "none")
 
     def prune_stale(_event: object) -> None:
         for job in scheduler.get_jobs():
-            if job.id.startswith(CRAWL_JOB_PREFIX) and job.id not in wanted:
+            if job.id.startswith((CRAWL_JOB_PREFIX, REPORT_JOB_PREFIX)) and job.id not in wanted:
                 log.info("scheduler: removing stale job %s", job.id)
                 job.remove()
 

@@ -21,6 +21,15 @@ HEADLINES = {
 }
 
 
+POLARITIES = {"negative": "负面", "positive": "正面", "neutral": "中性"}
+
+
+def aspect_text(key: str) -> str:
+    """An aspect group as people read it: ``物流配送:negative`` → "物流配送·负面"."""
+    topic, _, polarity = key.rpartition(":")
+    return f"{topic}·{POLARITIES.get(polarity, polarity)}" if topic else key
+
+
 def _largest_unit(span: timedelta, units: tuple[tuple[int, str], ...]) -> tuple[int, str]:
     seconds = max(int(span.total_seconds()), 0)
     for size, name in units:

@@ -51,6 +51,16 @@ class EntityConfig(Strict):
     aliases: list[str] = []
     exclude: list[str] = []
     topics: dict[str, list[str]] = {}  # extra topic keywords for this entity's reviews
+    # True: this entity's reviews get only its own ``topics`` (a car dealer or a bank has
+    # little use for 口味 or 包装); False: its topics extend the default taxonomy.
+    topics_replace: bool = False
+
+    @model_validator(mode="after")
+    def _replacing_needs_topics(self) -> "EntityConfig":
+        if self.topics_replace and not self.topics:
+            raise ValueError("topics_replace is true but no topics are given: reviews about "
+                             "this entity would get no topics at all")
+        return self
 
 
 class SourceBase(Strict):
@@ -224,7 +234,7 @@ class RuleBase(Strict):
     name: Name
     entities: list[str] = []
     sources: list[str] = []
-    group_by: Literal["entity", "source", "topic"] | None = None
+    group_by: Literal["entity", "source", "topic", "aspect"] | None = None
     channels: list[str] = []
     team: str | None = None  # route to this team: its channels, on-call, quiet hours, escalation
     realert: Duration = timedelta(minutes=30)
@@ -464,7 +474,23 @@ class StoreConfig(Strict):
 class WebConfig(Strict):
     host: str = "127.0.0.1"
     port: Annotated[int, Field(ge=1, le=65535)] = 8080
-    public_url: str | None = None  # used in links inside notifications
+    # Used in links inside notifications; an https:// URL also marks the session cookie Secure.
+    public_url: str | None = None
+
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+class ReportConfig(Strict):
+    """A report mailed on a schedule: ``weekly`` sends the last complete week's report
+    (``koubei report weekly``) every ``weekday`` at ``at`` (local time) to ``channels``
+    (e-mail channels), for ``entities`` (default: all)."""
+    name: Name
+    type: Literal["weekly"] = "weekly"
+    channels: list[str] = Field(min_length=1)
+    weekday: Literal[WEEKDAYS] = "mon"
+    at: Annotated[str, Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d$")] = "09:00"
+    entities: list[str] = []
 
 
 class KoubeiConfig(Strict):
@@ -481,6 +507,7 @@ class KoubeiConfig(Strict):
     users: list[UserConfig] = []
     events: list[CalendarEvent] = []
     teams: list[TeamConfig] = []
+    reports: list[ReportConfig] = []
 
     def source(self, name: str) -> SourceConfig:
         for source in self.sources:
@@ -499,7 +526,7 @@ def reference_problems(config: KoubeiConfig) -> list[tuple[str, str]]:
     """Cross-references the schema cannot see: duplicate names and names that point nowhere.
     Returns ``(key path, message)`` pairs."""
     problems: list[tuple[str, str]] = []
-    for section in ("entities", "sources", "rules", "channels", "users", "teams"):
+    for section in ("entities", "sources", "rules", "channels", "users", "teams", "reports"):
         seen: set[str] = set()
         for i, item in enumerate(getattr(config, section)):
             name = getattr(item, "id", None) or getattr(item, "name", None) or item.username
@@ -540,4 +567,14 @@ def reference_problems(config: KoubeiConfig) -> list[tuple[str, str]]:
     for i, user in enumerate(config.users):
         for e in sorted(set(user.entities) - entity_ids - {"*"}):
             problems.append((f"users[{i}].entities", f"unknown entity {e!r}"))
+    kinds = {c.name: c.type for c in config.channels}
+    for i, report in enumerate(config.reports):
+        for c in report.channels:
+            if c not in kinds:
+                problems.append((f"reports[{i}].channels", f"unknown channel {c!r}"))
+            elif kinds[c] != "email":
+                problems.append((f"reports[{i}].channels", f"channel {c!r} is {kinds[c]}: "
+                                 "reports go to e-mail channels (they carry a file)"))
+        for e in sorted(set(report.entities) - entity_ids):
+            problems.append((f"reports[{i}].entities", f"unknown entity {e!r}"))
     return problems

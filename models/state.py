@@ -115,6 +115,15 @@ class IncidentEvent(Base):
     incident: Mapped[Incident] = relationship(back_populates="events")
 
 
+class LoginFailure(Base):
+    """One failed sign-in, for throttling (``web.throttle``). Kept in the shared state DB so
+    that every web process sees the same failures; rows older than the window are purged."""
+    __tablename__ = "login_failures"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(320), index=True)  # "user:NAME" or "ip:ADDRESS"
+    at: Mapped[float] = mapped_column(Float, index=True)        # Unix time, seconds
+
+
 class CrawlCheckpoint(Base):
     """Where a source's last crawl stopped, and whether the source works."""
     __tablename__ = "crawl_checkpoints"

@@ -2,7 +2,8 @@
 
 A correction is one line of ``$KOUBEI_HOME/label_corrections.csv``
 (``review_id,label,text,corrected_at,by``), appended by ``record_correction`` — from
-``koubei label REVIEW_ID LABEL`` today, from the web API later. The review's text is copied
+``koubei label REVIEW_ID LABEL``, or from the web (the review page's form and
+``POST /api/reviews/<id>/label``, see ``web.corrections``). The review's text is copied
 into the line, so training does not need the review store and a correction survives the
 review's deletion. The file is append-only: the latest line for a review wins, so the
 history of who said what stays readable.
@@ -90,3 +91,10 @@ def read_corrections(home: str | Path) -> tuple[list[Correction], list[str]]:
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
         problems.append(f"{path}: cannot read corrections: {exc}")
     return list(latest.values()), problems
+
+
+def latest_correction(home: str | Path, review_id: str) -> Correction | None:
+    """The latest correction of ``review_id``, or None (damaged lines are ignored here; the
+    next ``koubei train`` reports them)."""
+    corrections, _ = read_corrections(home)
+    return next((c for c in corrections if c.review_id == review_id), None)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import functools
 import threading
-from collections import Counter
+from collections import Counter, _count_elements  # type: ignore[attr-defined]
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Sequence
@@ -21,6 +21,7 @@ from typing import Iterable, Sequence
 import jieba
 
 from nlp import patterns
+from nlp.memo import Memo
 
 STOPWORDS_FILE = Path(__file__).with_name("dicts") / "stopwords.txt"
 IDF_FILE = Path(jieba.__file__).parent / "analyse" / "idf.txt"
@@ -60,7 +61,6 @@ def is_candidate(token: str) -> bool:
     return token.lower() not in _load()[2]
 
 
-@functools.lru_cache(maxsize=1 << 16)
 def _weight(token: str) -> tuple[str, float] | None:
     """``(keyword form, idf)`` of a candidate token, None for any other."""
     if not is_candidate(token):
@@ -70,15 +70,31 @@ def _weight(token: str) -> tuple[str, float] | None:
     return word, idf.get(word, median)
 
 
+_weights: Memo[str, tuple[str, float] | None] = Memo(_weight, 1 << 17)
+
+
 def keywords(tokens: Sequence[str], top: int = 5) -> list[str]:
     """The ``top`` keywords of a review's tokens, best first (ties: first occurrence)."""
-    scores: dict[str, float] = {}  # in order of first occurrence, which the stable sort keeps
-    for token, count in Counter(tokens).items():
-        weighted = _weight(token)
-        if weighted is not None:
-            word, idf = weighted
-            scores[word] = scores.get(word, 0.0) + count * idf
-    return sorted(scores, key=scores.__getitem__, reverse=True)[:top]
+    return keywords_many([tokens], top)[0]
+
+
+def keywords_many(token_lists: Sequence[Sequence[str]], top: int = 5) -> list[list[str]]:
+    """``keywords`` of each token list. Each distinct token is weighed once (and cached),
+    and only candidates are counted: most tokens are stopwords or punctuation."""
+    get = _weights.__getitem__
+    result = []
+    for tokens in token_lists:
+        counts: dict[str, int] = {}  # in order of first occurrence, kept by the stable sort
+        _count_elements(counts, filter(get, tokens))  # Counter's own C loop, without its checks
+        scores = {word: count * idf
+                  for (word, idf), count in zip(map(get, counts), counts.values())}
+        if len(scores) < len(counts):  # two spellings of one word (YYDS, yyds): add them up
+            scores = {}
+            for token, count in counts.items():
+                word, idf = get(token)
+                scores[word] = scores.get(word, 0.0) + count * idf
+        result.append(sorted(scores, key=scores.__getitem__, reverse=True)[:top])
+    return result
 
 
 def _rise(yw: int, nw: int, yb: int, nb: int) -> float:

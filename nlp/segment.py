@@ -20,14 +20,16 @@ words it was segmented into within a longer text.
 from __future__ import annotations
 
 import itertools
+import operator
 import re
 import threading
 from pathlib import Path
-from typing import Iterable
+from typing import Iterable, Sequence
 
 import rjieba
 
 from nlp import patterns
+from nlp.memo import Memo
 from nlp.normalize import normalize
 
 SLANG_DICT = Path(__file__).with_name("dicts") / "slang.txt"
@@ -38,6 +40,9 @@ _JIEBA_SKIP = re.compile(r"([a-zA-Z0-9]+(?:\.\d+)?%?)")
 _PLAIN = re.compile(r"[a-zA-Z0-9]*")
 _JOINERS = re.compile(r"[+#&._%\-]")  # what jieba-rs lets into a Latin run besides letters
 _SEARCH_FORMS_CACHED = 200_000
+# Joins a batch for one jieba call: not a letter, digit, CJK or whitespace, so jieba makes
+# it a token of its own and no word crosses it.
+_BATCH_SEPARATOR = "\x00"
 # Function words that only narrow a search ("手机的质量" should find "手机质量很差").
 _QUERY_FILLERS = frozenset("的 地 得 了 着 过 吗 呢 吧 啊 呀 哦 很 也 就 都 还 和 与 及 或 是 在".split())
 
@@ -75,6 +80,22 @@ def _like_jieba(tokens: list[str], text: str) -> list[str]:
     return out
 
 
+def words_of(tokens: list[str], text: str) -> list[str]:
+    """``tokens`` (which cover ``text`` exactly) without the whitespace ones."""
+    if not patterns.WHITESPACE.search(text):
+        return tokens
+    return list(itertools.compress(tokens, map(operator.not_, map(str.isspace, tokens))))
+
+
+def starts_of(tokens: list[str], text: str) -> list[int]:
+    """Where each of ``words_of(tokens, text)`` starts in ``text``."""
+    starts = list(itertools.accumulate(map(len, tokens), initial=0))
+    starts.pop()
+    if not patterns.WHITESPACE.search(text):
+        return starts
+    return list(itertools.compress(starts, map(operator.not_, map(str.isspace, tokens))))
+
+
 class Segmenter:
     """Segments normalised text. ``extra_words`` are kept whole (normalised first; words
     containing whitespace cannot be jieba words and are ignored)."""
@@ -85,7 +106,7 @@ class Segmenter:
                                          if w and not any(c.isspace() for c in w)}))
         self._tokenizer: rjieba.Jieba | None = None
         self._lock = threading.Lock()
-        self._search_forms: dict[str, tuple[str, ...]] = {}
+        self._search_forms = Memo(self._search_forms_of, _SEARCH_FORMS_CACHED)
 
     @property
     def tokenizer(self) -> rjieba.Jieba:
@@ -103,40 +124,68 @@ class Segmenter:
 
     def segment_with_starts(self, text: str) -> tuple[list[str], list[int]]:
         """``(words, where each starts in text)``, without whitespace tokens."""
+        tokens = self.cut(text)
+        return words_of(tokens, text), starts_of(tokens, text)
+
+    def segment_many(self, texts: Sequence[str]) -> list[tuple[list[str], list[int]]]:
+        """``segment_with_starts`` of each text (``cut_many`` cuts them together)."""
+        return [(words_of(tokens, text), starts_of(tokens, text))
+                for tokens, text in zip(self.cut_many(texts), texts)]
+
+    def cut(self, text: str) -> list[str]:
+        """The tokens of ``text``, whitespace tokens included: they cover it exactly."""
         cut = self.tokenizer.cut
         if not _PROTECTED.search(text):
-            tokens = _like_jieba(cut(text), text)
-        else:
-            tokens, start = [], 0
-            for match in _PROTECTED.finditer(text):
-                if match.start() > start:
-                    piece = text[start:match.start()]
-                    tokens.extend(_like_jieba(cut(piece), piece))
-                tokens.append(match.group())
-                start = match.end()
-            if start < len(text):
-                tokens.extend(_like_jieba(cut(text[start:]), text[start:]))
-        # The pieces cover the text exactly, whitespace included: positions are running sums.
-        starts = list(itertools.accumulate(map(len, tokens), initial=0))
-        starts.pop()
-        if not patterns.WHITESPACE.search(text):
-            return tokens, starts
-        kept = [i for i, token in enumerate(tokens) if not token.isspace()]
-        return [tokens[i] for i in kept], [starts[i] for i in kept]
+            return _like_jieba(cut(text), text)
+        tokens, start = [], 0
+        for match in _PROTECTED.finditer(text):
+            if match.start() > start:
+                piece = text[start:match.start()]
+                tokens.extend(_like_jieba(cut(piece), piece))
+            tokens.append(match.group())
+            start = match.end()
+        if start < len(text):
+            tokens.extend(_like_jieba(cut(text[start:]), text[start:]))
+        return tokens
+
+    def cut_many(self, texts: Sequence[str]) -> list[list[str]]:
+        """``cut`` of each text. The texts without emoticons or emoji are cut in one call,
+        joined by a separator: jieba cuts each run of Chinese, Latin and digits on its own
+        and makes every other character a token of its own, so the separator comes back as
+        a token exactly between two texts' tokens."""
+        results: list[list[str] | None] = [None] * len(texts)
+        joined = _BATCH_SEPARATOR.join(texts)
+        if joined.count(_BATCH_SEPARATOR) != len(texts) - 1:
+            return [self.cut(text) for text in texts]
+        plain = list(range(len(texts)))
+        if patterns.PROTECTED_START.search(joined) and _PROTECTED.search(joined):
+            plain = [i for i in plain if not _PROTECTED.search(texts[i])]
+            for i in set(range(len(texts))) - set(plain):
+                results[i] = self.cut(texts[i])
+            joined = _BATCH_SEPARATOR.join(texts[i] for i in plain)
+        if plain:
+            tokens = self.tokenizer.cut(joined)
+            if tokens.count(_BATCH_SEPARATOR) != len(plain) - 1:  # not jieba's behaviour
+                return [self.cut(text) for text in texts]
+            joiners = _JOINERS.search(joined) is not None
+            start = 0
+            for i in plain:
+                end = tokens.index(_BATCH_SEPARATOR, start) if i != plain[-1] else len(tokens)
+                own = tokens[start:end]
+                results[i] = _like_jieba(own, texts[i]) if joiners else own
+                start = end + 1
+        return results  # type: ignore[return-value]
 
     def search_tokens(self, tokens: Iterable[str]) -> list[str]:
         """``tokens`` lower-cased without punctuation, each long word followed by the dictionary
         words inside it."""
-        tokens = list(tokens)
-        forms = self._search_forms
-        missing = [t for t in set(tokens) if t not in forms]
-        if missing:
-            if len(forms) + len(missing) > _SEARCH_FORMS_CACHED:
-                forms.clear()  # a bounded cache; words are cheap to look up again
-                missing = list(set(tokens))
-            for token in missing:
-                forms[token] = self._search_forms_of(token)
-        return list(itertools.chain.from_iterable(map(forms.__getitem__, tokens)))
+        return self.search_tokens_many([list(tokens)])[0]
+
+    def search_tokens_many(self, token_lists: Sequence[list[str]]) -> list[list[str]]:
+        """``search_tokens`` of each token list; the forms of each distinct word are worked
+        out once and remembered."""
+        forms, chain = self._search_forms.__getitem__, itertools.chain.from_iterable
+        return [list(chain(map(forms, tokens))) for tokens in token_lists]
 
     def _search_forms_of(self, token: str) -> tuple[str, ...]:
         if patterns.is_punctuation(token):

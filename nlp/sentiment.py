@@ -37,6 +37,11 @@ _ASKING_OPENER = re.compile(r"^\s*(?:请问|求问|求助|求推荐|有没有人
 _ASKING = re.compile(r"请问|求问|求助|求推荐|有没有人|有人知道|谁知道|想问|怎么样|如何|多少钱|值得买|"
                      r"值不值|能不能|可不可以|好不好|有没有|是不是|哪个|哪款|什么时候")
 
+# A sentence can only be a question (and ``statements`` only drop something) where one of
+# these occurs: a question mark, 吗 呢 嘛, or an asking opener.
+_MAYBE_QUESTION = re.compile(r"[?？吗呢嘛]|请问|求问|求助|求推荐|有没有人|有人知道|谁知道|想问")
+_SENTENCE_ENDS = frozenset("。!?！？\n")  # a text opening with these loses them in statements()
+
 _shipped: "SentimentModel | None" = None
 _shipped_lock = threading.Lock()
 
@@ -166,20 +171,30 @@ class SentimentModel:
 
     def predict(self, texts_norm: Sequence[str]) -> list[Sentiment]:
         """One ``Sentiment`` per normalised text, in order; the model runs once per call."""
+        return [Sentiment(label, score, self.version) for label, score in self.judge(texts_norm)]
+
+    def judge(self, texts_norm: Sequence[str]) -> list[tuple[str, float]]:
+        """``(label, score)`` per normalised text: ``predict`` without the records."""
+        threshold = self.threshold
         pending: list[tuple[int, str, float]] = []  # (index, what the model reads, band)
+        maybe_asking = patterns.texts_matching(_MAYBE_QUESTION, texts_norm)
         for i, text in enumerate(texts_norm):
             if not has_content(text):
                 continue
+            if i not in maybe_asking and text[0] not in _SENTENCE_ENDS:
+                # No question in it: the statements are the whole text.
+                pending.append((i, text, threshold))
+                continue
             rest, had_questions, only_asking = statements(text)
             if has_content(rest):
-                pending.append((i, rest, self.threshold))
+                pending.append((i, rest, threshold))
             elif not only_asking:
-                band = self.question_threshold if had_questions else self.threshold
+                band = self.question_threshold if had_questions else threshold
                 pending.append((i, text, band))
-        results = [Sentiment("neutral", 0.0, self.version) for _ in texts_norm]
-        raw = self.scores([read for _, read, _ in pending])
+        results: list[tuple[str, float]] = [("neutral", 0.0)] * len(texts_norm)
+        raw = self.scores([read for _, read, _ in pending]).tolist()
         for (i, _, band), score in zip(pending, raw):
-            score = min(1.0, max(-1.0, round(float(score), 4)))
+            score = min(1.0, max(-1.0, round(score, 4)))
             label = "neutral" if abs(score) < band else ("positive" if score > 0 else "negative")
-            results[i] = Sentiment(label, score, self.version)
+            results[i] = (label, score)
         return results

@@ -8,11 +8,15 @@ another word it usually means something else (宝贵 and 贵州 are not about pr
 """
 from __future__ import annotations
 
+import bisect
+import itertools
 import re
-from typing import Iterable, Mapping, Sequence
+from typing import Callable, Iterable, Mapping, Sequence
 
 from nlp import patterns
 from nlp.normalize import normalize
+
+_SEPARATOR = "\x00"  # joins a batch: no keyword contains it (normalisation removes it)
 
 DEFAULT_TOPICS: dict[str, tuple[str, ...]] = {
     "物流配送": ("物流", "快递", "配送", "发货", "到货", "送货", "派送", "顺丰", "包邮", "运费",
@@ -59,8 +63,7 @@ class Taxonomy:
         phrases = sorted(self._phrase_topics, key=len, reverse=True)
         singles = sorted(self._token_topics)
         self._single = re.compile(f"[{''.join(map(re.escape, singles))}]") if singles else None
-        self._pattern = (patterns.alternation([re.escape(p) for p in phrases],
-                                              (p[0] for p in phrases)) if phrases else None)
+        self._pattern = patterns.literal_alternation(phrases) if phrases else None
 
     def extended(self, extra: Mapping[str, Iterable[str]]) -> "Taxonomy":
         """This taxonomy plus ``extra`` keywords (new topics are appended)."""
@@ -75,23 +78,39 @@ class Taxonomy:
         ``text``, one-character keywords as whole tokens (``starts``: each token's position).
         ``rank`` is the topic's place in this taxonomy. One pass over the text gives the
         topics of the text and, by position, of each of its clauses."""
-        found = []
-        order = self._order
-        if self._pattern is not None and text:
-            lowered = text.lower()
+        return self.matches_many([text], lambda i: starts)[0]
+
+    def matches_many(self, texts: Sequence[str], starts: Callable[[int], Iterable[int]]
+                     ) -> list[list[tuple[int, int, str]]]:
+        """``matches`` of each text, by one search of each pattern over the batch joined by a
+        separator no keyword contains. ``starts(i)``: where text ``i``'s tokens start (asked
+        only for a text in which a one-character keyword is found)."""
+        found: list[list[tuple[int, int, str]]] = [[] for _ in texts]
+        lowered = _SEPARATOR.join(texts).lower()
+        offsets = list(itertools.accumulate((len(t) + 1 for t in texts), initial=0))
+        if len(lowered) != offsets[-1] - 1 and len(texts) > 1:
+            # Lower-casing changed a length (İ → i̇): positions would not line up.
+            return [self.matches_many([text], lambda _, i=i: starts(i))[0]
+                    for i, text in enumerate(texts)]
+        order, where = self._order, bisect.bisect_right
+        if self._pattern is not None:
             for match in self._pattern.finditer(lowered):
+                i = where(offsets, match.start()) - 1
                 for topic in self._phrase_topics[match.group()]:
-                    found.append((match.start(), order[topic], topic))
-        if self._single is not None and text:
+                    found[i].append((match.start() - offsets[i], order[topic], topic))
+        if self._single is not None:
             # A one-character keyword counts where it is a whole token: a token starts there
             # and the next one (or a space, or the end) right after it.
-            boundaries = set(starts)
-            for match in self._single.finditer(text.lower()):
-                at = match.start()
-                if at in boundaries and (at + 1 in boundaries or at + 1 == len(text)
-                                         or text[at + 1].isspace()):
+            boundaries: dict[int, set[int]] = {}
+            for match in self._single.finditer(lowered):
+                i = where(offsets, match.start()) - 1
+                text, at = texts[i], match.start() - offsets[i]
+                if i not in boundaries:
+                    boundaries[i] = set(starts(i))
+                if at in boundaries[i] and (at + 1 in boundaries[i] or at + 1 == len(text)
+                                            or text[at + 1].isspace()):
                     for topic in self._token_topics[match.group()]:
-                        found.append((at, order[topic], topic))
+                        found[i].append((at, order[topic], topic))
         return found
 
     def topics_for(self, text: str, tokens: Sequence[str] = ()) -> list[str]:

@@ -4,6 +4,7 @@ The signed-in account is on the request as ``flask.g.user`` (``web.accounts.Acco
 ``web.auth``), never in a module-level "current user".
 
 Roles (``PERMISSIONS``): every role reads (feed, trends, reviews, incidents, in scope);
+every role may correct the sentiment label of a review it can see (``label``);
 ``handler`` and ``admin`` act on incidents; ``analyst`` and ``admin`` export; only ``admin``
 manages users. Every endpoint of the app must be listed in ``ENDPOINTS`` (a test enforces it),
 so a new route cannot be reachable by accident.
@@ -31,6 +32,7 @@ PERMISSIONS = {
     "export": {"admin", "analyst"},
     "admin": {"admin"},
     "account": {"admin", "analyst", "handler"},  # one's own password and tokens
+    "label": {"admin", "analyst", "handler"},  # correct a visible review's sentiment
 }
 PUBLIC = "public"
 ENDPOINTS = {
@@ -46,6 +48,8 @@ ENDPOINTS = {
     "api_insights.incident": "read", "api_actions.api_act": "act",
     "exports.reviews": "export", "response.page": "read", "response.api": "read",
     "silences.index": "read", "silences.add": "act", "silences.end": "act",
+    "corrections.label": "label", "corrections.api_label": "label",
+    "weekly.xlsx": "export", "weekly.csv": "export",
 }
 # A valid NAME_PATTERN never starts with NUL, so no review can carry this entity: a query
 # restricted to it matches nothing.
@@ -74,12 +78,28 @@ def scope() -> frozenset[str] | None:
     cached = g.get("_scope")
     if cached is not None and cached[0] is user:
         return cached[1]
-    own = set(user.entities)
+    g._scope = (user, scope_of(user.entities))
+    return g._scope[1]
+
+
+def scope_of(entities: Iterable[str]) -> frozenset[str] | None:
+    """The entity ids a user with ``entities`` may see (their products included); None for
+    every entity."""
+    own = set(entities)
+    if "*" in own:
+        return None
     for entity in current_app.extensions["koubei"].config.entities:
         if entity.parent in own:
             own.add(entity.id)
-    g._scope = (user, frozenset(own))
-    return g._scope[1]
+    return frozenset(own)
+
+
+def may_handle(role: str, entities: Iterable[str], incident: Incident) -> bool:
+    """Whether a user of ``role`` and ``entities`` could see and act on ``incident`` (an
+    incident is assigned only to such a user)."""
+    allowed_ids = scope_of(entities)
+    return allowed(role, "act") and (allowed_ids is None
+                                     or bool(allowed_ids & set(incident.entities or ())))
 
 
 def in_scope(entities: Iterable[str]) -> bool:

@@ -10,7 +10,6 @@ gets 403; an unlisted endpoint gets 404. Then the CSRF check (``web.csrf``) runs
 """
 from __future__ import annotations
 
-from datetime import timedelta
 from urllib.parse import urlsplit
 
 from flask import (Blueprint, Flask, abort, current_app, flash, g, redirect, render_template,
@@ -147,9 +146,7 @@ def init_app(app: Flask) -> None:
     runtime = app.extensions["koubei"]
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = instance_key(runtime.home)
-    app.config["SESSION_COOKIE_SAMESITE"] = app.config.get("SESSION_COOKIE_SAMESITE") or "Lax"
-    app.config.setdefault("PERMANENT_SESSION_LIFETIME", timedelta(hours=12))
-    app.extensions.setdefault("koubei_throttle", LoginThrottle())
+    app.extensions.setdefault("koubei_throttle", LoginThrottle(lambda: runtime.state))
     app.before_request(authenticate_request)
     app.register_blueprint(bp)
 

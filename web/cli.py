@@ -22,6 +22,7 @@ from models.store_cli import COMMANDS as STORE_COMMANDS
 from models.state import User
 from nlp.cli import COMMANDS as NLP_COMMANDS
 from web.accounts import set_password
+from web.report_cli import COMMANDS as REPORT_COMMANDS
 from web.users_cli import COMMANDS as USER_COMMANDS
 
 log = logging.getLogger("koubei")
@@ -128,7 +129,7 @@ def run_command(runtime, demo: bool, host: str | None, port: int | None, demo_po
 
 
 for command in (MODEL_COMMANDS + STORE_COMMANDS + CRAWLER_COMMANDS + NLP_COMMANDS
-                + ALERTING_COMMANDS + USER_COMMANDS + SILENCE_COMMANDS):
+                + ALERTING_COMMANDS + USER_COMMANDS + SILENCE_COMMANDS + REPORT_COMMANDS):
     main.add_command(command)
 
 

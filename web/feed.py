@@ -8,16 +8,19 @@ filters, and puts what arrived at the top.
 """
 from __future__ import annotations
 
+from datetime import datetime
+
 from flask import Blueprint, current_app, render_template, request, url_for
 
 from models.review import SENTIMENT_LABELS
+from nlp.corrections import LABELS, latest_correction
 from web import access, params, reads
 from web.display import display_zone
 from web.i18n import gettext
 
 bp = Blueprint("feed", __name__)
 
-FILTERS = ("sentiment", "source", "entity")
+FILTERS = ("sentiment", "source", "entity", "topic")
 
 
 @bp.get("/")
@@ -63,4 +66,8 @@ def _feed_config(cursor: str | None, poll_args: dict, poll_seconds: int, entitie
 
 @bp.get("/reviews/<review_id>")
 def review(review_id: str):
-    return render_template("review.html", review=reads.get_review(review_id))
+    review = reads.get_review(review_id)
+    correction = latest_correction(reads.current_runtime().home, review.id)
+    corrected_at = datetime.fromisoformat(correction.corrected_at) if correction else None
+    return render_template("review.html", review=review, correction=correction,
+                           corrected_at=corrected_at, labels=LABELS)

@@ -3,7 +3,8 @@
 
 Actions: ``acknowledge``, ``assign`` (``assignee``), ``comment`` (``text``), ``resolve``
 (``note``), ``false_alarm`` (``note``), ``reopen``. The actor is the signed-in user; the
-incident must be in the user's scope (404 otherwise, as for reading it). Resolving sends the
+incident must be in the user's scope (404 otherwise, as for reading it), and an assignee must be
+a handler or admin whose scope covers it. Resolving sends the
 all-clear to the channels that were told about the incident before the response is sent.
 """
 from __future__ import annotations
@@ -11,11 +12,13 @@ from __future__ import annotations
 from typing import Mapping
 
 from flask import Blueprint, flash, g, redirect, request, url_for
+from sqlalchemy import select
 
 from alerting import workflow
 from alerting.channels import build_channels
 from alerting.detection import public_url
-from web import reads
+from models.state import User
+from web import access, reads
 from web.exceptions import InvalidParameter
 from web.i18n import gettext
 from web.payloads import incident_payload
@@ -30,13 +33,15 @@ def perform(incident_id: int, action: str, values: Mapping[str, str], actor: str
     """Apply ``action``; returns the channels the all-clear reached (resolutions only).
     Raises ``InvalidParameter`` for an unknown action and ``workflow.WorkflowError`` when it
     does not apply."""
-    reads.get_incident(incident_id)  # 404 unless it exists and is in the reader's scope
+    incident = reads.get_incident(incident_id)  # 404 unless it exists and is in scope
     runtime = reads.current_runtime()
     state = runtime.state
     if action == "acknowledge":
         workflow.acknowledge(state, incident_id, actor)
     elif action == "assign":
-        workflow.assign(state, incident_id, actor, str(values.get("assignee", "")).strip())
+        assignee = str(values.get("assignee", "")).strip()
+        _check_assignee(state, incident, assignee)
+        workflow.assign(state, incident_id, actor, assignee)
     elif action == "comment":
         workflow.comment(state, incident_id, actor, str(values.get("text", "")))
     elif action in ("resolve", "false_alarm"):
@@ -56,6 +61,17 @@ def perform(incident_id: int, action: str, values: Mapping[str, str], actor: str
     else:
         raise InvalidParameter("action", f"expected one of {', '.join(ACTIONS)}")
     return []
+
+
+def _check_assignee(state, incident, assignee: str) -> None:
+    """Refuse an assignee who could not see or act on the incident (a handler of another
+    brand, or an analyst): they would be told of work they cannot open."""
+    with state.session() as session:
+        user = session.scalars(select(User).where(User.username == assignee)).first()
+        found = (user.role, list(user.entities)) if user is not None else None
+    if found is not None and not access.may_handle(*found, incident):
+        raise workflow.WorkflowError(f"incident #{incident.id}: {assignee!r} cannot handle "
+                                     "it (role or brand scope)")
 
 
 @bp.post("/incidents/<int:incident_id>/act")

@@ -37,7 +37,7 @@ def detail(incident_id: int):
         "intervalMs": int(current_app.config["FEED_POLL_SECONDS"] * 1000),
         "reviews": len(incident.review_ids or []), "events": len(incident.events),
         "status": incident.status,
-        "labels": {"changed": gettext("incident.live_changed", reviews="{reviews}",
+        "labels": {"updated": gettext("incident.live_updated", reviews="{reviews}",
                                       events="{events}"),
                    "reload": gettext("incident.live_reload")}}
     return render_template("incident.html", incident=incident, explanation=explanation,

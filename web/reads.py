@@ -62,6 +62,10 @@ def find_reviews(review_ids: list[str]) -> dict[str, Review]:
     return found
 
 
+def review_counts(query: ReviewQuery, group_by: str | None = None) -> dict[str | None, int]:
+    return current_runtime().store.count(access.scoped_query(query), group_by)
+
+
 def review_trend(query: ReviewQuery, interval: timedelta,
                  group_by: str | None = None) -> list[TrendPoint]:
     return current_runtime().store.trend(access.scoped_query(query), interval, group_by)
@@ -95,10 +99,13 @@ def get_incident(incident_id: int) -> Incident:
     return incident
 
 
-def incidents_opened_since(since: datetime) -> list[Incident]:
-    """Every incident opened at or after ``since`` the reader may see, timelines loaded."""
+def incidents_opened_since(since: datetime, until: datetime | None = None) -> list[Incident]:
+    """Every incident opened at or after ``since`` (and before ``until``) the reader may see,
+    timelines loaded."""
     statement = (select(Incident).where(Incident.opened_at >= since)
                  .options(selectinload(Incident.events)))
+    if until is not None:
+        statement = statement.where(Incident.opened_at < until)
     with current_runtime().state.session() as session:
         return [i for i in session.scalars(statement) if access.can_see_incident(i)]
 

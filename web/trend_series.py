@@ -89,7 +89,7 @@ def bucket_edges(range_name: str, interval: str, now: datetime, tz: tzinfo) -> l
             for i in range(1 - count, 2)]
 
 
-def _store_step(edges: list[datetime], tz: tzinfo) -> timedelta:
+def store_step(edges: list[datetime], tz: tzinfo) -> timedelta:
     minutes = 60
     for edge in (edges[0], edges[-1]):
         offset = int(edge.astimezone(tz).utcoffset() // timedelta(minutes=1))
@@ -101,16 +101,16 @@ def build_series(query: ReviewQuery, range_name: str, interval: str, group_by: s
                  now: datetime, tz: tzinfo) -> TrendSeries:
     edges = bucket_edges(range_name, interval, now, tz)
     windowed = replace(query, start=edges[0], end=edges[-1])
-    step = _store_step(edges, tz)
+    step = store_step(edges, tz)
     buckets = [TrendBucket(start, end) for start, end in zip(edges, edges[1:])]
     by_sentiment = reads.review_trend(windowed, step, "sentiment")
-    _fold(by_sentiment, buckets, "sentiments")
-    _fold(by_sentiment if group_by == "sentiment" else
+    fold(by_sentiment, buckets, "sentiments")
+    fold(by_sentiment if group_by == "sentiment" else
           reads.review_trend(windowed, step, group_by), buckets, "counts")
     return TrendSeries(range_name, interval, group_by, tz, buckets)
 
 
-def _fold(points: list[TrendPoint], buckets: list[TrendBucket], attribute: str) -> None:
+def fold(points: list[TrendPoint], buckets: list[TrendBucket], attribute: str) -> None:
     starts = [bucket.start for bucket in buckets]
     for point in points:
         index = bisect.bisect_right(starts, point.bucket) - 1

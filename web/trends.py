@@ -7,14 +7,16 @@ negative share and net sentiment of each bucket, drawn as server-side SVG.
 """
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+from flask import Blueprint, g, render_template
 
 from models.review import utcnow
 from models.store import ReviewQuery
 from web import access, chart, params, reads
 from web.display import display_zone
+from web.topic_table import topic_rows
 from web.trend_series import (DEFAULT_INTERVAL, GROUPS, INTERVALS, NONE_KEY, RANGES,
                               SENTIMENT_ORDER, TrendSeries, build_series)
+from web.weekly_report import recent_weeks
 
 bp = Blueprint("trends", __name__)
 
@@ -48,4 +50,9 @@ def index():
         bar_keys=BAR_KEYS, label_format=label, tick_format=tick, chart=chart,
         ranges=tuple(RANGES),
         entities=access.visible_entities(reads.current_runtime().config.entities),
-        selected_entities=params.listed("entity"))
+        selected_entities=params.listed("entity"),
+        can_export=access.allowed(g.user.role, "export"),
+        topics=topic_rows(ReviewQuery(entities=params.listed("entity"),
+                                      sources=params.listed("source")),
+                          series.buckets[0].start, series.buckets[-1].end),
+        weeks=recent_weeks(utcnow(), display_zone()))

@@ -41,10 +41,15 @@ class Channel(abc.ABC):
 
     def send(self, notice: Notice) -> int:
         """Deliver ``notice``; return the number of attempts it took. Raises ``DeliveryError``."""
+        return self.retrying(lambda: self.deliver(notice))
+
+    def retrying(self, attempt_once: Callable[[], None]) -> int:
+        """Run ``attempt_once`` until it does not raise ``RetryableFailure`` (bounded, with
+        backoff); the number of attempts it took. Raises ``DeliveryError``."""
         failure: RetryableFailure | None = None
         for attempt in range(1, self.tries + 1):
             try:
-                self.deliver(notice)
+                attempt_once()
                 return attempt
             except RetryableFailure as exc:
                 failure = exc

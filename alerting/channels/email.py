@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 import smtplib
 import ssl
+from email.message import EmailMessage
 from email.utils import getaddresses, parseaddr
 from typing import Any, Callable
 
@@ -53,7 +54,15 @@ class EmailChannel(Channel):
 
     def deliver(self, notice: Notice) -> None:
         c = self.config
-        message = email_message.compose(notice, c.sender, c.recipients)
+        self._transmit(email_message.compose(notice, c.sender, c.recipients))
+
+    def send_mail(self, message: EmailMessage) -> int:
+        """Send a composed message (a report, say) to the channel's recipients, with the same
+        retries as a notice; the number of attempts. Raises ``DeliveryError``."""
+        return self.retrying(lambda: self._transmit(message))
+
+    def _transmit(self, message: EmailMessage) -> None:
+        c = self.config
         where = f"SMTP {c.host}:{c.port}"
         try:
             with self.smtp_factory(c.host, c.port, c.timeout.total_seconds()) as smtp:

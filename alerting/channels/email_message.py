@@ -1,4 +1,5 @@
-"""The alert e-mail: a UTF-8 multipart message (plain text + HTML) with a Chinese subject."""
+"""The alert e-mail: a UTF-8 multipart message (plain text + HTML) with a Chinese subject; and
+a plain mail with one attachment, for scheduled reports."""
 from __future__ import annotations
 
 from email.message import EmailMessage
@@ -68,13 +69,28 @@ def html_body(notice: Notice) -> str:
             + "".join(parts) + "</body></html>")
 
 
-def compose(notice: Notice, sender: str, recipients: list[str]) -> EmailMessage:
+def _headed(title: str, sender: str, recipients: list[str]) -> EmailMessage:
     message = EmailMessage()
-    message["Subject"] = subject(notice)
+    message["Subject"] = title
     message["From"] = sender
     message["To"] = ", ".join(recipients)
     message["Date"] = formatdate(localtime=False)
     message["Message-ID"] = make_msgid(domain="koubei.local")
+    return message
+
+
+def compose(notice: Notice, sender: str, recipients: list[str]) -> EmailMessage:
+    message = _headed(subject(notice), sender, recipients)
     message.set_content(text_body(notice), charset="utf-8")
     message.add_alternative(html_body(notice), subtype="html", charset="utf-8")
+    return message
+
+
+def compose_with_attachment(title: str, text: str, sender: str, recipients: list[str],
+                            filename: str, content: bytes, mimetype: str) -> EmailMessage:
+    """A plain-text mail carrying one file (a report)."""
+    message = _headed(title, sender, recipients)
+    message.set_content(text, charset="utf-8")
+    maintype, subtype = mimetype.split("/", 1)
+    message.add_attachment(content, maintype=maintype, subtype=subtype, filename=filename)
     return message

@@ -30,8 +30,9 @@ if TYPE_CHECKING:
 class Firing:
     """One rule firing for one group at one detection tick.
 
-    ``group_key`` is "" for an ungrouped rule, else the entity id, source name or topic (or
-    the term / review id for rules that group by those); ``metric`` is what was observed (e.g.
+    ``group_key`` is "" for an ungrouped rule, else the entity id, source name, topic or
+    aspect (``aspect_key``: ``物流配送:negative``) (or the term / review id for rules that group
+    by those); ``metric`` is what was observed (e.g.
     the window's negative count), ``baseline`` what was expected; ``explanation`` is a
     JSON-ready dict (see ``alerting.explanation``).
     """
@@ -58,10 +59,13 @@ class Firing:
 @dataclass(frozen=True)
 class RuleContext:
     """What rules need beyond their own config: declared events, the timezone that
-    hour-of-day means, and the relational state (crawl records)."""
+    hour-of-day means, the relational state (crawl records) and the state database this run
+    records incidents in (the live one, or a backtest's scratch one), where a rule can see
+    which bursts it already alerted on."""
     calendar: Calendar = field(default_factory=Calendar)
     timezone: str = "Asia/Shanghai"
     state: StateDB | None = None
+    incidents: StateDB | None = None
 
 
 class Rule(abc.ABC):
@@ -92,19 +96,24 @@ class Rule(abc.ABC):
         entities = (key,) if by == "entity" else tuple(c.entities)
         sources = (key,) if by == "source" else tuple(c.sources)
         topics = (key,) if by == "topic" else ()
+        aspects = (key,) if by == "aspect" else ()
         return ReviewQuery(sources=sources, entities=entities, sentiments=sentiments,
-                           topics=topics, start=start, end=end)
+                           topics=topics, aspects=aspects, start=start, end=end)
 
     def groups(self, store: ReviewStore, start: datetime, end: datetime,
                sentiments: tuple[str, ...] = ()) -> dict[str | None, int]:
         """Counts per group over ``[start, end)`` (``{None: n}`` ungrouped), keeping to the
-        rule's own entities when grouped by entity; groups without a value are dropped."""
+        rule's own entities when grouped by entity; groups without a value are dropped.
+        Grouped by aspect, a rule reading only some sentiments keeps the aspects of those
+        polarities: negative reviews group by what they complain about (``物流配送:negative``),
+        not by the topics they praise on the way."""
         c = self.config
         counts = store.count(self.query(None, start, end, sentiments), group_by=c.group_by)
         if c.group_by is None:
             return counts
         return {k: n for k, n in counts.items() if k is not None and not (
-            c.group_by == "entity" and c.entities and k not in c.entities)}
+            c.group_by == "entity" and c.entities and k not in c.entities) and not (
+            c.group_by == "aspect" and sentiments and k.rpartition(":")[2] not in sentiments)}
 
     def scope(self, key: str | None) -> Scope:
         query = self.query(key, None, None)  # type: ignore[arg-type]

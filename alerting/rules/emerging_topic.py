@@ -8,7 +8,9 @@ store over both periods. A candidate fires when it is in ≥ ``min_count`` revie
 ``min_ratio`` times what the baseline share predicts, with a binomial upper tail below
 ``p_value``. Terms used by mostly the same reviews (half of the smaller set) describe one
 problem and make one firing, keyed by the most frequent of them (``term:发热``,
-``topic:物流配送``; prefixed by the group when grouped).
+``topic:物流配送``; prefixed by the group when grouped). A cluster sharing a term with an
+active incident of the rule keeps that incident's key, so a burst whose most used term
+changes between ticks stays one incident (``alerting.rules.burst_keys``).
 """
 from __future__ import annotations
 
@@ -20,6 +22,7 @@ from scipy.stats import binom
 from alerting import wording
 from alerting.explanation import BASELINE_SAMPLE, WINDOW_SAMPLE, explain
 from alerting.rules.base import Firing, Rule
+from alerting.rules.burst_keys import keep_key, ongoing_terms
 from models.review import Review
 from models.store import ReviewQuery, ReviewStore
 
@@ -45,9 +48,14 @@ class EmergingTopicRule(Rule):
                 found += self._terms(store, window_q, baseline_q)
             if "topic" in c.fields:
                 found += self._topics(store, window_q, baseline_q)
+            prefix = f"{key}/term:" if key else "term:"
+            ongoing = ongoing_terms(self.context.incidents, self.name, prefix)
             for name, count, expected, p_value, related, reviews in found:
+                group = f"{key}/{name}" if key else name
+                if name.startswith("term:"):
+                    group = keep_key(ongoing, {name[len("term:"):], *related}, group)
                 firings.append(self._firing(store, key, now, window_q, baseline_q, name,
-                                            count, expected, p_value, related, reviews))
+                                            count, expected, p_value, related, reviews, group))
         return firings
 
     def _emerging(self, count: int, window_n: int, base_count: int, base_n: int
@@ -106,7 +114,7 @@ class EmergingTopicRule(Rule):
     def _firing(self, store: ReviewStore, key: str | None, now: datetime,
                 window_q: ReviewQuery, baseline_q: ReviewQuery, name: str, count: int,
                 expected: float, p_value: float, related: list[str],
-                reviews: list[Review] | None) -> Firing:
+                reviews: list[Review] | None, group: str) -> Firing:
         """``reviews``: the term's window reviews; None for a topic, whose are searched."""
         c = self.config
         what = name.split(":", 1)[1]
@@ -129,7 +137,6 @@ class EmergingTopicRule(Rule):
             summary=summary, reviews=reviews,
             facts={"metric": name, "count": count, "expected": round(expected, 3),
                    "p_value": p_value, "related_terms": related})
-        group = f"{key}/{name}" if key else name
         return self.explained_firing(group, now, window_q.start, count, round(expected, 3),
                                      p_value, explained)
 

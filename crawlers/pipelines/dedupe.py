@@ -34,14 +34,13 @@ class DedupePipeline:
             self.stats.inc_value("koubei/dropped/duplicate")
             raise DropItem(f"duplicate: review {item.native_id} twice in one crawl")
         self.seen.add(review_id)
-        stored_fingerprint = self.store.fingerprints([review_id]).get(review_id)
-        if stored_fingerprint is None:
+        stored = self.store.get(review_id)  # one read: None for a new review
+        if stored is None:
             return item
-        stored = self.store.get(review_id)
-        if stored is not None and item.extra.get("published_at_estimated"):
+        if item.extra.get("published_at_estimated"):
             item.published_at = stored.published_at
-        candidate = item.to_review(stored.entities if stored else ())
-        if candidate.fingerprint() == stored_fingerprint:
+        candidate = item.to_review(stored.entities)
+        if candidate.fingerprint() == stored.fingerprint():
             self.stats.inc_value("koubei/unchanged")
             note_persisted(self.stats, candidate)
             raise DropItem(f"unchanged: review {item.native_id}", log_level="DEBUG")

@@ -47,22 +47,30 @@ class Page:
     reviews: list[RawReview] = field(default_factory=list)
     next: Any = None
     dropped: list[tuple[str, str]] = field(default_factory=list)
+    end_reason: str = "last_page"  # the stop reason when ``next`` is None
 
-    def add(self, entries: Iterable[Any], to_review: Callable[[Any], RawReview],
+    def add(self, entries: Iterable[Any], to_review: Callable[[Any], RawReview | None],
             label: str) -> None:
-        """Append ``to_review(entry)`` for each entry; one raising ``EntryFormatError`` is
-        dropped as ``(reason, "<label> <index>: <message>")``."""
+        """Append ``to_review(entry)`` for each entry (None: not a review, skipped); one
+        raising ``EntryFormatError`` is dropped as ``(reason, "<label> <index>: <message>")``,
+        ``index`` counting every entry of the page."""
         for index, entry in enumerate(entries):
             try:
-                self.reviews.append(to_review(entry))
+                review = to_review(entry)
             except EntryFormatError as exc:
                 self.dropped.append((exc.reason, f"{label} {index}: {exc}"))
+                continue
+            if review is not None:
+                self.reviews.append(review)
 
 
 class PagedReviewSpider(scrapy.Spider):
     name = "paged"
     first_cursor: Any = 1
     reread = False
+    # A failed first page ends the crawl (nothing shows the source works); a site whose first
+    # page fails now and then while later ones serve (the App Store feed) sets this True.
+    probe_after_first_failure = False
 
     def __init__(self, source: Any, watermark: datetime | None = None,
                  known_ids: Iterable[str] = (), crawl_time: datetime | None = None,
@@ -116,7 +124,7 @@ class PagedReviewSpider(scrapy.Spider):
         if not page.reviews and not page.dropped:
             self._stop("empty_page")
         elif page.next is None:
-            self._stop("last_page")
+            self._stop(page.end_reason)
         elif number >= self.max_pages:
             self._stop("max_pages")
         else:
@@ -142,7 +150,7 @@ class PagedReviewSpider(scrapy.Spider):
         following = self.cursor_after_failure(cursor)
         if self.failed_in_a_row >= MAX_FAILED_PAGES_IN_A_ROW:
             self._stop("failed_pages")
-        elif number == 1:
+        elif number == 1 and not self.probe_after_first_failure:
             self._stop("first_page_failed")  # nothing shows the source works: do not probe on
         elif following is None or number >= self.max_pages:
             self._stop("failed_page")

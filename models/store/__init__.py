@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from models.store.base import (GROUP_FIELDS, ReviewPage, ReviewQuery, ReviewStore, StoreStats,
-                               TrendPoint, UpsertResult)
+                               TrendPoint, UpsertResult, aspect_key)
 
 BACKENDS = {
     "sqlite": "models.store.sqlite.SQLiteReviewStore",
@@ -18,7 +18,7 @@ BACKENDS = {
 }
 
 __all__ = ["BACKENDS", "GROUP_FIELDS", "ReviewPage", "ReviewQuery", "ReviewStore", "StoreStats",
-           "TrendPoint", "UpsertResult", "open_review_store"]
+           "TrendPoint", "UpsertResult", "aspect_key", "open_review_store"]
 
 
 def open_review_store(backend: str, home: Path, **options: Any) -> ReviewStore:

@@ -21,7 +21,13 @@ from typing import Iterable, Iterator
 
 from models.review import Review
 
-GROUP_FIELDS = ("sentiment", "entity", "source", "topic", "platform")
+GROUP_FIELDS = ("sentiment", "entity", "source", "topic", "platform", "aspect")
+
+
+def aspect_key(topic: str, polarity: str) -> str:
+    """The value an aspect ``(topic, polarity)`` of a review is filtered and grouped by:
+    ``"物流配送:negative"`` (what reviews said about that topic, and how)."""
+    return f"{topic}:{polarity}"
 
 
 def stable_json(body: dict) -> tuple[str, str]:
@@ -36,11 +42,13 @@ def stable_json(body: dict) -> tuple[str, str]:
 @dataclass(frozen=True, slots=True)
 class ReviewQuery:
     """Filters shared by every read. Empty tuples mean "any"; times bound ``published_at``
-    as ``start <= published_at < end``; ``q`` is a full-text query over segmented tokens."""
+    as ``start <= published_at < end``; ``q`` is a full-text query over segmented tokens;
+    ``aspects`` are ``aspect_key`` values."""
     sources: tuple[str, ...] = ()
     entities: tuple[str, ...] = ()
     sentiments: tuple[str, ...] = ()
     topics: tuple[str, ...] = ()
+    aspects: tuple[str, ...] = ()
     q: str | None = None
     start: datetime | None = None
     end: datetime | None = None
@@ -127,7 +135,8 @@ class ReviewStore(abc.ABC):
     def count(self, query: ReviewQuery = ReviewQuery(),
               group_by: str | None = None) -> dict[str | None, int]:
         """Count matching reviews, grouped by one of ``GROUP_FIELDS`` (``{None: n}`` when
-        ungrouped). Multi-valued fields (entity, topic) count a review once per value."""
+        ungrouped). Multi-valued fields (entity, topic, aspect) count a review once per
+        value; aspects are grouped by ``aspect_key``."""
 
     @abc.abstractmethod
     def trend(self, query: ReviewQuery, interval: timedelta,

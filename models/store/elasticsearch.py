@@ -28,7 +28,8 @@ from models.store.cursors import decode_cursor, encode_cursor
 from models.store.es_bulk import Rejection, RetryPolicy
 from models.store.es_connect import check_node, make_client, translated_errors
 from models.store.es_feed import FeedLedger
-from models.store.es_mapping import IndexNames, from_document, template_body
+from models.store.es_mapping import (MAPPINGS, IndexNames, from_document,
+                                     template_body)
 from models.store.es_query import bool_query
 from models.store.es_spool import DiskSpool
 from models.store.es_writes import BatchWriter
@@ -69,6 +70,10 @@ class ElasticsearchReviewStore(ReviewStore):
         make sure the read alias and the meta index exist."""
         indices = self.client.indices
         indices.put_index_template(name=self.names.template, **template_body(self.names))
+        # new fields reach the months created from an older template too (their documents
+        # written before gain values when re-ingested with a change)
+        indices.put_mapping(index=self.names.pattern, properties=MAPPINGS["properties"],
+                            allow_no_indices=True)
         # 400 = created meanwhile by another process
         creating = self.client.options(ignore_status=400).indices
         if not indices.exists(index=self.names.meta):

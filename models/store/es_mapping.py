@@ -5,7 +5,8 @@
 - The review id is the document ``_id`` (and a keyword ``id`` field, because sorting on
   ``_id`` is disabled by default), so re-ingesting a review overwrites it.
 - ``_source`` is the review's own ``to_dict()`` plus bookkeeping fields (``seq``, the feed
-  position; ``content_hash``; ``fingerprint``), so a stored review round-trips exactly.
+  position; ``content_hash``; ``fingerprint``; ``aspect_keys``), so a stored review
+  round-trips exactly.
 - ``text`` is analysed for phrase search; ``tokens`` holds the jieba tokens under the built-in
   ``whitespace`` analyzer (no server plugin needed) with a ``tokens.raw`` keyword sub-field for
   term aggregations; the rest are keyword / numeric fields; ``extra`` is stored, not indexed.
@@ -17,8 +18,9 @@ import json
 from datetime import datetime, timezone
 
 from models.review import Review
+from models.store.base import aspect_key
 
-TEMPLATE_VERSION = 1
+TEMPLATE_VERSION = 2  # 2: aspect_keys
 
 MAPPINGS = {
     "dynamic": False,
@@ -47,6 +49,9 @@ MAPPINGS = {
                                      "model": {"type": "keyword"}}},
         "topics": {"type": "keyword"},
         "aspects": {"type": "keyword"},
+        # ``aspects`` above is a flat list (topic and polarity apart): the pairs as
+        # ``aspect_key`` values, for ``ReviewQuery.aspects`` and ``group_by="aspect"``
+        "aspect_keys": {"type": "keyword"},
         "keywords": {"type": "keyword"},
         "tokens": {"type": "text", "analyzer": "whitespace",
                    "fields": {"raw": {"type": "keyword", "ignore_above": 256}}},
@@ -57,7 +62,7 @@ MAPPINGS = {
 
 # Keyword field behind each ``GROUP_FIELDS`` name.
 GROUP_KEYS = {"sentiment": "sentiment.label", "entity": "entities", "source": "source",
-              "topic": "topics", "platform": "platform"}
+              "topic": "topics", "platform": "platform", "aspect": "aspect_keys"}
 # Single-valued fields: a review without a value counts under the key None (as in SQLite).
 SCALAR_GROUPS = {"sentiment", "source", "platform"}
 
@@ -96,7 +101,8 @@ def document_json(review: Review, stable: str, digest: str, seq: int) -> str:
     """The stored ``_source``: the review's ``to_dict()`` plus the bookkeeping fields, spliced
     onto the already serialised stable part instead of serialising the review twice."""
     extra = {"crawled_at": review.crawled_at.isoformat(), "seq": seq, "content_hash": digest,
-             "fingerprint": review.fingerprint()}
+             "fingerprint": review.fingerprint(),
+             "aspect_keys": [aspect_key(*pair) for pair in review.aspects]}
     return stable[:-1] + "," + json.dumps(extra, separators=(",", ":"))[1:]
 
 

@@ -22,7 +22,8 @@ def filters(query: ReviewQuery) -> list[dict]:
     """Return the filter clauses for ``query``; every clause must match."""
     out: list[dict] = []
     for field, values in (("source", query.sources), ("entities", query.entities),
-                          ("sentiment.label", query.sentiments), ("topics", query.topics)):
+                          ("sentiment.label", query.sentiments), ("topics", query.topics),
+                          ("aspect_keys", query.aspects)):
         if values:
             out.append({"terms": {field: list(values)}})
     window = {}

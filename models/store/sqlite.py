@@ -10,6 +10,7 @@ import json
 import sqlite3
 import threading
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Iterable, Iterator
@@ -18,7 +19,7 @@ from models.exceptions import StoreError
 from models.review import Review
 from models.store import sqlite_sql as sql
 from models.store.base import (GROUP_FIELDS, ReviewPage, ReviewQuery, ReviewStore, StoreStats,
-                               TrendPoint, UpsertResult, batches_by_id, stable_json)
+                               TrendPoint, UpsertResult, aspect_key, batches_by_id, stable_json)
 from models.store.cursors import decode_cursor, encode_cursor
 
 class SQLiteReviewStore(ReviewStore):
@@ -63,8 +64,17 @@ class SQLiteReviewStore(ReviewStore):
 
     def _migrate(self) -> None:
         con = self._con()
-        if con.execute("PRAGMA user_version").fetchone()[0] < sql.SCHEMA_VERSION:
-            con.executescript(sql.SCHEMA)  # idempotent DDL, committed by executescript
+        version = con.execute("PRAGMA user_version").fetchone()[0]
+        if version >= sql.SCHEMA_VERSION:
+            return
+        with self._write():
+            # Another process may have upgraded the file while this one waited for the lock.
+            if con.execute("PRAGMA user_version").fetchone()[0] >= sql.SCHEMA_VERSION:
+                return
+            for statement in sql.statements(sql.MIGRATE_FACETS + sql.SCHEMA):
+                con.execute(statement)  # idempotent DDL, inside the write transaction
+            for statement in sql.BACKFILL_FACETS:
+                con.execute(statement)
             con.execute(f"PRAGMA user_version={sql.SCHEMA_VERSION}")
 
     def close(self) -> None:
@@ -102,13 +112,15 @@ class SQLiteReviewStore(ReviewStore):
                              json.dumps(body, ensure_ascii=False)))
             con.executemany(sql.UPSERT, rows)
             updated = [rid for rid in changed if rid in stored]
-            for table in ("review_entities", "review_topics"):
+            for table, _ in sql.FACETS.values():
                 con.executemany(f"DELETE FROM {table} WHERE review_id = ?",
                                 [(rid,) for rid in updated])
-            con.executemany("INSERT OR IGNORE INTO review_entities VALUES (?, ?)",
-                            [(e, rid) for rid in changed for e in batch[rid].entities])
-            con.executemany("INSERT OR IGNORE INTO review_topics VALUES (?, ?)",
-                            [(t, rid) for rid in changed for t in batch[rid].topics])
+            for field, values in (("entities", lambda r: r.entities),
+                                  ("topics", lambda r: r.topics),
+                                  ("aspects", lambda r: [aspect_key(*a) for a in r.aspects])):
+                con.executemany(sql.FACET_INSERT[field], [
+                    (value, rid, row[4], row[5], row[2])
+                    for rid, row in zip(changed, rows) for value in values(batch[rid])])
         return UpsertResult(new=len(changed) - len(updated), updated=len(updated),
                             unchanged=len(ids) - len(changed))
 
@@ -158,6 +170,16 @@ class SQLiteReviewStore(ReviewStore):
 
     def count(self, query: ReviewQuery = ReviewQuery(),
               group_by: str | None = None) -> dict[str | None, int]:
+        facet = sql.facet_from(query, group_by)
+        if facet is not None:
+            table, where, params, counted = facet
+            if group_by is None:
+                n = self._con().execute(f"SELECT {counted} FROM {table} f WHERE {where}", params)
+                return {None: n.fetchone()[0]}
+            key = sql.FACET_GROUPS[group_by]
+            rows = self._con().execute(
+                f"SELECT {key}, {counted} FROM {table} f WHERE {where} GROUP BY {key}", params)
+            return dict(rows.fetchall())
         where, params = sql.where_clause(query)
         if group_by is None:
             n = self._con().execute(f"SELECT COUNT(*) FROM reviews r WHERE {where}", params)
@@ -174,12 +196,39 @@ class SQLiteReviewStore(ReviewStore):
         step = interval // timedelta(microseconds=1)
         if step <= 0:
             raise ValueError("trend interval must be positive")
+        lo, hi = sql.micros(query.start), sql.micros(query.end)
+        if group_by is None and query.q is None and (hi - lo) // step < sql.BUCKET_LIMIT:
+            return self._bucket_counts(query, lo, hi, step)
+        facet = sql.facet_from(query, group_by)
+        if facet is not None:
+            table, where, params, counted = facet
+            key = sql.FACET_GROUPS[group_by] if group_by else "NULL"
+            rows = self._con().execute(
+                f"SELECT (f.published_at / ?) * ? AS bucket, {key}, {counted} FROM {table} f "
+                f"WHERE {where} GROUP BY bucket, {key} ORDER BY bucket", [step, step] + params)
+            return [TrendPoint(sql.from_micros(b), k, n) for b, k, n in rows.fetchall()]
         where, params = sql.where_clause(query)
         join, key = _group(group_by) if group_by else ("", "NULL")
         rows = self._con().execute(
             f"SELECT (r.published_at / ?) * ? AS bucket, {key}, COUNT(*) FROM reviews r {join} "
             f"WHERE {where} GROUP BY bucket, {key} ORDER BY bucket", [step, step] + params)
         return [TrendPoint(sql.from_micros(b), k, n) for b, k, n in rows.fetchall()]
+
+    def _bucket_counts(self, query: ReviewQuery, lo: int, hi: int,
+                       step: int) -> list[TrendPoint]:
+        """An ungrouped trend counted bucket by bucket (see ``sql.BUCKET_COUNTS``)."""
+        unbounded = replace(query, start=None, end=None)
+        facet = sql.facet_from(unbounded, None)
+        if facet is not None:
+            table, where, params, counted = facet
+            alias = "f"
+        else:
+            (where, params), table, alias, counted = (sql.where_clause(unbounded), "reviews",
+                                                      "r", "COUNT(*)")
+        text = sql.BUCKET_COUNTS.format(counted=counted, table=table, alias=alias, where=where)
+        rows = self._con().execute(text, [lo, step, step, step, step, hi] + params
+                                   + [lo, step, hi])
+        return [TrendPoint(sql.from_micros(b), None, n) for b, n in rows.fetchall()]
 
     def iter_reviews(self, query: ReviewQuery = ReviewQuery(),
                      batch_size: int = 500) -> Iterator[Review]:

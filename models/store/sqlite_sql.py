@@ -1,12 +1,18 @@
 """SQL for the SQLite review store: the schema and the translation of a ``ReviewQuery`` into a
-WHERE clause. Times are stored as integer microseconds since the Unix epoch (UTC)."""
+WHERE clause. Times are stored as integer microseconds since the Unix epoch (UTC).
+
+The multi-valued fields (entities, topics, aspects) live in side tables, one row per review
+and value, which repeat the review's ``published_at``, ``sentiment`` and ``source``: a count
+or trend filtered by one of them reads that table's (value, published_at, ...) index alone
+instead of probing every review of the period (see ``facet_from``)."""
 from __future__ import annotations
 
+import sqlite3
 from datetime import datetime, timedelta, timezone
 
 from models.store.base import ReviewQuery
 
-SCHEMA_VERSION = 2  # 2: reviews_time_facets
+SCHEMA_VERSION = 3  # 2: reviews_time_facets; 3: facet tables carry time, sentiment, source
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 SCHEMA = """
@@ -29,14 +35,6 @@ CREATE INDEX IF NOT EXISTS reviews_sentiment ON reviews (sentiment, published_at
 -- Covers trends and window counts by time with their usual groupings, so those read the
 -- index alone and never the review bodies.
 CREATE INDEX IF NOT EXISTS reviews_time_facets ON reviews (published_at, sentiment, source);
-CREATE TABLE IF NOT EXISTS review_entities (
-    entity TEXT NOT NULL, review_id TEXT NOT NULL, PRIMARY KEY (entity, review_id)
-) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS review_entities_review ON review_entities (review_id);
-CREATE TABLE IF NOT EXISTS review_topics (
-    topic TEXT NOT NULL, review_id TEXT NOT NULL, PRIMARY KEY (topic, review_id)
-) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS review_topics_review ON review_topics (review_id);
 CREATE VIRTUAL TABLE IF NOT EXISTS reviews_fts USING fts5 (
     tokens, content='reviews', content_rowid='rowid', tokenize='unicode61 remove_diacritics 0'
 );
@@ -51,6 +49,32 @@ CREATE TRIGGER IF NOT EXISTS reviews_fts_update AFTER UPDATE OF tokens ON review
     INSERT INTO reviews_fts (rowid, tokens) VALUES (new.rowid, new.tokens);
 END;
 """
+
+# Multi-valued fields: ``ReviewQuery`` attribute -> (side table, value column).
+FACETS = {"entities": ("review_entities", "entity"), "topics": ("review_topics", "topic"),
+          "aspects": ("review_aspects", "aspect")}
+FACET_TABLE = """
+CREATE TABLE IF NOT EXISTS {table} (
+    {column} TEXT NOT NULL, review_id TEXT NOT NULL, published_at INTEGER NOT NULL,
+    sentiment TEXT, source TEXT NOT NULL, PRIMARY KEY ({column}, review_id)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS {table}_review ON {table} (review_id);
+CREATE INDEX IF NOT EXISTS {table}_time ON {table} ({column}, published_at, sentiment, source);
+"""
+SCHEMA += "".join(FACET_TABLE.format(table=t, column=c) for t, c in FACETS.values())
+
+# Before version 3 the side tables held (value, review_id) only: they are rebuilt from the
+# stored bodies, the one copy of every review's values.
+MIGRATE_FACETS = "".join(f"DROP TABLE IF EXISTS {table};\n" for table, _ in FACETS.values())
+BACKFILL_FACETS = [
+    f"INSERT OR IGNORE INTO {table} SELECT {value}, r.id, r.published_at, r.sentiment, r.source "
+    f"FROM reviews r, json_each(r.body, '$.{field}') v"
+    for field, table, value in (
+        ("entities", "review_entities", "v.value"), ("topics", "review_topics", "v.value"),
+        ("aspects", "review_aspects", "json_extract(v.value, '$[0]') || ':' || "
+                                      "json_extract(v.value, '$[1]')"))]
+FACET_INSERT = {field: f"INSERT OR IGNORE INTO {table} VALUES (?, ?, ?, ?, ?)"
+                for field, (table, _) in FACETS.items()}
 
 UPSERT = """
 INSERT INTO reviews (id, seq, source, platform, published_at, sentiment, tokens, fingerprint,
@@ -70,7 +94,37 @@ GROUP_KEYS = {
     "platform": ("", "r.platform"),
     "entity": ("JOIN review_entities g ON g.review_id = r.id", "g.entity"),
     "topic": ("JOIN review_topics g ON g.review_id = r.id", "g.topic"),
+    "aspect": ("JOIN review_aspects g ON g.review_id = r.id", "g.aspect"),
 }
+# Groupings a facet side table answers from its own columns.
+FACET_GROUPS = {"sentiment": "f.sentiment", "source": "f.source"}
+
+
+# An ungrouped trend as one counting subquery per bucket: each is a range of an index, so
+# the rows never go through the temporary B-tree a GROUP BY on the computed bucket needs (a
+# 14-day hourly baseline at 1,000,000 reviews: ~110 ms against ~400 ms). Used up to
+# ``BUCKET_LIMIT`` buckets; past that the empty buckets would cost more than the sort.
+BUCKET_LIMIT = 5000
+BUCKET_COUNTS = """
+WITH RECURSIVE b(lo) AS (SELECT (? / ?) * ? UNION ALL SELECT lo + ? FROM b WHERE lo + ? < ?)
+SELECT lo, n FROM (
+    SELECT lo, (SELECT {counted} FROM {table} {alias} WHERE {where}
+                AND {alias}.published_at >= max(b.lo, ?)
+                AND {alias}.published_at < min(b.lo + ?, ?)) AS n FROM b)
+WHERE n > 0 ORDER BY lo
+"""
+
+
+def statements(script: str) -> list[str]:
+    """``script`` split into complete statements (trigger bodies hold semicolons), so that
+    they can run one by one inside a transaction, which ``executescript`` would commit."""
+    out, pending = [], ""
+    for line in script.splitlines(keepends=True):
+        pending += line
+        if sqlite3.complete_statement(pending):
+            out.append(pending.strip())
+            pending = ""
+    return [s for s in out if s] + ([pending.strip()] if pending.strip() else [])
 
 
 def micros(value: datetime) -> int:
@@ -91,34 +145,8 @@ def fts_expression(q: str) -> str | None:
 
 
 def where_clause(query: ReviewQuery) -> tuple[str, list]:
-    """Return ``(sql, params)`` filtering the alias ``r`` by ``query``."""
-    parts: list[str] = []
-    params: list = []
-
-    def any_of(column: str, values: tuple[str, ...]) -> None:
-        parts.append(f"{column} IN ({','.join('?' * len(values))})")
-        params.extend(values)
-
-    if query.sources:
-        any_of("r.source", query.sources)
-    if query.sentiments:
-        any_of("r.sentiment", query.sentiments)
-    if query.entities:
-        # Correlated EXISTS: probes the (review_id) index per candidate row, where
-        # "r.id IN (SELECT ...)" would first list every review the entity ever had.
-        parts.append("EXISTS (SELECT 1 FROM review_entities e WHERE e.review_id = r.id AND "
-                     f"e.entity IN ({','.join('?' * len(query.entities))}))")
-        params.extend(query.entities)
-    if query.topics:
-        parts.append("EXISTS (SELECT 1 FROM review_topics t WHERE t.review_id = r.id AND "
-                     f"t.topic IN ({','.join('?' * len(query.topics))}))")
-        params.extend(query.topics)
-    if query.start is not None:
-        parts.append("r.published_at >= ?")
-        params.append(micros(query.start))
-    if query.end is not None:
-        parts.append("r.published_at < ?")
-        params.append(micros(query.end))
+    """Return ``(sql, params)`` filtering the alias ``r`` (the reviews table) by ``query``."""
+    parts, params = _filters(query, "r", "r.id")
     if query.q is not None:
         expression = fts_expression(query.q)
         if expression is None:
@@ -127,3 +155,51 @@ def where_clause(query: ReviewQuery) -> tuple[str, list]:
             parts.append("r.rowid IN (SELECT rowid FROM reviews_fts WHERE reviews_fts MATCH ?)")
             params.append(expression)
     return (" AND ".join(parts) or "1"), params
+
+
+def facet_from(query: ReviewQuery, group_by: str | None) -> tuple[str, str, list, str] | None:
+    """``(table, where, params, count)`` answering a count or trend of ``query`` from the side
+    table (alias ``f``) of its first multi-valued filter, or None when the reviews table must
+    be read (no such filter, a full-text query, or a grouping the side table lacks).
+    ``count`` counts each review once even when it has several of the wanted values."""
+    driver = next((name for name in FACETS if getattr(query, name)), None)
+    if driver is None or query.q is not None or (group_by and group_by not in FACET_GROUPS):
+        return None
+    table, column = FACETS[driver]
+    values = getattr(query, driver)
+    parts = [f"f.{column} IN ({','.join('?' * len(values))})"]
+    more, params = _filters(query, "f", "f.review_id", skip=driver)
+    count = "COUNT(*)" if len(values) == 1 else "COUNT(DISTINCT f.review_id)"
+    return table, " AND ".join(parts + more), list(values) + params, count
+
+
+def _filters(query: ReviewQuery, alias: str, id_column: str,
+             skip: str | None = None) -> tuple[list[str], list]:
+    """The filters other than full text over a table with ``source``, ``sentiment`` and
+    ``published_at`` columns under ``alias``; multi-valued ones (but ``skip``) as EXISTS."""
+    parts: list[str] = []
+    params: list = []
+
+    def any_of(column: str, values: tuple[str, ...]) -> None:
+        parts.append(f"{alias}.{column} IN ({','.join('?' * len(values))})")
+        params.extend(values)
+
+    if query.sources:
+        any_of("source", query.sources)
+    if query.sentiments:
+        any_of("sentiment", query.sentiments)
+    for name, (table, column) in FACETS.items():
+        values = getattr(query, name)
+        if values and name != skip:
+            # Correlated EXISTS: probes the (review_id) index per candidate row, where
+            # "id IN (SELECT ...)" would first list every review the value ever had.
+            parts.append(f"EXISTS (SELECT 1 FROM {table} x WHERE x.review_id = {id_column} "
+                         f"AND x.{column} IN ({','.join('?' * len(values))}))")
+            params.extend(values)
+    if query.start is not None:
+        parts.append(f"{alias}.published_at >= ?")
+        params.append(micros(query.start))
+    if query.end is not None:
+        parts.append(f"{alias}.published_at < ?")
+        params.append(micros(query.end))
+    return parts, params

@@ -51,7 +51,7 @@ def test_bad_rule_options_are_rejected_with_file_and_key():
         "group_by: topic", "group_by: mood").replace(
         "terms: [爆胶, 断轴]", "terms: [爆胶], threshold: 3")
     assert problems(text) == [
-        "rules.yaml: rules[0].group_by: Input should be 'entity', 'source' or 'topic'",
+        "rules.yaml: rules[0].group_by: Input should be 'entity', 'source', 'topic' or 'aspect'",
         "rules.yaml: rules[2].direction: Input should be 'up', 'down' or 'both'",
         "rules.yaml: rules[3].min_drop: Input should be less than or equal to 5",
         "rules.yaml: rules[6].threshold: unknown key"]

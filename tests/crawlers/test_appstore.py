@@ -30,7 +30,7 @@ def parse(s: AppStoreSpider, page: int, filename: str | None = None, body: bytes
     body = (PAGES / filename).read_bytes() if filename else body
     response = TextResponse(BASE + feed_path("cn", "1000000001", page), body=body,
                             encoding="utf-8")
-    output = list(s.parse_page(response, page))
+    output = list(s.parse_page(response, page, page))
     items = [o.native_id for o in output if isinstance(o, RawReview)]
     requests = [o.url for o in output if isinstance(o, scrapy.Request)]
     return items, requests
@@ -87,7 +87,7 @@ def test_a_page_that_does_not_parse_is_counted_and_the_next_page_is_tried():
     assert items == [] and requests == [BASE + feed_path("cn", "1000000001", 2)]
     assert stat(s, "page_parse_error_count") == 1
     assert stat(s, "problems")[0].startswith(
-        BASE + feed_path("cn", "1000000001", 1) + ": cannot parse the page: invalid_json")
+        BASE + feed_path("cn", "1000000001", 1) + ": cannot read the page: invalid_json")
     assert parse(s, 2, body=b"<html>maintenance</html>") == ([], [])  # two in a row: stop
     assert stat(s, "stop_reason") == "failed_pages"
 

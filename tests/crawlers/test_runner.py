@@ -118,10 +118,10 @@ def test_a_broken_page_and_broken_entries_are_counted_and_the_rest_is_kept(
     last_page = mockserver.url + feed_path("cn", APP, 3)
     assert report.ok, report.error
     assert (report.new, report.dropped, report.errors, report.pages) == (5, 2, 1, 2)
-    assert report.problems[0].startswith(f"{bad_page}: cannot parse the page: invalid_json: ")
+    assert report.problems[0].startswith(f"{bad_page}: cannot read the page: invalid_json: ")
     assert report.problems[1:] == [
-        f"{last_page} entry 1: missing_id: review entry without id.label",
-        f"{last_page} entry 2: missing_content: review 12000000002 without content.label"]
+        f"{last_page}: entry 1: missing_id: review entry without id.label",
+        f"{last_page}: entry 2: missing_content: review 12000000002 without content.label"]
     assert bad_page in capfd.readouterr().err  # logged with its URL
     stored = stored_ids(open_home(config))
     assert {review_id(SOURCE, n) for n in ("11000000006", "12000000004", "12000000001")} <= stored

@@ -2,13 +2,15 @@
 ``ReviewStoreContract`` and provides a ``store`` fixture yielding an empty store."""
 from __future__ import annotations
 
+from collections import Counter
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
 
 from models.exceptions import InvalidCursor
 from models.review import Sentiment
-from models.store import ReviewQuery, UpsertResult
+from models.store import ReviewQuery, UpsertResult, aspect_key
 from tests.factories import BASE_TIME, make_review
 
 
@@ -204,6 +206,79 @@ class ReviewStoreContract:
             [(t0, None, 3), (t0 + timedelta(hours=2), None, 1)]
         with pytest.raises(ValueError):
             store.trend(ReviewQuery(), timedelta(hours=1))
+
+    def test_count_grouped_by_aspect(self, store):
+        store.upsert([
+            make_review(label="negative", aspects=[("物流配送", "negative"), ("价格", "positive")]),
+            make_review(label="negative", aspects=[("物流配送", "negative")]),
+            make_review(label="positive", aspects=[("价格", "positive")]),
+            make_review(label="positive", aspects=[]),
+        ])
+        assert store.count(group_by="aspect") == {"物流配送:negative": 2, "价格:positive": 2}
+        assert store.count(ReviewQuery(aspects=(aspect_key("物流配送", "negative"),))) == \
+            {None: 2}
+        assert store.count(ReviewQuery(sentiments=("positive",)), group_by="aspect") == \
+            {"价格:positive": 1}
+
+    def test_filtered_counts_and_trends_equal_plain_counts_after_updates(self, store):
+        """Counts by entity/topic/aspect filters agree with counting the reviews one by one,
+        also after re-ingesting reviews whose time, sentiment, source or values changed."""
+        t0 = BASE_TIME.replace(minute=0)
+        values = [("a", "价格", "negative"), ("b", "包装", "positive"), ("a", "包装", "neutral")]
+        reviews = []
+        for i in range(24):
+            entity, topic, label = values[i % 3]
+            reviews.append(make_review(
+                label=label, source=f"s{i % 2}", entities=[entity] + (["b"] if i % 4 == 0 else []),
+                topics=[topic], aspects=[(topic, label)],
+                published_at=t0 + timedelta(minutes=23 * i)))
+        store.upsert(reviews)
+        for i in (0, 5, 9, 13):  # re-ingested with other values
+            old = reviews[i]
+            reviews[i] = make_review(
+                native_id=old.native_id, source=old.source, label="negative",
+                entities=["b"], topics=["价格"], aspects=[("价格", "negative")],
+                published_at=old.published_at + timedelta(hours=3))
+        store.upsert(reviews[i] for i in (0, 5, 9, 13))
+        assert store.stats().reviews == 24
+        end = t0 + timedelta(hours=12)
+        queries = [ReviewQuery(entities=("a",)), ReviewQuery(entities=("a", "b")),
+                   ReviewQuery(entities=("b",), sentiments=("negative",)),
+                   ReviewQuery(topics=("价格",), sources=("s0",)),
+                   ReviewQuery(entities=("b",), topics=("价格",)),
+                   ReviewQuery(aspects=("价格:negative", "包装:positive")),
+                   ReviewQuery(entities=("a",), start=t0 + timedelta(hours=2), end=end),
+                   ReviewQuery(sentiments=("negative", "neutral"),  # not on whole hours
+                               start=t0 + timedelta(hours=1, minutes=17),
+                               end=t0 + timedelta(hours=7, minutes=5))]
+
+        def plain(query, review):
+            return ((not query.entities or set(query.entities) & set(review.entities))
+                    and (not query.topics or set(query.topics) & set(review.topics))
+                    and (not query.aspects or set(query.aspects)
+                         & {aspect_key(*a) for a in review.aspects})
+                    and (not query.sources or review.source in query.sources)
+                    and (not query.sentiments or review.sentiment.label in query.sentiments)
+                    and (query.start is None or review.published_at >= query.start)
+                    and (query.end is None or review.published_at < query.end))
+
+        for query in queries:
+            matching = [r for r in reviews if plain(query, r)]
+            assert matching, query
+            assert store.count(query) == {None: len(matching)}, query
+            by_sentiment = Counter(r.sentiment.label for r in matching)
+            assert store.count(query, group_by="sentiment") == dict(by_sentiment), query
+            assert store.count(query, group_by="source") == \
+                dict(Counter(r.source for r in matching)), query
+            hourly = Counter(r.published_at.replace(minute=0) for r in matching)
+            window = replace(query, start=query.start or t0, end=query.end or end + timedelta(
+                hours=6))
+            assert {p.bucket: p.count for p in store.trend(window, timedelta(hours=1))} == \
+                dict(hourly), query
+            by_hour_sentiment = Counter((r.published_at.replace(minute=0), r.sentiment.label)
+                                        for r in matching)
+            assert {(p.bucket, p.key): p.count for p in store.trend(
+                window, timedelta(hours=1), group_by="sentiment")} == dict(by_hour_sentiment)
 
     # -- export -----------------------------------------------------------------------------
     def test_iter_reviews_streams_everything_oldest_first(self, store):

@@ -4,11 +4,13 @@ from __future__ import annotations
 import multiprocessing
 import threading
 
+from datetime import timedelta
+
 import pytest
 
-from models.store import open_review_store
+from models.store import ReviewQuery, open_review_store
 from models.store.sqlite import SQLiteReviewStore
-from tests.factories import make_review
+from tests.factories import BASE_TIME, make_review
 from tests.models.store_contract import ReviewStoreContract
 
 
@@ -47,6 +49,39 @@ def test_a_store_of_an_older_schema_gains_the_new_indexes_and_keeps_its_reviews(
                        ).fetchone() == ("reviews_time_facets",)
     assert con.execute("PRAGMA user_version").fetchone()[0] >= 2
     assert store.get(review.id) == review
+    store.close()
+
+
+def test_a_version_2_store_gets_its_facet_tables_rebuilt_from_the_reviews(tmp_path):
+    t = BASE_TIME
+    reviews = [make_review(label="negative", entities=["a", "b"], topics=["价格"],
+                           aspects=[("价格", "negative")], published_at=t),
+               make_review(entities=["a"], topics=[], aspects=[("包装", "positive")],
+                           published_at=t + timedelta(hours=1))]
+    old = SQLiteReviewStore(tmp_path)
+    old.upsert(reviews)
+    con = old._con()
+    for table, column in (("review_entities", "entity"), ("review_topics", "topic")):
+        con.execute(f"DROP TABLE {table}")  # as written by schema version 2
+        con.execute(f"CREATE TABLE {table} ({column} TEXT NOT NULL, review_id TEXT NOT NULL, "
+                    f"PRIMARY KEY ({column}, review_id)) WITHOUT ROWID")
+        con.execute(f"CREATE INDEX {table}_review ON {table} (review_id)")
+    con.executemany("INSERT INTO review_entities VALUES (?, ?)",
+                    [("a", reviews[0].id), ("b", reviews[0].id), ("a", reviews[1].id)])
+    con.execute("INSERT INTO review_topics VALUES (?, ?)", ("价格", reviews[0].id))
+    con.execute("DROP TABLE review_aspects")
+    con.execute("PRAGMA user_version=2")
+    old.close()
+
+    store = SQLiteReviewStore(tmp_path)
+    assert store._con().execute("PRAGMA user_version").fetchone()[0] == 3
+    assert store.count(ReviewQuery(entities=("a",), sentiments=("negative",))) == {None: 1}
+    assert store.count(ReviewQuery(entities=("a",)), group_by="source") == {"demo-appstore": 2}
+    assert store.count(group_by="entity") == {"a": 2, "b": 1}
+    assert store.count(group_by="aspect") == {"价格:negative": 1, "包装:positive": 1}
+    window = ReviewQuery(topics=("价格",), start=t, end=t + timedelta(hours=2))
+    assert [(p.bucket, p.count) for p in store.trend(window, timedelta(hours=1))] == [(t, 1)]
+    assert store.get(reviews[1].id) == reviews[1]
     store.close()
 
 

@@ -1,3 +1,5 @@
+import pytest
+
 from models.review import Review
 from models.store import ReviewQuery
 from nlp.enrich import Enricher
@@ -78,6 +80,27 @@ def test_entity_topics_from_config(model):
     assert about.entities == ["maple"] and "出杯" in about.topics
     assert "出杯" not in other.topics
     assert "枫叶咖啡" in about.tokens  # the entity keyword is one token
+
+
+def test_entity_topics_can_replace_the_default_taxonomy(model):
+    from models.config import EntityConfig
+    bank = EntityConfig(id="bank", name="青松银行", keywords=["青松银行"], topics_replace=True,
+                        topics={"柜台服务": ["柜台", "排队"], "手机银行": ["app", "转账"]})
+    enricher = Enricher([bank], model=model, crisis_terms=[])
+    about, other = blank(text="青松银行柜台排队两小时，客服态度差，APP转账也失败"), \
+        blank(text="柜台排队两小时，客服态度差")
+    enricher.enrich([about, other])
+    assert about.topics == ["柜台服务", "手机银行"]  # no 客服态度 / 服务速度 from the default
+    assert {topic for topic, _ in about.aspects} <= {"柜台服务", "手机银行"}
+    assert "客服态度" in other.topics and "柜台服务" not in other.topics
+
+
+def test_replacing_the_taxonomy_needs_topics():
+    from pydantic import ValidationError
+
+    from models.config import EntityConfig
+    with pytest.raises(ValidationError, match="topics_replace"):
+        EntityConfig(id="bank", name="青松银行", keywords=["青松银行"], topics_replace=True)
 
 
 def test_analyze_returns_a_json_ready_dict(enricher):

@@ -1,11 +1,16 @@
 """Signing in and out, CSRF, password change, throttling, disabled users."""
 from __future__ import annotations
 
+import re
+from datetime import datetime, timedelta, timezone
+from email.utils import parsedate_to_datetime
+
+import pytest
 from sqlalchemy import select
 
-from models.state import User
+from models.state import LoginFailure, User
 from tests.web.conftest import PASSWORD, csrf_of, log_in
-from web import accounts
+from web import accounts, create_app
 from web.throttle import LoginThrottle
 
 
@@ -61,9 +66,11 @@ def test_every_form_endpoint_rejects_a_missing_or_wrong_csrf_token(app, client, 
     incident_id = add_incident()
     posts = [r for r in app.url_map.iter_rules() if "POST" in r.methods]
     assert {r.endpoint for r in posts} >= {"auth.login", "auth.logout", "auth.password",
-                                           "incidents_act.act", "actions.acknowledge"}
+                                           "incidents_act.act", "actions.acknowledge",
+                                           "corrections.label"}
     for rule in posts:
-        url = rule.build({"incident_id": incident_id, "token_id": 1, "token": "x", "silence_id": 1})[1]
+        url = rule.build({"incident_id": incident_id, "token_id": 1, "token": "x", "silence_id": 1,
+                           "review_id": "x"})[1]
         for sent in ({}, {"csrf_token": "forged"}):
             response = client.post(url, data={"action": "acknowledge", **sent})
             assert response.status_code == 400, (url, sent, response.status_code)
@@ -123,9 +130,9 @@ def test_repeated_failures_are_throttled(app, anonymous, add_user):
     assert "登录失败次数过多，请 15 分钟后再试" in locked.get_data(as_text=True)
 
 
-def test_throttle_lock_ends_when_failures_leave_the_window():
+def test_throttle_lock_ends_when_failures_leave_the_window(runtime):
     now = [1000.0]
-    throttle = LoginThrottle(limit=3, window=60, clock=lambda: now[0])
+    throttle = LoginThrottle(lambda: runtime.state, limit=3, window=60, clock=lambda: now[0])
     key = ("user", "zhang")
     for _ in range(3):
         assert throttle.retry_after(key) == 0
@@ -137,3 +144,35 @@ def test_throttle_lock_ends_when_failures_leave_the_window():
     throttle.failed(key)
     throttle.succeeded(key)
     assert throttle.retry_after(key) == 0
+
+
+def test_throttle_is_shared_by_processes_and_forgets_old_failures(runtime):
+    now = [1000.0]
+    one, two = (LoginThrottle(lambda: runtime.state, limit=3, window=60, clock=lambda: now[0])
+                for _ in range(2))  # two web processes on one state DB
+    for throttle in (one, two, one):
+        throttle.failed(("ip", "10.0.0.9"))
+    assert two.retry_after(("user", "anyone"), ("ip", "10.0.0.9")) == 61
+    for k in range(50):  # a spray of made-up names
+        now[0] += 2
+        one.failed(("user", f"guess{k}"))
+    with runtime.state.session() as session:
+        kept = session.scalars(select(LoginFailure.key)).all()
+    assert len(kept) == 30 and "ip:10.0.0.9" not in kept  # only the last window's rows
+    assert one.retry_after(("ip", "10.0.0.9")) == 0
+
+
+@pytest.mark.parametrize("public_url, secure", [("https://koubei.example.com", True),
+                                                ("http://10.0.0.5:8080", False), (None, False)])
+def test_session_cookie_is_secure_when_served_over_https(runtime, add_user, public_url, secure):
+    from models.config import WebConfig
+    from models.runtime import Runtime
+    config = runtime.config.model_copy(update={"web": WebConfig(public_url=public_url)})
+    app = create_app(Runtime(config, runtime.config_path, runtime.home), {"TESTING": True})
+    add_user("chen", "analyst")
+    response = log_in(app.test_client(), "chen")
+    cookie = response.headers["Set-Cookie"]
+    assert cookie.startswith("session=") and "HttpOnly" in cookie
+    assert ("; Secure" in cookie) is secure
+    expires = parsedate_to_datetime(re.search(r"Expires=([^;]+)", cookie)[1])
+    assert timedelta(hours=11) < expires - datetime.now(timezone.utc) <= timedelta(hours=12)

@@ -113,7 +113,7 @@ def test_handler_works_an_incident_from_the_notification(site, browser):
         alert["id"], "resolved", "resolved", "已联系客户并更换批次")
 
 
-def test_incident_page_tells_when_something_new_arrives(site, browser):
+def test_incident_page_redraws_when_something_new_arrives(site, browser):
     from selenium.webdriver.support import expected_conditions
     from selenium.webdriver.support.ui import WebDriverWait
 
@@ -129,9 +129,20 @@ def test_incident_page_tells_when_something_new_arrives(site, browser):
     submit(browser, browser.find_element("css selector", "form.stacked-form button[type=submit]"))
     live = browser.find_element("id", "incident-live")
     assert not live.is_displayed()
+    browser.execute_script("window.notReloaded = true")  # gone if the page were reloaded
 
     workflow.comment(rt.state, alert["id"], "zhao", "客服已回复三位用户")  # someone else acts
     WebDriverWait(browser, 20).until(expected_conditions.visibility_of(live))
     assert "新增 0 条关联评论、1 条记录" in live.text
-    submit(browser, live.find_element("link text", "刷新查看"))
     assert "客服已回复三位用户" in browser.find_element("css selector", "ol.events").text
+    assert browser.execute_script("return window.notReloaded") is True
+
+    # someone else acknowledges while li types a comment: the status is redrawn, li's
+    # half-written comment (in the actions panel) is kept and a reload is offered instead
+    browser.find_element("id", "comment-text").send_keys("正在联系")
+    workflow.acknowledge(rt.state, alert["id"], "zhao")
+    WebDriverWait(browser, 20).until(
+        lambda b: "已确认" in b.find_element("css selector", "h1 .status").text)
+    assert browser.find_element("id", "comment-text").get_attribute("value") == "正在联系"
+    assert live.find_element("link text", "刷新页面（你正在填写的操作表单未更新）")
+    assert browser.execute_script("return window.notReloaded") is True

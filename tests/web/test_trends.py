@@ -1,6 +1,8 @@
 """Trends: /api/trends buckets and the /trends page."""
 from __future__ import annotations
 
+import json
+import re
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -110,7 +112,8 @@ def test_trends_page_draws_bars_and_table(client, burst):
 
 def test_trends_page_daily_range(client, burst):
     body = client.get("/trends?range=30d&until=2026-11-02").get_data(as_text=True)
-    assert body.count("<tr") == 31  # header + 30 days
+    table = body[body.index('<table class="trend-table">'):]
+    assert table.count("<tr") == 31  # header + 30 days
     assert '<time datetime="2026-10-19T16:00:00+00:00">2026-10-20</time>' in body
 
 
@@ -135,3 +138,26 @@ def test_chart_count_ticks_are_whole_numbers():
     from web.chart import nice_ceiling
     assert [nice_ceiling(n) for n in (0, 1, 2, 3, 6, 11, 21, 99, 101)] == \
         [1, 1, 2, 5, 10, 20, 50, 100, 200]
+
+
+def test_topic_table_compares_negative_mentions_with_the_period_before(client, store):
+    store.upsert([
+        make_review(published_at=at("2026-11-02 10:05"), label="negative", topics=["物流配送"]),
+        make_review(published_at=at("2026-11-02 10:20"), label="negative",
+                    topics=["物流配送", "客服态度"]),
+        make_review(published_at=at("2026-11-02 10:40"), label="positive", topics=["物流配送"]),
+        make_review(published_at=at("2026-11-01 10:00"), label="negative", topics=["客服态度"]),
+        make_review(published_at=at("2026-11-01 11:00"), label="negative", topics=["客服态度"]),
+    ])
+    page = client.get("/trends?range=24h&until=2026-11-02T12:00:00%2B08:00").get_data(
+        as_text=True)
+    rows = re.findall(r'<tr class="topic-row">\s*<th scope="row"><span class="tag tag-topic">'
+                      r'([^<]+)</span></th>\s*<td>(\d+)</td><td class="count-negative">(\d+)'
+                      r'</td><td>[^<]*</td>\s*<td>(\d+)</td><td class="[a-z]*">([+-]\d+)</td>',
+                      page)
+    assert rows == [("物流配送", "3", "2", "0", "+2"), ("客服态度", "1", "1", "2", "-1")]
+    link = re.search(r'href="(/\?topic=[^"]+)"', page)[1]
+    feed = client.get(link.replace("&amp;", "&")).get_data(as_text=True)
+    assert feed.count('class="review') >= 2 and "话题：物流配送" in feed
+    config = json.loads(re.search(r'id="feed-config">([^<]+)<', feed)[1])
+    assert "topic=" in config["pollUrl"]  # live updates keep the topic filter

@@ -104,6 +104,26 @@ def test_assigning_to_an_unknown_user_is_refused(desk):
     assert "cannot assign to &#39;ghost&#39;" in page
 
 
+def test_assigning_to_someone_who_cannot_handle_the_incident_is_refused(desk):
+    app, client, incident_id = desk  # the incident is about yunque
+    state = app.extensions["koubei"].state
+    accounts.add_user(state, "other-brand", "handler", ["huamei"], PASSWORD)
+    accounts.add_user(state, "own-brand", "handler", ["yunque"], PASSWORD)
+    for assignee in ("other-brand", "wang"):  # another brand's handler; an analyst
+        page = act(client, incident_id, action="assign", assignee=assignee)
+        assert f"&#39;{assignee}&#39; cannot handle it" in page.get_data(as_text=True)
+    api = client.post(f"/api/incidents/{incident_id}/actions",
+                      json={"action": "assign", "assignee": "other-brand"},
+                      headers={"X-CSRF-Token": csrf_of(client, "/")})
+    assert api.status_code == 409
+    ok = client.post(f"/api/incidents/{incident_id}/actions",
+                     json={"action": "assign", "assignee": "own-brand"},
+                     headers={"X-CSRF-Token": csrf_of(client, "/")})
+    assert ok.status_code == 200
+    assigned = [e for e in ok.get_json()["incident"]["events"] if e["kind"] == "assigned"]
+    assert [e["detail"]["assignee"] for e in assigned] == ["own-brand"]
+
+
 def link_token(app, incident_id, action, age: float = 0) -> str:
     key = instance_key(app.extensions["koubei"].home)
     if not age:

@@ -1,6 +1,9 @@
-// Incident page: poll /api/incidents/<id> and say when new reviews or timeline entries
-// arrived (or the status changed), with a link to reload. Text only; nothing from the server
-// is inserted as markup.
+// Incident page: poll /api/incidents/<id>; when new reviews or timeline entries arrive (or the
+// status changes), fetch this page again and swap in the sections marked data-live, so the
+// handler sees the change without reloading. The new sections are the server's own rendered,
+// escaped markup (same origin, parsed inert by DOMParser; no scripts run). The actions panel
+// (data-live="form") is only swapped while the handler is not typing in it; otherwise the
+// notice offers a reload.
 (function () {
   "use strict";
   var configNode = document.getElementById("incident-config");
@@ -9,18 +12,52 @@
   var config = JSON.parse(configNode.textContent);
   var delay = config.intervalMs;
 
-  function show(incident) {
-    var reviews = incident.review_ids.length - config.reviews;
-    var events = incident.events.length - config.events;
-    if (reviews <= 0 && events <= 0 && incident.status === config.status) { return false; }
-    status.textContent = config.labels.changed
-      .replace("{reviews}", Math.max(reviews, 0)).replace("{events}", Math.max(events, 0)) + " ";
-    var link = document.createElement("a");
-    link.href = window.location.pathname;
-    link.textContent = config.labels.reload;
-    status.appendChild(link);
+  function changed(incident) {
+    return incident.review_ids.length !== config.reviews ||
+      incident.events.length !== config.events || incident.status !== config.status;
+  }
+
+  function busy(form) {
+    var active = document.activeElement;
+    if (active && form.contains(active) && active.tagName !== "BUTTON") { return true; }
+    return Array.prototype.some.call(form.querySelectorAll("input[type=text], input:not([type])"),
+      function (input) { return input.value !== ""; });
+  }
+
+  function notify(incident, kept) {
+    var reviews = Math.max(incident.review_ids.length - config.reviews, 0);
+    var events = Math.max(incident.events.length - config.events, 0);
+    status.textContent = config.labels.updated.replace("{reviews}", reviews)
+      .replace("{events}", events) + " ";
+    if (kept) {
+      var link = document.createElement("a");
+      link.href = window.location.pathname;
+      link.textContent = config.labels.reload;
+      status.appendChild(link);
+    }
     status.hidden = false;
-    return true;
+  }
+
+  function redraw(incident) {
+    return fetch(window.location.pathname, {credentials: "same-origin"})
+      .then(function (response) {
+        if (!response.ok) { throw new Error(response.status); }
+        return response.text();
+      })
+      .then(function (html) {
+        var page = new DOMParser().parseFromString(html, "text/html");
+        var kept = false;
+        Array.prototype.forEach.call(document.querySelectorAll("[data-live]"), function (node) {
+          var fresh = page.getElementById(node.id);
+          if (!fresh) { return; }
+          if (node.getAttribute("data-live") === "form" && busy(node)) { kept = true; return; }
+          node.replaceWith(document.importNode(fresh, true));
+        });
+        notify(incident, kept);
+        config.reviews = incident.review_ids.length;
+        config.events = incident.events.length;
+        config.status = incident.status;
+      });
   }
 
   function poll() {
@@ -31,8 +68,9 @@
       })
       .then(function (data) {
         delay = config.intervalMs;
-        if (!show(data.incident)) { window.setTimeout(poll, delay); }
+        return changed(data.incident) ? redraw(data.incident) : null;
       })
+      .then(function () { window.setTimeout(poll, delay); })
       .catch(function () {
         delay = Math.min(delay * 2, 60000);  // back off while the server is unreachable
         window.setTimeout(poll, delay);
