@@ -3,8 +3,8 @@
     python -m nlp.crossdomain [CSV]
 
 For each domain of the labelled CSV, the training recipe of ``nlp.train`` (same features,
-clause examples, the ``C`` of the shipped model) is fitted on the ``train`` rows of every
-other domain and scored on all rows of the held-out domain, by the sign of the SVM margin
+clause examples and balance weights, the ``C`` of the shipped model) is fitted on the
+``train`` rows of every other domain and scored on all rows of the held-out domain, by the sign of the SVM margin
 (the held-out domain has no dev rows of its own to calibrate on). Prints one line per domain
 and the mean macro-F1.
 """
@@ -18,7 +18,7 @@ import numpy as np
 from sklearn.metrics import f1_score
 
 from nlp.corpus import default_data_path, read_corpus
-from nlp.train import examples, fit_model, with_clauses
+from nlp.train import balance_weights, examples, fit_model, with_clauses
 
 
 def leave_one_domain_out(path, c: float) -> dict[str, tuple[int, float, float]]:
@@ -32,10 +32,10 @@ def leave_one_domain_out(path, c: float) -> dict[str, tuple[int, float, float]]:
     for domain in sorted(by_domain):
         train_rows = [r for d, rows in by_domain.items() if d != domain
                       for r in rows if r.split == "train"]
-        x, y = examples(train_rows)
-        x_fit, y_fit, weights = with_clauses(x, y)
+        x_fit, y_fit, weights, domains = with_clauses(*examples(train_rows))
+        weights = weights * balance_weights(y_fit, domains)
         pipeline, _ = fit_model(x_fit, y_fit, weights, [c])
-        x_held, y_held = examples(by_domain[domain])
+        x_held, y_held, _ = examples(by_domain[domain])
         predicted = pipeline.predict(x_held)
         figures[domain] = (len(y_held), float(f1_score(y_held, predicted, average="macro")),
                            float(np.mean(predicted == y_held)))

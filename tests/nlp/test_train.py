@@ -92,3 +92,18 @@ def test_next_training_learns_from_corrections_and_star_ratings(small_corpus, tm
     assert new.meta["extra_examples"] == {"correction": 1, "stars": 2}
     assert new.version != old.version
     assert new.scores([text])[0] < old.scores([text])[0]
+
+
+def test_balance_weights_even_out_domain_and_label_cells():
+    import numpy as np
+    from nlp.train import balance_weights
+    labels = np.array([1] * 8 + [0] * 2 + [1] * 5 + [0] * 5)
+    domains = np.array(["hotel"] * 10 + ["books"] * 10, dtype=object)
+    weights = balance_weights(labels, domains)
+    # four cells of mean size 5: a cell of 8 is weighted down, a cell of 2 up, by the sqrt
+    assert weights[0] == pytest.approx(np.sqrt(5 / 8))
+    assert weights[8] == pytest.approx(np.sqrt(5 / 2))
+    assert weights[10:].tolist() == pytest.approx([1.0] * 10)
+    totals = {key: weights[(labels == key[0]) & (domains == key[1])].sum()
+              for key in [(1, "hotel"), (0, "hotel")]}
+    assert totals[(0, "hotel")] / totals[(1, "hotel")] == pytest.approx(np.sqrt(2 / 8))
