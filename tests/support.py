@@ -27,3 +27,14 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def walk_feed(store, cursor, limit: int = 200) -> list:
+    """Every review ``store.feed`` gives after ``cursor``, page by page, in feed order."""
+    seen = []
+    while True:
+        page = store.feed(cursor, limit=limit)
+        if not page.reviews:
+            return seen
+        seen += page.reviews
+        cursor = page.cursor

@@ -13,6 +13,7 @@ from models.store.base import ReviewQuery
 from models.store.elasticsearch import ElasticsearchReviewStore
 from models.store.es_bulk import RetryPolicy
 from tests.factories import make_review
+from tests.support import walk_feed
 from tests.tcp_proxy import TCPProxy
 
 FAST_RETRY = RetryPolicy(attempts=2, initial_backoff=0.05)
@@ -31,15 +32,6 @@ def open_store(home, proxy, prefix):
     return ElasticsearchReviewStore(home, url=proxy.url, index_prefix=prefix, batch_size=50,
                                     retry=FAST_RETRY, request_timeout=5)
 
-
-def walk_feed(store, cursor):
-    seen = []
-    while True:
-        page = store.feed(cursor, limit=100)
-        if not page.reviews:
-            return seen
-        seen += page.reviews
-        cursor = page.cursor
 
 
 def test_outage_between_batches_spools_and_replays_in_order(tmp_path, proxy, es_prefix):

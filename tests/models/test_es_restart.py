@@ -16,7 +16,7 @@ from models.store.elasticsearch import ElasticsearchReviewStore
 from models.store.es_bulk import RetryPolicy
 from tests.es_node import ElasticsearchNode, NodeError, distribution_available
 from tests.factories import make_review
-from tests.support import require
+from tests.support import require, walk_feed
 
 PREFIX = "kbt-restart"
 
@@ -108,12 +108,3 @@ def test_node_stopped_mid_ingest_and_restarted_every_review_arrives_once(tmp_pat
     assert len(fed) == len(set(fed)) == len(sent)
     store.close()
 
-
-def walk_feed(store, cursor):
-    seen = []
-    while True:
-        page = store.feed(cursor, limit=500)
-        if not page.reviews:
-            return seen
-        seen += page.reviews
-        cursor = page.cursor
