@@ -88,6 +88,12 @@ class Rule(abc.ABC):
     def evaluate(self, store: ReviewStore, now: datetime) -> list[Firing]:
         """Return the firings as of ``now`` (timezone-aware); [] when nothing is wrong."""
 
+    def periods(self, now: datetime) -> tuple[datetime, datetime]:
+        """``(window_start, baseline_start)`` at ``now``: the window is ``[now - window, now)``
+        and the baseline ``[now - baseline, window_start)``, never reaching into the window."""
+        window_start = now - self.config.window
+        return window_start, min(now - self.config.baseline, window_start)
+
     def query(self, key: str | None, start: datetime, end: datetime,
               sentiments: tuple[str, ...] = ()) -> ReviewQuery:
         """The rule's filters over ``[start, end)``, narrowed to group ``key`` unless None."""

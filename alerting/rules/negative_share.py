@@ -29,8 +29,7 @@ class NegativeShareRule(Rule):
 
     def evaluate(self, store: ReviewStore, now: datetime) -> list[Firing]:
         c = self.config
-        window_start = now - c.window
-        baseline_start = min(now - c.baseline, window_start)
+        window_start, baseline_start = self.periods(now)
         negatives = self.groups(store, window_start, now, NEGATIVE)
         firings = []
         for key in sorted(negatives, key=lambda k: k or ""):

@@ -66,9 +66,7 @@ class NegativeSpikeRule(Rule):
     required_options = frozenset({"window", "baseline", "min_count", "p_value", "min_ratio"})
 
     def evaluate(self, store: ReviewStore, now: datetime) -> list[Firing]:
-        c = self.config
-        window_start = now - c.window
-        baseline_start = min(now - c.baseline, window_start)
+        window_start, baseline_start = self.periods(now)
         current = self.groups(store, window_start, now, NEGATIVE)
         firings = []
         for key in sorted(current, key=lambda k: k or ""):

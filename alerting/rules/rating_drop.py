@@ -30,8 +30,7 @@ class RatingDropRule(Rule):
 
     def evaluate(self, store: ReviewStore, now: datetime) -> list[Firing]:
         c = self.config
-        window_start = now - c.window
-        baseline_start = min(now - c.baseline, window_start)
+        window_start, baseline_start = self.periods(now)
         firings = []
         for key in sorted(self.groups(store, window_start, now), key=lambda k: k or ""):
             window = self._rated(store, key, window_start, now)

@@ -32,8 +32,7 @@ class SourceSilentRule(Rule):
 
     def evaluate(self, store: ReviewStore, now: datetime) -> list[Firing]:
         c = self.config
-        window_start = now - c.window
-        baseline_start = min(now - c.baseline, window_start)
+        window_start, baseline_start = self.periods(now)
         records = self._records()
         sources = set(c.sources) or (
             {k for k in store.count(ReviewQuery(entities=tuple(c.entities),

@@ -26,8 +26,7 @@ class VolumeSpikeRule(Rule):
 
     def evaluate(self, store: ReviewStore, now: datetime) -> list[Firing]:
         c = self.config
-        window_start = now - c.window
-        baseline_start = min(now - c.baseline, window_start)
+        window_start, baseline_start = self.periods(now)
         current = self.groups(store, window_start, now)
         keys = set(current)
         if c.group_by is None:
