@@ -7,6 +7,7 @@ in templates ``_("key", name=value)``, which fills ``{name}`` placeholders.
 """
 from __future__ import annotations
 
+from typing import Callable
 from urllib.parse import quote, urlencode
 
 from flask import Flask, Response, current_app, g, has_request_context, request
@@ -36,6 +37,16 @@ def current_language() -> str:
     if has_request_context() and "lang" in g:
         return g.lang
     return DEFAULT_LANGUAGE
+
+
+Label = Callable[[str], str]
+
+
+def translator(language: str) -> Label:
+    """``key`` → its message in ``language`` (falling back as ``gettext`` does), for text made
+    outside a request (reports from the command line or the scheduler)."""
+    catalogue = MESSAGES.get(normalise_language(language) or DEFAULT_LANGUAGE, {})
+    return lambda key: catalogue.get(key) or MESSAGES[DEFAULT_LANGUAGE].get(key) or key
 
 
 def gettext(key: str, _default: str | None = None, **values: object) -> str:

@@ -3,42 +3,15 @@ trend, for every entity (the command line has no user scope), e.g. from cron on 
 morning."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import click
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 
-from alerting.detection import public_url
 from models.cli import with_runtime
 from models.review import utcnow
-from models.state import Incident
-from models.store import ReviewQuery, TrendPoint
-from web.messages import MESSAGES
-from web.weekly_export import days_csv, to_xlsx
-from web.weekly_report import build_weekly_report, last_full_week, parse_week
-
-
-class StoreReads:
-    """The report's reads over the whole store and state DB."""
-
-    def __init__(self, runtime):
-        self.runtime = runtime
-
-    def count(self, query: ReviewQuery, group_by: str | None) -> dict[str | None, int]:
-        return self.runtime.store.count(query, group_by)
-
-    def trend(self, query: ReviewQuery, interval: timedelta,
-              group_by: str | None) -> list[TrendPoint]:
-        return self.runtime.store.trend(query, interval, group_by)
-
-    def incidents(self, start: datetime, end: datetime) -> list[Incident]:
-        statement = (select(Incident).where(Incident.opened_at >= start, Incident.opened_at < end)
-                     .options(selectinload(Incident.events)))
-        with self.runtime.state.session() as session:
-            return list(session.scalars(statement))
+from web.weekly_export import days_csv
+from web.weekly_offline import runtime_report, workbook
+from web.weekly_report import parse_week
 
 
 def _week(_ctx, _param, value: str | None) -> str | None:
@@ -74,19 +47,13 @@ def weekly_command(runtime, week: str | None, entities: tuple[str, ...], out: st
             raise click.BadParameter(f"unknown entity {entity!r} (configured: "
                                      f"{', '.join(sorted(known)) or 'none'})",
                                      param_hint="--entity")
-    tz, now = ZoneInfo(config.timezone), utcnow()
-    week = week or last_full_week(now, tz)
-    messages = MESSAGES[config.language]
-    label = lambda key: messages.get(key, key)  # noqa: E731
-    report = build_weekly_report(StoreReads(runtime), week, tz, config.entities, now,
-                                 all_name=label("report.all_entities"), only=entities)
+    report, label = runtime_report(runtime, week, entities, utcnow())
     if path.suffix.lower() == ".xlsx":
-        base = public_url(config).rstrip("/")
-        path.write_bytes(to_xlsx(report, label, lambda i: f"{base}/incidents/{i}"))
+        path.write_bytes(workbook(runtime, report, label))
     else:
         path.write_bytes(("\ufeff" + days_csv(report, label)).encode("utf-8"))
     every = report.overview[0].week
-    click.echo(f"{week}{'' if report.complete else ' (so far)'}: {every.total} reviews, "
+    click.echo(f"{report.week}{'' if report.complete else ' (so far)'}: {every.total} reviews, "
                f"{every.negative} negative, {len(report.incidents)} incidents -> {path}")
 
 

@@ -6,19 +6,17 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from alerting.channels.email import EmailChannel
 from alerting.channels.email_message import compose_with_attachment
-from alerting.detection import public_url
 from alerting.exceptions import DeliveryError
 from models.config import ReportConfig
 from models.runtime import Runtime
-from web.messages import MESSAGES
-from web.report_cli import StoreReads
-from web.weekly_export import filename, to_xlsx
-from web.weekly_report import WeeklyReport, build_weekly_report, last_full_week
+from web.i18n import Label
 from web.weekly import XLSX
+from web.weekly_export import filename
+from web.weekly_offline import runtime_report, workbook
+from web.weekly_report import WeeklyReport
 
 log = logging.getLogger(__name__)
 
@@ -27,7 +25,7 @@ def _percent(value: float | None) -> str:
     return "—" if value is None else f"{value:.1%}"
 
 
-def summary(report: WeeklyReport, label) -> tuple[str, str]:
+def summary(report: WeeklyReport, label: Label) -> tuple[str, str]:
     """``(subject, text)`` of the mail."""
     every = report.overview[0].week
     title = label("report.mail.subject").format(
@@ -53,21 +51,15 @@ def send_weekly_report(runtime: Runtime, report_config: ReportConfig, now: datet
     the channels it reached. A channel that fails is logged and the others still get it;
     raises ``DeliveryError`` when none did."""
     config = runtime.config
-    tz = ZoneInfo(config.timezone)
-    messages = MESSAGES[config.language]
-    label = lambda key: messages.get(key, key)  # noqa: E731
-    report = build_weekly_report(StoreReads(runtime), week or last_full_week(now, tz), tz,
-                                 config.entities, now, all_name=label("report.all_entities"),
-                                 only=report_config.entities)
-    base = public_url(config).rstrip("/")
-    workbook = to_xlsx(report, label, lambda i: f"{base}/incidents/{i}")
+    report, label = runtime_report(runtime, week, report_config.entities, now)
+    attachment = workbook(runtime, report, label)
     title, text = summary(report, label)
     reached, failures = [], []
     for name in report_config.channels:
         channel = EmailChannel(config.channel(name))
         c = channel.config
         message = compose_with_attachment(title, text, c.sender, c.recipients,
-                                          filename(report, "xlsx"), workbook, XLSX)
+                                          filename(report, "xlsx"), attachment, XLSX)
         try:
             channel.send_mail(message)
             reached.append(name)

@@ -13,9 +13,9 @@ from typing import Callable
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
+from web.i18n import Label
 from web.weekly_report import Tally, WeeklyReport
 
-Label = Callable[[str], str]
 TALLY_COLUMNS = ("total", "negative", "neutral", "positive", "negative_share", "net_sentiment")
 PERCENT = "0.0%"
 
@@ -34,59 +34,64 @@ def _hours(incident) -> float | None:
     return round((incident.resolved_at - incident.opened_at).total_seconds() / 3600, 1)
 
 
+PERCENT_COLUMNS = frozenset({"negative_share", "net_sentiment", "previous_negative_share",
+                             "share_change"})
+TIME_COLUMNS = frozenset({"opened", "acknowledged", "resolved"})
+Sheet = tuple[str, list[str], list[list]]  # (title key, column keys, rows)
+
+
+def days_sheet(report: WeeklyReport, label: Label) -> Sheet:
+    names = {row.entity: row.name for row in report.overview}
+    rows = [[day, label(f"report.weekday.{day.weekday()}"), names.get(entity, entity),
+             *_tally(t)] for day, entity, t in report.days]
+    return "days", ["day", "weekday", "entity", *TALLY_COLUMNS], rows
+
+
 def sheets(report: WeeklyReport, label: Label, incident_url: Callable[[int], str]
-           ) -> list[tuple[str, list[str], list[list]]]:
-    """``(sheet title, header, rows)`` of every sheet, in order."""
-    col = lambda key: label(f"report.col.{key}")  # noqa: E731 - a short alias reads best here
+           ) -> list[Sheet]:
+    """Every sheet, in order; titles and columns are message keys (``report.sheet.*``,
+    ``report.col.*``)."""
     overview = [[row.name, *_tally(row.week), row.previous.total, row.previous.negative_share,
                  row.share_change] for row in report.overview]
-    names = {row.entity: row.name for row in report.overview}
-    days = [[day, label(f"report.weekday.{day.weekday()}"), names.get(entity, entity),
-             *_tally(t)] for day, entity, t in report.days]
     topics = [[topic, now, before, now - before] for topic, now, before in report.topics]
     incidents = [[i.id, i.title, i.rule, "、".join(i.entities or []), i.severity,
                   label(f"incident.status.{i.status}"), _local(i.opened_at, report),
                   _local(i.acknowledged_at, report), _local(i.resolved_at, report), _hours(i),
                   incident_url(i.id)] for i in report.incidents]
     return [
-        (label("report.sheet.overview"),
-         [col("entity"), *map(col, TALLY_COLUMNS), col("previous_total"),
-          col("previous_negative_share"), col("share_change")], overview),
-        (label("report.sheet.days"),
-         [col("day"), col("weekday"), col("entity"), *map(col, TALLY_COLUMNS)], days),
-        (label("report.sheet.topics"),
-         [col("topic"), col("negative_this_week"), col("negative_last_week"), col("change")],
-         topics),
-        (label("report.sheet.incidents"),
-         [col("incident"), col("title"), col("rule"), col("entities"), col("severity"),
-          col("status"), col("opened"), col("acknowledged"), col("resolved"),
-          col("hours_to_resolve"), col("link")], incidents),
+        ("overview", ["entity", *TALLY_COLUMNS, "previous_total", "previous_negative_share",
+                      "share_change"], overview),
+        days_sheet(report, label),
+        ("topics", ["topic", "negative_this_week", "negative_last_week", "change"], topics),
+        ("incidents", ["incident", "title", "rule", "entities", "severity", "status", "opened",
+                       "acknowledged", "resolved", "hours_to_resolve", "link"], incidents),
     ]
+
+
+def _header(columns: list[str], label: Label) -> list[str]:
+    return [label(f"report.col.{key}") for key in columns]
 
 
 def to_xlsx(report: WeeklyReport, label: Label, incident_url: Callable[[int], str]) -> bytes:
     book = Workbook()
     book.remove(book.active)
-    percent_columns = {label("report.col.negative_share"), label("report.col.net_sentiment"),
-                       label("report.col.previous_negative_share"),
-                       label("report.col.share_change")}
-    for title, header, rows in sheets(report, label, incident_url):
-        sheet = book.create_sheet(title[:31])  # Excel's limit on sheet names
+    for title, columns, rows in sheets(report, label, incident_url):
+        sheet = book.create_sheet(label(f"report.sheet.{title}")[:31])  # Excel's limit
+        header = _header(columns, label)
         sheet.append(header)
         for cell in sheet[1]:
             cell.font = Font(bold=True)
         for row in rows:
             sheet.append(row)
-        for index, name in enumerate(header, 1):
-            width = max([len(str(name))] + [len(str(r[index - 1] or "")) for r in rows[:200]])
+        for index, (key, name) in enumerate(zip(columns, header), 1):
+            width = max([len(name)] + [len(str(r[index - 1] or "")) for r in rows[:200]])
             sheet.column_dimensions[sheet.cell(1, index).column_letter].width = \
                 min(60, max(10, width * 1.6))
-            if name in percent_columns:
+            number_format = (PERCENT if key in PERCENT_COLUMNS else
+                             "yyyy-mm-dd hh:mm" if key in TIME_COLUMNS else None)
+            if number_format:
                 for (cell,) in sheet.iter_rows(min_row=2, min_col=index, max_col=index):
-                    cell.number_format = PERCENT
-            elif rows and isinstance(rows[0][index - 1], datetime):
-                for (cell,) in sheet.iter_rows(min_row=2, min_col=index, max_col=index):
-                    cell.number_format = "yyyy-mm-dd hh:mm"
+                    cell.number_format = number_format
         sheet.freeze_panes = "A2"
     buffer = io.BytesIO()
     book.save(buffer)
@@ -95,10 +100,10 @@ def to_xlsx(report: WeeklyReport, label: Label, incident_url: Callable[[int], st
 
 def days_csv(report: WeeklyReport, label: Label) -> str:
     """The daily trend sheet as CSV text (the caller adds the BOM when it writes bytes)."""
-    _, header, rows = sheets(report, label, lambda _: "")[1]
+    _, columns, rows = days_sheet(report, label)
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(header)
+    writer.writerow(_header(columns, label))
     for row in rows:
         writer.writerow(["" if v is None else (f"{v:.4f}" if isinstance(v, float) else v)
                          for v in row])

@@ -16,7 +16,7 @@ from tests.factories import make_review
 from tests.web.conftest import PASSWORD, log_in
 from web import accounts, create_app
 from web.cli import main
-from web.report_cli import StoreReads
+from web.weekly_offline import StoreReads
 from web.weekly_report import ALL, build_weekly_report, last_full_week, parse_week
 
 HUAMEI = EntityConfig(id="huamei", name="华美家电", keywords=["华美"])
