@@ -14,7 +14,7 @@ never touches the incident otherwise.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Mapping
+from typing import Callable, Mapping
 
 from sqlalchemy import select
 
@@ -70,12 +70,18 @@ def acknowledge(state: StateDB, incident_id: int, actor: str,
 
 
 def assign(state: StateDB, incident_id: int, actor: str, assignee: str,
-           at: datetime | None = None) -> Incident:
+           at: datetime | None = None,
+           may_handle: Callable[[User], bool] = lambda user: True) -> Incident:
+    """Assign to the active user ``assignee``; ``may_handle`` (the caller's access rule)
+    refuses a user who could not see or act on the incident."""
     with state.session() as session:
         user = session.scalars(select(User).where(User.username == assignee)).first()
     if user is None or user.disabled:
         raise WorkflowError(f"incident #{incident_id}: cannot assign to {assignee!r}, "
                             "no such active user")
+    if not may_handle(user):
+        raise WorkflowError(f"incident #{incident_id}: {assignee!r} cannot handle it (role "
+                            "or brand scope)")
     return _record(state, incident_id, "assigned", actor, {"assignee": assignee}, at)
 
 

@@ -12,12 +12,10 @@ from __future__ import annotations
 from typing import Mapping
 
 from flask import Blueprint, flash, g, redirect, request, url_for
-from sqlalchemy import select
 
 from alerting import workflow
 from alerting.channels import build_channels
 from alerting.detection import public_url
-from models.state import User
 from web import access, reads
 from web.exceptions import InvalidParameter
 from web.i18n import gettext
@@ -39,9 +37,9 @@ def perform(incident_id: int, action: str, values: Mapping[str, str], actor: str
     if action == "acknowledge":
         workflow.acknowledge(state, incident_id, actor)
     elif action == "assign":
-        assignee = str(values.get("assignee", "")).strip()
-        _check_assignee(state, incident, assignee)
-        workflow.assign(state, incident_id, actor, assignee)
+        workflow.assign(state, incident_id, actor, str(values.get("assignee", "")).strip(),
+                        may_handle=lambda user: access.may_handle(user.role, user.entities,
+                                                                  incident))
     elif action == "comment":
         workflow.comment(state, incident_id, actor, str(values.get("text", "")))
     elif action in ("resolve", "false_alarm"):
@@ -61,17 +59,6 @@ def perform(incident_id: int, action: str, values: Mapping[str, str], actor: str
     else:
         raise InvalidParameter("action", f"expected one of {', '.join(ACTIONS)}")
     return []
-
-
-def _check_assignee(state, incident, assignee: str) -> None:
-    """Refuse an assignee who could not see or act on the incident (a handler of another
-    brand, or an analyst): they would be told of work they cannot open."""
-    with state.session() as session:
-        user = session.scalars(select(User).where(User.username == assignee)).first()
-        found = (user.role, list(user.entities)) if user is not None else None
-    if found is not None and not access.may_handle(*found, incident):
-        raise workflow.WorkflowError(f"incident #{incident.id}: {assignee!r} cannot handle "
-                                     "it (role or brand scope)")
 
 
 @bp.post("/incidents/<int:incident_id>/act")
