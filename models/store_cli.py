@@ -14,6 +14,8 @@ from models.exceptions import StoreError
 from models.store import ReviewStore, open_review_store
 from models.store.base import batches_by_id
 
+BATCHES_PER_CALL = 10  # read batches handed to the target store per upsert while migrating
+
 
 @click.group("store")
 def store_group() -> None:
@@ -70,7 +72,10 @@ def migrate_command(runtime, source_name: str, target_name: str, batch_size: int
         moved = missing = problems = 0
         with click.progressbar(length=total, label=f"{source_name} -> {target_name}",
                                file=sys.stderr) as bar:
-            for by_id in batches_by_id(source.iter_reviews(batch_size=batch_size), batch_size):
+            # several batches per call, so that the Elasticsearch writer prepares one while
+            # it sends another (it looks ahead only within one call)
+            chunk = batch_size * BATCHES_PER_CALL
+            for by_id in batches_by_id(source.iter_reviews(batch_size=batch_size), chunk):
                 batch = list(by_id.values())
                 result = target.upsert(batch)
                 problems += result.spooled + result.rejected

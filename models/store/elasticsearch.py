@@ -15,7 +15,7 @@ import functools
 import logging
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Collection, Iterable, Iterator
 
 from elasticsearch import ApiError, ConnectionError, ConnectionTimeout
 
@@ -32,7 +32,7 @@ from models.store.es_mapping import (MAPPINGS, IndexNames, from_document,
                                      template_body)
 from models.store.es_query import bool_query
 from models.store.es_spool import DiskSpool
-from models.store.es_writes import BatchWriter
+from models.store.es_writes import BatchWriter, PreparedBatch, prepare
 from models.store.highlight import highlights
 
 log = logging.getLogger(__name__)
@@ -89,39 +89,65 @@ class ElasticsearchReviewStore(ReviewStore):
         return self.writer.last_rejections
 
     def close(self) -> None:
+        self._settle()
         self.writer.close()
         self.client.close()
 
     # -- writes -------------------------------------------------------------------------
     def upsert(self, reviews: Iterable[Review]) -> UpsertResult:
+        """Reviews in memory (a list, say) are written in batches, each prepared while the
+        one before is sent, and made searchable together about once a second. An iterator's
+        reviews are written and made searchable batch by batch as they come, so that a slow
+        producer's batch is neither held back until its next one is complete nor hidden from
+        the live feed meanwhile."""
         result = UpsertResult()
-        for batch in batches_by_id(reviews, self.batch_size):
-            result += self._write_or_spool(list(batch.values()))
+        batches = (batch.values() for batch in batches_by_id(reviews, self.batch_size))
+        in_memory = isinstance(reviews, Collection)
+        if in_memory:
+            batches = self.writer.prepared_ahead(batches)
+        for batch in batches:
+            result += self._write_or_spool(batch)
+            if not in_memory:
+                self._settle()
+        self._settle()
         return result
 
-    def _write_or_spool(self, batch: list[Review]) -> UpsertResult:
+    def _settle(self) -> None:
+        """Make every written batch searchable before returning, as callers expect. When the
+        node went away meanwhile the reviews are already written; the next write settles."""
+        try:
+            with translated_errors(self.url):
+                self.writer.settle()
+        except StoreUnavailable as exc:
+            log.warning("written reviews wait for a refresh: %s", exc)
+
+    def _write_or_spool(self, batch: PreparedBatch | Iterable[Review]) -> UpsertResult:
+        if not isinstance(batch, PreparedBatch):
+            batch = prepare(batch)
         if self.spool.files():
             with self.spool.locked():
                 try:
                     self.spool.replay(self._write_batch, self.batch_size)
                 except StoreUnavailable as exc:
                     log.warning("Elasticsearch still unreachable, spooling: %s", exc)
-                    self.spool.append(batch)
+                    self.spool.append(list(batch.reviews.values()))
                     return UpsertResult(spooled=len(batch))
         try:
             return self._write_batch(batch)
         except StoreUnavailable as exc:
             with self.spool.locked():
-                path = self.spool.append(batch)
+                path = self.spool.append(list(batch.reviews.values()))
             log.warning("spooled %d reviews to %s: %s", len(batch), path, exc)
             return UpsertResult(spooled=len(batch))
 
     def replay_spool(self) -> int:
         """Write every spooled review now; return how many. Raises ``StoreUnavailable``."""
         with self.spool.locked():
-            return self.spool.replay(self._write_batch, self.batch_size)
+            replayed = self.spool.replay(self._write_batch, self.batch_size)
+        self._settle()
+        return replayed
 
-    def _write_batch(self, batch: list[Review]) -> UpsertResult:
+    def _write_batch(self, batch: PreparedBatch | list[Review]) -> UpsertResult:
         with translated_errors(self.url):
             return self.writer.write(batch)
 

@@ -7,8 +7,9 @@ later, and a reader that already moved past it would never show it. The protocol
 1. Before a batch is written, its writer claims a block number from one ledger document
    (``<prefix>-meta/_doc/feed``) with optimistic concurrency control (``if_seq_no``), and
    records the block as *open*. Every review of the batch gets ``seq = block * BLOCK + i``.
-2. The batch is written with ``refresh=true``, so once the bulk call returns it is searchable.
-3. The writer then closes its block in the ledger.
+2. The batch is written, then made searchable by a refresh of the indices it went to.
+3. Only then does the writer close its block in the ledger (several blocks at once when it
+   settles several batches with one refresh, see ``es_writes``).
 4. A reader takes the ledger with a real-time GET; the *horizon* is the lowest open block, and
    it only returns reviews with ``seq`` below the horizon.
 
@@ -65,9 +66,12 @@ class FeedLedger:
             return block
         return self._update(take)
 
-    def close(self, block: int) -> None:
+    def close(self, *blocks: int) -> None:
+        """Close ``blocks`` (closing a closed block does nothing)."""
+        done = {str(block) for block in blocks}
+
         def release(state: dict) -> None:
-            state["open"] = {k: v for k, v in state.get("open", {}).items() if k != str(block)}
+            state["open"] = {k: v for k, v in state.get("open", {}).items() if k not in done}
         self._update(release)
 
     def horizon(self) -> int | None:

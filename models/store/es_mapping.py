@@ -97,15 +97,17 @@ def template_body(names: IndexNames) -> dict:
     }
 
 
-def document_json(review: Review, stable: str, digest: str, seq: int) -> str:
-    """The stored ``_source``: the review's ``to_dict()`` plus the bookkeeping fields, spliced
-    onto the already serialised stable part instead of serialising the review twice."""
+def document_parts(review: Review, stable: str, digest: str) -> tuple[str, str]:
+    """The stored ``_source`` as the text before and after its ``seq`` value: the review's
+    ``to_dict()`` plus the bookkeeping fields, spliced onto the already serialised stable part
+    instead of serialising the review twice. ``seq`` is taken only when the batch is written,
+    so the rest is prepared ahead (``es_writes``)."""
     # formatted by hand: every value is an ISO time, an integer or a hex digest (no escaping);
     # the aspect keys (Chinese topic names) go through json.dumps
     aspects = json.dumps([aspect_key(*pair) for pair in review.aspects], ensure_ascii=False,
                          separators=(",", ":"))
-    return (f'{stable[:-1]},"crawled_at":"{review.crawled_at.isoformat()}","seq":{seq},'
-            f'"content_hash":"{digest}","fingerprint":"{review.fingerprint()}",'
+    return (f'{stable[:-1]},"crawled_at":"{review.crawled_at.isoformat()}","seq":',
+            f',"content_hash":"{digest}","fingerprint":"{review.fingerprint()}",'
             f'"aspect_keys":{aspects}}}')
 
 

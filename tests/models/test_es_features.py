@@ -2,6 +2,7 @@
 terms and per-document rejections (start-up errors: ``test_es_startup``)."""
 from __future__ import annotations
 
+import dataclasses
 import logging
 from datetime import timedelta
 
@@ -44,6 +45,38 @@ def test_moving_to_another_month_leaves_one_copy(store):
     assert store.stats().reviews == 1
     assert store.get(review.id).published_at == review.published_at
     assert [r.id for r in store.iter_reviews()] == [review.id]
+
+
+def test_a_review_moving_month_between_batches_of_one_upsert_leaves_one_copy(
+        tmp_path, es_url, es_prefix):
+    # batches of one upsert are settled (refreshed) lazily; the second batch's lookup must
+    # still see the first batch's copy to delete it from the month it left
+    store = ElasticsearchReviewStore(tmp_path, url=es_url, index_prefix=es_prefix, batch_size=2)
+    review = make_review(published_at=BASE_TIME)
+    moved = dataclasses.replace(review, published_at=BASE_TIME - timedelta(days=40))
+    store.upsert([review, make_review(), moved, make_review()])
+    assert [r.published_at for r in store.iter_reviews()
+            if r.id == review.id] == [moved.published_at]
+    assert store.count()[None] == 3
+    store.close()
+
+
+def test_an_upsert_from_an_iterator_shows_each_batch_while_it_runs(tmp_path, es_url,
+                                                                    es_prefix):
+    store = ElasticsearchReviewStore(tmp_path, url=es_url, index_prefix=es_prefix, batch_size=2)
+    head = store.feed().cursor
+    first = [make_review(), make_review()]
+    seen_while_running = []
+
+    def reviews():  # a slow producer: its first batch must not wait for the second
+        yield from first
+        seen_while_running.extend(r.id for r in store.feed(head).reviews)
+        yield from [make_review(), make_review(), make_review()]
+
+    assert store.upsert(reviews()).new == 5
+    assert seen_while_running == [r.id for r in first]
+    assert len(store.feed(head).reviews) == 5
+    store.close()
 
 
 def test_feed_never_passes_a_batch_still_being_written(store):
