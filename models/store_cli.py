@@ -52,6 +52,32 @@ def check_command(runtime) -> None:
         raise SystemExit(1)
 
 
+@store_group.command("upgrade")
+@with_runtime
+def upgrade_command(runtime) -> None:
+    """Bring Elasticsearch documents written under an older index template up to date (they
+    gain the fields later versions added), with a progress bar; the reviews themselves and
+    their place in the live feed do not change. Nothing to do on SQLite."""
+    if runtime.config.store.backend != "elasticsearch":
+        click.echo(f"nothing to upgrade: the {runtime.config.store.backend} store upgrades "
+                   "itself when opened")
+        return
+    from models.store.es_connect import translated_errors
+    from models.store.es_upgrade import pending_upgrades, upgrade_documents
+    try:
+        store = runtime.store
+        with translated_errors(store.url), click.progressbar(
+                length=pending_upgrades(store), label="upgrading", file=sys.stderr) as bar:
+            result = upgrade_documents(store, bar.update)
+    except StoreError as exc:
+        click.echo(f"upgrade stopped: {exc}", err=True)
+        raise SystemExit(1)
+    click.echo(f"upgraded {result.upgraded} documents; {result.replaced} were rewritten by a "
+               f"writer meanwhile (already current), {result.rejected} refused")
+    if result.rejected:
+        raise SystemExit(1)
+
+
 @store_group.command("migrate")
 @click.option("--from", "source_name", required=True, help="Backend to copy from (sqlite, ...).")
 @click.option("--to", "target_name", required=True, help="Backend to copy to (elasticsearch, ...).")

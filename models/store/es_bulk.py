@@ -35,15 +35,19 @@ class Rejection:
 
 @dataclass
 class BulkAction:
-    """One line pair of a bulk body: ``op`` is ``index`` or ``delete``."""
+    """One line pair of a bulk body: ``op`` is ``index``, ``delete`` or ``update``."""
     op: str
     index: str
     review_id: str
-    document: str | None = None  # the serialised _source of an ``index`` action
+    document: str | None = None  # serialised: the _source to index, or an update's body
+    condition: tuple[int, int] | None = None  # (if_seq_no, if_primary_term)
 
     def ndjson(self) -> str:
         # index names are ours (lower-case, no quotes); the id goes through the JSON encoder
-        head = f'{{"{self.op}":{{"_index":"{self.index}","_id":{json.dumps(self.review_id)}}}}}'
+        meta = f'"_index":"{self.index}","_id":{json.dumps(self.review_id)}'
+        if self.condition is not None:
+            meta += f',"if_seq_no":{self.condition[0]},"if_primary_term":{self.condition[1]}'
+        head = f'{{"{self.op}":{{{meta}}}}}'
         return head + "\n" if self.document is None else f"{head}\n{self.document}\n"
 
 

@@ -3,6 +3,7 @@ template and alias, and documents per monthly index."""
 from __future__ import annotations
 
 from models.store.es_mapping import TEMPLATE_VERSION
+from models.store.es_upgrade import pending_upgrades
 
 
 def cluster_report(store) -> list[tuple[str, str]]:
@@ -24,5 +25,8 @@ def cluster_report(store) -> list[tuple[str, str]]:
     lines.append(("read alias", f"{names.alias} -> {len(rows)} monthly indices"))
     for row in sorted(rows, key=lambda r: r["index"]):
         lines.append((f"  {row['index']}", f"{row['docs.count']} docs, {row['health']}"))
+    pending = pending_upgrades(store)
+    lines.append(("documents to upgrade", f"{pending} (run `koubei store upgrade`)"
+                  if pending else "0"))
     lines.append(("spooled on disk", str(store.spool.pending())))
     return lines

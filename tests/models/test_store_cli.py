@@ -1,9 +1,12 @@
-"""``koubei store check`` and ``koubei store migrate`` against SQLite and a real node."""
+"""``koubei store check``, ``migrate`` and ``upgrade`` against SQLite and a real node."""
 from __future__ import annotations
+
+import dataclasses
 
 import pytest
 from click.testing import CliRunner
 
+from models.store import ReviewQuery
 from models.store.elasticsearch import ElasticsearchReviewStore
 from models.store.sqlite import SQLiteReviewStore
 from models.store_cli import store_group
@@ -83,3 +86,60 @@ def test_check_of_the_embedded_store(home, backend):
     result = run("check", "--home", str(home))
     assert result.exit_code == 0
     assert "backend: sqlite" in result.output and "reviews: 0" in result.output
+
+
+def _as_written_before_aspect_keys(client, store, review):
+    """Rewrite ``review``'s document as a writer before template version 2 left it."""
+    index = store.names.monthly(review.published_at)
+    source = client.get(index=index, id=review.id)["_source"]
+    del source["aspect_keys"]
+    client.index(index=index, id=review.id, document=source, refresh=True)
+
+
+def test_upgrade_gives_old_documents_their_aspect_keys_without_moving_them(
+        tmp_path, home, es_url, es_prefix):
+    config = es_config(tmp_path / "koubei.yaml", es_url, es_prefix)
+    late = [make_review(aspects=[("物流配送", "negative")]) for _ in range(3)]
+    current = make_review(aspects=[("物流配送", "negative")])
+    store = ElasticsearchReviewStore(home, url=es_url, index_prefix=es_prefix)
+    store.upsert(late + [current, make_review()])
+    for review in late:
+        _as_written_before_aspect_keys(store.client, store, review)
+    head = store.feed().cursor
+    slow_delivery = ReviewQuery(aspects=("物流配送:negative",))
+    assert store.count(slow_delivery)[None] == 1  # the old documents are missed
+
+    checked = run("check", "--config", config, "--home", str(home))
+    assert "documents to upgrade: 3 (run `koubei store upgrade`)" in checked.output
+    result = run("upgrade", "--config", config, "--home", str(home))
+    assert result.exit_code == 0, result.output
+    assert "upgraded 3 documents" in result.output
+
+    assert store.count(slow_delivery)[None] == 4
+    assert store.count(ReviewQuery(), group_by="aspect") == {"物流配送:negative": 4}
+    assert store.feed(head).reviews == []  # nothing shows up in the live feed again
+    assert store.upsert(late).unchanged == 3
+    assert "documents to upgrade: 0" in run("check", "--config", config,
+                                            "--home", str(home)).output
+    store.close()
+
+
+def test_upgrade_leaves_a_review_rewritten_meanwhile_as_its_writer_left_it(
+        home, es_url, es_prefix, monkeypatch):
+    from models.store import es_upgrade
+    old = make_review(aspects=[("物流配送", "negative")])
+    store = ElasticsearchReviewStore(home, url=es_url, index_prefix=es_prefix)
+    store.upsert([old])
+    _as_written_before_aspect_keys(store.client, store, old)
+    rewritten = dataclasses.replace(old, aspects=[("售后服务", "positive")])
+    real_send = es_upgrade.send_bulk
+
+    def writer_first(*args, **kwargs):  # a crawler re-ingests the review mid-upgrade
+        store.upsert([rewritten])
+        return real_send(*args, **kwargs)
+
+    monkeypatch.setattr(es_upgrade, "send_bulk", writer_first)
+    result = es_upgrade.upgrade_documents(store)
+    assert (result.upgraded, result.replaced, result.rejected) == (0, 1, 0)
+    assert store.count(ReviewQuery(), group_by="aspect") == {"售后服务:positive": 1}
+    store.close()
