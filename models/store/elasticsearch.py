@@ -72,7 +72,8 @@ class ElasticsearchReviewStore(ReviewStore):
         indices = self.client.indices
         indices.put_index_template(name=self.names.template, **template_body(self.names))
         # new fields reach the months created from an older template too (their documents
-        # written before gain values when re-ingested with a change)
+        # written before gain values from ``koubei store upgrade`` or when re-ingested with a
+        # change)
         indices.put_mapping(index=self.names.pattern, properties=MAPPINGS["properties"],
                             allow_no_indices=True)
         # 400 = created meanwhile by another process
