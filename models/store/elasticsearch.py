@@ -108,7 +108,7 @@ class ElasticsearchReviewStore(ReviewStore):
             batches = self.writer.prepared_ahead(batches)
         for batch in batches:
             result += self._write_or_spool(batch)
-            if not in_memory:
+            if not in_memory or self.writer.settle_due():
                 self._settle()
         self._settle()
         return result

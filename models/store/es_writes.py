@@ -129,8 +129,6 @@ class BatchWriter:
         self._unsettled_blocks.append(block)
         self._unsettled_indices.update(a.index for a in actions)
         self._unsettled_ids.update(changed)
-        if time.monotonic() - self._unsettled_since >= SETTLE_AFTER:
-            self.settle()
         self.last_rejections = outcome.rejections
         rejected = {r.review_id for r in outcome.rejections}
         updated = sum(1 for rid in changed if rid in stored and rid not in rejected)
@@ -159,6 +157,11 @@ class BatchWriter:
     def close(self) -> None:
         self._senders.shutdown(wait=True)
         self._preparer.shutdown(wait=True)
+
+    def settle_due(self) -> bool:
+        """Whether a written batch has waited ``SETTLE_AFTER`` seconds for its refresh."""
+        return bool(self._unsettled_blocks) and \
+            time.monotonic() - self._unsettled_since >= SETTLE_AFTER
 
     def settle(self) -> None:
         """Make the written batches searchable, then close their blocks. Raises the client's
