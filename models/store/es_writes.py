@@ -24,9 +24,10 @@ node this took the Python work (about half of each batch's time) off the critica
 """
 from __future__ import annotations
 
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Iterable, Iterator
 
 from elasticsearch import ConnectionError, ConnectionTimeout, Elasticsearch
@@ -67,18 +68,25 @@ def prepare(batch: Iterable[Review]) -> PreparedBatch:
     return PreparedBatch(by_id, hashes, documents)
 
 
+@dataclass(frozen=True, eq=False)  # compared by identity
+class Written:
+    """A batch written but not yet settled."""
+    block: int
+    indices: frozenset[str]
+    ids: frozenset[str]
+    at: float = field(default_factory=time.monotonic)
+
+
 class BatchWriter:
     def __init__(self, client: Elasticsearch, url: str, names: IndexNames, ledger: FeedLedger,
                  retry: RetryPolicy):
         self.client, self.url, self.names = client, url, names
         self.ledger, self.retry = ledger, retry
         self.last_rejections: list[Rejection] = []
+        # the store may be written from several threads: the bookkeeping below is shared
+        self._lock = threading.Lock()
         self._unclosed_blocks: list[int] = []
-        # written, not yet refreshed: their blocks, indices and review ids, and since when
-        self._unsettled_blocks: list[int] = []
-        self._unsettled_indices: set[str] = set()
-        self._unsettled_ids: set[str] = set()
-        self._unsettled_since = 0.0
+        self._unsettled: list[Written] = []
         self._senders = ThreadPoolExecutor(PARALLEL_BULKS, thread_name_prefix="es-bulk")
         self._preparer = ThreadPoolExecutor(1, thread_name_prefix="es-prepare")
 
@@ -101,7 +109,9 @@ class BatchWriter:
         if not isinstance(batch, PreparedBatch):
             batch = prepare(batch)
         by_id, hashes = batch.reviews, batch.hashes
-        if not self._unsettled_ids.isdisjoint(by_id):
+        with self._lock:
+            overlap = any(not written.ids.isdisjoint(by_id) for written in self._unsettled)
+        if overlap:
             self.settle()  # the lookup below must see the earlier writes of these ids
         stored = self.stored(list(by_id), ["content_hash"])
         changed = [rid for rid in by_id if rid not in stored
@@ -122,13 +132,12 @@ class BatchWriter:
             outcome = self._send(actions)
         except (StoreUnavailable, ConnectionError, ConnectionTimeout):
             # the block stays open (holding the feed back) until a later write closes it
-            self._unclosed_blocks.append(block)
+            with self._lock:
+                self._unclosed_blocks.append(block)
             raise
-        if not self._unsettled_blocks:
-            self._unsettled_since = time.monotonic()
-        self._unsettled_blocks.append(block)
-        self._unsettled_indices.update(a.index for a in actions)
-        self._unsettled_ids.update(changed)
+        written = Written(block, frozenset(a.index for a in actions), frozenset(changed))
+        with self._lock:
+            self._unsettled.append(written)
         self.last_rejections = outcome.rejections
         rejected = {r.review_id for r in outcome.rejections}
         updated = sum(1 for rid in changed if rid in stored and rid not in rejected)
@@ -160,22 +169,30 @@ class BatchWriter:
 
     def settle_due(self) -> bool:
         """Whether a written batch has waited ``SETTLE_AFTER`` seconds for its refresh."""
-        return bool(self._unsettled_blocks) and \
-            time.monotonic() - self._unsettled_since >= SETTLE_AFTER
+        with self._lock:
+            oldest = self._unsettled[0].at if self._unsettled else None
+        return oldest is not None and time.monotonic() - oldest >= SETTLE_AFTER
 
     def settle(self) -> None:
         """Make the written batches searchable, then close their blocks. Raises the client's
         errors; what was not settled stays for the next call."""
-        if not self._unsettled_blocks:
+        with self._lock:
+            batches = list(self._unsettled)
+        if not batches:
             return
-        self.client.indices.refresh(index=",".join(sorted(self._unsettled_indices)))
-        self.ledger.close(*self._unsettled_blocks)
-        self._unsettled_blocks, self._unsettled_indices, self._unsettled_ids = [], set(), set()
+        indices = set().union(*(written.indices for written in batches))
+        self.client.indices.refresh(index=",".join(sorted(indices)))
+        self.ledger.close(*(written.block for written in batches))
+        with self._lock:  # batches written meanwhile by other threads stay
+            self._unsettled = [w for w in self._unsettled if w not in batches]
 
     def _close_leftover_blocks(self) -> None:
-        if self._unclosed_blocks:
-            self.ledger.close(*self._unclosed_blocks)
-            self._unclosed_blocks = []
+        with self._lock:
+            blocks = list(self._unclosed_blocks)
+        if blocks:
+            self.ledger.close(*blocks)
+            with self._lock:
+                self._unclosed_blocks = [b for b in self._unclosed_blocks if b not in blocks]
 
     def stored(self, ids: list[str], fields: list[str]) -> dict[str, tuple[str, dict]]:
         """``{id: (index, {field: value})}`` for the stored ones among ``ids``; ``fields`` are

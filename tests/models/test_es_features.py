@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
@@ -12,6 +13,7 @@ from elasticsearch import Elasticsearch
 from models.store import ReviewQuery, open_review_store
 from models.store.elasticsearch import ElasticsearchReviewStore
 from tests.factories import BASE_TIME, make_review
+from tests.support import walk_feed
 
 
 @pytest.fixture
@@ -76,6 +78,20 @@ def test_an_upsert_from_an_iterator_shows_each_batch_while_it_runs(tmp_path, es_
     assert store.upsert(reviews()).new == 5
     assert seen_while_running == [r.id for r in first]
     assert len(store.feed(head).reviews) == 5
+    store.close()
+
+
+def test_threads_writing_one_store_leave_every_review_in_the_feed_and_no_block_open(
+        tmp_path, es_url, es_prefix):
+    store = ElasticsearchReviewStore(tmp_path, url=es_url, index_prefix=es_prefix, batch_size=10)
+    head = store.feed().cursor
+    loads = [[make_review() for _ in range(30)] for _ in range(12)]
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(store.upsert, loads))
+    assert sum(r.new for r in results) == 360
+    assert store.ledger.horizon() is None  # every block settled and closed
+    assert sorted(r.id for r in walk_feed(store, head)) == sorted(
+        r.id for load in loads for r in load)
     store.close()
 
 
