@@ -104,9 +104,8 @@ class ElasticsearchReviewStore(ReviewStore):
         result = UpsertResult()
         batches = (batch.values() for batch in batches_by_id(reviews, self.batch_size))
         in_memory = isinstance(reviews, Collection)
-        if in_memory:
-            batches = self.writer.prepared_ahead(batches)
-        for batch in batches:
+        prepared = self.writer.prepared_ahead(batches) if in_memory else map(prepare, batches)
+        for batch in prepared:
             result += self._write_or_spool(batch)
             if not in_memory or self.writer.settle_due():
                 self._settle()
@@ -122,13 +121,11 @@ class ElasticsearchReviewStore(ReviewStore):
         except StoreUnavailable as exc:
             log.warning("written reviews wait for a refresh: %s", exc)
 
-    def _write_or_spool(self, batch: PreparedBatch | Iterable[Review]) -> UpsertResult:
-        if not isinstance(batch, PreparedBatch):
-            batch = prepare(batch)
+    def _write_or_spool(self, batch: PreparedBatch) -> UpsertResult:
         if self.spool.files():
             with self.spool.locked():
                 try:
-                    self.spool.replay(self._write_batch, self.batch_size)
+                    self.spool.replay(self._write_reviews, self.batch_size)
                 except StoreUnavailable as exc:
                     log.warning("Elasticsearch still unreachable, spooling: %s", exc)
                     self.spool.append(list(batch.reviews.values()))
@@ -144,13 +141,16 @@ class ElasticsearchReviewStore(ReviewStore):
     def replay_spool(self) -> int:
         """Write every spooled review now; return how many. Raises ``StoreUnavailable``."""
         with self.spool.locked():
-            replayed = self.spool.replay(self._write_batch, self.batch_size)
+            replayed = self.spool.replay(self._write_reviews, self.batch_size)
         self._settle()
         return replayed
 
-    def _write_batch(self, batch: PreparedBatch | list[Review]) -> UpsertResult:
+    def _write_batch(self, batch: PreparedBatch) -> UpsertResult:
         with translated_errors(self.url):
             return self.writer.write(batch)
+
+    def _write_reviews(self, reviews: list[Review]) -> UpsertResult:  # spooled ones
+        return self._write_batch(prepare(reviews))
 
     # -- reads --------------------------------------------------------------------------
     @_wrapped

@@ -9,9 +9,12 @@ Written batches are then *settled*: the indices they went to are refreshed (made
 and only then are their blocks closed, which lets the live feed move past them. Settling is
 lazy: one refresh covers the batches written during ``SETTLE_AFTER`` seconds (the node's own
 default refresh interval), and the store settles at the end of every ``upsert`` (and after
-each batch of an iterator), so a caller reads its writes as before. On one local node a refresh per batch of 5,000 took a quarter of
-the ingest time. A batch that shares an id with an unsettled one settles them first, because
-its lookup must see their writes (a review that moved month would otherwise keep two copies).
+each batch of an iterator), so a caller reads its writes as before. On one local node a
+refresh per batch of 5,000 took a quarter of the ingest time. A batch that shares an id with
+an unsettled one settles them first, because its lookup must see their writes (a review that
+moved month would otherwise keep two copies). A batch whose send failed part-way is settled
+the same way once the node answers: what it did write becomes searchable before the feed
+moves past its block.
 
 A large batch is sent as ``PARALLEL_BULKS`` bulk requests at once over separate connections:
 one request is indexed by one write thread per shard, and a month's reviews share one shard,
@@ -31,9 +34,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Iterable, Iterator
 
-from elasticsearch import ConnectionError, ConnectionTimeout, Elasticsearch
+from elasticsearch import Elasticsearch
 
-from models.exceptions import StoreUnavailable
 from models.review import Review
 from models.store.base import UpsertResult, stable_json
 from models.store.es_bulk import (BulkAction, BulkOutcome, Rejection, RetryPolicy,
@@ -86,7 +88,6 @@ class BatchWriter:
         self.last_rejections: list[Rejection] = []
         # the store may be written from several threads: the bookkeeping below is shared
         self._lock = threading.Lock()
-        self._unclosed_blocks: list[int] = []
         self._unsettled: list[Written] = []
         self._senders = ThreadPoolExecutor(PARALLEL_BULKS, thread_name_prefix="es-bulk")
         self._preparer = ThreadPoolExecutor(1, thread_name_prefix="es-prepare")
@@ -104,11 +105,9 @@ class BatchWriter:
         if pending is not None:
             yield pending.result()
 
-    def write(self, batch: PreparedBatch | list[Review]) -> UpsertResult:
+    def write(self, batch: PreparedBatch) -> UpsertResult:
         """Write one batch (ids unique). Raises ``StoreUnavailable`` or the client's errors;
         a batch that failed may be written again: the ids make it idempotent."""
-        if not isinstance(batch, PreparedBatch):
-            batch = prepare(batch)
         by_id, hashes = batch.reviews, batch.hashes
         with self._lock:
             overlap = any(not written.ids.isdisjoint(by_id) for written in self._unsettled)
@@ -119,26 +118,21 @@ class BatchWriter:
                    or stored[rid][1].get("content_hash") != hashes[rid]]
         if not changed:
             return UpsertResult(unchanged=len(by_id))
-        self._close_leftover_blocks()
         block = self.ledger.claim()
+        actions = []
+        for offset, rid in enumerate(changed):
+            index = self.names.monthly(by_id[rid].published_at)
+            if rid in stored and stored[rid][0] != index:  # published_at moved month
+                actions.append(BulkAction("delete", stored[rid][0], rid))
+            head, tail = batch.documents[rid]
+            actions.append(BulkAction("index", index, rid,
+                                      f"{head}{block * BLOCK + offset}{tail}"))
         try:
-            actions = []
-            for offset, rid in enumerate(changed):
-                index = self.names.monthly(by_id[rid].published_at)
-                if rid in stored and stored[rid][0] != index:  # published_at moved month
-                    actions.append(BulkAction("delete", stored[rid][0], rid))
-                head, tail = batch.documents[rid]
-                actions.append(BulkAction("index", index, rid,
-                                          f"{head}{block * BLOCK + offset}{tail}"))
             outcome = self._send(actions)
-        except (StoreUnavailable, ConnectionError, ConnectionTimeout):
-            # the block stays open (holding the feed back) until a later write closes it
+        finally:  # settled later even when the send failed: it may have written a part
+            written = Written(block, frozenset(a.index for a in actions), frozenset(changed))
             with self._lock:
-                self._unclosed_blocks.append(block)
-            raise
-        written = Written(block, frozenset(a.index for a in actions), frozenset(changed))
-        with self._lock:
-            self._unsettled.append(written)
+                self._unsettled.append(written)
         self.last_rejections = outcome.rejections
         rejected = {r.review_id for r in outcome.rejections}
         updated = sum(1 for rid in changed if rid in stored and rid not in rejected)
@@ -182,18 +176,11 @@ class BatchWriter:
         if not batches:
             return
         indices = set().union(*(written.indices for written in batches))
-        self.client.indices.refresh(index=",".join(sorted(indices)))
+        # a batch whose send failed may name a month it never created
+        self.client.indices.refresh(index=",".join(sorted(indices)), ignore_unavailable=True)
         self.ledger.close(*(written.block for written in batches))
         with self._lock:  # batches written meanwhile by other threads stay
             self._unsettled = [w for w in self._unsettled if w not in batches]
-
-    def _close_leftover_blocks(self) -> None:
-        with self._lock:
-            blocks = list(self._unclosed_blocks)
-        if blocks:
-            self.ledger.close(*blocks)
-            with self._lock:
-                self._unclosed_blocks = [b for b in self._unclosed_blocks if b not in blocks]
 
     def stored(self, ids: list[str], fields: list[str]) -> dict[str, tuple[str, dict]]:
         """``{id: (index, {field: value})}`` for the stored ones among ``ids``; ``fields`` are
