@@ -76,12 +76,12 @@ def _ingest(url: str, home: Path, reviews) -> tuple[float, float]:
 def _settle_node(url: str, prefix: str, timeout: float = 300.0) -> None:
     """Wait until the node has finished merging the segments the load left: queries during
     those merges would measure a million-review bulk load's aftermath, not the query."""
-    client = Elasticsearch(url, request_timeout=120)
+    client, pattern = Elasticsearch(url, request_timeout=120), IndexNames(prefix).pattern
     try:
-        client.indices.refresh(index=f"{prefix}-reviews-*")
+        client.indices.refresh(index=pattern)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            stats = client.indices.stats(index=f"{prefix}-reviews-*", metric="merge")
+            stats = client.indices.stats(index=pattern, metric="merge")
             if stats["_all"]["total"]["merges"]["current"] == 0:
                 return
             time.sleep(1)

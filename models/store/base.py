@@ -30,6 +30,11 @@ def aspect_key(topic: str, polarity: str) -> str:
     return f"{topic}:{polarity}"
 
 
+def aspect_keys(aspects: Iterable[tuple[str, str] | list[str]]) -> list[str]:
+    """``aspect_key`` of each ``(topic, polarity)`` pair of a review's ``aspects``."""
+    return [aspect_key(*pair) for pair in aspects]
+
+
 def stable_json(body: dict) -> tuple[str, str]:
     """``(json, hash)`` of a review's ``to_dict()`` apart from ``crawled_at``: equal hashes
     mean "unchanged" (every backend's ``content_hash``). The JSON has sorted keys, so the

@@ -18,7 +18,7 @@ import json
 from datetime import datetime, timezone
 
 from models.review import Review
-from models.store.base import aspect_key
+from models.store.base import aspect_keys
 
 TEMPLATE_VERSION = 2  # 2: aspect_keys
 
@@ -104,8 +104,7 @@ def document_parts(review: Review, stable: str, digest: str) -> tuple[str, str]:
     so the rest is prepared ahead (``es_writes``)."""
     # formatted by hand: every value is an ISO time, an integer or a hex digest (no escaping);
     # the aspect keys (Chinese topic names) go through json.dumps
-    aspects = json.dumps([aspect_key(*pair) for pair in review.aspects], ensure_ascii=False,
-                         separators=(",", ":"))
+    aspects = json.dumps(aspect_keys(review.aspects), ensure_ascii=False, separators=(",", ":"))
     return (f'{stable[:-1]},"crawled_at":"{review.crawled_at.isoformat()}","seq":',
             f',"content_hash":"{digest}","fingerprint":"{review.fingerprint()}",'
             f'"aspect_keys":{aspects}}}')

@@ -22,7 +22,7 @@ import json
 from dataclasses import dataclass
 from typing import Callable
 
-from models.store.base import aspect_key
+from models.store.base import aspect_keys
 from models.store.es_bulk import BulkAction, send_bulk
 
 PAGE = 1_000
@@ -70,7 +70,7 @@ def upgrade_documents(store, progress: Callable[[int], None] | None = None) -> U
 
 
 def _update(hit: dict) -> BulkAction:
-    keys = [aspect_key(*pair) for pair in hit["_source"].get("aspects") or []]
+    keys = aspect_keys(hit["_source"].get("aspects") or [])
     doc = json.dumps({"doc": {"aspect_keys": keys}}, ensure_ascii=False, separators=(",", ":"))
     return BulkAction("update", hit["_index"], hit["_id"], doc,
                       condition=(hit["_seq_no"], hit["_primary_term"]))

@@ -19,7 +19,7 @@ from models.exceptions import StoreError
 from models.review import Review
 from models.store import sqlite_sql as sql
 from models.store.base import (GROUP_FIELDS, ReviewPage, ReviewQuery, ReviewStore, StoreStats,
-                               TrendPoint, UpsertResult, aspect_key, batches_by_id, stable_json)
+                               TrendPoint, UpsertResult, aspect_keys, batches_by_id, stable_json)
 from models.store.cursors import decode_cursor, encode_cursor
 from models.store.highlight import highlights
 
@@ -118,7 +118,7 @@ class SQLiteReviewStore(ReviewStore):
                                 [(rid,) for rid in updated])
             for field, values in (("entities", lambda r: r.entities),
                                   ("topics", lambda r: r.topics),
-                                  ("aspects", lambda r: [aspect_key(*a) for a in r.aspects])):
+                                  ("aspects", lambda r: aspect_keys(r.aspects))):
                 con.executemany(sql.FACET_INSERT[field], [
                     (value, rid, row[4], row[5], row[2])
                     for rid, row in zip(changed, rows) for value in values(batch[rid])])
