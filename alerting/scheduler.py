@@ -30,7 +30,7 @@ JOBS_TABLE = "apscheduler_jobs"
 
 def detect_job(config_path: str, home: str) -> None:
     """One detection tick in a fresh runtime (so config edits are picked up)."""
-    from alerting.detection import run_detection
+    from alerting.detect.tick import run_detection
 
     runtime = open_runtime(config_path, home)
     try:
@@ -54,7 +54,7 @@ def crawl_job(config_path: str, home: str, source: str) -> None:
 
 def report_job(config_path: str, home: str, name: str) -> None:
     """Mail the report ``name`` of the config (``reports:``) for the last complete week."""
-    from web.report_mail import send_weekly_report
+    from web.reports.mail import send_weekly_report
 
     runtime = open_runtime(config_path, home)
     try:

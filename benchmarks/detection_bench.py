@@ -1,6 +1,6 @@
 """Detection quality and speed on the synthetic stream of ``benchmarks.synthetic_stream``.
 
-Quality: the stream is stored in a real SQLite store and replayed by ``alerting.backtest``
+Quality: the stream is stored in a real SQLite store and replayed by ``alerting.detect.backtest``
 with our ``negative_spike`` rule (ticks every ``INTERVAL`` after the first, baseline-only,
 week). An incident opened between a burst's start and its end plus one window detects it;
 any other incident is false. Beside it, in the same run and on the same negative reviews:
@@ -33,8 +33,8 @@ from pathlib import Path
 
 from scipy.stats import poisson
 
-from alerting.backtest import backtest
-from alerting.rules import build_rule
+from alerting.detect.backtest import backtest
+from alerting.detect.rules import build_rule
 from benchmarks.synthetic_stream import Stream, generate
 from benchmarks.table import Figure
 from models.config import KoubeiConfig, NegativeSpikeRule
@@ -162,7 +162,7 @@ def tick_time(n: int) -> list[Figure]:
     ``store_bench``) and the median of the next five, one minute apart."""
     from benchmarks.store_bench import NOW, synthetic_reviews
     from models.store import ReviewQuery
-    from models.store.sqlite import SQLiteReviewStore
+    from models.store.sqlite.store import SQLiteReviewStore
 
     with tempfile.TemporaryDirectory(prefix="koubei-tick-") as home:
         store = SQLiteReviewStore(Path(home))

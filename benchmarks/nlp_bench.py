@@ -4,7 +4,7 @@ same data.
 - Accuracy on the ``test`` split of the shared labelled reviews; baseline: char 1–3-gram TF-IDF
   + linear SVM trained here on the ``train`` split (the reference pipeline of the data README).
 - Unseen domains (``run_domains``, the ``nlp-domains`` benchmark): leave one domain out
-  (``nlp.crossdomain``): our recipe and the baseline are trained on the ``train`` rows of the
+  (``nlp.training.crossdomain``): our recipe and the baseline are trained on the ``train`` rows of the
   other domains and scored on the held-out one.
 - Script consistency: the same label for a review and its traditional-script version.
 - Segmentation: tokens of our segmenter (jieba-rs) that match ``jieba.Tokenizer.cut`` with
@@ -33,11 +33,11 @@ from sklearn.svm import LinearSVC
 
 from benchmarks.table import Figure
 from models.review import Review
-from nlp.corpus import default_data_path, read_corpus
-from nlp.crossdomain import leave_one_domain_out
+from nlp.training.corpus import default_data_path, read_corpus
+from nlp.training.crossdomain import leave_one_domain_out
 from nlp.enrich import Enricher
 from nlp.aspects import topical_clauses
-from nlp.evaluation import evaluate
+from nlp.training.evaluation import evaluate
 from nlp.keywords import keywords_many
 from nlp.normalize import normalize, normalize_many
 from nlp.segment import SLANG_DICT, Segmenter, starts_of, words_of

@@ -19,7 +19,7 @@ from pathlib import Path
 from benchmarks.table import Figure
 from models.review import Review, Sentiment
 from models.store import ReviewQuery
-from models.store.sqlite import SQLiteReviewStore
+from models.store.sqlite.store import SQLiteReviewStore
 
 NOW = datetime(2026, 11, 23, tzinfo=timezone.utc)
 WORDS = "手机 电池 发热 物流 很快 质量 太差 客服 态度 不错 价格 便宜 屏幕 清晰 拍照 好看".split()

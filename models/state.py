@@ -116,7 +116,7 @@ class IncidentEvent(Base):
 
 
 class LoginFailure(Base):
-    """One failed sign-in, for throttling (``web.throttle``). Kept in the shared state DB so
+    """One failed sign-in, for throttling (``web.security.throttle``). Kept in the shared state DB so
     that every web process sees the same failures; rows older than the window are purged."""
     __tablename__ = "login_failures"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -3,7 +3,7 @@
 A correction is one line of ``$KOUBEI_HOME/label_corrections.csv``
 (``review_id,label,text,corrected_at,by``), appended by ``record_correction`` — from
 ``koubei label REVIEW_ID LABEL``, or from the web (the review page's form and
-``POST /api/reviews/<id>/label``, see ``web.corrections``). The review's text is copied
+``POST /api/reviews/<id>/label``, see ``web.pages.corrections``). The review's text is copied
 into the line, so training does not need the review store and a correction survives the
 review's deletion. The file is append-only: the latest line for a review wins, so the
 history of who said what stays readable.

@@ -1,7 +1,7 @@
 """Every read the web layer makes of reviews and incidents, in one place.
 
 Views never touch ``runtime.store`` or ``runtime.state`` directly: they call these functions,
-which apply the reader's scope (``web.access``) and translate store errors into web errors
+which apply the reader's scope (``web.security.access``) and translate store errors into web errors
 (an unknown cursor becomes ``InvalidParameter("cursor")``, an absent or hidden record
 ``NotFound``). The runtime is the one the app was created with (``app.extensions["koubei"]``).
 """
@@ -19,7 +19,7 @@ from models.review import Review
 from models.runtime import Runtime
 from models.state import Incident
 from models.store import ReviewPage, ReviewQuery, TrendPoint
-from web import access
+from web.security import access
 from web.exceptions import InvalidParameter, NotFound
 
 INCIDENT_STATUSES = ("open", "acknowledged", "resolved")

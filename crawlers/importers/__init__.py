@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterator, Mapping
 from zoneinfo import ZoneInfo
 
-from alerting import crisis
+from alerting.detect import crisis
 from crawlers.cleaning import MAX_TEXT_CHARS
 from crawlers.exceptions import ImportFileError
 from crawlers.importers.fields import FIELDS, RowError, resolve_columns, to_raw_review

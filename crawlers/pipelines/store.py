@@ -9,7 +9,7 @@ from typing import Any, Callable
 
 from scrapy.crawler import Crawler
 
-from alerting import crisis
+from alerting.detect import crisis
 from crawlers.checkpoints import note_persisted
 from crawlers.settings import shared_runtime
 from models.review import Review

@@ -13,8 +13,8 @@ from models.store.base import (GROUP_FIELDS, ReviewPage, ReviewQuery, ReviewStor
                                TrendPoint, UpsertResult, aspect_key)
 
 BACKENDS = {
-    "sqlite": "models.store.sqlite.SQLiteReviewStore",
-    "elasticsearch": "models.store.elasticsearch.ElasticsearchReviewStore",
+    "sqlite": "models.store.sqlite.store.SQLiteReviewStore",
+    "elasticsearch": "models.store.elasticsearch.store.ElasticsearchReviewStore",
 }
 
 __all__ = ["BACKENDS", "GROUP_FIELDS", "ReviewPage", "ReviewQuery", "ReviewStore", "StoreStats",

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 import yaml
 from click.testing import CliRunner
 
-from alerting.cli import backtest_command
+from web.cli.commands.detect import backtest_command
 from models.runtime import DEMO_CONFIG
 from tests.alerting.conftest import NOW
 from tests.alerting.series import burst, seasonal_series

@@ -10,7 +10,7 @@ from email import message_from_bytes, policy
 
 import pytest
 
-from alerting.channels import EmailChannel
+from alerting.respond.channels import EmailChannel
 from alerting.exceptions import DeliveryError
 from tests.alerting.test_email import Inbox, mail_config, notice
 from tests.support import free_port, require

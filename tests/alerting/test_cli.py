@@ -6,7 +6,7 @@ from datetime import timedelta
 import yaml
 from click.testing import CliRunner
 
-from alerting.cli import detect
+from web.cli.commands.detect import detect
 from models.runtime import DEMO_CONFIG
 from tests.alerting.conftest import NOW, add_burst, add_series
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from alerting.rules import build_rule
+from alerting.detect.rules import build_rule
 from tests.alerting.conftest import NOW, add_series, spike_rule
 from tests.factories import make_review
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from alerting.detection import run_detection
+from alerting.detect.tick import run_detection
 from tests.alerting.conftest import NOW, add_burst, add_series, spike_rule
 from tests.alerting.test_incidents import incidents, kinds
 

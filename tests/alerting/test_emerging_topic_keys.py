@@ -5,8 +5,8 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from alerting.backtest import backtest
-from alerting.detection import run_detection
+from alerting.detect.backtest import backtest
+from alerting.detect.tick import run_detection
 from models.config import EmergingTopicRule
 from models.state import Incident
 from tests.alerting.conftest import NOW

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from alerting.rules import build_rule
+from alerting.detect.rules import build_rule
 from models.config import VolumeSpikeRule
 from tests.alerting.conftest import NOW, add_burst, add_series, spike_rule
 

@@ -1,10 +1,10 @@
-"""alerting.hourly_counts: settled hours remembered per store and filter, never mixed up."""
+"""alerting.detect.hourly_counts: settled hours remembered per store and filter, never mixed up."""
 from __future__ import annotations
 
 from collections import Counter
 from datetime import timedelta
 
-from alerting.hourly_counts import hourly_counts
+from alerting.detect.hourly_counts import hourly_counts
 from models.store import ReviewQuery
 from tests.alerting.conftest import NOW, add_series
 

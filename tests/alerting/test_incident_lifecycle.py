@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from alerting.detection import run_detection
+from alerting.detect.tick import run_detection
 from tests.alerting.conftest import NOW, spike_rule
 from tests.alerting.series import burst, seasonal_series
 from tests.alerting.test_incidents import incidents, kinds

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from alerting.rules import RULE_TYPES, build_rule
+from alerting.detect.rules import RULE_TYPES, build_rule
 from models.exceptions import ConfigError
 from models.loader import parse_config
 

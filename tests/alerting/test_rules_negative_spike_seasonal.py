@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from alerting.calendar import Calendar
-from alerting.rules import RuleContext, build_rule
+from alerting.detect.calendar import Calendar
+from alerting.detect.rules import RuleContext, build_rule
 from models.config import CalendarEvent
 from tests.alerting.conftest import NOW, spike_rule
 from tests.alerting.series import burst, evening_peak, seasonal_series

@@ -6,8 +6,8 @@ from datetime import timedelta
 
 import pytest
 
-from alerting.calendar import Calendar
-from alerting.rules import RuleContext, build_rule
+from alerting.detect.calendar import Calendar
+from alerting.detect.rules import RuleContext, build_rule
 from models.config import CalendarEvent, NegativeShareRule, RatingDropRule, VolumeSpikeRule
 from tests.alerting.conftest import NOW
 from tests.alerting.series import burst, evening_peak, seasonal_series

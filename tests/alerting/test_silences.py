@@ -7,9 +7,9 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
 
-from alerting.channels import WebhookChannel
-from alerting.detection import run_detection
-from alerting.silences import SilenceError, active_silences, add_silence
+from alerting.respond.channels import WebhookChannel
+from alerting.detect.tick import run_detection
+from alerting.respond.silences import SilenceError, active_silences, add_silence
 from models.config import WebhookChannel as WebhookConfig
 from models.state import Incident
 from tests.alerting.conftest import NOW, add_burst, add_series, spike_rule

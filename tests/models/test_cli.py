@@ -6,9 +6,9 @@ from datetime import timedelta
 
 from click.testing import CliRunner
 
-from models.cli import reviews_command
+from web.cli.commands.data import reviews_command
 from models.review import Review
-from models.store.sqlite import SQLiteReviewStore
+from models.store.sqlite.store import SQLiteReviewStore
 from tests.factories import BASE_TIME, make_review
 
 

@@ -11,7 +11,7 @@ import pytest
 from elasticsearch import Elasticsearch
 
 from models.store import ReviewQuery, open_review_store
-from models.store.elasticsearch import ElasticsearchReviewStore
+from models.store.elasticsearch.store import ElasticsearchReviewStore
 from tests.factories import BASE_TIME, make_review
 from tests.support import walk_feed
 

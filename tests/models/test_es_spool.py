@@ -6,7 +6,7 @@ import dataclasses
 import pytest
 
 from models.exceptions import StoreUnavailable
-from models.store.es_spool import DiskSpool
+from models.store.elasticsearch.spool import DiskSpool
 from tests.factories import make_review
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from models.store.elasticsearch import ElasticsearchReviewStore
+from models.store.elasticsearch.store import ElasticsearchReviewStore
 from tests.models.store_contract import ReviewStoreContract
 
 

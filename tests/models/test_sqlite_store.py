@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 
 from models.store import ReviewQuery, open_review_store
-from models.store.sqlite import SQLiteReviewStore
+from models.store.sqlite.store import SQLiteReviewStore
 from tests.factories import BASE_TIME, make_review
 from tests.models.store_contract import ReviewStoreContract
 

@@ -7,9 +7,9 @@ import pytest
 from click.testing import CliRunner
 
 from models.store import ReviewQuery
-from models.store.elasticsearch import ElasticsearchReviewStore
-from models.store.sqlite import SQLiteReviewStore
-from models.store_cli import store_group
+from models.store.elasticsearch.store import ElasticsearchReviewStore
+from models.store.sqlite.store import SQLiteReviewStore
+from web.cli.commands.store import store_group
 from tests.factories import make_review
 from tests.support import free_port
 
@@ -126,7 +126,7 @@ def test_upgrade_gives_old_documents_their_aspect_keys_without_moving_them(
 
 def test_upgrade_leaves_a_review_rewritten_meanwhile_as_its_writer_left_it(
         home, es_url, es_prefix, monkeypatch):
-    from models.store import es_upgrade
+    from models.store.elasticsearch import upgrade as es_upgrade
     old = make_review(aspects=[("物流配送", "negative")])
     store = ElasticsearchReviewStore(home, url=es_url, index_prefix=es_prefix)
     store.upsert([old])

@@ -3,7 +3,7 @@ import json
 from click.testing import CliRunner
 
 from models.runtime import DEMO_CONFIG
-from nlp.cli import analyze_command, evaluate_command
+from web.cli.commands.nlp import analyze_command, evaluate_command
 
 
 def analyze(stdin: bytes, home) -> tuple[int, list[dict]]:

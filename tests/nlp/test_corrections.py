@@ -2,9 +2,9 @@ import pytest
 from click.testing import CliRunner
 
 from models.runtime import DEMO_CONFIG
-from nlp.cli import label_command
+from web.cli.commands.nlp import label_command
 from nlp.corrections import CorrectionError, corrections_path, read_corrections, record_correction
-from nlp.weak import star_examples
+from nlp.training.weak import star_examples
 from tests.factories import make_review
 
 

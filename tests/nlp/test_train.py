@@ -5,8 +5,8 @@ import pytest
 from click.testing import CliRunner
 
 from models.runtime import DEMO_CONFIG
-from nlp.cli import train_command
-from nlp.corpus import REPO_DATA, file_hash
+from web.cli.commands.nlp import train_command
+from nlp.training.corpus import REPO_DATA, file_hash
 from nlp.sentiment import SentimentModel
 from tests.support import require
 
@@ -96,7 +96,7 @@ def test_next_training_learns_from_corrections_and_star_ratings(small_corpus, tm
 
 def test_balance_weights_even_out_domain_and_label_cells():
     import numpy as np
-    from nlp.train import balance_weights
+    from nlp.training.train import balance_weights
     labels = np.array([1] * 8 + [0] * 2 + [1] * 5 + [0] * 5)
     domains = np.array(["hotel"] * 10 + ["books"] * 10, dtype=object)
     weights = balance_weights(labels, domains)

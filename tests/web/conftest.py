@@ -11,7 +11,8 @@ import re
 import pytest
 
 from models.state import Incident, IncidentEvent
-from web import accounts, create_app
+from web.security import accounts
+from web.app import create_app
 
 PASSWORD = "correct-horse-电池"
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')

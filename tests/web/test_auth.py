@@ -10,8 +10,9 @@ from sqlalchemy import select
 
 from models.state import LoginFailure, User
 from tests.web.conftest import PASSWORD, csrf_of, log_in
-from web import accounts, create_app
-from web.throttle import LoginThrottle
+from web.security import accounts
+from web.app import create_app
+from web.security.throttle import LoginThrottle
 
 
 def test_pages_ask_for_a_sign_in_and_return_after_it(anonymous, add_user):

@@ -15,14 +15,15 @@ from pathlib import Path
 
 import pytest
 
-from alerting.detection import run_detection
+from alerting.detect.tick import run_detection
 from models.config import WebConfig
 from models.config import WebhookChannel as WebhookConfig
 from models.runtime import Runtime
 from tests.alerting.conftest import NOW, WebhookReceiver, add_burst, spike_rule
 from tests.support import free_port, require
 from tests.web.conftest import PASSWORD
-from web import accounts, create_app
+from web.security import accounts
+from web.app import create_app
 
 CHROMIUM = Path(os.environ.get("KOUBEI_CHROMIUM", "/usr/bin/chromium"))
 CHROMEDRIVER = Path(os.environ.get("KOUBEI_CHROMEDRIVER", "/usr/bin/chromedriver"))
@@ -117,7 +118,7 @@ def test_incident_page_redraws_when_something_new_arrives(site, browser):
     from selenium.webdriver.support import expected_conditions
     from selenium.webdriver.support.ui import WebDriverWait
 
-    from alerting import workflow
+    from alerting.respond import workflow
     rt, receiver, base = site
     accounts.add_user(rt.state, "li", "handler", ["*"], PASSWORD)
     add_burst(rt.store, 9)

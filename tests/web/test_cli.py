@@ -42,7 +42,7 @@ def test_init_gives_the_first_admin_a_password_printed_once(home, monkeypatch):
     again = runner.invoke(main, ["init", "--home", str(home)])
     assert "password" not in again.output
     from models.runtime import open_runtime
-    from web.accounts import authenticate
+    from web.security.accounts import authenticate
     runtime = open_runtime(home=home)
     try:
         assert authenticate(runtime.state, "admin", password).role == "admin"
@@ -76,7 +76,7 @@ def test_users_add_list_disable_and_token(home):
     assert missing.exit_code == 1 and "no user 'ghost'" in missing.output
 
     from models.runtime import open_runtime
-    from web.accounts import authenticate, token_account
+    from web.security.accounts import authenticate, token_account
     runtime = open_runtime(home=home)
     try:
         assert authenticate(runtime.state, "li", "long-enough-密码") is None

@@ -6,7 +6,7 @@ import csv
 import re
 
 from nlp.corrections import corrections_path, read_corrections
-from nlp.weak import correction_examples
+from nlp.training.weak import correction_examples
 from tests.factories import make_review
 from tests.web.conftest import csrf_of
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 from models.loader import parse_config
 from models.runtime import DEMO_CONFIG, Runtime
 from tests.factories import make_review
-from web import create_app
+from web.app import create_app
 
 
 def test_healthy(client, store):

@@ -7,7 +7,7 @@ from pathlib import Path
 import web
 from models.loader import parse_config
 from models.runtime import DEMO_CONFIG, Runtime
-from web import create_app
+from web.app import create_app
 from web.messages import EN, ZH_CN
 
 PACKAGE = Path(web.__file__).parent

@@ -18,7 +18,7 @@ from tests.alerting.test_email import smtp_server  # noqa: F401 (a fixture)
 from tests.support import free_port
 from tests.web.test_weekly_report import WEEK, local, week  # noqa: F401 (a fixture)
 from web.cli import main
-from web.report_mail import send_weekly_report
+from web.reports.mail import send_weekly_report
 
 
 def with_report(rt, port, **report):

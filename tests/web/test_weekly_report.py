@@ -14,10 +14,11 @@ from models.config import EntityConfig
 from models.runtime import Runtime
 from tests.factories import make_review
 from tests.web.conftest import PASSWORD, log_in
-from web import accounts, create_app
+from web.security import accounts
+from web.app import create_app
 from web.cli import main
-from web.weekly_offline import StoreReads
-from web.weekly_report import ALL, build_weekly_report, last_full_week, parse_week
+from web.reports.offline import StoreReads
+from web.reports.weekly import ALL, build_weekly_report, last_full_week, parse_week
 
 HUAMEI = EntityConfig(id="huamei", name="华美家电", keywords=["华美"])
 SHANGHAI = ZoneInfo("Asia/Shanghai")

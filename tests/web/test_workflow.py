@@ -7,14 +7,15 @@ import time
 import pytest
 from itsdangerous import timed
 
-from alerting.action_links import make_token
+from alerting.respond.action_links import make_token
 from models.config import WebhookChannel as WebhookConfig
 from models.instance_key import instance_key
 from models.runtime import Runtime
 from models.state import Incident
 from tests.alerting.conftest import WebhookReceiver
 from tests.web.conftest import PASSWORD, csrf_of, log_in
-from web import accounts, create_app
+from web.security import accounts
+from web.app import create_app
 
 
 @pytest.fixture

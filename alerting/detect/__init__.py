@@ -1,0 +1,1 @@
+"""Detection: rule types and what they read (baselines, calendar), explanation, backtest."""

@@ -1,0 +1,141 @@
+"""``emerging_topic``: a term or topic rare in the baseline's negative reviews becomes
+frequent in the window's.
+
+Terms: the distinct negative reviews of the window (newest ``WINDOW_SAMPLE``) using each
+segmented token of two or more characters, against the share of the baseline's negative
+reviews (newest ``BASELINE_SAMPLE``) using it. Topics: negative counts per topic from the
+store over both periods. A candidate fires when it is in ≥ ``min_count`` reviews, at least
+``min_ratio`` times what the baseline share predicts, with a binomial upper tail below
+``p_value``. Terms used by mostly the same reviews (half of the smaller set) describe one
+problem and make one firing, keyed by the most frequent of them (``term:发热``,
+``topic:物流配送``; prefixed by the group when grouped). A cluster sharing a term with an
+active incident of the rule keeps that incident's key, so a burst whose most used term
+changes between ticks stays one incident (``alerting.detect.rules.burst_keys``).
+"""
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime
+
+from scipy.stats import binom
+
+from alerting.detect import wording
+from alerting.detect.explanation import BASELINE_SAMPLE, WINDOW_SAMPLE, explain
+from alerting.detect.rules.base import Firing, Rule
+from alerting.detect.rules.burst_keys import keep_key, ongoing_terms
+from models.review import Review
+from models.store import ReviewQuery, ReviewStore
+
+NEGATIVE = ("negative",)
+
+
+class EmergingTopicRule(Rule):
+    type_name = "emerging_topic"
+    required_options = frozenset({"window", "baseline", "min_count", "min_ratio", "p_value",
+                                  "fields"})
+
+    def evaluate(self, store: ReviewStore, now: datetime) -> list[Firing]:
+        c = self.config
+        window_start, baseline_start = self.periods(now)
+        firings = []
+        for key in sorted(self.groups(store, window_start, now, NEGATIVE),
+                          key=lambda k: k or ""):
+            window_q = self.query(key, window_start, now, NEGATIVE)
+            baseline_q = self.query(key, baseline_start, window_start, NEGATIVE)
+            found = []
+            if "term" in c.fields:
+                found += self._terms(store, window_q, baseline_q)
+            if "topic" in c.fields:
+                found += self._topics(store, window_q, baseline_q)
+            prefix = f"{key}/term:" if key else "term:"
+            ongoing = ongoing_terms(self.context.incidents, self.name, prefix)
+            for name, count, expected, p_value, related, reviews in found:
+                group = f"{key}/{name}" if key else name
+                if name.startswith("term:"):
+                    group = keep_key(ongoing, {name[len("term:"):], *related}, group)
+                firings.append(self._firing(store, key, now, window_q, baseline_q, name,
+                                            count, expected, p_value, related, reviews, group))
+        return firings
+
+    def _emerging(self, count: int, window_n: int, base_count: int, base_n: int
+                  ) -> tuple[float, float] | None:
+        share = (base_count + 0.5) / (base_n + 1)
+        expected = share * window_n
+        p_value = float(binom.sf(count - 1, window_n, share))
+        c = self.config
+        if count >= c.min_count and count >= c.min_ratio * expected and p_value < c.p_value:
+            return expected, p_value
+        return None
+
+    def _terms(self, store: ReviewStore, window_q: ReviewQuery, baseline_q: ReviewQuery):
+        window = store.search(window_q, limit=WINDOW_SAMPLE).reviews
+        baseline = store.search(baseline_q, limit=BASELINE_SAMPLE).reviews
+        users: dict[str, set[str]] = {}
+        for review in window:
+            for token in set(review.tokens):
+                if len(token) >= 2 and any(ch.isalnum() for ch in token):
+                    users.setdefault(token, set()).add(review.id)
+        base = {}
+        for review in baseline:
+            for token in set(review.tokens) & users.keys():
+                base[token] = base.get(token, 0) + 1
+        candidates = []
+        for term, ids in users.items():
+            tested = self._emerging(len(ids), len(window), base.get(term, 0), len(baseline))
+            if tested:
+                candidates.append((term, ids, *tested))
+        candidates.sort(key=lambda t: (-len(t[1]), t[3], t[0]))
+        clusters: list[list] = []
+        for term, ids, expected, p_value in candidates:
+            for cluster in clusters:
+                lead = cluster[1]
+                if len(ids & lead) * 2 >= min(len(ids), len(lead)):
+                    cluster[4].append(term)
+                    break
+            else:
+                clusters.append([term, ids, expected, p_value, []])
+        # the term's reviews come from the window sample already read, not a second search
+        return [(f"term:{t}", len(ids), e, p, related, [r for r in window if t in r.tokens])
+                for t, ids, e, p, related in clusters]
+
+    def _topics(self, store: ReviewStore, window_q: ReviewQuery, baseline_q: ReviewQuery):
+        window_n = store.count(window_q)[None]
+        base_n = store.count(baseline_q)[None]
+        base = store.count(baseline_q, group_by="topic")
+        found = []
+        for topic, count in sorted(store.count(window_q, group_by="topic").items(),
+                                   key=lambda kv: (-kv[1], kv[0] or "")):
+            tested = topic and self._emerging(count, window_n, base.get(topic, 0), base_n)
+            if tested:
+                found.append((f"topic:{topic}", count, *tested, [], None))
+        return found
+
+    def _firing(self, store: ReviewStore, key: str | None, now: datetime,
+                window_q: ReviewQuery, baseline_q: ReviewQuery, name: str, count: int,
+                expected: float, p_value: float, related: list[str],
+                reviews: list[Review] | None, group: str) -> Firing:
+        """``reviews``: the term's window reviews; None for a topic, whose are searched."""
+        c = self.config
+        what = name.split(":", 1)[1]
+        query = window_q
+        if name.startswith("topic:"):
+            query = replace(window_q, topics=(what,))
+
+        def summary(scope: str) -> tuple[str, str]:
+            zh = (f"近 {wording.zh_duration(c.window)}负面评论中“{what}”出现 {count} 条，"
+                  f"基线预期 {expected:.1f} 条")
+            en = (f"“{what}” in {count} negative reviews in the last "
+                  f"{wording.en_duration(c.window)}, against {expected:.1f} expected")
+            return wording.scoped(scope if c.group_by else "", zh, en)
+
+        if reviews is None:
+            reviews = store.search(query, limit=WINDOW_SAMPLE).reviews
+        explained = explain(
+            store, rule=self, group_key=key or "", window_query=query,
+            baseline_query=baseline_q, headline=f"{wording.HEADLINES[self.type_name]}：{what}",
+            summary=summary, reviews=reviews,
+            facts={"metric": name, "count": count, "expected": round(expected, 3),
+                   "p_value": p_value, "related_terms": related})
+        return self.explained_firing(group, now, window_q.start, count, round(expected, 3),
+                                     p_value, explained)
+

@@ -1,0 +1,1 @@
+"""Response: incidents, the handler's workflow, routing, escalation, silences, delivery, channels."""

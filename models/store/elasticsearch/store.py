@@ -1,0 +1,262 @@
+"""The scale-out review store on Elasticsearch (server and client major version 9).
+
+Index design: see ``es_mapping``; feed ordering and its guarantee: see ``es_feed``; bulk
+retry and per-document rejections: see ``es_bulk``; the disk spool: see ``es_spool``.
+
+Writes go through ``es_writes.BatchWriter``. When the node cannot be reached a batch goes to
+the disk spool and ``UpsertResult.spooled`` counts it; spooled batches are replayed in order,
+before anything newer, by the next write that reaches the node (or ``replay_spool``).
+Rejected documents are logged with their id, counted in ``UpsertResult.rejected`` and kept in
+``last_rejections``; the rest of the batch is written.
+"""
+from __future__ import annotations
+
+import functools
+import logging
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Collection, Iterable, Iterator
+
+from elasticsearch import ApiError, ConnectionError, ConnectionTimeout
+
+from models.exceptions import StoreUnavailable
+from models.review import Review
+from models.store.elasticsearch import aggs as es_aggs
+from models.store.base import (ReviewPage, ReviewQuery, ReviewStore, StoreStats, TrendPoint,
+                               UpsertResult, batches_by_id)
+from models.store.cursors import decode_cursor, encode_cursor
+from models.store.elasticsearch.bulk import Rejection, RetryPolicy
+from models.store.elasticsearch.connect import check_node, make_client, translated_errors
+from models.store.elasticsearch.feed import FeedLedger
+from models.store.elasticsearch.mapping import MAPPINGS, IndexNames, from_document, template_body
+from models.store.elasticsearch.query import bool_query
+from models.store.elasticsearch.spool import DiskSpool
+from models.store.elasticsearch.writes import BatchWriter, PreparedBatch, prepare
+from models.store.highlight import highlights
+
+log = logging.getLogger(__name__)
+
+
+def _wrapped(method):
+    """Translate the client's errors at the boundary (connection → ``StoreUnavailable``)."""
+    @functools.wraps(method)
+    def call(self, *args, **kwargs):
+        with translated_errors(self.url):
+            return method(self, *args, **kwargs)
+    return call
+
+
+class ElasticsearchReviewStore(ReviewStore):
+    def __init__(self, home: Path, url: str | None = None, index_prefix: str = "koubei",
+                 batch_size: int = 2000, retry: RetryPolicy = RetryPolicy(), **connection):
+        self.names = IndexNames(index_prefix)
+        self.client, self.url = make_client(url, **connection)
+        self.batch_size = batch_size
+        self.retry = retry
+        self.spool = DiskSpool(Path(home) / "es-spool" / index_prefix)
+        self.ledger = FeedLedger(self.client, self.names.meta)
+        self.writer = BatchWriter(self.client, self.url, self.names, self.ledger, retry)
+        self.server = check_node(self.client, self.url)
+        self._bootstrap()
+        if self.spool.files():  # left by an earlier process that lost the node
+            try:
+                log.info("replayed %d spooled reviews", self.replay_spool())
+            except StoreUnavailable as exc:
+                log.warning("spooled reviews wait for the next write: %s", exc)
+
+    @_wrapped
+    def _bootstrap(self) -> None:
+        """Install the template (every start, so mapping changes roll out to new months) and
+        make sure the read alias and the meta index exist."""
+        indices = self.client.indices
+        indices.put_index_template(name=self.names.template, **template_body(self.names))
+        # new fields reach the months created from an older template too (their documents
+        # written before gain values from ``koubei store upgrade`` or when re-ingested with a
+        # change)
+        indices.put_mapping(index=self.names.pattern, properties=MAPPINGS["properties"],
+                            allow_no_indices=True)
+        # 400 = created meanwhile by another process
+        creating = self.client.options(ignore_status=400).indices
+        if not indices.exists(index=self.names.meta):
+            creating.create(index=self.names.meta, mappings={"dynamic": False},
+                            settings={"number_of_shards": 1, "auto_expand_replicas": "0-1"})
+        if not indices.exists_alias(name=self.names.alias):
+            creating.create(index=self.names.monthly(datetime.now(timezone.utc)))
+
+    @property
+    def last_rejections(self) -> list[Rejection]:
+        """The documents refused in the last written batch, each with its review id."""
+        return self.writer.last_rejections
+
+    def close(self) -> None:
+        self._settle()
+        self.writer.close()
+        self.client.close()
+
+    # -- writes -------------------------------------------------------------------------
+    def upsert(self, reviews: Iterable[Review]) -> UpsertResult:
+        """Reviews in memory (a list, say) are written in batches, each prepared while the
+        one before is sent, and made searchable together about once a second. An iterator's
+        reviews are written and made searchable batch by batch as they come, so that a slow
+        producer's batch is neither held back until its next one is complete nor hidden from
+        the live feed meanwhile."""
+        result = UpsertResult()
+        batches = (batch.values() for batch in batches_by_id(reviews, self.batch_size))
+        in_memory = isinstance(reviews, Collection)
+        prepared = self.writer.prepared_ahead(batches) if in_memory else map(prepare, batches)
+        for batch in prepared:
+            result += self._write_or_spool(batch)
+            if not in_memory or self.writer.settle_due():
+                self._settle()
+        self._settle()
+        return result
+
+    def _settle(self) -> None:
+        """Make every written batch searchable before returning, as callers expect. When the
+        node went away meanwhile the reviews are already written; the next write settles."""
+        try:
+            with translated_errors(self.url):
+                self.writer.settle()
+        except StoreUnavailable as exc:
+            log.warning("written reviews wait for a refresh: %s", exc)
+
+    def _write_or_spool(self, batch: PreparedBatch) -> UpsertResult:
+        if self.spool.files():
+            with self.spool.locked():
+                try:
+                    self.spool.replay(self._write_reviews, self.batch_size)
+                except StoreUnavailable as exc:
+                    log.warning("Elasticsearch still unreachable, spooling: %s", exc)
+                    self.spool.append(list(batch.reviews.values()))
+                    return UpsertResult(spooled=len(batch))
+        try:
+            return self._write_batch(batch)
+        except StoreUnavailable as exc:
+            with self.spool.locked():
+                path = self.spool.append(list(batch.reviews.values()))
+            log.warning("spooled %d reviews to %s: %s", len(batch), path, exc)
+            return UpsertResult(spooled=len(batch))
+
+    def replay_spool(self) -> int:
+        """Write every spooled review now; return how many. Raises ``StoreUnavailable``."""
+        with self.spool.locked():
+            replayed = self.spool.replay(self._write_reviews, self.batch_size)
+        self._settle()
+        return replayed
+
+    def _write_batch(self, batch: PreparedBatch) -> UpsertResult:
+        with translated_errors(self.url):
+            return self.writer.write(batch)
+
+    def _write_reviews(self, reviews: list[Review]) -> UpsertResult:  # spooled ones
+        return self._write_batch(prepare(reviews))
+
+    # -- reads --------------------------------------------------------------------------
+    @_wrapped
+    def fingerprints(self, ids: Iterable[str]) -> dict[str, str]:
+        stored = self.writer.stored(list(ids), ["fingerprint"])
+        return {rid: src["fingerprint"] for rid, (_, src) in stored.items()}
+
+    @_wrapped
+    def get(self, review_id: str) -> Review | None:
+        hits = self.client.search(index=self.names.alias, size=1,
+                                  query={"ids": {"values": [review_id]}})["hits"]["hits"]
+        return from_document(hits[0]["_source"]) if hits else None
+
+    @_wrapped
+    def search(self, query: ReviewQuery = ReviewQuery(), limit: int = 50,
+               cursor: str | None = None) -> ReviewPage:
+        after = decode_cursor("search", cursor, 2) if cursor is not None else None
+        response = self.client.search(
+            index=self.names.alias, query=bool_query(query), size=limit + 1,
+            sort=[{"published_at": "desc"}, {"id": "desc"}], search_after=after)
+        hits = response["hits"]["hits"]
+        more, hits = len(hits) > limit, hits[:limit]
+        next_cursor = encode_cursor("search", *hits[-1]["sort"]) if more and hits else None
+        reviews = [from_document(h["_source"]) for h in hits]
+        return ReviewPage(reviews, next_cursor, highlights(reviews, query.q))
+
+    @_wrapped
+    def feed(self, cursor: str | None = None, limit: int = 50,
+             query: ReviewQuery = ReviewQuery()) -> ReviewPage:
+        after = decode_cursor("feed", cursor, 1)[0] if cursor is not None else None
+        horizon = self.ledger.horizon()
+        settled = {"range": {"seq": {"lt": horizon}}} if horizon is not None else None
+        if after is None:
+            response = self.client.search(
+                index=self.names.alias, query={"bool": {"filter": [settled] if settled else []}},
+                post_filter=bool_query(query), size=limit, sort=[{"seq": "desc"}],
+                aggs={"head": {"max": {"field": "seq"}}})
+            head = int(response["aggregations"]["head"]["value"] or 0)
+            return ReviewPage([from_document(h["_source"]) for h in response["hits"]["hits"]],
+                              encode_cursor("feed", head))
+        extra = [{"range": {"seq": {"gt": after}}}] + ([settled] if settled else [])
+        hits = self.client.search(index=self.names.alias, query=bool_query(query, *extra),
+                                  size=limit, sort=[{"seq": "asc"}])["hits"]["hits"]
+        last = hits[-1]["sort"][0] if hits else after
+        return ReviewPage([from_document(h["_source"]) for h in hits], encode_cursor("feed", last))
+
+    @_wrapped
+    def count(self, query: ReviewQuery = ReviewQuery(),
+              group_by: str | None = None) -> dict[str | None, int]:
+        if group_by is None:
+            return {None: self.client.count(index=self.names.alias,
+                                            query=bool_query(query))["count"]}
+        response = self.client.search(index=self.names.alias, query=bool_query(query), size=0,
+                                      aggs={"groups": es_aggs.group_terms(group_by)})
+        return es_aggs.grouped_counts(response)
+
+    @_wrapped
+    def trend(self, query: ReviewQuery, interval: timedelta,
+              group_by: str | None = None) -> list[TrendPoint]:
+        if query.start is None or query.end is None:
+            raise ValueError("trend needs query.start and query.end")
+        response = self.client.search(index=self.names.alias, query=bool_query(query), size=0,
+                                      aggs=es_aggs.histogram(interval, group_by))
+        return es_aggs.trend_points(response, group_by is not None)
+
+    @_wrapped
+    def significant_terms(self, window: ReviewQuery, baseline: ReviewQuery,
+                          size: int = 10) -> list[tuple[str, int, int, float]]:
+        """Elasticsearch only: tokens unusually frequent in ``window`` compared with
+        ``baseline``, as ``(token, window count, baseline count, score)``, best first."""
+        response = self.client.search(index=self.names.alias, query=bool_query(window), size=0,
+                                      aggs=es_aggs.significant(bool_query(baseline), size))
+        return es_aggs.significant_words(response)
+
+    def iter_reviews(self, query: ReviewQuery = ReviewQuery(),
+                     batch_size: int = 500) -> Iterator[Review]:
+        """Streams from one point in time, so writes during the export do not shift pages."""
+        pit = self._call(self.client.open_point_in_time, index=self.names.alias,
+                         keep_alive="2m")["id"]
+        try:
+            after = None
+            while True:
+                response = self._call(
+                    self.client.search, pit={"id": pit, "keep_alive": "2m"}, size=batch_size,
+                    query=bool_query(query), search_after=after,
+                    sort=[{"published_at": "asc"}, {"id": "asc"}])
+                pit = response.get("pit_id", pit)
+                hits = response["hits"]["hits"]
+                yield from (from_document(h["_source"]) for h in hits)
+                if len(hits) < batch_size:
+                    return
+                after = hits[-1]["sort"]
+        finally:
+            try:
+                self.client.close_point_in_time(id=pit)
+            except (ApiError, ConnectionError, ConnectionTimeout):
+                pass  # the point in time expires by itself after keep_alive
+
+    @_wrapped
+    def _call(self, method, **kwargs):
+        return method(**kwargs)
+
+    @_wrapped
+    def stats(self) -> StoreStats:
+        n = self.client.count(index=self.names.alias)["count"]
+        aliases = self.client.indices.get_alias(name=self.names.alias)
+        return StoreStats(reviews=n, details={
+            "backend": "elasticsearch", "url": self.url, "server": self.server,
+            "alias": self.names.alias, "indices": sorted(aliases),
+            "spooled": self.spool.pending()})

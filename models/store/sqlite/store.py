@@ -1,0 +1,267 @@
+"""The embedded review store: one SQLite file (WAL) with an FTS5 index over segmented tokens.
+
+Each thread gets its own connection; writes take ``BEGIN IMMEDIATE`` so that several processes
+(the web app, the scheduler, crawl child processes) can write the same file safely. The feed
+order is a sequence number that every insert and every real change advances.
+"""
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from contextlib import contextmanager
+from dataclasses import replace
+from datetime import timedelta
+from pathlib import Path
+from typing import Iterable, Iterator
+
+from models.exceptions import StoreError
+from models.review import Review
+from models.store.sqlite import sql
+from models.store.base import (GROUP_FIELDS, ReviewPage, ReviewQuery, ReviewStore, StoreStats,
+                               TrendPoint, UpsertResult, aspect_keys, batches_by_id, stable_json)
+from models.store.cursors import decode_cursor, encode_cursor
+from models.store.highlight import highlights
+
+class SQLiteReviewStore(ReviewStore):
+    def __init__(self, home: Path, path: str = "reviews.db", batch_size: int = 500):
+        self.path = Path(home) / path
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.batch_size = batch_size
+        self._local = threading.local()
+        self._connections: list[sqlite3.Connection] = []
+        self._lock = threading.Lock()
+        self._migrate()
+
+    # -- connections --------------------------------------------------------------------
+    def _con(self) -> sqlite3.Connection:
+        con = getattr(self._local, "con", None)
+        if con is None:
+            try:
+                con = sqlite3.connect(self.path, timeout=30, isolation_level=None,
+                                      check_same_thread=False)
+            except sqlite3.Error as exc:
+                raise StoreError(f"cannot open review store {self.path}: {exc}") from exc
+            con.execute("PRAGMA journal_mode=WAL")
+            con.execute("PRAGMA synchronous=NORMAL")
+            # The random review-id keys make index inserts scattered: a larger page cache
+            # keeps the hot parts of the indexes in memory (SQLite's default is 2 MB).
+            con.execute("PRAGMA cache_size=-65536")
+            self._local.con = con
+            with self._lock:
+                self._connections.append(con)
+        return con
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        con = self._con()
+        con.execute("BEGIN IMMEDIATE")
+        try:
+            yield con
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+        con.execute("COMMIT")
+
+    def _migrate(self) -> None:
+        con = self._con()
+        version = con.execute("PRAGMA user_version").fetchone()[0]
+        if version >= sql.SCHEMA_VERSION:
+            return
+        with self._write():
+            # Another process may have upgraded the file while this one waited for the lock.
+            if con.execute("PRAGMA user_version").fetchone()[0] >= sql.SCHEMA_VERSION:
+                return
+            for statement in sql.statements(sql.MIGRATE_FACETS + sql.SCHEMA):
+                con.execute(statement)  # idempotent DDL, inside the write transaction
+            for statement in sql.BACKFILL_FACETS:
+                con.execute(statement)
+            con.execute(f"PRAGMA user_version={sql.SCHEMA_VERSION}")
+
+    def close(self) -> None:
+        with self._lock:
+            for con in self._connections:
+                con.close()
+            self._connections.clear()
+        self._local = threading.local()
+
+    # -- writes -------------------------------------------------------------------------
+    def upsert(self, reviews: Iterable[Review]) -> UpsertResult:
+        result = UpsertResult()
+        for batch in batches_by_id(reviews, self.batch_size):
+            result += self._write_batch(batch)
+        return result
+
+    def _write_batch(self, batch: dict[str, Review]) -> UpsertResult:
+        bodies = {rid: r.to_dict() for rid, r in batch.items()}
+        hashes = {rid: stable_json(body)[1] for rid, body in bodies.items()}
+        ids = list(batch)
+        with self._write() as con:
+            stored = dict(con.execute(
+                f"SELECT id, content_hash FROM reviews WHERE id IN ({','.join('?' * len(ids))})",
+                ids))
+            changed = [rid for rid in ids if stored.get(rid) != hashes[rid]]
+            seq = con.execute("SELECT COALESCE(MAX(seq), 0) FROM reviews").fetchone()[0]
+            rows = []
+            for offset, rid in enumerate(changed, start=1):
+                review, body = batch[rid], bodies[rid]
+                rows.append((rid, seq + offset, review.source, review.platform,
+                             sql.micros(review.published_at),
+                             review.sentiment.label if review.sentiment else None,
+                             " ".join(t for t in review.tokens if t.strip()),
+                             review.fingerprint(), hashes[rid],
+                             json.dumps(body, ensure_ascii=False)))
+            con.executemany(sql.UPSERT, rows)
+            updated = [rid for rid in changed if rid in stored]
+            for table, _ in sql.FACETS.values():
+                con.executemany(f"DELETE FROM {table} WHERE review_id = ?",
+                                [(rid,) for rid in updated])
+            for field, values in (("entities", lambda r: r.entities),
+                                  ("topics", lambda r: r.topics),
+                                  ("aspects", lambda r: aspect_keys(r.aspects))):
+                con.executemany(sql.FACET_INSERT[field], [
+                    (value, rid, row[4], row[5], row[2])
+                    for rid, row in zip(changed, rows) for value in values(batch[rid])])
+        return UpsertResult(new=len(changed) - len(updated), updated=len(updated),
+                            unchanged=len(ids) - len(changed))
+
+    # -- reads --------------------------------------------------------------------------
+    def fingerprints(self, ids: Iterable[str]) -> dict[str, str]:
+        ids, found = list(ids), {}
+        for i in range(0, len(ids), self.batch_size):
+            chunk = ids[i:i + self.batch_size]
+            found.update(self._con().execute(
+                f"SELECT id, fingerprint FROM reviews WHERE id IN ({','.join('?' * len(chunk))})",
+                chunk))
+        return found
+
+    def get(self, review_id: str) -> Review | None:
+        row = self._con().execute("SELECT body FROM reviews WHERE id = ?", (review_id,)).fetchone()
+        return _review(row[0]) if row else None
+
+    def search(self, query: ReviewQuery = ReviewQuery(), limit: int = 50,
+               cursor: str | None = None) -> ReviewPage:
+        where, params = sql.where_clause(query)
+        if cursor is not None:
+            published, rid = decode_cursor("search", cursor, 2)
+            where += " AND (r.published_at < ? OR (r.published_at = ? AND r.id < ?))"
+            params += [published, published, rid]
+        rows = self._con().execute(
+            f"SELECT r.body, r.published_at, r.id FROM reviews r WHERE {where} "
+            "ORDER BY r.published_at DESC, r.id DESC LIMIT ?", params + [limit + 1]).fetchall()
+        more = len(rows) > limit
+        rows = rows[:limit]
+        next_cursor = encode_cursor("search", rows[-1][1], rows[-1][2]) if more and rows else None
+        reviews = [_review(row[0]) for row in rows]
+        return ReviewPage(reviews, next_cursor, highlights(reviews, query.q))
+
+    def feed(self, cursor: str | None = None, limit: int = 50,
+             query: ReviewQuery = ReviewQuery()) -> ReviewPage:
+        where, params = sql.where_clause(query)
+        con = self._con()
+        if cursor is None:
+            head = con.execute("SELECT COALESCE(MAX(seq), 0) FROM reviews").fetchone()[0]
+            rows = con.execute(f"SELECT r.body FROM reviews r WHERE {where} AND r.seq <= ? "
+                               "ORDER BY r.seq DESC LIMIT ?", params + [head, limit]).fetchall()
+            return ReviewPage([_review(row[0]) for row in rows], encode_cursor("feed", head))
+        (after,) = decode_cursor("feed", cursor, 1)
+        rows = con.execute(f"SELECT r.body, r.seq FROM reviews r WHERE {where} AND r.seq > ? "
+                           "ORDER BY r.seq LIMIT ?", params + [after, limit]).fetchall()
+        last = rows[-1][1] if rows else after
+        return ReviewPage([_review(row[0]) for row in rows], encode_cursor("feed", last))
+
+    def count(self, query: ReviewQuery = ReviewQuery(),
+              group_by: str | None = None) -> dict[str | None, int]:
+        facet = sql.facet_from(query, group_by)
+        if facet is not None:
+            table, where, params, counted = facet
+            if group_by is None:
+                n = self._con().execute(f"SELECT {counted} FROM {table} f WHERE {where}", params)
+                return {None: n.fetchone()[0]}
+            key = sql.FACET_GROUPS[group_by]
+            rows = self._con().execute(
+                f"SELECT {key}, {counted} FROM {table} f WHERE {where} GROUP BY {key}", params)
+            return dict(rows.fetchall())
+        where, params = sql.where_clause(query)
+        if group_by is None:
+            n = self._con().execute(f"SELECT COUNT(*) FROM reviews r WHERE {where}", params)
+            return {None: n.fetchone()[0]}
+        join, key = _group(group_by)
+        rows = self._con().execute(
+            f"SELECT {key}, COUNT(*) FROM reviews r {join} WHERE {where} GROUP BY {key}", params)
+        return dict(rows.fetchall())
+
+    def trend(self, query: ReviewQuery, interval: timedelta,
+              group_by: str | None = None) -> list[TrendPoint]:
+        if query.start is None or query.end is None:
+            raise ValueError("trend needs query.start and query.end")
+        step = interval // timedelta(microseconds=1)
+        if step <= 0:
+            raise ValueError("trend interval must be positive")
+        lo, hi = sql.micros(query.start), sql.micros(query.end)
+        if group_by is None and query.q is None and (hi - lo) // step < sql.BUCKET_LIMIT:
+            return self._bucket_counts(query, lo, hi, step)
+        facet = sql.facet_from(query, group_by)
+        if facet is not None:
+            table, where, params, counted = facet
+            key = sql.FACET_GROUPS[group_by] if group_by else "NULL"
+            rows = self._con().execute(
+                f"SELECT (f.published_at / ?) * ? AS bucket, {key}, {counted} FROM {table} f "
+                f"WHERE {where} GROUP BY bucket, {key} ORDER BY bucket", [step, step] + params)
+            return [TrendPoint(sql.from_micros(b), k, n) for b, k, n in rows.fetchall()]
+        where, params = sql.where_clause(query)
+        join, key = _group(group_by) if group_by else ("", "NULL")
+        rows = self._con().execute(
+            f"SELECT (r.published_at / ?) * ? AS bucket, {key}, COUNT(*) FROM reviews r {join} "
+            f"WHERE {where} GROUP BY bucket, {key} ORDER BY bucket", [step, step] + params)
+        return [TrendPoint(sql.from_micros(b), k, n) for b, k, n in rows.fetchall()]
+
+    def _bucket_counts(self, query: ReviewQuery, lo: int, hi: int,
+                       step: int) -> list[TrendPoint]:
+        """An ungrouped trend counted bucket by bucket (see ``sql.BUCKET_COUNTS``)."""
+        unbounded = replace(query, start=None, end=None)
+        facet = sql.facet_from(unbounded, None)
+        if facet is not None:
+            table, where, params, counted = facet
+            alias = "f"
+        else:
+            (where, params), table, alias, counted = (sql.where_clause(unbounded), "reviews",
+                                                      "r", "COUNT(*)")
+        text = sql.BUCKET_COUNTS.format(counted=counted, table=table, alias=alias, where=where)
+        rows = self._con().execute(text, [lo, step, step, step, step, hi] + params
+                                   + [lo, step, hi])
+        return [TrendPoint(sql.from_micros(b), None, n) for b, n in rows.fetchall()]
+
+    def iter_reviews(self, query: ReviewQuery = ReviewQuery(),
+                     batch_size: int = 500) -> Iterator[Review]:
+        where, params = sql.where_clause(query)
+        after: tuple[int, str] | None = None
+        while True:
+            extra, extra_params = "", []
+            if after is not None:
+                extra = " AND (r.published_at > ? OR (r.published_at = ? AND r.id > ?))"
+                extra_params = [after[0], after[0], after[1]]
+            rows = self._con().execute(
+                f"SELECT r.body, r.published_at, r.id FROM reviews r WHERE {where}{extra} "
+                "ORDER BY r.published_at, r.id LIMIT ?",
+                params + extra_params + [batch_size]).fetchall()
+            yield from (_review(row[0]) for row in rows)
+            if len(rows) < batch_size:
+                return
+            after = (rows[-1][1], rows[-1][2])
+
+    def stats(self) -> StoreStats:
+        n = self._con().execute("SELECT COUNT(*) FROM reviews").fetchone()[0]
+        size = self.path.stat().st_size if self.path.exists() else 0
+        return StoreStats(reviews=n, details={"backend": "sqlite", "path": str(self.path),
+                                              "bytes": size})
+
+
+def _group(group_by: str) -> tuple[str, str]:
+    if group_by not in GROUP_FIELDS:
+        raise ValueError(f"cannot group by {group_by!r}; expected one of {GROUP_FIELDS}")
+    return sql.GROUP_KEYS[group_by]
+
+
+def _review(body: str) -> Review:
+    return Review.from_dict(json.loads(body))

@@ -1,0 +1,1 @@
+"""Training and measuring the sentiment model (never imported at serve time)."""

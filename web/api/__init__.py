@@ -1,0 +1,1 @@
+"""Blueprints of the JSON API (every ``/api`` route)."""

@@ -1,0 +1,67 @@
+"""The review API: ``/api/reviews`` (search), ``/api/reviews/<id>``, ``/api/feed`` (live feed).
+
+Filters everywhere: ``source``, ``entity``, ``sentiment``, ``topic`` (repeatable or
+comma-separated), ``q`` (search words, segmented like the page's search box), ``since`` and
+``until`` (ISO-8601; naive times and bare dates are in the config timezone). Bad parameters
+answer 400 ``invalid_parameter`` naming the parameter (see ``web.errors``).
+"""
+from __future__ import annotations
+
+from flask import Blueprint, request
+
+from models.store import ReviewPage, ReviewQuery
+from web import params, reads
+from web.display import display_zone
+from web.api.payloads import review_payload
+
+bp = Blueprint("api", __name__, url_prefix="/api")
+
+MAX_LIMIT = 200
+
+
+def _with_tokens() -> bool:
+    return "tokens" in params.listed("fields", ("tokens",))
+
+
+def _cursor() -> str | None:
+    return request.args.get("cursor", "").strip() or None
+
+
+def _listing() -> tuple[ReviewQuery, int, bool]:
+    """The filters, ``limit`` and ``fields`` shared by every review listing."""
+    return (params.review_query(display_zone()), params.bounded_int("limit", 50, 1, MAX_LIMIT),
+            _with_tokens())
+
+
+def _reviews(page: ReviewPage, tokens: bool) -> dict:
+    """The page's reviews; with search words, each found one carries its ``highlight``."""
+    reviews = [review_payload(r, tokens) for r in page.reviews]
+    for review in reviews:
+        if review["id"] in page.highlights:
+            review["highlight"] = page.highlights[review["id"]]
+    return {"reviews": reviews, "count": len(page.reviews)}
+
+
+@bp.get("/reviews")
+def reviews():
+    """Newest published first; ``next_cursor`` continues the walk and is null at the end."""
+    query, limit, tokens = _listing()
+    page = reads.search_reviews(query, limit, _cursor())
+    return {**_reviews(page, tokens), "next_cursor": page.cursor}
+
+
+@bp.get("/reviews/<review_id>")
+def review(review_id: str):
+    return {"review": review_payload(reads.get_review(review_id), _with_tokens())}
+
+
+@bp.get("/feed")
+def feed():
+    """Without a cursor: the newest ingested reviews, newest first, and the head cursor.
+    With one: what was ingested or changed since, oldest first, and the cursor to poll with
+    next (unchanged when nothing is new)."""
+    cursor = _cursor()
+    query, limit, tokens = _listing()
+    page = reads.feed_reviews(query, limit, cursor)
+    return {**_reviews(page, tokens), "cursor": page.cursor,
+            "order": "oldest_first" if cursor else "newest_first"}

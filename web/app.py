@@ -1,0 +1,55 @@
+"""The Koubei web app: live feed, trends, incidents and the JSON API, behind a sign-in
+(``web.security.auth``) with roles and brand scopes (``web.security.access``).
+
+``create_app`` is a flaskr-style factory. The runtime (config, review store, state DB) is
+shared by every request and kept at ``app.extensions["koubei"]``; nothing is opened or closed
+per request because the store is thread-safe. The app is served by waitress (``koubei run``),
+so it relies on nothing from Flask's development server.
+"""
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from flask import Flask
+
+from models.runtime import Runtime, open_runtime
+from web.pages import (action_links as action_link_views, corrections, exports, feed,
+                       incident_actions, incidents, response, silences, trends, weekly)
+from web.api import reviews as api, insights as api_insights, health, openapi
+from web.security import auth, csrf, headers as security
+from web import display, errors, i18n
+
+__all__ = ["create_app"]
+
+DEFAULTS = {
+    "FEED_LIMIT": 50,         # reviews on the feed page when it loads
+    "FEED_POLL_SECONDS": 5,   # how often the page asks /api/feed for new reviews
+    "PERMANENT_SESSION_LIFETIME": timedelta(hours=12),  # a sign-in lasts a working day
+    "SESSION_COOKIE_SAMESITE": "Lax",
+}
+
+
+def create_app(runtime: Runtime | None = None,
+               test_config: dict[str, Any] | None = None) -> Flask:
+    """Build the app on ``runtime`` (opened with ``open_runtime()`` when None; the caller
+    that passes a runtime keeps closing it). ``test_config`` overrides Flask settings."""
+    app = Flask(__name__)
+    app.config.from_mapping(DEFAULTS)
+    app.extensions["koubei"] = runtime if runtime is not None else open_runtime()
+    # Served over HTTPS (the public URL says so): the session cookie is never sent in clear.
+    public_url = app.extensions["koubei"].config.web.public_url or ""
+    app.config["SESSION_COOKIE_SECURE"] = public_url.lower().startswith("https://")
+    if test_config:
+        app.config.from_mapping(test_config)
+    app.json.ensure_ascii = False  # readable Chinese in API responses
+    app.json.sort_keys = False
+    # i18n first: the sign-in gate (auth) may already render a page in the reader's language
+    for extension in (i18n, display, security, errors, csrf, auth):
+        extension.init_app(app)
+    for module in (feed, trends, incidents, api, api_insights, health, openapi,
+                   action_link_views, exports, response, silences, corrections, weekly):
+        app.register_blueprint(module.bp)
+    app.register_blueprint(incident_actions.bp)
+    app.register_blueprint(incident_actions.api_bp)
+    return app

@@ -1,0 +1,4 @@
+"""``python -m web.cli``: the ``koubei`` command."""
+from web.cli import main
+
+main()

@@ -1,0 +1,75 @@
+"""The live feed (``/``) and a single review's page (``/reviews/<id>``).
+
+The feed first shows the newest published reviews matching the filters (sentiment, source,
+entity, search words) — after a crawl backfills history, ingest order would put the oldest of
+the backlog on top — and then keeps itself current: ``static/feed.js`` polls
+``/api/feed?cursor=...`` from the ingest head taken before that first read, with the same
+filters, and puts what arrived at the top.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import Blueprint, current_app, render_template, request, url_for
+
+from models.review import SENTIMENT_LABELS
+from nlp.corrections import LABELS, latest_correction
+from web.security import access
+from web import params, reads
+from web.display import display_zone
+from web.i18n import gettext
+
+bp = Blueprint("feed", __name__)
+
+FILTERS = ("sentiment", "source", "entity", "topic")
+
+
+@bp.get("/")
+def index():
+    config = reads.current_runtime().config
+    query = params.review_query(display_zone())
+    head = reads.feed_reviews(query, 0).cursor  # taken first, so nothing ingested is missed
+    page = reads.search_reviews(query, current_app.config["FEED_LIMIT"])
+    selected = {name: params.listed(name) for name in FILTERS}
+    poll_args = {name: list(values) for name, values in selected.items() if values}
+    if request.args.get("q", "").strip():
+        poll_args["q"] = request.args["q"].strip()
+    poll_seconds = current_app.config["FEED_POLL_SECONDS"]
+    entities = access.visible_entities(config.entities)
+    return render_template(
+        "feed/feed.html", reviews=page.reviews, highlights=page.highlights, selected=selected,
+        filtered=bool(poll_args),
+        sentiments=SENTIMENT_LABELS, sources=[s.name for s in config.sources],
+        entities=entities, poll_seconds=poll_seconds,
+        feed_config=_feed_config(head, poll_args, poll_seconds, entities, config.timezone))
+
+
+def _feed_config(cursor: str | None, poll_args: dict, poll_seconds: int, entities: list,
+                 timezone: str) -> dict:
+    """What feed.js needs to fetch and draw new reviews exactly like the server does."""
+    return {
+        "pollUrl": url_for("api.feed", **poll_args),
+        "cursor": cursor,
+        "intervalMs": int(poll_seconds * 1000),
+        "timezone": timezone,
+        "reviewBase": url_for("feed.index") + "reviews/",
+        "entities": {e.id: e.name for e in entities},
+        "labels": {
+            **{label: gettext(f"sentiment.{label}") for label in (*SENTIMENT_LABELS, "unknown")},
+            "noRating": gettext("review.no_rating"),
+            "anonymous": gettext("review.anonymous"),
+            "rating": gettext("review.rating", rating="{rating}"),
+            "updated": gettext("feed.updated", time="{time}", count="{count}"),
+            "failed": gettext("feed.failed"),
+            "restart": gettext("feed.restart"),
+        },
+    }
+
+
+@bp.get("/reviews/<review_id>")
+def review(review_id: str):
+    review = reads.get_review(review_id)
+    correction = latest_correction(reads.current_runtime().home, review.id)
+    corrected_at = datetime.fromisoformat(correction.corrected_at) if correction else None
+    return render_template("feed/review.html", review=review, correction=correction,
+                           corrected_at=corrected_at, labels=LABELS)

@@ -1,0 +1,87 @@
+"""Acting on an incident: the page's forms (``POST /incidents/<id>/act``) and the API
+(``POST /api/incidents/<id>/actions`` with a JSON body), both through ``perform``.
+
+Actions: ``acknowledge``, ``assign`` (``assignee``), ``comment`` (``text``), ``resolve``
+(``note``), ``false_alarm`` (``note``), ``reopen``. The actor is the signed-in user; the
+incident must be in the user's scope (404 otherwise, as for reading it), and an assignee must be
+a handler or admin whose scope covers it. Resolving sends the
+all-clear to the channels that were told about the incident before the response is sent.
+"""
+from __future__ import annotations
+
+from typing import Mapping
+
+from flask import Blueprint, flash, g, redirect, request, url_for
+
+from alerting.respond import workflow
+from alerting.respond.channels import build_channels
+from alerting.detect.tick import public_url
+from web.security import access
+from web import reads
+from web.exceptions import InvalidParameter
+from web.i18n import gettext
+from web.api.payloads import incident_payload
+
+ACTIONS = ("acknowledge", "assign", "comment", "resolve", "false_alarm", "reopen")
+
+bp = Blueprint("incidents_act", __name__)
+api_bp = Blueprint("api_actions", __name__, url_prefix="/api")
+
+
+def perform(incident_id: int, action: str, values: Mapping[str, str], actor: str) -> list[str]:
+    """Apply ``action``; returns the channels the all-clear reached (resolutions only).
+    Raises ``InvalidParameter`` for an unknown action and ``workflow.WorkflowError`` when it
+    does not apply."""
+    incident = reads.get_incident(incident_id)  # 404 unless it exists and is in scope
+    runtime = reads.current_runtime()
+    state = runtime.state
+    if action == "acknowledge":
+        workflow.acknowledge(state, incident_id, actor)
+    elif action == "assign":
+        workflow.assign(state, incident_id, actor, str(values.get("assignee", "")).strip(),
+                        may_handle=lambda user: access.may_handle(user.role, user.entities,
+                                                                  incident))
+    elif action == "comment":
+        workflow.comment(state, incident_id, actor, str(values.get("text", "")))
+    elif action in ("resolve", "false_alarm"):
+        note = str(values.get("note", ""))
+        workflow.resolve(state, incident_id, actor, note, false_alarm=action == "false_alarm")
+        channels = build_channels(runtime.config.channels)
+        try:
+            return workflow.send_all_clear(
+                state, incident_id, channels, public_url(runtime.config),
+                runtime.config.timezone, "false_alarm" if action == "false_alarm" else "resolved",
+                note)
+        finally:
+            for channel in channels.values():
+                channel.close()
+    elif action == "reopen":
+        workflow.reopen(state, incident_id, actor)
+    else:
+        raise InvalidParameter("action", f"expected one of {', '.join(ACTIONS)}")
+    return []
+
+
+@bp.post("/incidents/<int:incident_id>/act")
+def act(incident_id: int):
+    action = request.form.get("action", "")
+    try:
+        perform(incident_id, action, request.form, g.user.username)
+    except workflow.WorkflowError as exc:
+        flash(gettext("incident.action_failed", reason=str(exc)), "error")
+    else:
+        flash(gettext(f"incident.done.{action}"), "ok")
+    return redirect(url_for("incidents.detail", incident_id=incident_id))
+
+
+@api_bp.post("/incidents/<int:incident_id>/actions")
+def api_act(incident_id: int):
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict) or not isinstance(body.get("action"), str):
+        raise InvalidParameter("action", "send a JSON object such as {\"action\": \"acknowledge\"}")
+    try:
+        reached = perform(incident_id, body["action"], body, g.user.username)
+    except workflow.WorkflowError as exc:
+        return {"error": {"code": "conflict", "message": str(exc)}}, 409
+    return {"incident": incident_payload(reads.get_incident(incident_id), events=True),
+            "all_clear_sent_to": reached}

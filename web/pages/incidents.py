@@ -1,0 +1,46 @@
+"""Incident pages: the list (``/incidents``, newest first, filter by status) and one
+incident (``/incidents/<id>``) with its explanation, timeline, assignee and — for roles that
+may act — the workflow forms (posted to ``web.pages.incident_actions``)."""
+from __future__ import annotations
+
+from flask import Blueprint, current_app, g, render_template, url_for
+
+from alerting.respond.workflow import current_assignee
+from web.security.accounts import list_users
+
+from web.security import access
+from web import params, reads
+from web.explanation import read_explanation
+from web.i18n import current_language, gettext
+from web.reads import INCIDENT_STATUSES
+
+bp = Blueprint("incidents", __name__)
+
+
+@bp.get("/incidents")
+def index():
+    status = params.choice("status", INCIDENT_STATUSES, None)
+    return render_template("incidents/incidents.html", incidents=reads.list_incidents(status),
+                           status=status, statuses=INCIDENT_STATUSES)
+
+
+@bp.get("/incidents/<int:incident_id>")
+def detail(incident_id: int):
+    incident = reads.get_incident(incident_id)
+    explanation = read_explanation(incident.explanation, current_language())
+    linked = [r.id for r in explanation.reviews if r.id] + list(incident.review_ids or [])
+    stored = reads.find_reviews(list(dict.fromkeys(linked))[:50])
+    can_act = access.allowed(g.user.role, "act")
+    assignees = [u for u in list_users(reads.current_runtime().state)
+                 if not u.disabled and access.allowed(u.role, "act")] if can_act else []
+    live_config = {  # what static/incident.js compares the incident's later states with
+        "pollUrl": url_for("api_insights.incident", incident_id=incident.id),
+        "intervalMs": int(current_app.config["FEED_POLL_SECONDS"] * 1000),
+        "reviews": len(incident.review_ids or []), "events": len(incident.events),
+        "status": incident.status,
+        "labels": {"updated": gettext("incident.live_updated", reviews="{reviews}",
+                                      events="{events}"),
+                   "reload": gettext("incident.live_reload")}}
+    return render_template("incidents/incident.html", incident=incident, explanation=explanation,
+                           stored=stored, assignee=current_assignee(incident),
+                           assignees=assignees, can_act=can_act, live_config=live_config)

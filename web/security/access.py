@@ -1,0 +1,132 @@
+"""Who may read and do what: roles per endpoint, and the reader's brand/entity scope.
+
+The signed-in account is on the request as ``flask.g.user`` (``web.security.accounts.Account``; set by
+``web.security.auth``), never in a module-level "current user".
+
+Roles (``PERMISSIONS``): every role reads (feed, trends, reviews, incidents, in scope);
+every role may correct the sentiment label of a review it can see (``label``);
+``handler`` and ``admin`` act on incidents; ``analyst`` and ``admin`` export; only ``admin``
+manages users. Every endpoint of the app must be listed in ``ENDPOINTS`` (a test enforces it),
+so a new route cannot be reachable by accident.
+
+Scope: a user's ``entities`` (``["*"]`` = every entity) plus the products whose ``parent`` is
+one of them. ``scoped_query`` narrows a review query to it; ``can_see_review`` /
+``can_see_incident`` reject a record none of whose entities is in scope (views then answer
+404, so the record's existence is not revealed). Nothing in the web layer reads the store or
+the state DB without going through here (see ``web.reads``).
+"""
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Iterable
+
+from flask import current_app, g, has_request_context
+
+from models.review import Review
+from models.state import Incident
+from models.store import ReviewQuery
+
+PERMISSIONS = {
+    "read": {"admin", "analyst", "handler"},
+    "act": {"admin", "handler"},
+    "export": {"admin", "analyst"},
+    "admin": {"admin"},
+    "account": {"admin", "analyst", "handler"},  # one's own password and tokens
+    "label": {"admin", "analyst", "handler"},  # correct a visible review's sentiment
+}
+PUBLIC = "public"
+ENDPOINTS = {
+    "static": PUBLIC, "health.healthz": PUBLIC, "openapi.spec": PUBLIC,
+    "auth.login": PUBLIC, "actions.confirm": PUBLIC, "actions.acknowledge": PUBLIC,
+    "auth.logout": "account", "auth.account": "account", "auth.password": "account",
+    "auth.create_token": "account", "auth.revoke_token": "account",
+    "feed.index": "read", "feed.review": "read", "trends.index": "read",
+    "incidents.index": "read", "incidents.detail": "read", "incidents.reviews": "read",
+    "incidents_act.act": "act",
+    "api.reviews": "read", "api.review": "read", "api.feed": "read",
+    "api_insights.trends": "read", "api_insights.incidents": "read",
+    "api_insights.incident": "read", "api_actions.api_act": "act",
+    "exports.reviews": "export", "response.page": "read", "response.api": "read",
+    "silences.index": "read", "silences.add": "act", "silences.end": "act",
+    "corrections.label": "label", "corrections.api_label": "label",
+    "weekly.xlsx": "export", "weekly.csv": "export",
+}
+# A valid NAME_PATTERN never starts with NUL, so no review can carry this entity: a query
+# restricted to it matches nothing.
+NO_ENTITY = "\x00none"
+
+
+def permission(endpoint: str | None) -> str | None:
+    """The permission ``endpoint`` needs; None for an endpoint nobody listed (refused)."""
+    return ENDPOINTS.get(endpoint or "")
+
+
+def allowed(role: str, needed: str) -> bool:
+    return role in PERMISSIONS.get(needed, ())
+
+
+def _user():
+    return g.get("user") if has_request_context() else None
+
+
+def scope() -> frozenset[str] | None:
+    """The entity ids the reader may see; None for every entity. Worked out once per
+    request (views check many records against it)."""
+    user = _user()
+    if user is None or "*" in user.entities:
+        return None
+    cached = g.get("_scope")
+    if cached is not None and cached[0] is user:
+        return cached[1]
+    g._scope = (user, scope_of(user.entities))
+    return g._scope[1]
+
+
+def scope_of(entities: Iterable[str]) -> frozenset[str] | None:
+    """The entity ids a user with ``entities`` may see (their products included); None for
+    every entity."""
+    own = set(entities)
+    if "*" in own:
+        return None
+    for entity in current_app.extensions["koubei"].config.entities:
+        if entity.parent in own:
+            own.add(entity.id)
+    return frozenset(own)
+
+
+def may_handle(role: str, entities: Iterable[str], incident: Incident) -> bool:
+    """Whether a user of ``role`` and ``entities`` could see and act on ``incident`` (an
+    incident is assigned only to such a user)."""
+    allowed_ids = scope_of(entities)
+    return allowed(role, "act") and (allowed_ids is None
+                                     or bool(allowed_ids & set(incident.entities or ())))
+
+
+def in_scope(entities: Iterable[str]) -> bool:
+    allowed_ids = scope()
+    return allowed_ids is None or bool(allowed_ids & set(entities or ()))
+
+
+def scoped_query(query: ReviewQuery) -> ReviewQuery:
+    """``query`` restricted to the reader's scope; naming only entities outside it matches
+    nothing."""
+    allowed_ids = scope()
+    if allowed_ids is None:
+        return query
+    wanted = ([e for e in query.entities if e in allowed_ids] if query.entities
+              else sorted(allowed_ids))
+    return replace(query, entities=tuple(wanted) or (NO_ENTITY,))
+
+
+def can_see_review(review: Review) -> bool:
+    return in_scope(review.entities)
+
+
+def can_see_incident(incident: Incident) -> bool:
+    return in_scope(incident.entities)
+
+
+def visible_entities(entities: Iterable) -> list:
+    """The configured entities (``EntityConfig``) the reader may see, for filter menus."""
+    allowed_ids = scope()
+    return [e for e in entities if allowed_ids is None or e.id in allowed_ids]
