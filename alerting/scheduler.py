@@ -2,23 +2,31 @@
 own ``interval`` (all starting at once) and each configured report at its weekday and local
 time, in a persistent job store on the state database.
 
-Jobs are module-level functions with plain string arguments (the config path and data
-directory), so they pickle into the job store and survive restarts; each job runs at most one
-instance at a time (an overrunning job is not started twice) and coalesces missed runs. On
-start, crawl and report jobs left in the store but no longer configured are removed.
+It schedules the callables it is given (``Jobs``) and imports no other stage: the composition
+root (``web.jobs``) says what a detection tick, a crawl and a report are. The callables must be
+module-level functions taking plain string arguments (the config path, the data directory and
+a source or report name), so they pickle into the job store and survive restarts; each job runs
+at most one instance at a time (an overrunning job is not started twice) and coalesces missed
+runs. On start, crawl and report jobs left in the store but no longer configured are removed,
+and jobs stored under a function's former dotted path (``moved``) are rewritten to its current
+one, so a job store written by an older version keeps working.
 """
 from __future__ import annotations
 
 import logging
+import pickle
+from dataclasses import dataclass
 from datetime import timedelta
+from typing import Callable, Mapping
 from zoneinfo import ZoneInfo
 
 from apscheduler.events import EVENT_SCHEDULER_STARTED
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
+from sqlalchemy import Column, LargeBinary, MetaData, Table, Unicode, inspect, select, update
 
 from models.review import utcnow
-from models.runtime import Runtime, open_runtime
+from models.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
@@ -28,44 +36,13 @@ REPORT_JOB_PREFIX = "report:"
 JOBS_TABLE = "apscheduler_jobs"
 
 
-def detect_job(config_path: str, home: str) -> None:
-    """One detection tick in a fresh runtime (so config edits are picked up)."""
-    from alerting.detect.tick import run_detection
-
-    runtime = open_runtime(config_path, home)
-    try:
-        report = run_detection(runtime)
-    finally:
-        runtime.close()
-    log.info("detection: %d rule(s), %d firing(s), %d incident change(s), %d error(s)",
-             len(report.rules), len(report.firings), len(report.changes), len(report.errors))
-
-
-def crawl_job(config_path: str, home: str, source: str) -> None:
-    """Crawl one source in a child process (Scrapy's reactor cannot restart in this one)."""
-    from crawlers.runner import crawl_in_child
-
-    report = crawl_in_child(config_path, home, source)
-    if report.ok:
-        log.info("crawl %s: %d new review(s)", source, report.new)
-    else:
-        log.error("crawl %s failed: %s", source, report.error)
-
-
-def report_job(config_path: str, home: str, name: str) -> None:
-    """Mail the report ``name`` of the config (``reports:``) for the last complete week."""
-    from web.reports.mail import send_weekly_report
-
-    runtime = open_runtime(config_path, home)
-    try:
-        report = next((r for r in runtime.config.reports if r.name == name), None)
-        if report is None:
-            log.warning("report %s: no longer in the config; not sent", name)
-            return
-        reached = send_weekly_report(runtime, report, utcnow())
-    finally:
-        runtime.close()
-    log.info("report %s sent to %s", name, ", ".join(reached))
+@dataclass(frozen=True)
+class Jobs:
+    """What the scheduler runs: ``detect(config_path, home)``, ``crawl(config_path, home,
+    source)`` and ``report(config_path, home, name)``, each a module-level function."""
+    detect: Callable[[str, str], None]
+    crawl: Callable[[str, str, str], None]
+    report: Callable[[str, str, str], None]
 
 
 def _grace(interval: timedelta) -> int:
@@ -73,15 +50,18 @@ def _grace(interval: timedelta) -> int:
     return max(int(interval.total_seconds()), 1)
 
 
-def build_scheduler(runtime: Runtime, start_crawls: bool = True) -> BackgroundScheduler:
-    """Return a configured, not yet started scheduler (see the module docstring)."""
+def build_scheduler(runtime: Runtime, jobs: Jobs, start_crawls: bool = True,
+                    moved: Mapping[str, str] | None = None) -> BackgroundScheduler:
+    """Return a configured, not yet started scheduler (see the module docstring). ``moved``
+    maps former function references (``module:function``) of stored jobs to current ones."""
     config = runtime.config
+    rewrite_moved_jobs(runtime.state.engine, moved or {})
     scheduler = BackgroundScheduler(
         jobstores={"default": SQLAlchemyJobStore(url=runtime.state.url, tablename=JOBS_TABLE)},
         timezone=ZoneInfo(config.timezone))
     args = [str(runtime.config_path), str(runtime.home)]
     now = utcnow()
-    scheduler.add_job(detect_job, "interval", args=args, id=DETECT_JOB, name="detection",
+    scheduler.add_job(jobs.detect, "interval", args=args, id=DETECT_JOB, name="detection",
                       coalesce=True, max_instances=1,
                       seconds=config.detection_interval.total_seconds(), next_run_time=now,
                       misfire_grace_time=_grace(config.detection_interval),
@@ -90,7 +70,7 @@ def build_scheduler(runtime: Runtime, start_crawls: bool = True) -> BackgroundSc
     sources = [s for s in config.sources if s.enabled] if start_crawls else []
     for source in sources:
         job_id = CRAWL_JOB_PREFIX + source.name
-        scheduler.add_job(crawl_job, "interval", args=args + [source.name], id=job_id,
+        scheduler.add_job(jobs.crawl, "interval", args=args + [source.name], id=job_id,
                           name=f"crawl {source.name}", coalesce=True, max_instances=1,
                           seconds=source.interval.total_seconds(),
                           next_run_time=now, misfire_grace_time=_grace(source.interval),
@@ -99,7 +79,7 @@ def build_scheduler(runtime: Runtime, start_crawls: bool = True) -> BackgroundSc
     for report in config.reports:
         job_id = REPORT_JOB_PREFIX + report.name
         hour, minute = (int(part) for part in report.at.split(":"))
-        scheduler.add_job(report_job, "cron", args=args + [report.name], id=job_id,
+        scheduler.add_job(jobs.report, "cron", args=args + [report.name], id=job_id,
                           name=f"report {report.name}", day_of_week=report.weekday, hour=hour,
                           minute=minute, coalesce=True, max_instances=1,
                           misfire_grace_time=6 * 3600,  # down at 09:00, up at 10:00: still send
@@ -116,3 +96,27 @@ def build_scheduler(runtime: Runtime, start_crawls: bool = True) -> BackgroundSc
 
     scheduler.add_listener(prune_stale, EVENT_SCHEDULER_STARTED)
     return scheduler
+
+
+def rewrite_moved_jobs(engine, moved: Mapping[str, str]) -> int:
+    """Point stored jobs whose function moved (``moved``: old ref → new ref) at its new home;
+    returns how many were rewritten. Job states are plain pickled dicts whose ``func`` is a
+    ``module:function`` string, so reading them imports nothing."""
+    if not moved or not inspect(engine).has_table(JOBS_TABLE):
+        return 0
+    table = Table(JOBS_TABLE, MetaData(), Column("id", Unicode(191), primary_key=True),
+                  Column("job_state", LargeBinary))
+    rewritten = 0
+    with engine.begin() as connection:
+        for job_id, blob in connection.execute(select(table.c.id, table.c.job_state)).all():
+            state = pickle.loads(blob)
+            old = state.get("func")
+            new = moved.get(old)
+            if new is None:
+                continue
+            state["func"] = new
+            connection.execute(update(table).where(table.c.id == job_id)
+                               .values(job_state=pickle.dumps(state, pickle.HIGHEST_PROTOCOL)))
+            log.info("scheduler: job %s now runs %s (stored as %s)", job_id, new, old)
+            rewritten += 1
+    return rewritten

@@ -1,5 +1,7 @@
-"""``crawl_in_child``: one crawl in a fresh child process (``python -m crawlers.runner``), since
-Twisted's reactor cannot restart within a process. The scheduler calls it every interval."""
+"""``crawls_in_child``: crawls in a fresh child process, since Twisted's reactor cannot
+restart within a process. The caller (the composition root, ``web.jobs``) names the child's
+command, which runs ``crawlers.runner.run_crawls`` and prints each ``CrawlReport`` as one JSON
+line on stdout, and the function that opens a runtime for recording a child's failure."""
 from __future__ import annotations
 
 import json
@@ -8,32 +10,27 @@ import os
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable, Sequence
 
 from crawlers.checkpoints import record_failure
 from crawlers.report import CrawlReport
 from models.exceptions import ConfigError
-from models.runtime import open_runtime
+from models.runtime import Runtime
 
 logger = logging.getLogger(__name__)
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
-def crawl_in_child(config_path: str | Path, home: str | Path, source_name: str,
-                   timeout: float = 600, overrides: dict[str, Any] | None = None) -> CrawlReport:
-    """Run ``run_crawl`` in a child process and return its report. A child that times out,
-    dies or prints no report gives ``ok=False`` and the source's checkpoint is marked broken.
-    The child's log goes to this process's stderr."""
-    return crawls_in_child(config_path, home, [source_name], timeout, overrides)[0]
-
-
 def crawls_in_child(config_path: str | Path, home: str | Path, source_names: list[str],
-                    timeout: float = 600,
-                    overrides: dict[str, Any] | None = None) -> list[CrawlReport]:
-    """Crawl several sources at once in one child process (``run_crawls``); one report per
-    name, in order. A source the child printed no report for is failed as above."""
-    command = [sys.executable, "-m", "crawlers.runner", "--config", str(config_path),
-               "--home", str(home), *source_names]
+                    timeout: float = 600, overrides: dict[str, Any] | None = None, *,
+                    command: Sequence[str],
+                    open_runtime: Callable[[Any, Any], Runtime]) -> list[CrawlReport]:
+    """Crawl several sources at once in one child process started as ``command`` (plus
+    ``--config``, ``--home``, the names and ``--settings``); one report per name, in order. A
+    child that times out, dies or prints no report for a source gives ``ok=False`` for it and
+    marks its checkpoint broken (through a runtime from ``open_runtime``). The child's log goes
+    to this process's stderr."""
+    command = [*command, "--config", str(config_path), "--home", str(home), *source_names]
     if overrides:
         command += ["--settings", json.dumps(overrides)]
     env = dict(os.environ)
@@ -54,7 +51,7 @@ def crawls_in_child(config_path: str | Path, home: str | Path, source_names: lis
             results.append(reports[name])
             continue
         logger.error("crawl of %s failed: %s", name, error)
-        _record_child_failure(config_path, home, name, error)
+        _record_child_failure(open_runtime, config_path, home, name, error)
         results.append(CrawlReport(name, errors=1, ok=False, error=error))
     return results
 
@@ -71,8 +68,8 @@ def _reports(stdout: str) -> dict[str, CrawlReport]:
     return reports
 
 
-def _record_child_failure(config_path: str | Path, home: str | Path, source_name: str,
-                          error: str) -> None:
+def _record_child_failure(open_runtime: Callable[[Any, Any], Runtime], config_path: str | Path,
+                          home: str | Path, source_name: str, error: str) -> None:
     try:
         runtime = open_runtime(config_path, home)
     except ConfigError:

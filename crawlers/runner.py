@@ -1,22 +1,15 @@
 """Running one crawl of one configured source, and recording its checkpoint.
 
 ``run_crawl`` runs the source's spider in this process with Scrapy's ``CrawlerProcess``. Twisted's
-reactor cannot be restarted, so it can be called once per process; ``crawl_in_child`` (see
-``crawlers.child``; what the scheduler and ``koubei crawl`` use) runs this module in a fresh
-child process, ``python -m crawlers.runner SOURCE...``, which prints each report as one JSON line on
-stdout, logs to stderr at ``$KOUBEI_CRAWL_LOG_LEVEL`` (default WARNING) and applies the Scrapy
-settings in ``$KOUBEI_CRAWL_SETTINGS`` (a JSON object) last when none are passed.
+reactor cannot be restarted, so it can be called once per process; ``crawlers.child`` runs it
+in a fresh child process (the scheduler and ``koubei crawl`` do, through ``web.jobs``).
 
 A ``file`` source is "crawled" by importing its ``path`` (a file, or a watched folder; see
 ``crawlers.importers.watched``).
 """
 from __future__ import annotations
 
-import argparse
-import json
 import logging
-import os
-import sys
 from typing import Any
 
 from scrapy.crawler import Crawler, CrawlerProcess
@@ -24,17 +17,15 @@ from scrapy.utils.misc import load_object
 
 from crawlers.checkpoints import (WATERMARK_IDS_KEY, WATERMARK_KEY, load_checkpoint,
                                   record_failure, record_success)
-from crawlers.child import PROJECT_ROOT, crawl_in_child, crawls_in_child
+from crawlers.child import PROJECT_ROOT
 from crawlers.exceptions import UnknownSource
 from crawlers.report import CrawlReport, judge_crawl
 from crawlers.settings import crawl_settings, process_settings
 from crawlers.spiders import SPIDERS
 from models.config import KoubeiConfig, SourceConfig
-from models.exceptions import ConfigError
-from models.runtime import Runtime, open_runtime
+from models.runtime import Runtime
 
-__all__ = ["PROJECT_ROOT", "crawl_in_child", "crawls_in_child", "find_source", "run_crawl",
-           "run_crawls"]
+__all__ = ["PROJECT_ROOT", "find_source", "run_crawl", "run_crawls"]
 
 logger = logging.getLogger(__name__)
 
@@ -108,39 +99,3 @@ def _import_source(runtime: Runtime, source: SourceConfig) -> CrawlReport:
     from crawlers.importers.watched import import_source
 
     return import_source(runtime, source)
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m crawlers.runner",
-                                     description="Crawl one source; print the report as JSON.")
-    parser.add_argument("sources", nargs="+", metavar="source")
-    parser.add_argument("--config")
-    parser.add_argument("--home")
-    parser.add_argument("--settings", default=os.environ.get("KOUBEI_CRAWL_SETTINGS"),
-                        help="Scrapy settings as a JSON object, applied last "
-                             "(default: $KOUBEI_CRAWL_SETTINGS)")
-    parser.add_argument("--log-level", default=os.environ.get("KOUBEI_CRAWL_LOG_LEVEL", "WARNING"))
-    args = parser.parse_args(argv)
-    logging.basicConfig(stream=sys.stderr,
-                        format="%(asctime)s [%(name)s] %(levelname)s: %(message)s")
-    # On the handler too, since Scrapy sets its own loggers to DEBUG.
-    logging.root.setLevel(args.log_level.upper())
-    logging.root.handlers[0].setLevel(args.log_level.upper())
-    try:
-        runtime = open_runtime(args.config, args.home)
-    except ConfigError as exc:
-        reports = [CrawlReport(name, ok=False, error=str(exc)) for name in args.sources]
-    else:
-        try:
-            reports = run_crawls(runtime, args.sources, json.loads(args.settings or "{}"))
-        except UnknownSource as exc:
-            reports = [CrawlReport(name, ok=False, error=str(exc)) for name in args.sources]
-        finally:
-            runtime.close()
-    for report in reports:
-        print(json.dumps(report.to_dict(), ensure_ascii=False), flush=True)
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

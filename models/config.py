@@ -477,6 +477,11 @@ class WebConfig(Strict):
     # Used in links inside notifications; an https:// URL also marks the session cookie Secure.
     public_url: str | None = None
 
+    @property
+    def base_url(self) -> str:
+        """Where links in notifications and reports point: ``public_url``, else this server."""
+        return self.public_url or f"http://{self.host}:{self.port}"
+
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 

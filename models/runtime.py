@@ -1,14 +1,17 @@
-"""Wiring from config to live objects: the data directory, the review store, the state DB.
+"""The runtime: config, data directory, review store and state DB, opened lazily.
 
-Every command and the web app go through ``open_runtime`` so that they all agree on where the
-data lives: ``KOUBEI_HOME`` (default ``./koubei-data``), the config file in it
-(``koubei.yaml``, else the bundled demo config) and the stores it names.
+``open_runtime`` agrees for everyone on where the data lives: ``KOUBEI_HOME`` (default
+``./koubei-data``), the config file in it (``koubei.yaml``, else the bundled demo config) and
+the stores it names. The composition root (``web.runtime``) opens every runtime of the system
+through it and attaches the cross-stage hooks, such as ``stored_hooks``, which the stages that
+write reviews call without knowing who listens.
 """
 from __future__ import annotations
 
 import os
 from functools import cached_property
 from pathlib import Path
+from typing import Any, Callable, Sequence
 
 from models.config import KoubeiConfig
 from models.loader import load_config
@@ -30,6 +33,9 @@ def default_config_path(home: Path) -> Path:
     return own if own.exists() else DEMO_CONFIG
 
 
+StoredHook = Callable[["Runtime", Sequence[Any]], Any]
+
+
 class Runtime:
     """The config plus lazily opened stores. Close it when done."""
 
@@ -37,6 +43,14 @@ class Runtime:
         self.config = config
         self.config_path = config_path
         self.home = home
+        # Called with (runtime, reviews) after reviews were written to the store.
+        self.stored_hooks: list[StoredHook] = []
+
+    def reviews_stored(self, reviews: Sequence[Any]) -> None:
+        """Tell the ``stored_hooks`` that ``reviews`` were just written. A hook must not
+        raise: the reviews are stored whatever a listener does with them."""
+        for hook in self.stored_hooks:
+            hook(self, reviews)
 
     @cached_property
     def store(self) -> ReviewStore:

@@ -13,7 +13,8 @@ from typing import Any
 
 from flask import Flask
 
-from models.runtime import Runtime, open_runtime
+from models.runtime import Runtime
+from web.runtime import open_runtime
 from web.pages import (action_links as action_link_views, corrections, exports, feed,
                        incident_actions, incidents, response, silences, trends, weekly)
 from web.api import reviews as api, insights as api_insights, health, openapi

@@ -39,11 +39,6 @@ class DetectionReport:
         return not self.errors
 
 
-def public_url(config: KoubeiConfig) -> str:
-    """Where incident links in notifications point."""
-    return config.web.public_url or f"http://{config.web.host}:{config.web.port}"
-
-
 def entity_names(config: KoubeiConfig) -> dict[str, str]:
     return {entity.id: entity.name for entity in config.entities}
 
@@ -53,7 +48,7 @@ def incident_manager(runtime: Runtime, channels: Mapping[str, Channel],
     """The incident manager of ``runtime``: its links, timezone, signing key and teams. Every
     path that opens incidents (detection ticks, crisis reviews at store time) uses this one."""
     config = runtime.config
-    return IncidentManager(runtime.state, channels, clock=clock, public_url=public_url(config),
+    return IncidentManager(runtime.state, channels, clock=clock, public_url=config.web.base_url,
                            timezone=config.timezone, action_key=instance_key(runtime.home),
                            teams=config.teams)
 

@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any, Callable, Iterator, Mapping
 from zoneinfo import ZoneInfo
 
-from alerting.detect import crisis
 from crawlers.cleaning import MAX_TEXT_CHARS
 from crawlers.exceptions import ImportFileError
 from crawlers.importers.fields import FIELDS, RowError, resolve_columns, to_raw_review
@@ -138,7 +137,7 @@ def _store(runtime, enricher, batch: list[Review], report: ImportReport) -> None
     _keep_stored_times(runtime.store, batch)
     enriched = enricher.enrich(batch)
     result = runtime.store.upsert(enriched)
-    crisis.on_stored(runtime, enriched)  # a crisis review opens its incident now
+    runtime.reviews_stored(enriched)  # listeners (a crisis rule) see them at once
     report.new += result.new
     report.updated += result.updated
     report.unchanged += result.unchanged

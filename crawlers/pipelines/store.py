@@ -9,7 +9,6 @@ from typing import Any, Callable
 
 from scrapy.crawler import Crawler
 
-from alerting.detect import crisis
 from crawlers.checkpoints import note_persisted
 from crawlers.settings import shared_runtime
 from models.review import Review
@@ -22,7 +21,7 @@ class StorePipeline:
     def __init__(self, store: ReviewStore, stats: Any, batch_size: int = 100,
                  on_stored: Callable[[list[Review]], Any] | None = None):
         self.store, self.stats, self.batch_size = store, stats, max(1, batch_size)
-        self.on_stored = on_stored  # called with each stored batch (crisis_keyword's hook)
+        self.on_stored = on_stored  # called with each stored batch (the runtime's stored hooks)
         self.pending: list[Review] = []
 
     @classmethod
@@ -30,7 +29,7 @@ class StorePipeline:
         runtime = shared_runtime(crawler.settings)
         return cls(runtime.store, crawler.stats,
                    crawler.settings.getint("KOUBEI_STORE_BATCH_SIZE", 100),
-                   on_stored=lambda batch: crisis.on_stored(runtime, batch))
+                   on_stored=runtime.reviews_stored)
 
     def process_item(self, item: Review) -> Review:
         self.pending.append(item)

@@ -8,7 +8,7 @@ from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 
-from alerting.scheduler import build_scheduler, crawl_job, detect_job
+from web.jobs import crawl_job, detect_job, scheduler_for
 
 
 def jobs_in_store(url: str) -> dict:
@@ -22,7 +22,7 @@ def jobs_in_store(url: str) -> dict:
 
 
 def test_adds_detection_and_one_crawl_per_enabled_source(runtime):
-    scheduler = build_scheduler(runtime)
+    scheduler = scheduler_for(runtime)
     jobs = {job.id: job for job in scheduler.get_jobs()}
     assert set(jobs) == {"detect", "crawl:demo-appstore"}
     detect, crawl = jobs["detect"], jobs["crawl:demo-appstore"]
@@ -38,41 +38,41 @@ def test_adds_detection_and_one_crawl_per_enabled_source(runtime):
 
 
 def test_jobs_persist_in_the_state_database(runtime):
-    scheduler = build_scheduler(runtime)
+    scheduler = scheduler_for(runtime)
     scheduler.start(paused=True)
     scheduler.shutdown(wait=False)
 
     stored = jobs_in_store(runtime.state.url)
     assert set(stored) == {"detect", "crawl:demo-appstore"}
-    assert stored["detect"].func_ref == "alerting.scheduler:detect_job"
+    assert stored["detect"].func_ref == "web.jobs:detect_job"
     assert stored["crawl:demo-appstore"].trigger.interval == timedelta(seconds=15)
 
-    again = build_scheduler(runtime)  # a restart replaces the jobs instead of doubling them
+    again = scheduler_for(runtime)  # a restart replaces the jobs instead of doubling them
     again.start(paused=True)
     again.shutdown(wait=False)
     assert set(jobs_in_store(runtime.state.url)) == {"detect", "crawl:demo-appstore"}
 
 
 def test_crawls_of_sources_no_longer_enabled_are_removed(runtime, configure):
-    scheduler = build_scheduler(runtime)
+    scheduler = scheduler_for(runtime)
     scheduler.start(paused=True)
     scheduler.shutdown(wait=False)
 
     disabled = [s.model_copy(update={"enabled": False}) for s in runtime.config.sources]
-    later = build_scheduler(configure(sources=disabled))
+    later = scheduler_for(configure(sources=disabled))
     later.start(paused=True)
     later.shutdown(wait=False)
     assert set(jobs_in_store(runtime.state.url)) == {"detect"}
 
 
 def test_without_crawls_only_detection_is_scheduled(runtime):
-    assert [job.id for job in build_scheduler(runtime, start_crawls=False).get_jobs()] == [
+    assert [job.id for job in scheduler_for(runtime, start_crawls=False).get_jobs()] == [
         "detect"]
 
 
 def test_the_detect_job_runs_from_the_store(runtime):
     runtime.state  # create the state database the job store lives in
-    scheduler = build_scheduler(runtime, start_crawls=False)
+    scheduler = scheduler_for(runtime, start_crawls=False)
     done, outcome = threading.Event(), {}
 
     def record(event):
@@ -85,3 +85,54 @@ def test_the_detect_job_runs_from_the_store(runtime):
     finally:
         scheduler.shutdown(wait=True)
     assert outcome["exception"] is None
+
+
+def store_job_as_an_older_version(url: str, job_id: str, func, old_ref: str, *args) -> None:
+    """Write a job as it was stored before the job functions moved: APScheduler keeps a plain
+    pickled dict whose ``func`` is a ``module:function`` string."""
+    import pickle
+
+    from sqlalchemy import insert, select
+
+    store = SQLAlchemyJobStore(url=url)
+    scheduler = BackgroundScheduler(jobstores={"default": store})
+    scheduler.add_job(func, "interval", seconds=60, id=job_id, args=list(args))
+    scheduler.start(paused=True)
+    scheduler.shutdown(wait=False)
+    with store.engine.begin() as connection:
+        row = store.jobs_t.c
+        state = pickle.loads(connection.execute(
+            select(row.job_state).where(row.id == job_id)).scalar_one())
+        state["func"] = old_ref
+        connection.execute(store.jobs_t.delete().where(row.id == job_id))
+        connection.execute(insert(store.jobs_t).values(
+            id=job_id, next_run_time=state["next_run_time"].timestamp(),
+            job_state=pickle.dumps(state, pickle.HIGHEST_PROTOCOL)))
+
+
+def test_jobs_stored_by_an_older_version_are_rewritten_to_the_moved_functions(runtime, caplog):
+    from alerting.scheduler import rewrite_moved_jobs
+    from web.jobs import MOVED_FUNCTIONS
+
+    args = (str(runtime.config_path), str(runtime.home))
+    store_job_as_an_older_version(runtime.state.url, "detect", detect_job,
+                                  "alerting.scheduler:detect_job", *args)
+    store_job_as_an_older_version(runtime.state.url, "crawl:retired", crawl_job,
+                                  "alerting.scheduler:crawl_job", *args, "retired")
+
+    assert rewrite_moved_jobs(runtime.state.engine, MOVED_FUNCTIONS) == 2
+    stored = jobs_in_store(runtime.state.url)  # restorable: the old module path is gone
+    assert stored["detect"].func is detect_job and stored["crawl:retired"].func is crawl_job
+    assert rewrite_moved_jobs(runtime.state.engine, MOVED_FUNCTIONS) == 0
+
+
+def test_the_scheduler_starts_cleanly_on_an_older_job_store(runtime, caplog):
+    args = (str(runtime.config_path), str(runtime.home))
+    store_job_as_an_older_version(runtime.state.url, "crawl:retired", crawl_job,
+                                  "alerting.scheduler:crawl_job", *args, "retired")
+    scheduler = scheduler_for(runtime)
+    scheduler.start(paused=True)
+    scheduler.shutdown(wait=False)
+
+    assert set(jobs_in_store(runtime.state.url)) == {"detect", "crawl:demo-appstore"}
+    assert not [r for r in caplog.records if "Unable to restore job" in r.getMessage()]

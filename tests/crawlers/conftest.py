@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from crawlers.runner import crawl_in_child
-from models.runtime import DEMO_CONFIG, open_runtime
+from web.jobs import crawl_in_child
+from models.runtime import DEMO_CONFIG
+from web.runtime import open_runtime
 from tests.crawlers.mockserver import MockServer
 
 # Politeness delays are for other people's servers; these crawls hit 127.0.0.1 only.

@@ -12,7 +12,7 @@ import yaml
 from crawlers.checkpoints import load_checkpoint, record_success
 from crawlers.demo import DemoCatalogue, DemoSite, make_server
 from crawlers.demo.feed import feed_path
-from crawlers.runner import crawl_in_child
+from web.jobs import crawl_in_child
 from models.review import review_id
 from models.store import ReviewQuery
 from tests.crawlers.conftest import SOURCE, START, FakeClock

@@ -14,7 +14,7 @@ import pytest
 import yaml
 
 from crawlers.checkpoints import load_checkpoint
-from crawlers.runner import crawls_in_child
+from web.jobs import crawls_in_child
 from models.review import review_id
 from models.runtime import DEMO_CONFIG
 from models.store import ReviewQuery

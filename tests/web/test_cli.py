@@ -25,7 +25,7 @@ def test_init_creates_the_stores_and_users_once(home):
     second = runner.invoke(main, ["init", "--home", str(home)])
     assert second.exit_code == 0 and "user added" not in second.output
 
-    from models.runtime import open_runtime
+    from web.runtime import open_runtime
     runtime = open_runtime(home=home)
     with runtime.state.session() as session:
         assert [(u.username, u.role) for u in session.scalars(select(User))] == [("admin", "admin")]
@@ -41,7 +41,7 @@ def test_init_gives_the_first_admin_a_password_printed_once(home, monkeypatch):
     assert "shown once" in line and len(password) >= 12
     again = runner.invoke(main, ["init", "--home", str(home)])
     assert "password" not in again.output
-    from models.runtime import open_runtime
+    from web.runtime import open_runtime
     from web.security.accounts import authenticate
     runtime = open_runtime(home=home)
     try:
@@ -75,7 +75,7 @@ def test_users_add_list_disable_and_token(home):
     missing = runner.invoke(main, ["users", "disable", "ghost", "--home", str(home)])
     assert missing.exit_code == 1 and "no user 'ghost'" in missing.output
 
-    from models.runtime import open_runtime
+    from web.runtime import open_runtime
     from web.security.accounts import authenticate, token_account
     runtime = open_runtime(home=home)
     try:

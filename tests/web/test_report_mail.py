@@ -10,7 +10,7 @@ from click.testing import CliRunner
 from openpyxl import load_workbook
 
 from alerting.exceptions import DeliveryError
-from alerting.scheduler import build_scheduler, report_job
+from web.jobs import report_job, scheduler_for
 from models.config import EmailChannel, ReportConfig, WebhookChannel
 from models.loader import ConfigError, parse_config
 from models.runtime import Runtime
@@ -63,7 +63,7 @@ def test_only_the_reports_entities_and_a_dead_server_is_an_error(week, smtp_serv
 def test_scheduled_weekly_at_local_time_and_sent_by_the_job(week, smtp_server):  # noqa: F811
     inbox, port = smtp_server()
     rt = with_report(week, port, weekday="fri", at="17:30")
-    scheduler = build_scheduler(rt, start_crawls=False)
+    scheduler = scheduler_for(rt, start_crawls=False)
     job = {j.id: j for j in scheduler.get_jobs()}["report:weekly"]
     fields = {f.name: str(f) for f in job.trigger.fields}
     assert (fields["day_of_week"], fields["hour"], fields["minute"]) == ("fri", "17", "30")

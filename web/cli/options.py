@@ -9,7 +9,7 @@ from typing import Any, Callable
 import click
 
 from models.exceptions import ConfigError
-from models.runtime import open_runtime
+from web.runtime import open_runtime
 
 
 def with_runtime(command: Callable[..., Any]) -> Callable[..., Any]:

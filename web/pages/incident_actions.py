@@ -15,7 +15,6 @@ from flask import Blueprint, flash, g, redirect, request, url_for
 
 from alerting.respond import workflow
 from alerting.respond.channels import build_channels
-from alerting.detect.tick import public_url
 from web.security import access
 from web import reads
 from web.exceptions import InvalidParameter
@@ -49,7 +48,7 @@ def perform(incident_id: int, action: str, values: Mapping[str, str], actor: str
         channels = build_channels(runtime.config.channels)
         try:
             return workflow.send_all_clear(
-                state, incident_id, channels, public_url(runtime.config),
+                state, incident_id, channels, runtime.config.web.base_url,
                 runtime.config.timezone, "false_alarm" if action == "false_alarm" else "resolved",
                 note)
         finally:

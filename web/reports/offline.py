@@ -9,7 +9,6 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from alerting.detect.tick import public_url
 from models.runtime import Runtime
 from models.state import Incident
 from models.store import ReviewQuery, TrendPoint
@@ -51,5 +50,5 @@ def runtime_report(runtime: Runtime, week: str | None, entities: Sequence[str],
 
 
 def workbook(runtime: Runtime, report: WeeklyReport, label: Label) -> bytes:
-    base = public_url(runtime.config).rstrip("/")
+    base = runtime.config.web.base_url.rstrip("/")
     return to_xlsx(report, label, lambda incident_id: f"{base}/incidents/{incident_id}")

@@ -18,7 +18,8 @@ def crawl(runtime, source_names: tuple[str, ...]) -> None:
     """Crawl each SOURCE_NAME once (every enabled source when none is named) and print
     new/updated/unchanged/dropped/errors per source. Exits 1 when a crawl failed outright."""
     from crawlers.batches import crawl_batches
-    from crawlers.runner import crawls_in_child, find_source
+    from crawlers.runner import find_source
+    from web.jobs import crawls_in_child
     from crawlers.exceptions import UnknownSource
 
     try:

@@ -76,7 +76,7 @@ def run_command(runtime, demo: bool, host: str | None, port: int | None, demo_po
     """Start the web app and the scheduler (and the demo site with --demo) until stopped."""
     from waitress.server import create_server
 
-    from alerting.scheduler import build_scheduler
+    from web.jobs import scheduler_for
     from crawlers.demo import serve_demo_site
     from web.app import create_app
 
@@ -87,7 +87,7 @@ def run_command(runtime, demo: bool, host: str | None, port: int | None, demo_po
     if demo:
         demo_server, _ = serve_demo_site("127.0.0.1", demo_port, burst_after=demo_burst_after)
         click.echo(f"demo review site: http://127.0.0.1:{demo_port}/")
-    scheduler = build_scheduler(runtime)
+    scheduler = scheduler_for(runtime)
     scheduler.start()
     host = host or runtime.config.web.host
     port = port or runtime.config.web.port

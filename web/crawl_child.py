@@ -1,0 +1,57 @@
+"""``python -m web.crawl_child SOURCE... [--config] [--home] [--settings JSON]``: the crawl
+child process that ``web.jobs`` starts (Twisted's reactor cannot restart in one process).
+
+It opens its runtime through the composition root, so a crisis review stored by the crawl
+opens its incident at once; prints each ``CrawlReport`` as one JSON line on stdout; logs to
+stderr at ``$KOUBEI_CRAWL_LOG_LEVEL`` (default WARNING) and applies the Scrapy settings in
+``$KOUBEI_CRAWL_SETTINGS`` (a JSON object) last when none are passed.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+
+from crawlers.exceptions import UnknownSource
+from crawlers.report import CrawlReport
+from crawlers.runner import run_crawls
+from models.exceptions import ConfigError
+from web.runtime import open_runtime
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m web.crawl_child",
+                                     description="Crawl one source; print the report as JSON.")
+    parser.add_argument("sources", nargs="+", metavar="source")
+    parser.add_argument("--config")
+    parser.add_argument("--home")
+    parser.add_argument("--settings", default=os.environ.get("KOUBEI_CRAWL_SETTINGS"),
+                        help="Scrapy settings as a JSON object, applied last "
+                             "(default: $KOUBEI_CRAWL_SETTINGS)")
+    parser.add_argument("--log-level", default=os.environ.get("KOUBEI_CRAWL_LOG_LEVEL", "WARNING"))
+    args = parser.parse_args(argv)
+    logging.basicConfig(stream=sys.stderr,
+                        format="%(asctime)s [%(name)s] %(levelname)s: %(message)s")
+    # On the handler too, since Scrapy sets its own loggers to DEBUG.
+    logging.root.setLevel(args.log_level.upper())
+    logging.root.handlers[0].setLevel(args.log_level.upper())
+    try:
+        runtime = open_runtime(args.config, args.home)
+    except ConfigError as exc:
+        reports = [CrawlReport(name, ok=False, error=str(exc)) for name in args.sources]
+    else:
+        try:
+            reports = run_crawls(runtime, args.sources, json.loads(args.settings or "{}"))
+        except UnknownSource as exc:
+            reports = [CrawlReport(name, ok=False, error=str(exc)) for name in args.sources]
+        finally:
+            runtime.close()
+    for report in reports:
+        print(json.dumps(report.to_dict(), ensure_ascii=False), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,24 @@
+"""The composition root's runtime: every runtime of the system is opened here, so every
+process (web app, scheduler, crawl child, command line) gets the same wiring.
+
+The stages below never import each other sideways; what one stage's event means to another
+is attached here. Today that is one hook: reviews just stored (by a crawl or an import) are
+handed to ``alerting.detect.crisis.on_stored``, so a crisis review opens its incident at once.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from alerting.detect import crisis
+from models import runtime as models_runtime
+from models.runtime import Runtime
+
+__all__ = ["Runtime", "open_runtime"]
+
+
+def open_runtime(config_path: str | Path | None = None,
+                 home: str | Path | None = None) -> Runtime:
+    """Load the config (raising ``ConfigError``) and return a wired ``Runtime``."""
+    runtime = models_runtime.open_runtime(config_path, home)
+    runtime.stored_hooks.append(crisis.on_stored)
+    return runtime
