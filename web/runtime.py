@@ -13,12 +13,17 @@ from alerting.detect import crisis
 from models import runtime as models_runtime
 from models.runtime import Runtime
 
-__all__ = ["Runtime", "open_runtime"]
+__all__ = ["Runtime", "open_runtime", "wire"]
 
 
 def open_runtime(config_path: str | Path | None = None,
                  home: str | Path | None = None) -> Runtime:
     """Load the config (raising ``ConfigError``) and return a wired ``Runtime``."""
-    runtime = models_runtime.open_runtime(config_path, home)
+    return wire(models_runtime.open_runtime(config_path, home))
+
+
+def wire(runtime: Runtime) -> Runtime:
+    """Attach the cross-stage hooks to ``runtime`` and return it. ``open_runtime`` does; a
+    runtime built from a config in hand (as tests build theirs) needs it too."""
     runtime.stored_hooks.append(crisis.on_stored)
     return runtime

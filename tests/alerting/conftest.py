@@ -12,6 +12,7 @@ import pytest
 from models.config import NegativeSpikeRule
 from models.runtime import Runtime
 from tests.factories import make_review
+from web.runtime import wire
 
 NOW = datetime(2026, 11, 2, 12, 0, tzinfo=timezone.utc)
 BURST_TOKENS = ["屏幕", "发热", "严重", "烫手", "[怒]"]
@@ -59,8 +60,8 @@ def configure(runtime):
     made = []
 
     def make(**update) -> Runtime:
-        rt = Runtime(runtime.config.model_copy(update=update), runtime.config_path,
-                     runtime.home)
+        rt = wire(Runtime(runtime.config.model_copy(update=update), runtime.config_path,
+                          runtime.home))
         made.append(rt)
         return rt
     yield make
