@@ -7,10 +7,10 @@ import pytest
 from sqlalchemy import select
 
 from alerting.respond.channels import EmailChannel
+from alerting.respond.channels.email import EmailConfig
 from alerting.detect.tick import run_detection
 from alerting.exceptions import ChannelConfigError, DeliveryError
 from alerting.respond.notice import Notice
-from models.config import EmailChannel as EmailConfig
 from models.state import Incident
 from tests.alerting.conftest import NOW, add_burst, spike_rule
 from tests.support import free_port, require
