@@ -7,6 +7,7 @@ import pytest
 
 from models.loader import parse_config
 from models.runtime import DEMO_CONFIG, Runtime
+from web.runtime import wire
 
 from tests.factories import make_review, restart_numbering  # noqa: F401  (make_review re-exported)
 
@@ -38,6 +39,6 @@ def home(tmp_path: Path) -> Path:
 def runtime(home: Path):
     """A runtime on the demo config with an empty data directory of its own."""
     config = parse_config(DEMO_CONFIG.read_text(encoding="utf-8"), str(DEMO_CONFIG))
-    rt = Runtime(config, DEMO_CONFIG, home)
+    rt = wire(Runtime(config, DEMO_CONFIG, home))  # as web.runtime.open_runtime wires it
     yield rt
     rt.close()

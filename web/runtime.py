@@ -13,12 +13,16 @@ from alerting.detect import crisis
 from models import runtime as models_runtime
 from models.runtime import Runtime
 
-__all__ = ["Runtime", "open_runtime"]
+__all__ = ["Runtime", "open_runtime", "wire"]
+
+
+def wire(runtime: Runtime) -> Runtime:
+    """Attach the cross-stage hooks to ``runtime``; returns it."""
+    runtime.stored_hooks.append(crisis.on_stored)
+    return runtime
 
 
 def open_runtime(config_path: str | Path | None = None,
                  home: str | Path | None = None) -> Runtime:
     """Load the config (raising ``ConfigError``) and return a wired ``Runtime``."""
-    runtime = models_runtime.open_runtime(config_path, home)
-    runtime.stored_hooks.append(crisis.on_stored)
-    return runtime
+    return wire(models_runtime.open_runtime(config_path, home))

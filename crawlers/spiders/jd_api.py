@@ -1,4 +1,4 @@
-"""Reading JD.com's product-comment JSONP (SOURCES.md §4) into ``RawReview`` items.
+"""Reading JD.com's product-comment JSONP (docs/sources.md §4) into ``RawReview`` items.
 
 The body is ``fetchJSON_comment98({...});``, served as GBK (the spider passes the decoded text). An empty ``{}`` (cookies missing, the endpoint
 moved behind login) raises ``PageFormatError("refused")`` with a message saying so, since JD is

@@ -11,6 +11,7 @@ import pytest
 
 from models.config import NegativeSpikeRule
 from models.runtime import Runtime
+from web.runtime import wire
 from tests.factories import make_review
 
 NOW = datetime(2026, 11, 2, 12, 0, tzinfo=timezone.utc)
@@ -59,8 +60,8 @@ def configure(runtime):
     made = []
 
     def make(**update) -> Runtime:
-        rt = Runtime(runtime.config.model_copy(update=update), runtime.config_path,
-                     runtime.home)
+        rt = wire(Runtime(runtime.config.model_copy(update=update), runtime.config_path,
+                          runtime.home))
         made.append(rt)
         return rt
     yield make

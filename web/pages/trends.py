@@ -32,7 +32,7 @@ def series_from_request(group_by: str | None = "sentiment") -> TrendSeries:
     group = group_by or params.choice("group_by", GROUPS, "sentiment")
     query = ReviewQuery(entities=params.listed("entity"), sources=params.listed("source"))
     now = params.moment("until", tz) or utcnow()
-    return build_series(query, range_name, interval, group, now, tz)
+    return build_series(query, range_name, interval, group, now, tz, reads.review_trend)
 
 
 @bp.get("/trends")

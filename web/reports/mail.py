@@ -13,8 +13,7 @@ from alerting.exceptions import DeliveryError
 from models.config import ReportConfig
 from models.runtime import Runtime
 from web.i18n import Label
-from web.pages.weekly import XLSX
-from web.reports.export import filename
+from web.reports.export import XLSX, filename
 from web.reports.offline import runtime_report, workbook
 from web.reports.weekly import WeeklyReport
 
