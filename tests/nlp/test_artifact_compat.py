@@ -1,6 +1,6 @@
 """The shipped artifact keeps loading: it pickles classes by module path (``nlp.cues``,
-``nlp.ngrams``, ``nlp.features``), so those paths are part of the artifact format and the
-restructuring left them where they were. A module that moves must leave an alias behind; this
+``nlp.ngrams``), so those paths are part of the artifact format and the restructuring left
+them where they were. A module that moves must leave an alias behind; this
 test names the paths the artifact really uses, so a move that forgets one fails here."""
 from __future__ import annotations
 
