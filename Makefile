@@ -26,8 +26,11 @@ run: install
 	KOUBEI_HOME=$(KOUBEI_HOME) $(BIN)/koubei init
 	KOUBEI_HOME=$(KOUBEI_HOME) $(BIN)/koubei run --demo
 
+lint: install
+	$(BIN)/ruff check .
+
 # pytest exits 5 when it collected no tests: that is a broken suite, never a pass.
-test: install
+test: install lint
 	@$(MAKE) --no-print-directory elasticsearch || \
 	  echo "warning: no Elasticsearch distribution; its tests skip (and fail under CI=true)"
 	@$(BIN)/python -m pytest $(PYTEST_ARGS); rc=$$?; \

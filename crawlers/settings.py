@@ -1,6 +1,6 @@
 """Scrapy settings for every Koubei crawl, and ``crawl_settings`` which adds the per-source ones.
 
-Politeness (SOURCES.md): robots.txt obeyed unless the source says ``obey_robots: false``, a
+Politeness (docs/sources.md): robots.txt obeyed unless the source says ``obey_robots: false``, a
 configurable User-Agent, AutoThrottle on, one request at a time per domain (a source's
 ``concurrency`` raises it), retries on the "slow down" and transient statuses (403 and 502 are
 intermittent on the App Store) honouring ``Retry-After`` or else backing off exponentially,

@@ -26,14 +26,13 @@ __all__ = ["PLUGINS", "Runtime", "open_runtime", "wire"]
 PLUGINS = Plugins(sources=SOURCE_TYPES, rules=RULE_TYPES, channels=CHANNEL_TYPES)
 
 
+def wire(runtime: Runtime) -> Runtime:
+    """Attach the cross-stage hooks to ``runtime``; returns it."""
+    runtime.stored_hooks.append(crisis.on_stored)
+    return runtime
+
+
 def open_runtime(config_path: str | Path | None = None,
                  home: str | Path | None = None) -> Runtime:
     """Load the config (raising ``ConfigError``) and return a wired ``Runtime``."""
     return wire(models_runtime.open_runtime(config_path, home, PLUGINS))
-
-
-def wire(runtime: Runtime) -> Runtime:
-    """Attach the cross-stage hooks to ``runtime`` and return it. ``open_runtime`` does; a
-    runtime built from a config in hand (as tests build theirs) needs it too."""
-    runtime.stored_hooks.append(crisis.on_stored)
-    return runtime

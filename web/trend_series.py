@@ -11,10 +11,12 @@ import bisect
 import math
 from dataclasses import dataclass, field, replace
 from datetime import datetime, time, timedelta, timezone, tzinfo
-from typing import Any
+from typing import Any, Callable
 
 from models.store import ReviewQuery, TrendPoint
-from web import reads
+
+# Reads a trend: (query, bucket step, group field) → points, as the store's ``trend``.
+TrendReader = Callable[[ReviewQuery, timedelta, str], list[TrendPoint]]
 
 RANGES = {"24h": timedelta(hours=24), "7d": timedelta(days=7), "30d": timedelta(days=30)}
 DEFAULT_INTERVAL = {"24h": "hour", "7d": "day", "30d": "day"}
@@ -98,15 +100,17 @@ def store_step(edges: list[datetime], tz: tzinfo) -> timedelta:
 
 
 def build_series(query: ReviewQuery, range_name: str, interval: str, group_by: str,
-                 now: datetime, tz: tzinfo) -> TrendSeries:
+                 now: datetime, tz: tzinfo, trend: TrendReader) -> TrendSeries:
+    """The series of ``range_name`` ending at ``now``, read through ``trend`` (the web's
+    scoped reads, so this module needs no request)."""
     edges = bucket_edges(range_name, interval, now, tz)
     windowed = replace(query, start=edges[0], end=edges[-1])
     step = store_step(edges, tz)
     buckets = [TrendBucket(start, end) for start, end in zip(edges, edges[1:])]
-    by_sentiment = reads.review_trend(windowed, step, "sentiment")
+    by_sentiment = trend(windowed, step, "sentiment")
     fold(by_sentiment, buckets, "sentiments")
     fold(by_sentiment if group_by == "sentiment" else
-          reads.review_trend(windowed, step, group_by), buckets, "counts")
+          trend(windowed, step, group_by), buckets, "counts")
     return TrendSeries(range_name, interval, group_by, tz, buckets)
 
 

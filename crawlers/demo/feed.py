@@ -1,4 +1,4 @@
-"""Renders reviews in the Apple App Store customer-reviews JSON RSS shape (SOURCES.md §1):
+"""Renders reviews in the Apple App Store customer-reviews JSON RSS shape (docs/sources.md §1):
 every value wrapped as ``{"label": ...}``, ``feed.entry[]`` newest first, 50 per page,
 ``feed.link[]`` with ``rel=last`` giving the page count, and an app-metadata entry first on
 page 1 as older real feeds have."""

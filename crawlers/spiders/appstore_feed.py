@@ -1,4 +1,4 @@
-"""Reading the App Store customer-reviews JSON feed (SOURCES.md §1) into ``RawReview`` items.
+"""Reading the App Store customer-reviews JSON feed (docs/sources.md §1) into ``RawReview`` items.
 
 Every field is treated as optional. The traps handled here: ``feed.entry`` as a single object,
 an app-metadata entry first (it has ``im:name``/``im:image`` and no author), ``feed.link`` as an

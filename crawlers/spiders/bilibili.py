@@ -14,8 +14,7 @@ import scrapy
 from pydantic import Field
 
 from crawlers.exceptions import PageFormatError
-from crawlers.spiders.bilibili_api import (SLOW_DOWN_CODES, api_code, parse_replies,
-                                           to_raw_review)
+from crawlers.spiders.bilibili_api import SLOW_DOWN_CODES, api_code, parse_replies, to_raw_review
 from crawlers.spiders.json_body import load_json
 from crawlers.spiders.paged import Page, PagedReviewSpider
 from models.config import PagedSource

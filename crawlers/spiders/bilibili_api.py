@@ -1,4 +1,4 @@
-"""Reading bilibili's comment APIs (SOURCES.md §2) into ``RawReview`` items.
+"""Reading bilibili's comment APIs (docs/sources.md §2) into ``RawReview`` items.
 
 Both APIs answer ``{"code": 0, "message": "0", "data": {...}}`` with ``data.replies[]``. The
 page-number API (``/x/v2/reply``) gives ``data.page{num,size,count}``; the cursor API

@@ -1,4 +1,4 @@
-"""Reading Ctrip's attraction-comment API (SOURCES.md §6, ``getCommentCollapseList``) into
+"""Reading Ctrip's attraction-comment API (docs/sources.md §6, ``getCommentCollapseList``) into
 ``RawReview`` items: ``result.items[]`` with ``publishTime`` as ``/Date(ms+0800)/`` and
 ``score`` on 0–5; ``result.totalCount`` gives the page count."""
 from __future__ import annotations

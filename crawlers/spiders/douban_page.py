@@ -1,4 +1,4 @@
-"""Reading a Douban short-comments page (SOURCES.md §3) into ``RawReview`` items.
+"""Reading a Douban short-comments page (docs/sources.md §3) into ``RawReview`` items.
 
 Each ``div.comment-item[data-cid]`` holds ``span.votes`` (useful count), ``span.comment-info > a``
 (nickname; user link), ``span.allstarNN.rating`` (stars = NN/10; books: ``user-stars allstarNN

@@ -1,4 +1,4 @@
-"""Reading any review list page by the selectors of an ``html`` source (SOURCES.md §7).
+"""Reading any review list page by the selectors of an ``html`` source (docs/sources.md §7).
 
 A selector is CSS (with parsel's ``::text`` and ``::attr(name)``) or XPath written
 ``xpath:...``. A field selecting elements gets their HTML, stripped to text with emoticon alt

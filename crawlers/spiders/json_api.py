@@ -1,4 +1,4 @@
-"""Reading any JSON API page by the JMESPath expressions of a ``jsonapi`` source (SOURCES.md
+"""Reading any JSON API page by the JMESPath expressions of a ``jsonapi`` source (docs/sources.md
 §7): ``items`` selects the item list, each of ``fields`` one value inside an item, ``stop``
 (when set) says this is the last page, ``next_cursor`` gives the next cursor. JSONP bodies are
 unwrapped. An expression that is not valid JMESPath is a config error caught at spider start.

@@ -1,4 +1,4 @@
-"""Reading an RSS 2.0 or Atom feed (SOURCES.md §7) into ``RawReview`` items.
+"""Reading an RSS 2.0 or Atom feed (docs/sources.md §7) into ``RawReview`` items.
 
 RSS: id = ``guid`` (else ``link``), text = ``content:encoded`` (else ``description``), time =
 ``pubDate`` (RFC 822; else ``dc:date``), author = ``author`` / ``dc:creator``. Atom: ``id``,

@@ -1,4 +1,4 @@
-"""Reading Weibo's mobile comment API (SOURCES.md §5, ``/comments/hotflow``) into
+"""Reading Weibo's mobile comment API (docs/sources.md §5, ``/comments/hotflow``) into
 ``RawReview`` items.
 
 ``{"ok": 1, "data": {"data": [...], "max_id": M, "max_id_type": T}}``. ``ok: 0`` comes both on

@@ -3,10 +3,10 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from alerting.detect.tick import run_detection
 from alerting.respond.channel_health import CHANNEL_RULE
 from alerting.respond.channels import WebhookChannel
 from alerting.respond.channels.webhook import WebhookConfig
-from alerting.detect.tick import run_detection
 from models.state import Incident
 from tests.alerting.conftest import NOW, add_burst, spike_rule
 

@@ -12,9 +12,16 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 
-from alerting.respond.channels import (DingTalkChannel, FeishuChannel, SlackChannel, SmsChannel,
-                                       UnavailableChannel, WeComChannel, build_channels)
 from alerting.exceptions import DeliveryError
+from alerting.respond.channels import (
+    DingTalkChannel,
+    FeishuChannel,
+    SlackChannel,
+    SmsChannel,
+    UnavailableChannel,
+    WeComChannel,
+    build_channels,
+)
 from alerting.respond.channels.dingtalk import DingTalkConfig
 from alerting.respond.channels.feishu import FeishuConfig
 from alerting.respond.channels.slack import SlackConfig

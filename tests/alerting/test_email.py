@@ -6,10 +6,10 @@ from email import message_from_bytes, policy
 import pytest
 from sqlalchemy import select
 
-from alerting.respond.channels import EmailChannel
-from alerting.respond.channels.email import EmailConfig
 from alerting.detect.tick import run_detection
 from alerting.exceptions import ChannelConfigError, DeliveryError
+from alerting.respond.channels import EmailChannel
+from alerting.respond.channels.email import EmailConfig
 from alerting.respond.notice import Notice
 from models.state import Incident
 from tests.alerting.conftest import NOW, add_burst, spike_rule

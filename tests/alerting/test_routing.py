@@ -6,19 +6,19 @@ from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import select
 
+from alerting.detect.rules import Firing
+from alerting.detect.tick import run_detection
 from alerting.respond import workflow
 from alerting.respond.channels import WebhookChannel
 from alerting.respond.channels.webhook import WebhookConfig
-from alerting.detect.tick import run_detection
 from alerting.respond.incidents import IncidentManager
 from alerting.respond.routing import in_quiet_hours, on_call, quiet_until
-from alerting.detect.rules import Firing
 from models.config import QuietHours, TeamConfig
 from models.exceptions import ConfigError
 from models.loader import parse_config
 from models.state import Incident
-from web.runtime import PLUGINS
 from tests.alerting.conftest import NOW, add_burst, add_series, spike_rule
+from web.runtime import PLUGINS
 
 MIN = timedelta(minutes=1)
 TZ = "Asia/Shanghai"

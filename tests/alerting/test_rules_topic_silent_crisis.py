@@ -135,9 +135,9 @@ def test_a_crisis_notice_sent_at_store_time_carries_signed_action_links(configur
     # Incidents opened by the store hook are made like those of a detection tick: same
     # signing key, so the handler can act from the notification.
     from alerting.detect.crisis import on_stored
+    from alerting.respond.action_links import Action, read_token
     from alerting.respond.channels.webhook import WebhookConfig
     from models.instance_key import instance_key
-    from alerting.respond.action_links import Action, read_token
 
     receiver = webhook_receiver()
     hook = WebhookConfig(name="hook", type="webhook", url=receiver.url)

@@ -1,4 +1,4 @@
-"""The site parsers on saved real-format pages and on each trap of SOURCES.md: API error codes
+"""The site parsers on saved real-format pages and on each trap of docs/sources.md: API error codes
 with HTTP 200, JSONP, ``{}``, a login wall, old markup, broken UTF-8, malformed entries."""
 from __future__ import annotations
 

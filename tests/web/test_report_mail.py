@@ -12,7 +12,6 @@ from openpyxl import load_workbook
 from alerting.exceptions import DeliveryError
 from alerting.respond.channels.email import EmailConfig
 from alerting.respond.channels.webhook import WebhookConfig
-from web.jobs import report_job, scheduler_for
 from models.config import ReportConfig
 from models.loader import ConfigError, parse_config
 from models.runtime import Runtime
@@ -20,6 +19,7 @@ from tests.alerting.test_email import smtp_server  # noqa: F401 (a fixture)
 from tests.support import free_port
 from tests.web.test_weekly_report import WEEK, local, week  # noqa: F401 (a fixture)
 from web.cli import main
+from web.jobs import report_job, scheduler_for
 from web.reports.mail import send_weekly_report
 from web.runtime import PLUGINS
 

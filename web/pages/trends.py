@@ -11,13 +11,21 @@ from flask import Blueprint, g, render_template
 
 from models.review import utcnow
 from models.store import ReviewQuery
-from web.security import access
 from web import chart, params, reads
 from web.display import display_zone
-from web.topic_table import topic_rows
-from web.trend_series import (DEFAULT_INTERVAL, GROUPS, INTERVALS, NONE_KEY, RANGES,
-                              SENTIMENT_ORDER, TrendSeries, build_series)
 from web.reports.weekly import recent_weeks
+from web.security import access
+from web.topic_table import topic_rows
+from web.trend_series import (
+    DEFAULT_INTERVAL,
+    GROUPS,
+    INTERVALS,
+    NONE_KEY,
+    RANGES,
+    SENTIMENT_ORDER,
+    TrendSeries,
+    build_series,
+)
 
 bp = Blueprint("trends", __name__)
 
@@ -32,7 +40,7 @@ def series_from_request(group_by: str | None = "sentiment") -> TrendSeries:
     group = group_by or params.choice("group_by", GROUPS, "sentiment")
     query = ReviewQuery(entities=params.listed("entity"), sources=params.listed("source"))
     now = params.moment("until", tz) or utcnow()
-    return build_series(query, range_name, interval, group, now, tz)
+    return build_series(query, range_name, interval, group, now, tz, reads.review_trend)
 
 
 @bp.get("/trends")

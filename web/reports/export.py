@@ -16,6 +16,8 @@ from openpyxl.styles import Font
 from web.i18n import Label
 from web.reports.weekly import Tally, WeeklyReport
 
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
 TALLY_COLUMNS = ("total", "negative", "neutral", "positive", "negative_share", "net_sentiment")
 PERCENT = "0.0%"
 

@@ -14,7 +14,14 @@ import time
 from typing import Any, Callable, Literal
 from urllib.parse import quote_plus
 
-from alerting.respond.channels.chat import ChatBotConfig, ChatChannel, buttons, detail_lines, headline, json_reply
+from alerting.respond.channels.chat import (
+    ChatBotConfig,
+    ChatChannel,
+    buttons,
+    detail_lines,
+    headline,
+    json_reply,
+)
 from alerting.respond.notice import Notice
 
 

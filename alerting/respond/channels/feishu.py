@@ -14,7 +14,14 @@ import hmac
 import time
 from typing import Any, Callable, Literal
 
-from alerting.respond.channels.chat import ChatBotConfig, ChatChannel, buttons, detail_lines, headline, json_reply
+from alerting.respond.channels.chat import (
+    ChatBotConfig,
+    ChatChannel,
+    buttons,
+    detail_lines,
+    headline,
+    json_reply,
+)
 from alerting.respond.notice import Notice
 
 TEMPLATES = {"opened": "red", "realert": "orange", "resolved": "green"}

@@ -8,7 +8,13 @@ from __future__ import annotations
 
 from typing import Literal
 
-from alerting.respond.channels.chat import ChatBotConfig, ChatChannel, buttons, detail_lines, headline
+from alerting.respond.channels.chat import (
+    ChatBotConfig,
+    ChatChannel,
+    buttons,
+    detail_lines,
+    headline,
+)
 from alerting.respond.notice import Notice
 
 

@@ -9,7 +9,14 @@ from __future__ import annotations
 
 from typing import Literal
 
-from alerting.respond.channels.chat import ChatBotConfig, ChatChannel, buttons, detail_lines, headline, json_reply
+from alerting.respond.channels.chat import (
+    ChatBotConfig,
+    ChatChannel,
+    buttons,
+    detail_lines,
+    headline,
+    json_reply,
+)
 from alerting.respond.notice import Notice
 
 COLOURS = {"opened": "warning", "realert": "warning", "resolved": "info"}
