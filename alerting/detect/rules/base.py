@@ -20,8 +20,8 @@ from typing import TYPE_CHECKING, Any, ClassVar, Mapping
 
 from alerting.detect.calendar import Calendar, Scope
 from alerting.exceptions import RuleError
+from models import plugins
 from models.config import RuleBase
-from models.plugins import type_name
 from models.state import StateDB
 from models.store import ReviewQuery, ReviewStore
 
@@ -80,7 +80,7 @@ class Rule(abc.ABC):
     def __init_subclass__(cls, **kwargs: Any):
         super().__init_subclass__(**kwargs)
         if "config_model" in cls.__dict__:
-            cls.type_name = type_name(cls.config_model)
+            cls.type_name = plugins.type_name(cls.config_model)
 
     def __init__(self, config: Any, entity_names: Mapping[str, str] | None = None,
                  context: RuleContext | None = None):

@@ -20,8 +20,8 @@ import httpx
 
 from alerting.exceptions import ChannelConfigError, DeliveryError
 from alerting.respond.notice import Notice
+from models import plugins
 from models.config import ChannelBase
-from models.plugins import type_name
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +38,7 @@ class Channel(abc.ABC):
     def __init_subclass__(cls, **kwargs: Any):
         super().__init_subclass__(**kwargs)
         if "config_model" in cls.__dict__:
-            cls.type_name = type_name(cls.config_model)
+            cls.type_name = plugins.type_name(cls.config_model)
 
     def __init__(self, config: Any, *, tries: int = 3, backoff: float = 0.5,
                  sleep: Callable[[float], None] = time.sleep):
