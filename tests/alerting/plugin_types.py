@@ -1,5 +1,6 @@
-"""Rule types that are no part of Koubei, registered by writing their dotted path as a rule's
-``type:`` (tests/alerting/test_rule_plugins.py), and classes that are not rule types."""
+"""Rule and channel types that are no part of Koubei, registered by writing their dotted path
+as the ``type:`` of a rule or channel (tests/alerting/test_plugin_types.py), and classes that
+are not rule types."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
@@ -9,12 +10,13 @@ from pydantic import Field
 
 from alerting.detect.rules import Firing, Rule
 from alerting.detect.rules.negative_spike import NegativeSpikeConfig
+from alerting.respond.channels.webhook import WebhookChannel, WebhookConfig
 from models.config import Duration, RuleBase
 from models.store import ReviewStore
 
 
 class NegativeCountConfig(RuleBase):
-    type: Literal["tests.alerting.plugin_rules.NegativeCountRule"]
+    type: Literal["tests.alerting.plugin_types.NegativeCountRule"]
     window: Duration = timedelta(minutes=10)
     min_count: Annotated[int, Field(ge=1)] = 3
 
@@ -42,3 +44,17 @@ class MislabelledRule(NegativeCountRule):
 class NotARule:
     """Has a config model, but is no ``Rule``."""
     config_model = NegativeCountConfig
+
+
+class TaggedWebhookConfig(WebhookConfig):
+    type: Literal["tests.alerting.plugin_types.TaggedWebhookChannel"]
+    tag: str
+
+
+class TaggedWebhookChannel(WebhookChannel):
+    """A webhook that adds ``X-Tag: <tag>`` to every request."""
+    config_model = TaggedWebhookConfig
+
+    def __init__(self, config, client=None, **retry):
+        config = config.model_copy(update={"headers": {**config.headers, "X-Tag": config.tag}})
+        super().__init__(config, client, **retry)
