@@ -102,7 +102,8 @@ class SourceSilentRule(Rule):
                       baseline=round(expected, 3), p_value=p_value,
                       window_start=window_start, window_end=now,
                       title=wording.title(source, wording.HEADLINES[self.type_name]),
-                      entities=tuple(c.entities), explanation=explained.details)
+                      entities=tuple(c.entities), explanation=explained.details,
+                      severity=self.severity)
 
 
 def _span(query: ReviewQuery, start: datetime, end: datetime) -> ReviewQuery:
