@@ -15,8 +15,11 @@ from flask import Flask
 
 from models.runtime import Runtime
 from web import display, errors, i18n
+from web.api import corrections as api_corrections
 from web.api import health, openapi
+from web.api import incident_actions as api_actions
 from web.api import insights as api_insights
+from web.api import response as api_response
 from web.api import reviews as api
 from web.pages import action_links as action_link_views
 from web.pages import (
@@ -61,9 +64,8 @@ def create_app(runtime: Runtime | None = None,
     # i18n first: the sign-in gate (auth) may already render a page in the reader's language
     for extension in (i18n, display, security, errors, csrf, auth):
         extension.init_app(app)
-    for module in (feed, trends, incidents, api, api_insights, health, openapi,
-                   action_link_views, exports, response, silences, corrections, weekly):
+    for module in (feed, trends, incidents, incident_actions, action_link_views, exports,
+                   response, silences, corrections, weekly,
+                   api, api_insights, api_actions, api_response, api_corrections, health, openapi):
         app.register_blueprint(module.bp)
-    app.register_blueprint(incident_actions.bp)
-    app.register_blueprint(incident_actions.api_bp)
     return app

@@ -45,10 +45,10 @@ ENDPOINTS = {
     "incidents_act.act": "act",
     "api.reviews": "read", "api.review": "read", "api.feed": "read",
     "api_insights.trends": "read", "api_insights.incidents": "read",
-    "api_insights.incident": "read", "api_actions.api_act": "act",
-    "exports.reviews": "export", "response.page": "read", "response.api": "read",
+    "api_insights.incident": "read", "api_actions.act": "act",
+    "exports.reviews": "export", "response.page": "read", "api_response.figures": "read",
     "silences.index": "read", "silences.add": "act", "silences.end": "act",
-    "corrections.label": "label", "corrections.api_label": "label",
+    "corrections.label": "label", "api_corrections.label": "label",
     "weekly.xlsx": "export", "weekly.csv": "export",
 }
 # A valid NAME_PATTERN never starts with NUL, so no review can carry this entity: a query
