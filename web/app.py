@@ -34,7 +34,7 @@ from web.pages import (
     weekly,
 )
 from web.runtime import open_runtime
-from web.security import auth, csrf
+from web.security import access, auth, csrf
 from web.security import headers as security
 
 __all__ = ["create_app"]
@@ -52,6 +52,8 @@ def create_app(runtime: Runtime | None = None,
     """Build the app on ``runtime`` (opened with ``open_runtime()`` when None; the caller
     that passes a runtime keeps closing it). ``test_config`` overrides Flask settings."""
     app = Flask(__name__)
+    # Flask's own route for static files, declared like every view: the sign-in page needs them
+    access.permission(access.PUBLIC)(app.view_functions["static"])
     app.config.from_mapping(DEFAULTS)
     app.extensions["koubei"] = runtime if runtime is not None else open_runtime()
     # Served over HTTPS (the public URL says so): the session cookie is never sent in clear.

@@ -10,11 +10,13 @@ from nlp.corrections import CorrectionError
 from web.errors import api_error
 from web.exceptions import InvalidParameter
 from web.pages.corrections import record
+from web.security import access
 
 bp = Blueprint("api_corrections", __name__, url_prefix="/api")
 
 
 @bp.post("/reviews/<review_id>/label")
+@access.permission("label")
 def label(review_id: str):
     body = request.get_json(silent=True)
     if not isinstance(body, dict):

@@ -11,11 +11,13 @@ from web import reads
 from web.api.payloads import incident_payload
 from web.exceptions import InvalidParameter
 from web.pages.incident_actions import perform
+from web.security import access
 
 bp = Blueprint("api_actions", __name__, url_prefix="/api")
 
 
 @bp.post("/incidents/<int:incident_id>/actions")
+@access.permission("act")
 def act(incident_id: int):
     body = request.get_json(silent=True)
     if not isinstance(body, dict) or not isinstance(body.get("action"), str):

@@ -6,11 +6,13 @@ from __future__ import annotations
 from flask import Blueprint
 
 from web.pages.response import figures as response_figures
+from web.security import access
 
 bp = Blueprint("api_response", __name__, url_prefix="/api")
 
 
 @bp.get("/response")
+@access.permission("read")
 def figures():
     chosen, rules, teams = response_figures()
     return {"range": chosen, "rules": [f.to_dict() for f in rules],

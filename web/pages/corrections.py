@@ -16,6 +16,7 @@ from nlp.corrections import LABELS, CorrectionError, record_correction
 from web import reads
 from web.exceptions import InvalidParameter
 from web.i18n import gettext
+from web.security import access
 
 bp = Blueprint("corrections", __name__)
 
@@ -33,6 +34,7 @@ def record(review_id: str, label: object):
 
 
 @bp.post("/reviews/<review_id>/label")
+@access.permission("label")
 def label(review_id: str):
     try:
         _, correction = record(review_id, request.form.get("label", ""))

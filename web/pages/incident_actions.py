@@ -60,6 +60,7 @@ def perform(incident_id: int, action: str, values: Mapping[str, str], actor: str
 
 
 @bp.post("/incidents/<int:incident_id>/act")
+@access.permission("act")
 def act(incident_id: int):
     action = request.form.get("action", "")
     try:

@@ -11,6 +11,7 @@ from flask import Blueprint, render_template
 from alerting.respond.response_figures import rule_figures
 from models.review import utcnow
 from web import params, reads
+from web.security import access
 
 bp = Blueprint("response", __name__)
 RANGES = {"7d": timedelta(days=7), "30d": timedelta(days=30), "90d": timedelta(days=90)}
@@ -25,6 +26,7 @@ def figures() -> tuple[str, list, list]:
 
 
 @bp.get("/response")
+@access.permission("read")
 def page():
     chosen, rules, teams = figures()
     return render_template("response/response.html", figures=rules, teams=teams, range=chosen,
