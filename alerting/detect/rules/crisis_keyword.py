@@ -36,6 +36,7 @@ class CrisisKeywordConfig(RuleBase):
 class CrisisKeywordRule(Rule):
     config_model = CrisisKeywordConfig
     required_options = frozenset({"window"})
+    default_severity = "critical"  # a crisis never waits for quiet hours
 
     def evaluate(self, store: ReviewStore, now: datetime) -> list[Firing]:
         recent = store.search(self.query(None, now - self.config.window, now), limit=SAMPLE)
