@@ -31,6 +31,8 @@ from sqlalchemy.orm import (
     sessionmaker,
 )
 
+from models.sqlite_wal import enable_wal
+
 
 class UTCDateTime(TypeDecorator):
     """Aware datetimes in, aware UTC datetimes out, whatever the database keeps."""
@@ -188,6 +190,6 @@ class StateDB:
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
+    enable_wal(cursor)
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
