@@ -25,10 +25,10 @@ from web.pages import (
     feed,
     incident_actions,
     incidents,
+    reports,
     response,
     silences,
     trends,
-    weekly,
 )
 from web.runtime import open_runtime
 from web.security import auth, csrf
@@ -62,7 +62,7 @@ def create_app(runtime: Runtime | None = None,
     for extension in (i18n, display, security, errors, csrf, auth):
         extension.init_app(app)
     for module in (feed, trends, incidents, api, api_insights, health, openapi,
-                   action_link_views, exports, response, silences, corrections, weekly):
+                   action_link_views, exports, response, silences, corrections, reports):
         app.register_blueprint(module.bp)
     app.register_blueprint(incident_actions.bp)
     app.register_blueprint(incident_actions.api_bp)

@@ -49,7 +49,8 @@ ENDPOINTS = {
     "exports.reviews": "export", "response.page": "read", "response.api": "read",
     "silences.index": "read", "silences.add": "act", "silences.end": "act",
     "corrections.label": "label", "corrections.api_label": "label",
-    "weekly.xlsx": "export", "weekly.csv": "export",
+    "reports.index": "export", "reports.pdf": "export", "reports.xlsx": "export",
+    "reports.csv": "export", "reports.weekly_xlsx": "export",
 }
 # A valid NAME_PATTERN never starts with NUL, so no review can carry this entity: a query
 # restricted to it matches nothing.

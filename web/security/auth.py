@@ -163,4 +163,6 @@ def init_app(app: Flask) -> None:
 
     @app.context_processor
     def _user() -> dict:
-        return {"current_user": g.get("user")}
+        user = g.get("user")
+        return {"current_user": user,
+                "may_export": user is not None and access.allowed(user.role, "export")}
