@@ -155,6 +155,18 @@ class CrawlCheckpoint(Base):
     last_counts: Mapped[dict] = mapped_column(JSON, default=dict)
 
 
+class AuditEntry(Base):
+    """Who changed which rule, entity, channel or user, and when (``models.audit``)."""
+    __tablename__ = "audit_log"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=_now, index=True)
+    actor: Mapped[str] = mapped_column(String(64))      # a username, or "cli:NAME" / "system"
+    kind: Mapped[str] = mapped_column(String(16), index=True)  # rule|entity|channel|user
+    target: Mapped[str] = mapped_column(String(128))   # the rule's, entity's ... name
+    action: Mapped[str] = mapped_column(String(32))    # created|updated|deleted|disabled|...
+    detail: Mapped[dict] = mapped_column(JSON, default=dict)  # e.g. {"changes": {key: [a, b]}}
+
+
 class StateDB:
     """Engine and session factory for the relational state."""
 

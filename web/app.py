@@ -20,6 +20,7 @@ from web.api import insights as api_insights
 from web.api import reviews as api
 from web.pages import action_links as action_link_views
 from web.pages import (
+    audit,
     corrections,
     exports,
     feed,
@@ -27,6 +28,7 @@ from web.pages import (
     incidents,
     reports,
     response,
+    rules,
     silences,
     trends,
 )
@@ -62,7 +64,7 @@ def create_app(runtime: Runtime | None = None,
     for extension in (i18n, display, security, errors, csrf, auth):
         extension.init_app(app)
     for module in (feed, trends, incidents, api, api_insights, health, openapi,
-                   action_link_views, exports, response, silences, corrections, reports):
+                   action_link_views, exports, response, silences, corrections, reports, rules, audit):
         app.register_blueprint(module.bp)
     app.register_blueprint(incident_actions.bp)
     app.register_blueprint(incident_actions.api_bp)

@@ -5,8 +5,9 @@ The signed-in account is on the request as ``flask.g.user`` (``web.security.acco
 
 Roles (``PERMISSIONS``): every role reads (feed, trends, reviews, incidents, in scope);
 every role may correct the sentiment label of a review it can see (``label``);
-``handler`` and ``admin`` act on incidents; ``analyst`` and ``admin`` export; only ``admin``
-manages users. Every endpoint of the app must be listed in ``ENDPOINTS`` (a test enforces it),
+``handler`` and ``admin`` act on incidents; ``analyst`` and ``admin`` export and edit rules
+(``configure``; analysts only the rules of their brands); only ``admin`` manages users and
+reads the audit log. Every endpoint of the app must be listed in ``ENDPOINTS`` (a test enforces it),
 so a new route cannot be reachable by accident.
 
 Scope: a user's ``entities`` (``["*"]`` = every entity) plus the products whose ``parent`` is
@@ -33,6 +34,7 @@ PERMISSIONS = {
     "admin": {"admin"},
     "account": {"admin", "analyst", "handler"},  # one's own password and tokens
     "label": {"admin", "analyst", "handler"},  # correct a visible review's sentiment
+    "configure": {"admin", "analyst"},  # edit rules (analysts: those of their brands)
 }
 PUBLIC = "public"
 ENDPOINTS = {
@@ -51,6 +53,8 @@ ENDPOINTS = {
     "corrections.label": "label", "corrections.api_label": "label",
     "reports.index": "export", "reports.pdf": "export", "reports.xlsx": "export",
     "reports.csv": "export", "reports.weekly_xlsx": "export",
+    "rules.index": "configure", "rules.edit": "configure", "rules.preview": "configure",
+    "rules.save": "configure", "audit.index": "admin",
 }
 # A valid NAME_PATTERN never starts with NUL, so no review can carry this entity: a query
 # restricted to it matches nothing.

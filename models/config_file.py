@@ -1,0 +1,101 @@
+"""Writing the config file back (the rule editor): ruamel.yaml's round trip keeps comments, key
+order, flow style and quoting of everything not changed; the new text is validated exactly as
+``koubei config check`` does (``models.loader.parse_config``, the same ``ConfigError``) before
+anything is written; the file written before is kept as a backup; the write is atomic (a
+temporary file renamed over the config), so a reader never sees half a file.
+
+``ConfigFile.version`` is a hash of the text: an editor sends back the version it read, and
+``save`` refuses with ``StaleConfig`` when the file changed in between.
+"""
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import shutil
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap
+
+from models.config import KoubeiConfig
+from models.exceptions import ConfigError, KoubeiError
+from models.loader import parse_config
+
+BACKUPS = "config-backups"
+
+
+class StaleConfig(KoubeiError):
+    """The config file changed after the editor read it."""
+
+
+def _yaml() -> YAML:
+    yaml = YAML()  # round trip
+    yaml.preserve_quotes = True
+    yaml.width = 4096  # never re-wrap a long line the user wrote
+    yaml.indent(mapping=2, sequence=4, offset=2)
+    return yaml
+
+
+def version_of(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+class ConfigFile:
+    """The config file at ``path`` as the editor sees it."""
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        self.text = self.path.read_text(encoding="utf-8")
+        self.version = version_of(self.text)
+        self.data = _yaml().load(self.text) or CommentedMap()
+
+    def rule_index(self, name: str) -> int:
+        """The position of the rule ``name`` under ``rules:``; KeyError when absent."""
+        for i, rule in enumerate(self.data.get("rules") or []):
+            if isinstance(rule, dict) and rule.get("name") == name:
+                return i
+        raise KeyError(name)
+
+    def rule(self, name: str) -> dict[str, Any]:
+        """The rule's keys as written in the file (durations stay ``"10m"``)."""
+        return dict(self.data["rules"][self.rule_index(name)])
+
+    def with_rule(self, name: str, values: dict[str, Any]) -> str:
+        """The file's text with the rule ``name`` set to ``values``: keys kept in place (with
+        their comments), changed values replaced, dropped keys removed, new keys appended."""
+        node = self.data["rules"][self.rule_index(name)]
+        for key in [k for k in node if k not in values]:
+            del node[key]
+        for key, value in values.items():
+            if key not in node or node[key] != value:
+                node[key] = value
+        out = io.StringIO()
+        _yaml().dump(self.data, out)
+        return out.getvalue()
+
+    def check(self, text: str) -> KoubeiConfig:
+        """``text`` validated as ``koubei config check`` would; raises ``ConfigError``."""
+        return parse_config(text, str(self.path))
+
+    def save(self, text: str, expected_version: str | None, backups: Path) -> Path:
+        """Validate ``text`` and write it over the file, keeping the current file as a backup
+        in ``backups``; returns the backup's path. ``ConfigError`` when invalid (nothing is
+        written), ``StaleConfig`` when the file is no longer ``expected_version``."""
+        self.check(text)
+        current = self.path.read_text(encoding="utf-8")
+        if expected_version is not None and version_of(current) != expected_version:
+            raise StaleConfig(f"{self.path} changed since it was read; reload and edit again")
+        backups.mkdir(parents=True, exist_ok=True)
+        stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
+        backup = backups / f"{self.path.stem}-{stamp}{self.path.suffix}"
+        shutil.copy2(self.path, backup)
+        temporary = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
+        temporary.write_text(text, encoding="utf-8")
+        os.replace(temporary, self.path)
+        return backup
+
+
+__all__ = ["BACKUPS", "ConfigError", "ConfigFile", "StaleConfig", "version_of"]
