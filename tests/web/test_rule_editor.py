@@ -119,6 +119,10 @@ def test_preview_compares_versions_and_save_takes_effect_with_an_audit_entry(edi
     assert int(re.search(r'id="edited-total">(\d+)<', html)[1]) >= 1
     assert "屏幕发热严重，烫手[怒]" in html  # the reviews behind the incident
     assert 'value="5"' in html  # the form keeps the edit
+    assert "每 3m 回放一次检测" in html and 'id="coarse-preview"' not in html
+    coarse = admin.post("/admin/rules/negative-spike/preview",
+                        data=_form(admin, min_count="5", weeks="8"))
+    assert 'id="coarse-preview"' in coarse.get_data(as_text=True)
     assert "min_count: 50" in editable.config_path.read_text(encoding="utf-8")  # not saved yet
 
     saved = admin.post("/admin/rules/negative-spike/save", data=_form(admin, min_count="5"))

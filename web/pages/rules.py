@@ -13,6 +13,7 @@
 """
 from __future__ import annotations
 
+import math
 from datetime import datetime, timedelta
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
@@ -28,7 +29,9 @@ from web.rule_form import display, form_fields, from_form, rule_models
 from web.security import access
 
 bp = Blueprint("rules", __name__)
-MAX_TICKS = 2000   # a preview replays at most this many detection ticks per version
+# A preview replays at most this many detection ticks per version: one week of a 3-minute
+# window tick by tick; a longer period is sampled more coarsely, and the page says so.
+MAX_TICKS = 4000
 WEEKS = (1, 2, 4, 8)
 
 
@@ -69,8 +72,8 @@ def _render(file: ConfigFile, name: str, values: dict, rule_type: str, **extra):
 
 
 def _weeks() -> int:
-    raw = request.values.get("weeks", "4")
-    return int(raw) if raw.isdigit() and int(raw) in WEEKS else 4
+    raw = request.values.get("weeks", "1")
+    return int(raw) if raw.isdigit() and int(raw) in WEEKS else 1
 
 
 @bp.get("/admin/rules/<name>")
@@ -97,9 +100,15 @@ def _checked(file: ConfigFile, name: str, values: dict):
         return None, [str(p) for p in exc.problems]
 
 
+def _window(rule) -> timedelta:
+    return getattr(rule, "window", None) or reads.current_runtime().config.detection_interval
+
+
 def _interval(rule, weeks: int) -> timedelta:
-    window = getattr(rule, "window", None) or reads.current_runtime().config.detection_interval
-    return max(window, timedelta(weeks=weeks) / MAX_TICKS, timedelta(minutes=1))
+    """The rule's window, or coarser when the period would need more than ``MAX_TICKS``
+    ticks (whole minutes)."""
+    step = max(_window(rule), timedelta(weeks=weeks) / MAX_TICKS, timedelta(minutes=1))
+    return timedelta(minutes=math.ceil(step / timedelta(minutes=1)))
 
 
 def _replay(rule, start: datetime, end: datetime) -> list[dict]:
@@ -157,6 +166,7 @@ def preview(name: str):
         new_list = _timeline(_replay(edited, start, end), start, end)
         result = {"start": start, "end": end, "weeks": weeks,
                   "interval": display(_interval(edited, weeks)),
+                  "coarse": _interval(edited, weeks) > _window(edited),
                   "current": now_list, "edited": new_list,
                   "week_starts": [start + timedelta(weeks=k) for k in range(weeks)],
                   "current_counts": _per_week(now_list, start, weeks),
