@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from ruamel.yaml import YAML
-from ruamel.yaml.comments import CommentedMap
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
 from models.config import KoubeiConfig
 from models.exceptions import ConfigError, KoubeiError
@@ -39,6 +39,17 @@ def _yaml() -> YAML:
     return yaml
 
 
+def _like(value: Any, old: Any) -> Any:
+    """A list written in the style of the one it replaces (``[a, b]`` stays on one line), or
+    in flow style when ``old`` is True (its siblings are written so)."""
+    if not isinstance(value, list):
+        return value
+    seq = CommentedSeq(value)
+    if old is True or (isinstance(old, CommentedSeq) and old.fa.flow_style()):
+        seq.fa.set_flow_style()
+    return seq
+
+
 def version_of(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
@@ -52,29 +63,40 @@ class ConfigFile:
         self.version = version_of(self.text)
         self.data = _yaml().load(self.text) or CommentedMap()
 
-    def rule_index(self, name: str) -> int:
-        """The position of the rule ``name`` under ``rules:``; KeyError when absent."""
-        for i, rule in enumerate(self.data.get("rules") or []):
-            if isinstance(rule, dict) and rule.get("name") == name:
+    def index(self, section: str, name: str) -> int:
+        """The position of the item ``name`` under ``section:`` (entities are named by
+        ``id``, everything else by ``name``); KeyError when absent."""
+        key = "id" if section == "entities" else "name"
+        for i, item in enumerate(self.data.get(section) or []):
+            if isinstance(item, dict) and item.get(key) == name:
                 return i
         raise KeyError(name)
 
-    def rule(self, name: str) -> dict[str, Any]:
-        """The rule's keys as written in the file (durations stay ``"10m"``)."""
-        return dict(self.data["rules"][self.rule_index(name)])
+    def item(self, section: str, name: str) -> dict[str, Any]:
+        """The item's keys as written in the file (durations stay ``"10m"``)."""
+        return dict(self.data[section][self.index(section, name)])
 
-    def with_rule(self, name: str, values: dict[str, Any]) -> str:
-        """The file's text with the rule ``name`` set to ``values``: keys kept in place (with
-        their comments), changed values replaced, dropped keys removed, new keys appended."""
-        node = self.data["rules"][self.rule_index(name)]
+    def with_item(self, section: str, name: str, values: dict[str, Any]) -> str:
+        """The file's text with the item ``name`` of ``section`` set to ``values``: keys kept
+        in place (with their comments), changed values replaced, dropped keys removed, new
+        keys appended."""
+        node = self.data[section][self.index(section, name)]
         for key in [k for k in node if k not in values]:
             del node[key]
+        flow = any(isinstance(v, CommentedSeq) and v.fa.flow_style() for v in node.values())
         for key, value in values.items():
             if key not in node or node[key] != value:
-                node[key] = value
+                old = node.get(key)
+                node[key] = _like(value, old if old is not None else (flow or None))
         out = io.StringIO()
         _yaml().dump(self.data, out)
         return out.getvalue()
+
+    def rule(self, name: str) -> dict[str, Any]:
+        return self.item("rules", name)
+
+    def with_rule(self, name: str, values: dict[str, Any]) -> str:
+        return self.with_item("rules", name, values)
 
     def check(self, text: str) -> KoubeiConfig:
         """``text`` validated as ``koubei config check`` would; raises ``ConfigError``."""

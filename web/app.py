@@ -22,6 +22,7 @@ from web.pages import action_links as action_link_views
 from web.pages import (
     audit,
     corrections,
+    entities,
     exports,
     feed,
     incident_actions,
@@ -64,7 +65,8 @@ def create_app(runtime: Runtime | None = None,
     for extension in (i18n, display, security, errors, csrf, auth):
         extension.init_app(app)
     for module in (feed, trends, incidents, api, api_insights, health, openapi,
-                   action_link_views, exports, response, silences, corrections, reports, rules, audit):
+                   action_link_views, exports, response, silences, corrections, reports, rules,
+                   audit, entities):
         app.register_blueprint(module.bp)
     app.register_blueprint(incident_actions.bp)
     app.register_blueprint(incident_actions.api_bp)

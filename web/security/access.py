@@ -55,6 +55,8 @@ ENDPOINTS = {
     "reports.csv": "export", "reports.weekly_xlsx": "export",
     "rules.index": "configure", "rules.edit": "configure", "rules.preview": "configure",
     "rules.save": "configure", "audit.index": "admin",
+    "entities.index": "admin", "entities.edit": "admin", "entities.preview": "admin",
+    "entities.save": "admin",
 }
 # A valid NAME_PATTERN never starts with NUL, so no review can carry this entity: a query
 # restricted to it matches nothing.
