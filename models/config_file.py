@@ -23,12 +23,22 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from models.config import KoubeiConfig
 from models.exceptions import ConfigError, KoubeiError
 from models.loader import parse_config
+from models.runtime import DEMO_CONFIG
 
 BACKUPS = "config-backups"
 
 
-class StaleConfig(KoubeiError):
+class CannotSave(KoubeiError):
+    """The edit is valid but cannot be written (see the subclasses)."""
+
+
+class StaleConfig(CannotSave):
     """The config file changed after the editor read it."""
+
+
+class BundledConfig(CannotSave):
+    """The config in use is the demo config shipped inside the package: never edited in
+    place (an upgrade would overwrite it, and other installs share it)."""
 
 
 def _yaml() -> YAML:
@@ -105,8 +115,13 @@ class ConfigFile:
     def save(self, text: str, expected_version: str | None, backups: Path) -> Path:
         """Validate ``text`` and write it over the file, keeping the current file as a backup
         in ``backups``; returns the backup's path. ``ConfigError`` when invalid (nothing is
-        written), ``StaleConfig`` when the file is no longer ``expected_version``."""
+        written), ``StaleConfig`` when the file is no longer ``expected_version``,
+        ``BundledConfig`` for the demo config inside the package."""
         self.check(text)
+        if self.path.resolve() == DEMO_CONFIG.resolve():
+            raise BundledConfig(f"{self.path} is the bundled demo config: copy it to "
+                                "$KOUBEI_HOME/koubei.yaml (or point KOUBEI_CONFIG at a copy) "
+                                "and restart, then edit that file")
         current = self.path.read_text(encoding="utf-8")
         if expected_version is not None and version_of(current) != expected_version:
             raise StaleConfig(f"{self.path} changed since it was read; reload and edit again")
@@ -120,4 +135,5 @@ class ConfigFile:
         return backup
 
 
-__all__ = ["BACKUPS", "ConfigError", "ConfigFile", "StaleConfig", "version_of"]
+__all__ = ["BACKUPS", "BundledConfig", "CannotSave", "ConfigError", "ConfigFile", "StaleConfig",
+           "version_of"]

@@ -14,7 +14,7 @@ from click.testing import CliRunner
 
 from alerting.detect.tick import run_detection
 from models import audit
-from models.config_file import BACKUPS, ConfigError, ConfigFile, StaleConfig
+from models.config_file import BACKUPS, BundledConfig, ConfigError, ConfigFile, StaleConfig
 from models.review import utcnow
 from models.runtime import DEMO_CONFIG
 from tests.alerting.conftest import add_burst
@@ -70,6 +70,9 @@ def test_file_written_back_keeps_comments_and_order_and_passes_config_check(edit
     assert path.read_text(encoding="utf-8") == text
     with pytest.raises(StaleConfig, match="changed since it was read"):
         again.save(text, "0" * 16, editable.home / BACKUPS)
+    bundled = ConfigFile(DEMO_CONFIG)
+    with pytest.raises(BundledConfig, match="copy it to"):
+        bundled.save(bundled.text, bundled.version, editable.home / BACKUPS)
 
 
 def test_form_round_trip_writes_only_what_changed():

@@ -12,7 +12,7 @@ from datetime import timedelta
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 
 from models import audit
-from models.config_file import BACKUPS, ConfigError, ConfigFile, StaleConfig
+from models.config_file import BACKUPS, CannotSave, ConfigError, ConfigFile
 from models.review import utcnow
 from web import reads, retag
 from web.i18n import gettext
@@ -99,7 +99,7 @@ def save(entity_id: str):
     runtime = reads.current_runtime()
     try:
         backup = file.save(text, request.form.get("version"), runtime.home / BACKUPS)
-    except (ConfigError, StaleConfig) as exc:
+    except (ConfigError, CannotSave) as exc:
         return _render(file, entity_id, values, problems=[str(exc)])
     runtime.config = file.check(text)
     before = {k: list(v) if isinstance(v, list) else v for k, v in original.items()}

@@ -20,7 +20,7 @@ from flask import Blueprint, abort, flash, g, redirect, render_template, request
 
 from alerting.detect.backtest import backtest
 from models import audit
-from models.config_file import BACKUPS, ConfigError, ConfigFile, StaleConfig
+from models.config_file import BACKUPS, CannotSave, ConfigError, ConfigFile
 from models.review import utcnow
 from web import reads
 from web.display import display_zone
@@ -188,7 +188,7 @@ def save(name: str):
         backup = file.save(text, request.form.get("version"), runtime.home / BACKUPS)
     except ConfigError as exc:
         return _render(file, name, values, rule_type, problems=[str(p) for p in exc.problems])
-    except StaleConfig as exc:
+    except CannotSave as exc:
         return _render(file, name, values, rule_type, problems=[str(exc)])
     runtime.config = file.check(text)  # the app sees the new rule at once
     before = {k: _plain(v) for k, v in original.items()}
