@@ -6,11 +6,13 @@ from flask import Blueprint, render_template
 
 from models import audit
 from web import params, reads
+from web.security import access
 
 bp = Blueprint("audit", __name__)
 
 
 @bp.get("/admin/audit")
+@access.permission("admin")
 def index():
     kind = params.choice("kind", audit.KINDS, None)
     return render_template("admin/audit.html", kinds=audit.KINDS, kind=kind,

@@ -16,6 +16,7 @@ from models.config_file import BACKUPS, CannotSave, ConfigError, ConfigFile
 from models.review import utcnow
 from web import reads, retag
 from web.i18n import gettext
+from web.security import access
 
 bp = Blueprint("entities", __name__)
 LISTS = ("keywords", "aliases", "exclude")
@@ -34,6 +35,7 @@ def _entity(file: ConfigFile, entity_id: str) -> dict:
 
 
 @bp.get("/admin/entities")
+@access.permission("admin")
 def index():
     return render_template("admin/entities.html", entities=_file().data.get("entities") or [])
 
@@ -58,6 +60,7 @@ def _render(file: ConfigFile, entity_id: str, values: dict, **extra):
 
 
 @bp.get("/admin/entities/<entity_id>")
+@access.permission("admin")
 def edit(entity_id: str):
     file = _file()
     runtime = reads.current_runtime()
@@ -76,6 +79,7 @@ def _checked(file: ConfigFile, entity_id: str, values: dict):
 
 
 @bp.post("/admin/entities/<entity_id>/preview")
+@access.permission("admin")
 def preview(entity_id: str):
     file = _file()
     values = _submitted(_entity(file, entity_id))
@@ -89,6 +93,7 @@ def preview(entity_id: str):
 
 
 @bp.post("/admin/entities/<entity_id>/save")
+@access.permission("admin")
 def save(entity_id: str):
     file = _file()
     original = _entity(file, entity_id)

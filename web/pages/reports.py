@@ -127,6 +127,7 @@ def _options(kind: str, only: tuple[str, ...]) -> tuple[list[Period], Period]:
 
 
 @bp.get("/reports")
+@access.permission("export")
 def index():
     only = _group()
     days, latest_day = _options("daily", only)
@@ -137,12 +138,14 @@ def index():
 
 
 @bp.get("/export/briefing.pdf")
+@access.permission("export")
 def pdf():
     briefing = _briefing()
     return _attachment(to_pdf(briefing, gettext, utcnow()), PDF, filename(briefing, "pdf"))
 
 
 @bp.get("/export/briefing.xlsx")
+@access.permission("export")
 def xlsx():
     briefing = _briefing()
     return _attachment(to_xlsx(briefing, gettext, _incident_url), XLSX,
@@ -151,6 +154,7 @@ def xlsx():
 
 @bp.get("/export/briefing.csv")
 @bp.get("/export/weekly.csv")
+@access.permission("export")
 def csv():
     briefing = _briefing()
     body = "\ufeff" + days_csv(briefing, gettext)
@@ -158,5 +162,6 @@ def csv():
 
 
 @bp.get("/export/weekly.xlsx")
+@access.permission("export")
 def weekly_xlsx():
     return xlsx()

@@ -57,6 +57,7 @@ def _editable(file: ConfigFile, name: str) -> dict:
 
 
 @bp.get("/admin/rules")
+@access.permission("configure")
 def index():
     file = _file()
     rules = [r for r in file.data.get("rules") or [] if _may_edit(r.get("entities") or [])]
@@ -77,6 +78,7 @@ def _weeks() -> int:
 
 
 @bp.get("/admin/rules/<name>")
+@access.permission("configure")
 def edit(name: str):
     file = _file()
     rule = _editable(file, name)
@@ -148,6 +150,7 @@ def _per_week(incidents: list[dict], start: datetime, weeks: int) -> list[int]:
 
 
 @bp.post("/admin/rules/<name>/preview")
+@access.permission("configure")
 def preview(name: str):
     file = _file()
     original = _editable(file, name)
@@ -176,6 +179,7 @@ def preview(name: str):
 
 
 @bp.post("/admin/rules/<name>/save")
+@access.permission("configure")
 def save(name: str):
     file = _file()
     original = _editable(file, name)
