@@ -1,7 +1,11 @@
 """The sentiment model: a trained scikit-learn pipeline plus the rules that make it say
 "neutral" when it should.
 
-``score`` is ``2 * p(positive) - 1`` in [-1, 1]; below 0 leans negative. The label is
+``score`` is ``p(positive) - p(negative)`` in [-1, 1] (``2 * p(positive) - 1`` for a model
+without a neutral head); below 0 leans negative. A model trained on three-way data has a
+**neutral head** beside the polarity head: ``p(neutral)`` from a second linear classifier on
+the same features, and ``p(positive) = (1 - p(neutral)) * p(positive | opinion)``. The label is
+- ``neutral`` when ``p(neutral)`` reaches the threshold chosen on the three-way dev rows;
 - ``neutral`` when the text has no usable content (empty, punctuation only, no Chinese and
   no emoji: nothing the model was trained to read), with score 0;
 - ``neutral`` when the model is unsure: ``|score|`` below the threshold chosen on the dev
@@ -22,7 +26,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from models.review import Sentiment
-from nlp import patterns
+from nlp import constructions, patterns
 from nlp.exceptions import ModelLoadError, ModelNotFound
 
 DEFAULT_ARTIFACT = Path(__file__).with_name("artifacts") / "sentiment.joblib"
@@ -116,10 +120,28 @@ class SentimentModel:
     1=positive) and its metadata: ``version``, ``threshold``, ``question_threshold``, the
     training data hash and the test figures."""
 
-    def __init__(self, pipeline: Any, meta: dict[str, Any]):
+    def __init__(self, pipeline: Any, meta: dict[str, Any], neutral_head: dict | None = None,
+                 aspect_head: dict | None = None):
         self.pipeline = pipeline
         self.meta = meta
+        self.neutral_head = neutral_head
+        # A second neutral head for aspect clauses (statement or opinion about a topic),
+        # learnt from clause-level labels; same form as ``neutral_head``.
+        self.aspect_head = aspect_head if neutral_head is not None else None
         self._linear = linear_parts(pipeline)
+        self._heads = None  # weights (n features, 2 or 3): polarity, neutral, aspect neutral
+        if neutral_head is not None and self._linear is not None:
+            columns = [self._linear.coef, neutral_head["coef"]]
+            if self.aspect_head is not None:
+                columns.append(self.aspect_head["coef"])
+            self._heads = np.stack([np.asarray(c, dtype=np.float32) for c in columns], axis=1)
+
+    @property
+    def neutral_threshold(self) -> float | None:
+        """``p(neutral)`` from which a text is neutral (None: no neutral head)."""
+        if self._heads is None:
+            return None
+        return float(self.meta.get("neutral_threshold", 0.5))
 
     @property
     def version(self) -> str:
@@ -159,7 +181,8 @@ class SentimentModel:
                 or "pipeline" not in artifact or "version" not in artifact.get("meta", {}):
             raise ModelLoadError(
                 f"{path}: not a Koubei sentiment artifact (format {ARTIFACT_FORMAT})")
-        return cls(artifact["pipeline"], artifact["meta"])
+        return cls(artifact["pipeline"], artifact["meta"], artifact.get("neutral"),
+                   artifact.get("aspect_neutral"))
 
     def scores(self, texts_norm: Sequence[str]) -> np.ndarray:
         """Raw model scores ``2 p(positive) - 1`` for every text, content or not."""
@@ -169,32 +192,135 @@ class SentimentModel:
             return 2.0 * self._linear.p_positive(list(texts_norm)) - 1.0
         return 2.0 * self.pipeline.predict_proba(list(texts_norm))[:, 1] - 1.0
 
-    def predict(self, texts_norm: Sequence[str]) -> list[Sentiment]:
-        """One ``Sentiment`` per normalised text, in order; the model runs once per call."""
-        return [Sentiment(label, score, self.version) for label, score in self.judge(texts_norm)]
+    def probabilities(self, texts_norm: Sequence[str], clauses: int = 0,
+                      aspect: np.ndarray | None = None) -> np.ndarray:
+        """``(len(texts), 3)``: p(negative), p(neutral), p(positive) of every text, content or
+        not (p(neutral) is 0 without a neutral head). The last ``clauses`` texts (or those
+        where the boolean array ``aspect`` is true) are aspect clauses: their p(neutral) comes
+        from the aspect head where the model has one. One feature transform for every head."""
+        if not len(texts_norm):
+            return np.zeros((0, 3))
+        if self._heads is None:
+            p = (self.scores(texts_norm) + 1.0) / 2.0
+            return np.column_stack([1.0 - p, np.zeros(len(p)), p])
+        linear, head = self._linear, self.neutral_head
+        margins = (linear.features.transform(list(texts_norm)) @ self._heads).astype(np.float64)
+        polar = margins[:, 0] + linear.intercept
+        p = np.mean([1.0 / (1.0 + np.exp(a * polar + b)) for a, b in linear.sigmoids], axis=0)
+        a, b = head["sigmoid"]
+        neutral = 1.0 / (1.0 + np.exp(a * (margins[:, 1] + head["intercept"]) + b))
+        if aspect is None and clauses:
+            aspect = np.arange(len(texts_norm)) >= len(texts_norm) - clauses
+        if aspect is not None and self.aspect_head is not None and aspect.any():
+            a, b = self.aspect_head["sigmoid"]
+            neutral[aspect] = 1.0 / (1.0 + np.exp(
+                a * (margins[aspect, 2] + self.aspect_head["intercept"]) + b))
+        return np.column_stack([(1.0 - neutral) * (1.0 - p), neutral, (1.0 - neutral) * p])
 
-    def judge(self, texts_norm: Sequence[str]) -> list[tuple[str, float]]:
-        """``(label, score)`` per normalised text: ``predict`` without the records."""
+    def predict(self, texts_norm: Sequence[str],
+                ratings: Sequence[float | None] | None = None) -> list[Sentiment]:
+        """One ``Sentiment`` per normalised text, in order; the model runs once per call.
+        ``ratings``: each text's star rating (0–5, None when unknown), when known."""
+        return [Sentiment(label, score, self.version)
+                for label, score in self.judge(texts_norm, ratings)]
+
+    def aspect_thresholds(self) -> tuple[float, float | None]:
+        """``(band, p(neutral) threshold)`` for an aspect's clause: chosen on the car-forum
+        aspect labels' train split at training time (a clause that names a topic is more
+        often a plain statement than a review is); the review's own where not chosen."""
+        band = float(self.meta.get("aspect_band", self.threshold))
+        tau = self.neutral_threshold
+        if tau is not None:
+            tau = float(self.meta.get("aspect_neutral_threshold", tau))
+        return band, tau
+
+    def judge(self, texts_norm: Sequence[str],
+              ratings: Sequence[float | None] | None = None,
+              clauses: int = 0) -> list[tuple[str, float]]:
+        """``(label, score)`` per normalised text: ``predict`` without the records. The
+        model's reading is adjusted by the rules of ``nlp.constructions`` (double negation,
+        sarcasm, concession, hedges, a low star rating). The last ``clauses`` texts are
+        aspect clauses, judged with ``aspect_thresholds``."""
         threshold = self.threshold
+        tau = self.neutral_threshold
+        first_clause = len(texts_norm) - clauses
+        aspect_band, aspect_tau = self.aspect_thresholds() if clauses else (threshold, tau)
         pending: list[tuple[int, str, float]] = []  # (index, what the model reads, band)
         maybe_asking = patterns.texts_matching(_MAYBE_QUESTION, texts_norm)
         for i, text in enumerate(texts_norm):
             if not has_content(text):
                 continue
+            base = aspect_band if i >= first_clause else threshold
             if i not in maybe_asking and text[0] not in _SENTENCE_ENDS:
                 # No question in it: the statements are the whole text.
-                pending.append((i, text, threshold))
+                pending.append((i, text, base))
                 continue
             rest, had_questions, only_asking = statements(text)
             if has_content(rest):
-                pending.append((i, rest, threshold))
+                pending.append((i, rest, base))
             elif not only_asking:
-                band = self.question_threshold if had_questions else threshold
+                band = max(base, self.question_threshold) if had_questions else base
                 pending.append((i, text, band))
+        reads = [read for _, read, _ in pending]
+        for k in patterns.texts_matching(constructions.REWRITE_PREFILTER, reads):
+            reads[k] = constructions.rewrite(reads[k])
+        # Extra texts scored in the same call: the rest beside an exaggerated praise, the
+        # part after a concession's contrast.
+        extra: list[str] = []
+        extra_source: dict[int, int] = {}      # position in reads + extra -> text index
+        sarcastic: dict[int, Any] = {}  # k -> "sure" | (index of the rest in extra, labels)
+        tails: dict[int, int] = {}             # k -> index of the tail in extra
+        for k in patterns.texts_matching(constructions.SARCASM_PREFILTER, reads):
+            kind = constructions.sarcasm(reads[k])
+            if kind == "sure":
+                sarcastic[k] = kind
+            elif kind is not None and has_content(rest := constructions.rest_after_praise(
+                    reads[k])):
+                # The rest must read negative (or, after an opening 呵呵, not positive).
+                sarcastic[k] = (len(reads) + len(extra), ("negative",) if kind ==
+                                "if-rest-negative" else ("negative", "neutral"))
+                extra_source[len(reads) + len(extra)] = pending[k][0]
+                extra.append(rest)
+            elif kind == "if-rest-not-positive":
+                sarcastic[k] = "sure"  # 呵呵 alone
+        for k in patterns.texts_matching(constructions.CONTRAST_PREFILTER, reads):
+            tail = constructions.contrast_tail(reads[k])
+            if tail is not None and has_content(tail):
+                tails[k] = len(reads) + len(extra)
+                extra_source[len(reads) + len(extra)] = pending[k][0]
+                extra.append(tail)
+        hedges = patterns.texts_matching(constructions.HEDGE_PREFILTER, reads)
         results: list[tuple[str, float]] = [("neutral", 0.0)] * len(texts_norm)
-        raw = self.scores([read for _, read, _ in pending]).tolist()
-        for (i, _, band), score in zip(pending, raw):
-            score = min(1.0, max(-1.0, round(score, 4)))
-            label = "neutral" if abs(score) < band else ("positive" if score > 0 else "negative")
+        aspect = None
+        if clauses and self.aspect_head is not None:
+            # Aspect clauses (and the extra texts made from them) take the aspect head's
+            # p(neutral).
+            aspect = np.zeros(len(reads) + len(extra), dtype=bool)
+            aspect[[k for k, (i, _, _) in enumerate(pending) if i >= first_clause]] = True
+            aspect[[k for k, source in extra_source.items() if source >= first_clause]] = True
+        p = self.probabilities(reads + extra, aspect=aspect)
+        raw = (p[:, 2] - p[:, 0]).tolist()
+        neutral = p[:, 1].tolist()
+
+        def reading(k: int, band: float, tau: float | None) -> tuple[str, float]:
+            score = min(1.0, max(-1.0, round(raw[k], 4)))
+            label = "neutral" if (tau is not None and neutral[k] >= tau) or abs(score) < band \
+                else ("positive" if score > 0 else "negative")
+            return label, score
+
+        for k, (i, _, band) in enumerate(pending):
+            t = aspect_tau if i >= first_clause else tau
+            label, score = reading(k, band, t)
+            if k in sarcastic and (sarcastic[k] == "sure" or reading(
+                    sarcastic[k][0], band, t)[0] in sarcastic[k][1]):
+                label, score = "negative", -max(abs(score), band)
+            elif k in tails and (tail := reading(tails[k], band, t))[0] != "neutral":
+                label, score = tail
+            elif k in hedges and constructions.hedged(reads[k]):
+                label, score = "neutral", max(-band / 2, min(band / 2, score))
+            if ratings is not None and ratings[i] is not None:
+                starred = constructions.star_label(label, score, ratings[i], reads[k])
+                if starred != label:
+                    label, score = starred, min(score, -band)
             results[i] = (label, score)
         return results
