@@ -134,8 +134,11 @@ def contrast_tail(text: str) -> str | None:
 _HEDGES = ("还行 还可以 还算可以 还凑合 一般般 一般 中规中矩 凑合 马马虎虎 过得去 说得过去 不好不坏 "
            "不好也不坏 说不上好也说不上差 说不上好 说不上差 无功无过 平平无奇 普普通通 普通 就那样 "
            "也就那样 就那么回事 那么回事 不过不失 正常水平 中等水平 中等 没什么感觉 没什么特别 "
-           "没什么亮点 没什么惊喜 没什么好说 可以吧 还好吧 差不多").split()
-_HEDGE = re.compile("|".join(sorted(map(re.escape, _HEDGES), key=len, reverse=True)))
+           "没什么亮点 没什么惊喜 没什么好说 可以吧 还好吧").split()
+# 一般 is a hedge as a word of its own, not in a simile (梦魇一般) or 一般来说.
+_HEDGE = re.compile("|".join(re.escape(h) if h != "一般" else
+                             r"(?:(?<![\u4e00-\u9fff])|(?<=[很就较挺算觉量道务境能味般]))一般(?!来说|情况|人)"
+                             for h in sorted(_HEDGES, key=len, reverse=True)))
 HEDGE_PREFILTER = _HEDGE
 MAX_HEDGED_LENGTH = 30  # characters: a longer text has more to say than its hedge
 

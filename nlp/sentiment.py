@@ -10,10 +10,11 @@ the same features, and ``p(positive) = (1 - p(neutral)) * p(positive | opinion)`
   no emoji: nothing the model was trained to read), with score 0;
 - ``neutral`` when the model is unsure: ``|score|`` below the threshold chosen on the dev
   split at training time;
-- questions are a neutral cue, because asking is not judging: questions are set aside and
-  the rest of the text is scored ("手机不错。请问续航怎么样?" is judged on "手机不错。");
-  a text that only asks for information ("请问续航怎么样?") is neutral with score 0; one
-  made only of other questions ("这也叫手机?") must clear a wider band to count;
+- questions that ask for information are a neutral cue, because asking is not judging:
+  they are set aside and the rest of the text is scored ("手机不错。请问续航怎么样?" is judged
+  on "手机不错。"); a text that only asks ("请问续航怎么样?") is neutral with score 0.
+  Rhetorical questions ("这也叫手机?", "漫威这波有多失败呢?") are read like statements: on
+  the three-way Weibo labels, setting them aside cost more than it gained;
 - otherwise ``negative``/``positive`` by the sign of the score.
 """
 from __future__ import annotations
@@ -60,14 +61,17 @@ def is_asking(sentence: str) -> bool:
 
 
 def statements(text: str) -> tuple[str, bool, bool]:
-    """``(text without its questions, had questions, every question was asking)``."""
+    """``(text without its asking questions, had questions, every question was asking)``.
+    A question that does not ask for information ("这也叫手机?", "漫威这波有多失败呢?") is
+    kept: rhetorical questions carry the writer's feeling."""
     kept, questions, asking = [], 0, 0
     for sentence in _SENTENCE.findall(text):
         if is_question(sentence):
             questions += 1
-            asking += is_asking(sentence)
-        else:
-            kept.append(sentence)
+            if is_asking(sentence):
+                asking += 1
+                continue
+        kept.append(sentence)
     return "".join(kept), questions > 0, questions > 0 and asking == questions
 
 
