@@ -29,11 +29,17 @@ import re
 
 from nlp.cues import cue_counts
 from nlp.features import model_text
+from nlp.patterns import literal_alternation
 
 # --- double negation ---------------------------------------------------------------------
 _DOUBLE_NEGATION = re.compile(r"(?:不是|并不是|并非|不能说|没有|没)不(?=[\u4e00-\u9fff])"
-                              r"|不是一般的|不是一般地|^(?:就是|只是)(?=..)|不得不说|不失为")
-REWRITE_PREFILTER = re.compile(r"不|就是|只是")
+                              r"|不是一般的|不是一般地|(?<![^\x00])(?:就是|只是)(?=[^\x00]{2})"
+                              r"|不得不说|不失为")
+# (?<![^\x00]) is "at the start of a text" (also in a batch joined by NUL). What a batch is
+# searched for first (``nlp.patterns.texts_matching``) is a plain literal alternation, which
+# re scans at C speed; ``rewrite`` then applies the exact pattern.
+REWRITE_PREFILTER = literal_alternation(["不是不", "并不是不", "并非不", "不能说不", "没有不", "没不",
+                                         "不是一般", "不得不说", "不失为", "就是", "只是"])
 
 
 _REPLACEMENTS = {"不是一般的": "非常", "不是一般地": "非常", "不失为": "是"}
@@ -65,7 +71,9 @@ _EXAGGERATED = re.compile(r"(?:真是|真的是|可真是|实在是|简直)太?[
                           r"[^,，。!！?？]{1,4}到家了|好得很|真是服了|太感谢了|太谢谢了")
 MAX_RULE_LENGTH = 60  # characters: sarcasm and concession rules read short texts only; in a
                       # long review the model weighs its many clauses better than one rule
-SARCASM_PREFILTER = re.compile(r"[\"“”'‘’「『]|个[鬼屁毛锤球蛋头]|呵呵|真|实在是|简直|到家了|好得很")
+SARCASM_PREFILTER = literal_alternation([*"\"“”'‘’「『", *(f"个{c}" for c in "鬼屁毛锤球蛋头"),
+                                         "呵呵", "真是", "真的是", "实在是", "简直", "到家了",
+                                         "好得很", "太感谢", "太谢谢"])
 
 
 def quoted_praise(text: str) -> bool:
@@ -109,7 +117,8 @@ _STRONG_CONTRAST = re.compile(r"但是|可是|不过(?!不失)|然而|可惜|没
 # These carry the verdict even without a concession before them ("颜值很高，然而拍照太糊了");
 # the others (不过, 结果, 没想到, 反而, 其实) only after one, or "A，不过B" would always be B.
 _VERDICT_CONTRAST = frozenset({"但是", "可是", "然而", "可惜", "但"})
-CONTRAST_PREFILTER = re.compile(r"但|可是|不过|然而|可惜|没想到|结果|反而|其实")
+CONTRAST_PREFILTER = literal_alternation(["但", "可是", "不过", "然而", "可惜", "没想到", "结果",
+                                          "反而", "其实"])
 
 
 def contrast_tail(text: str) -> str | None:
@@ -139,7 +148,7 @@ _HEDGES = ("还行 还可以 还算可以 还凑合 一般般 一般 中规中�
 _HEDGE = re.compile("|".join(re.escape(h) if h != "一般" else
                              r"(?:(?<![\u4e00-\u9fff])|(?<=[很就较挺算觉量道务境能味般]))一般(?!来说|情况|人)"
                              for h in sorted(_HEDGES, key=len, reverse=True)))
-HEDGE_PREFILTER = _HEDGE
+HEDGE_PREFILTER = literal_alternation(_HEDGES)
 MAX_HEDGED_LENGTH = 30  # characters: a longer text has more to say than its hedge
 
 
