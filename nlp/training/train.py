@@ -16,8 +16,17 @@ words (they are mostly mentioned in complaints), and short texts such as "质量
 misread. Every example's weight is then evened out over (domain, label) cells
 (``balance_weights``), so big domains and skewed label priors do not set every shared word.
 Cues and balancing were chosen by leaving whole domains out (``nlp.training.crossdomain``), as is
-``C``; what else was tried is in docs/model_card.md. The neutral threshold is chosen on
-``dev``; ``test`` is only reported.
+``C``; what else was tried is in docs/model_card.md. ``test`` is only reported.
+
+Recipe 6 trains on every labelled sentiment file of the shared data (reviews, Weibo posts,
+Weibo emotions, Amazon) and adds two heads on the same features, so scoring still costs one
+feature transform: a **neutral head** (neutral ``label3`` rows against every opinion row,
+``fit_neutral_head``), sigmoid-calibrated on dev, whose threshold and the band on the score
+are chosen together for the best three-way macro-F1 on the ``label3`` dev rows
+(``choose_three_way``); and an **aspect head** (``fit_aspect_head``: the clauses naming a
+car-forum aspect, neutral against opinion, train split; calibrated and its thresholds chosen
+on the dev split) that judges aspect clauses. Without three-way rows (a two-class CSV), the
+model is the two-class one of recipe 5 with the band chosen on dev.
 
 People's knowledge joins the training rows: label corrections recorded with ``koubei label``
 (``nlp.corrections``; weight ``CORRECTION_WEIGHT``, replacing a corpus row of the same text)
@@ -409,7 +418,10 @@ def _neutral_head(pipeline, calibrated, train_rows, neutral_train, dev_rows, neu
     return head, {"three_way": {"band": band, "neutral_threshold": tau, "dev_macro_f1": round(f1, 4),
                                 "neutral_c": NEUTRAL_C, "calibration": "sigmoid on dev"},
                   "threshold": band, "question_threshold": round((1 + band) / 2, 2),
-                  "neutral_threshold": tau}
+                  "neutral_threshold": tau,
+                  "threshold_rule": "band and p(neutral) threshold with the best three-way "
+                                    "macro-F1 on the label3 dev rows, at most "
+                                    f"{MAX_REVIEW_NEUTRAL:.0%} of dev reviews called neutral"}
 
 
 def _metadata(corpus: Corpus, c: float, threshold: float, train_rows: int,
