@@ -38,8 +38,9 @@ _DOUBLE_NEGATION = re.compile(r"(?:不是|并不是|并非|不能说|没有|没)
 # (?<![^\x00]) is "at the start of a text" (also in a batch joined by NUL). What a batch is
 # searched for first (``nlp.patterns.texts_matching``) is a plain literal alternation, which
 # re scans at C speed; ``rewrite`` then applies the exact pattern.
-REWRITE_PREFILTER = literal_alternation(["不是不", "并不是不", "并非不", "不能说不", "没有不", "没不",
-                                         "不是一般", "不得不说", "不失为", "就是", "只是"])
+_REWRITE_TRIGGERS = ["不是不", "并不是不", "并非不", "不能说不", "没有不", "没不", "不是一般",
+                     "不得不说", "不失为", "就是", "只是"]
+REWRITE_PREFILTER = literal_alternation(_REWRITE_TRIGGERS)
 
 
 _REPLACEMENTS = {"不是一般的": "非常", "不是一般地": "非常", "不失为": "是"}
@@ -71,9 +72,9 @@ _EXAGGERATED = re.compile(r"(?:真是|真的是|可真是|实在是|简直)太?[
                           r"[^,，。!！?？]{1,4}到家了|好得很|真是服了|太感谢了|太谢谢了")
 MAX_RULE_LENGTH = 60  # characters: sarcasm and concession rules read short texts only; in a
                       # long review the model weighs its many clauses better than one rule
-SARCASM_PREFILTER = literal_alternation([*"\"“”'‘’「『", *(f"个{c}" for c in "鬼屁毛锤球蛋头"),
-                                         "呵呵", "真是", "真的是", "实在是", "简直", "到家了",
-                                         "好得很", "太感谢", "太谢谢"])
+_SARCASM_TRIGGERS = [*"\"“”'‘’「『", *(f"个{c}" for c in "鬼屁毛锤球蛋头"), "呵呵", "真是",
+                     "真的是", "实在是", "简直", "到家了", "好得很", "太感谢", "太谢谢"]
+SARCASM_PREFILTER = literal_alternation(_SARCASM_TRIGGERS)
 
 
 def quoted_praise(text: str) -> bool:
@@ -117,8 +118,8 @@ _STRONG_CONTRAST = re.compile(r"但是|可是|不过(?!不失)|然而|可惜|没
 # These carry the verdict even without a concession before them ("颜值很高，然而拍照太糊了");
 # the others (不过, 结果, 没想到, 反而, 其实) only after one, or "A，不过B" would always be B.
 _VERDICT_CONTRAST = frozenset({"但是", "可是", "然而", "可惜", "但"})
-CONTRAST_PREFILTER = literal_alternation(["但", "可是", "不过", "然而", "可惜", "没想到", "结果",
-                                          "反而", "其实"])
+_CONTRAST_TRIGGERS = ["但", "可是", "不过", "然而", "可惜", "没想到", "结果", "反而", "其实"]
+CONTRAST_PREFILTER = literal_alternation(_CONTRAST_TRIGGERS)
 
 
 def contrast_tail(text: str) -> str | None:
@@ -149,6 +150,42 @@ _HEDGE = re.compile("|".join(re.escape(h) if h != "一般" else
                              r"(?:(?<![\u4e00-\u9fff])|(?<=[很就较挺算觉量道务境能味般]))一般(?!来说|情况|人)"
                              for h in sorted(_HEDGES, key=len, reverse=True)))
 HEDGE_PREFILTER = literal_alternation(_HEDGES)
+
+
+# --- one scan for every rule --------------------------------------------------------------
+def _trigger_kinds() -> dict[str, frozenset[str]]:
+    """Every trigger phrase with the rules it may start, including the rules of the phrases
+    inside it (a scan that matches 不是一般 does not also match 一般 there)."""
+    own: dict[str, set[str]] = {}
+    for kind, phrases in (("rewrite", _REWRITE_TRIGGERS), ("sarcasm", _SARCASM_TRIGGERS),
+                          ("contrast", _CONTRAST_TRIGGERS), ("hedge", _HEDGES)):
+        for phrase in phrases:
+            own.setdefault(phrase, set()).add(kind)
+    return {phrase: frozenset(k for other, kinds in own.items() if other in phrase
+                              for k in kinds) for phrase in own}
+
+
+_KINDS_OF = _trigger_kinds()
+TRIGGERS = literal_alternation(sorted(_KINDS_OF, key=len, reverse=True))
+
+
+def triggered(texts) -> dict[int, set[str]]:
+    """``{index: rules}`` for the texts in which a rule's trigger phrase occurs, by one search
+    over the batch joined by NUL (no trigger contains it). A rule runs only where it is
+    triggered; each rule then checks its text exactly. (Two trigger phrases overlapping
+    without one containing the other, e.g. 其实在是, trigger only the first: a rule can be
+    missed there, never run where it should not.)"""
+    import bisect
+    import itertools
+    joined = "\x00".join(texts)
+    out: dict[int, set[str]] = {}
+    if TRIGGERS.search(joined) is None:
+        return out
+    starts = list(itertools.accumulate((len(t) + 1 for t in texts), initial=0))
+    for match in TRIGGERS.finditer(joined):
+        i = bisect.bisect_right(starts, match.start()) - 1
+        out.setdefault(i, set()).update(_KINDS_OF[match.group()])
+    return out
 MAX_HEDGED_LENGTH = 30  # characters: a longer text has more to say than its hedge
 
 

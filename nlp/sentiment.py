@@ -47,6 +47,7 @@ _ASKING = re.compile(r"请问|求问|求助|求推荐|有没有人|有人知道|
 _MAYBE_QUESTION = re.compile(r"[?？吗呢嘛]|请问|求问|求助|求推荐|有没有人|有人知道|谁知道|想问")
 _SENTENCE_ENDS = frozenset("。!?！？\n")  # a text opening with these loses them in statements()
 
+_LABELS = ("negative", "neutral", "positive")
 _shipped: "SentimentModel | None" = None
 _shipped_lock = threading.Lock()
 
@@ -266,16 +267,24 @@ class SentimentModel:
                 band = max(base, self.question_threshold) if had_questions else base
                 pending.append((i, text, band))
         reads = [read for _, read, _ in pending]
-        for k in patterns.texts_matching(constructions.REWRITE_PREFILTER, reads):
-            reads[k] = constructions.rewrite(reads[k])
+        rules = constructions.triggered(reads)  # one scan for every rule's trigger phrases
+        for k, kinds in rules.items():
+            if "rewrite" in kinds:
+                reads[k] = constructions.rewrite(reads[k])
         # Extra texts scored in the same call: the rest beside an exaggerated praise, the
-        # part after a concession's contrast.
+        # part after a concession's contrast. Aspect clauses (cut at contrast words already)
+        # get the rewrite and the hedge rule only.
         extra: list[str] = []
         extra_source: dict[int, int] = {}      # position in reads + extra -> text index
         sarcastic: dict[int, Any] = {}  # k -> "sure" | (index of the rest in extra, labels)
         tails: dict[int, int] = {}             # k -> index of the tail in extra
-        for k in patterns.texts_matching(constructions.SARCASM_PREFILTER, reads):
-            kind = constructions.sarcasm(reads[k])
+        hedges = set()
+        for k, kinds in sorted(rules.items()):
+            if "hedge" in kinds:
+                hedges.add(k)
+            if pending[k][0] >= first_clause:
+                continue
+            kind = constructions.sarcasm(reads[k]) if "sarcasm" in kinds else None
             if kind == "sure":
                 sarcastic[k] = kind
             elif kind is not None and has_content(rest := constructions.rest_after_praise(
@@ -287,13 +296,11 @@ class SentimentModel:
                 extra.append(rest)
             elif kind == "if-rest-not-positive":
                 sarcastic[k] = "sure"  # 呵呵 alone
-        for k in patterns.texts_matching(constructions.CONTRAST_PREFILTER, reads):
-            tail = constructions.contrast_tail(reads[k])
+            tail = constructions.contrast_tail(reads[k]) if "contrast" in kinds else None
             if tail is not None and has_content(tail):
                 tails[k] = len(reads) + len(extra)
                 extra_source[len(reads) + len(extra)] = pending[k][0]
                 extra.append(tail)
-        hedges = patterns.texts_matching(constructions.HEDGE_PREFILTER, reads)
         results: list[tuple[str, float]] = [("neutral", 0.0)] * len(texts_norm)
         aspect = None
         if clauses and self.aspect_head is not None:
@@ -312,17 +319,29 @@ class SentimentModel:
                 else ("positive" if score > 0 else "negative")
             return label, score
 
+        # Every pending text's own reading at once; the rules then revisit the few they touch.
+        n = len(pending)
+        is_clause = np.array([i >= first_clause for i, _, _ in pending], dtype=bool)
+        taus = np.where(is_clause, 2.0 if aspect_tau is None else aspect_tau,
+                        2.0 if tau is None else tau)
+        scores = np.clip(np.round(p[:n, 2] - p[:n, 0], 4), -1.0, 1.0)
+        codes = np.where((p[:n, 1] >= taus) | (np.abs(scores) < [b for _, _, b in pending]),
+                         1, np.where(scores > 0, 2, 0)).tolist()
+        scores = scores.tolist()
+        special = set(sarcastic) | set(tails) | hedges
+        rated = ratings is not None
         for k, (i, _, band) in enumerate(pending):
-            t = aspect_tau if i >= first_clause else tau
-            label, score = reading(k, band, t)
-            if k in sarcastic and (sarcastic[k] == "sure" or reading(
-                    sarcastic[k][0], band, t)[0] in sarcastic[k][1]):
-                label, score = "negative", -max(abs(score), band)
-            elif k in tails and (tail := reading(tails[k], band, t))[0] != "neutral":
-                label, score = tail
-            elif k in hedges and constructions.hedged(reads[k]):
-                label, score = "neutral", max(-band / 2, min(band / 2, score))
-            if ratings is not None and ratings[i] is not None:
+            label, score = _LABELS[codes[k]], scores[k]
+            if k in special:
+                t = aspect_tau if i >= first_clause else tau
+                if k in sarcastic and (sarcastic[k] == "sure" or reading(
+                        sarcastic[k][0], band, t)[0] in sarcastic[k][1]):
+                    label, score = "negative", -max(abs(score), band)
+                elif k in tails and (tail := reading(tails[k], band, t))[0] != "neutral":
+                    label, score = tail
+                elif k in hedges and constructions.hedged(reads[k]):
+                    label, score = "neutral", max(-band / 2, min(band / 2, score))
+            if rated and ratings[i] is not None:
                 starred = constructions.star_label(label, score, ratings[i], reads[k])
                 if starred != label:
                     label, score = starred, min(score, -band)
