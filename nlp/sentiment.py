@@ -15,7 +15,11 @@ the same features, and ``p(positive) = (1 - p(neutral)) * p(positive | opinion)`
   on "手机不错。"); a text that only asks ("请问续航怎么样?") is neutral with score 0.
   Rhetorical questions ("这也叫手机?", "漫威这波有多失败呢?") are read like statements: on
   the three-way Weibo labels, setting them aside cost more than it gained;
-- otherwise ``negative``/``positive`` by the sign of the score.
+- otherwise ``negative``/``positive`` by the sign of the score;
+- then the construction rules of ``nlp.constructions`` (double negation, sarcasm, concession,
+  hedges, a low star rating when ``ratings`` are given) adjust the few texts they apply to.
+Aspect clauses (``judge(..., clauses=n)``) take p(neutral) from the aspect head and its own
+thresholds, when the model has one.
 """
 from __future__ import annotations
 
