@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from models.exceptions import InvalidCursor
+from models.redact import redact_text
 from models.review import Review
 from models.runtime import Runtime
 from models.state import Incident
@@ -97,6 +98,9 @@ def get_incident(incident_id: int) -> Incident:
         incident = session.scalars(statement).first()
     if incident is None or not access.can_see_incident(incident):
         raise NotFound("incident", incident_id)
+    for event in incident.events:  # failures recorded before errors were redacted at source
+        if isinstance(event.detail, dict) and isinstance(event.detail.get("error"), str):
+            event.detail = {**event.detail, "error": redact_text(event.detail["error"])}
     return for_reader(incident)
 
 

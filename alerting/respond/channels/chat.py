@@ -20,6 +20,7 @@ from alerting.respond.channels.base import HttpChannel, RetryableFailure
 from alerting.exceptions import ChannelConfigError, DeliveryError
 from alerting.respond.channels.email_message import KIND_LABELS, RESOLUTION_LABELS
 from alerting.respond.notice import Notice
+from models.redact import redact_url
 
 
 class ChatChannel(HttpChannel):
@@ -57,7 +58,7 @@ class ChatChannel(HttpChannel):
         body = json.dumps(self.payload(notice), ensure_ascii=False,
                           separators=(",", ":")).encode()
         url = self.signed_url()
-        where = f"POST {self.url.split('?')[0]}"  # never log the key in the query string
+        where = f"POST {redact_url(self.url)}"  # keys ride in the query and in the path
         response = self.post(url, body, self.headers(body), where)
         refused = self.check_reply(response)
         if refused is not None:
