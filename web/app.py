@@ -28,6 +28,11 @@ DEFAULTS = {
     "FEED_POLL_SECONDS": 5,   # how often the page asks /api/feed for new reviews
     "PERMANENT_SESSION_LIFETIME": timedelta(hours=12),  # a sign-in lasts a working day
     "SESSION_COOKIE_SAMESITE": "Lax",
+    # Nothing the app takes is large: forms and JSON actions are a few KB. A bigger body is
+    # refused (413) before it is read; ``koubei run`` gives waitress the same limit.
+    "MAX_CONTENT_LENGTH": 1024 * 1024,
+    "MAX_FORM_MEMORY_SIZE": 64 * 1024,  # one form field's value (413 beyond)
+    "MAX_FORM_PARTS": 200,              # fields in one form (413 beyond)
 }
 
 

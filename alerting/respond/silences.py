@@ -20,6 +20,9 @@ from models.review import utcnow
 from models.state import Incident, IncidentEvent, Silence, StateDB
 
 
+MAX_REASON = 2000  # characters
+
+
 class SilenceError(AlertingError):
     pass
 
@@ -31,6 +34,8 @@ def add_silence(state: StateDB, ends_at: datetime, reason: str, created_by: str,
     now = now or utcnow()
     if not reason.strip():
         raise SilenceError("a silence needs a reason")
+    if len(reason) > MAX_REASON:
+        raise SilenceError(f"a silence's reason is at most {MAX_REASON} characters")
     if ends_at.tzinfo is None or ends_at <= now:
         raise SilenceError(f"a silence must end in the future, got {ends_at.isoformat()}")
     with state.session() as session:

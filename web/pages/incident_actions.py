@@ -23,6 +23,7 @@ from web.i18n import gettext
 from web.api.payloads import incident_payload
 
 ACTIONS = ("acknowledge", "assign", "comment", "resolve", "false_alarm", "reopen")
+MAX_TEXT = 4000  # characters of a comment or note: a note, not a document
 
 bp = Blueprint("incidents_act", __name__)
 api_bp = Blueprint("api_actions", __name__, url_prefix="/api")
@@ -37,6 +38,9 @@ def perform(incident_id: int, action: str, values: Mapping[str, str], actor: str
         abort(403, gettext("incident.outside_scope"))
     runtime = reads.current_runtime()
     state = runtime.state
+    for field in ("text", "note"):
+        if len(str(values.get(field, ""))) > MAX_TEXT:
+            raise InvalidParameter(field, f"at most {MAX_TEXT} characters")
     if action == "acknowledge":
         workflow.acknowledge(state, incident_id, actor)
     elif action == "assign":

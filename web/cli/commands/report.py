@@ -41,6 +41,9 @@ def weekly_command(runtime, week: str | None, entities: tuple[str, ...], out: st
     path = Path(out)
     if path.suffix.lower() not in (".xlsx", ".csv"):
         raise click.BadParameter("expected a file name ending in .xlsx or .csv", param_hint="--out")
+    if not path.parent.is_dir():
+        raise click.BadParameter(f"no directory {str(path.parent)!r} to write into",
+                                 param_hint="--out")
     known = {e.id for e in config.entities}
     for entity in entities:
         if entity not in known:
@@ -48,10 +51,12 @@ def weekly_command(runtime, week: str | None, entities: tuple[str, ...], out: st
                                      f"{', '.join(sorted(known)) or 'none'})",
                                      param_hint="--entity")
     report, label = runtime_report(runtime, week, entities, utcnow())
-    if path.suffix.lower() == ".xlsx":
-        path.write_bytes(workbook(runtime, report, label))
-    else:
-        path.write_bytes(("\ufeff" + days_csv(report, label)).encode("utf-8"))
+    data = (workbook(runtime, report, label) if path.suffix.lower() == ".xlsx"
+            else ("\ufeff" + days_csv(report, label)).encode("utf-8"))
+    try:
+        path.write_bytes(data)
+    except OSError as exc:
+        raise click.ClickException(f"cannot write {path}: {exc.strerror or exc}")
     every = report.overview[0].week
     click.echo(f"{report.week}{'' if report.complete else ' (so far)'}: {every.total} reviews, "
                f"{every.negative} negative, {len(report.incidents)} incidents -> {path}")
