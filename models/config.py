@@ -71,6 +71,10 @@ class SourceBase(Strict):
     enabled: bool = True
     user_agent: str | None = None
     obey_robots: bool = True
+    # Pages are attacker-controlled: "next" links are followed only over http(s) to the
+    # source's own host or one of these; a response larger than max_response_bytes fails.
+    follow_hosts: list[str] = []
+    max_response_bytes: Annotated[int, Field(ge=1024)] = 16 * 1024 * 1024
 
 
 class AppStoreSource(SourceBase):

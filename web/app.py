@@ -20,6 +20,7 @@ from web.pages import (action_links as action_link_views, corrections, exports, 
 from web.api import reviews as api, insights as api_insights, health, openapi
 from web.security import auth, csrf, headers as security
 from web import display, errors, i18n
+from web.json_provider import CleanJSONProvider
 
 __all__ = ["create_app"]
 
@@ -41,6 +42,7 @@ def create_app(runtime: Runtime | None = None,
     """Build the app on ``runtime`` (opened with ``open_runtime()`` when None; the caller
     that passes a runtime keeps closing it). ``test_config`` overrides Flask settings."""
     app = Flask(__name__)
+    app.json = CleanJSONProvider(app)  # no lone surrogate in or out; readable Chinese
     app.config.from_mapping(DEFAULTS)
     app.extensions["koubei"] = runtime if runtime is not None else open_runtime()
     # Served over HTTPS (the public URL says so): the session cookie is never sent in clear.
@@ -48,8 +50,6 @@ def create_app(runtime: Runtime | None = None,
     app.config["SESSION_COOKIE_SECURE"] = public_url.lower().startswith("https://")
     if test_config:
         app.config.from_mapping(test_config)
-    app.json.ensure_ascii = False  # readable Chinese in API responses
-    app.json.sort_keys = False
     # i18n first: the sign-in gate (auth) may already render a page in the reader's language
     for extension in (i18n, display, security, errors, csrf, auth):
         extension.init_app(app)

@@ -14,6 +14,7 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from crawlers.cleaning import clean_surrogates
 from models.exceptions import InvalidCursor
 from models.redact import redact_text
 from models.review import Review
@@ -98,9 +99,13 @@ def get_incident(incident_id: int) -> Incident:
         incident = session.scalars(statement).first()
     if incident is None or not access.can_see_incident(incident):
         raise NotFound("incident", incident_id)
-    for event in incident.events:  # failures recorded before errors were redacted at source
-        if isinstance(event.detail, dict) and isinstance(event.detail.get("error"), str):
-            event.detail = {**event.detail, "error": redact_text(event.detail["error"])}
+    for event in incident.events:  # what was recorded before the boundaries were cleaned
+        detail = clean_surrogates(event.detail)
+        if isinstance(detail, dict) and isinstance(detail.get("error"), str):
+            detail = {**detail, "error": redact_text(detail["error"])}
+        event.detail = detail
+    incident.title = clean_surrogates(incident.title)
+    incident.explanation = clean_surrogates(incident.explanation)
     return for_reader(incident)
 
 

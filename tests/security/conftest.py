@@ -11,6 +11,7 @@ from flask import Flask
 
 from models.config import EntityConfig, NegativeSpikeRule
 from models.runtime import Runtime
+from tests.crawlers.conftest import open_home  # noqa: F401  (a fixture, re-exported)
 from tests.web.conftest import (  # noqa: F401
     PASSWORD,
     _cheap_password_hashes,

@@ -6,6 +6,9 @@ import socket
 
 from click.testing import CliRunner
 
+from crawlers.importers import import_file
+from models.store import ReviewQuery
+from tests.security.conftest import csrf_of
 from web.cli import main
 
 
@@ -27,3 +30,41 @@ def test_a_weekly_report_into_a_missing_directory_says_so(home, tmp_path):
     assert result.exit_code == 2, result.output
     assert "no directory" in result.output and "missing" in result.output
     assert not isinstance(result.exception, OSError)
+
+
+LONE = "\ud800"
+
+
+def test_a_lone_surrogate_in_a_json_comment_is_cleaned_and_the_incident_stays_readable(
+        client, add_incident):
+    incident_id = add_incident()
+    body = '{"action": "comment", "text": "\\ud800 坏字符"}'  # JSON may spell it; UTF-8 cannot
+    response = client.post(f"/api/incidents/{incident_id}/actions", data=body,
+                           content_type="application/json",
+                           headers={"X-CSRF-Token": csrf_of(client, "/")})
+    assert response.status_code == 200
+    for url in (f"/incidents/{incident_id}", f"/api/incidents/{incident_id}"):
+        page = client.get(url)
+        assert page.status_code == 200 and "\ufffd 坏字符" in page.get_data(as_text=True)
+
+
+def test_a_lone_surrogate_stored_before_is_shown_replaced_not_a_500(client, add_incident):
+    incident_id = add_incident(events=(("opened", {}), ("comment", {"text": f"旧评论{LONE}"})),
+                               explanation={"summary": f"摘要{LONE}"})
+    for url in (f"/incidents/{incident_id}", f"/api/incidents/{incident_id}"):
+        response = client.get(url)
+        assert response.status_code == 200, url
+        body = response.get_data(as_text=True)
+        assert "旧评论\ufffd" in body and "摘要\ufffd" in body, url
+
+
+def test_a_lone_surrogate_in_an_import_row_keeps_every_row(runtime, tmp_path):
+    path = tmp_path / "rows.jsonl"
+    path.write_text("\n".join([
+        '{"text": "云雀很好", "time": "2026-11-01 10:00:00"}',
+        '{"text": "坏\\ud800字", "author": "a\\udc00", "time": "2026-11-01 10:01:00"}',
+        '{"text": "发热严重", "time": "2026-11-01 10:02:00"}']), encoding="utf-8")
+    report = import_file(runtime, path, "export")
+    assert (report.rows, report.new, report.bad) == (3, 3, [])
+    texts = sorted(r.text for r in runtime.store.iter_reviews(ReviewQuery(sources=("export",))))
+    assert texts == sorted(["云雀很好", "坏\ufffd字", "发热严重"])
