@@ -11,8 +11,16 @@ from datetime import datetime, timedelta
 from typing import Annotated, Literal, Union
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field,
-                      ValidationError, field_validator, model_validator)
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw]?)\s*$")
 _UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
@@ -245,6 +253,9 @@ class RuleBase(Strict):
     resolve_after: Duration = timedelta(minutes=30)
     reopen_within: Duration = timedelta(0)  # a firing this soon after auto-resolve reopens it
     join_within: Duration = timedelta(0)  # join an active incident with shared terms this recent
+    # None: the rule type's own (critical for crisis_keyword, else warning). Critical incidents
+    # are notified in quiet hours and through silences that do not name their rule.
+    severity: Literal["warning", "critical"] | None = None
     enabled: bool = True
 
 

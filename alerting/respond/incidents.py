@@ -30,12 +30,12 @@ from typing import Any, Callable, Iterable, Mapping
 
 from sqlalchemy import select
 
+from alerting.detect.rules import Firing
 from alerting.respond.channel_health import check_channels
 from alerting.respond.channels import Channel
 from alerting.respond.delivery import deliver
 from alerting.respond.notice import Notice
 from alerting.respond.routing import channels_for, on_call, queue_for_quiet_hours, team_for
-from alerting.detect.rules import Firing
 from alerting.respond.silences import hold_back
 from alerting.respond.workflow import send_all_clear
 from models.config import RuleBase
@@ -221,7 +221,7 @@ def _open(session: Any, firing: Firing) -> Incident:
                         title=firing.title, entities=list(firing.entities),
                         opened_at=firing.at, last_fired_at=firing.at, metric=firing.metric,
                         baseline=firing.baseline, explanation=firing.explanation,
-                        review_ids=list(firing.review_ids))
+                        review_ids=list(firing.review_ids), severity=firing.severity)
     session.add(incident)
     session.add(IncidentEvent(incident=incident, at=firing.at, kind="opened",
                               detail=_firing_detail(firing)))
@@ -297,6 +297,8 @@ def _attach(session: Any, incident: Incident, firing: Firing, event: bool = True
     incident.last_fired_at = max(incident.last_fired_at, firing.at)
     if not firing.opens:  # still elevated: the incident lives on, its peak stays
         return
+    if firing.severity == "critical":  # a critical firing makes its incident critical
+        incident.severity = "critical"
     if firing.metric > incident.metric:
         incident.metric, incident.baseline = firing.metric, firing.baseline
         incident.explanation = firing.explanation

@@ -19,7 +19,6 @@ from alerting.exceptions import AlertingError
 from models.review import utcnow
 from models.state import Incident, IncidentEvent, Silence, StateDB
 
-
 MAX_REASON = 2000  # characters
 
 
@@ -69,9 +68,14 @@ def covers(entity: str, entities: list[str], parents: Mapping[str, str | None]) 
 
 
 def matching(silences: list[Silence], rule: str, entities: list[str],
+             severity: str = "warning",
              parents: Mapping[str, str | None] | None = None) -> Silence | None:
+    """The first of ``silences`` covering an incident of ``rule`` about ``entities``. A
+    critical incident is held back only by a silence that names its rule: a blanket silence
+    ("every rule of brand X") never hides a crisis. A silence of an entity covers only
+    incidents about it and its products alone (``covers``)."""
     for silence in silences:
-        if silence.rule not in (None, rule):
+        if silence.rule not in (None, rule) or (silence.rule is None and severity == "critical"):
             continue
         if silence.entity is not None and not covers(silence.entity, list(entities or []),
                                                      parents or {}):
@@ -88,7 +92,7 @@ def hold_back(state: StateDB, incident_id: int, now: datetime,
     with state.session() as session:
         incident = session.get(Incident, incident_id)
         silence = matching(active_silences(state, now), incident.rule, incident.entities,
-                           parents)
+                           incident.severity, parents)
         if silence is None:
             return None
         if not any(e.kind == "silenced" and e.detail.get("silence") == silence.id

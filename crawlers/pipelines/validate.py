@@ -1,6 +1,7 @@
 """First step: a raw review must have an id or text, a timezone-aware time and a 0–5 rating (or
-none); its text is cleaned (lone surrogates replaced in every field, control characters removed, capped at ``KOUBEI_MAX_TEXT_CHARS``, see
-``crawlers.cleaning``) and its author and title are tidied."""
+none); its text is cleaned (control characters removed, capped at ``KOUBEI_MAX_TEXT_CHARS``,
+see ``crawlers.cleaning``), its author and title are tidied, and lone surrogates are replaced
+in every field and in ``extra``."""
 from __future__ import annotations
 
 import logging
