@@ -55,8 +55,8 @@ def test_a_brands_silence_does_not_hold_back_an_incident_that_also_concerns_anot
     silence = add_silence(state, utcnow() + timedelta(hours=1), "云雀已知故障", "li",
                           entity="yunque")
     silences = active_silences(state)
-    assert matching(silences, "crisis", ["yunque", "yunque-x5"], parents).id == silence.id
-    assert matching(silences, "crisis", ["yunque", "huamei"], parents) is None
+    assert matching(silences, "crisis", ["yunque", "yunque-x5"], parents=parents).id == silence.id
+    assert matching(silences, "crisis", ["yunque", "huamei"], parents=parents) is None
 
 
 def _mixed_incident(brands, add_incident):
