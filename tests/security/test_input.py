@@ -2,9 +2,12 @@
 the good data around it is kept (audit finding 5 and the input items of the Low list)."""
 from __future__ import annotations
 
+import io
 import socket
+import zipfile
 
 from click.testing import CliRunner
+from openpyxl import Workbook
 
 from crawlers.importers import import_file
 from models.store import ReviewQuery
@@ -68,3 +71,44 @@ def test_a_lone_surrogate_in_an_import_row_keeps_every_row(runtime, tmp_path):
     assert (report.rows, report.new, report.bad) == (3, 3, [])
     texts = sorted(r.text for r in runtime.store.iter_reviews(ReviewQuery(sources=("export",))))
     assert texts == sorted(["云雀很好", "坏\ufffd字", "发热严重"])
+
+
+def _workbook(tmp_path, edit) -> object:
+    """A seven-row XLSX export whose sheet XML ``edit`` rewrites, as other tools write them."""
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.append(["评论", "时间"])
+    for i in range(7):
+        sheet.append([f"第{i}条评论", f"2026-11-01 10:0{i}:00"])
+    written = io.BytesIO()
+    workbook.save(written)
+    path = tmp_path / "export.xlsx"
+    with zipfile.ZipFile(written) as source, zipfile.ZipFile(path, "w") as target:
+        for item in source.infolist():
+            data = source.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                data = edit(data.decode()).encode()
+            target.writestr(item, data)
+    return path
+
+
+def _imported(runtime) -> list[str]:
+    return sorted(r.text for r in runtime.store.iter_reviews(ReviewQuery(sources=("xlsx",))))
+
+
+def test_an_xlsx_with_a_stale_dimension_imports_every_row(runtime, tmp_path):
+    path = _workbook(tmp_path, lambda xml: xml.replace('<dimension ref="A1:B8"/>',
+                                                       '<dimension ref="A1:B3"/>'))
+    report = import_file(runtime, path, "xlsx")
+    assert (report.rows, report.new, report.bad) == (7, 7, [])
+    assert _imported(runtime) == sorted(f"第{i}条评论" for i in range(7))
+
+
+def test_a_truncated_xlsx_sheet_keeps_the_rows_before_the_break_and_says_where(runtime,
+                                                                              tmp_path):
+    path = _workbook(tmp_path, lambda xml: xml[:xml.index('<row r="6">') + 40])
+    report = import_file(runtime, path, "xlsx")
+    assert _imported(runtime) == sorted(f"第{i}条评论" for i in range(4))  # rows 2-5
+    [bad] = report.bad
+    assert bad.line == 6 and "sheet breaks off" in bad.reason
+    assert str(bad).startswith(f"{path}:6: ")
