@@ -491,6 +491,9 @@ class WebConfig(Strict):
     port: Annotated[int, Field(ge=1, le=65535)] = 8080
     # Used in links inside notifications; an https:// URL also marks the session cookie Secure.
     public_url: str | None = None
+    # Reverse proxies in front of the app whose X-Forwarded-For/-Proto/-Host are believed (0:
+    # none, the headers are ignored, so nobody can pose as another address to the login lock).
+    trusted_proxies: Annotated[int, Field(ge=0, le=5)] = 0
 
     @property
     def base_url(self) -> str:

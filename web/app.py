@@ -12,6 +12,8 @@ from datetime import timedelta
 from typing import Any
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import IntegerConverter
 
 from models.runtime import Runtime
 from web import display, errors, i18n
@@ -37,6 +39,15 @@ from web.security import headers as security
 
 __all__ = ["create_app"]
 
+
+class RowId(IntegerConverter):
+    """``<int:...>`` as the database can hold it: 0 to 2**63 - 1; a larger id is no route
+    (404), never an overflow in the query (500)."""
+
+    def __init__(self, url_map, *args, **kwargs):
+        kwargs.setdefault("max", 2 ** 63 - 1)
+        super().__init__(url_map, *args, **kwargs)
+
 DEFAULTS = {
     "FEED_LIMIT": 50,         # reviews on the feed page when it loads
     "FEED_POLL_SECONDS": 5,   # how often the page asks /api/feed for new reviews
@@ -55,6 +66,7 @@ def create_app(runtime: Runtime | None = None,
     """Build the app on ``runtime`` (opened with ``open_runtime()`` when None; the caller
     that passes a runtime keeps closing it). ``test_config`` overrides Flask settings."""
     app = Flask(__name__)
+    app.url_map.converters["int"] = RowId  # before any route is added
     app.json = CleanJSONProvider(app)  # no lone surrogate in or out; readable Chinese
     app.config.from_mapping(DEFAULTS)
     app.extensions["koubei"] = runtime if runtime is not None else open_runtime()
@@ -71,4 +83,7 @@ def create_app(runtime: Runtime | None = None,
         app.register_blueprint(module.bp)
     app.register_blueprint(incident_actions.bp)
     app.register_blueprint(incident_actions.api_bp)
+    hops = app.extensions["koubei"].config.web.trusted_proxies
+    if hops:  # the client's address, scheme and host as the proxies in front saw them
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     return app

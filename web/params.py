@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import re
-from datetime import date, datetime, time, timedelta, tzinfo
+from datetime import date, datetime, time, timedelta, timezone, tzinfo
 
 from flask import request
 
@@ -55,6 +55,10 @@ def bounded_int(name: str, default: int, low: int, high: int) -> int:
     return value
 
 
+EARLIEST = datetime(2000, 1, 1, tzinfo=timezone.utc)  # no review site is older
+LATEST = datetime(2100, 1, 1, tzinfo=timezone.utc)
+
+
 def moment(name: str, tz: tzinfo, end_of_day: bool = False) -> datetime | None:
     """An ISO-8601 time. Naive times and bare dates are in ``tz``; a bare date means the start
     of that day, or with ``end_of_day`` the start of the next one (so ``until=2026-11-02``
@@ -68,10 +72,14 @@ def moment(name: str, tz: tzinfo, end_of_day: bool = False) -> datetime | None:
             value = datetime.combine(day + timedelta(days=int(end_of_day)), time(), tz)
         else:
             value = datetime.fromisoformat(_unmangle(raw))
-    except ValueError:
+    except (ValueError, OverflowError):
         raise InvalidParameter(name, "expected an ISO-8601 date or time such as 2026-11-02 or "
                                      f"2026-11-02T08:00:00+08:00, got {raw!r}")
-    return value if value.tzinfo else value.replace(tzinfo=tz)
+    value = value if value.tzinfo else value.replace(tzinfo=tz)
+    if not EARLIEST <= value <= LATEST:  # 9999-12-31 or 0001-01-01 overflow once shifted
+        raise InvalidParameter(name, f"expected a time from {EARLIEST:%Y-%m-%d} to "
+                                     f"{LATEST:%Y-%m-%d}, got {raw!r}")
+    return value
 
 
 def _unmangle(raw: str) -> str:

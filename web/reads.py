@@ -65,12 +65,21 @@ def find_reviews(review_ids: list[str]) -> dict[str, Review]:
 
 
 def review_counts(query: ReviewQuery, group_by: str | None = None) -> dict[str | None, int]:
-    return current_runtime().store.count(access.scoped_query(query), group_by)
+    counts = current_runtime().store.count(access.scoped_query(query), group_by)
+    if group_by != "entity":
+        return counts
+    return {key: n for key, n in counts.items() if key is None or access.in_scope([key])}
 
 
 def review_trend(query: ReviewQuery, interval: timedelta,
                  group_by: str | None = None) -> list[TrendPoint]:
-    return current_runtime().store.trend(access.scoped_query(query), interval, group_by)
+    """The trend in the reader's scope. Grouped by entity, a review about two brands counts
+    under both: the groups of entities outside the scope are left out, so their ids and
+    counts are not shown."""
+    points = current_runtime().store.trend(access.scoped_query(query), interval, group_by)
+    if group_by != "entity":
+        return points
+    return [p for p in points if p.key is None or access.in_scope([p.key])]
 
 
 def list_incidents(status: str | None = None, limit: int = 200) -> list[Incident]:

@@ -10,6 +10,8 @@ import json
 import pytest
 import yaml
 
+from crawlers.importers.watched import import_source
+from models.config import FileSource
 from models.runtime import DEMO_CONFIG
 from models.store import ReviewQuery
 from tests.crawlers.conftest import FAST
@@ -104,3 +106,20 @@ def test_crawls_stay_inside_their_sources(site, home, open_home):
     assert not reports["big"].ok or reports["big"].problems
     assert any("65536" in p or "size" in p for p in
                reports["big"].problems + [reports["big"].error or ""]), reports["big"]
+
+
+def test_a_watched_folder_does_not_follow_links_out_of_itself(runtime, tmp_path):
+    folder, elsewhere = tmp_path / "exports", tmp_path / "private"
+    folder.mkdir()
+    elsewhere.mkdir()
+    (elsewhere / "secret.csv").write_text("text,time\n机密内容,2026-11-01 10:00:00\n",
+                                          encoding="utf-8")
+    (folder / "link.csv").symlink_to(elsewhere / "secret.csv")
+    (folder / "own.csv").write_text("text,time\n正常导出,2026-11-01 10:00:00\n",
+                                    encoding="utf-8")
+    (folder / "inner.csv").symlink_to(folder / "own.csv")  # a link inside the folder is fine
+    source = FileSource(name="exports", type="file", path=str(folder), entities=["yunque"])
+    report = import_source(runtime, source)
+    assert report.ok
+    texts = [r.text for r in runtime.store.iter_reviews(ReviewQuery(sources=("exports",)))]
+    assert texts == ["正常导出"] and "机密内容" not in texts

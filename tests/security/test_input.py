@@ -2,15 +2,23 @@
 the good data around it is kept (audit finding 5 and the input items of the Low list)."""
 from __future__ import annotations
 
+import base64
 import io
+import json
 import socket
 import zipfile
 
+import pytest
 from click.testing import CliRunner
 from openpyxl import Workbook
 
+from alerting.respond.channels import DingTalkChannel, FeishuChannel, WeComChannel
+from alerting.respond.channels.email_message import html_body
 from crawlers.importers import import_file
+from models import config as cfg
 from models.store import ReviewQuery
+from tests.alerting.test_channels_chat import notice
+from tests.factories import make_review
 from tests.security.conftest import csrf_of
 from web.cli import main
 
@@ -112,3 +120,89 @@ def test_a_truncated_xlsx_sheet_keeps_the_rows_before_the_break_and_says_where(r
     [bad] = report.bad
     assert bad.line == 6 and "sheet breaks off" in bad.reason
     assert str(bad).startswith(f"{path}:6: ")
+
+
+@pytest.mark.parametrize("url", ["/?until=9999-12-31", "/?since=0001-01-01",
+                                 "/trends?until=9999-12-31", "/api/reviews?until=9999-12-31",
+                                 "/api/reviews?since=0001-01-01", "/api/feed?until=9999-12-31",
+                                 "/api/trends?until=0001-01-01",
+                                 "/api/trends?until=9999-12-31T23:59:59-12:00"])
+def test_times_out_of_range_are_a_400_naming_the_parameter(client, url):
+    response = client.get(url)
+    assert response.status_code == 400, url
+    if url.startswith("/api/"):
+        assert response.get_json()["error"]["parameter"] in ("since", "until")
+
+
+def test_ids_too_large_for_the_database_are_not_found(client):
+    huge = "99999999999999999999999"
+    headers = {"X-CSRF-Token": csrf_of(client, "/")}
+    assert client.get(f"/api/incidents/{huge}").status_code == 404
+    assert client.get(f"/incidents/{huge}").status_code == 404
+    assert client.post(f"/api/incidents/{huge}/actions", json={"action": "acknowledge"},
+                       headers=headers).status_code == 404
+    assert client.post(f"/silences/{huge}/end", headers=headers).status_code == 404
+
+
+def _cursor(*values) -> str:
+    raw = json.dumps(list(values)).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+@pytest.mark.parametrize("url", [
+    f"/api/reviews?cursor={_cursor('search', {}, 5)}",
+    f"/api/reviews?cursor={_cursor('search', 'x', [1])}",
+    f"/api/reviews?cursor={_cursor('search', 10 ** 30, 'x')}",
+    f"/api/feed?cursor={_cursor('feed', 'x')}",
+    f"/api/feed?cursor={_cursor('feed', 10 ** 30)}",
+    f"/api/feed?cursor={_cursor('feed', None)}"])
+def test_cursors_holding_values_of_the_wrong_kind_are_a_400(client, store, url):
+    store.upsert([make_review()])
+    response = client.get(url)
+    assert response.status_code == 400, url
+    assert response.get_json()["error"]["parameter"] == "cursor"
+
+
+def test_deeply_nested_json_is_a_400(client, add_incident):
+    incident_id = add_incident()
+    body = "[" * 100_000 + "]" * 100_000
+    response = client.post(f"/api/incidents/{incident_id}/actions", data=body,
+                           content_type="application/json",
+                           headers={"X-CSRF-Token": csrf_of(client, "/")})
+    assert response.status_code == 400
+
+
+def test_handler_notes_and_review_terms_cannot_inject_markup_into_chat_markdown():
+    note = "已处理 [点此领奖](http://evil.example) <at id=all></at> <@all>"
+    sent = notice("resolved", resolution="resolved", note=note,
+                  explanation={"summary": "摘要", "terms": [{"term": "<font>"}]})
+    for payload in (_wecom_text(sent), _dingtalk_text(sent), _feishu_text(sent)):
+        assert "[点此领奖](http" not in payload and "<at" not in payload
+        assert "<@all>" not in payload and "点此领奖" in payload
+
+
+def _wecom_text(sent) -> str:
+    config = cfg.WeComChannel(name="w", type="wecom", url="http://127.0.0.1:9/send?key=k")
+    return WeComChannel(config).payload(sent)["markdown"]["content"]
+
+
+def _dingtalk_text(sent) -> str:
+    config = cfg.DingTalkChannel(name="d", type="dingtalk", url="http://127.0.0.1:9/send")
+    return DingTalkChannel(config).payload(sent)["actionCard"]["text"]
+
+
+def _feishu_text(sent) -> str:
+    config = cfg.FeishuChannel(name="f", type="feishu", url="http://127.0.0.1:9/hook/x")
+    return FeishuChannel(config).payload(sent)["card"]["elements"][0]["text"]["content"]
+
+
+def test_only_http_review_links_become_links_in_alert_mail():
+    sent = notice(explanation={"summary": "摘要", "reviews": [
+        {"id": "1", "text": "差评一", "url": "javascript:alert(document.cookie)"},
+        {"id": "2", "text": "差评二", "url": " JAVASCRIPT:alert(1)"},
+        {"id": "3", "text": "差评三", "url": "data:text/html,<script>alert(1)</script>"},
+        {"id": "4", "text": "差评四", "url": "https://example.com/r/4"}]})
+    html = html_body(sent)
+    assert html.count("<a href=") == 3  # the incident, acknowledge, and review 4
+    assert 'href="https://example.com/r/4"' in html
+    assert "javascript" not in html.lower() and "data:text" not in html

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import io
 
+from models.runtime import Runtime
 from tests.security.conftest import csrf_of
+from web.app import create_app
 from web.pages.incident_actions import MAX_TEXT
 
 
@@ -62,3 +64,39 @@ def test_a_silence_reason_is_bounded_too(client):
                                           "csrf_token": csrf_of(client, "/silences")},
                        follow_redirects=True)
     assert "at most 2000 characters" in page.get_data(as_text=True)
+
+
+def _behind_proxy(runtime, hops: int):
+    web = runtime.config.web.model_copy(update={"trusted_proxies": hops})
+    rt = Runtime(runtime.config.model_copy(update={"web": web}), runtime.config_path,
+                 runtime.home)
+    return create_app(rt, {"TESTING": True}), rt
+
+
+def _fail_logins(app, address: str, times: int = 5) -> int:
+    client = app.test_client()
+    status = 0
+    for i in range(times):
+        status = client.post("/login", data={"username": f"nobody{i}", "password": "x",
+                                             "csrf_token": csrf_of(client, "/login")},
+                             headers={"X-Forwarded-For": address}).status_code
+    return status
+
+
+def test_behind_a_trusted_proxy_the_login_lock_is_per_client_not_per_proxy(runtime):
+    app, rt = _behind_proxy(runtime, 1)
+    try:
+        assert _fail_logins(app, "203.0.113.7") == 401
+        assert _fail_logins(app, "203.0.113.7", 1) == 429   # that client is locked out
+        assert _fail_logins(app, "198.51.100.9", 1) == 401  # everyone else is not
+    finally:
+        rt.close()
+
+
+def test_without_trusted_proxies_a_forwarded_address_cannot_dodge_the_lock(runtime):
+    app, rt = _behind_proxy(runtime, 0)
+    try:
+        _fail_logins(app, "203.0.113.7")
+        assert _fail_logins(app, "198.51.100.9", 1) == 429  # the header is not believed
+    finally:
+        rt.close()

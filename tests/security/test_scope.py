@@ -5,10 +5,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from alerting.respond import workflow
 from alerting.respond.silences import active_silences, add_silence, matching
 from models.review import utcnow
+from models.state import Incident
 from tests.factories import make_review
 from tests.security.conftest import csrf_of
+from tests.web.test_workflow import link_token
 
 
 def _silence(client, **form):
@@ -116,3 +119,31 @@ def test_the_assignee_menu_lists_only_handlers_who_see_all_of_the_incidents_bran
     brands.client_for("hua", "handler", ["huamei"])
     page = admin.get(f"/incidents/{incident_id}").get_data(as_text=True)
     assert 'value="hua"' in page and 'value="li"' not in page
+
+
+def test_trends_grouped_by_entity_show_no_other_brands_key(brands):
+    brands.runtime.store.upsert([
+        make_review(entities=["yunque", "huamei"], text="云雀和华美对比",
+                    published_at=utcnow() - timedelta(hours=2)),
+        make_review(entities=["yunque"], text="云雀不错", published_at=utcnow() - timedelta(hours=2))])
+    ours = brands.client_for("li", "analyst", ["yunque"])
+    body = ours.get("/api/trends?group_by=entity&range=30d").get_data(as_text=True)
+    assert "yunque" in body and "huamei" not in body
+    admin = brands.client_for("zhao", "admin").get("/api/trends?group_by=entity&range=30d")
+    assert "huamei" in admin.get_data(as_text=True)
+
+
+def test_an_acknowledge_link_from_before_a_resolution_cannot_acknowledge_the_reopened_incident(
+        app, add_incident, runtime):
+    incident_id = add_incident(opened_at=utcnow() - timedelta(hours=1))
+    token = link_token(app, incident_id, "acknowledge", age=120)
+    workflow.resolve(runtime.state, incident_id, "li", "已处理")
+    workflow.reopen(runtime.state, incident_id, "li")
+    phone = app.test_client()
+    assert phone.get(f"/a/{token}").status_code == 410
+    response = phone.post(f"/a/{token}", data={"csrf_token": csrf_of(phone, "/login")})
+    assert response.status_code == 410
+    with runtime.state.session() as session:
+        assert session.get(Incident, incident_id).status == "open"
+    fresh = link_token(app, incident_id, "acknowledge")
+    assert phone.get(f"/a/{fresh}").status_code == 200

@@ -15,6 +15,8 @@ from models import config as cfg
 from models.redact import install_log_redaction, redact_text
 from tests.alerting.chat_receiver import ChatReceiver
 from tests.alerting.test_channels_chat import notice
+from tests.factories import make_review
+from tests.security.conftest import csrf_of
 
 WECOM_KEY = "wecom-key-6f1d2c"
 DING_TOKEN = "ding-token-a9b8c7"
@@ -111,3 +113,19 @@ def test_the_command_lines_log_handlers_strip_credentials(caplog):
         root.removeHandler(handler)
     assert redact_text("GET https://u:pw@example.com/a?access_token=T&page=2", paths=False) == (
         "GET https://…@example.com/a?access_token=…&page=2")
+
+
+def test_healthz_tells_an_anonymous_caller_only_whether_it_is_up(anonymous, client, store):
+    store.upsert([make_review(), make_review()])
+    assert anonymous.get("/healthz").get_json() == {"status": "ok"}
+    assert client.get("/healthz").get_json() == {"status": "ok", "reviews": 2}
+
+
+def test_pages_and_answers_showing_tokens_are_never_cached(client):
+    made = client.post("/account/tokens", data={"name": "脚本",
+                                                "csrf_token": csrf_of(client, "/account")})
+    assert "kb_" in made.get_data(as_text=True)
+    for response in (made, client.get("/account"), client.get("/"), client.get("/api/reviews"),
+                     client.get("/login")):
+        assert response.headers["Cache-Control"] == "no-store"
+    assert client.get("/static/koubei.css").headers.get("Cache-Control") != "no-store"

@@ -98,6 +98,17 @@ def detail_lines(notice: Notice) -> list[str]:
     return lines
 
 
+# Markdown and tag syntax in text that reviews and handlers wrote (titles, terms, notes): a
+# note "[点此](http://evil)" must not become a link in the bot's message, nor "<at id=all>"
+# a mention of everyone. The full-width forms read the same to people.
+_MARKUP = str.maketrans({"<": "＜", ">": "＞", "[": "［", "]": "］"})
+
+
+def markdown_safe(text: str) -> str:
+    """``text`` for a WeCom/DingTalk/Feishu markdown message: no link, tag or mention syntax."""
+    return str(text).translate(_MARKUP)
+
+
 def buttons(notice: Notice) -> list[tuple[str, str]]:
     """``(label, url)`` for the action buttons: acknowledge (when signed links exist) and open."""
     found = [("确认", notice.acknowledge_link)] if notice.acknowledge_link else []

@@ -7,7 +7,14 @@ buttons in markdown, so the actions are links.
 """
 from __future__ import annotations
 
-from alerting.respond.channels.chat import ChatChannel, buttons, detail_lines, headline, json_reply
+from alerting.respond.channels.chat import (
+    ChatChannel,
+    buttons,
+    detail_lines,
+    headline,
+    json_reply,
+    markdown_safe,
+)
 from alerting.respond.notice import Notice
 
 COLOURS = {"opened": "warning", "realert": "warning", "resolved": "info"}
@@ -19,8 +26,8 @@ class WeComChannel(ChatChannel):
 
     def payload(self, notice: Notice) -> dict:
         colour = COLOURS.get(notice.kind, "comment")
-        lines = [f'<font color="{colour}">{headline(notice)}</font>']
-        lines += [f"> {line}" for line in detail_lines(notice)]
+        lines = [f'<font color="{colour}">{markdown_safe(headline(notice))}</font>']
+        lines += [f"> {markdown_safe(line)}" for line in detail_lines(notice)]
         lines.append(" ｜ ".join(f"[{label}]({url})" for label, url in buttons(notice)))
         return {"msgtype": "markdown", "markdown": {"content": "\n".join(lines)}}
 
