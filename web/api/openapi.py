@@ -21,6 +21,7 @@ from flask import Blueprint, jsonify
 
 from models.store.cursors import CURSOR_PATTERNS
 from web.params import MOMENT_OR_EMPTY
+from web.security import access
 
 bp = Blueprint("openapi", __name__, url_prefix="/api")
 
@@ -92,5 +93,6 @@ def _empty_is_absent(schema: dict) -> dict:
 
 
 @bp.get("/openapi.json")
+@access.permission(access.PUBLIC)
 def spec():
     return jsonify(openapi_spec())

@@ -44,6 +44,7 @@ def _may_change(entity: str | None, rule: str | None) -> bool:
 
 
 @bp.get("/silences")
+@access.permission("read")
 def index():
     runtime = reads.current_runtime()
     config = runtime.config
@@ -56,6 +57,7 @@ def index():
 
 
 @bp.post("/silences")
+@access.permission("act")
 def add():
     form = request.form
     duration = form.get("duration", "")
@@ -77,6 +79,7 @@ def add():
 
 
 @bp.post("/silences/<int:silence_id>/end")
+@access.permission("act")
 def end(silence_id: int):
     state = reads.current_runtime().state
     with state.session() as session:
