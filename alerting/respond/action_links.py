@@ -10,7 +10,7 @@ earlier episode and must not act on the reopened incident (``stale``).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Iterable
 
@@ -33,7 +33,8 @@ class ActionLinkError(Exception):
 class Action:
     incident_id: int
     action: str
-    issued_at: datetime | None = None  # UTC, whole seconds (the token's own timestamp)
+    # UTC, whole seconds (the token's own timestamp); not part of what the link *is*
+    issued_at: datetime | None = field(default=None, compare=False)
 
 
 RESOLUTIONS = ("resolved", "auto_resolved", "false_alarm")

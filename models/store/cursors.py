@@ -13,7 +13,9 @@ from typing import Any
 from models.exceptions import InvalidCursor
 
 MAX_INT = 2 ** 63 - 1
-_INT = r"-?(?:0|[1-9][0-9]{0,17})"  # 18 digits at most: always below 2**63
+# Up to 19 digits, a 19-digit one starting 1-8: always below 2**63 (Elasticsearch sorts a
+# date_nanos field by nanoseconds, 19 digits today).
+_INT = r"-?(?:0|[1-9][0-9]{0,17}|[1-8][0-9]{18})"
 _ID = r"[0-9a-f]{24}"
 CURSOR_PATTERNS = {"feed": rf"^feed\.{_INT}$", "search": rf"^search\.{_INT}\.{_ID}$"}
 _PARTS = {"feed": (int,), "search": (int, str)}
