@@ -9,7 +9,8 @@ from typing import Callable
 import pytest
 from flask import Flask
 
-from models.config import EntityConfig, NegativeSpikeRule
+from alerting.detect.rules.negative_spike import NegativeSpikeConfig
+from models.config import EntityConfig
 from models.runtime import Runtime
 from tests.crawlers.conftest import open_home  # noqa: F401  (a fixture, re-exported)
 from tests.web.conftest import (  # noqa: F401
@@ -30,7 +31,7 @@ from web.runtime import wire
 from web.security import accounts
 
 HUAMEI = EntityConfig(id="huamei", name="华美家电", keywords=["华美"])
-HUAMEI_RULE = NegativeSpikeRule(name="huamei-spike", type="negative_spike", entities=["huamei"])
+HUAMEI_RULE = NegativeSpikeConfig(name="huamei-spike", type="negative_spike", entities=["huamei"])
 
 
 @dataclass

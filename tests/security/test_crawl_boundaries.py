@@ -10,8 +10,7 @@ import json
 import pytest
 import yaml
 
-from crawlers.importers.watched import import_source
-from models.config import FileSource
+from crawlers.importers.watched import FileConfig, import_source
 from models.runtime import DEMO_CONFIG
 from models.store import ReviewQuery
 from tests.crawlers.conftest import FAST
@@ -118,7 +117,7 @@ def test_a_watched_folder_does_not_follow_links_out_of_itself(runtime, tmp_path)
     (folder / "own.csv").write_text("text,time\n正常导出,2026-11-01 10:00:00\n",
                                     encoding="utf-8")
     (folder / "inner.csv").symlink_to(folder / "own.csv")  # a link inside the folder is fine
-    source = FileSource(name="exports", type="file", path=str(folder), entities=["yunque"])
+    source = FileConfig(name="exports", type="file", path=str(folder), entities=["yunque"])
     report = import_source(runtime, source)
     assert report.ok
     texts = [r.text for r in runtime.store.iter_reviews(ReviewQuery(sources=("exports",)))]

@@ -12,9 +12,11 @@ from click.testing import CliRunner
 from openpyxl import Workbook
 
 from alerting.respond.channels import DingTalkChannel, FeishuChannel, WeComChannel
+from alerting.respond.channels.dingtalk import DingTalkConfig
 from alerting.respond.channels.email_message import html_body
+from alerting.respond.channels.feishu import FeishuConfig
+from alerting.respond.channels.wecom import WeComConfig
 from crawlers.importers import import_file
-from models import config as cfg
 from models.store import ReviewQuery
 from tests.alerting.test_channels_chat import notice
 from tests.factories import make_review
@@ -178,17 +180,17 @@ def test_handler_notes_and_review_terms_cannot_inject_markup_into_chat_markdown(
 
 
 def _wecom_text(sent) -> str:
-    config = cfg.WeComChannel(name="w", type="wecom", url="http://127.0.0.1:9/send?key=k")
+    config = WeComConfig(name="w", type="wecom", url="http://127.0.0.1:9/send?key=k")
     return WeComChannel(config).payload(sent)["markdown"]["content"]
 
 
 def _dingtalk_text(sent) -> str:
-    config = cfg.DingTalkChannel(name="d", type="dingtalk", url="http://127.0.0.1:9/send")
+    config = DingTalkConfig(name="d", type="dingtalk", url="http://127.0.0.1:9/send")
     return DingTalkChannel(config).payload(sent)["actionCard"]["text"]
 
 
 def _feishu_text(sent) -> str:
-    config = cfg.FeishuChannel(name="f", type="feishu", url="http://127.0.0.1:9/hook/x")
+    config = FeishuConfig(name="f", type="feishu", url="http://127.0.0.1:9/hook/x")
     return FeishuChannel(config).payload(sent)["card"]["elements"][0]["text"]["content"]
 
 

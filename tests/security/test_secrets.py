@@ -10,8 +10,11 @@ import httpx
 import pytest
 
 from alerting.respond.channels import DingTalkChannel, FeishuChannel, SlackChannel, WeComChannel
+from alerting.respond.channels.dingtalk import DingTalkConfig
+from alerting.respond.channels.feishu import FeishuConfig
+from alerting.respond.channels.slack import SlackConfig
+from alerting.respond.channels.wecom import WeComConfig
 from alerting.respond.delivery import deliver
-from models import config as cfg
 from models.redact import install_log_redaction, redact_text
 from tests.alerting.chat_receiver import ChatReceiver
 from tests.alerting.test_channels_chat import notice
@@ -36,16 +39,16 @@ def _channels(base: str, monkeypatch):
     monkeypatch.setenv("DING_SECRET", "SEC-ding")
     client = httpx.Client()
     return client, {
-        "wecom": WeComChannel(cfg.WeComChannel(
+        "wecom": WeComChannel(WeComConfig(
             name="wecom", type="wecom", url=f"{base}/cgi-bin/webhook/send?key={WECOM_KEY}"),
             client, backoff=0),
-        "ding": DingTalkChannel(cfg.DingTalkChannel(
+        "ding": DingTalkChannel(DingTalkConfig(
             name="ding", type="dingtalk", secret_env="DING_SECRET",
             url=f"{base}/robot/send?access_token={DING_TOKEN}"), client, backoff=0),
-        "feishu": FeishuChannel(cfg.FeishuChannel(
+        "feishu": FeishuChannel(FeishuConfig(
             name="feishu", type="feishu", url=f"{base}/open-apis/bot/v2/hook/{FEISHU_HOOK}"),
             client, backoff=0),
-        "slack": SlackChannel(cfg.SlackChannel(
+        "slack": SlackChannel(SlackConfig(
             name="slack", type="slack", url=f"{base}/services/T0/B0/{SLACK_HOOK}"),
             client, backoff=0)}
 
