@@ -9,16 +9,17 @@ import importlib
 from pathlib import Path
 from typing import Any
 
-from models.store.base import (GROUP_FIELDS, ReviewPage, ReviewQuery, ReviewStore, StoreStats,
-                               TrendPoint, UpsertResult, aspect_key)
+from models.store.base import (GROUP_FIELDS, MULTI_VALUED, ReviewPage, ReviewQuery, ReviewStore,
+                               StoreStats, TrendPoint, UpsertResult, aspect_key, rating_key)
 
 BACKENDS = {
     "sqlite": "models.store.sqlite.store.SQLiteReviewStore",
     "elasticsearch": "models.store.elasticsearch.store.ElasticsearchReviewStore",
 }
 
-__all__ = ["BACKENDS", "GROUP_FIELDS", "ReviewPage", "ReviewQuery", "ReviewStore", "StoreStats",
-           "TrendPoint", "UpsertResult", "aspect_key", "open_review_store"]
+__all__ = ["BACKENDS", "GROUP_FIELDS", "MULTI_VALUED", "ReviewPage", "ReviewQuery", "ReviewStore",
+           "StoreStats", "TrendPoint", "UpsertResult", "aspect_key", "open_review_store",
+           "rating_key"]
 
 
 def open_review_store(backend: str, home: Path, **options: Any) -> ReviewStore:

@@ -70,12 +70,21 @@ class SQLiteReviewStore(ReviewStore):
             return
         with self._write():
             # Another process may have upgraded the file while this one waited for the lock.
-            if con.execute("PRAGMA user_version").fetchone()[0] >= sql.SCHEMA_VERSION:
+            version = con.execute("PRAGMA user_version").fetchone()[0]
+            if version >= sql.SCHEMA_VERSION:
                 return
-            for statement in sql.statements(sql.MIGRATE_FACETS + sql.SCHEMA):
+            columns = {row[1] for row in con.execute("PRAGMA table_info(reviews)")}
+            if columns and "rating" not in columns:
+                for statement in sql.ADD_RATING:
+                    con.execute(statement)
+            script = (sql.MIGRATE_FACETS if version < 3 else "") + sql.SCHEMA
+            tables = {row[0] for row in con.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table'")}
+            for statement in sql.statements(script):
                 con.execute(statement)  # idempotent DDL, inside the write transaction
-            for statement in sql.BACKFILL_FACETS:
-                con.execute(statement)
+            for table, backfill in sql.BACKFILL_FACETS.items():
+                if table not in tables or version < 3:
+                    con.execute(backfill)
             con.execute(f"PRAGMA user_version={sql.SCHEMA_VERSION}")
 
     def close(self) -> None:
@@ -110,7 +119,7 @@ class SQLiteReviewStore(ReviewStore):
                              review.sentiment.label if review.sentiment else None,
                              " ".join(t for t in review.tokens if t.strip()),
                              review.fingerprint(), hashes[rid],
-                             json.dumps(body, ensure_ascii=False)))
+                             json.dumps(body, ensure_ascii=False), review.rating))
             con.executemany(sql.UPSERT, rows)
             updated = [rid for rid in changed if rid in stored]
             for table, _ in sql.FACETS.values():
@@ -118,7 +127,8 @@ class SQLiteReviewStore(ReviewStore):
                                 [(rid,) for rid in updated])
             for field, values in (("entities", lambda r: r.entities),
                                   ("topics", lambda r: r.topics),
-                                  ("aspects", lambda r: aspect_keys(r.aspects))):
+                                  ("aspects", lambda r: aspect_keys(r.aspects)),
+                                  ("keywords", lambda r: r.keywords)):
                 con.executemany(sql.FACET_INSERT[field], [
                     (value, rid, row[4], row[5], row[2])
                     for rid, row in zip(changed, rows) for value in values(batch[rid])])
@@ -190,6 +200,66 @@ class SQLiteReviewStore(ReviewStore):
         rows = self._con().execute(
             f"SELECT {key}, COUNT(*) FROM reviews r {join} WHERE {where} GROUP BY {key}", params)
         return dict(rows.fetchall())
+
+    def cross_count(self, query: ReviewQuery, rows: str,
+                    columns: str) -> dict[tuple[str | None, str | None], int]:
+        if rows == columns:
+            raise ValueError(f"cross_count needs two different fields, got {rows!r} twice")
+        _group(rows), _group(columns)
+        multi = [name for name in (rows, columns) if name in sql.MULTI_GROUPS]
+        other = columns if rows in multi else rows
+        if len(multi) == 1 and other in sql.FACET_GROUPS and query.q is None:
+            # one side table answers it from its own (value, time, sentiment, source) index
+            field, table, column = sql.MULTI_GROUPS[multi[0]]
+            parts, params = sql.filters(query, "f", "f.review_id", skip=field)
+            values = getattr(query, field)
+            if values:
+                parts.append(f"f.{column} IN ({','.join('?' * len(values))})")
+                params += list(values)
+            keys = {multi[0]: f"f.{column}", other: sql.FACET_GROUPS[other]}
+            text = (f"SELECT {keys[rows]}, {keys[columns]}, COUNT(*) FROM {table} f "
+                    f"WHERE {' AND '.join(parts) or '1'} GROUP BY 1, 2")
+        else:
+            where, params = sql.where_clause(query)
+            joins, keys = [], {}
+            for name, alias in ((rows, "g1"), (columns, "g2")):
+                if name in sql.MULTI_GROUPS:
+                    field, table, column = sql.MULTI_GROUPS[name]
+                    joins.append(f"JOIN {table} {alias} ON {alias}.review_id = r.id")
+                    keys[name] = f"{alias}.{column}"
+                    values = getattr(query, field)
+                    if values:
+                        where += f" AND {alias}.{column} IN ({','.join('?' * len(values))})"
+                        params += list(values)
+                else:
+                    keys[name] = sql.GROUP_KEYS[name][1]
+            text = (f"SELECT {keys[rows]}, {keys[columns]}, COUNT(*) FROM reviews r "
+                    f"{' '.join(joins)} WHERE {where} GROUP BY 1, 2")
+        return {(a, b): n for a, b, n in self._con().execute(text, params).fetchall()}
+
+    def keyword_counts(self, query: ReviewQuery, limit: int = 50,
+                       terms: Iterable[str] | None = None) -> dict[str, int]:
+        wanted = list(dict.fromkeys(terms)) if terms is not None else None
+        if wanted == []:
+            return {}
+        facet = sql.facet_from(query, None)
+        if facet is not None:  # driven by the side table of the query's entity/topic filter
+            table, where, params, counted = facet
+            source, review_id = f"{table} f", "f.review_id"
+            counted = "COUNT(*)" if counted == "COUNT(*)" else "COUNT(DISTINCT k.review_id)"
+        else:
+            (where, params), source, review_id = sql.where_clause(query), "reviews r", "r.id"
+            counted = "COUNT(*)"
+        text = (f"SELECT k.keyword, {counted} FROM {source} "
+                f"JOIN review_keywords k ON k.review_id = {review_id} WHERE {where}")
+        if wanted is not None:
+            text += f" AND k.keyword IN ({','.join('?' * len(wanted))})"
+            params = params + wanted
+        text += " GROUP BY k.keyword ORDER BY 2 DESC, k.keyword"
+        if wanted is None:
+            text += " LIMIT ?"
+            params = params + [limit]
+        return dict(self._con().execute(text, params).fetchall())
 
     def trend(self, query: ReviewQuery, interval: timedelta,
               group_by: str | None = None) -> list[TrendPoint]:
