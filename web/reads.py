@@ -19,8 +19,8 @@ from models.review import Review
 from models.runtime import Runtime
 from models.state import Incident
 from models.store import ReviewPage, ReviewQuery, TrendPoint
-from web.security import access
 from web.exceptions import InvalidParameter, NotFound
+from web.security import access
 
 INCIDENT_STATUSES = ("open", "acknowledged", "resolved")
 

@@ -9,8 +9,18 @@ import importlib
 from pathlib import Path
 from typing import Any
 
-from models.store.base import (GROUP_FIELDS, MULTI_VALUED, ReviewPage, ReviewQuery, ReviewStore,
-                               StoreStats, TrendPoint, UpsertResult, aspect_key, rating_key)
+from models.store.base import (
+    GROUP_FIELDS,
+    MULTI_VALUED,
+    ReviewPage,
+    ReviewQuery,
+    ReviewStore,
+    StoreStats,
+    TrendPoint,
+    UpsertResult,
+    aspect_key,
+    rating_key,
+)
 
 BACKENDS = {
     "sqlite": "models.store.sqlite.store.SQLiteReviewStore",

@@ -14,10 +14,10 @@ from flask import Blueprint, current_app, render_template, request, url_for
 
 from models.review import SENTIMENT_LABELS
 from nlp.corrections import LABELS, latest_correction
-from web.security import access
 from web import params, reads
 from web.display import display_zone
 from web.i18n import gettext
+from web.security import access
 
 bp = Blueprint("feed", __name__)
 

@@ -21,15 +21,27 @@ from elasticsearch import ApiError, ConnectionError, ConnectionTimeout
 
 from models.exceptions import StoreUnavailable
 from models.review import Review
-from models.store.elasticsearch import aggs as es_aggs
-from models.store.base import (ReviewPage, ReviewQuery, ReviewStore, StoreStats, TrendPoint,
-                               UpsertResult, batches_by_id)
+from models.store.base import (
+    ReviewPage,
+    ReviewQuery,
+    ReviewStore,
+    StoreStats,
+    TrendPoint,
+    UpsertResult,
+    batches_by_id,
+)
 from models.store.cursors import decode_cursor, encode_cursor
+from models.store.elasticsearch import aggs as es_aggs
 from models.store.elasticsearch.bulk import Rejection, RetryPolicy
 from models.store.elasticsearch.connect import check_node, make_client, translated_errors
 from models.store.elasticsearch.feed import FeedLedger
-from models.store.elasticsearch.mapping import (MAPPINGS, MULTI_FILTERS, IndexNames,
-                                                from_document, template_body)
+from models.store.elasticsearch.mapping import (
+    MAPPINGS,
+    MULTI_FILTERS,
+    IndexNames,
+    from_document,
+    template_body,
+)
 from models.store.elasticsearch.query import bool_query
 from models.store.elasticsearch.spool import DiskSpool
 from models.store.elasticsearch.writes import BatchWriter, PreparedBatch, prepare
