@@ -15,11 +15,13 @@ from flask import Flask
 
 from models.runtime import Runtime
 from web import display, errors, i18n
+from web.api import analytics as api_analytics
 from web.api import health, openapi
 from web.api import insights as api_insights
 from web.api import reviews as api
 from web.pages import action_links as action_link_views
 from web.pages import (
+    analytics,
     corrections,
     exports,
     feed,
@@ -61,8 +63,9 @@ def create_app(runtime: Runtime | None = None,
     # i18n first: the sign-in gate (auth) may already render a page in the reader's language
     for extension in (i18n, display, security, errors, csrf, auth):
         extension.init_app(app)
-    for module in (feed, trends, incidents, api, api_insights, health, openapi,
-                   action_link_views, exports, response, silences, corrections, weekly):
+    for module in (feed, trends, analytics, incidents, api, api_insights, api_analytics,
+                   health, openapi, action_link_views, exports, response, silences,
+                   corrections, weekly):
         app.register_blueprint(module.bp)
     app.register_blueprint(incident_actions.bp)
     app.register_blueprint(incident_actions.api_bp)

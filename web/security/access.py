@@ -50,6 +50,11 @@ ENDPOINTS = {
     "silences.index": "read", "silences.add": "act", "silences.end": "act",
     "corrections.label": "label", "corrections.api_label": "label",
     "weekly.xlsx": "export", "weekly.csv": "export",
+    "analytics.compare": "read", "analytics.channels": "read", "analytics.cx": "read",
+    "analytics.hotwords": "read", "api_analytics.compare": "read",
+    "api_analytics.channels": "read", "api_analytics.cx": "read",
+    "api_analytics.hotwords": "read", "exports.reviews_csv": "export",
+    "exports.reviews_xlsx": "export",
 }
 # A valid NAME_PATTERN never starts with NUL, so no review can carry this entity: a query
 # restricted to it matches nothing.
