@@ -39,7 +39,9 @@ def _defaulted(count: int) -> dict | None:
 
 def feed_url(start: datetime, end: datetime, **filters) -> str:
     """The live feed filtered to a figure's reviews (``since``/``until`` as exact times)."""
-    return url_for("feed.index", since=start.isoformat(), until=end.isoformat(),
+    tz = display_zone()
+    return url_for("feed.index", since=start.astimezone(tz).isoformat(),
+                   until=end.astimezone(tz).isoformat(),
                    **{k: v for k, v in filters.items() if v})
 
 
@@ -96,8 +98,9 @@ def _channels_chart(view) -> dict:
     line = series(_label("channels.overall"), [None if overall is None else
                                               round(overall * 100, 2)] * len(names))
     return chart(names, [bars, line], links=links, percent=True, zoom=False,
-                 base={"entity": view.entity.id, "since": view.period.start.isoformat(),
-                       "until": view.period.end.isoformat()})
+                 base={"entity": view.entity.id,
+                       "since": view.period.start.astimezone(display_zone()).isoformat(),
+                       "until": view.period.end.astimezone(display_zone()).isoformat()})
 
 
 @bp.get("/channels")

@@ -25,7 +25,8 @@ def time_axis(starts_ends: list[tuple[datetime, datetime]], interval: str,
     """The x labels (local time) and the feed's time filter of each bucket."""
     pattern = "%m-%d %H:00" if interval == "hour" else "%Y-%m-%d"
     labels = [localtime(start, pattern) for start, _ in starts_ends]
-    links = [{"since": start.isoformat(), "until": end.isoformat()} for start, end in starts_ends]
+    links = [{"since": start.astimezone(tz).isoformat(), "until": end.astimezone(tz).isoformat()}
+             for start, end in starts_ends]
     return labels, links
 
 
