@@ -3,7 +3,8 @@ same length before, for the chosen entities.
 
 A word's figures: the reviews holding it now and before, its share of each period's reviews,
 and Dunning's log-likelihood G² with its p value (``stats.keyness``). Listed: words in at
-least ``MIN_COUNT`` reviews now whose share rose, most significant first. Candidates are the
+least ``MIN_COUNT`` reviews now whose share rose significantly (p < ``ALPHA``), most
+significant first; when the previous period had no reviews at all, every frequent word. Candidates are the
 ``CANDIDATES`` most frequent words of the period (the store's ``keyword_counts``).
 """
 from __future__ import annotations
@@ -18,6 +19,7 @@ from web.periods import Period
 
 CANDIDATES = 300
 MIN_COUNT = 3
+ALPHA = 0.05
 TOP = 30
 
 
@@ -52,7 +54,7 @@ class HotWords:
         return {"period": self.period.to_dict(), "previous": self.period.previous().to_dict(),
                 "reviews": self.reviews, "previous_reviews": self.previous_reviews,
                 "test": "log-likelihood G2 (Dunning), 1 degree of freedom",
-                "min_count": MIN_COUNT, "words": [w.to_dict() for w in self.words]}
+                "min_count": MIN_COUNT, "alpha": ALPHA, "words": [w.to_dict() for w in self.words]}
 
 
 def hot_words(query: ReviewQuery, period: Period, top: int = TOP) -> HotWords:
@@ -68,7 +70,7 @@ def hot_words(query: ReviewQuery, period: Period, top: int = TOP) -> HotWords:
     for term, count in counts.items():
         b = earlier.get(term, 0)
         test = keyness(count, n, b, m)
-        if test.statistic > 0 or (m == 0 and count):
+        if (test.statistic > 0 and test.p_value < ALPHA) or m == 0:
             words.append(HotWord(term, count, b, count / n, b / m if m else None,
                                  test.statistic, test.p_value))
     words.sort(key=lambda w: (-w.g2, -w.count, w.term))

@@ -15,6 +15,7 @@ from flask import Blueprint, render_template, request, url_for
 from web import reads
 from web.analytics import requested
 from web.analytics.channels import ALPHA, BY, MIN_VOLUME
+from web.analytics.hotwords import ALPHA as WORD_ALPHA
 from web.analytics.hotwords import MIN_COUNT
 from web.display import display_zone
 from web.i18n import gettext as _label
@@ -143,4 +144,5 @@ def cx():
 @bp.get("/hotwords")
 def hotwords():
     view = _with_default(1, requested.hot_words_from_request)
-    return _render("analytics/hotwords.html", 1, view=view, min_count=MIN_COUNT)
+    return _render("analytics/hotwords.html", 1, view=view, min_count=MIN_COUNT,
+                   alpha=WORD_ALPHA)

@@ -4,7 +4,8 @@ script knows nothing about reviews.
 ``{"labels": [x labels], "links": [{feed filters of each x}], "feed": URL, "base": {feed
 filters of the whole chart}, "percent": bool (y axis in %), "zoom": bool (a time axis),
 "series": [{"name", "type": "bar"|"line", "values": [...], "stack": str|None,
-"area": bool, "filter": {feed filters of the series}, "axis": 0|1}]}``
+"area": bool, "filter": {feed filters of the series}, "axis": 0|1, "color": CSS colour
+or null}]}``
 
 Ratio values of buckets under the minimum volume are null: the line has a gap there instead
 of a jump to ±100% on two reviews. A click on a bar or point opens the feed filtered by
@@ -40,9 +41,9 @@ def chart(labels: list[str], series: list[dict[str, Any]], *, links: list[dict] 
 
 def series(name: str, values: list, kind: str = "line", *, stack: str | None = None,
            area: bool = False, feed_filter: dict[str, Any] | None = None,
-           axis: int = 0) -> dict[str, Any]:
+           axis: int = 0, color: str | None = None) -> dict[str, Any]:
     return {"name": name, "type": kind, "values": values, "stack": stack, "area": area,
-            "filter": feed_filter or {}, "axis": axis}
+            "filter": feed_filter or {}, "axis": axis, "color": color}
 
 
 def ratio(value: float | None, sparse: bool) -> float | None:

@@ -45,6 +45,7 @@ from web.trend_series import (
 bp = Blueprint("trends", __name__)
 
 BAR_KEYS = (*SENTIMENT_ORDER, NONE_KEY)
+COLORS = {"negative": "#c0392b", "neutral": "#7f8c8d", "positive": "#27864a"}  # koubei.css
 
 
 def _filters() -> ReviewQuery:
@@ -108,7 +109,7 @@ def _trend_chart(trend: TrendSeries) -> dict:
 
 def series_json(key: str, values: list[int]) -> dict:
     return series(gettext(f"sentiment.{key}"), values, "bar", stack="volume",
-                  feed_filter={"sentiment": key})
+                  feed_filter={"sentiment": key}, color=COLORS[key])
 
 
 @bp.get("/trends")

@@ -44,6 +44,8 @@
           name: s.name, type: s.type, data: s.values, stack: s.stack || undefined,
           yAxisIndex: s.axis || 0, connectNulls: false, showSymbol: true,
           areaStyle: s.area ? {} : undefined, cursor: "pointer",
+          itemStyle: s.color ? { color: s.color } : undefined,
+          lineStyle: s.color ? { color: s.color } : undefined,
           emphasis: { focus: "series" }
         };
       })
