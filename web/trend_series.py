@@ -142,14 +142,17 @@ def build_series(query: ReviewQuery, range_name: str, interval: str, group_by: s
 
 
 def series_over(query: ReviewQuery, edges: list[datetime], range_name: str, interval: str,
-                group_by: str, tz: tzinfo, trend: TrendReader) -> TrendSeries:
+                group_by: str, tz: tzinfo, trend: TrendReader,
+                sentiments: bool = True) -> TrendSeries:
     """The series of the buckets between ``edges`` (``range_name`` is only reported);
-    ``query.start``/``end``, when set, cut the first and last bucket short."""
+    ``query.start``/``end``, when set, cut the first and last bucket short. Without
+    ``sentiments`` only the ``group_by`` counts are read (the buckets' totals stay 0)."""
     windowed = replace(query, start=max(edges[0], query.start or edges[0]),
                        end=min(edges[-1], query.end or edges[-1]))
     step = store_step(edges, tz)
     buckets = [TrendBucket(start, end) for start, end in zip(edges, edges[1:])]
-    by_sentiment = trend(windowed, step, "sentiment")
+    by_sentiment = trend(windowed, step, "sentiment") if sentiments or \
+        group_by == "sentiment" else []
     fold(by_sentiment, buckets, "sentiments")
     fold(by_sentiment if group_by == "sentiment" else
           trend(windowed, step, group_by), buckets, "counts")

@@ -357,6 +357,23 @@ class ReviewStoreContract:
         with pytest.raises(ValueError):
             store.cross_count(both, "entity", "author")
 
+    def test_grouped_by_the_multi_valued_field_it_filters_on(self, store):
+        """Every value of the matching reviews is a key (not only the filtered ones)."""
+        t0 = BASE_TIME.replace(minute=0)
+        store.upsert([make_review(entities=["a", "b"], published_at=t0 + timedelta(minutes=5)),
+                      make_review(entities=["a"], published_at=t0 + timedelta(minutes=6)),
+                      make_review(entities=["c"], published_at=t0 + timedelta(minutes=7)),
+                      make_review(entities=["b", "c"], published_at=t0 + timedelta(hours=1))])
+        assert store.count(ReviewQuery(entities=("a",)), group_by="entity") == {"a": 2, "b": 1}
+        assert store.count(ReviewQuery(entities=("a", "b")), group_by="entity") == \
+            {"a": 2, "b": 2, "c": 1}
+        window = ReviewQuery(entities=("a", "b"), start=t0, end=t0 + timedelta(hours=2))
+        points = store.trend(window, timedelta(hours=1), group_by="entity")
+        assert {(p.bucket, p.key): p.count for p in points} == {
+            (t0, "a"): 2, (t0, "b"): 1, (t0 + timedelta(hours=1), "b"): 1,
+            (t0 + timedelta(hours=1), "c"): 1}
+        assert [p.bucket for p in points] == sorted(p.bucket for p in points)
+
     def test_keyword_counts_top_and_named(self, store):
         store.upsert([
             make_review(keywords=["发热", "续航"], entities=["a"]),

@@ -105,7 +105,7 @@ def compare(entities: list[EntityConfig], period: Period, query: ReviewQuery,
     rows = [Compared(e, figures_now[e.id], figures_before[e.id], shares_now[e.id],
                      shares_before[e.id], topics[e.id]) for e in entities]
     series = series_over(now, edges, period.preset or "custom", interval, "entity", tz,
-                         reads.review_trend)
+                         reads.review_trend, sentiments=False)
     for bucket in series.buckets:  # a third entity sharing their reviews is not compared
         bucket.counts = {e: n for e, n in bucket.counts.items() if e in ids}
     return Comparison(period, rows, series)

@@ -109,7 +109,7 @@ def cx(entities: list[EntityConfig], stages: list[TouchpointStage], period: Peri
     previous = period.previous()
     before = replace(now, start=previous.start, end=previous.end)
     ratings = series_over(now, edges, period.preset or "custom", interval, "rating", tz,
-                          reads.review_trend)
+                          reads.review_trend, sentiments=False)
     return CxView(entities, period, _pairs(now, before, "entity", list(ids)),
                   _pairs(now, before, "source", None), ratings,
                   [_stage(s, now, before, edges, interval, tz) for s in stages])

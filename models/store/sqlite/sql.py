@@ -12,8 +12,8 @@ from datetime import datetime, timedelta, timezone
 
 from models.store.base import ReviewQuery
 
-# 2: reviews_time_facets; 3: facet tables carry time, sentiment, source; 4: reviews.rating and
-# the review_keywords side table
+# 2: reviews_time_facets; 3: facet tables carry time, sentiment, source; 4: reviews.rating,
+# facet tables carry the rating too, and the review_keywords side table
 SCHEMA_VERSION = 4
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
@@ -59,21 +59,21 @@ FACETS = {"entities": ("review_entities", "entity"), "topics": ("review_topics",
 FACET_TABLE = """
 CREATE TABLE IF NOT EXISTS {table} (
     {column} TEXT NOT NULL, review_id TEXT NOT NULL, published_at INTEGER NOT NULL,
-    sentiment TEXT, source TEXT NOT NULL, PRIMARY KEY ({column}, review_id)
+    sentiment TEXT, source TEXT NOT NULL, rating REAL, PRIMARY KEY ({column}, review_id)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS {table}_review ON {table} (review_id);
-CREATE INDEX IF NOT EXISTS {table}_time ON {table} ({column}, published_at, sentiment, source);
+CREATE INDEX IF NOT EXISTS {table}_time ON {table} ({column}, published_at, sentiment, source,
+                                                    rating);
 """
 SCHEMA += "".join(FACET_TABLE.format(table=t, column=c) for t, c in FACETS.values())
 
-# Before version 3 the side tables held (value, review_id) only: they are rebuilt from the
-# stored bodies, the one copy of every review's values. A side table that did not exist yet
-# (review_keywords before version 4) is filled the same way.
-MIGRATE_FACETS = "".join(f"DROP TABLE IF EXISTS {table};\n"
-                         for table in ("review_entities", "review_topics", "review_aspects"))
+# Before version 4 the side tables lacked columns (the rating; before version 3 everything
+# but the value and review id): they are rebuilt from the stored bodies, the one copy of every
+# review's values. review_keywords, new in version 4, is filled the same way.
+MIGRATE_FACETS = "".join(f"DROP TABLE IF EXISTS {table};\n" for table, _ in FACETS.values())
 BACKFILL_FACETS = {
     table: f"INSERT OR IGNORE INTO {table} SELECT {value}, r.id, r.published_at, r.sentiment, "
-           f"r.source FROM reviews r, json_each(r.body, '$.{field}') v"
+           f"r.source, r.rating FROM reviews r, json_each(r.body, '$.{field}') v"
     for field, table, value in (
         ("entities", "review_entities", "v.value"), ("topics", "review_topics", "v.value"),
         ("aspects", "review_aspects", "json_extract(v.value, '$[0]') || ':' || "
@@ -82,7 +82,7 @@ BACKFILL_FACETS = {
 # Version 4 keeps each review's rating in a column of its own (grouped by ``rating``).
 ADD_RATING = ["ALTER TABLE reviews ADD COLUMN rating REAL",
               "UPDATE reviews SET rating = json_extract(body, '$.rating')"]
-FACET_INSERT = {field: f"INSERT OR IGNORE INTO {table} VALUES (?, ?, ?, ?, ?)"
+FACET_INSERT = {field: f"INSERT OR IGNORE INTO {table} VALUES (?, ?, ?, ?, ?, ?)"
                 for field, (table, _) in FACETS.items()}
 
 UPSERT = """
@@ -112,7 +112,8 @@ MULTI_GROUPS = {"entity": ("entities", "review_entities", "entity"),
                 "topic": ("topics", "review_topics", "topic"),
                 "aspect": ("aspects", "review_aspects", "aspect")}
 # Groupings a facet side table answers from its own columns.
-FACET_GROUPS = {"sentiment": "f.sentiment", "source": "f.source"}
+FACET_GROUPS = {"sentiment": "f.sentiment", "source": "f.source",
+                "rating": "CAST(CAST(f.rating + 0.5 AS INTEGER) AS TEXT)"}
 
 
 # An ungrouped trend as one counting subquery per bucket: each is a range of an index, so

@@ -88,14 +88,10 @@ class SQLiteReviewStore(ReviewStore):
             if columns and "rating" not in columns:
                 for statement in sql.ADD_RATING:
                     con.execute(statement)
-            script = (sql.MIGRATE_FACETS if version < 3 else "") + sql.SCHEMA
-            tables = {row[0] for row in con.execute(
-                "SELECT name FROM sqlite_master WHERE type = 'table'")}
-            for statement in sql.statements(script):
+            for statement in sql.statements(sql.MIGRATE_FACETS + sql.SCHEMA):
                 con.execute(statement)  # idempotent DDL, inside the write transaction
-            for table, backfill in sql.BACKFILL_FACETS.items():
-                if table not in tables or version < 3:
-                    con.execute(backfill)
+            for backfill in sql.BACKFILL_FACETS.values():
+                con.execute(backfill)
             con.execute(f"PRAGMA user_version={sql.SCHEMA_VERSION}")
 
     def close(self) -> None:
@@ -141,7 +137,7 @@ class SQLiteReviewStore(ReviewStore):
                                   ("aspects", lambda r: aspect_keys(r.aspects)),
                                   ("keywords", lambda r: r.keywords)):
                 con.executemany(sql.FACET_INSERT[field], [
-                    (value, rid, row[4], row[5], row[2])
+                    (value, rid, row[4], row[5], row[2], row[10])
                     for rid, row in zip(changed, rows) for value in values(batch[rid])])
         return UpsertResult(new=len(changed) - len(updated), updated=len(updated),
                             unchanged=len(ids) - len(changed))
@@ -203,6 +199,9 @@ class SQLiteReviewStore(ReviewStore):
             rows = self._con().execute(
                 f"SELECT {key}, {counted} FROM {table} f WHERE {where} GROUP BY {key}", params)
             return dict(rows.fetchall())
+        grouped = self._by_own_values(query, group_by, None)
+        if grouped is not None:
+            return {k: n for _, k, n in grouped}
         where, params = sql.where_clause(query)
         if group_by is None:
             n = self._con().execute(f"SELECT COUNT(*) FROM reviews r WHERE {where}", params)
@@ -217,36 +216,65 @@ class SQLiteReviewStore(ReviewStore):
         if rows == columns:
             raise ValueError(f"cross_count needs two different fields, got {rows!r} twice")
         _group(rows), _group(columns)
-        multi = [name for name in (rows, columns) if name in sql.MULTI_GROUPS]
-        other = columns if rows in multi else rows
-        if len(multi) == 1 and other in sql.FACET_GROUPS and query.q is None:
-            # one side table answers it from its own (value, time, sentiment, source) index
-            field, table, column = sql.MULTI_GROUPS[multi[0]]
-            parts, params = sql.filters(query, "f", "f.review_id", skip=field)
-            values = getattr(query, field)
-            if values:
-                parts.append(f"f.{column} IN ({','.join('?' * len(values))})")
-                params += list(values)
-            keys = {multi[0]: f"f.{column}", other: sql.FACET_GROUPS[other]}
-            text = (f"SELECT {keys[rows]}, {keys[columns]}, COUNT(*) FROM {table} f "
-                    f"WHERE {' AND '.join(parts) or '1'} GROUP BY 1, 2")
+        source, where, params, keys, counted = self._pair_source(query, rows, columns)
+        text = (f"SELECT {keys[rows]}, {keys[columns]}, {counted} FROM {source} "
+                f"WHERE {where} GROUP BY 1, 2")
+        return {(a, b): n for a, b, n in self._con().execute(text, params).fetchall()}
+
+    def _pair_source(self, query: ReviewQuery,
+                     *fields: str) -> tuple[str, str, list, dict[str, str], str]:
+        """``(FROM, WHERE, params, {field: key expression}, count)`` counting each review
+        once per pair of values of ``fields``. Driven by the side table (alias ``f``) of a
+        grouped multi-valued field the query filters on, else of the query's first
+        multi-valued filter, through its (value, time, sentiment, source, rating) index;
+        by the reviews table when the query has no such filter."""
+        grouped = {sql.MULTI_GROUPS[f][0]: f for f in fields if f in sql.MULTI_GROUPS}
+        filtered = [name for name in sql.FACETS if getattr(query, name)]
+        driver = next((name for name in filtered if name in grouped), None) or \
+            next(iter(filtered), None)
+        keys: dict[str, str] = {}
+        counted = "COUNT(*)"
+        if driver is not None:
+            table, column = sql.FACETS[driver]
+            values = getattr(query, driver)
+            parts, params = sql.filters(query, "f", "f.review_id", skip=driver)
+            parts.insert(0, f"f.{column} IN ({','.join('?' * len(values))})")
+            params = list(values) + params
+            joins, owner = [f"{table} f"], "f.review_id"
+            if driver in grouped:
+                keys[grouped[driver]] = f"f.{column}"
+            elif len(values) > 1:  # a review with two of the values has two rows in f
+                counted = "COUNT(DISTINCT f.review_id)"
+            if query.q is not None or any(f not in sql.FACET_GROUPS and f not in keys
+                                          and f not in sql.MULTI_GROUPS for f in fields):
+                joins.append("JOIN reviews r ON r.id = f.review_id")
+                if query.q is not None:
+                    text_where, text_params = sql.where_clause(ReviewQuery(q=query.q))
+                    parts.append(text_where)
+                    params += text_params
         else:
             where, params = sql.where_clause(query)
-            joins, keys = [], {}
-            for name, alias in ((rows, "g1"), (columns, "g2")):
-                if name in sql.MULTI_GROUPS:
-                    field, table, column = sql.MULTI_GROUPS[name]
-                    joins.append(f"JOIN {table} {alias} ON {alias}.review_id = r.id")
-                    keys[name] = f"{alias}.{column}"
-                    values = getattr(query, field)
-                    if values:
-                        where += f" AND {alias}.{column} IN ({','.join('?' * len(values))})"
-                        params += list(values)
-                else:
-                    keys[name] = sql.GROUP_KEYS[name][1]
-            text = (f"SELECT {keys[rows]}, {keys[columns]}, COUNT(*) FROM reviews r "
-                    f"{' '.join(joins)} WHERE {where} GROUP BY 1, 2")
-        return {(a, b): n for a, b, n in self._con().execute(text, params).fetchall()}
+            parts, joins, owner = [where], ["reviews r"], "r.id"
+        for name in fields:
+            if name in keys:
+                continue
+            if name in sql.MULTI_GROUPS:
+                field, table, column = sql.MULTI_GROUPS[name]
+                alias = f"g_{name}"
+                joins.append(f"JOIN {table} {alias} ON {alias}.review_id = {owner}")
+                keys[name] = f"{alias}.{column}"
+                values = getattr(query, field)
+                if values:
+                    parts.append(f"{alias}.{column} IN ({','.join('?' * len(values))})")
+                    params += list(values)
+            elif driver is not None and name in sql.FACET_GROUPS:
+                keys[name] = sql.FACET_GROUPS[name]
+            else:
+                keys[name] = sql.GROUP_KEYS[name][1]
+        if counted != "COUNT(*)" and any(k.startswith("g_") for k in keys.values()):
+            counted = "COUNT(DISTINCT f.review_id || ' ' || " + " || ' ' || ".join(
+                k for k in keys.values() if k.startswith("g_")) + ")"
+        return " ".join(joins), " AND ".join(parts) or "1", params, keys, counted
 
     def keyword_counts(self, query: ReviewQuery, limit: int = 50,
                        terms: Iterable[str] | None = None) -> dict[str, int]:
@@ -290,12 +318,36 @@ class SQLiteReviewStore(ReviewStore):
                 f"SELECT (f.published_at / ?) * ? AS bucket, {key}, {counted} FROM {table} f "
                 f"WHERE {where} GROUP BY bucket, {key} ORDER BY bucket", [step, step] + params)
             return [TrendPoint(sql.from_micros(b), k, n) for b, k, n in rows.fetchall()]
+        grouped = self._by_own_values(query, group_by, step)
+        if grouped is not None:
+            return [TrendPoint(sql.from_micros(b), k, n) for b, k, n in grouped]
         where, params = sql.where_clause(query)
         join, key = _group(group_by) if group_by else ("", "NULL")
         rows = self._con().execute(
             f"SELECT (r.published_at / ?) * ? AS bucket, {key}, COUNT(*) FROM reviews r {join} "
             f"WHERE {where} GROUP BY bucket, {key} ORDER BY bucket", [step, step] + params)
         return [TrendPoint(sql.from_micros(b), k, n) for b, k, n in rows.fetchall()]
+
+    def _by_own_values(self, query: ReviewQuery, group_by: str | None,
+                       step: int | None) -> list[tuple] | None:
+        """Counts grouped by a multi-valued field the query also filters on (reviews of
+        brand A grouped by entity), as ``(bucket or None, value, n)``: driven by that side
+        table's (value, time) index, joined to every value of each matching review. None
+        when the query or grouping is not of that kind."""
+        if group_by not in sql.MULTI_GROUPS or query.q is not None:
+            return None
+        field, table, column = sql.MULTI_GROUPS[group_by]
+        values = getattr(query, field)
+        if not values:
+            return None
+        parts, params = sql.filters(query, "f", "f.review_id", skip=field)
+        parts.insert(0, f"f.{column} IN ({','.join('?' * len(values))})")
+        counted = "COUNT(*)" if len(values) == 1 else "COUNT(DISTINCT g.review_id)"
+        bucket, bucket_params = ("(f.published_at / ?) * ?", [step, step]) if step else ("NULL", [])
+        text = (f"SELECT {bucket} AS bucket, g.{column}, {counted} FROM {table} f "
+                f"JOIN {table} g ON g.review_id = f.review_id WHERE {' AND '.join(parts)} "
+                f"GROUP BY bucket, g.{column} ORDER BY bucket")
+        return self._con().execute(text, bucket_params + list(values) + params).fetchall()
 
     def _bucket_counts(self, query: ReviewQuery, lo: int, hi: int,
                        step: int) -> list[TrendPoint]:
