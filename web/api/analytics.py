@@ -12,25 +12,30 @@ from web.analytics.requested import (
     cx_from_request,
     hot_words_from_request,
 )
+from web.security import access
 
 bp = Blueprint("api_analytics", __name__, url_prefix="/api")
 
 
 @bp.get("/compare")
+@access.permission("read")
 def compare():
     return comparison_from_request().to_dict()
 
 
 @bp.get("/channels")
+@access.permission("read")
 def channels():
     return channels_from_request().to_dict()
 
 
 @bp.get("/cx")
+@access.permission("read")
 def cx():
     return cx_from_request().to_dict()
 
 
 @bp.get("/hotwords")
+@access.permission("read")
 def hotwords():
     return hot_words_from_request().to_dict()

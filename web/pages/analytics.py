@@ -80,6 +80,7 @@ def _compare_chart(view) -> dict:
 
 
 @bp.get("/compare")
+@access.permission("read")
 def compare():
     view = _with_default(2, requested.comparison_from_request)
     if view is None:
@@ -105,6 +106,7 @@ def _channels_chart(view) -> dict:
 
 
 @bp.get("/channels")
+@access.permission("read")
 def channels():
     view = _with_default(1, requested.channels_from_request)
     extra = {"chart": _channels_chart(view)} if view is not None else {}
@@ -135,6 +137,7 @@ def _cx_charts(view) -> dict:
 
 
 @bp.get("/cx")
+@access.permission("read")
 def cx():
     view = _with_default(1, requested.cx_from_request)
     extra = _cx_charts(view) if view is not None else {}
@@ -142,6 +145,7 @@ def cx():
 
 
 @bp.get("/hotwords")
+@access.permission("read")
 def hotwords():
     view = _with_default(1, requested.hot_words_from_request)
     return _render("analytics/hotwords.html", 1, view=view, min_count=MIN_COUNT,

@@ -15,6 +15,7 @@ from web.display import display_zone
 from web.i18n import gettext
 from web.reports.export import XLSX
 from web.reports.review_table import COLUMNS, csv_chunks, xlsx_bytes
+from web.security import access
 
 bp = Blueprint("exports", __name__)
 
@@ -28,6 +29,7 @@ def _header() -> list[str]:
 
 
 @bp.get("/export/reviews.jsonl")
+@access.permission("export")
 def reviews():
     query = params.review_query(display_zone())
 
@@ -39,6 +41,7 @@ def reviews():
 
 
 @bp.get("/export/reviews.csv")
+@access.permission("export")
 def reviews_csv():
     tz = display_zone()
     query = params.review_query(tz)
@@ -48,6 +51,7 @@ def reviews_csv():
 
 
 @bp.get("/export/reviews.xlsx")
+@access.permission("export")
 def reviews_xlsx():
     tz = display_zone()
     query = params.review_query(tz)

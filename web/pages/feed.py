@@ -81,6 +81,7 @@ def _chips(selected: dict, config) -> list[tuple[str, str, str]]:
 
 
 @bp.get("/")
+@access.permission("read")
 def index():
     config = reads.current_runtime().config
     query = params.review_query(display_zone())
@@ -149,6 +150,7 @@ def _feed_config(cursor: str | None, poll_args: dict, poll_seconds: int, entitie
 
 
 @bp.get("/reviews/<review_id>")
+@access.permission("read")
 def review(review_id: str):
     review = reads.get_review(review_id)
     correction = latest_correction(reads.current_runtime().home, review.id)

@@ -113,6 +113,7 @@ def series_json(key: str, values: list[int]) -> dict:
 
 
 @bp.get("/trends")
+@access.permission("read")
 def index():
     series_ = series_from_request("sentiment")
     window = _window(series_)
