@@ -209,7 +209,7 @@ def test_hot_words_rise_against_the_period_before_and_link_to_their_reviews(bran
     assert word["g2"] > 10 and word["p_value"] < 0.001
     page = client_for("li").get(f"/hotwords?entity=yunque&{PERIOD}").get_data(as_text=True)
     assert 'class="hotword">闪退</a>' in page
-    assert "keyword=%E9%97%AA%E9%80%80" in page
+    assert "&amp;entity=yunque&amp;keyword=%E9%97%AA%E9%80%80" in page
     feed = client_for("wu").get("/?entity=yunque&keyword=闪退&since=2026-11-08&until=2026-11-14")
     assert "共 10 条" in feed.get_data(as_text=True)
 

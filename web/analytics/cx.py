@@ -93,13 +93,19 @@ def _stage(stage: TouchpointStage, now: ReviewQuery, before: ReviewQuery,
         return Stage(stage, Figures(), Figures(), None)
     topics = tuple(stage.topics)
 
-    def figures(q: ReviewQuery) -> Figures:
+    def figures(q: ReviewQuery, sentiments: dict | None = None) -> Figures:
         scoped = replace(q, topics=topics)
-        return Figures(sentiments=reads.review_counts(scoped, "sentiment"),
-                       ratings=reads.review_counts(scoped, "rating"))
+        if sentiments is None:
+            sentiments = reads.review_counts(scoped, "sentiment")
+        return Figures(sentiments=sentiments, ratings=reads.review_counts(scoped, "rating"))
     series = series_over(replace(now, topics=topics), edges, "custom", interval, "sentiment",
                          tz, reads.review_trend)
-    return Stage(stage, figures(now), figures(before), series)
+    totals: dict = {}  # the period's sentiment counts are the series' (no second read)
+    for bucket in series.buckets:
+        for key, n in bucket.sentiments.items():
+            totals[None if key == NONE_KEY else key] = totals.get(
+                None if key == NONE_KEY else key, 0) + n
+    return Stage(stage, figures(now, totals), figures(before), series)
 
 
 def cx(entities: list[EntityConfig], stages: list[TouchpointStage], period: Period,

@@ -39,30 +39,35 @@ def requested_period() -> Period:
     return period_from_request(display_zone(), DEFAULT_RANGE)
 
 
-def comparison_from_request() -> Comparison:
-    entities = chosen_entities(params.listed("entity"), 2, MAX_COMPARED)
+def requested_entities(default: tuple[str, ...] = ()) -> tuple[str, ...]:
+    """The ``entity`` parameter, or ``default`` when the request names none."""
+    return params.listed("entity") or default
+
+
+def comparison_from_request(default: tuple[str, ...] = ()) -> Comparison:
+    entities = chosen_entities(requested_entities(default), 2, MAX_COMPARED)
     period = requested_period()
     edges, interval = buckets(period)
     return compare(entities, period, ReviewQuery(sources=params.listed("source")), edges,
                    interval, display_zone())
 
 
-def channels_from_request() -> ChannelView:
-    (entity,) = chosen_entities(params.listed("entity"), 1, 1)
+def channels_from_request(default: tuple[str, ...] = ()) -> ChannelView:
+    (entity,) = chosen_entities(requested_entities(default), 1, 1)
     by = params.choice("by", BY, "source")
     return channels(entity, by, requested_period())
 
 
-def cx_from_request() -> CxView:
-    entities = chosen_entities(params.listed("entity"), 1, MAX_COMPARED)
+def cx_from_request(default: tuple[str, ...] = ()) -> CxView:
+    entities = chosen_entities(requested_entities(default), 1, MAX_COMPARED)
     period = requested_period()
     edges, interval = buckets(period)
     stages = reads.current_runtime().config.touchpoints
     return cx(entities, list(stages), period, edges, interval, display_zone())
 
 
-def hot_words_from_request() -> HotWords:
-    entities = chosen_entities(params.listed("entity"), 1, MAX_COMPARED)
+def hot_words_from_request(default: tuple[str, ...] = ()) -> HotWords:
+    entities = chosen_entities(requested_entities(default), 1, MAX_COMPARED)
     query = ReviewQuery(entities=tuple(e.id for e in entities),
                         sources=params.listed("source"),
                         sentiments=params.listed("sentiment", ("negative", "neutral",

@@ -4,15 +4,15 @@ promoter index, journey touchpoints) and ``/hotwords`` (rising terms). Each is a
 (period presets or any dates, entities) over tables that work without JavaScript;
 ``static/charts.js`` draws the ECharts charts from the JSON each page embeds, and a click on
 a point opens the feed filtered to it. Without ``entity`` a page starts on the first visible
-entities.
+entities (as if the form had named them).
 """
 from __future__ import annotations
 
 from datetime import datetime
 
-from flask import Blueprint, render_template, request, url_for
+from flask import Blueprint, render_template, url_for
 
-from web import reads
+from web import params, reads
 from web.analytics import requested
 from web.analytics.channels import ALPHA, BY, MIN_VOLUME
 from web.analytics.hotwords import ALPHA as WORD_ALPHA
@@ -30,14 +30,6 @@ def _visible() -> list:
     return access.visible_entities(reads.current_runtime().config.entities)
 
 
-def _defaulted(count: int) -> dict | None:
-    """Arguments for a redirect-free default choice: the first ``count`` visible entities
-    when the request names none (None when it names some)."""
-    if request.args.getlist("entity"):
-        return None
-    return {"entity": [e.id for e in _visible()[:count]]}
-
-
 def feed_url(start: datetime, end: datetime, **filters) -> str:
     """The live feed filtered to a figure's reviews (``since``/``until`` as exact times)."""
     tz = display_zone()
@@ -52,16 +44,13 @@ def _render(template: str, minimum: int, **context):
 
 
 def _with_default(count: int, build):
-    """Run ``build`` on the request, or on the default entities when it names none."""
-    default = _defaulted(count)
-    if default is None:
-        return build()
-    if len(default["entity"]) < count:
-        return None
-    with_entities = request.args.copy()
-    with_entities.setlist("entity", default["entity"])
-    request.args = with_entities  # the defaults read exactly like a submitted form
-    return build()
+    """``(view, chosen entity ids)``: ``build`` on the entities the request names, or on the
+    first ``count`` visible ones when it names none (None when there are not that many)."""
+    default = tuple(e.id for e in _visible()[:count])
+    if not params.listed("entity") and len(default) < count:
+        return None, ()
+    chosen = requested.requested_entities(default)
+    return build(default), chosen
 
 
 def _label_format(interval: str) -> str:
@@ -82,10 +71,11 @@ def _compare_chart(view) -> dict:
 @bp.get("/compare")
 @access.permission("read")
 def compare():
-    view = _with_default(2, requested.comparison_from_request)
+    view, chosen = _with_default(2, requested.comparison_from_request)
     if view is None:
-        return _render("analytics/compare.html", 2, view=None)
-    return _render("analytics/compare.html", 2, view=view, chart=_compare_chart(view),
+        return _render("analytics/compare.html", 2, view=None, chosen=chosen)
+    return _render("analytics/compare.html", 2, view=view, chosen=chosen,
+                   chart=_compare_chart(view),
                    share_rows=list(zip(view.series.buckets, view.share_series())),
                    label_format=_label_format(view.series.interval))
 
@@ -108,9 +98,10 @@ def _channels_chart(view) -> dict:
 @bp.get("/channels")
 @access.permission("read")
 def channels():
-    view = _with_default(1, requested.channels_from_request)
+    view, chosen = _with_default(1, requested.channels_from_request)
     extra = {"chart": _channels_chart(view)} if view is not None else {}
-    return _render("analytics/channels.html", 1, view=view, by_choices=BY, alpha=ALPHA,
+    return _render("analytics/channels.html", 1, view=view, chosen=chosen, by_choices=BY,
+                   alpha=ALPHA,
                    min_volume=MIN_VOLUME, **extra)
 
 
@@ -139,14 +130,14 @@ def _cx_charts(view) -> dict:
 @bp.get("/cx")
 @access.permission("read")
 def cx():
-    view = _with_default(1, requested.cx_from_request)
+    view, chosen = _with_default(1, requested.cx_from_request)
     extra = _cx_charts(view) if view is not None else {}
-    return _render("analytics/cx.html", 1, view=view, **extra)
+    return _render("analytics/cx.html", 1, view=view, chosen=chosen, **extra)
 
 
 @bp.get("/hotwords")
 @access.permission("read")
 def hotwords():
-    view = _with_default(1, requested.hot_words_from_request)
-    return _render("analytics/hotwords.html", 1, view=view, min_count=MIN_COUNT,
+    view, chosen = _with_default(1, requested.hot_words_from_request)
+    return _render("analytics/hotwords.html", 1, view=view, chosen=chosen, min_count=MIN_COUNT,
                    alpha=WORD_ALPHA)
