@@ -30,20 +30,21 @@ bp = Blueprint("feed", __name__)
 FILTERS = ("sentiment", "source", "entity", "topic", "keyword")
 KEPT = (*FILTERS, "q", "since", "until")  # the arguments a page link carries on
 SOURCES_TTL = 60.0  # seconds the list of stored sources is reused (a count over every review)
-_sources_cache: dict[frozenset | None, tuple[float, list[str]]] = {}
 _sources_lock = threading.Lock()
 
 
 def _present_sources() -> list[str]:
-    """Every source with stored reviews in the reader's scope (imported ones included)."""
+    """Every source with stored reviews in the reader's scope (imported ones included),
+    counted at most once a minute per scope and app."""
+    cache = current_app.extensions.setdefault("koubei.feed_sources", {})
     key, now = access.scope(), time.monotonic()
     with _sources_lock:
-        cached = _sources_cache.get(key)
+        cached = cache.get(key)
     if cached is not None and now - cached[0] < SOURCES_TTL:
         return cached[1]
     found = sorted(k for k in reads.review_counts(ReviewQuery(), "source") if k)
     with _sources_lock:
-        _sources_cache[key] = (now, found)
+        cache[key] = (now, found)
     return found
 
 
