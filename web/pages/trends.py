@@ -15,7 +15,6 @@ from datetime import timedelta
 
 from flask import Blueprint, g, render_template
 
-from models.review import utcnow
 from models.store import ReviewQuery
 from web import chart, params, periods, reads
 from web.analytics.figures import Figures, change
@@ -24,7 +23,6 @@ from web.exceptions import InvalidParameter
 from web.i18n import gettext
 from web.pages.chart_config import chart as chart_json
 from web.pages.chart_config import ratio, series, time_axis
-from web.reports.weekly import recent_weeks
 from web.security import access
 from web.topic_table import topic_rows
 from web.trend_series import (
@@ -136,5 +134,4 @@ def index():
         entities=access.visible_entities(reads.current_runtime().config.entities),
         selected_entities=params.listed("entity"),
         can_export=access.allowed(g.user.role, "export"),
-        topics=topic_rows(_filters(), window.start, window.end),
-        weeks=recent_weeks(utcnow(), display_zone()))
+        topics=topic_rows(_filters(), window.start, window.end))
