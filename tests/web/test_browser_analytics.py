@@ -102,7 +102,7 @@ def test_select_a_range_compare_two_brands_and_click_through(site, browser):  # 
     browser.get(f"{base}/trends?entity=yunque&since=2026-11-08&until=2026-11-14")
     trend = browser.find_element("css selector", "div.echart[data-chart=trend]")
     WebDriverWait(browser, 20).until(lambda b: "drawn" in trend.get_attribute("class"))
-    assert not browser.find_element("css selector", "figure.static-chart").is_displayed()
+    assert not browser.find_element("css selector", "div.static-chart").is_displayed()
     x, y = browser.execute_script(
         "var c = arguments[0].chart; var labels = c.getOption().xAxis[0].data;"
         "return c.convertToPixel({seriesIndex: 0}, [labels.indexOf('2026-11-10'), 1.5]);",
