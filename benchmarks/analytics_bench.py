@@ -34,6 +34,7 @@ from models.runtime import DEMO_CONFIG, Runtime
 from models.store.elasticsearch.store import ElasticsearchReviewStore
 from models.store.sqlite.store import SQLiteReviewStore
 from tests.es_node import drop_prefix
+from web.runtime import PLUGINS
 
 RUNS = 20
 WARM_UP = 3
@@ -215,7 +216,7 @@ def _measure(runtime: Runtime, bare: dict, label: str) -> list[Figure]:
 
 
 def _runtime(home: Path, store) -> Runtime:
-    config = parse_config(DEMO_CONFIG.read_text(encoding="utf-8"), str(DEMO_CONFIG))
+    config = parse_config(DEMO_CONFIG.read_text(encoding="utf-8"), PLUGINS, str(DEMO_CONFIG))
     config = config.model_copy(update={"entities": ENTITIES, "sources": [], "rules": [],
                                        "channels": [], "users": []})
     runtime = Runtime(config, DEMO_CONFIG, home)
