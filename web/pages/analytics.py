@@ -123,7 +123,7 @@ def _cx_charts(view) -> dict:
     journey = chart(labels, [
         series(s.stage.stage, [ratio(b.net_sentiment, b.sparse) for b in s.series.buckets],
                feed_filter={"topic": list(s.stage.topics)}) for s in stages],
-        links=links, base={"entity": ids})
+        links=links, base={"entity": ids}, axes=[_label("trends.net_sentiment")], bounds=(-1, 1))
     return {"csat_chart": csat, "journey_chart": journey}
 
 

@@ -3,6 +3,7 @@ script knows nothing about reviews.
 
 ``{"labels": [x labels], "links": [{feed filters of each x}], "feed": URL, "base": {feed
 filters of the whole chart}, "percent": bool (y axis in %), "zoom": bool (a time axis),
+"bounds": [min, max] of the first y axis or null,
 "series": [{"name", "type": "bar"|"line", "values": [...], "stack": str|None,
 "area": bool, "filter": {feed filters of the series}, "axis": 0|1, "color": CSS colour
 or null}]}``
@@ -33,10 +34,11 @@ def time_axis(starts_ends: list[tuple[datetime, datetime]], interval: str,
 
 def chart(labels: list[str], series: list[dict[str, Any]], *, links: list[dict] | None = None,
           base: dict[str, Any] | None = None, percent: bool = False, zoom: bool = True,
-          axes: list[str] | None = None) -> dict[str, Any]:
+          axes: list[str] | None = None,
+          bounds: tuple[float, float] | None = None) -> dict[str, Any]:
     return {"labels": labels, "links": links or [{} for _ in labels],
             "feed": url_for("feed.index"), "base": base or {}, "percent": percent,
-            "zoom": zoom, "axes": axes or [], "series": series}
+            "zoom": zoom, "axes": axes or [], "bounds": bounds, "series": series}
 
 
 def series(name: str, values: list, kind: str = "line", *, stack: str | None = None,

@@ -26,6 +26,7 @@
     var twoAxes = config.series.some(function (s) { return s.axis === 1; });
     var yAxis = [{ type: "value", name: config.axes[0] || "",
                    axisLabel: { formatter: config.percent ? "{value}%" : "{value}" } }];
+    if (config.bounds) { yAxis[0].min = config.bounds[0]; yAxis[0].max = config.bounds[1]; }
     if (twoAxes) { yAxis.push({ type: "value", name: config.axes[1] || "", min: -1, max: 1 }); }
     if (config.percent && twoAxes) { yAxis[1].min = -100; yAxis[1].max = 100; }
     if (config.percent && config.series.some(function (s) { return s.stack; })) {
