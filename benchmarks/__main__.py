@@ -3,14 +3,23 @@ from __future__ import annotations
 
 import sys
 
-from benchmarks import crawl_bench, detection_bench, es_bench, nlp_bench, spam_bench, store_bench
+from benchmarks import (
+    analytics_bench,
+    crawl_bench,
+    detection_bench,
+    es_bench,
+    nlp_bench,
+    spam_bench,
+    store_bench,
+)
 from benchmarks.table import render
 
 BENCHMARKS = {"store": store_bench.run, "nlp": nlp_bench.run,
               "nlp-domains": nlp_bench.run_domains, "nlp-3way": nlp_bench.run_three_way,
               "nlp-hard": nlp_bench.run_hard, "nlp-aspects": nlp_bench.run_aspects,
               "nlp-topics": nlp_bench.run_topics, "crawl": crawl_bench.run,
-              "detection": detection_bench.run, "es": es_bench.run, "spam": spam_bench.run}
+              "detection": detection_bench.run, "es": es_bench.run, "spam": spam_bench.run,
+              "analytics": analytics_bench.run}
 
 
 def main(names: list[str]) -> int:

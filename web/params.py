@@ -126,11 +126,12 @@ def segment_query(text: str) -> str:
 
 
 def review_query(tz: tzinfo) -> ReviewQuery:
-    """The filters common to every review listing: source, entity, sentiment, topic, q,
-    since, until (``start <= published_at < end``)."""
+    """The filters common to every review listing: source, entity, sentiment, topic,
+    keyword, q, since, until (``start <= published_at < end``)."""
     start, end = moment("since", tz), moment("until", tz, end_of_day=True)
     if start is not None and end is not None and end <= start:
         end = start  # an empty window: nothing was published in it
     return ReviewQuery(sources=listed("source"), entities=listed("entity"),
                        sentiments=listed("sentiment", SENTIMENT_LABELS),
-                       topics=listed("topic"), q=search_terms(), start=start, end=end)
+                       topics=listed("topic"), keywords=listed("keyword"), q=search_terms(),
+                       start=start, end=end)

@@ -161,3 +161,16 @@ def incidents_opened_since(since: datetime, until: datetime | None = None) -> li
 def export_reviews(query: ReviewQuery) -> Iterator[Review]:
     """Every stored review matching ``query`` in the reader's scope (``iter_reviews`` order)."""
     return current_runtime().store.iter_reviews(access.scoped_query(query))
+
+
+def review_cross_counts(query: ReviewQuery, rows: str,
+                        columns: str) -> dict[tuple[str | None, str | None], int]:
+    """``ReviewStore.cross_count`` in the reader's scope: an entity outside it is never a
+    key, since the scoped query names only visible entities."""
+    return current_runtime().store.cross_count(access.scoped_query(query), rows, columns)
+
+
+def keyword_counts(query: ReviewQuery, limit: int = 50,
+                   terms: list[str] | None = None) -> dict[str, int]:
+    """``ReviewStore.keyword_counts`` in the reader's scope."""
+    return current_runtime().store.keyword_counts(access.scoped_query(query), limit, terms)
