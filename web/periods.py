@@ -18,7 +18,6 @@ from datetime import datetime, timedelta, tzinfo
 
 from models.review import utcnow
 from web import params
-from web.exceptions import InvalidParameter
 
 PRESETS = {"24h": timedelta(hours=24), "7d": timedelta(days=7), "30d": timedelta(days=30),
            "90d": timedelta(days=90)}
@@ -56,16 +55,14 @@ class Period:
 def period_from_request(tz: tzinfo, default: str = "30d",
                         presets: tuple[str, ...] = tuple(PRESETS)) -> Period:
     """The period the request asks for (see the module docstring); ``InvalidParameter`` for
-    an unknown preset, an unreadable time, an empty or reversed range, or one longer than
-    ``LONGEST``."""
+    an unknown preset or an unreadable time. As the listings do, ``until`` at or before
+    ``since`` is an empty window (nothing is in it); a range longer than ``LONGEST`` is
+    shortened to the ``LONGEST`` before ``until`` (the answer's ``period`` says so)."""
     preset = params.choice("range", presets, default)
     since = params.moment("since", tz)
     if since is None:
         end = params.moment("until", tz) or utcnow()
         return Period(end - PRESETS[preset], end, preset)
     until = params.moment("until", tz, end_of_day=True) or utcnow()
-    if until <= since:
-        raise InvalidParameter("until", "must be later than since")
-    if until - since > LONGEST:
-        raise InvalidParameter("since", f"a range may span at most {LONGEST.days} days")
-    return Period(since, until, None)
+    since = max(since, until - LONGEST)
+    return Period(since, max(since, until), None)

@@ -22,7 +22,7 @@ RANGES = {"24h": timedelta(hours=24), "7d": timedelta(days=7), "30d": timedelta(
           "90d": timedelta(days=90)}
 DEFAULT_INTERVAL = {"24h": "hour", "7d": "day", "30d": "day", "90d": "day"}
 INTERVALS = {"hour": timedelta(hours=1), "day": timedelta(days=1)}
-MAX_BUCKETS = 800  # an hourly series of a long custom range is refused rather than drawn
+MAX_BUCKETS = 800  # an hourly series of a longer custom range is counted by day instead
 MIN_RATIO_VOLUME = 5  # a bucket with fewer reviews has no ratio point (it would jump ±100%)
 GROUPS = ("sentiment", "source", "entity", "topic")
 SENTIMENT_ORDER = ("negative", "neutral", "positive")

@@ -199,6 +199,7 @@ def test_buckets_under_the_minimum_volume_are_sparse(client, burst):
 def test_a_90_day_preset_and_bad_ranges(client, burst):
     data = client.get("/api/trends?range=90d&until=2026-11-02T12:00").get_json()
     assert data["interval"] == "day" and len(data["buckets"]) == 90
-    assert client.get("/api/trends?since=2026-11-03&until=2026-11-02").status_code == 400
-    error = client.get("/api/trends?since=2025-01-01&interval=hour").get_json()["error"]
-    assert error["parameter"] == "since"
+    empty = client.get("/api/trends?since=2026-11-03&until=2026-11-02").get_json()
+    assert [b["total"] for b in empty["buckets"]] in ([], [0])  # an empty window, as listings
+    long = client.get("/api/trends?since=2025-01-01&until=2026-11-02&interval=hour").get_json()
+    assert long["interval"] == "day" and len(long["buckets"]) == 400  # 400 days, by day

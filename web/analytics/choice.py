@@ -1,6 +1,7 @@
 """Which entities an analytics read is about: named in the request, known to the config and
-visible to the reader. An entity outside the reader's scope is refused exactly like an
-unknown one, so its existence is not revealed."""
+visible to the reader. A name the reader cannot see is passed over exactly like an unknown
+one, so an entity's existence is never revealed; when fewer than a view needs remain, the
+reader's first visible entities (in config order) make up the number, as the pages do."""
 from __future__ import annotations
 
 from models.config import EntityConfig
@@ -11,13 +12,12 @@ from web.security import access
 
 def chosen_entities(ids: tuple[str, ...], minimum: int, maximum: int,
                     parameter: str = "entity") -> list[EntityConfig]:
-    """The visible configured entities named by ``ids``, in the order given; between
-    ``minimum`` and ``maximum`` of them, else ``InvalidParameter``."""
+    """The visible configured entities named by ``ids`` (in the order given, at most
+    ``maximum``), made up to ``minimum`` from the reader's visible entities; a reader who sees
+    none gets ``InvalidParameter``."""
     visible = {e.id: e for e in access.visible_entities(reads.current_runtime().config.entities)}
-    for entity_id in ids:
-        if entity_id not in visible:
-            raise InvalidParameter(parameter, f"unknown entity {entity_id!r}")
-    if not minimum <= len(ids) <= maximum:
-        wanted = f"{minimum}" if minimum == maximum else f"{minimum} to {maximum}"
-        raise InvalidParameter(parameter, f"choose {wanted} entities, got {len(ids)}")
-    return [visible[entity_id] for entity_id in ids]
+    chosen = list(dict.fromkeys(i for i in ids if i in visible))[:maximum]
+    chosen += [i for i in visible if i not in chosen][:max(0, minimum - len(chosen))]
+    if not chosen:
+        raise InvalidParameter(parameter, "no entity in your scope to show")
+    return [visible[entity_id] for entity_id in chosen]

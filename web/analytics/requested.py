@@ -17,7 +17,6 @@ from web.analytics.compare import Comparison, compare
 from web.analytics.cx import CxView, cx
 from web.analytics.hotwords import HotWords, hot_words
 from web.display import display_zone
-from web.exceptions import InvalidParameter
 from web.periods import Period, period_from_request
 from web.trend_series import INTERVALS, MAX_BUCKETS, bucket_count, edges_between
 
@@ -26,12 +25,12 @@ MAX_COMPARED = 6
 
 
 def buckets(period: Period) -> tuple[list[datetime], str]:
-    """The series' bucket edges and interval for ``period`` (``interval`` parameter)."""
+    """The series' bucket edges and interval for ``period`` (``interval`` parameter; hours
+    over a period too long for ``MAX_BUCKETS`` of them are counted by day instead)."""
     default = "hour" if period.length <= timedelta(days=3) else "day"
     interval = params.choice("interval", tuple(INTERVALS), default)
     if bucket_count(period.start, period.end, interval) > MAX_BUCKETS:
-        raise InvalidParameter("interval", f"more than {MAX_BUCKETS} {interval} buckets; "
-                                           "choose day or a shorter range")
+        interval = "day"
     return edges_between(period.start, period.end, interval, display_zone()), interval
 
 
