@@ -1,0 +1,178 @@
+"""The scale-out deployment as real processes on one PostgreSQL: two schedulers with the leader
+killed in the middle of sending a notification (the other takes over, nothing is sent twice),
+and two crawl workers sharing the crawl queue (every crawl run once, one per source at a time).
+"""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from datetime import timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from models import crawl_queue
+from models.lease import SCHEDULER_LEASE
+from models.review import utcnow
+from models.state import CrawlJob, Incident, JobRun, Lease, NoticeDelivery
+from tests.alerting.conftest import add_burst, add_series
+from tests.support import free_port
+from web.runtime import open_runtime
+
+ROOT = Path(__file__).resolve().parents[1]
+LEASE_TTL = 3.0
+DEADLINE = 120.0
+
+SCHEDULER_CONFIG = """\
+timezone: Asia/Shanghai
+detection_interval: 1s
+entities:
+  - {{id: yunque, name: 云雀手机, keywords: [云雀]}}
+rules:
+  - {{name: negative-spike, type: negative_spike, window: 3m, baseline: 2h, min_count: 5,
+     p_value: 0.001, min_ratio: 2, realert: 1h, channels: [hook]}}
+channels:
+  - {{name: hook, type: webhook, url: "{hook}", timeout: 60s}}
+"""
+
+
+class HoldingReceiver:
+    """A webhook receiver that keeps the first request unanswered until ``release``, so the
+    sender can be killed while it waits; every request that arrived is in ``bodies``."""
+
+    def __init__(self):
+        self.bodies: list[bytes] = []
+        self.arrived, self.released = threading.Event(), threading.Event()
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):  # noqa: N802
+                receiver.bodies.append(self.rfile.read(int(self.headers["Content-Length"])))
+                receiver.arrived.set()
+                receiver.released.wait(60)
+                try:
+                    self.send_response(200)
+                    self.end_headers()
+                except OSError:
+                    pass  # the sender is gone
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_port}/hook"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.released.set()
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def start(role: str, config: Path, home: Path, state_url: str, log: Path,
+          *extra: str) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", "web.cli", "-v", "run", "--role", role, "--config", str(config),
+         "--home", str(home), *extra],
+        stdout=log.open("ab"), stderr=subprocess.STDOUT, cwd=ROOT, start_new_session=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1", "KOUBEI_STATE_URL": state_url})
+
+
+def wait_until(check, what: str, procs=(), deadline: float = DEADLINE, logs=()):
+    end = time.monotonic() + deadline
+    while time.monotonic() < end:
+        found = check()
+        if found:
+            return found
+        for proc in procs:
+            if proc.poll() is not None:
+                break
+        time.sleep(0.2)
+    tails = "\n".join(p.read_text(errors="replace")[-3000:] for p in logs if p.exists())
+    pytest.fail(f"no {what} within {deadline:.0f}s\n{tails}")
+
+
+def stop(proc: subprocess.Popen) -> None:
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(30)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+
+
+@pytest.fixture
+def scale_out(tmp_path, pg_node, monkeypatch):
+    """(config path, home, state URL) with the state in a fresh PostgreSQL database."""
+    url = pg_node.database()
+    monkeypatch.setenv("KOUBEI_STATE_URL", url)
+    return tmp_path / "koubei.yaml", tmp_path / "home", url
+
+
+@pytest.mark.slow
+def test_leader_killed_mid_notification_fails_over_without_a_second_notice(scale_out,
+                                                                            tmp_path):
+    config, home, url = scale_out
+    receiver = HoldingReceiver()
+    config.write_text(SCHEDULER_CONFIG.format(hook=receiver.url), encoding="utf-8")
+    runtime = open_runtime(config, home)
+    now = utcnow()
+    add_series(runtime.store, now - timedelta(hours=2), now - timedelta(minutes=4),
+               timedelta(minutes=10), entities=["yunque"])
+    add_burst(runtime.store, 24, end=now, span=timedelta(minutes=2), entities=["yunque"])
+    state = runtime.state
+    logs = [tmp_path / "a.log", tmp_path / "b.log"]
+
+    def lease():
+        with state.session() as session:
+            return session.get(Lease, SCHEDULER_LEASE)
+
+    first = start("scheduler", config, home, url, logs[0], "--lease-ttl", str(LEASE_TTL))
+    second = None
+    try:
+        leader = wait_until(lambda: (held := lease()) and held.token == 1 and held, "first leader",
+                            [first], logs=logs)
+        second = start("scheduler", config, home, url, logs[1], "--lease-ttl", str(LEASE_TTL))
+        wait_until(lambda: "standing by" in logs[1].read_text(errors="replace")
+                   or "leads while" in logs[1].read_text(errors="replace"),
+                   "second scheduler up", [second], logs=logs)
+        assert receiver.arrived.wait(DEADLINE), "the leader never sent the notification"
+        assert lease().holder == leader.holder  # the second one stood by meanwhile
+        os.killpg(first.pid, signal.SIGKILL)  # in the middle of sending: no outcome recorded
+        first.wait()
+        killed_at = utcnow()
+
+        successor = wait_until(lambda: (held := lease()) and held.token == 2 and held, "takeover",
+                               [second], logs=logs)
+        assert successor.holder != leader.holder
+        failover = (successor.acquired_at - killed_at).total_seconds()
+        # bounded: the lease's time to live plus one polling round of the standby
+        assert failover <= LEASE_TTL + LEASE_TTL / 3 + 5, failover
+        with state.session() as session:  # the successor runs detection ticks itself ...
+            wait_until(lambda: session.scalars(select(JobRun).where(
+                JobRun.job == "detect", JobRun.token == 2, JobRun.finished_at.is_not(None)))
+                .all(), "successor's tick",
+                [second], logs=logs)
+        with state.session() as session:
+            [incident] = session.scalars(select(Incident)).all()
+            events = [e.kind for e in incident.events]
+            [delivery] = session.scalars(select(NoticeDelivery)).all()
+            runs = session.scalars(select(JobRun)).all()
+        assert events.count("opened") == 1 and "fired" in events  # ... on the same incident
+        assert delivery.status == "sending"  # the dead leader's claim, never sent again
+        assert len(receiver.bodies) == 1
+        assert len({(r.job, r.slot) for r in runs}) == len(runs)  # no tick ran twice
+        print(f"failover: {failover:.2f}s after SIGKILL (lease ttl {LEASE_TTL:g}s)")
+    finally:
+        receiver.close()
+        stop(first)
+        if second is not None:
+            stop(second)
+        runtime.close()
