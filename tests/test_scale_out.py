@@ -176,3 +176,52 @@ def test_leader_killed_mid_notification_fails_over_without_a_second_notice(scale
         if second is not None:
             stop(second)
         runtime.close()
+
+
+WORKER_CONFIG = """\
+timezone: Asia/Shanghai
+entities:
+  - {{id: yunque, name: 云雀手机, keywords: [云雀]}}
+sources:
+{sources}
+"""
+SOURCE = ("  - {{name: app-{n}, type: appstore, base_url: '{site}', app_id: '1000000001', "
+          "country: cn, interval: 1h, entities: [yunque]}}")
+
+
+@pytest.mark.slow
+def test_two_crawl_workers_share_the_queue(scale_out, tmp_path):
+    from crawlers.demo import serve_demo_site
+
+    config, home, url = scale_out
+    port = free_port()
+    site, _ = serve_demo_site("127.0.0.1", port, burst_after=None)
+    names = [f"app-{n}" for n in range(1, 7)]
+    config.write_text(WORKER_CONFIG.format(sources="\n".join(
+        SOURCE.format(n=n, site=f"http://127.0.0.1:{port}") for n in range(1, 7))),
+        encoding="utf-8")
+    runtime = open_runtime(config, home)
+    runtime.store  # create the review store before the workers open it
+    logs = [tmp_path / "w1.log", tmp_path / "w2.log"]
+    workers = [start("worker", config, home, url, log, "--crawl-workers", "1") for log in logs]
+    try:
+        jobs = [crawl_queue.enqueue(runtime.state, name) for name in names]
+        assert None not in jobs
+        assert crawl_queue.enqueue(runtime.state, names[0]) is None  # one at a time per source
+
+        def finished():
+            with runtime.state.session() as session:
+                done = session.scalars(select(CrawlJob).where(CrawlJob.status == "done")).all()
+            return done if len(done) == len(names) else None
+        done = wait_until(finished, "every crawl done", workers, deadline=240, logs=logs)
+        assert sorted(job.source for job in done) == names  # each once
+        assert all(job.active_source is None and job.result["new"] > 0 for job in done), [
+            (job.source, job.result) for job in done]
+        assert len({job.claimed_by.split("/")[0] for job in done}) == 2  # both took part
+        assert runtime.store.stats().reviews == sum(job.result["new"] for job in done)
+        assert crawl_queue.enqueue(runtime.state, names[0]) is not None  # free again
+    finally:
+        for proc in workers:
+            stop(proc)
+        site.shutdown()
+        runtime.close()
