@@ -1,15 +1,21 @@
 """The scale-out deployment as real processes on one PostgreSQL: two schedulers with the leader
 killed in the middle of sending a notification (the other takes over, nothing is sent twice),
-and two crawl workers sharing the crawl queue (every crawl run once, one per source at a time).
+two crawl workers sharing the crawl queue (every crawl run once, one per source at a time), and
+two web workers sharing sign-ins and login throttling.
 """
 from __future__ import annotations
 
+import http.cookiejar
 import os
+import re
 import signal
 import subprocess
 import sys
 import threading
 import time
+import urllib.error
+import urllib.parse
+import urllib.request
 from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -225,3 +231,68 @@ def test_two_crawl_workers_share_the_queue(scale_out, tmp_path):
             stop(proc)
         site.shutdown()
         runtime.close()
+
+
+WEB_CONFIG = """\
+timezone: Asia/Shanghai
+users:
+  - {username: admin, role: admin, entities: ["*"]}
+"""
+PASSWORD = "scale-口碑-password"
+
+
+def sign_in(opener, web: str, password: str) -> int:
+    """Post the login form; the status of the answer (after redirects)."""
+    page = opener.open(f"{web}/login", timeout=10).read().decode("utf-8")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page)[1]
+    form = urllib.parse.urlencode({"username": "admin", "password": password,
+                                   "csrf_token": token}).encode()
+    try:
+        with opener.open(f"{web}/login", data=form, timeout=10) as response:
+            return 200 if response.url.rstrip("/") == web else 401
+    except urllib.error.HTTPError as exc:
+        return exc.code
+
+
+def answer(opener, url: str) -> int:
+    try:
+        with opener.open(url, timeout=10) as response:
+            return response.status if "/login" not in response.url else 302
+    except urllib.error.HTTPError as exc:
+        return exc.code
+    except OSError:  # not listening (yet)
+        return 0
+
+
+@pytest.mark.slow
+def test_two_web_workers_share_sign_ins_and_throttling(scale_out, tmp_path, monkeypatch):
+    config, home, url = scale_out
+    config.write_text(WEB_CONFIG, encoding="utf-8")
+    monkeypatch.setenv("KOUBEI_ADMIN_PASSWORD", PASSWORD)
+    monkeypatch.setenv("KOUBEI_SECRET_KEY", "shared-by-every-web-worker-" + "x" * 32)
+    subprocess.run([sys.executable, "-m", "web.cli", "init", "--config", str(config),
+                    "--home", str(home)], cwd=ROOT, check=True, capture_output=True)
+    ports = [free_port(), free_port()]
+    logs = [tmp_path / "web1.log", tmp_path / "web2.log"]
+    webs = [start("web", config, home, url, log, "--port", str(port))
+            for log, port in zip(logs, ports)]
+    first, second = (f"http://127.0.0.1:{port}" for port in ports)
+    try:
+        for web in (first, second):
+            wait_until(lambda web=web: answer(urllib.request.build_opener(), f"{web}/healthz")
+                       == 200, f"web worker {web}", webs, logs=logs)
+        person = urllib.request.build_opener(
+            urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+        assert answer(person, f"{second}/api/incidents") in (302, 401)  # not signed in
+        assert sign_in(person, first, PASSWORD) == 200
+        assert answer(person, f"{second}/api/incidents") == 200  # signed in on both
+
+        intruder = urllib.request.build_opener(
+            urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+        refused = [sign_in(intruder, web, "wrong") for web in (first, second) * 3]
+        assert refused[-1] == 429  # five failures over both workers lock the account
+        assert sign_in(urllib.request.build_opener(urllib.request.HTTPCookieProcessor(
+            http.cookiejar.CookieJar())), first, PASSWORD) == 429
+    finally:
+        for proc in webs:
+            stop(proc)
