@@ -4,8 +4,12 @@ claims it, runs it and marks it done, on SQLite and PostgreSQL alike.
 - At most one unfinished (queued or running) crawl per source across the fleet: the unique
   ``active_source`` holds the source's name until the job finishes, so ``enqueue`` of a
   source already waiting or running does nothing, and two workers can never crawl it at once.
-- ``claim`` takes the oldest queued job in one statement; on PostgreSQL its subquery locks
-  the row ``FOR UPDATE SKIP LOCKED``, so workers claiming together take different jobs
+- At most one running crawl per site (host) across the fleet, so a site sees one crawl's
+  requests at a time however many workers there are: ``claim`` passes over queued jobs of a
+  site with a running crawl, and the unique ``active_site`` (the site while the crawl runs)
+  refuses the second of two workers claiming two jobs of one site at the same moment.
+- ``claim`` takes the oldest eligible queued job in one statement; on PostgreSQL its subquery
+  locks the row ``FOR UPDATE SKIP LOCKED``, so workers claiming together take different jobs
   without waiting on each other; SQLite runs one writing statement at a time.
 - A worker beats (``heartbeat``) while it crawls; ``abandon_stale`` frees jobs whose worker
   stopped beating (it died), so the source is crawled again at its next interval.
@@ -15,7 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import case, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from models.review import utcnow
@@ -30,12 +34,13 @@ class ClaimedCrawl:
     source: str
 
 
-def enqueue(state: StateDB, source: str, now: datetime | None = None) -> int | None:
-    """Queue a crawl of ``source``; returns its job id, or None when one is already queued or
-    running."""
+def enqueue(state: StateDB, source: str, now: datetime | None = None,
+            site: str = "") -> int | None:
+    """Queue a crawl of ``source``, which talks to ``site`` ("" for none: a file source);
+    returns its job id, or None when one is already queued or running."""
     try:
         with state.session() as session:
-            job = CrawlJob(source=source, active_source=source, status="queued",
+            job = CrawlJob(source=source, site=site, active_source=source, status="queued",
                            enqueued_at=now or utcnow())
             session.add(job)
             session.flush()
@@ -45,15 +50,25 @@ def enqueue(state: StateDB, source: str, now: datetime | None = None) -> int | N
 
 
 def claim(state: StateDB, worker: str, now: datetime | None = None) -> ClaimedCrawl | None:
-    """Take the oldest queued crawl for ``worker``; None when none is waiting."""
+    """Take the oldest queued crawl whose site has no running crawl for ``worker``; None when
+    none is waiting (or another worker took that site's at the same moment)."""
     now = now or utcnow()
-    oldest = (select(CrawlJob.id).where(CrawlJob.status == "queued").order_by(CrawlJob.id)
-              .limit(1).with_for_update(skip_locked=True).scalar_subquery())
-    with state.session() as session:
-        row = session.execute(
-            update(CrawlJob).where(CrawlJob.id == oldest, CrawlJob.status == "queued")
-            .values(status="running", claimed_by=worker, claimed_at=now, heartbeat_at=now)
-            .returning(CrawlJob.id, CrawlJob.source)).first()
+    busy = select(CrawlJob.active_site).where(CrawlJob.active_site.is_not(None))
+    oldest = (select(CrawlJob.id)
+              .where(CrawlJob.status == "queued",
+                     or_(CrawlJob.site == "", CrawlJob.site.not_in(busy)))
+              .order_by(CrawlJob.id).limit(1).with_for_update(skip_locked=True)
+              .scalar_subquery())
+    try:
+        with state.session() as session:
+            row = session.execute(
+                update(CrawlJob).where(CrawlJob.id == oldest, CrawlJob.status == "queued")
+                .values(status="running", claimed_by=worker, claimed_at=now,
+                        heartbeat_at=now,
+                        active_site=case((CrawlJob.site == "", None), else_=CrawlJob.site))
+                .returning(CrawlJob.id, CrawlJob.source)).first()
+    except IntegrityError:  # the site's other job was claimed meanwhile: wait for it
+        return None
     return ClaimedCrawl(row.id, row.source) if row else None
 
 
@@ -73,8 +88,8 @@ def finish(state: StateDB, job_id: int, worker: str, ok: bool, result: dict,
         return session.execute(
             update(CrawlJob).where(CrawlJob.id == job_id, CrawlJob.claimed_by == worker,
                                    CrawlJob.status == "running")
-            .values(status="done" if ok else "failed", active_source=None, result=result,
-                    finished_at=now or utcnow())).rowcount == 1
+            .values(status="done" if ok else "failed", active_source=None, active_site=None,
+                    result=result, finished_at=now or utcnow())).rowcount == 1
 
 
 def abandon_stale(state: StateDB, silent_for: timedelta, now: datetime | None = None) -> int:
@@ -84,7 +99,8 @@ def abandon_stale(state: StateDB, silent_for: timedelta, now: datetime | None = 
         return session.execute(
             update(CrawlJob).where(CrawlJob.status == "running",
                                    CrawlJob.heartbeat_at < now - silent_for)
-            .values(status="abandoned", active_source=None, finished_at=now)).rowcount
+            .values(status="abandoned", active_source=None, active_site=None,
+                    finished_at=now)).rowcount
 
 
 def unfinished(state: StateDB) -> list[CrawlJob]:

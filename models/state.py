@@ -207,11 +207,15 @@ class NoticeDelivery(Base):
 class CrawlJob(Base):
     """A crawl waiting for (``queued``) or run by (``running``) a worker, then ``done`` or
     ``failed``. ``active_source`` is the source while the job is queued or running and NULL
-    after: its unique index allows one unfinished crawl per source across the fleet."""
+    after: its unique index allows one unfinished crawl per source across the fleet.
+    ``active_site`` is the site (host) the crawl talks to while it runs: its unique index
+    allows one running crawl per site across the fleet (politeness)."""
     __tablename__ = "crawl_jobs"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     source: Mapped[str] = mapped_column(String(64), index=True)
+    site: Mapped[str] = mapped_column(String(256), default="")
     active_source: Mapped[str | None] = mapped_column(String(64), unique=True)
+    active_site: Mapped[str | None] = mapped_column(String(256), unique=True)
     status: Mapped[str] = mapped_column(String(16), default="queued", index=True)
     enqueued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=_now)
     claimed_by: Mapped[str | None] = mapped_column(String(128))

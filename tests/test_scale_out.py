@@ -29,6 +29,7 @@ from models.review import utcnow
 from models.state import CrawlJob, Incident, JobRun, Lease, NoticeDelivery
 from tests.alerting.conftest import add_burst, add_series
 from tests.support import free_port
+from web.jobs import crawl_job
 from web.runtime import open_runtime
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -200,36 +201,42 @@ def test_two_crawl_workers_share_the_queue(scale_out, tmp_path):
     from crawlers.demo import serve_demo_site
 
     config, home, url = scale_out
-    port = free_port()
-    site, _ = serve_demo_site("127.0.0.1", port, burst_after=None)
+    ports = [free_port(), free_port()]  # two sites, three sources on each
+    sites = [serve_demo_site("127.0.0.1", port, burst_after=None)[0] for port in ports]
     names = [f"app-{n}" for n in range(1, 7)]
     config.write_text(WORKER_CONFIG.format(sources="\n".join(
-        SOURCE.format(n=n, site=f"http://127.0.0.1:{port}") for n in range(1, 7))),
+        SOURCE.format(n=n, site=f"http://127.0.0.1:{ports[n % 2]}") for n in range(1, 7))),
         encoding="utf-8")
     runtime = open_runtime(config, home)
     runtime.store  # create the review store before the workers open it
     logs = [tmp_path / "w1.log", tmp_path / "w2.log"]
     workers = [start("worker", config, home, url, log, "--crawl-workers", "1") for log in logs]
     try:
-        jobs = [crawl_queue.enqueue(runtime.state, name) for name in names]
-        assert None not in jobs
+        for name in names:  # as the scheduler's crawl job queues them
+            crawl_job(str(config), str(home), name)
         assert crawl_queue.enqueue(runtime.state, names[0]) is None  # one at a time per source
 
         def finished():
             with runtime.state.session() as session:
                 done = session.scalars(select(CrawlJob).where(CrawlJob.status == "done")).all()
             return done if len(done) == len(names) else None
-        done = wait_until(finished, "every crawl done", workers, deadline=240, logs=logs)
+        done = wait_until(finished, "every crawl done", workers, deadline=300, logs=logs)
         assert sorted(job.source for job in done) == names  # each once
         assert all(job.active_source is None and job.result["new"] > 0 for job in done), [
             (job.source, job.result) for job in done]
         assert len({job.claimed_by.split("/")[0] for job in done}) == 2  # both took part
+        for port in ports:  # never two crawls of one site at the same time, fleet-wide
+            runs = sorted((job.claimed_at, job.finished_at) for job in done
+                          if job.site == f"127.0.0.1:{port}")
+            assert len(runs) == 3
+            assert all(later[0] >= earlier[1] for earlier, later in zip(runs, runs[1:]))
         assert runtime.store.stats().reviews == sum(job.result["new"] for job in done)
         assert crawl_queue.enqueue(runtime.state, names[0]) is not None  # free again
     finally:
         for proc in workers:
             stop(proc)
-        site.shutdown()
+        for site in sites:
+            site.shutdown()
         runtime.close()
 
 

@@ -26,6 +26,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from alerting.detect.tick import run_detection
 from alerting.scheduler import Jobs, build_scheduler
 from crawlers import child
+from crawlers.batches import site_of
 from crawlers.report import CrawlReport
 from models import crawl_queue
 from models.lease import PROCESS, Fence, claim_run, finish_run, interval_slot
@@ -80,7 +81,12 @@ def crawl_job(config_path: str, home: str, source: str) -> None:
         abandoned = crawl_queue.abandon_stale(runtime.state, CRAWL_SILENT_AFTER)
         if abandoned:
             log.warning("crawl queue: %d crawl(s) of silent workers given up", abandoned)
-        queued = crawl_queue.enqueue(runtime.state, source)
+        try:
+            site = site_of(runtime.config.source(source))
+        except KeyError:
+            log.warning("crawl %s: no longer in the config; not queued", source)
+            return
+        queued = crawl_queue.enqueue(runtime.state, source, site=site)
     finally:
         runtime.close()
     log.info("crawl %s: %s", source, f"queued (job {queued})" if queued

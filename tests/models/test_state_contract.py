@@ -143,3 +143,14 @@ def test_a_database_made_before_migrations_is_adopted(tmp_path):
     old.close()
     assert "alembic_version" in sqlite3.connect(tmp_path / "old.db").execute(
         "select group_concat(name) from sqlite_master").fetchone()[0]
+
+
+def test_one_running_crawl_per_site(state_db):
+    first = crawl_queue.enqueue(state_db, "bilibili-a", now=T0, site="api.bilibili.com")
+    second = crawl_queue.enqueue(state_db, "bilibili-b", now=T0, site="api.bilibili.com")
+    other = crawl_queue.enqueue(state_db, "weibo", now=T0, site="m.weibo.cn")
+    files = [crawl_queue.enqueue(state_db, f"file-{n}", now=T0) for n in (1, 2)]  # no site
+    taken = [crawl_queue.claim(state_db, f"w{n}", now=T0) for n in range(5)]
+    assert [c.id if c else None for c in taken] == [first, other, *files, None]
+    assert crawl_queue.finish(state_db, first, "w0", True, {})
+    assert crawl_queue.claim(state_db, "w5", now=T0).id == second  # the site is free again

@@ -20,7 +20,9 @@ def upgrade() -> None:
     op.create_table('crawl_jobs',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('source', sa.String(length=64), nullable=False),
+    sa.Column('site', sa.String(length=256), nullable=False),
     sa.Column('active_source', sa.String(length=64), nullable=True),
+    sa.Column('active_site', sa.String(length=256), nullable=True),
     sa.Column('status', sa.String(length=16), nullable=False),
     sa.Column('enqueued_at', sa.DateTime(), nullable=False),
     sa.Column('claimed_by', sa.String(length=128), nullable=True),
@@ -29,6 +31,7 @@ def upgrade() -> None:
     sa.Column('finished_at', sa.DateTime(), nullable=True),
     sa.Column('result', sa.JSON(), nullable=False),
     sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('active_site'),
     sa.UniqueConstraint('active_source')
     )
     op.create_index(op.f('ix_crawl_jobs_source'), 'crawl_jobs', ['source'], unique=False)
