@@ -27,8 +27,11 @@ class Clock:
 
 
 def test_migrations_build_exactly_the_models(state_db):
+    """A model added or changed in ``models.state`` needs its migration in
+    ``models/migrations/versions`` (see ``models/migrations/__init__.py``)."""
     assert current_revision(state_db.engine) == head_revision()
-    assert schema_differences(state_db.engine, Base.metadata) == []
+    assert schema_differences(state_db.engine, Base.metadata) == [], (
+        "the models differ from what the migrations build: add a migration")
     state_db.upgrade()  # repeating is harmless
     assert schema_differences(state_db.engine, Base.metadata) == []
 
