@@ -9,6 +9,7 @@ from benchmarks import (
     es_bench,
     failover_bench,
     nlp_bench,
+    scale_bench,
     spam_bench,
     store_bench,
 )
@@ -17,7 +18,7 @@ from benchmarks.table import render
 BENCHMARKS = {"store": store_bench.run, "nlp": nlp_bench.run,
               "nlp-domains": nlp_bench.run_domains, "crawl": crawl_bench.run,
               "detection": detection_bench.run, "es": es_bench.run, "spam": spam_bench.run,
-              "failover": failover_bench.run}
+              "failover": failover_bench.run, "scale": scale_bench.run}
 
 
 def main(names: list[str]) -> int:

@@ -148,8 +148,10 @@ def _scheduler_thread(runtime, stop: threading.Event, lease_ttl: float) -> threa
 def _worker_threads(runtime, stop: threading.Event, count: int) -> list[threading.Thread]:
     from web.jobs import work_crawls
 
+    # daemon threads: a stop does not wait for a long crawl (its child has its own timeout,
+    # and the job, no longer beating, is given up and queued again later)
     threads = [threading.Thread(target=work_crawls, args=(runtime, stop, f"{PROCESS}/{i}"),
-                                name=f"crawl-worker-{i}") for i in range(count)]
+                                name=f"crawl-worker-{i}", daemon=True) for i in range(count)]
     for thread in threads:
         thread.start()
     return threads
