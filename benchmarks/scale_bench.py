@@ -23,16 +23,19 @@ import uuid
 from datetime import timedelta
 from pathlib import Path
 
+import yaml
+
 from alerting.detect.tick import run_detection
 from benchmarks.store_bench import NOW, WORDS
 from benchmarks.table import Figure
 from models.config import KoubeiConfig
+from models.loader import parse_config
 from models.review import Review, Sentiment
 from models.runtime import Runtime
 from tests.es_node import ElasticsearchNode, distribution_available
 from tests.pg_node import PostgresNode
 from web.app import create_app
-from web.runtime import wire
+from web.runtime import PLUGINS, wire
 from web.security import accounts
 
 ENTITIES, SOURCES = 100, 20
@@ -57,11 +60,12 @@ def reviews(n: int, first: int) -> list[Review]:
 
 
 def config(store: dict, state_url: str) -> KoubeiConfig:
-    return KoubeiConfig.model_validate({
+    return parse_config(yaml.safe_dump({
         "store": store, "state_url": state_url, "rules": [RULE],
         "entities": [{"id": f"e{k}", "name": f"品牌{k}", "keywords": [f"品牌{k}"]}
                      for k in range(ENTITIES)],
-        "users": [{"username": "admin", "role": "admin", "entities": ["*"]}]})
+        "users": [{"username": "admin", "role": "admin", "entities": ["*"]}]},
+        allow_unicode=True), PLUGINS, "scale-bench")
 
 
 def measure(runtime: Runtime, n: int) -> dict[str, float]:

@@ -11,7 +11,7 @@ from models.state import StateDB
 from tests.factories import make_review, restart_numbering  # noqa: F401  (make_review re-exported)
 from tests.pg_node import NodeError, PostgresNode, server_available
 from tests.support import require
-from web.runtime import wire
+from web.runtime import PLUGINS, wire
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -40,7 +40,7 @@ def home(tmp_path: Path) -> Path:
 @pytest.fixture
 def runtime(home: Path):
     """A runtime on the demo config with an empty data directory of its own."""
-    config = parse_config(DEMO_CONFIG.read_text(encoding="utf-8"), str(DEMO_CONFIG))
+    config = parse_config(DEMO_CONFIG.read_text(encoding="utf-8"), PLUGINS, str(DEMO_CONFIG))
     rt = wire(Runtime(config, DEMO_CONFIG, home))  # as web.runtime.open_runtime wires it
     yield rt
     rt.close()

@@ -8,9 +8,9 @@ from sqlalchemy import delete, select, update
 
 from alerting.detect.tick import run_detection
 from alerting.respond.channels import build_channels
+from alerting.respond.channels.webhook import WebhookConfig
 from alerting.respond.delivery import deliver
 from alerting.respond.notice import Notice
-from models.config import WebhookChannel as WebhookConfig
 from models.state import Incident, IncidentEvent, NoticeDelivery
 from tests.alerting.conftest import NOW, add_burst, add_series, spike_rule
 

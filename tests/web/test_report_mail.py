@@ -10,7 +10,9 @@ from click.testing import CliRunner
 from openpyxl import load_workbook
 
 from alerting.exceptions import DeliveryError
-from models.config import EmailChannel, ReportConfig, WebhookChannel
+from alerting.respond.channels.email import EmailConfig
+from alerting.respond.channels.webhook import WebhookConfig
+from models.config import ReportConfig
 from models.loader import ConfigError, parse_config
 from models.runtime import Runtime
 from tests.alerting.test_email import smtp_server  # noqa: F401 (a fixture)
@@ -19,10 +21,11 @@ from tests.web.test_weekly_report import WEEK, local, week  # noqa: F401 (a fixt
 from web.cli import main
 from web.jobs import report_job, scheduler_for
 from web.reports.mail import send_weekly_report
+from web.runtime import PLUGINS
 
 
 def with_report(rt, port, **report):
-    mail = EmailChannel(name="managers", type="email", host="127.0.0.1", port=port,
+    mail = EmailConfig(name="managers", type="email", host="127.0.0.1", port=port,
                         sender="koubei@example.cn", recipients=["王经理 <wang@example.cn>"],
                         timeout="5s")
     config = rt.config.model_copy(update={
@@ -94,14 +97,14 @@ def test_report_config_is_checked(runtime):
     bad = base + ("\nreports:\n  - {name: weekly, channels: [demo-webhook, nowhere], "
                   "entities: [nope], at: '9am'}\n")
     with pytest.raises(ConfigError) as caught:
-        parse_config(bad, "koubei.yaml")
+        parse_config(bad, PLUGINS, "koubei.yaml")
     message = str(caught.value)
     assert "koubei.yaml: reports[0].at" in message
-    webhook = next(c.name for c in runtime.config.channels if isinstance(c, WebhookChannel))
+    webhook = next(c.name for c in runtime.config.channels if isinstance(c, WebhookConfig))
     bad = base + (f"\nreports:\n  - {{name: weekly, channels: [{webhook}, nowhere], "
                   "entities: [nope]}\n")
     with pytest.raises(ConfigError) as caught:
-        parse_config(bad, "koubei.yaml")
+        parse_config(bad, PLUGINS, "koubei.yaml")
     message = str(caught.value)
     assert f"reports[0].channels: channel '{webhook}' is webhook" in message
     assert "reports[0].channels: unknown channel 'nowhere'" in message
