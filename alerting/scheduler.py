@@ -122,6 +122,7 @@ class LeaderScheduler:
         self.build, self.lease = build, lease
         self.poll = poll if poll is not None else lease.ttl.total_seconds() / 3
         self.scheduler: BackgroundScheduler | None = None
+        self.fence = None  # the fence the running scheduler's jobs carry
 
     @property
     def leading(self) -> bool:
@@ -134,12 +135,13 @@ class LeaderScheduler:
         except Exception:  # the database is unreachable: not leading until it answers
             log.exception("scheduler lease: cannot reach the state database")
             fence = self.lease.fence = None
-        if fence is None and self.scheduler is not None:
+        if self.scheduler is not None and fence != self.fence:
+            # lost, or lost and taken again under a new token: the jobs carry the old fence
             log.warning("scheduler: lease lost; standing by")
             self._stop_scheduler()
-        elif fence is not None and self.scheduler is None:
+        if fence is not None and self.scheduler is None:
             log.info("scheduler: leading (lease token %d)", fence.token)
-            self.scheduler = self.build(str(fence))
+            self.scheduler, self.fence = self.build(str(fence)), fence
             self.scheduler.start()
         return self.scheduler is not None
 
@@ -163,7 +165,7 @@ class LeaderScheduler:
     def _stop_scheduler(self) -> None:
         if self.scheduler is not None:
             self.scheduler.shutdown(wait=False)
-            self.scheduler = None
+            self.scheduler = self.fence = None
 
 
 def rewrite_moved_jobs(engine, moved: Mapping[str, str]) -> int:
