@@ -253,11 +253,11 @@ WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
 class ReportConfig(Strict):
-    """A report mailed on a schedule: ``weekly`` sends the last complete week's report
-    (``koubei report weekly``) every ``weekday`` at ``at`` (local time) to ``channels``
-    (e-mail channels), for ``entities`` (default: all)."""
+    """A briefing mailed on a schedule to ``channels`` (e-mail channels), for ``entities``
+    (default: all) at ``at`` (local time): ``daily`` sends yesterday's briefing every day,
+    ``weekly`` last week's every ``weekday`` (``koubei report send NAME``)."""
     name: Name
-    type: Literal["weekly"] = "weekly"
+    type: Literal["daily", "weekly"] = "weekly"
     channels: list[str] = Field(min_length=1)
     weekday: Literal[WEEKDAYS] = "mon"
     at: Annotated[str, Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d$")] = "09:00"

@@ -32,7 +32,7 @@ from models import crawl_queue
 from models.lease import PROCESS, Fence, claim_run, finish_run, interval_slot
 from models.review import utcnow
 from models.runtime import Runtime
-from web.reports.mail import send_weekly_report
+from web.reports.mail import send_report
 from web.runtime import open_runtime
 
 log = logging.getLogger(__name__)
@@ -139,8 +139,8 @@ def work_crawls(runtime: Runtime, stop: threading.Event, worker: str = PROCESS,
 
 
 def report_job(config_path: str, home: str, name: str, fence: str | None = None) -> None:
-    """Mail the report ``name`` of the config (``reports:``) for the last complete week,
-    once per week whichever process tries."""
+    """Mail the report ``name`` of the config (``reports:``): the last complete day or week,
+    once per day or week whichever process tries."""
     runtime = open_runtime(config_path, home)
     try:
         report = next((r for r in runtime.config.reports if r.name == name), None)
@@ -148,11 +148,12 @@ def report_job(config_path: str, home: str, name: str, fence: str | None = None)
             log.warning("report %s: no longer in the config; not sent", name)
             return
         now = utcnow()
-        year, week, _ = now.astimezone(ZoneInfo(runtime.config.timezone)).isocalendar()
-        if not claim_run(runtime.state, f"report:{name}", f"{year}-W{week:02d}",
-                         _fence(fence), now):
+        local = now.astimezone(ZoneInfo(runtime.config.timezone)).date()
+        year, week, _ = local.isocalendar()
+        slot = f"{year}-W{week:02d}" if report.type == "weekly" else local.isoformat()
+        if not claim_run(runtime.state, f"report:{name}", slot, _fence(fence), now):
             return
-        reached = send_weekly_report(runtime, report, now)
+        reached = send_report(runtime, report, now)
     finally:
         runtime.close()
     log.info("report %s sent to %s", name, ", ".join(reached))

@@ -135,7 +135,7 @@ def test_a_database_made_before_migrations_is_adopted(tmp_path):
     url = f"sqlite:///{tmp_path / 'old.db'}"
     old = StateDB(url)
     tables = [t for name, t in Base.metadata.tables.items() if name in (
-        "users", "api_tokens", "incidents", "incident_events")]
+        "users", "api_tokens", "incidents", "incident_events", "audit_log")]
     Base.metadata.create_all(old.engine, tables=tables)  # as create_all left it, some tables
     with old.session() as s:
         s.add(User(username="kept"))
