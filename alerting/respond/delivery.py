@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from alerting.respond.channels import Channel
 from alerting.respond.notice import Notice
 from models.lease import PROCESS
+from models.redact import redact_text
 from models.review import utcnow
 from models.state import NoticeDelivery, StateDB
 
@@ -54,9 +55,10 @@ def delivery_key(notice: Notice, occasion: str, channel: str) -> str:
 def deliver(notice: Notice, names: Iterable[str], channels: Mapping[str, Channel],
             ledger: StateDB | None = None, occasion: str = "") -> list[Delivery]:
     """Send ``notice`` to each channel named; never raises. A name missing from ``channels``
-    is a failed delivery like any other. With ``ledger``, a channel whose key (see
-    ``delivery_key``) another attempt already claimed is skipped: it is left out of the
-    result, since that attempt records its own outcome."""
+    is a failed delivery like any other. Errors are recorded with URLs redacted
+    (``models.redact``): webhook paths and queries hold channel keys. With ``ledger``, a
+    channel whose key (see ``delivery_key``) another attempt already claimed is skipped: it is
+    left out of the result, since that attempt records its own outcome."""
     results = []
     for name in names:
         key = delivery_key(notice, occasion, name)
@@ -77,8 +79,9 @@ def _send(notice: Notice, name: str, channel: Channel | None) -> Delivery:
     try:
         attempts = channel.send(notice)
     except Exception as exc:  # a broken channel must never stop the others
-        log.error("incident #%d: notifying %s failed: %s", notice.incident_id, name, exc)
-        return Delivery(name, channel.tries, str(exc))
+        error = redact_text(str(exc))  # recorded on the incident: analysts read it
+        log.error("incident #%d: notifying %s failed: %s", notice.incident_id, name, error)
+        return Delivery(name, channel.tries, error)
     log.info("incident #%d: notified %s (%s)", notice.incident_id, name, notice.kind)
     return Delivery(name, attempts)
 

@@ -101,6 +101,8 @@ def run_command(runtime, role: str, demo: bool, host: str | None, port: int | No
     logging.getLogger().setLevel(min(logging.getLogger().level, logging.INFO))
     for line in initialise(runtime):
         click.echo(line)
+    # listen first: a busy port must not leave a scheduler crawling behind it
+    server = _web_server(runtime, host, port) if role in ("all", "web") else None
     stop = threading.Event()
     threads, demo_server = [], None
     if demo:
@@ -118,14 +120,18 @@ def run_command(runtime, role: str, demo: bool, host: str | None, port: int | No
         raise KeyboardInterrupt  # leave the wait the same way Ctrl+C does
     signal.signal(signal.SIGTERM, terminate)
     try:
-        if role in ("all", "web"):
-            _serve_web(runtime, host, port)
+        if server is not None:
+            click.echo(f"Koubei is running at http://{host or runtime.config.web.host}:"
+                       f"{port or runtime.config.web.port}/  (Ctrl+C to stop)")
+            server.run()
         else:
             while not stop.wait(3600):
                 pass
     except KeyboardInterrupt:
         pass
     finally:
+        if server is not None:
+            server.close()
         stop.set()
         for thread in threads:
             thread.join(timeout=30)
@@ -157,16 +163,17 @@ def _worker_threads(runtime, stop: threading.Event, count: int) -> list[threadin
     return threads
 
 
-def _serve_web(runtime, host: str | None, port: int | None) -> None:
+def _web_server(runtime, host: str | None, port: int | None):
+    """The web app's server, listening (not yet serving); a click error when it cannot."""
     from waitress.server import create_server
 
     from web.app import create_app
 
     host = host or runtime.config.web.host
     port = port or runtime.config.web.port
-    server = create_server(create_app(runtime), host=host, port=port, threads=8)
-    click.echo(f"Koubei is running at http://{host}:{port}/  (Ctrl+C to stop)")
+    app = create_app(runtime)
     try:
-        server.run()
-    finally:
-        server.close()
+        return create_server(app, host=host, port=port, threads=8,
+                             max_request_body_size=app.config["MAX_CONTENT_LENGTH"])
+    except OSError as exc:  # the port is taken, or the address is not this machine's
+        raise click.ClickException(f"cannot listen on {host}:{port}: {exc.strerror or exc}")
