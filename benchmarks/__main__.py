@@ -8,7 +8,9 @@ from benchmarks import (
     crawl_bench,
     detection_bench,
     es_bench,
+    failover_bench,
     nlp_bench,
+    scale_bench,
     spam_bench,
     store_bench,
 )
@@ -19,7 +21,8 @@ BENCHMARKS = {"store": store_bench.run, "nlp": nlp_bench.run,
               "nlp-hard": nlp_bench.run_hard, "nlp-aspects": nlp_bench.run_aspects,
               "nlp-topics": nlp_bench.run_topics, "crawl": crawl_bench.run,
               "detection": detection_bench.run, "es": es_bench.run, "spam": spam_bench.run,
-              "analytics": analytics_bench.run}
+              "analytics": analytics_bench.run, "failover": failover_bench.run,
+              "scale": scale_bench.run}
 
 
 def main(names: list[str]) -> int:

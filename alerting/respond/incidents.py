@@ -18,8 +18,10 @@
   event naming the rule, group and shared terms); later firings of that group attach to it.
 
 Every notification attempt becomes an event (``notified`` or ``notify_failed`` with the
-error). Channels are called outside the database transaction, one after the other; a failing
-channel never stops the others, and the incident is committed before any channel is called.
+error); each is sent under an idempotency key, so that two processes handling the same incident
+never both send it (``alerting.respond.delivery``). Channels are called outside the database
+transaction, one after the other; a failing channel never stops the others, and the incident
+is committed before any channel is called.
 """
 from __future__ import annotations
 
@@ -123,6 +125,9 @@ class IncidentManager:
                                                       "on_call": team.name}))
                 kind = (self._notice_kind(incident, firing.at, config, names) if firing.opens
                         else None)  # an elevated-only firing keeps quiet
+                # a realert is a new notice for each earlier notice it follows
+                occasion = (incident.last_notified_at.isoformat()
+                            if kind == "realert" and incident.last_notified_at else "")
                 notice = (Notice.for_incident(incident, self.public_url, kind, self.timezone,
                                               action_key=self.action_key)
                           if kind else None)
@@ -130,7 +135,8 @@ class IncidentManager:
             change = IncidentChange(incident.id, incident.rule, incident.group_key, action,
                                     incident.title)
             if notice is not None:
-                self._notify(incident.id, notice, names, change, team, incident.severity)
+                self._notify(incident.id, notice, names, change, team, incident.severity,
+                             occasion)
             changes.append(change)
         return changes
 
@@ -176,7 +182,10 @@ class IncidentManager:
         return "realert" if at - incident.last_notified_at >= config.realert else None
 
     def _notify(self, incident_id: int, notice: Notice, names: list[str],
-                change: IncidentChange, team: Any = None, severity: str = "warning") -> None:
+                change: IncidentChange, team: Any = None, severity: str = "warning",
+                occasion: str = "") -> None:
+        """Send ``notice`` unless silenced or held for quiet hours, each channel under its
+        idempotency key (``alerting.respond.delivery``), and record the outcomes."""
         if hold_back(self.state, incident_id, self.clock(), self.entity_parents) is not None:
             self.stats["alerting/silenced"] += 1
             return
@@ -184,7 +193,10 @@ class IncidentManager:
                 self.state, incident_id, team, severity, self.clock(), self.timezone):
             self.stats["alerting/queued"] += 1
             return
-        deliveries = deliver(notice, names, self.channels)
+        deliveries = deliver(notice, names, self.channels, ledger=self.state,
+                             occasion=occasion)
+        if not deliveries:
+            return
         now = self.clock()
         with self.state.session() as session:
             incident = session.get(Incident, incident_id)
