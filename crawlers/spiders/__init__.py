@@ -11,6 +11,7 @@ from crawlers.spiders.appstore import AppStoreSpider
 from crawlers.spiders.bilibili import BilibiliSpider
 from crawlers.spiders.ctrip import CtripSpider
 from crawlers.spiders.douban import DoubanSpider
+from crawlers.spiders.heimao import HeimaoSpider
 from crawlers.spiders.html import HtmlSpider
 from crawlers.spiders.jd import JdSpider
 from crawlers.spiders.jsonapi import JsonApiSpider
@@ -21,4 +22,4 @@ from models.plugins import Registry
 
 SOURCE_TYPES = Registry("source", SourceType, SourceBase, [
     AppStoreSpider, FileImport, BilibiliSpider, DoubanSpider, JdSpider, WeiboSpider, CtripSpider,
-    RssSpider, HtmlSpider, JsonApiSpider])
+    RssSpider, HtmlSpider, JsonApiSpider, HeimaoSpider])
