@@ -1,10 +1,10 @@
 """The live feed (``/``) and a single review's page (``/reviews/<id>``).
 
 The feed first shows the newest published reviews matching the filters (sentiment, source,
-entity, search words) — after a crawl backfills history, ingest order would put the oldest of
-the backlog on top — and then keeps itself current: ``static/feed.js`` polls
-``/api/feed?cursor=...`` from the ingest head taken before that first read, with the same
-filters, and puts what arrived at the top.
+entity, search words; with ``sort=reach`` those newest ones ordered by reach) — after a crawl
+backfills history, ingest order would put the oldest of the backlog on top — and then keeps
+itself current: ``static/feed.js`` polls ``/api/feed?cursor=...`` from the ingest head taken
+before that first read, with the same filters, and puts what arrived at the top.
 """
 from __future__ import annotations
 
@@ -30,6 +30,7 @@ def index():
     config = reads.current_runtime().config
     query = params.review_query(display_zone())
     head = reads.feed_reviews(query, 0).cursor  # taken first, so nothing ingested is missed
+    order = params.sort_order()
     page = reads.search_reviews(query, current_app.config["FEED_LIMIT"])
     selected = {name: params.listed(name) for name in FILTERS}
     poll_args = {name: list(values) for name, values in selected.items() if values}
@@ -38,7 +39,8 @@ def index():
     poll_seconds = current_app.config["FEED_POLL_SECONDS"]
     entities = access.visible_entities(config.entities)
     return render_template(
-        "feed/feed.html", reviews=page.reviews, highlights=page.highlights, selected=selected,
+        "feed/feed.html", reviews=params.by_reach(page.reviews, order), order=order,
+        orders=params.SORT_ORDERS, highlights=page.highlights, selected=selected,
         filtered=bool(poll_args),
         sentiments=SENTIMENT_LABELS, sources=[s.name for s in config.sources],
         entities=entities, poll_seconds=poll_seconds,
