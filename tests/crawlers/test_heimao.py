@@ -124,6 +124,9 @@ def test_two_crawls_new_complaint_and_status_change(heimao_site, home, open_home
     assert sorted(r.native_id for r in stored) == [f"1737000000{n}" for n in range(1, 7)]
     five = runtime.store.get(review_id("heimao", "17370000005"))
     assert five.extra["status"] == "已完成"
+    [update] = five.extra["status_updates"]
+    assert (update["from"], update["to"]) == ("处理中", "已完成")
+    assert datetime.fromisoformat(update["seen_at"]) >= five.published_at
     assert load_checkpoint(runtime.state, "heimao").status == "ok"
 
 
