@@ -25,6 +25,7 @@ from crawlers.spiders import (
     html_page,
     rss_feed,
     weibo_api,
+    zhihu_api,
 )
 from crawlers.spiders.configured_review import build_review
 from crawlers.spiders.html import HtmlConfig
@@ -68,6 +69,7 @@ def run() -> list[Figure]:
     bili = _json_page("bilibili_pn1.json", ("data", "replies"))
     weibo = _json_page("weibo_page1.json", ("data", "data"))
     heimao = _json_page("heimao_page1.json", ("result", "data", "complaints"))
+    zhihu = _json_page("zhihu_page1.json", ("data",))
     douban = _html_page("douban_page1.html", b'\n        <div class="comment-item',
                         b"\n            </div>\n            <div id=\"paginator\"")
     forum = _html_page("html_list1.html", b"\n      <li class=\"review\"", b"\n</ul>")
@@ -82,6 +84,9 @@ def run() -> list[Figure]:
         "heimao": (lambda: len([heimao_api.to_raw_review(c, "h") for c in
                                 heimao_api.parse_complaints(heimao).complaints]),
                    lambda: len(json.loads(heimao)["result"]["data"]["complaints"])),
+        "zhihu": (lambda: len([zhihu_api.to_raw_review(c, "z", "u") for c in
+                               zhihu_api.parse_comments(zhihu).comments]),
+                  lambda: len(json.loads(zhihu)["data"])),
         "douban (HTML)": (lambda: len([douban_page.to_raw_review(i, "d", "u") for i in
                                        douban_page.parse_page(douban).items]),
                           lambda: len(Selector(text=douban.decode()).css("div.comment-item"))),

@@ -17,9 +17,10 @@ from crawlers.spiders.jd import JdSpider
 from crawlers.spiders.jsonapi import JsonApiSpider
 from crawlers.spiders.rss import RssSpider
 from crawlers.spiders.weibo import WeiboSpider
+from crawlers.spiders.zhihu import ZhihuSpider
 from models.config import SourceBase
 from models.plugins import Registry
 
 SOURCE_TYPES = Registry("source", SourceType, SourceBase, [
     AppStoreSpider, FileImport, BilibiliSpider, DoubanSpider, JdSpider, WeiboSpider, CtripSpider,
-    RssSpider, HtmlSpider, JsonApiSpider, HeimaoSpider])
+    RssSpider, HtmlSpider, JsonApiSpider, HeimaoSpider, ZhihuSpider])
