@@ -62,6 +62,7 @@ def _feed_config(cursor: str | None, poll_args: dict, poll_seconds: int, entitie
             "noRating": gettext("review.no_rating"),
             "anonymous": gettext("review.anonymous"),
             "rating": gettext("review.rating", rating="{rating}"),
+            "reach": gettext("review.reach", reach="{reach}"),
             "updated": gettext("feed.updated", time="{time}", count="{count}"),
             "failed": gettext("feed.failed"),
             "restart": gettext("feed.restart"),
