@@ -27,6 +27,12 @@ ZH_CN = {
     "review.rating": "评分 {rating} / 5", "review.no_rating": "无评分", "review.detail": "详情",
     "review.original": "原文", "review.page_title": "评论详情", "review.platform": "平台",
     "review.published": "发布时间", "review.crawled": "采集时间", "review.likes_replies": "点赞 / 回复",
+    "review.reposts_followers": "转发 / 作者粉丝", "review.reach": "传播 {reach}",
+    "review.reach_parts": "点赞 {likes} · 回复 {replies} · 转发 {reposts} · 作者粉丝 {followers}",
+    "feed.sort": "排序", "feed.sort_newest": "最新发布", "feed.sort_reach": "传播最广",
+    "incident.reach": "传播范围",
+    "incident.reach_line": "{reviews} 条评论共获赞 {likes}、回复 {replies}、转发 {reposts}，"
+                           "作者粉丝合计 {followers}（传播合计 {total}）",
     "review.model": "情感模型", "review.keywords": "关键词", "review.aspects": "方面情感",
     "review.text_norm": "分析用文本", "review.id": "评论 ID",
     "review.correction": "人工标注", "review.correct_to": "更正情感为", "review.correct": "提交更正",
@@ -282,6 +288,14 @@ EN = {
     "review.original": "Original", "review.page_title": "Review", "review.platform": "Platform",
     "review.published": "Published", "review.crawled": "Collected",
     "review.likes_replies": "Likes / replies", "review.model": "Sentiment model",
+    "review.reposts_followers": "Reposts / author's followers", "review.reach": "Reach {reach}",
+    "review.reach_parts": "{likes} likes · {replies} replies · {reposts} reposts · "
+                          "author has {followers} followers",
+    "feed.sort": "Order", "feed.sort_newest": "Newest", "feed.sort_reach": "Most reach",
+    "incident.reach": "Reach",
+    "incident.reach_line": "{reviews} reviews with {likes} likes, {replies} replies, "
+                           "{reposts} reposts; authors with {followers} followers in all "
+                           "(reach {total})",
     "review.keywords": "Keywords", "review.aspects": "Aspects",
     "review.text_norm": "Text as analysed", "review.id": "Review ID",
     "review.correction": "Human label", "review.correct_to": "Correct sentiment to",

@@ -42,6 +42,23 @@ def _check_allowed(name: str, value: str, allowed: tuple[str, ...]) -> None:
                                      f"{', '.join(allowed)}")
 
 
+SORT_ORDERS = ("newest", "reach")
+
+
+def sort_order() -> str:
+    """``sort``: ``newest`` (default, newest published first) or ``reach`` (``Review.reach``,
+    most first, among the newest matching reviews read)."""
+    return choice("sort", SORT_ORDERS, "newest")
+
+
+def by_reach(reviews: list, order: str) -> list:
+    """``reviews`` as ``order`` wants them: unchanged for newest, most reach first (then
+    newest) for reach."""
+    if order != "reach":
+        return reviews
+    return sorted(reviews, key=lambda r: (-r.reach, -r.published_at.timestamp()))
+
+
 def bounded_int(name: str, default: int, low: int, high: int) -> int:
     raw = request.args.get(name, "")
     if raw == "":  # an empty form field: not given

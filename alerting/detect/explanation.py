@@ -80,7 +80,7 @@ def explain(store: ReviewStore, *, rule: "Rule", group_key: str, window_query: R
     scope = scope_text(rule, group_key, entities)
     topics = Counter(t for r in reviews for t in r.topics)
     aspects = Counter(f"{topic}:{polarity}" for r in reviews for topic, polarity in r.aspects)
-    zh, en = summary(scope)
+    zh, en = wording.with_reach(summary(scope), reach := burst_reach(reviews))
     groups = near_duplicates(reviews)
     details = {
         "rule": rule.name, "type": rule.type_name, "group_by": rule.config.group_by,
@@ -92,6 +92,7 @@ def explain(store: ReviewStore, *, rule: "Rule", group_key: str, window_query: R
                   for t in terms],
         "topics": [{"topic": topic, "count": n} for topic, n in _top(topics, TOP_TOPICS)],
         "aspects": [{"aspect": a, "count": n} for a, n in _top(aspects, TOP_TOPICS)],
+        "reach": reach,
         "reviews": [_excerpt(r) for r in representative(reviews, [t.term for t in terms])],
         "duplicates": duplicate_summary(groups),
         "coordinated": coordination(groups, (r.author for r in baseline_reviews)),
@@ -117,12 +118,13 @@ def _top(counts: Counter, n: int) -> list[tuple[str, int]]:
 
 def representative(reviews: list[Review], terms: list[str], n: int = EXAMPLES) -> list[Review]:
     """The reviews that best show the burst: those using most of the over-represented terms,
-    then the most liked/replied, then the most negative, then the newest; one per text."""
+    then those with the most reach (``Review.reach``: likes, replies, reposts, the author's
+    followers), then the most negative, then the newest; one per text."""
     wanted = set(terms)
 
     def rank(review: Review) -> tuple:
         score = review.sentiment.score if review.sentiment else 0.0
-        return (-len(wanted & set(review.tokens)), -(review.likes + review.replies), score,
+        return (-len(wanted & set(review.tokens)), -review.reach, score,
                 -review.published_at.timestamp(), review.id)
 
     chosen, texts = [], set()
@@ -148,7 +150,25 @@ def _entities(rule: "Rule", group_key: str,
 def _excerpt(review: Review) -> dict[str, Any]:
     text = review.text if len(review.text) <= EXCERPT else review.text[:EXCERPT] + "…"
     return {"id": review.id, "text": text, "url": review.url, "author": review.author,
-            "source": review.source, "published_at": review.published_at.isoformat()}
+            "source": review.source, "published_at": review.published_at.isoformat(),
+            "likes": review.likes, "replies": review.replies, "reposts": review.reposts,
+            "author_followers": review.author_followers, "reach": review.reach}
+
+
+def burst_reach(reviews: list[Review]) -> dict[str, int]:
+    """How far the burst's reviews travelled, summed over the reviews read: likes, replies,
+    reposts, the authors' followers (each author once) and the total (``Review.reach``)."""
+    followers = {}
+    for review in reviews:
+        key = review.author or review.id
+        followers[key] = max(followers.get(key, 0), review.author_followers)
+    totals = {"reviews": len(reviews), "likes": sum(r.likes for r in reviews),
+              "replies": sum(r.replies for r in reviews),
+              "reposts": sum(r.reposts for r in reviews),
+              "author_followers": sum(followers.values())}
+    totals["total"] = (totals["likes"] + totals["replies"] + totals["reposts"]
+                       + totals["author_followers"])
+    return totals
 
 
 def _period(start: datetime | None, end: datetime | None) -> dict[str, Any]:

@@ -71,3 +71,28 @@ def spike_summary(scope: str, window: timedelta, count: int, expected: float,
     en = (f"{count} negative reviews in the last {en_duration(window)}, against "
           f"{expected:.1f} expected from the baseline (about {ratio_text(ratio)}×)")
     return scoped(scope, zh, en)
+
+
+def with_reach(sentences: tuple[str, str], reach: dict[str, int]) -> tuple[str, str]:
+    """The summary sentences with how far the burst travelled appended, its non-zero parts
+    only, e.g. "；共获赞 320、回复 41、转发 12，作者粉丝合计 5.2 万" (nothing when the sites
+    gave none)."""
+    if not reach.get("total"):
+        return sentences
+    zh, en = sentences
+    parts = [(reach[k], z, e) for k, z, e in (("likes", "获赞", "likes"),
+                                              ("replies", "回复", "replies"),
+                                              ("reposts", "转发", "reposts")) if reach[k]]
+    followers = reach["author_followers"]
+    zh_parts = "、".join(f"{z} {n}" for n, z, _ in parts)
+    en_parts = ", ".join(f"{n:,} {e}" for n, _, e in parts)
+    zh += "；" + "，".join(p for p in (f"共{zh_parts}" if parts else "",
+                                      f"作者粉丝合计 {_zh_count(followers)}" if followers
+                                      else "") if p)
+    en += "; " + ", ".join(p for p in (en_parts, f"authors with {followers:,} followers in all"
+                                       if followers else "") if p)
+    return zh, en
+
+
+def _zh_count(number: int) -> str:
+    return f"{number / 10_000:.1f} 万" if number >= 10_000 else str(number)

@@ -2,11 +2,11 @@
 
 The feed shows the newest published reviews matching the filters (sentiment, source, entity,
 topic, keyword, search words, a date range) with their count, a page at a time (``cursor``
-continues after the page; ``page`` only numbers it), every active filter as a removable
-chip, and the filtered list's export (CSV, XLSX) for the roles that export. The first page of
-an open-ended range keeps itself current: ``static/feed.js`` polls ``/api/feed?cursor=...``
-from the ingest head taken before that first read, with the same filters, and puts what
-arrived at the top.
+continues after the page; ``page`` only numbers it; ``sort=reach`` orders the page's reviews
+by reach), every active filter as a removable chip, and the filtered list's export (CSV,
+XLSX) for the roles that export. The first page of an open-ended range keeps itself current:
+``static/feed.js`` polls ``/api/feed?cursor=...`` from the ingest head taken before that
+first read, with the same filters, and puts what arrived at the top.
 """
 from __future__ import annotations
 
@@ -91,6 +91,7 @@ def index():
     limit = current_app.config["FEED_LIMIT"]
     live = cursor is None and query.end is None
     head = reads.feed_reviews(query, 0).cursor if live else None  # first: nothing is missed
+    order = params.sort_order()
     page = reads.search_reviews(query, limit, cursor)
     total = reads.review_counts(query)[None]
     selected = {name: params.listed(name) for name in FILTERS}
@@ -104,7 +105,8 @@ def index():
     sources = sorted(set(_present_sources()) | {s.name for s in config.sources}
                      | set(selected["source"]))
     return render_template(
-        "feed/feed.html", reviews=page.reviews, highlights=page.highlights, selected=selected,
+        "feed/feed.html", reviews=params.by_reach(page.reviews, order), order=order,
+        orders=params.SORT_ORDERS, highlights=page.highlights, selected=selected,
         filtered=bool(_kept_args()), chips=_chips(selected, config), total=total,
         shown_from=first + 1 if page.reviews else 0, shown_to=first + len(page.reviews),
         next_url=url_for("feed.index", **_kept_args(cursor=page.cursor, page=page_number + 1))
@@ -143,6 +145,7 @@ def _feed_config(cursor: str | None, poll_args: dict, poll_seconds: int, entitie
             "noRating": gettext("review.no_rating"),
             "anonymous": gettext("review.anonymous"),
             "rating": gettext("review.rating", rating="{rating}"),
+            "reach": gettext("review.reach", reach="{reach}"),
             "updated": gettext("feed.updated", time="{time}", count="{count}"),
             "failed": gettext("feed.failed"),
             "restart": gettext("feed.restart"),
