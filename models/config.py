@@ -255,10 +255,15 @@ class RuleBase(Strict):
 class NegativeSpikeRule(RuleBase):
     """Negative reviews in the current window against the rate expected from a baseline."""
     type: Literal["negative_spike"]
-    window: Duration = timedelta(minutes=10)
+    # The knob: expected false incidents per week per group; thresholds are calibrated to it
+    # over every tick and every window tested.
+    false_alarms_per_week: Annotated[float, Field(gt=0, le=50)] = 0.5
+    windows: list[Duration] = []   # windows tested at once; default 10m, 30m, 1h, 2h, 4h, 6h
+    window: Duration | None = None  # one window only (instead of ``windows``)
     baseline: Duration = timedelta(days=7)
     min_count: Annotated[int, Field(ge=1)] = 5
-    p_value: Annotated[float, Field(gt=0, lt=0.5)] = 0.001
+    # A per-tick Poisson p-value instead of the calibrated budget (one window, 10m default).
+    p_value: Annotated[float, Field(gt=0, lt=0.5)] | None = None
     min_ratio: Annotated[float, Field(ge=1)] = 2.0
     seasonal: bool = True          # expected count follows hour-of-day and day-of-week
     volume_window: Duration | None = None  # non-negative volume read for the volume factor
