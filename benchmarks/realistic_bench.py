@@ -7,9 +7,12 @@ stored in a real SQLite store and replayed by ``alerting.detect.backtest`` with 
 declared as a new user would: ``type: negative_spike`` and the brand, nothing else. Ticks are
 ``INTERVAL`` apart after the first (baseline-only) week. An incident opened between a burst's
 start and one hour after its end detects it; any other incident is false. Delay is from the
-burst's first review to the incident.
+burst's first review to the incident. The model calls some complaints neutral or positive, so
+a small burst can carry too few negative labels for any detector: recall is also shown over
+the bursts with at least ``VISIBLE`` of their own reviews labelled negative.
 
-Beside it, on the same model-labelled negatives and the same ticks:
+Beside it, on the same model-labelled negatives and the same ticks: the previous defaults
+(one 10-minute window, a per-tick Poisson p-value of 0.001), replayed the same way, and
 
 - an ElastAlert-style ``spike`` rule: the last hour against the hour before, firing when
   cur ≥ ``threshold_cur``, ref ≥ ``threshold_ref`` and cur ≥ ``spike_height`` × max(ref, 1);
@@ -34,7 +37,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from alerting.detect.backtest import backtest
-from benchmarks.realistic_stream import ENTITY, Stream, generate, label
+from benchmarks.realistic_stream import ENTITY, Stream, generate, label_stream
 from benchmarks.table import Figure
 from models.config import EntityConfig, KoubeiConfig, NegativeSpikeRule
 from models.runtime import Runtime
@@ -46,12 +49,19 @@ CAUGHT_AFTER = timedelta(hours=1)       # an incident this long after a burst en
 VOLUMES = (40, 400, 4000)
 SIZES = {"small": dict(weeks=4, seeds=(1,)), "full": dict(weeks=8, seeds=(1, 2, 3))}
 RULE = dict(name="default", type="negative_spike", entities=[ENTITY])
+# the defaults before calibration: one 10-minute window, a per-tick Poisson p-value
+PREVIOUS = dict(RULE, window="10m", p_value=0.001)
+
+
+VISIBLE = 6  # a burst whose reviews the model labels negative at least this often
 
 
 @dataclass
 class Outcome:
     bursts: int = 0
     detected: int = 0
+    visible: int = 0            # bursts the model labels visible (``VISIBLE``)
+    visible_detected: int = 0
     false: int = 0
     weeks: float = 0.0
     delays: list | None = None
@@ -59,6 +69,8 @@ class Outcome:
     def add(self, score: dict, bursts: int, weeks: float) -> None:
         self.bursts += bursts
         self.detected += len(score["detected"])
+        self.visible += len(score["visible"])
+        self.visible_detected += len(set(score["visible"]) & set(score["detected"]))
         self.false += score["false"]
         self.weeks += weeks
         self.delays = (self.delays or []) + score["delays"]
@@ -66,6 +78,10 @@ class Outcome:
     @property
     def recall(self) -> float:
         return self.detected / self.bursts if self.bursts else float("nan")
+
+    @property
+    def visible_recall(self) -> float:
+        return self.visible_detected / self.visible if self.visible else float("nan")
 
     @property
     def false_per_week(self) -> float:
@@ -86,17 +102,18 @@ def run(size: str | None = None) -> list[Figure]:
     weeks, seeds = SIZES[size]["weeks"], SIZES[size]["seeds"]
     figures = []
     for per_day in VOLUMES:
-        ours, spike_eq, fixed_eq, spike_95, fixed_95 = (Outcome() for _ in range(5))
+        ours, before, spike_eq, fixed_eq, spike_95, fixed_95 = (Outcome() for _ in range(6))
         for seed in seeds:
             print(f"  realistic stream {per_day}/day, seed {seed} ...", file=sys.stderr,
                   flush=True)
             stream = generate(per_day, weeks=weeks, seed=seed)
-            label(stream.reviews, enricher)
+            label_stream(stream, enricher)
             opened = replay(stream)
             start = stream.start + timedelta(weeks=1)
             test_weeks = (stream.end - start) / timedelta(weeks=1)
             mine = score(opened, stream)
             ours.add(mine, len(stream.bursts), test_weeks)
+            before.add(score(replay(stream, PREVIOUS), stream), len(stream.bursts), test_weeks)
             ticks, cur, ref = counts(stream, start)
             for outcome, recall, rules in (
                     (spike_eq, mine["recall"], spike_rules(cur, ref)),
@@ -104,7 +121,8 @@ def run(size: str | None = None) -> list[Figure]:
                     (spike_95, 0.95, spike_rules(cur, ref)),
                     (fixed_95, 0.95, fixed_rules(cur))):
                 outcome.add(tune(stream, ticks, rules, recall), len(stream.bursts), test_weeks)
-        figures += _figures(per_day, len(seeds), ours, spike_eq, fixed_eq, spike_95, fixed_95)
+        figures += _figures(per_day, len(seeds), ours, before, spike_eq, fixed_eq, spike_95,
+                            fixed_95)
     return figures
 
 
@@ -134,7 +152,8 @@ def score(opened: list[datetime], stream: Stream) -> dict:
         elif hit not in detected:
             detected[hit] = at
     return {"recall": len(detected) / len(stream.bursts), "false": false,
-            "detected": detected,
+            "detected": detected, "visible": [b for b in stream.bursts
+                                              if b.model_negatives >= VISIBLE],
             "delays": [(at - b.start) / timedelta(minutes=1) for b, at in detected.items()]}
 
 
@@ -193,15 +212,20 @@ def _count(times: list[datetime], start: datetime, end: datetime) -> int:
     return bisect.bisect_left(times, end) - bisect.bisect_left(times, start)
 
 
-def _figures(per_day: int, seeds: int, ours: Outcome, spike_eq: Outcome, fixed_eq: Outcome,
-             spike_95: Outcome, fixed_95: Outcome) -> list[Figure]:
+def _figures(per_day: int, seeds: int, ours: Outcome, before: Outcome, spike_eq: Outcome,
+             fixed_eq: Outcome, spike_95: Outcome, fixed_95: Outcome) -> list[Figure]:
     v = f"{per_day:,}/day"
     return [
         Figure(f"{v}: recall ({ours.bursts} bursts, {seeds} seed(s))", ours.recall * 100, "%",
-               target=">= 95 %", met=ours.recall >= 0.95),
-        Figure(f"{v}: false incidents/week vs ElastAlert spike", ours.false_per_week, "/week",
-               spike_eq.false_per_week, f"1h spike tuned, recall {spike_eq.recall:.0%}", "<= 1",
+               before.recall * 100, "previous default (10m, p<0.001)", ">= 95 %",
+               ours.recall >= 0.95),
+        Figure(f"{v}: recall of the {ours.visible} bursts with >= {VISIBLE} model negatives",
+               ours.visible_recall * 100, "%", before.visible_recall * 100, "previous default"),
+        Figure(f"{v}: false incidents/week vs previous default", ours.false_per_week, "/week",
+               before.false_per_week, f"10m, p<0.001; delay {before.delay:.0f} min", "<= 1",
                ours.false_per_week <= 1),
+        Figure(f"{v}: false incidents/week vs ElastAlert spike", ours.false_per_week, "/week",
+               spike_eq.false_per_week, f"1h spike tuned, recall {spike_eq.recall:.0%}"),
         Figure(f"{v}: false incidents/week vs fixed threshold", ours.false_per_week, "/week",
                fixed_eq.false_per_week, f"1h count tuned, recall {fixed_eq.recall:.0%}"),
         Figure(f"{v}: ElastAlert spike / fixed tuned for 95% recall: false/week",

@@ -57,12 +57,17 @@ DAY_NOISE = 0.15
 REPOST_EDITS = ["转发：{}", "{} [怒]", "{}！！", "同感 {}", "{}。。。", "// {}", "{} +1"]
 
 
-@dataclass(frozen=True)
+@dataclass
 class Burst:
     start: datetime
     end: datetime
     size: int
     domain: str
+    ids: tuple[str, ...] = ()
+    model_negatives: int = 0      # of its reviews, those the model labels negative (``label``)
+
+    def __hash__(self) -> int:
+        return hash((self.start, self.domain))
 
 
 @dataclass
@@ -171,8 +176,10 @@ def generate(per_day: float, weeks: int = 8, bursts_per_week: int = 5,
             expected = stream.expected_negatives(start, start + length)
             size = max(8, round(rng.uniform(3, 8) * expected))
             domain = rng.choice(domains)
-            stream.bursts.append(Burst(start, start + length, size, domain))
+            burst = Burst(start, start + length, size, domain)
+            stream.bursts.append(burst)
             theme: list[str] = []
+            ids = []
             for _ in range(size):
                 at = start + length * rng.random()
                 if theme and rng.random() < BURST_REPOST:
@@ -181,8 +188,18 @@ def generate(per_day: float, weeks: int = 8, bursts_per_week: int = 5,
                     text = rng.choice(pool["negative"][domain])
                     theme.append(text)
                 stream.reviews.append(_review(len(stream.reviews), at, text))
+                ids.append(stream.reviews[-1].id)
+            burst.ids = tuple(ids)
     stream.reviews.sort(key=lambda r: r.published_at)
     return stream
+
+
+def label_stream(stream: Stream, enricher) -> None:
+    """Label the stream's reviews (``label``) and count each burst's model negatives."""
+    label(stream.reviews, enricher)
+    negative = {r.id for r in stream.reviews if r.sentiment and r.sentiment.label == "negative"}
+    for burst in stream.bursts:
+        burst.model_negatives = sum(1 for i in burst.ids if i in negative)
 
 
 def label(reviews: list[Review], enricher) -> None:

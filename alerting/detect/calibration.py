@@ -10,7 +10,9 @@ estimated from its history) plus the relative uncertainty of its baseline (``1 /
 A rule watching a sliding window continuously raises a false alarm each time the count
 *crosses* its threshold ``k``. Under the null model a crossing happens when a review arrives
 while the window holds ``k − 1``: at rate ``(μ / w) · P(X = k − 1)`` per hour for a window of
-``w`` hours. That counts every detection tick at once (ticks more frequent than arrivals
+``w`` hours; crossings come in clumps (the count dips and crosses again within one
+excursion), and the rate of clumps is that times ``1 − μ / k`` (Alm's approximation for the
+scan statistic). That counts every detection tick at once (ticks more frequent than arrivals
 cannot add crossings), which a per-tick p-value does not. With ``K`` windows tested per
 group, each gets ``1 / K`` of the budget (a union bound, so the sum over windows stays within
 it), and the threshold is the smallest ``k`` whose crossing rate is within that share at every
@@ -65,11 +67,11 @@ def tail(count: int, mean: float, alpha: float) -> float:
 
 
 def crossing_rate(count: int, mean: float, alpha: float, window_hours: float) -> float:
-    """False crossings per week of the level ``count`` by a sliding window (see module)."""
+    """False alarms per week at the level ``count`` by a sliding window (see module)."""
     if count <= mean:
         return math.inf
     pmf = math.exp(float(_logpmf(np.array([count - 1]), mean, alpha)[0]))
-    return WEEK_HOURS * mean / window_hours * pmf
+    return WEEK_HOURS * mean / window_hours * (1.0 - mean / count) * pmf
 
 
 def threshold(mean: float, alpha: float, window_hours: float, budget: float) -> int:
@@ -79,7 +81,8 @@ def threshold(mean: float, alpha: float, window_hours: float, budget: float) -> 
     lo = int(math.floor(mean)) + 1
     hi = int(mean + 60 * sd + 20)
     ks = np.arange(lo, hi + 1)
-    log_rates = math.log(WEEK_HOURS * mean / window_hours) + _logpmf(ks - 1, mean, alpha)
+    log_rates = (math.log(WEEK_HOURS * mean / window_hours) + np.log1p(-mean / ks)
+                 + _logpmf(ks - 1, mean, alpha))
     mode_i = int(np.argmax(log_rates))
     ok = np.nonzero(log_rates[mode_i:] <= math.log(budget))[0]
     return int(ks[mode_i + ok[0]]) if len(ok) else hi + 1

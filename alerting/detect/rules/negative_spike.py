@@ -10,9 +10,10 @@ a window are the group's negative share times the reviews expected in it:
   borrows from the whole rather than staying silent until it has a week of history;
 - reviews expected: an hour-of-day × day-of-week profile fitted on the baseline hours since
   the group's first stored review and outside declared events (``seasonal: false`` gives a
-  flat rate), times the ``scale`` of declared events running now; when non-negative reviews
-  in the window imply more (a launch), that larger volume is used instead: the calendar and
-  the observed volume never multiply the same surge;
+  flat rate), times the ``scale`` of declared events running now; when the positive reviews
+  in the window imply more (a launch; positive ones only, since the model calls some
+  complaints of a burst neutral), that larger volume is used instead: the calendar and the
+  observed volume never multiply the same surge;
 - expected = max(that, ``EXPECTED_FLOOR``), so 0 against 0 never fires.
 
 By default (no ``window`` and no ``p_value`` in the config) the rule is multi-scale and
@@ -48,6 +49,7 @@ SHARE_PRIOR = 20.0  # reviews' worth of the wider scope's negative share a group
 DEFAULT_SHARE = 0.15  # negative share assumed when nothing at all has been seen
 NEGATIVE = ("negative",)
 NON_NEGATIVE = ("neutral", "positive")
+POSITIVE = ("positive",)  # the volume signal: complaints the model calls neutral stay out
 LEGACY_WINDOW = timedelta(minutes=10)  # with ``p_value`` and no window
 WINDOWS = tuple(timedelta(minutes=m) for m in (10, 30, 60, 120, 240, 360))
 
@@ -176,6 +178,7 @@ class NegativeSpikeRule(Rule):
             share = (negatives + SHARE_PRIOR * parent_share) / (total + SHARE_PRIOR)
             alpha = self._dispersion(past, share) + 1.0 / (
                 negatives + SHARE_PRIOR * parent_share + 1.0)
+            positive_share = self._positive_share(store, key, baseline_start, window_start)
         covered = timedelta(hours=past.covered_hours)
         calendar = self.context.calendar
         events = [e.name for e in calendar.covering(now - longest, now, scope)]
@@ -197,8 +200,10 @@ class NegativeSpikeRule(Rule):
                                        "volume_factor": round(volume, 3), **factors}))
                 continue
             reviews = total / max(weighted, floor) * floor  # as ``rate_level``
-            observed = store.count(self.query(key, start, now, NON_NEGATIVE))[None]
-            implied = observed / (1.0 - share) if share < 1 else observed
+            observed = store.count(self.query(key, start, now, POSITIVE))[None]
+            # positives above their expectation scale the volume (a few stray ones do not)
+            implied = reviews * (observed + VOLUME_PRIOR) / (
+                reviews * positive_share + VOLUME_PRIOR)
             expected = max(share * max(reviews * scale, implied), EXPECTED_FLOOR)
             # volume read off the window itself is a count too: its noise widens the test
             alpha_w = alpha + (1.0 / (observed + 1.0) if implied > reviews * scale else 0.0)
@@ -216,6 +221,13 @@ class NegativeSpikeRule(Rule):
                             "dispersion": round(alpha_w, 4), "threshold": k,
                             "rate_at_count": rate}))
         return out
+
+    def _positive_share(self, store: ReviewStore, key: str | None, start: datetime,
+                        end: datetime) -> float:
+        """The share of positive reviews over ``[start, end)``, shrunk towards a half."""
+        counts = store.count(self.query(key, start, end), group_by="sentiment")
+        total = sum(counts.values())
+        return (counts.get("positive", 0) + SHARE_PRIOR * 0.5) / (total + SHARE_PRIOR)
 
     def _dispersion(self, past: History, share: float) -> float:
         """α of the group's negatives around ``share`` of its reviews, hour by hour in
