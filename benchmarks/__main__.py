@@ -9,6 +9,7 @@ from benchmarks import (
     es_bench,
     nlp_bench,
     realistic_bench,
+    spam_bench,
     store_bench,
 )
 from benchmarks.table import render
@@ -16,7 +17,7 @@ from benchmarks.table import render
 BENCHMARKS = {"store": store_bench.run, "nlp": nlp_bench.run,
               "nlp-domains": nlp_bench.run_domains, "crawl": crawl_bench.run,
               "detection": detection_bench.run, "realistic": realistic_bench.run,
-              "es": es_bench.run}
+              "es": es_bench.run, "spam": spam_bench.run}
 
 
 def main(names: list[str]) -> int:
