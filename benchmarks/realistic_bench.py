@@ -22,8 +22,10 @@ Both are grid-searched on the stream itself (which flatters them) for the fewest
 incidents at our recall, and again at 95% recall; firings within ``RESOLVE_AFTER`` of the
 previous one join its incident.
 
-Size: ``KOUBEI_BENCH_SIZE=small`` (default: four weeks, one seed, 15 bursts per stream, a few
-minutes) or ``full`` (eight weeks, three seeds, 35 bursts per stream).
+Size: ``KOUBEI_BENCH_SIZE=small`` (default: four weeks, one seed, 15 bursts per stream) or
+``full`` (eight weeks, three seeds, 35 bursts per stream). ``KOUBEI_BENCH_VOLUMES=400`` picks
+volumes; ``KOUBEI_BENCH_BUDGETS=2,8`` also replays the default rule at those
+``false_alarms_per_week`` (the trade-off curve of the knob).
 """
 from __future__ import annotations
 
@@ -96,13 +98,17 @@ def run(size: str | None = None) -> list[Figure]:
     size = size or os.environ.get("KOUBEI_BENCH_SIZE", "small")
     if size not in SIZES:
         raise SystemExit(f"KOUBEI_BENCH_SIZE={size!r}: choose from {', '.join(SIZES)}")
+    volumes = [int(v) for v in os.environ.get("KOUBEI_BENCH_VOLUMES", "").split(",") if v] \
+        or VOLUMES
+    budgets = [float(b) for b in os.environ.get("KOUBEI_BENCH_BUDGETS", "").split(",") if b]
     from nlp.enrich import Enricher
 
     enricher = Enricher()
     weeks, seeds = SIZES[size]["weeks"], SIZES[size]["seeds"]
     figures = []
-    for per_day in VOLUMES:
+    for per_day in volumes:
         ours, before, spike_eq, fixed_eq, spike_95, fixed_95 = (Outcome() for _ in range(6))
+        curve = {b: Outcome() for b in budgets}
         for seed in seeds:
             print(f"  realistic stream {per_day}/day, seed {seed} ...", file=sys.stderr,
                   flush=True)
@@ -114,6 +120,9 @@ def run(size: str | None = None) -> list[Figure]:
             mine = score(opened, stream)
             ours.add(mine, len(stream.bursts), test_weeks)
             before.add(score(replay(stream, PREVIOUS), stream), len(stream.bursts), test_weeks)
+            for budget, outcome in curve.items():
+                outcome.add(score(replay(stream, dict(RULE, false_alarms_per_week=budget)),
+                                  stream), len(stream.bursts), test_weeks)
             ticks, cur, ref = counts(stream, start)
             for outcome, recall, rules in (
                     (spike_eq, mine["recall"], spike_rules(cur, ref)),
@@ -123,6 +132,9 @@ def run(size: str | None = None) -> list[Figure]:
                 outcome.add(tune(stream, ticks, rules, recall), len(stream.bursts), test_weeks)
         figures += _figures(per_day, len(seeds), ours, before, spike_eq, fixed_eq, spike_95,
                             fixed_95)
+        figures += [Figure(f"{per_day:,}/day: false_alarms_per_week {b:g}: false/week",
+                           o.false_per_week, "/week", None, f"recall {o.recall:.0%}, delay "
+                           f"{o.delay:.0f} min") for b, o in curve.items()]
     return figures
 
 

@@ -30,7 +30,7 @@ WEEK_HOURS = 168.0
 DISPERSION_PRIOR = 0.02   # α before a group's history says otherwise (about 14% day-to-day sd)
 PRIOR_WEIGHT = 50.0       # how much history (in Σμ² units) it takes to move α from the prior
 BLOCK_HOURS = 3           # history is compared with its expectation in blocks this long
-TRIM = 0.1                # share of the most excessive blocks left out (past bursts)
+TRIM = 0.2                # share of the most excessive blocks left out (past bursts)
 MAX_DISPERSION = 1.0
 
 
