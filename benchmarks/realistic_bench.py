@@ -39,9 +39,10 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from alerting.detect.backtest import backtest
+from alerting.detect.rules.negative_spike import NegativeSpikeConfig
 from benchmarks.realistic_stream import ENTITY, Stream, generate, label_stream
 from benchmarks.table import Figure
-from models.config import EntityConfig, KoubeiConfig, NegativeSpikeRule
+from models.config import EntityConfig, KoubeiConfig
 from models.runtime import Runtime
 
 INTERVAL = timedelta(minutes=5)
@@ -145,7 +146,7 @@ def replay(stream: Stream, rule: dict | None = None) -> list[datetime]:
         config = KoubeiConfig(
             entities=[EntityConfig(id=ENTITY, name="某品牌", keywords=["某品牌"])],
             events=stream.events, detection_interval=INTERVAL,
-            rules=[NegativeSpikeRule(**rule)])
+            rules=[NegativeSpikeConfig(**rule)])
         runtime = Runtime(config, Path(home) / "koubei.yaml", Path(home))
         try:
             runtime.store.upsert(stream.reviews)

@@ -3,7 +3,8 @@
 ``open_runtime`` agrees for everyone on where the data lives: ``KOUBEI_HOME`` (default
 ``./koubei-data``), the config file in it (``koubei.yaml``, else the bundled demo config) and
 the stores it names. The composition root (``web.runtime``) opens every runtime of the system
-through it and attaches the cross-stage hooks, such as ``stored_hooks``, which the stages that
+through it, with the system's plugins (the source, rule and channel types the config may
+name), and attaches the cross-stage hooks, such as ``stored_hooks``, which the stages that
 write reviews call without knowing who listens.
 """
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any, Callable, Sequence
 
 from models.config import KoubeiConfig
 from models.loader import load_config
+from models.plugins import Plugins
 from models.state import StateDB
 from models.store import ReviewStore, open_review_store
 
@@ -71,9 +73,10 @@ class Runtime:
             self.state.close()
 
 
-def open_runtime(config_path: str | Path | None = None,
-                 home: str | Path | None = None) -> Runtime:
-    """Load the config (raising ``ConfigError``) and return a ``Runtime`` for it."""
+def open_runtime(config_path: str | Path | None, home: str | Path | None,
+                 plugins: Plugins) -> Runtime:
+    """Load the config of ``plugins``' types (raising ``ConfigError``) and return a
+    ``Runtime`` for it; None for ``config_path`` or ``home`` means the defaults above."""
     home_path = koubei_home(home)
     path = Path(config_path).resolve() if config_path else default_config_path(home_path)
-    return Runtime(load_config(path), path, home_path)
+    return Runtime(load_config(path, plugins), path, home_path)

@@ -23,15 +23,18 @@ from web.api import response as api_response
 from web.api import reviews as api
 from web.pages import action_links as action_link_views
 from web.pages import (
+    audit,
     corrections,
+    entities,
     exports,
     feed,
     incident_actions,
     incidents,
+    reports,
     response,
+    rules,
     silences,
     trends,
-    weekly,
 )
 from web.runtime import open_runtime
 from web.security import access, auth, csrf
@@ -67,7 +70,7 @@ def create_app(runtime: Runtime | None = None,
     for extension in (i18n, display, security, errors, csrf, auth):
         extension.init_app(app)
     for module in (feed, trends, incidents, incident_actions, action_link_views, exports,
-                   response, silences, corrections, weekly,
+                   response, silences, corrections, reports, rules, audit, entities,
                    api, api_insights, api_actions, api_response, api_corrections, health, openapi):
         app.register_blueprint(module.bp)
     return app

@@ -9,8 +9,9 @@ from datetime import timedelta
 from alerting.detect import calibration
 from alerting.detect.backtest import backtest
 from alerting.detect.rules import build_rule
+from alerting.detect.rules.negative_spike import NegativeSpikeConfig
 from alerting.detect.tick import run_detection
-from models.config import EntityConfig, NegativeSpikeRule
+from models.config import EntityConfig
 from models.state import Incident
 from tests.alerting.conftest import NOW, add_series
 from tests.factories import make_review
@@ -18,9 +19,9 @@ from tests.factories import make_review
 DAY, HOUR, MIN = timedelta(days=1), timedelta(hours=1), timedelta(minutes=1)
 
 
-def default_rule(**overrides) -> NegativeSpikeRule:
+def default_rule(**overrides) -> NegativeSpikeConfig:
     """The rule as a new user declares it: a name and the type."""
-    return NegativeSpikeRule(**{"name": "spike", "type": "negative_spike", **overrides})
+    return NegativeSpikeConfig(**{"name": "spike", "type": "negative_spike", **overrides})
 
 
 def calm_week(store, end=NOW, entities=("yunque",)) -> None:

@@ -34,13 +34,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Annotated, Literal
 
+from pydantic import Field
 from scipy.stats import poisson
 
 from alerting.detect import calibration
 from alerting.detect.baselines import History, SeasonalProfile, history, rate_level
 from alerting.detect.explanation import explain_spike
 from alerting.detect.rules.base import Firing, Rule
+from models.config import Duration, RuleBase
 from models.store import ReviewStore
 
 EXPECTED_FLOOR = 0.1
@@ -87,8 +90,26 @@ def spike_test(count: int, baseline_count: int, covered: timedelta,
                      factors or {}, window)
 
 
+class NegativeSpikeConfig(RuleBase):
+    """Negative reviews in recent windows against the count expected from a baseline."""
+    type: Literal["negative_spike"]
+    # The knob: expected false incidents per week per group; thresholds are calibrated to it
+    # over every tick and every window tested.
+    false_alarms_per_week: Annotated[float, Field(gt=0, le=50)] = 0.5
+    windows: list[Duration] = []   # windows tested at once; default 10m, 30m, 1h, 2h, 4h, 6h
+    window: Duration | None = None  # one window only (instead of ``windows``)
+    baseline: Duration = timedelta(days=7)
+    min_count: Annotated[int, Field(ge=1)] = 5
+    # A per-tick Poisson p-value instead of the calibrated budget (one window, 10m default).
+    p_value: Annotated[float, Field(gt=0, lt=0.5)] | None = None
+    min_ratio: Annotated[float, Field(ge=1)] = 2.0
+    seasonal: bool = True          # expected count follows hour-of-day and day-of-week
+    volume_window: Duration | None = None  # non-negative volume read for the volume factor
+    elevated_p_value: Annotated[float, Field(gt=0, lt=1)] = 0.05  # still high: keep firing
+
+
 class NegativeSpikeRule(Rule):
-    type_name = "negative_spike"
+    config_model = NegativeSpikeConfig
     required_options = frozenset({"baseline", "min_count", "min_ratio",
                                   "false_alarms_per_week"})
     groups_by_entity = True

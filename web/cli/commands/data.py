@@ -10,6 +10,7 @@ from models.exceptions import ConfigError
 from models.loader import load_config
 from models.store import ReviewQuery
 from web.cli.options import iso_time, with_runtime
+from web.runtime import PLUGINS
 
 
 @click.group("config")
@@ -20,9 +21,10 @@ def config_group() -> None:
 @config_group.command("check")
 @click.argument("path", type=click.Path(dir_okay=False))
 def config_check(path: str) -> None:
-    """Validate PATH; print every problem, or "ok"."""
+    """Validate PATH against the system's source, rule and channel types; print every
+    problem, or "ok"."""
     try:
-        load_config(path)
+        load_config(path, PLUGINS)
     except ConfigError as exc:
         click.echo(str(exc))
         raise SystemExit(1)

@@ -9,6 +9,7 @@ import sys
 
 import click
 
+from models.audit import cli_actor
 from web.cli.options import with_runtime
 from web.security import accounts
 
@@ -50,7 +51,7 @@ def add(runtime, username, role, entities, display_name, email, password_stdin) 
                    f"{', '.join(sorted(known))}", err=True)
         raise SystemExit(1)
     user = _attempt(accounts.add_user, runtime.state, username, role, list(entities) or ["*"],
-                    _password(password_stdin), display_name, email)
+                    _password(password_stdin), display_name, email, cli_actor())
     click.echo(f"user added: {user.username} ({user.role}; {', '.join(user.entities)})")
 
 
@@ -69,7 +70,7 @@ def list_command(runtime) -> None:
 @with_runtime
 def disable(runtime, username) -> None:
     """Stop a user's sign-ins, sessions and API tokens."""
-    _attempt(accounts.set_disabled, runtime.state, username, True)
+    _attempt(accounts.set_disabled, runtime.state, username, True, cli_actor())
     click.echo(f"user disabled: {username}")
 
 
@@ -77,7 +78,7 @@ def disable(runtime, username) -> None:
 @click.argument("username")
 @with_runtime
 def enable(runtime, username) -> None:
-    _attempt(accounts.set_disabled, runtime.state, username, False)
+    _attempt(accounts.set_disabled, runtime.state, username, False, cli_actor())
     click.echo(f"user enabled: {username}")
 
 
@@ -87,7 +88,8 @@ def enable(runtime, username) -> None:
 @with_runtime
 def password(runtime, username, password_stdin) -> None:
     """Set a user's password (for a forgotten one; signs them out everywhere)."""
-    _attempt(accounts.set_password, runtime.state, username, _password(password_stdin))
+    _attempt(accounts.set_password, runtime.state, username, _password(password_stdin),
+             cli_actor())
     click.echo(f"password set: {username}")
 
 
