@@ -4,6 +4,7 @@ from __future__ import annotations
 import sys
 
 from benchmarks import (
+    analytics_bench,
     crawl_bench,
     detection_bench,
     es_bench,
@@ -19,7 +20,7 @@ BENCHMARKS = {"store": store_bench.run, "nlp": nlp_bench.run,
               "nlp-hard": nlp_bench.run_hard, "nlp-aspects": nlp_bench.run_aspects,
               "nlp-topics": nlp_bench.run_topics, "crawl": crawl_bench.run,
               "detection": detection_bench.run, "realistic": realistic_bench.run,
-              "es": es_bench.run, "spam": spam_bench.run}
+              "es": es_bench.run, "spam": spam_bench.run, "analytics": analytics_bench.run}
 
 
 def main(names: list[str]) -> int:

@@ -95,6 +95,10 @@ class SourceBase(Strict):
     enabled: bool = True
     user_agent: str | None = None
     obey_robots: bool = True
+    # Pages are attacker-controlled: "next" links are followed only over http(s) to the
+    # source's own host or one of these; a response larger than max_response_bytes fails.
+    follow_hosts: list[str] = []
+    max_response_bytes: Annotated[int, Field(ge=1024)] = 16 * 1024 * 1024
 
 
 def _known_zone(value: str) -> str:
@@ -246,12 +250,32 @@ class WebConfig(Strict):
     port: Annotated[int, Field(ge=1, le=65535)] = 8080
     # Used in links inside notifications; an https:// URL also marks the session cookie Secure.
     public_url: str | None = None
+    # Reverse proxies in front of the app whose X-Forwarded-For/-Proto/-Host are believed (0:
+    # none, the headers are ignored, so nobody can pose as another address to the login lock).
+    trusted_proxies: Annotated[int, Field(ge=0, le=5)] = 0
 
     @property
     def base_url(self) -> str:
         """Where links in notifications and reports point: ``public_url``, else this server."""
         return self.public_url or f"http://{self.host}:{self.port}"
 
+
+class TouchpointStage(Strict):
+    """One stage of the customer journey and the topics whose reviews speak about it."""
+    stage: Annotated[str, Field(min_length=1)]
+    topics: list[Annotated[str, Field(min_length=1)]] = []
+
+
+# The e-commerce journey over the built-in topic taxonomy (``nlp.topics``). 下单支付 has no
+# built-in topic: an entity's own topic (``entities[].topics``) can be mapped to it.
+DEFAULT_TOUCHPOINTS = (
+    TouchpointStage(stage="售前咨询", topics=["价格"]),
+    TouchpointStage(stage="下单支付", topics=[]),
+    TouchpointStage(stage="物流配送", topics=["物流配送", "包装"]),
+    TouchpointStage(stage="使用体验", topics=["产品质量", "功能性能", "电池续航", "外观设计",
+                                          "口味", "卫生安全", "环境", "服务速度"]),
+    TouchpointStage(stage="售后服务", topics=["售后退换", "客服态度"]),
+)
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
@@ -285,6 +309,8 @@ class KoubeiConfig(Strict):
     events: list[CalendarEvent] = []
     teams: list[TeamConfig] = []
     reports: list[ReportConfig] = []
+    # the customer journey's stages in order, each with its topics (web: CX touchpoints)
+    touchpoints: list[TouchpointStage] = list(DEFAULT_TOUCHPOINTS)
 
     def source(self, name: str) -> SourceBase:
         for source in self.sources:
@@ -353,6 +379,11 @@ def reference_problems(config: KoubeiConfig) -> list[tuple[str, str]]:
         for s in sorted(set(event.sources) - sources):
             problems.append((f"events[{i}].sources", f"unknown source {s!r}"))
 
+    stages: set[str] = set()
+    for i, stage in enumerate(config.touchpoints):
+        if stage.stage in stages:
+            problems.append((f"touchpoints[{i}].stage", f"duplicate stage {stage.stage!r}"))
+        stages.add(stage.stage)
     teams = {t.name for t in config.teams}
     for i, rule in enumerate(config.rules):
         if rule.team and rule.team not in teams:
