@@ -46,8 +46,9 @@ def explain_spike(store: ReviewStore, *, rule: "Rule", group_key: str, test: "Sp
     config = rule.config
 
     def summary(scope: str) -> tuple[str, str]:
-        return wording.spike_summary(scope if config.group_by else "", config.window,
-                                     test.count, test.expected, test.ratio)
+        return wording.spike_summary(scope if rule.group_by else "",
+                                     test.window or config.window, test.count,
+                                     test.expected, test.ratio, (facts or {}).get("threshold"))
     numbers = {"metric": "negative_reviews", "count": test.count,
                "expected": round(test.expected, 3), "ratio": round(test.ratio, 2),
                "p_value": test.p_value,
@@ -83,7 +84,7 @@ def explain(store: ReviewStore, *, rule: "Rule", group_key: str, window_query: R
     zh, en = wording.with_reach(summary(scope), reach := burst_reach(reviews))
     groups = near_duplicates(reviews)
     details = {
-        "rule": rule.name, "type": rule.type_name, "group_by": rule.config.group_by,
+        "rule": rule.name, "type": rule.type_name, "group_by": rule.group_by,
         "group_key": group_key, "summary": zh, "summary_en": en,
         **facts,
         "window": _period(window_query.start, window_query.end),
@@ -103,7 +104,7 @@ def explain(store: ReviewStore, *, rule: "Rule", group_key: str, window_query: R
 
 def scope_text(rule: "Rule", group_key: str, entities: tuple[str, ...]) -> str:
     """How the firing's scope reads: entity names, plus the group when it is not one."""
-    by = rule.config.group_by
+    by = rule.group_by
     names = entities or ((group_key,) if by == "entity" else tuple(rule.config.entities))
     scope = "、".join(rule.entity_names.get(e, e) for e in names)
     if by in ("source", "topic", "aspect"):
@@ -139,7 +140,7 @@ def representative(reviews: list[Review], terms: list[str], n: int = EXAMPLES) -
 
 def _entities(rule: "Rule", group_key: str,
               reviews: list[Review]) -> tuple[str, ...]:
-    if rule.config.group_by == "entity":
+    if rule.group_by == "entity":
         return (group_key,)
     if rule.config.entities:
         return tuple(rule.config.entities)

@@ -2,7 +2,10 @@
 
 - A firing for (rule, group) with an open or acknowledged incident attaches to it: the
   incident's ``last_fired_at`` moves on, ``metric`` (with its baseline and explanation) is
-  kept at the highest seen, review ids are merged, and a ``fired`` event is added.
+  kept at the highest seen, review ids are merged. It is no timeline entry of its own: the
+  opening entry (``opened`` or the latest ``reopened``) counts firings per hour in its
+  detail's ``activity`` (``{hour in UTC: firings}``) and keeps ``peak_at``, so a burst that
+  fires for two hours reads as one entry with its peak and a count over time.
 - Otherwise a new incident is opened (``opened`` event) and the rule's channels are notified.
 - An incident is notified again only after the rule's ``realert`` interval; one whose every
   notification failed is retried on its next firing.
@@ -236,7 +239,8 @@ def _open(session: Any, firing: Firing) -> Incident:
                         review_ids=list(firing.review_ids), severity=firing.severity)
     session.add(incident)
     session.add(IncidentEvent(incident=incident, at=firing.at, kind="opened",
-                              detail=_firing_detail(firing)))
+                              detail={**_firing_detail(firing),
+                                      "activity": {_hour(firing.at): 1}}))
     return incident
 
 
@@ -300,7 +304,8 @@ def _join(session: Any, incident: Incident, firing: Firing) -> None:
 def _reopen(session: Any, incident: Incident, firing: Firing) -> None:
     session.add(IncidentEvent(incident=incident, at=firing.at, kind="reopened",
                               detail={**_firing_detail(firing),
-                                      "resolved_at": incident.resolved_at.isoformat()}))
+                                      "resolved_at": incident.resolved_at.isoformat(),
+                                      "activity": {_hour(firing.at): 1}}))
     incident.status, incident.resolved_at = "open", None
     _attach(session, incident, firing, event=False)
 
@@ -319,5 +324,27 @@ def _attach(session: Any, incident: Incident, firing: Firing, event: bool = True
         rid for rid in firing.review_ids if rid not in known]
     incident.entities = sorted(set(incident.entities) | set(firing.entities))
     if event:
-        session.add(IncidentEvent(incident=incident, at=firing.at, kind="fired",
-                                  detail=_firing_detail(firing)))
+        _count_firing(session, incident, firing)
+
+
+def _count_firing(session: Any, incident: Incident, firing: Firing) -> None:
+    """Count ``firing`` in the ``activity`` of the incident's opening entry (see the module);
+    a new peak moves ``peak_at``."""
+    opening = session.scalars(
+        select(IncidentEvent).where(IncidentEvent.incident_id == incident.id,
+                                    IncidentEvent.kind.in_(("opened", "reopened")))
+        .order_by(IncidentEvent.id.desc()).limit(1)).first()
+    if opening is None:
+        return
+    detail = dict(opening.detail or {})
+    activity = dict(detail.get("activity") or {})
+    hour = _hour(firing.at)
+    activity[hour] = activity.get(hour, 0) + 1
+    detail["activity"] = activity
+    if firing.metric >= incident.metric and firing.metric > detail.get("metric", 0):
+        detail["peak_at"] = firing.at.isoformat()
+    opening.detail = detail  # a new dict: the JSON column sees the change
+
+
+def _hour(at: datetime) -> str:
+    return at.replace(minute=0, second=0, microsecond=0).isoformat()

@@ -145,6 +145,6 @@ def test_build_rule_names_the_rule_on_an_unknown_type():
 
 
 def test_required_options_are_checked():
-    config = spike_rule().model_copy(update={"window": None})
-    with pytest.raises(RuleError, match="missing required option.*window"):
+    config = spike_rule().model_copy(update={"min_count": None})
+    with pytest.raises(RuleError, match="missing required option.*min_count"):
         NegativeSpikeRule(config)
