@@ -29,6 +29,18 @@ SENTIMENT_ORDER = ("negative", "neutral", "positive")
 NONE_KEY = "_none"  # reviews without a value for the grouped field (e.g. not yet analysed)
 
 
+
+def negative_share(sentiments: dict[str, int]) -> float | None:
+    """Negative reviews over all counted; None when nothing was counted."""
+    total = sum(sentiments.values())
+    return sentiments.get("negative", 0) / total if total else None
+
+
+def net_sentiment(sentiments: dict[str, int]) -> float | None:
+    """(positive − negative) / total, in [-1, 1]; None when nothing was counted."""
+    total = sum(sentiments.values())
+    return (sentiments.get("positive", 0) - sentiments.get("negative", 0)) / total if total else None
+
 @dataclass
 class TrendBucket:
     start: datetime  # UTC, inclusive
@@ -47,15 +59,11 @@ class TrendBucket:
 
     @property
     def negative_share(self) -> float | None:
-        return self.sentiments.get("negative", 0) / self.total if self.total else None
+        return negative_share(self.sentiments)
 
     @property
     def net_sentiment(self) -> float | None:
-        """(positive − negative) / total, in [-1, 1]; None for an empty bucket."""
-        if not self.total:
-            return None
-        counts = self.sentiments
-        return (counts.get("positive", 0) - counts.get("negative", 0)) / self.total
+        return net_sentiment(self.sentiments)
 
 
 @dataclass

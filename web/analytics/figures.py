@@ -17,6 +17,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from web.trend_series import negative_share, net_sentiment
+
 PROMOTER, PASSIVE = {"5"}, {"4"}  # every other star rating is a detractor
 
 
@@ -31,14 +33,11 @@ class Figures:
 
     @property
     def negative_share(self) -> float | None:
-        return self.sentiments.get("negative", 0) / self.total if self.total else None
+        return negative_share(self.sentiments)
 
     @property
     def net_sentiment(self) -> float | None:
-        if not self.total:
-            return None
-        s = self.sentiments
-        return (s.get("positive", 0) - s.get("negative", 0)) / self.total
+        return net_sentiment(self.sentiments)
 
     @property
     def rated(self) -> int:
