@@ -21,6 +21,7 @@ from models.store import ReviewQuery
 from nlp.corrections import LABELS, latest_correction
 from nlp.topics import DEFAULT_TOPICS
 from web import params, reads
+from web.complaint import complaint_facts
 from web.display import display_zone, localtime
 from web.i18n import gettext
 from web.security import access
@@ -160,4 +161,5 @@ def review(review_id: str):
     correction = latest_correction(reads.current_runtime().home, review.id)
     corrected_at = datetime.fromisoformat(correction.corrected_at) if correction else None
     return render_template("feed/review.html", review=review, correction=correction,
-                           corrected_at=corrected_at, labels=LABELS)
+                           corrected_at=corrected_at, labels=LABELS,
+                           complaint=complaint_facts(review.extra))
