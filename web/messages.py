@@ -29,6 +29,7 @@ ZH_CN = {
     "review.published": "发布时间", "review.crawled": "采集时间", "review.likes_replies": "点赞 / 回复",
     "review.reposts_followers": "转发 / 作者粉丝", "review.reach": "传播 {reach}",
     "review.reach_parts": "点赞 {likes} · 回复 {replies} · 转发 {reposts} · 作者粉丝 {followers}",
+    "filter.min_reach": "传播至少",
     "feed.sort": "排序", "feed.sort_newest": "最新发布", "feed.sort_reach": "传播最广",
     "incident.reach": "传播范围",
     "incident.reach_line": "{reviews} 条评论共获赞 {likes}、回复 {replies}、转发 {reposts}，"
@@ -308,6 +309,7 @@ EN = {
     "review.reposts_followers": "Reposts / author's followers", "review.reach": "Reach {reach}",
     "review.reach_parts": "{likes} likes · {replies} replies · {reposts} reposts · "
                           "author has {followers} followers",
+    "filter.min_reach": "Reach at least",
     "feed.sort": "Order", "feed.sort_newest": "Newest", "feed.sort_reach": "Most reach",
     "incident.reach": "Reach",
     "incident.reach_line": "{reviews} reviews with {likes} likes, {replies} replies, "

@@ -29,7 +29,7 @@ from web.security import access
 bp = Blueprint("feed", __name__)
 
 FILTERS = ("sentiment", "source", "entity", "topic", "keyword")
-KEPT = (*FILTERS, "q", "since", "until")  # the arguments a page link carries on
+KEPT = (*FILTERS, "q", "since", "until", "min_reach")  # the arguments a page link carries on
 SOURCES_TTL = 60.0  # seconds the list of stored sources is reused (a count over every review)
 _sources_lock = threading.Lock()
 
@@ -68,7 +68,7 @@ def _chips(selected: dict, config) -> list[tuple[str, str, str]]:
     """(filter label, value shown, URL without it) for every active filter."""
     names = {e.id: e.name for e in config.entities}
     chips = []
-    for name in (*FILTERS, "q", "since", "until"):
+    for name in KEPT:
         for value in request.args.getlist(name):
             if not value.strip():
                 continue
@@ -97,7 +97,7 @@ def index():
     total = reads.review_counts(query)[None]
     selected = {name: params.listed(name) for name in FILTERS}
     poll_args = {name: list(values) for name, values in selected.items() if values}
-    for name in ("q", "since"):
+    for name in ("q", "since", "min_reach"):
         if request.args.get(name, "").strip():
             poll_args[name] = request.args[name].strip()
     poll_seconds = current_app.config["FEED_POLL_SECONDS"]
@@ -115,6 +115,7 @@ def index():
         first_url=url_for("feed.index", **_kept_args()) if cursor else None,
         export_args=_kept_args(), can_export=access.allowed(g.user.role, "export"),
         since=_date_value("since"), until=_date_value("until"), live=live,
+        min_reach="" if query.min_reach is None else query.min_reach,
         sentiments=SENTIMENT_LABELS, sources=sources, topics=_topics(config),
         entities=entities, poll_seconds=poll_seconds,
         feed_config=_feed_config(head, poll_args, poll_seconds, entities, config.timezone))
