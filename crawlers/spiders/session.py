@@ -6,6 +6,8 @@ environment variable the source's ``cookie_env`` names: never from the config fi
 written anywhere, sent only with this spider's own requests (``session_headers``), never
 created or refreshed here. Without it the crawl fails before any request, so the source is
 recorded broken with what to set, never silently empty. ``CookieEnv`` is the field's type.
+A type whose session is optional (Weibo's visitor cookies, JD's) leaves ``cookie_env`` None
+by default: then no Cookie header is sent, and the session is required once it is set.
 """
 from __future__ import annotations
 
@@ -23,16 +25,19 @@ class SessionSpider(PagedReviewSpider):
     site_name = "the site"  # as the refusal message names it, e.g. "知乎"
 
     def session_cookie(self) -> str | None:
-        """The Cookie header from the environment; None when unset, empty, or carrying a
-        line break (which would split the header)."""
+        """The Cookie header from the environment; None when no variable is configured, or
+        it is unset, empty, or carries a line break (which would split the header)."""
+        if not self.source.cookie_env:
+            return None
         cookie = os.environ.get(self.source.cookie_env, "").strip()
         return cookie if cookie and "\n" not in cookie and "\r" not in cookie else None
 
     def session_headers(self, **more: str) -> dict[str, str]:
-        return {"Cookie": self.session_cookie() or "", **more}
+        cookie = self.session_cookie()
+        return {**({"Cookie": cookie} if cookie else {}), **more}
 
     async def start(self):
-        if self.session_cookie() is None:
+        if self.source.cookie_env and self.session_cookie() is None:
             self._inc("page_count")
             self._inc("page_parse_error_count")
             self._problem(f"{self.source.name}: no logged-in session: the environment variable "

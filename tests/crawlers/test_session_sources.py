@@ -320,3 +320,34 @@ def test_malformed_pages_keep_good_reviews_and_never_follow_hostile_links(sites,
     # the hostile next link is not followed: the next page is built from the page number
     assert review_all("bad", 2) in server.requested_paths()
     assert not any("evil" in p or "steal" in p for p in server.requested_paths())
+
+
+def test_weibo_and_jd_send_a_session_only_when_one_is_configured(tmp_path, home, open_home,
+                                                                 monkeypatch):
+    monkeypatch.setenv("KOUBEI_WEIBO_COOKIE", "SUB=weibo-visitor-cookie")
+    monkeypatch.delenv("NO_SUCH_COOKIE", raising=False)
+    weibo = "/comments/hotflow?id={mid}&mid={mid}&max_id_type=0"
+    with MockServer() as server:
+        data = yaml.safe_load(DEMO_CONFIG.read_text(encoding="utf-8"))
+        url = {"base_url": server.url, "max_pages": 1}
+        data["sources"] = [
+            {"name": "weibo-session", "type": "weibo", "mid": "51", "cookie_env":
+             "KOUBEI_WEIBO_COOKIE", **url},
+            {"name": "weibo-public", "type": "weibo", "mid": "52", **url},
+            {"name": "jd-no-session", "type": "jd", "sku": "1", "cookie_env": "NO_SUCH_COOKIE",
+             **url}]
+        data["rules"] = []
+        config = tmp_path / "koubei.yaml"
+        config.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+        for mid in ("51", "52"):
+            server.page(weibo.format(mid=mid), "weibo_page1.json")
+        names = ["weibo-session", "weibo-public", "jd-no-session"]
+        reports = dict(zip(names, crawls_in_child(config, home, names, timeout=120,
+                                                  overrides=OVERRIDES)))
+        sent = {p: h for _m, p, h in server.requests if p.startswith("/comments")}
+    assert reports["weibo-session"].ok and reports["weibo-public"].ok
+    assert sent[weibo.format(mid="51")].get("Cookie") == "SUB=weibo-visitor-cookie"
+    assert "Cookie" not in sent[weibo.format(mid="52")]
+    assert not reports["jd-no-session"].ok
+    assert "NO_SUCH_COOKIE is not set (JD needs" in reports["jd-no-session"].error
+    assert not any(p.startswith("/comment/") for p in server.requested_paths())
