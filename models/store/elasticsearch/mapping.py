@@ -118,7 +118,15 @@ def document_parts(review: Review, stable: str, digest: str) -> tuple[str, str]:
     aspects = json.dumps(aspect_keys(review.aspects), ensure_ascii=False, separators=(",", ":"))
     return (f'{stable[:-1]},"crawled_at":"{review.crawled_at.isoformat()}","seq":',
             f',"content_hash":"{digest}","fingerprint":"{review.fingerprint()}",'
-            f'"aspect_keys":{aspects},"reach":{review.reach}}}')
+            f'"aspect_keys":{aspects},"reach":{stored_reach(review)}}}')
+
+
+def stored_reach(review: Review) -> int:
+    """``Review.reach`` for the ``reach`` field, counting only whole-number counts: a review
+    whose count is not a number still gets a document (which the mapping then refuses for
+    that field, one rejection reported with its id) instead of failing its whole batch."""
+    counts = (review.likes, review.replies, review.reposts, review.author_followers)
+    return sum(c for c in counts if isinstance(c, int) and not isinstance(c, bool))
 
 
 def from_document(source: dict) -> Review:
