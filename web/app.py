@@ -16,8 +16,10 @@ from flask import Flask
 from models.runtime import Runtime
 from web.runtime import open_runtime
 from web.pages import (action_links as action_link_views, corrections, exports, feed,
-                       incident_actions, incidents, response, silences, trends, weekly)
-from web.api import reviews as api, insights as api_insights, health, openapi
+                       incident_actions, incidents, queue, response, review_actions, silences,
+                       trends, weekly)
+from web.api import (reviews as api, insights as api_insights, health, openapi,
+                     review_actions as api_review_actions)
 from web.security import auth, csrf, headers as security
 from web import display, errors, i18n
 
@@ -49,7 +51,8 @@ def create_app(runtime: Runtime | None = None,
     for extension in (i18n, display, security, errors, csrf, auth):
         extension.init_app(app)
     for module in (feed, trends, incidents, api, api_insights, health, openapi,
-                   action_link_views, exports, response, silences, corrections, weekly):
+                   action_link_views, exports, response, silences, corrections, weekly,
+                   review_actions, api_review_actions, queue):
         app.register_blueprint(module.bp)
     app.register_blueprint(incident_actions.bp)
     app.register_blueprint(incident_actions.api_bp)

@@ -11,13 +11,16 @@ from datetime import datetime, timedelta
 from typing import Iterator
 
 from flask import current_app
+
+from alerting.respond import review_handling
+from alerting.respond.workflow import current_assignee
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from models.exceptions import InvalidCursor
 from models.review import Review
 from models.runtime import Runtime
-from models.state import Incident
+from models.state import Incident, ReviewHandling
 from models.store import ReviewPage, ReviewQuery, TrendPoint
 from web.security import access
 from web.exceptions import InvalidParameter, NotFound
@@ -113,3 +116,32 @@ def incidents_opened_since(since: datetime, until: datetime | None = None) -> li
 def export_reviews(query: ReviewQuery) -> Iterator[Review]:
     """Every stored review matching ``query`` in the reader's scope (``iter_reviews`` order)."""
     return current_runtime().store.iter_reviews(access.scoped_query(query))
+
+
+def review_handlings(reviews: list[Review]) -> dict[str, ReviewHandling]:
+    """The handling rows (timelines loaded) of ``reviews`` (already visible ones), by id."""
+    return review_handling.handlings(current_runtime().state, [r.id for r in reviews])
+
+
+def review_queue(username: str) -> list[tuple[Review, ReviewHandling]]:
+    """The reviews assigned to ``username`` and not yet handled that the reader may see,
+    oldest assignment first (a review gone from the store is left out)."""
+    rows = review_handling.queue(current_runtime().state, username)
+    found = find_reviews([row.review_id for row in rows if access.in_scope(row.entities)])
+    return [(found[row.review_id], row) for row in rows if row.review_id in found]
+
+
+def incident_queue(username: str) -> list[Incident]:
+    """The open or acknowledged incidents assigned to ``username`` that the reader may see."""
+    statement = (select(Incident).where(Incident.status != "resolved")
+                 .options(selectinload(Incident.events))
+                 .order_by(Incident.opened_at.desc(), Incident.id.desc()))
+    with current_runtime().state.session() as session:
+        return [i for i in session.scalars(statement)
+                if access.can_see_incident(i) and current_assignee(i) == username]
+
+
+def reviews_handled_since(since: datetime) -> list[ReviewHandling]:
+    """Reviews handled at or after ``since`` that the reader may see."""
+    return [row for row in review_handling.handled_between(current_runtime().state, since)
+            if access.in_scope(row.entities)]

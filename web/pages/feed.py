@@ -10,11 +10,14 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask import Blueprint, current_app, render_template, request, url_for
+from flask import Blueprint, current_app, g, render_template, request, url_for
 
+from alerting.respond.review_handling import OUTCOMES
 from models.review import SENTIMENT_LABELS
 from nlp.corrections import LABELS, latest_correction
+from web.pages.review_actions import BULK_LIMIT
 from web.security import access
+from web.security.accounts import list_users
 from web import params, reads
 from web.display import display_zone
 from web.i18n import gettext
@@ -36,8 +39,12 @@ def index():
         poll_args["q"] = request.args["q"].strip()
     poll_seconds = current_app.config["FEED_POLL_SECONDS"]
     entities = access.visible_entities(config.entities)
+    can_act = access.allowed(g.user.role, "act")
     return render_template(
         "feed/feed.html", reviews=page.reviews, highlights=page.highlights, selected=selected,
+        handlings=reads.review_handlings(page.reviews), can_act=can_act,
+        assignees=_assignees() if can_act else [], outcomes=OUTCOMES, bulk_limit=BULK_LIMIT,
+        bulk_query=request.query_string.decode("ascii", "replace"),
         filtered=bool(poll_args),
         sentiments=SENTIMENT_LABELS, sources=[s.name for s in config.sources],
         entities=entities, poll_seconds=poll_seconds,
@@ -62,8 +69,19 @@ def _feed_config(cursor: str | None, poll_args: dict, poll_seconds: int, entitie
             "updated": gettext("feed.updated", time="{time}", count="{count}"),
             "failed": gettext("feed.failed"),
             "restart": gettext("feed.restart"),
+            "pick": gettext("handling.pick"),
+            "assigned": gettext("handling.status.assigned", assignee="{assignee}"),
+            "handled": gettext("handling.status.handled", outcome="{outcome}", by="{by}"),
+            **{f"outcome.{o}": gettext(f"handling.outcome.{o}") for o in OUTCOMES},
         },
     }
+
+
+def _assignees() -> list:
+    """Who a review can be assigned to: active handlers and admins (the workflow still checks
+    each one's scope against the review)."""
+    return [u for u in list_users(reads.current_runtime().state)
+            if not u.disabled and access.allowed(u.role, "act")]
 
 
 @bp.get("/reviews/<review_id>")
@@ -71,5 +89,9 @@ def review(review_id: str):
     review = reads.get_review(review_id)
     correction = latest_correction(reads.current_runtime().home, review.id)
     corrected_at = datetime.fromisoformat(correction.corrected_at) if correction else None
+    can_act = access.allowed(g.user.role, "act")
     return render_template("feed/review.html", review=review, correction=correction,
-                           corrected_at=corrected_at, labels=LABELS)
+                           corrected_at=corrected_at, labels=LABELS,
+                           handling=reads.review_handlings([review]).get(review.id),
+                           can_act=can_act, assignees=_assignees() if can_act else [],
+                           outcomes=OUTCOMES)

@@ -50,6 +50,9 @@ ENDPOINTS = {
     "silences.index": "read", "silences.add": "act", "silences.end": "act",
     "corrections.label": "label", "corrections.api_label": "label",
     "weekly.xlsx": "export", "weekly.csv": "export",
+    "review_actions.act": "act", "review_actions.bulk": "act", "queue.page": "read",
+    "api_review_actions.act": "act", "api_review_actions.bulk": "act",
+    "api_review_actions.queue": "read",
 }
 # A valid NAME_PATTERN never starts with NUL, so no review can carry this entity: a query
 # restricted to it matches nothing.
@@ -97,9 +100,15 @@ def scope_of(entities: Iterable[str]) -> frozenset[str] | None:
 def may_handle(role: str, entities: Iterable[str], incident: Incident) -> bool:
     """Whether a user of ``role`` and ``entities`` could see and act on ``incident`` (an
     incident is assigned only to such a user)."""
+    return may_handle_entities(role, entities, incident.entities or ())
+
+
+def may_handle_entities(role: str, entities: Iterable[str], record_entities: Iterable[str]) -> bool:
+    """Whether a user of ``role`` and ``entities`` could see and act on a record (incident or
+    review) about ``record_entities``."""
     allowed_ids = scope_of(entities)
     return allowed(role, "act") and (allowed_ids is None
-                                     or bool(allowed_ids & set(incident.entities or ())))
+                                     or bool(allowed_ids & set(record_entities)))
 
 
 def in_scope(entities: Iterable[str]) -> bool:

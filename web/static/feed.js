@@ -9,6 +9,7 @@
   var config = JSON.parse(configNode.textContent);
   var status = document.getElementById("feed-status");
   var empty = document.getElementById("feed-empty");
+  var bulkForm = document.getElementById("bulk-form");
   var cursor = config.cursor;
   var arrived = 0;  // reviews shown since the page loaded
   var delay = config.intervalMs;
@@ -67,6 +68,25 @@
       starNode.textContent = stars(review.rating);
       starNode.title = config.labels.rating.replace("{rating}", review.rating.toFixed(1));
     }
+    if (bulkForm) {  // a tick box belonging to the bulk bar, as the server draws it
+      var pick = document.createElement("input");
+      pick.type = "checkbox";
+      pick.className = "bulk-pick";
+      pick.name = "review_id";
+      pick.value = review.id;
+      pick.setAttribute("form", bulkForm.id);
+      pick.setAttribute("aria-label", config.labels.pick);
+      find(".review-meta").insertBefore(pick, find(".badge"));
+    }
+    var handling = find(".handling");
+    if (review.handling) {
+      handling.hidden = false;
+      handling.classList.add("handling-" + review.handling.status);
+      handling.textContent = review.handling.status === "handled"
+        ? config.labels.handled.replace("{outcome}", config.labels["outcome." + review.handling.outcome] || review.handling.outcome)
+            .replace("{by}", review.handling.handled_by || "")
+        : config.labels.assigned.replace("{assignee}", review.handling.assignee || "");
+    } else { handling.remove(); }
     find("time").dateTime = review.published_at;
     find("time").textContent = localTime(review.published_at, false);
     if (review.title) { find(".review-title").textContent = visible(review.title); }
