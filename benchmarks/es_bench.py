@@ -32,8 +32,8 @@ from elasticsearch import Elasticsearch, helpers
 from benchmarks.store_bench import NOW, median_ms, synthetic_reviews
 from benchmarks.table import Figure
 from models.store import ReviewQuery
-from models.store.elasticsearch.store import ElasticsearchReviewStore
 from models.store.elasticsearch.mapping import IndexNames, template_body
+from models.store.elasticsearch.store import ElasticsearchReviewStore
 from models.store.sqlite.store import SQLiteReviewStore
 from tests.es_node import drop_prefix  # the throw-away node module, shared with the tests
 

@@ -33,16 +33,15 @@ from sklearn.svm import LinearSVC
 
 from benchmarks.table import Figure
 from models.review import Review
-from nlp.training.corpus import default_data_path, read_corpus
-from nlp.training.crossdomain import leave_one_domain_out
-from nlp.enrich import Enricher
 from nlp.aspects import topical_clauses
-from nlp.training.evaluation import evaluate
+from nlp.enrich import Enricher
 from nlp.keywords import keywords_many
 from nlp.normalize import normalize, normalize_many
 from nlp.segment import SLANG_DICT, Segmenter, starts_of, words_of
 from nlp.sentiment import SentimentModel
-
+from nlp.training.corpus import default_data_path, read_corpus
+from nlp.training.crossdomain import leave_one_domain_out
+from nlp.training.evaluation import evaluate
 
 BATCH = 256  # reviews per enrich call (the crawl pipeline sends up to 100 at a time, imports 500)
 

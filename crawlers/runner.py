@@ -15,8 +15,13 @@ from typing import Any
 from scrapy.crawler import Crawler, CrawlerProcess
 from scrapy.utils.misc import load_object
 
-from crawlers.checkpoints import (WATERMARK_IDS_KEY, WATERMARK_KEY, load_checkpoint,
-                                  record_failure, record_success)
+from crawlers.checkpoints import (
+    WATERMARK_IDS_KEY,
+    WATERMARK_KEY,
+    load_checkpoint,
+    record_failure,
+    record_success,
+)
 from crawlers.child import PROJECT_ROOT
 from crawlers.exceptions import UnknownSource
 from crawlers.report import CrawlReport, judge_crawl

@@ -7,9 +7,8 @@ import pytest
 
 from models.loader import parse_config
 from models.runtime import DEMO_CONFIG, Runtime
-from web.runtime import wire
-
 from tests.factories import make_review, restart_numbering  # noqa: F401  (make_review re-exported)
+from web.runtime import wire
 
 
 @pytest.fixture(autouse=True, scope="session")

@@ -14,14 +14,28 @@ from typing import Any
 from flask import Flask
 
 from models.runtime import Runtime
-from web.runtime import open_runtime
-from web.pages import (action_links as action_link_views, corrections, exports, feed,
-                       incident_actions, incidents, queue, response, review_actions, silences,
-                       trends, weekly)
-from web.api import (reviews as api, insights as api_insights, health, openapi,
-                     review_actions as api_review_actions)
-from web.security import auth, csrf, headers as security
 from web import display, errors, i18n
+from web.api import health, openapi
+from web.api import insights as api_insights
+from web.api import review_actions as api_review_actions
+from web.api import reviews as api
+from web.pages import action_links as action_link_views
+from web.pages import (
+    corrections,
+    exports,
+    feed,
+    incident_actions,
+    incidents,
+    queue,
+    response,
+    review_actions,
+    silences,
+    trends,
+    weekly,
+)
+from web.runtime import open_runtime
+from web.security import auth, csrf
+from web.security import headers as security
 
 __all__ = ["create_app"]
 

@@ -11,19 +11,18 @@ from datetime import datetime, timedelta
 from typing import Iterator
 
 from flask import current_app
-
-from alerting.respond import review_handling
-from alerting.respond.workflow import current_assignee
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from alerting.respond import review_handling
+from alerting.respond.workflow import current_assignee
 from models.exceptions import InvalidCursor
 from models.review import Review
 from models.runtime import Runtime
 from models.state import Incident, ReviewHandling
 from models.store import ReviewPage, ReviewQuery, TrendPoint
-from web.security import access
 from web.exceptions import InvalidParameter, NotFound
+from web.security import access
 
 INCIDENT_STATUSES = ("open", "acknowledged", "resolved")
 

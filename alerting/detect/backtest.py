@@ -23,9 +23,9 @@ from typing import IO, Any, Iterable
 
 from sqlalchemy import select
 
+from alerting.detect.rules import Firing, build_rule
 from alerting.detect.tick import entity_names, rule_context
 from alerting.respond.incidents import IncidentManager
-from alerting.detect.rules import Firing, build_rule
 from models.runtime import Runtime
 from models.state import Incident, IncidentEvent, StateDB
 

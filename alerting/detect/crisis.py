@@ -36,9 +36,9 @@ def on_stored(runtime, reviews: Sequence[Review], now: datetime | None = None
 def _handle(runtime, rules: list, reviews: Sequence[Review], now: datetime
             ) -> list[IncidentChange]:
     # Imported here: the crawl pipeline loads this module, most crawls never need channels.
-    from alerting.respond.channels import build_channels
-    from alerting.detect.tick import entity_names, incident_manager, rule_context
     from alerting.detect.rules import build_rule
+    from alerting.detect.tick import entity_names, incident_manager, rule_context
+    from alerting.respond.channels import build_channels
 
     context, names = rule_context(runtime), entity_names(runtime.config)
     firings = [f for config in rules

@@ -12,14 +12,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Callable, Mapping
 
+from alerting.detect.calendar import Calendar
+from alerting.detect.rules import Firing, RuleContext, build_rule
 from alerting.respond.channels import Channel, build_channels
 from alerting.respond.escalation import follow_up
 from alerting.respond.incidents import IncidentChange, IncidentManager
-from alerting.detect.calendar import Calendar
-from alerting.detect.rules import Firing, RuleContext, build_rule
 from models.config import KoubeiConfig
-from models.review import utc, utcnow
 from models.instance_key import instance_key
+from models.review import utc, utcnow
 from models.runtime import Runtime
 
 log = logging.getLogger(__name__)

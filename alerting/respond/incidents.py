@@ -30,12 +30,12 @@ from typing import Any, Callable, Iterable, Mapping
 
 from sqlalchemy import select
 
+from alerting.detect.rules import Firing
 from alerting.respond.channel_health import check_channels
 from alerting.respond.channels import Channel
 from alerting.respond.delivery import deliver
 from alerting.respond.notice import Notice
 from alerting.respond.routing import channels_for, on_call, queue_for_quiet_hours, team_for
-from alerting.detect.rules import Firing
 from alerting.respond.silences import hold_back
 from alerting.respond.workflow import send_all_clear
 from models.config import RuleBase

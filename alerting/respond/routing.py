@@ -13,9 +13,8 @@ quiet hours, and which channels hear about it.
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
-
 from typing import Any, Iterable
+from zoneinfo import ZoneInfo
 
 from models.config import TeamConfig
 from models.state import Incident, IncidentEvent

@@ -18,10 +18,10 @@ from typing import Callable, Mapping
 
 from sqlalchemy import select
 
+from alerting.exceptions import AlertingError
 from alerting.respond.channel_health import check_channels
 from alerting.respond.channels import Channel
 from alerting.respond.delivery import deliver
-from alerting.exceptions import AlertingError
 from alerting.respond.notice import Notice
 from models.review import utcnow
 from models.state import Incident, IncidentEvent, StateDB, User

@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from crawlers.checkpoints import imported_files, record_imported, record_failure, record_success
+from crawlers.checkpoints import imported_files, record_failure, record_imported, record_success
 from crawlers.exceptions import ImportFileError
 from crawlers.importers import FORMATS, import_file
 from crawlers.report import CrawlReport

@@ -13,8 +13,7 @@ from urllib.parse import urlencode
 import scrapy
 
 from crawlers.exceptions import PageFormatError
-from crawlers.spiders.bilibili_api import (SLOW_DOWN_CODES, api_code, parse_replies,
-                                           to_raw_review)
+from crawlers.spiders.bilibili_api import SLOW_DOWN_CODES, api_code, parse_replies, to_raw_review
 from crawlers.spiders.json_body import load_json
 from crawlers.spiders.paged import Page, PagedReviewSpider
 

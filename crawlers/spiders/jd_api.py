@@ -1,10 +1,10 @@
 """Reading JD.com's product-comment JSONP (docs/sources.md §4) into ``RawReview`` items.
 
-The body is ``fetchJSON_comment98({...});``, served as GBK (the spider passes the decoded text). An empty ``{}`` (cookies missing, the endpoint
-moved behind login) raises ``PageFormatError("refused")`` with a message saying so, since JD is
-best-effort. ``creationTime`` is Beijing time without a zone; ``score`` is 1–5; the follow-up
-review (``afterUserComment``) is kept in ``extra["follow_up"]``.
-"""
+The body is ``fetchJSON_comment98({...});``, served as GBK (the spider passes the decoded text).
+An empty ``{}`` (cookies missing, the endpoint moved behind login) raises
+``PageFormatError("refused")`` with a message saying so, since JD is best-effort.
+``creationTime`` is Beijing time without a zone; ``score`` is 1–5; the follow-up review
+(``afterUserComment``) is kept in ``extra["follow_up"]``."""
 from __future__ import annotations
 
 from dataclasses import dataclass

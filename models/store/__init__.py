@@ -9,8 +9,16 @@ import importlib
 from pathlib import Path
 from typing import Any
 
-from models.store.base import (GROUP_FIELDS, ReviewPage, ReviewQuery, ReviewStore, StoreStats,
-                               TrendPoint, UpsertResult, aspect_key)
+from models.store.base import (
+    GROUP_FIELDS,
+    ReviewPage,
+    ReviewQuery,
+    ReviewStore,
+    StoreStats,
+    TrendPoint,
+    UpsertResult,
+    aspect_key,
+)
 
 BACKENDS = {
     "sqlite": "models.store.sqlite.store.SQLiteReviewStore",

@@ -1,13 +1,12 @@
 """Leave-one-domain-out figures: how the model does on a kind of product it never saw.
 
-    python -m nlp.training.crossdomain [CSV]
+python -m nlp.training.crossdomain [CSV]
 
-For each domain of the labelled CSV, the training recipe of ``nlp.training.train`` (same features,
-clause examples and balance weights, the ``C`` of the shipped model) is fitted on the
-``train`` rows of every other domain and scored on all rows of the held-out domain, by the sign of the SVM margin
-(the held-out domain has no dev rows of its own to calibrate on). Prints one line per domain
-and the mean macro-F1.
-"""
+For each domain of the labelled CSV, the training recipe of ``nlp.training.train`` (same
+features, clause examples and balance weights, the ``C`` of the shipped model) is fitted on the
+``train`` rows of every other domain and scored on all rows of the held-out domain, by the sign
+of the SVM margin (the held-out domain has no dev rows of its own to calibrate on). Prints one
+line per domain and the mean macro-F1."""
 from __future__ import annotations
 
 import sys

@@ -17,8 +17,8 @@ import numpy as np
 import opencc
 from sklearn.metrics import accuracy_score, f1_score, precision_recall_fscore_support
 
-from nlp.training.corpus import LabelledText
 from nlp.normalize import normalize
+from nlp.training.corpus import LabelledText
 
 POLAR = ("negative", "positive")
 

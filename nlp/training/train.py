@@ -43,13 +43,13 @@ from sklearn.pipeline import Pipeline
 from sklearn.svm import LinearSVC
 
 from nlp.aspects import clauses
-from nlp.training.corpus import Corpus, default_data_path, file_hash, read_corpus
-from nlp.training.evaluation import Evaluation, evaluate
-from nlp.exceptions import TrainingDataError
 from nlp.cues import NgramsWithCues
+from nlp.exceptions import TrainingDataError
 from nlp.normalize import normalize
 from nlp.patterns import CJK
 from nlp.sentiment import ARTIFACT_FORMAT, DEFAULT_ARTIFACT, SentimentModel
+from nlp.training.corpus import Corpus, default_data_path, file_hash, read_corpus
+from nlp.training.evaluation import Evaluation, evaluate
 
 # Bump when normalisation, features or the recipe change, so that the version string (a hash
 # of the data and these parameters) tells two models apart.

@@ -7,7 +7,6 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
-
 class ChatReceiver:
     """``replies``: ``(status, body)`` answered in order; after them, ``(200, ok_body)``."""
 

@@ -11,8 +11,8 @@ import pytest
 
 from models.config import NegativeSpikeRule
 from models.runtime import Runtime
-from web.runtime import wire
 from tests.factories import make_review
+from web.runtime import wire
 
 NOW = datetime(2026, 11, 2, 12, 0, tzinfo=timezone.utc)
 BURST_TOKENS = ["屏幕", "发热", "严重", "烫手", "[怒]"]

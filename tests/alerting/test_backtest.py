@@ -7,10 +7,10 @@ from datetime import datetime, timedelta
 import yaml
 from click.testing import CliRunner
 
-from web.cli.commands.detect import backtest_command
 from models.runtime import DEMO_CONFIG
 from tests.alerting.conftest import NOW
 from tests.alerting.series import burst, seasonal_series
+from web.cli.commands.detect import backtest_command
 
 
 def write_config(tmp_path, **rule_overrides):

@@ -12,9 +12,16 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 
-from alerting.respond.channels import (DingTalkChannel, FeishuChannel, SlackChannel, SmsChannel,
-                                       UnavailableChannel, WeComChannel, build_channels)
 from alerting.exceptions import DeliveryError
+from alerting.respond.channels import (
+    DingTalkChannel,
+    FeishuChannel,
+    SlackChannel,
+    SmsChannel,
+    UnavailableChannel,
+    WeComChannel,
+    build_channels,
+)
 from alerting.respond.notice import Notice
 from models import config as cfg
 from tests.alerting.chat_receiver import ChatReceiver

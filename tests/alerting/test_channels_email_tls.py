@@ -10,8 +10,8 @@ from email import message_from_bytes, policy
 
 import pytest
 
-from alerting.respond.channels import EmailChannel
 from alerting.exceptions import DeliveryError
+from alerting.respond.channels import EmailChannel
 from tests.alerting.test_email import Inbox, mail_config, notice
 from tests.support import free_port, require
 

@@ -6,9 +6,9 @@ from datetime import timedelta
 import yaml
 from click.testing import CliRunner
 
-from web.cli.commands.detect import detect
 from models.runtime import DEMO_CONFIG
 from tests.alerting.conftest import NOW, add_burst, add_series
+from web.cli.commands.detect import detect
 
 
 def test_detect_prints_the_firing_and_the_new_incident(runtime, webhook_receiver, tmp_path):

@@ -6,9 +6,9 @@ from email import message_from_bytes, policy
 import pytest
 from sqlalchemy import select
 
-from alerting.respond.channels import EmailChannel
 from alerting.detect.tick import run_detection
 from alerting.exceptions import ChannelConfigError, DeliveryError
+from alerting.respond.channels import EmailChannel
 from alerting.respond.notice import Notice
 from models.config import EmailChannel as EmailConfig
 from models.state import Incident

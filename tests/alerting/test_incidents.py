@@ -5,10 +5,10 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from alerting.respond.channels import build_channels
-from alerting.detect.tick import run_detection
-from alerting.respond.incidents import IncidentManager
 from alerting.detect.rules import Firing
+from alerting.detect.tick import run_detection
+from alerting.respond.channels import build_channels
+from alerting.respond.incidents import IncidentManager
 from models.config import WebhookChannel as WebhookConfig
 from models.state import Incident
 from models.store import ReviewQuery

@@ -5,9 +5,9 @@ from datetime import timedelta
 
 import pytest
 
-from alerting.exceptions import RuleError
 from alerting.detect.rules import NegativeSpikeRule, build_rule
 from alerting.detect.rules.negative_spike import spike_test
+from alerting.exceptions import RuleError
 from tests.alerting.conftest import NOW, add_burst, add_series, spike_rule
 
 NAMES = {"yunque": "云雀手机", "yunque-x5": "云雀 X5"}

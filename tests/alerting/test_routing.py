@@ -6,12 +6,12 @@ from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import select
 
+from alerting.detect.rules import Firing
+from alerting.detect.tick import run_detection
 from alerting.respond import workflow
 from alerting.respond.channels import WebhookChannel
-from alerting.detect.tick import run_detection
 from alerting.respond.incidents import IncidentManager
 from alerting.respond.routing import in_quiet_hours, on_call, quiet_until
-from alerting.detect.rules import Firing
 from models.config import QuietHours, TeamConfig
 from models.config import WebhookChannel as WebhookConfig
 from models.exceptions import ConfigError

@@ -9,8 +9,7 @@ from sqlalchemy import select
 from alerting.detect.calendar import Calendar
 from alerting.detect.rules import RuleContext, build_rule
 from crawlers.importers import import_file
-from models.config import (CalendarEvent, CrisisKeywordRule, EmergingTopicRule,
-                           SourceSilentRule)
+from models.config import CalendarEvent, CrisisKeywordRule, EmergingTopicRule, SourceSilentRule
 from models.review import utcnow
 from models.state import CrawlCheckpoint, Incident
 from tests.alerting.conftest import NOW
@@ -133,9 +132,9 @@ def test_a_crisis_notice_sent_at_store_time_carries_signed_action_links(configur
     # Incidents opened by the store hook are made like those of a detection tick: same
     # signing key, so the handler can act from the notification.
     from alerting.detect.crisis import on_stored
+    from alerting.respond.action_links import Action, read_token
     from models.config import WebhookChannel as WebhookConfig
     from models.instance_key import instance_key
-    from alerting.respond.action_links import Action, read_token
 
     receiver = webhook_receiver()
     hook = WebhookConfig(name="hook", type="webhook", url=receiver.url)

@@ -7,8 +7,8 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
 
-from alerting.respond.channels import WebhookChannel
 from alerting.detect.tick import run_detection
+from alerting.respond.channels import WebhookChannel
 from alerting.respond.silences import SilenceError, active_silences, add_silence
 from models.config import WebhookChannel as WebhookConfig
 from models.state import Incident
@@ -39,8 +39,8 @@ def test_silenced_incident_is_recorded_but_not_notified_until_the_silence_ends(
         incident = session.scalars(select(Incident)).one()
         silenced = [e for e in incident.events if e.kind == "silenced"]
     assert len(silenced) == 1  # said once, not on every firing
-    assert silenced[0].detail == {"silence": silence.id, "until": (NOW + 90 * timedelta(seconds=1)).isoformat(),
-                                  "reason": "已知故障，已发公告"}
+    until = (NOW + 90 * timedelta(seconds=1)).isoformat()
+    assert silenced[0].detail == {"silence": silence.id, "until": until, "reason": "已知故障，已发公告"}
     assert incident.last_notified_at is None
 
     after = run_detection(rt, now=NOW + 2 * MIN, channels=channels)  # the silence is over

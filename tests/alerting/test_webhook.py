@@ -8,10 +8,10 @@ import json
 import pytest
 from sqlalchemy import select
 
-from alerting.respond.action_links import Action, read_token
-from alerting.respond.channels import UnavailableChannel, WebhookChannel, build_channels
 from alerting.detect.tick import run_detection
 from alerting.exceptions import ChannelConfigError, DeliveryError
+from alerting.respond.action_links import Action, read_token
+from alerting.respond.channels import UnavailableChannel, WebhookChannel, build_channels
 from alerting.respond.notice import Notice
 from models.config import WebhookChannel as WebhookConfig
 from models.instance_key import instance_key

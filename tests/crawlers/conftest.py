@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from web.jobs import crawl_in_child
 from models.runtime import DEMO_CONFIG
-from web.runtime import open_runtime
 from tests.crawlers.mockserver import MockServer
+from web.jobs import crawl_in_child
+from web.runtime import open_runtime
 
 # Politeness delays are for other people's servers; these crawls hit 127.0.0.1 only.
 FAST = {"DOWNLOAD_DELAY": 0, "DOWNLOAD_DELAY_JITTER": 0, "AUTOTHROTTLE_START_DELAY": 0,

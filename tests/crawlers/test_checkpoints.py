@@ -7,8 +7,14 @@ from datetime import datetime, timedelta, timezone
 from scrapy.statscollectors import MemoryStatsCollector
 from scrapy.utils.test import get_crawler
 
-from crawlers.checkpoints import (WATERMARK_IDS_KEY, WATERMARK_KEY, load_checkpoint,
-                                  note_persisted, record_failure, record_success)
+from crawlers.checkpoints import (
+    WATERMARK_IDS_KEY,
+    WATERMARK_KEY,
+    load_checkpoint,
+    note_persisted,
+    record_failure,
+    record_success,
+)
 from tests.factories import make_review
 
 T0 = datetime(2026, 11, 2, 2, 0, tzinfo=timezone.utc)

@@ -12,15 +12,15 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from web.cli import main
-from web.cli.commands.crawl import crawl, demo_site, import_
 from crawlers.demo.feed import feed_path
 from crawlers.runner import PROJECT_ROOT
 from models.review import review_id
 from models.runtime import DEMO_CONFIG
-from web.runtime import open_runtime
 from tests.crawlers.conftest import FAST
 from tests.support import free_port
+from web.cli import main
+from web.cli.commands.crawl import crawl, demo_site, import_
+from web.runtime import open_runtime
 
 APP = "1000000001"
 

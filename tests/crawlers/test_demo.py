@@ -96,7 +96,8 @@ def test_feed_pages_have_the_app_store_shape(site):
     for key in ("im:version", "im:voteSum", "im:voteCount", "title"):
         assert set(first[key]) == {"label"}
     assert first["link"]["attributes"]["href"].startswith("https://")
-    last = [l["attributes"]["href"] for l in feed["link"] if l["attributes"]["rel"] == "last"]
+    last = [link["attributes"]["href"] for link in feed["link"]
+            if link["attributes"]["rel"] == "last"]
     assert re.search(r"/page=(\d+)/", last[0])[1] == str(-(-len(published) // 50))
     page2 = client.get(feed_path("cn", "1000000001", 2)).json()["feed"]["entry"]
     assert all("author" in e for e in page2)  # metadata only on page 1

@@ -3,7 +3,6 @@ real SQLite review store and the shipped NLP model."""
 from __future__ import annotations
 
 import asyncio
-
 from datetime import datetime, timedelta, timezone
 
 import pytest

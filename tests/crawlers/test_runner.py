@@ -12,12 +12,12 @@ import yaml
 from crawlers.checkpoints import load_checkpoint, record_success
 from crawlers.demo import DemoCatalogue, DemoSite, make_server
 from crawlers.demo.feed import feed_path
-from web.jobs import crawl_in_child
 from models.review import review_id
 from models.store import ReviewQuery
 from tests.crawlers.conftest import SOURCE, START, FakeClock
 from tests.crawlers.mockserver import Reply, saved
 from tests.support import free_port
+from web.jobs import crawl_in_child
 
 APP = "1000000001"
 ALL = ReviewQuery(sources=(SOURCE,))

@@ -14,12 +14,12 @@ import pytest
 import yaml
 
 from crawlers.checkpoints import load_checkpoint
-from web.jobs import crawls_in_child
 from models.review import review_id
 from models.runtime import DEMO_CONFIG
 from models.store import ReviewQuery
 from tests.crawlers.conftest import FAST
 from tests.crawlers.mockserver import MockServer, Reply, saved
+from web.jobs import crawls_in_child
 
 # The analyser loads on the first new review and blocks the reactor for seconds on a busy
 # machine; AutoThrottle would take that for a slow site and space the next requests out.

@@ -6,10 +6,10 @@ from datetime import timedelta
 
 from click.testing import CliRunner
 
-from web.cli.commands.data import reviews_command
 from models.review import Review
 from models.store.sqlite.store import SQLiteReviewStore
 from tests.factories import BASE_TIME, make_review
+from web.cli.commands.data import reviews_command
 
 
 def test_reviews_as_jsonl_with_filters(home):

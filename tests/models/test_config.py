@@ -5,10 +5,10 @@ from datetime import timedelta
 import pytest
 from click.testing import CliRunner
 
-from web.cli.commands.data import config_check
 from models.exceptions import ConfigError
 from models.loader import load_config, parse_config
 from models.runtime import DEMO_CONFIG
+from web.cli.commands.data import config_check
 
 
 def problems(text: str) -> list[str]:

@@ -8,8 +8,8 @@ import json
 
 import pytest
 
-from models.store.elasticsearch.store import ElasticsearchReviewStore
 from models.store.elasticsearch.bulk import RetryPolicy
+from models.store.elasticsearch.store import ElasticsearchReviewStore
 from tests.es_proxy import ELASTIC_HEADERS, NodeProxy
 from tests.factories import make_review
 

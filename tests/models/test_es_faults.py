@@ -10,8 +10,8 @@ import pytest
 from elasticsearch import Elasticsearch
 
 from models.store.base import ReviewQuery
-from models.store.elasticsearch.store import ElasticsearchReviewStore
 from models.store.elasticsearch.bulk import RetryPolicy
+from models.store.elasticsearch.store import ElasticsearchReviewStore
 from tests.factories import make_review
 from tests.support import walk_feed
 from tests.tcp_proxy import TCPProxy

@@ -12,8 +12,8 @@ import time
 import pytest
 from elasticsearch import Elasticsearch
 
-from models.store.elasticsearch.store import ElasticsearchReviewStore
 from models.store.elasticsearch.bulk import RetryPolicy
+from models.store.elasticsearch.store import ElasticsearchReviewStore
 from tests.es_node import ElasticsearchNode, NodeError, distribution_available
 from tests.factories import make_review
 from tests.support import require, walk_feed

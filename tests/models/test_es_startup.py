@@ -15,10 +15,10 @@ from elasticsearch import Elasticsearch
 
 from models.exceptions import StoreError, StoreUnavailable
 from models.store.elasticsearch.store import ElasticsearchReviewStore
-from web.cli.commands.store import store_group
 from tests.es_proxy import AuthenticatingProxy
 from tests.factories import make_review
 from tests.support import free_port
+from web.cli.commands.store import store_group
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import multiprocessing
 import threading
-
 from datetime import timedelta
 
 import pytest

@@ -9,9 +9,9 @@ from click.testing import CliRunner
 from models.store import ReviewQuery
 from models.store.elasticsearch.store import ElasticsearchReviewStore
 from models.store.sqlite.store import SQLiteReviewStore
-from web.cli.commands.store import store_group
 from tests.factories import make_review
 from tests.support import free_port
+from web.cli.commands.store import store_group
 
 
 def es_config(path, url, prefix):

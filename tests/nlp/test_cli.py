@@ -49,7 +49,7 @@ def test_analyze_round_trip(home, model):
 def test_analyze_plain_text_with_bom_and_crlf(home):
     code, lines = analyze("\ufeff质量不好\r\n質量很好\r\n".encode("utf-8"), home)
     assert code == 0
-    assert [(l["id"], l["sentiment"]["label"], l["script"]) for l in lines] == [
+    assert [(r["id"], r["sentiment"]["label"], r["script"]) for r in lines] == [
         (1, "negative", "zh-Hans"), (2, "positive", "zh-Hant")]
 
 

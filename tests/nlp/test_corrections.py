@@ -2,10 +2,10 @@ import pytest
 from click.testing import CliRunner
 
 from models.runtime import DEMO_CONFIG
-from web.cli.commands.nlp import label_command
 from nlp.corrections import CorrectionError, corrections_path, read_corrections, record_correction
 from nlp.training.weak import star_examples
 from tests.factories import make_review
+from web.cli.commands.nlp import label_command
 
 
 def test_latest_correction_per_review_wins(home):

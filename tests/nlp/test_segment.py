@@ -1,7 +1,6 @@
 import jieba
 
 from models.loader import parse_config
-
 from nlp.segment import Segmenter, query_terms, segment
 
 

@@ -5,10 +5,10 @@ import pytest
 from click.testing import CliRunner
 
 from models.runtime import DEMO_CONFIG
-from web.cli.commands.nlp import train_command
-from nlp.training.corpus import REPO_DATA, file_hash
 from nlp.sentiment import SentimentModel
+from nlp.training.corpus import REPO_DATA, file_hash
 from tests.support import require
+from web.cli.commands.nlp import train_command
 
 PER_SPLIT = {"train": 600, "dev": 200, "test": 200}
 
@@ -17,7 +17,7 @@ PER_SPLIT = {"train": 600, "dev": 200, "test": 200}
 def small_corpus(tmp_path):
     """A balanced slice of the shared labelled CSV, with one bad row in the middle."""
     require(REPO_DATA.exists(), f"the shared training data at {REPO_DATA}")
-    taken = {(s, l): 0 for s in PER_SPLIT for l in ("0", "1")}
+    taken = {(s, label): 0 for s in PER_SPLIT for label in ("0", "1")}
     rows = []
     with open(REPO_DATA, encoding="utf-8", newline="") as handle:
         for row in csv.DictReader(handle):
@@ -96,6 +96,7 @@ def test_next_training_learns_from_corrections_and_star_ratings(small_corpus, tm
 
 def test_balance_weights_even_out_domain_and_label_cells():
     import numpy as np
+
     from nlp.training.train import balance_weights
     labels = np.array([1] * 8 + [0] * 2 + [1] * 5 + [0] * 5)
     domains = np.array(["hotel"] * 10 + ["books"] * 10, dtype=object)

@@ -4,15 +4,14 @@ temp data directory, demo config), test clients signed in through the real login
 ``anonymous`` nobody), and helpers that store records."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
-
 import re
+from datetime import datetime, timedelta, timezone
 
 import pytest
 
 from models.state import Incident, IncidentEvent
-from web.security import accounts
 from web.app import create_app
+from web.security import accounts
 
 PASSWORD = "correct-horse-电池"
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')

@@ -12,8 +12,8 @@ from models.config import EntityConfig
 from models.runtime import Runtime
 from tests.factories import make_review
 from tests.web.conftest import PASSWORD, csrf_of, log_in
-from web.security import accounts
 from web.app import create_app
+from web.security import accounts
 from web.security.access import ENDPOINTS, PUBLIC
 
 HUAMEI = EntityConfig(id="huamei", name="华美家电", keywords=["华美"])

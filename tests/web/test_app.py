@@ -6,8 +6,8 @@ import importlib.util
 from tests.factories import make_review
 from tests.support import require
 from tests.web.conftest import PASSWORD, log_in
-from web.security import accounts
 from web.app import create_app
+from web.security import accounts
 
 
 def test_factory_opens_the_runtime_itself_when_given_none(home, monkeypatch):

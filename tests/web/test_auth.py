@@ -10,8 +10,8 @@ from sqlalchemy import select
 
 from models.state import LoginFailure, User
 from tests.web.conftest import PASSWORD, csrf_of, log_in
-from web.security import accounts
 from web.app import create_app
+from web.security import accounts
 from web.security.throttle import LoginThrottle
 
 

@@ -22,8 +22,8 @@ from models.runtime import Runtime
 from tests.alerting.conftest import NOW, WebhookReceiver, add_burst, spike_rule
 from tests.support import free_port, require
 from tests.web.conftest import PASSWORD
-from web.security import accounts
 from web.app import create_app
+from web.security import accounts
 
 CHROMIUM = Path(os.environ.get("KOUBEI_CHROMIUM", "/usr/bin/chromium"))
 CHROMEDRIVER = Path(os.environ.get("KOUBEI_CHROMEDRIVER", "/usr/bin/chromedriver"))

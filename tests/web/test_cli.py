@@ -36,7 +36,8 @@ def test_init_gives_the_first_admin_a_password_printed_once(home, monkeypatch):
     monkeypatch.delenv("KOUBEI_ADMIN_PASSWORD", raising=False)
     runner = CliRunner()
     first = runner.invoke(main, ["init", "--home", str(home)])
-    line = next(l for l in first.output.splitlines() if l.startswith("admin account: admin"))
+    line = next(text for text in first.output.splitlines()
+                if text.startswith("admin account: admin"))
     password = line.split("password: ")[1].split()[0]
     assert "shown once" in line and len(password) >= 12
     again = runner.invoke(main, ["init", "--home", str(home)])

@@ -133,6 +133,7 @@ def test_only_web_links_are_linked(client, store):
 
 def test_feed_opens_on_the_newest_published_reviews_after_a_backfill(client, store):
     from datetime import timedelta
+
     from tests.factories import BASE_TIME
     # a crawl ingests newest first, so the last ingested review is the oldest one
     backfill = [make_review(text=f"第{n}小时前的评论", published_at=BASE_TIME - timedelta(hours=n))

@@ -10,7 +10,6 @@ from click.testing import CliRunner
 from openpyxl import load_workbook
 
 from alerting.exceptions import DeliveryError
-from web.jobs import report_job, scheduler_for
 from models.config import EmailChannel, ReportConfig, WebhookChannel
 from models.loader import ConfigError, parse_config
 from models.runtime import Runtime
@@ -18,6 +17,7 @@ from tests.alerting.test_email import smtp_server  # noqa: F401 (a fixture)
 from tests.support import free_port
 from tests.web.test_weekly_report import WEEK, local, week  # noqa: F401 (a fixture)
 from web.cli import main
+from web.jobs import report_job, scheduler_for
 from web.reports.mail import send_weekly_report
 
 

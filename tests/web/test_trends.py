@@ -11,8 +11,8 @@ from models.loader import parse_config
 from models.runtime import DEMO_CONFIG, Runtime
 from tests.factories import make_review
 from tests.web.conftest import PASSWORD, log_in
-from web.security import accounts
 from web.app import create_app
+from web.security import accounts
 
 SHANGHAI = timezone(timedelta(hours=8))
 

@@ -3,7 +3,7 @@ boundaries), as Excel and CSV from the web (scoped, for roles that export) and t
 from __future__ import annotations
 
 import io
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -14,11 +14,11 @@ from models.config import EntityConfig
 from models.runtime import Runtime
 from tests.factories import make_review
 from tests.web.conftest import PASSWORD, log_in
-from web.security import accounts
 from web.app import create_app
 from web.cli import main
 from web.reports.offline import StoreReads
 from web.reports.weekly import ALL, build_weekly_report, last_full_week, parse_week
+from web.security import accounts
 
 HUAMEI = EntityConfig(id="huamei", name="华美家电", keywords=["华美"])
 SHANGHAI = ZoneInfo("Asia/Shanghai")

@@ -14,8 +14,8 @@ from models.runtime import Runtime
 from models.state import Incident
 from tests.alerting.conftest import WebhookReceiver
 from tests.web.conftest import PASSWORD, csrf_of, log_in
-from web.security import accounts
 from web.app import create_app
+from web.security import accounts
 
 
 @pytest.fixture

@@ -6,8 +6,8 @@ from flask import Blueprint
 
 from web import params, reads
 from web.api.payloads import incident_payload
-from web.reads import INCIDENT_STATUSES
 from web.pages.trends import series_from_request
+from web.reads import INCIDENT_STATUSES
 
 bp = Blueprint("api_insights", __name__, url_prefix="/api")
 

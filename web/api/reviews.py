@@ -11,8 +11,8 @@ from flask import Blueprint, request
 
 from models.store import ReviewPage, ReviewQuery
 from web import params, reads
-from web.display import display_zone
 from web.api.payloads import handling_payload, review_payload
+from web.display import display_zone
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 

@@ -19,10 +19,10 @@ from alerting.respond import workflow
 from alerting.respond.action_links import Action, ActionLinkError, read_token
 from models.instance_key import instance_key
 from models.state import Incident
-from web.security import access
 from web import reads
 from web.exceptions import NotFound
 from web.i18n import gettext
+from web.security import access
 
 bp = Blueprint("actions", __name__)
 

@@ -8,8 +8,8 @@ import json
 from flask import Blueprint, Response, stream_with_context
 
 from web import params, reads
-from web.display import display_zone
 from web.api.payloads import review_payload
+from web.display import display_zone
 
 bp = Blueprint("exports", __name__)
 

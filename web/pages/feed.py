@@ -15,12 +15,12 @@ from flask import Blueprint, current_app, g, render_template, request, url_for
 from alerting.respond.review_handling import OUTCOMES
 from models.review import SENTIMENT_LABELS
 from nlp.corrections import LABELS, latest_correction
-from web.pages.review_actions import BULK_LIMIT
-from web.security import access
-from web.security.accounts import list_users
 from web import params, reads
 from web.display import display_zone
 from web.i18n import gettext
+from web.pages.review_actions import BULK_LIMIT
+from web.security import access
+from web.security.accounts import list_users
 
 bp = Blueprint("feed", __name__)
 

@@ -15,11 +15,11 @@ from flask import Blueprint, flash, g, redirect, request, url_for
 
 from alerting.respond import workflow
 from alerting.respond.channels import build_channels
-from web.security import access
 from web import reads
+from web.api.payloads import incident_payload
 from web.exceptions import InvalidParameter
 from web.i18n import gettext
-from web.api.payloads import incident_payload
+from web.security import access
 
 ACTIONS = ("acknowledge", "assign", "comment", "resolve", "false_alarm", "reopen")
 

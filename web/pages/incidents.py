@@ -6,13 +6,12 @@ from __future__ import annotations
 from flask import Blueprint, current_app, g, render_template, url_for
 
 from alerting.respond.workflow import current_assignee
-from web.security.accounts import list_users
-
-from web.security import access
 from web import params, reads
 from web.explanation import read_explanation
 from web.i18n import current_language, gettext
 from web.reads import INCIDENT_STATUSES
+from web.security import access
+from web.security.accounts import list_users
 
 bp = Blueprint("incidents", __name__)
 

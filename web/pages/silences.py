@@ -8,9 +8,9 @@ from alerting.respond.silences import SilenceError, active_silences, add_silence
 from models.config import parse_duration
 from models.review import utcnow
 from models.state import Silence
-from web.security import access
 from web import reads
 from web.i18n import gettext
+from web.security import access
 
 bp = Blueprint("silences", __name__)
 DURATIONS = ("30m", "1h", "2h", "4h", "12h", "1d", "3d", "7d")

@@ -11,13 +11,21 @@ from flask import Blueprint, g, render_template
 
 from models.review import utcnow
 from models.store import ReviewQuery
-from web.security import access
 from web import chart, params, reads
 from web.display import display_zone
-from web.topic_table import topic_rows
-from web.trend_series import (DEFAULT_INTERVAL, GROUPS, INTERVALS, NONE_KEY, RANGES,
-                              SENTIMENT_ORDER, TrendSeries, build_series)
 from web.reports.weekly import recent_weeks
+from web.security import access
+from web.topic_table import topic_rows
+from web.trend_series import (
+    DEFAULT_INTERVAL,
+    GROUPS,
+    INTERVALS,
+    NONE_KEY,
+    RANGES,
+    SENTIMENT_ORDER,
+    TrendSeries,
+    build_series,
+)
 
 bp = Blueprint("trends", __name__)
 

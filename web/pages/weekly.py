@@ -13,13 +13,13 @@ from flask import Blueprint, Response, request, url_for
 from models.review import utcnow
 from models.state import Incident
 from models.store import ReviewQuery, TrendPoint
-from web.security import access
 from web import params, reads
 from web.display import display_zone
 from web.exceptions import InvalidParameter
 from web.i18n import gettext
 from web.reports.export import XLSX, days_csv, filename, to_xlsx
 from web.reports.weekly import WeeklyReport, build_weekly_report, last_full_week, parse_week
+from web.security import access
 
 bp = Blueprint("weekly", __name__)
 

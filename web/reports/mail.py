@@ -7,9 +7,9 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
+from alerting.exceptions import DeliveryError
 from alerting.respond.channels.email import EmailChannel
 from alerting.respond.channels.email_message import compose_with_attachment
-from alerting.exceptions import DeliveryError
 from models.config import ReportConfig
 from models.runtime import Runtime
 from web.i18n import Label

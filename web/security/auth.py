@@ -12,15 +12,26 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import (Blueprint, Flask, abort, current_app, flash, g, redirect, render_template,
-                   request, session, url_for)
+from flask import (
+    Blueprint,
+    Flask,
+    abort,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 
 from models.instance_key import instance_key
 from models.state import User
-from web.security import access, accounts, csrf
 from web.errors import api_error, wants_json
 from web.i18n import gettext
 from web.reads import current_runtime
+from web.security import access, accounts, csrf
 from web.security.throttle import LoginThrottle
 
 bp = Blueprint("auth", __name__)

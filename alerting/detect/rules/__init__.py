@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from alerting.exceptions import RuleError
 from alerting.detect.rules.base import Firing, Rule, RuleContext
 from alerting.detect.rules.crisis_keyword import CrisisKeywordRule
 from alerting.detect.rules.emerging_topic import EmergingTopicRule
@@ -15,6 +14,7 @@ from alerting.detect.rules.negative_spike import NegativeSpikeRule
 from alerting.detect.rules.rating_drop import RatingDropRule
 from alerting.detect.rules.source_silent import SourceSilentRule
 from alerting.detect.rules.volume_spike import VolumeSpikeRule
+from alerting.exceptions import RuleError
 
 RULE_TYPES: dict[str, type[Rule]] = {cls.type_name: cls for cls in (
     NegativeSpikeRule, NegativeShareRule, VolumeSpikeRule, RatingDropRule, EmergingTopicRule,

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from typing import Any, Iterable
 
+from alerting.exceptions import AlertingError, ChannelConfigError
 from alerting.respond.channels.base import Channel, RetryableFailure, UnavailableChannel
 from alerting.respond.channels.dingtalk import DingTalkChannel
 from alerting.respond.channels.email import EmailChannel
@@ -17,7 +18,6 @@ from alerting.respond.channels.slack import SlackChannel
 from alerting.respond.channels.sms import SmsChannel
 from alerting.respond.channels.webhook import WebhookChannel
 from alerting.respond.channels.wecom import WeComChannel
-from alerting.exceptions import AlertingError, ChannelConfigError
 
 log = logging.getLogger(__name__)
 

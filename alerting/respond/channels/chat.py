@@ -16,8 +16,8 @@ from typing import Any, ClassVar
 
 import httpx
 
-from alerting.respond.channels.base import HttpChannel, RetryableFailure
 from alerting.exceptions import ChannelConfigError, DeliveryError
+from alerting.respond.channels.base import HttpChannel, RetryableFailure
 from alerting.respond.channels.email_message import KIND_LABELS, RESOLUTION_LABELS
 from alerting.respond.notice import Notice
 

@@ -12,9 +12,9 @@ from email.message import EmailMessage
 from email.utils import getaddresses, parseaddr
 from typing import Any, Callable
 
+from alerting.exceptions import ChannelConfigError, DeliveryError
 from alerting.respond.channels import email_message
 from alerting.respond.channels.base import Channel, RetryableFailure
-from alerting.exceptions import ChannelConfigError, DeliveryError
 from alerting.respond.notice import Notice
 
 log = logging.getLogger(__name__)

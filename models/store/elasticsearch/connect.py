@@ -19,9 +19,15 @@ import os
 from contextlib import contextmanager
 from typing import Iterator
 
-from elasticsearch import (ApiError, AuthenticationException, AuthorizationException,
-                           ConnectionError, ConnectionTimeout, Elasticsearch,
-                           UnsupportedProductError)
+from elasticsearch import (
+    ApiError,
+    AuthenticationException,
+    AuthorizationException,
+    ConnectionError,
+    ConnectionTimeout,
+    Elasticsearch,
+    UnsupportedProductError,
+)
 from elasticsearch import __version__ as client_version
 
 from models.exceptions import StoreError, StoreUnavailable

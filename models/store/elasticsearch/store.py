@@ -21,10 +21,17 @@ from elasticsearch import ApiError, ConnectionError, ConnectionTimeout
 
 from models.exceptions import StoreUnavailable
 from models.review import Review
-from models.store.elasticsearch import aggs as es_aggs
-from models.store.base import (ReviewPage, ReviewQuery, ReviewStore, StoreStats, TrendPoint,
-                               UpsertResult, batches_by_id)
+from models.store.base import (
+    ReviewPage,
+    ReviewQuery,
+    ReviewStore,
+    StoreStats,
+    TrendPoint,
+    UpsertResult,
+    batches_by_id,
+)
 from models.store.cursors import decode_cursor, encode_cursor
+from models.store.elasticsearch import aggs as es_aggs
 from models.store.elasticsearch.bulk import Rejection, RetryPolicy
 from models.store.elasticsearch.connect import check_node, make_client, translated_errors
 from models.store.elasticsearch.feed import FeedLedger

@@ -38,8 +38,13 @@ from elasticsearch import Elasticsearch
 
 from models.review import Review
 from models.store.base import UpsertResult, stable_json
-from models.store.elasticsearch.bulk import (BulkAction, BulkOutcome, Rejection, RetryPolicy,
-                                             send_bulk)
+from models.store.elasticsearch.bulk import (
+    BulkAction,
+    BulkOutcome,
+    Rejection,
+    RetryPolicy,
+    send_bulk,
+)
 from models.store.elasticsearch.feed import BLOCK, FeedLedger
 from models.store.elasticsearch.mapping import IndexNames, document_parts
 

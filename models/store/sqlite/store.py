@@ -17,11 +17,22 @@ from typing import Iterable, Iterator
 
 from models.exceptions import StoreError
 from models.review import Review
-from models.store.sqlite import sql
-from models.store.base import (GROUP_FIELDS, ReviewPage, ReviewQuery, ReviewStore, StoreStats,
-                               TrendPoint, UpsertResult, aspect_keys, batches_by_id, stable_json)
+from models.store.base import (
+    GROUP_FIELDS,
+    ReviewPage,
+    ReviewQuery,
+    ReviewStore,
+    StoreStats,
+    TrendPoint,
+    UpsertResult,
+    aspect_keys,
+    batches_by_id,
+    stable_json,
+)
 from models.store.cursors import decode_cursor, encode_cursor
 from models.store.highlight import highlights
+from models.store.sqlite import sql
+
 
 class SQLiteReviewStore(ReviewStore):
     def __init__(self, home: Path, path: str = "reviews.db", batch_size: int = 500):

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import click
 
-from web.cli.options import with_runtime
 from models.exceptions import KoubeiError
+from web.cli.options import with_runtime
 
 
 @click.command("crawl")
@@ -18,9 +18,9 @@ def crawl(runtime, source_names: tuple[str, ...]) -> None:
     """Crawl each SOURCE_NAME once (every enabled source when none is named) and print
     new/updated/unchanged/dropped/errors per source. Exits 1 when a crawl failed outright."""
     from crawlers.batches import crawl_batches
+    from crawlers.exceptions import UnknownSource
     from crawlers.runner import find_source
     from web.jobs import crawls_in_child
-    from crawlers.exceptions import UnknownSource
 
     try:
         sources = [find_source(runtime.config, name) for name in dict.fromkeys(source_names)] or \

@@ -7,8 +7,8 @@ from datetime import datetime, timedelta
 import click
 
 from alerting.detect.tick import run_detection
-from web.cli.options import iso_time_option, with_runtime
 from models.config import parse_duration
+from web.cli.options import iso_time_option, with_runtime
 
 ACTIONS = {"opened": "opened", "reopened": "reopened", "fired": "still firing",
            "elevated": "still elevated", "auto_resolved": "auto-resolved"}

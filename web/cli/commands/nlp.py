@@ -6,8 +6,8 @@ import sys
 
 import click
 
-from web.cli.options import with_runtime
 from nlp.exceptions import NLPError
+from web.cli.options import with_runtime
 
 BATCH = 256  # lines analysed per model call by `koubei analyze`
 
@@ -149,9 +149,9 @@ def analyze_command(runtime, model_path: str | None) -> None:
               help="Model artifact (default: the shipped one).")
 def evaluate_command(data: str | None, split: str, model_path: str | None) -> None:
     """Print macro-F1, accuracy and per-class precision/recall of the model on labelled data."""
+    from nlp.sentiment import SentimentModel
     from nlp.training.corpus import default_data_path, read_corpus
     from nlp.training.evaluation import evaluate
-    from nlp.sentiment import SentimentModel
     try:
         model = SentimentModel.load(model_path)
         corpus = read_corpus(data or default_data_path())

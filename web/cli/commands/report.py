@@ -7,8 +7,8 @@ from pathlib import Path
 
 import click
 
-from web.cli.options import with_runtime
 from models.review import utcnow
+from web.cli.options import with_runtime
 from web.reports.export import days_csv
 from web.reports.offline import runtime_report, workbook
 from web.reports.weekly import parse_week

@@ -76,9 +76,9 @@ def run_command(runtime, demo: bool, host: str | None, port: int | None, demo_po
     """Start the web app and the scheduler (and the demo site with --demo) until stopped."""
     from waitress.server import create_server
 
-    from web.jobs import scheduler_for
     from crawlers.demo import serve_demo_site
     from web.app import create_app
+    from web.jobs import scheduler_for
 
     logging.getLogger().setLevel(min(logging.getLogger().level, logging.INFO))
     for line in initialise(runtime):

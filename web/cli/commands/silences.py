@@ -6,9 +6,9 @@ from datetime import datetime
 import click
 
 from alerting.respond.silences import SilenceError, active_silences, add_silence, end_silence
-from web.cli.options import iso_time, with_runtime
 from models.config import parse_duration
 from models.review import utcnow
+from web.cli.options import iso_time, with_runtime
 
 
 def _end_time(duration: str | None, until: str | None) -> datetime:

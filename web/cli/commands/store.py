@@ -9,10 +9,10 @@ import sys
 
 import click
 
-from web.cli.options import with_runtime
 from models.exceptions import StoreError
 from models.store import ReviewStore, open_review_store
 from models.store.base import batches_by_id
+from web.cli.options import with_runtime
 
 BATCHES_PER_CALL = 10  # read batches handed to the target store per upsert while migrating
 
