@@ -19,16 +19,16 @@ def Select(element):  # noqa: N802  (selenium's class, imported when a browser r
     return SeleniumSelect(element)
 
 
-def WebDriverWait(browser, seconds):  # noqa: N802
+def WebDriverWait(driver, seconds):  # noqa: N802
     from selenium.webdriver.support.ui import WebDriverWait as Wait
-    return Wait(browser, seconds)
+    return Wait(driver, seconds)
 
 
-def sign_in(browser, base, username, next_path="/"):
-    browser.get(f"{base}/login?next={next_path}")
-    browser.find_element("id", "username").send_keys(username)
-    browser.find_element("id", "password").send_keys(PASSWORD)
-    submit(browser, browser.find_element("css selector", "form.stacked-form button[type=submit]"))
+def sign_in(driver, base, username, next_path="/"):
+    driver.get(f"{base}/login?next={next_path}")
+    driver.find_element("id", "username").send_keys(username)
+    driver.find_element("id", "password").send_keys(PASSWORD)
+    submit(driver, driver.find_element("css selector", "form.stacked-form button[type=submit]"))
 
 
 def test_assign_and_handle_a_review(site, browser):  # noqa: F811
