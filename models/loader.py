@@ -8,7 +8,8 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from models.config import KoubeiConfig, reference_problems
+from models.config import KoubeiConfig
+from models.config_references import reference_problems
 from models.exceptions import ConfigError, ConfigProblem
 
 
@@ -34,13 +35,16 @@ def parse_config(text: str, filename: str = "<config>") -> KoubeiConfig:
         data = {}
     if not isinstance(data, dict):
         raise ConfigError([ConfigProblem(filename, "", "expected a mapping at the top level")])
+    # Field errors and cross-reference problems are found independently and reported
+    # together, so one run lists everything to fix.
+    problems = [ConfigProblem(filename, key, msg) for key, msg in reference_problems(data)]
     try:
         config = KoubeiConfig.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError([_problem(filename, data, err) for err in exc.errors()]) from exc
-    problems = reference_problems(config)
+        found = [_problem(filename, data, err) for err in exc.errors()]
+        raise ConfigError(found + [p for p in problems if p not in found]) from exc
     if problems:
-        raise ConfigError([ConfigProblem(filename, key, msg) for key, msg in problems])
+        raise ConfigError(problems)
     return config
 
 

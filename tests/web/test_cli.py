@@ -84,3 +84,25 @@ def test_users_add_list_disable_and_token(home):
         assert token_account(runtime.state, token) is None
     finally:
         runtime.close()
+
+
+def test_config_check_defaults_to_the_active_config_and_lists_every_problem(home, monkeypatch):
+    monkeypatch.delenv("KOUBEI_CONFIG", raising=False)
+    runner = CliRunner()  # click 8.2+: result.stdout and result.stderr apart
+    demo = runner.invoke(main, ["config", "check", "--home", str(home)])
+    assert demo.exit_code == 0 and demo.stdout.strip() == "ok"
+    assert "demo.yaml" in demo.stderr  # no koubei.yaml in the data directory: the demo config
+    (home / "koubei.yaml").write_text(
+        "entities:\n  - {id: a, name: A, keywords: [A]}\n  - {id: a, name: B, keywords: [B]}\n"
+        "channels:\n  - {name: hook, type: webhook, url: not a url, colour: red}\n"
+        "rules:\n  - {name: r, type: negative_spike, channels: [pager]}\n", encoding="utf-8")
+    monkeypatch.setenv("KOUBEI_HOME", str(home))
+    result = runner.invoke(main, ["config", "check"])
+    assert result.exit_code == 1
+    assert str(home / "koubei.yaml") in result.stderr and "4 problem(s)" in result.stderr
+    assert result.stdout.splitlines() == [
+        f"{home / 'koubei.yaml'}: channels[0].colour: unknown key",
+        f"{home / 'koubei.yaml'}: entities[1].id: duplicate id 'a'",
+        f"{home / 'koubei.yaml'}: rules[0].channels: unknown channel 'pager'",
+        f"{home / 'koubei.yaml'}: channels[0].url: not a web address: 'not a url'; expected "
+        "http:// or https:// and a host"]

@@ -3,11 +3,13 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 
 import click
 
 from models.exceptions import ConfigError
 from models.loader import load_config
+from models.runtime import default_config_path, koubei_home
 from models.store import ReviewQuery
 from web.cli.options import iso_time, with_runtime
 
@@ -18,13 +20,19 @@ def config_group() -> None:
 
 
 @config_group.command("check")
-@click.argument("path", type=click.Path(dir_okay=False))
-def config_check(path: str) -> None:
-    """Validate PATH; print every problem, or "ok"."""
+@click.argument("path", type=click.Path(dir_okay=False), required=False)
+@click.option("--home", type=click.Path(file_okay=False),
+              help="Data directory whose config to check (default: $KOUBEI_HOME or ./koubei-data).")
+def config_check(path: str | None, home: str | None) -> None:
+    """Validate PATH (default: the config koubei would run with: $KOUBEI_CONFIG, else
+    koubei.yaml in the data directory, else the demo config); print every problem, or "ok"."""
+    target = Path(path) if path else default_config_path(koubei_home(home))
+    click.echo(f"checking {target}", err=True)
     try:
-        load_config(path)
+        load_config(target)
     except ConfigError as exc:
         click.echo(str(exc))
+        click.echo(f"{len(exc.problems)} problem(s)", err=True)
         raise SystemExit(1)
     click.echo("ok")
 
