@@ -13,6 +13,7 @@ from typing import Iterator
 
 import click
 
+from web import logs
 from web.cli import commands as command_package
 
 
@@ -21,7 +22,7 @@ from web.cli import commands as command_package
 def main(verbose: int) -> None:
     """口碑 Koubei — review and word-of-mouth sentiment monitoring."""
     level = [logging.WARNING, logging.INFO, logging.DEBUG][min(verbose, 2)]
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logs.setup(level)
 
 
 def discover_commands() -> Iterator[click.Command]:

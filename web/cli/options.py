@@ -9,6 +9,7 @@ from typing import Any, Callable
 import click
 
 from models.exceptions import ConfigError
+from web import logs
 from web.runtime import open_runtime
 
 
@@ -28,6 +29,7 @@ def with_runtime(command: Callable[..., Any]) -> Callable[..., Any]:
         except ConfigError as exc:
             click.echo(str(exc), err=True)
             raise SystemExit(2)
+        logs.use_zone(runtime.config.timezone)  # log times in the zone the scheduler speaks
         try:
             return command(*args, runtime=runtime, **kwargs)
         finally:
