@@ -164,6 +164,9 @@ ZH_CN = {
     "response.reviews_median": "处理用时（中位数）", "response.by_outcome": "按处理方式",
     "response.by_handler": "按处理人", "response.handler": "处理人", "response.count": "条数",
     "response.reviews_note": "处理用时 = 标记为已处理的时间 − 口碑采集到该评论的时间。",
+    # rule headlines in incident titles, and the taxonomy's topics (web.display)
+    "headline.negative_spike": "负面评论激增", "headline.negative_share": "负面评论占比升高", "headline.volume_spike": "讨论量异常", "headline.rating_drop": "评分下降", "headline.emerging_topic": "新问题出现", "headline.source_silent": "数据源无新评论", "headline.crisis_keyword": "危机关键词",
+    "topic.物流配送": "物流配送", "topic.产品质量": "产品质量", "topic.价格": "价格", "topic.客服态度": "客服态度", "topic.售后退换": "售后退换", "topic.包装": "包装", "topic.功能性能": "功能性能", "topic.外观设计": "外观设计", "topic.卫生安全": "卫生安全", "topic.口味": "口味", "topic.环境": "环境", "topic.服务速度": "服务速度", "topic.电池续航": "电池续航",
 }
 
 EN = {
@@ -359,6 +362,8 @@ EN = {
     "response.by_handler": "By handler", "response.handler": "Handler", "response.count": "Reviews",
     "response.reviews_note": "Time to handle = when it was marked handled − when Koubei "
                              "collected the review.",
+    "headline.negative_spike": "negative reviews spiking", "headline.negative_share": "negative share rising", "headline.volume_spike": "unusual volume", "headline.rating_drop": "ratings dropping", "headline.emerging_topic": "new issue", "headline.source_silent": "no new reviews from the source", "headline.crisis_keyword": "crisis term",
+    "topic.物流配送": "Delivery", "topic.产品质量": "Product quality", "topic.价格": "Price", "topic.客服态度": "Customer service", "topic.售后退换": "Returns & repairs", "topic.包装": "Packaging", "topic.功能性能": "Features & performance", "topic.外观设计": "Design", "topic.卫生安全": "Hygiene & safety", "topic.口味": "Taste", "topic.环境": "Environment", "topic.服务速度": "Speed of service", "topic.电池续航": "Battery life",
 }
 
 MESSAGES = {"zh-CN": ZH_CN, "en": EN}

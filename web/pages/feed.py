@@ -15,8 +15,9 @@ from flask import Blueprint, current_app, g, render_template, request, url_for
 from alerting.respond.review_handling import OUTCOMES
 from models.review import SENTIMENT_LABELS
 from nlp.corrections import LABELS, latest_correction
+from nlp.topics import DEFAULT_TOPICS
 from web import params, reads
-from web.display import display_zone
+from web.display import display_zone, topic_name
 from web.i18n import gettext
 from web.pages.review_actions import BULK_LIMIT
 from web.security import access
@@ -61,6 +62,7 @@ def _feed_config(cursor: str | None, poll_args: dict, poll_seconds: int, entitie
         "timezone": timezone,
         "reviewBase": url_for("feed.index") + "reviews/",
         "entities": {e.id: e.name for e in entities},
+        "topics": {t: topic_name(t) for t in DEFAULT_TOPICS},
         "labels": {
             **{label: gettext(f"sentiment.{label}") for label in (*SENTIMENT_LABELS, "unknown")},
             "noRating": gettext("review.no_rating"),

@@ -95,7 +95,7 @@
     if (review.script === "zh-Hans" || review.script === "zh-Hant") { find(".review-text").lang = review.script; }
     var links = find(".links");
     review.entities.forEach(function (e) { links.before(tag("entity", config.entities[e] || e)); });
-    review.topics.forEach(function (t) { links.before(tag("topic", t)); });
+    review.topics.forEach(function (t) { links.before(tag("topic", config.topics[t] || t)); });
     review.flags.forEach(function (f) { links.before(tag("flag", f)); });
     find(".detail-link").href = config.reviewBase + encodeURIComponent(review.id);
     if (review.url && /^https?:\/\//.test(review.url)) { find(".original-link").href = review.url; }
