@@ -249,6 +249,9 @@ class RuleBase(Strict):
     resolve_after: Duration = timedelta(minutes=30)
     reopen_within: Duration = timedelta(0)  # a firing this soon after auto-resolve reopens it
     join_within: Duration = timedelta(0)  # join an active incident with shared terms this recent
+    # None: the rule type's own (critical for crisis_keyword, else warning). Critical incidents
+    # are notified in quiet hours and through silences that do not name their rule.
+    severity: Literal["warning", "critical"] | None = None
     enabled: bool = True
 
 

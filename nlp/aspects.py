@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import bisect
 import re
-from typing import Callable, Sequence
-
-from models.review import Sentiment
+from typing import Sequence
 
 # A run of these marks ends a clause; so do contrast words, which start a new one: 但是 不过
 # 可是 然而 只是, and 但 alone only before a character that is not part of a word with it (但愿
@@ -43,16 +41,6 @@ def clause_spans(text_norm: str) -> list[tuple[int, int]]:
             spans.append((start, end))
         previous = boundary.end() if boundary else len(text_norm)
     return spans
-
-
-def aspects_of(texts_norm: Sequence[str], matches: Sequence[Sequence[tuple[int, int, str]]],
-               predict: Callable[[list[str]], list[Sentiment]]) -> list[list[tuple[str, str]]]:
-    """Aspects for each text. ``matches[i]`` are text ``i``'s topic keywords found as
-    ``(position, rank, topic)`` (``Taxonomy.matches``): a clause's topics are those found
-    inside it, in rank order. ``predict`` scores all topical clauses of all texts in one call."""
-    pending = topical_clauses(texts_norm, matches)
-    sentiments = predict([clause for _, _, clause in pending]) if pending else []
-    return aspect_pairs(len(texts_norm), pending, [s.label for s in sentiments])
 
 
 def topical_clauses(texts_norm: Sequence[str], matches: Sequence[Sequence[tuple[int, int, str]]]

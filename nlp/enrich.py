@@ -5,9 +5,9 @@ tokens), ``sentiment``, ``topics``, ``aspects``, ``keywords``, ``entities`` (the
 ∪ those mentioned) and ``flags`` (crisis terms and spam; other flags such as ``duplicate``
 are kept). A review's title, when it has one, is analysed together with its text (an App
 Store title such as "差评" is often the clearest sentence); ``text_norm`` is the text alone.
-Spam and ads are not opinions: a review flagged ``spam`` gets a neutral sentiment with score
-0 and no aspects, so "代购正品超好 加微信" counts neither as praise nor as a complaint in the
-sentiment figures and alerts (views can leave such reviews out entirely by the flag).
+A review flagged ``spam`` keeps the sentiment and aspects the model gave it: the flag is a
+guess, and a complaint that mentions a contact ("客服让我加微信处理，结果一直不回") must
+still count as a complaint; views and exports can leave flagged reviews out by the flag.
 Enriching again gives the same result. The model runs once per call, for all reviews and all
 their topical clauses together.
 """
@@ -140,10 +140,7 @@ class Enricher:
         aspects = aspect_pairs(len(analysed), clauses, clause_labels)
         version = self.model.version
         for result, (label, score), pairs in zip(results, judged, aspects):
-            if SPAM_FLAG in result.flags:
-                result.sentiment = Sentiment("neutral", 0.0, version)
-            else:
-                result.sentiment, result.aspects = Sentiment(label, score, version), pairs
+            result.sentiment, result.aspects = Sentiment(label, score, version), pairs
         return results
 
     def enrich(self, reviews: list[Review]) -> list[Review]:

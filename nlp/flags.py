@@ -3,9 +3,15 @@
 - ``crisis:<term>`` for each crisis term found in the normalised text (``dicts/crisis.txt``
   by default: 食物中毒 爆炸 维权 曝光 315 律师函 召回 ...). Numbers match only as whole
   numbers (315 is not inside 3150).
-- ``spam`` for advertising: contact bait (加微信, vx:, 加Q), two or more links (a link
-  farm), or selling words (代购 刷单 兼职 ...) together with a link, a contact bait, a long
-  number or a second selling word. One selling word alone is not spam ("不是代购的正品").
+- ``spam`` for advertising: a contact handle (a WeChat/QQ name or number: ``vx: abc123``,
+  ``QQ 123456789``, ``扣扣 987654321``), two or more links (a link farm), contact bait
+  (加微信, ＋VX, 私信我) in a text that complains about nothing, or selling words (代购 刷单
+  兼职 ...) together with a link, contact bait, a long number or a second selling word. One
+  selling word alone is not spam ("不是代购的正品"), and neither is a complaint that mentions
+  a contact ("客服让我加微信处理，结果一直不回", "有同样问题的私信我一起维权").
+
+The flag marks a review; it never changes what the review says (its sentiment stays the
+model's), so a complaint mistaken for an ad still counts as a complaint.
 """
 from __future__ import annotations
 
@@ -25,9 +31,17 @@ CRISIS_PREFIX = "crisis:"
 _CONTACT = re.compile(
     r"(?=[加+➕微薇vwq扣粉私])"
     r"(?:(?:加|\+|➕)\s*(?:我\s*)?(?:微信|薇信|薇|威信|扣扣|企鹅|(?:vx|wx|qq|v|q)(?![a-z]))"
-    r"|(?:微信|薇信|vx|wx|qq|扣扣)\s*(?:号)?\s*[:：]\s*[a-z0-9_\-]{5,}"
-    r"|(?:qq|微信|粉丝)群\s*\d{5,}|私信我|私聊我)",
+    r"|(?:qq|微信|粉丝)群|私信我|私聊我)",
     re.IGNORECASE)
+# A contact word followed by the handle itself: what an ad needs and a complaint rarely gives.
+_HANDLE = re.compile(
+    r"(?=[微薇威vwq扣企])"
+    r"(?:微信|薇信|威信|vx|wx|v信|qq|扣扣|企鹅|(?<![a-z])[vq](?![a-z]))\s*(?:号|群)?\s*[:：]?\s*"
+    r"(?=[a-z0-9_\-]*\d)[a-z0-9_\-]{5,}",
+    re.IGNORECASE)
+# What a complaint about a contact says: bait in such a text is the complaint's subject.
+_COMPLAINT = re.compile(
+    r"客服|售后|差评|投诉|维权|退款|退货|不回|没人回|骗|问题|处理|商家|卖家|店家|理赔|赔偿")
 _SELLING = re.compile(
     r"代购|刷单|兼职|日赚|日结|返利|免费领|免费送|点击链接|戳链接|招代理|加盟|优惠券|福利群"
     r"|低价出|贷款|网贷|博彩|彩票|月入", re.IGNORECASE)
@@ -64,12 +78,13 @@ class Flagger:
     def is_spam(self, original: str, text_norm: str) -> bool:
         """Judged on the original text (links are gone from the normalised one) and on the
         normalised text (full-width and traditional variants are folded there)."""
-        if len(patterns.URL.findall(original)) >= 2 or _CONTACT.search(text_norm):
+        if len(patterns.URL.findall(original)) >= 2 or _HANDLE.search(text_norm):
             return True
+        bait = _CONTACT.search(text_norm) is not None
         selling = len(_SELLING.findall(text_norm))
         if not selling:
-            return False
-        return (selling >= 2 or patterns.URL.search(original) is not None
+            return bait and not _COMPLAINT.search(text_norm)
+        return (selling >= 2 or bait or patterns.URL.search(original) is not None
                 or _LONG_NUMBER.search(text_norm) is not None)
 
     def flags(self, original: str, text_norm: str) -> list[str]:
@@ -79,7 +94,7 @@ class Flagger:
         """``flags`` of each pair. Each pattern first runs once over the whole batch; only
         the texts in which one was found are looked at on their own (most have nothing)."""
         found = patterns.texts_matching(patterns.URL, originals)
-        for pattern in (_CONTACT, _SELLING):
+        for pattern in (_CONTACT, _HANDLE, _SELLING):
             found |= patterns.texts_matching(pattern, texts_norm)
         if self._crisis is not None:
             found |= patterns.texts_matching(self._crisis, texts_norm, lower=True)

@@ -15,8 +15,11 @@ from flask import Flask
 
 from models.runtime import Runtime
 from web import display, errors, i18n
+from web.api import corrections as api_corrections
 from web.api import health, openapi
+from web.api import incident_actions as api_actions
 from web.api import insights as api_insights
+from web.api import response as api_response
 from web.api import review_actions as api_review_actions
 from web.api import reviews as api
 from web.pages import action_links as action_link_views
@@ -34,7 +37,7 @@ from web.pages import (
     weekly,
 )
 from web.runtime import open_runtime
-from web.security import auth, csrf
+from web.security import access, auth, csrf
 from web.security import headers as security
 
 __all__ = ["create_app"]
@@ -52,6 +55,8 @@ def create_app(runtime: Runtime | None = None,
     """Build the app on ``runtime`` (opened with ``open_runtime()`` when None; the caller
     that passes a runtime keeps closing it). ``test_config`` overrides Flask settings."""
     app = Flask(__name__)
+    # Flask's own route for static files, declared like every view: the sign-in page needs them
+    access.permission(access.PUBLIC)(app.view_functions["static"])
     app.config.from_mapping(DEFAULTS)
     app.extensions["koubei"] = runtime if runtime is not None else open_runtime()
     # Served over HTTPS (the public URL says so): the session cookie is never sent in clear.
@@ -64,10 +69,9 @@ def create_app(runtime: Runtime | None = None,
     # i18n first: the sign-in gate (auth) may already render a page in the reader's language
     for extension in (i18n, display, security, errors, csrf, auth):
         extension.init_app(app)
-    for module in (feed, trends, incidents, api, api_insights, health, openapi,
-                   action_link_views, exports, response, silences, corrections, weekly,
-                   review_actions, api_review_actions, queue):
+    for module in (feed, trends, incidents, incident_actions, action_link_views, exports,
+                   response, silences, corrections, weekly, review_actions, queue,
+                   api, api_insights, api_actions, api_response, api_corrections,
+                   api_review_actions, health, openapi):
         app.register_blueprint(module.bp)
-    app.register_blueprint(incident_actions.bp)
-    app.register_blueprint(incident_actions.api_bp)
     return app

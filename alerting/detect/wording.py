@@ -53,11 +53,6 @@ def ratio_text(ratio: float) -> str:
     return f"{ratio:.0f}" if ratio >= 10 else f"{ratio:.1f}"
 
 
-def spike_title(scope: str) -> str:
-    """"云雀手机 负面评论激增"; just the headline when the scope is unknown."""
-    return title(scope, SPIKE_HEADLINE)
-
-
 def title(scope: str, headline: str) -> str:
     return f"{scope} {headline}" if scope else headline
 

@@ -3,10 +3,12 @@
 - **Queued notifications**: an incident whose first notification waited for its team's
   quiet hours (a ``queued`` event) is notified at the first tick after they end. One that
   resolved itself in the meantime is not sent (its timeline shows it).
-- **Escalation**: an incident still ``open`` (nobody acknowledged it) ``escalate_after`` its
-  first notification is escalated once: an ``escalated`` event, an assignment to the next
-  member of the rotation, and an "escalated" notice to the team's ``escalation_channels``
-  (else its usual channels), sent even in quiet hours.
+- **Escalation**: an incident still ``open`` (nobody acknowledged it) ``escalate_after`` it
+  opened is escalated once: an ``escalated`` event, an assignment to the next member of the
+  rotation, and an "escalated" notice to the team's ``escalation_channels`` (else its usual
+  channels), sent even in quiet hours. The clock starts at opening whether or not its
+  notice got through (a failing channel is a reason to escalate, not to wait); only a notice
+  held for the team's quiet hours starts the clock when it is released.
 """
 from __future__ import annotations
 
@@ -22,7 +24,11 @@ from alerting.respond.routing import channels_for, must_wait, on_call, team_for
 from models.state import Incident, IncidentEvent
 
 
-def _first_notified(incident: Incident) -> datetime | None:
+def escalation_clock(incident: Incident) -> datetime | None:
+    """When the incident's escalation clock started (see the module docstring); None while
+    its first notice is still held for quiet hours."""
+    if not any(e.kind == "queued" for e in incident.events):
+        return incident.opened_at
     return next((e.at for e in incident.events if e.kind == "notified"), None)
 
 
@@ -41,9 +47,10 @@ def follow_up(manager: IncidentManager, rule_configs: Any, now: datetime) -> lis
                 and not must_wait(team, incident.severity, now, manager.timezone)):
             changes.append(_send(manager, incident, "opened", names, "released", team))
             continue
-        first = _first_notified(incident)
+        started = escalation_clock(incident)
         if (team is None or team.escalate_after is None or incident.status != "open"
-                or first is None or "escalated" in kinds or now - first < team.escalate_after):
+                or started is None or "escalated" in kinds
+                or now - started < team.escalate_after):
             continue
         person = on_call(team, now, manager.timezone, offset=1)
         with manager.state.session() as session:

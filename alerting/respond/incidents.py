@@ -217,7 +217,7 @@ def _open(session: Any, firing: Firing) -> Incident:
                         title=firing.title, entities=list(firing.entities),
                         opened_at=firing.at, last_fired_at=firing.at, metric=firing.metric,
                         baseline=firing.baseline, explanation=firing.explanation,
-                        review_ids=list(firing.review_ids))
+                        review_ids=list(firing.review_ids), severity=firing.severity)
     session.add(incident)
     session.add(IncidentEvent(incident=incident, at=firing.at, kind="opened",
                               detail=_firing_detail(firing)))
@@ -293,6 +293,8 @@ def _attach(session: Any, incident: Incident, firing: Firing, event: bool = True
     incident.last_fired_at = max(incident.last_fired_at, firing.at)
     if not firing.opens:  # still elevated: the incident lives on, its peak stays
         return
+    if firing.severity == "critical":  # a critical firing makes its incident critical
+        incident.severity = "critical"
     if firing.metric > incident.metric:
         incident.metric, incident.baseline = firing.metric, firing.baseline
         incident.explanation = firing.explanation

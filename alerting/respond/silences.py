@@ -53,9 +53,13 @@ def active_silences(state: StateDB, now: datetime | None = None) -> list[Silence
             Silence.starts_at <= now, Silence.ends_at > now).order_by(Silence.ends_at)))
 
 
-def matching(silences: list[Silence], rule: str, entities: list[str]) -> Silence | None:
+def matching(silences: list[Silence], rule: str, entities: list[str],
+             severity: str = "warning") -> Silence | None:
+    """The first of ``silences`` covering an incident of ``rule`` about ``entities``. A
+    critical incident is held back only by a silence that names its rule: a blanket silence
+    ("every rule of brand X") never hides a crisis."""
     for silence in silences:
-        if silence.rule not in (None, rule):
+        if silence.rule not in (None, rule) or (silence.rule is None and severity == "critical"):
             continue
         if silence.entity is not None and silence.entity not in (entities or []):
             continue
@@ -68,7 +72,8 @@ def hold_back(state: StateDB, incident_id: int, now: datetime) -> Silence | None
     this silence holds it back; None when the incident may be notified."""
     with state.session() as session:
         incident = session.get(Incident, incident_id)
-        silence = matching(active_silences(state, now), incident.rule, incident.entities)
+        silence = matching(active_silences(state, now), incident.rule, incident.entities,
+                           incident.severity)
         if silence is None:
             return None
         if not any(e.kind == "silenced" and e.detail.get("silence") == silence.id

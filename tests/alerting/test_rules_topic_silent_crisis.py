@@ -152,3 +152,51 @@ def test_a_crisis_notice_sent_at_store_time_carries_signed_action_links(configur
             for action, url in links.items()} == {
         "acknowledge": Action(change.incident_id, "acknowledge"),
         "open": Action(change.incident_id, "open")}
+
+
+def source_silent_incidents(rt) -> list[tuple[str, list[str]]]:
+    with rt.state.session() as session:
+        return [(i.status, [e.kind for e in i.events])
+                for i in session.scalars(select(Incident).where(Incident.rule == "silent"))]
+
+
+def test_a_dead_source_stays_one_incident_through_the_night_until_reviews_return(configure):
+    # The audit: a 4-day outage gave an incident a night, each auto-resolved (with an
+    # all-clear) when the expected volume fell below min_expected, while the source was dead.
+    from alerting.detect.tick import run_detection
+
+    rt = configure(rules=[SourceSilentRule(name="silent", type="source_silent", window="1h",
+                                           sources=["weibo-yunque"])], channels=[])
+    died = NOW - timedelta(hours=1)  # 19:00 Beijing, before the evening peak
+    seasonal_series(rt.store, WEEK_AGO, died, evening_peak(night=2, peak=60),
+                    source="weibo-yunque")
+    for half_hours in range(0, 2 * 30):  # 30 hours of ticks: through a night and a day
+        run_detection(rt, now=AT + timedelta(minutes=30 * half_hours))
+    [(status, kinds)] = source_silent_incidents(rt)
+    assert status == "open" and "auto_resolved" not in kinds
+
+    back = AT + timedelta(hours=30)
+    seasonal_series(rt.store, back, back + timedelta(hours=2), lambda at: 12,
+                    source="weibo-yunque")
+    for minutes in (60, 90, 120):
+        run_detection(rt, now=back + timedelta(minutes=minutes))
+    [(status, kinds)] = source_silent_incidents(rt)
+    assert status == "resolved" and kinds[-1] == "auto_resolved"
+
+
+def test_a_broken_crawl_incident_resolves_after_a_successful_crawl(runtime):
+    from alerting.detect.rules.base import RuleContext as Context
+
+    seasonal_series(runtime.store, WEEK_AGO, AT, lambda at: 12, source="demo-appstore")
+    with runtime.state.session() as session:
+        session.add(CrawlCheckpoint(source="demo-appstore", status="broken",
+                                    broken_since=NOW - timedelta(hours=2),
+                                    last_error="HTTP 403 from https://example.com/feed"))
+        session.add(Incident(rule="silent", group_key="demo-appstore", status="open",
+                             title="t", opened_at=NOW, last_fired_at=NOW,
+                             explanation={"broken": True}))
+    rule = silent_rule(Context(state=runtime.state, incidents=runtime.state))
+    assert [f.opens for f in rule.evaluate(runtime.store, AT)] == [True]
+    with runtime.state.session() as session:
+        session.scalars(select(CrawlCheckpoint)).one().status = "ok"
+    assert rule.evaluate(runtime.store, AT) == []  # recovered: nothing keeps it alive

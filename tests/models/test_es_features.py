@@ -1,5 +1,5 @@
-"""What only the Elasticsearch store promises: index design, the feed horizon, significant
-terms and per-document rejections (start-up errors: ``test_es_startup``)."""
+"""What only the Elasticsearch store promises: index design, the feed horizon and
+per-document rejections (start-up errors: ``test_es_startup``)."""
 from __future__ import annotations
 
 import dataclasses
@@ -10,7 +10,7 @@ from datetime import timedelta
 import pytest
 from elasticsearch import Elasticsearch
 
-from models.store import ReviewQuery, open_review_store
+from models.store import open_review_store
 from models.store.elasticsearch.store import ElasticsearchReviewStore
 from tests.factories import BASE_TIME, make_review
 from tests.support import walk_feed
@@ -115,20 +115,6 @@ def test_two_stores_share_one_feed_order(tmp_path, es_url, es_prefix, store):
     store.upsert([c])
     assert [r.id for r in other.feed(head).reviews] == [a.id, b.id, c.id]
     other.close()
-
-
-def test_significant_terms_of_a_window_against_its_baseline(store):
-    baseline = [make_review(published_at=BASE_TIME - timedelta(hours=h),
-                            tokens=["手机", "好用"]) for h in range(1, 30)]
-    window = [make_review(published_at=BASE_TIME + timedelta(minutes=m),
-                          tokens=["手机", "发热", "严重"]) for m in range(5)]
-    store.upsert(baseline + window)
-    terms = store.significant_terms(
-        ReviewQuery(start=BASE_TIME, end=BASE_TIME + timedelta(hours=1)),
-        ReviewQuery(start=BASE_TIME - timedelta(days=2), end=BASE_TIME + timedelta(hours=1)))
-    words = [t[0] for t in terms]
-    assert set(words[:2]) == {"发热", "严重"}
-    assert "好用" not in words
 
 
 def test_a_rejected_document_is_reported_and_the_rest_written(store, caplog):

@@ -47,13 +47,15 @@ def test_flags_are_recomputed_and_other_flags_kept(enricher):
     assert spam.flags == ["spam"]
 
 
-def test_spam_stays_out_of_the_sentiment_figures(enricher):
-    ad, praise = blank(text="正品代购质量超好物流超快，加微信 abc12345"), blank(text="质量超好物流超快")
-    enricher.enrich([ad, praise])
-    assert ad.flags == ["spam"] and praise.flags == []
-    assert (ad.sentiment.label, ad.sentiment.score, ad.aspects) == ("neutral", 0.0, [])
+def test_a_spam_flag_never_removes_sentiment(enricher):
+    # The audit: complaints that mention WeChat or 私信 were flagged and made neutral, so they
+    # dropped out of the negative counts. The flag marks; it never rewrites the opinion.
+    ad = blank(text="正品代购质量超好物流超快，加微信 abc12345")
+    complaint = blank(text="客服让我加微信处理售后，结果一直不回，差评")
+    enricher.enrich([ad, complaint])
+    assert ad.flags == ["spam"] and ad.sentiment.label == "positive" and ad.aspects
+    assert complaint.flags == [] and complaint.sentiment.label == "negative"
     assert ad.sentiment.model == enricher.model.version
-    assert praise.sentiment.label == "positive" and praise.aspects
 
 
 def test_enriching_again_changes_nothing(enricher):

@@ -31,6 +31,8 @@ def test_crisis_terms(flagger, text, expected):
     "兼职刷单日结，详情看 http://a.example/x",
     "好货 http://a.example/1 http://b.example/2",
     "＋ＶＸ看主页",
+    "QQ 123456789 联系",          # a handle needs no 加 in front (missed before)
+    "扣扣 987654321 咨询",
 ])
 def test_spam(flagger, text):
     assert "spam" in flags_of(flagger, text)
@@ -41,6 +43,9 @@ def test_spam(flagger, text):
     "客服说会加急处理",
     "微波炉加热很快",
     "官网链接 http://a.example/help 里有说明",
+    "客服让我加微信处理售后，结果一直不回，差评",  # complaints that mention a contact
+    "有同样问题的私信我一起维权",
+    "qq音乐会员自动续费了也不提醒",
 ])
 def test_not_spam(flagger, text):
     assert "spam" not in flags_of(flagger, text)

@@ -24,6 +24,15 @@ def test_factory_opens_the_runtime_itself_when_given_none(home, monkeypatch):
         runtime.close()
 
 
+def test_every_api_route_is_served_from_web_api(app):
+    served_by = {rule.rule: app.view_functions[rule.endpoint].__module__
+                 for rule in app.url_map.iter_rules() if rule.rule.startswith("/api/")}
+    assert len(served_by) >= 10
+    misplaced = {path: module for path, module in served_by.items()
+                 if not module.startswith("web.api.")}
+    assert not misplaced, misplaced
+
+
 def test_test_config_overrides_settings(runtime, store):
     store.upsert([make_review(text=f"评论{i}") for i in range(5)])
     app = create_app(runtime, {"TESTING": True, "FEED_LIMIT": 2, "FEED_POLL_SECONDS": 9})

@@ -9,12 +9,14 @@ from flask import Blueprint
 from sqlalchemy import text
 
 from web.reads import current_runtime
+from web.security import access
 
 bp = Blueprint("health", __name__)
 log = logging.getLogger(__name__)
 
 
 @bp.get("/healthz")
+@access.permission(access.PUBLIC)
 def healthz():
     runtime, problems, reviews = current_runtime(), {}, None
     try:

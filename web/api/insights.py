@@ -8,11 +8,13 @@ from web import params, reads
 from web.api.payloads import incident_payload
 from web.pages.trends import series_from_request
 from web.reads import INCIDENT_STATUSES
+from web.security import access
 
 bp = Blueprint("api_insights", __name__, url_prefix="/api")
 
 
 @bp.get("/trends")
+@access.permission("read")
 def trends():
     """Counts per bucket grouped by ``group_by``, plus per-bucket sentiment counts, negative
     share and net sentiment ((positive − negative) / total; null for an empty bucket)."""
@@ -20,6 +22,7 @@ def trends():
 
 
 @bp.get("/incidents")
+@access.permission("read")
 def incidents():
     status = params.choice("status", INCIDENT_STATUSES, None)
     limit = params.bounded_int("limit", 100, 1, 500)
@@ -28,5 +31,6 @@ def incidents():
 
 
 @bp.get("/incidents/<int:incident_id>")
+@access.permission("read")
 def incident(incident_id: int):
     return {"incident": incident_payload(reads.get_incident(incident_id), events=True)}

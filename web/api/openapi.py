@@ -8,6 +8,8 @@ from pathlib import Path
 
 from flask import Blueprint, jsonify
 
+from web.security import access
+
 bp = Blueprint("openapi", __name__, url_prefix="/api")
 
 SPEC_PATH = Path(__file__).parent.parent / "static" / "openapi.json"
@@ -19,5 +21,6 @@ def openapi_spec() -> dict:
 
 
 @bp.get("/openapi.json")
+@access.permission(access.PUBLIC)
 def spec():
     return jsonify(openapi_spec())

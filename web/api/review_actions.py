@@ -17,6 +17,7 @@ from web import reads
 from web.api.payloads import handling_payload, incident_payload, review_payload
 from web.exceptions import InvalidParameter
 from web.pages.review_actions import perform, perform_bulk
+from web.security import access
 
 bp = Blueprint("api_review_actions", __name__, url_prefix="/api")
 
@@ -30,6 +31,7 @@ def _body() -> dict:
 
 
 @bp.post("/reviews/<review_id>/handling")
+@access.permission("act")
 def act(review_id: str):
     body = _body()
     try:
@@ -42,6 +44,7 @@ def act(review_id: str):
 
 
 @bp.post("/reviews/bulk")
+@access.permission("act")
 def bulk():
     body = _body()
     ids = body.get("review_ids", [])
@@ -52,6 +55,7 @@ def bulk():
 
 
 @bp.get("/queue")
+@access.permission("read")
 def queue():
     user = g.user.username
     return {"reviews": [{"review": review_payload(review), "handling": handling_payload(row, events=False)}

@@ -13,6 +13,7 @@ from models.store import ReviewPage, ReviewQuery
 from web import params, reads
 from web.api.payloads import handling_payload, review_payload
 from web.display import display_zone
+from web.security import access
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -46,6 +47,7 @@ def _reviews(page: ReviewPage, tokens: bool) -> dict:
 
 
 @bp.get("/reviews")
+@access.permission("read")
 def reviews():
     """Newest published first; ``next_cursor`` continues the walk and is null at the end."""
     query, limit, tokens = _listing()
@@ -54,6 +56,7 @@ def reviews():
 
 
 @bp.get("/reviews/<review_id>")
+@access.permission("read")
 def review(review_id: str):
     review = reads.get_review(review_id)
     return {"review": review_payload(review, _with_tokens()),
@@ -61,6 +64,7 @@ def review(review_id: str):
 
 
 @bp.get("/feed")
+@access.permission("read")
 def feed():
     """Without a cursor: the newest ingested reviews, newest first, and the head cursor.
     With one: what was ingested or changed since, oldest first, and the cursor to poll with

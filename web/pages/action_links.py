@@ -52,6 +52,7 @@ def _action(token: str) -> _Link | tuple:
 
 
 @bp.get("/a/<token>")
+@access.permission(access.PUBLIC)
 def confirm(token: str):
     link = _action(token)
     if not isinstance(link, _Link):
@@ -62,6 +63,7 @@ def confirm(token: str):
 
 
 @bp.post("/a/<token>")
+@access.permission(access.PUBLIC)
 def acknowledge(token: str):
     link = _action(token)
     if not isinstance(link, _Link):

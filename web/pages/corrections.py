@@ -1,5 +1,6 @@
 """Correcting a review's sentiment label from the web: the review page's form
-(``POST /reviews/<id>/label``) and ``POST /api/reviews/<id>/label`` with ``{"label": ...}``.
+(``POST /reviews/<id>/label``) and ``POST /api/reviews/<id>/label`` with ``{"label": ...}``
+(``web.api.corrections``), both through ``record``.
 
 A correction is recorded with ``nlp.corrections.record_correction`` (the same file
 ``koubei label`` appends to, with the signed-in user as ``by``) and is learnt by the next
@@ -13,15 +14,17 @@ from flask import Blueprint, flash, g, redirect, request, url_for
 
 from nlp.corrections import LABELS, CorrectionError, record_correction
 from web import reads
-from web.errors import api_error
 from web.exceptions import InvalidParameter
 from web.i18n import gettext
+from web.security import access
 
 bp = Blueprint("corrections", __name__)
 
 
-def _record(review_id: str, label: object):
-    """Record ``label`` for the visible review ``review_id``; the ``Correction``."""
+def record(review_id: str, label: object):
+    """Record ``label`` for the visible review ``review_id``; ``(review, Correction)``.
+    Raises ``InvalidParameter`` for an unknown label and ``CorrectionError`` when the
+    correction cannot be recorded."""
     if not isinstance(label, str) or label not in LABELS:
         raise InvalidParameter("label", f"expected one of {', '.join(LABELS)}")
     review = reads.get_review(review_id)
@@ -31,9 +34,10 @@ def _record(review_id: str, label: object):
 
 
 @bp.post("/reviews/<review_id>/label")
+@access.permission("label")
 def label(review_id: str):
     try:
-        _, correction = _record(review_id, request.form.get("label", ""))
+        _, correction = record(review_id, request.form.get("label", ""))
     except InvalidParameter:
         flash(gettext("review.correction_bad_label"), "error")
     except CorrectionError as exc:
@@ -41,18 +45,3 @@ def label(review_id: str):
     else:
         flash(gettext("review.corrected", label=gettext(f"sentiment.{correction.label}")), "ok")
     return redirect(url_for("feed.review", review_id=review_id))
-
-
-@bp.post("/api/reviews/<review_id>/label")
-def api_label(review_id: str):
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        raise InvalidParameter("label", 'send a JSON object such as {"label": "negative"}')
-    try:
-        review, correction = _record(review_id, body.get("label"))
-    except CorrectionError as exc:  # a review with no text, or an unwritable corrections file
-        return api_error(422, "cannot_record", str(exc))
-    was = review.sentiment.label if review.sentiment else None
-    return {"correction": {"review_id": correction.review_id, "label": correction.label,
-                           "model_label": was, "corrected_at": correction.corrected_at,
-                           "by": correction.by}}, 201

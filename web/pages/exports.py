@@ -10,11 +10,13 @@ from flask import Blueprint, Response, stream_with_context
 from web import params, reads
 from web.api.payloads import review_payload
 from web.display import display_zone
+from web.security import access
 
 bp = Blueprint("exports", __name__)
 
 
 @bp.get("/export/reviews.jsonl")
+@access.permission("export")
 def reviews():
     query = params.review_query(display_zone())
 

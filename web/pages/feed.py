@@ -29,6 +29,7 @@ FILTERS = ("sentiment", "source", "entity", "topic")
 
 
 @bp.get("/")
+@access.permission("read")
 def index():
     config = reads.current_runtime().config
     query = params.review_query(display_zone())
@@ -87,6 +88,7 @@ def _assignees() -> list:
 
 
 @bp.get("/reviews/<review_id>")
+@access.permission("read")
 def review(review_id: str):
     review = reads.get_review(review_id)
     correction = latest_correction(reads.current_runtime().home, review.id)

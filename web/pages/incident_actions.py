@@ -1,5 +1,5 @@
 """Acting on an incident: the page's forms (``POST /incidents/<id>/act``) and the API
-(``POST /api/incidents/<id>/actions`` with a JSON body), both through ``perform``.
+(``POST /api/incidents/<id>/actions``, ``web.api.incident_actions``), both through ``perform``.
 
 Actions: ``acknowledge``, ``assign`` (``assignee``), ``comment`` (``text``), ``resolve``
 (``note``), ``false_alarm`` (``note``), ``reopen``. The actor is the signed-in user; the
@@ -16,7 +16,6 @@ from flask import Blueprint, flash, g, redirect, request, url_for
 from alerting.respond import workflow
 from alerting.respond.channels import build_channels
 from web import reads
-from web.api.payloads import incident_payload
 from web.exceptions import InvalidParameter
 from web.i18n import gettext
 from web.security import access
@@ -24,7 +23,6 @@ from web.security import access
 ACTIONS = ("acknowledge", "assign", "comment", "resolve", "false_alarm", "reopen")
 
 bp = Blueprint("incidents_act", __name__)
-api_bp = Blueprint("api_actions", __name__, url_prefix="/api")
 
 
 def perform(incident_id: int, action: str, values: Mapping[str, str], actor: str) -> list[str]:
@@ -62,6 +60,7 @@ def perform(incident_id: int, action: str, values: Mapping[str, str], actor: str
 
 
 @bp.post("/incidents/<int:incident_id>/act")
+@access.permission("act")
 def act(incident_id: int):
     action = request.form.get("action", "")
     try:
@@ -71,16 +70,3 @@ def act(incident_id: int):
     else:
         flash(gettext(f"incident.done.{action}"), "ok")
     return redirect(url_for("incidents.detail", incident_id=incident_id))
-
-
-@api_bp.post("/incidents/<int:incident_id>/actions")
-def api_act(incident_id: int):
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict) or not isinstance(body.get("action"), str):
-        raise InvalidParameter("action", "send a JSON object such as {\"action\": \"acknowledge\"}")
-    try:
-        reached = perform(incident_id, body["action"], body, g.user.username)
-    except workflow.WorkflowError as exc:
-        return {"error": {"code": "conflict", "message": str(exc)}}, 409
-    return {"incident": incident_payload(reads.get_incident(incident_id), events=True),
-            "all_clear_sent_to": reached}

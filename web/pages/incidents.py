@@ -17,6 +17,7 @@ bp = Blueprint("incidents", __name__)
 
 
 @bp.get("/incidents")
+@access.permission("read")
 def index():
     status = params.choice("status", INCIDENT_STATUSES, None)
     return render_template("incidents/incidents.html", incidents=reads.list_incidents(status),
@@ -24,6 +25,7 @@ def index():
 
 
 @bp.get("/incidents/<int:incident_id>")
+@access.permission("read")
 def detail(incident_id: int):
     incident = reads.get_incident(incident_id)
     explanation = read_explanation(incident.explanation, current_language())

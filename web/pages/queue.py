@@ -12,6 +12,7 @@ bp = Blueprint("queue", __name__)
 
 
 @bp.get("/queue")
+@access.permission("read")
 def page():
     user = g.user.username
     return render_template("queue/queue.html", reviews=reads.review_queue(user),

@@ -1,7 +1,7 @@
-"""Response figures: ``/response`` (page) and ``/api/response`` (JSON), per rule and per
-team (the team a rule routes to), for the
-incidents opened in the chosen range that the reader may see (``alerting.respond.response_figures``),
-and the reviews handled in that range (how many, time to handle, by outcome and by handler:
+"""Response figures: ``/response`` (page) and ``/api/response`` (JSON, ``web.api.response``),
+both through ``figures``: per rule and per team (the team a rule routes to), for the incidents
+opened in the chosen range that the reader may see (``alerting.respond.response_figures``), and
+the reviews handled in that range (how many, time to handle, by outcome and by handler:
 ``alerting.respond.review_handling.handling_figures``).
 """
 from __future__ import annotations
@@ -14,12 +14,15 @@ from alerting.respond.response_figures import rule_figures
 from alerting.respond.review_handling import HandlingFigures, handling_figures
 from models.review import utcnow
 from web import params, reads
+from web.security import access
 
 bp = Blueprint("response", __name__)
 RANGES = {"7d": timedelta(days=7), "30d": timedelta(days=30), "90d": timedelta(days=90)}
 
 
-def _figures() -> tuple[str, list, list, HandlingFigures]:
+def figures() -> tuple[str, list, list, HandlingFigures]:
+    """The ``range`` the request chose, then the figures per rule, per team, and of the reviews
+    handled in the range."""
     chosen = params.choice("range", tuple(RANGES), "30d")
     since = utcnow() - RANGES[chosen]
     incidents = reads.incidents_opened_since(since)
@@ -29,15 +32,8 @@ def _figures() -> tuple[str, list, list, HandlingFigures]:
 
 
 @bp.get("/response")
+@access.permission("read")
 def page():
-    chosen, figures, teams, reviews = _figures()
-    return render_template("response/response.html", figures=figures, teams=teams, range=chosen,
+    chosen, rules, teams, reviews = figures()
+    return render_template("response/response.html", figures=rules, teams=teams, range=chosen,
                            ranges=tuple(RANGES), reviews=reviews)
-
-
-@bp.get("/api/response")
-def api():
-    chosen, figures, teams, reviews = _figures()
-    return {"range": chosen, "rules": [f.to_dict() for f in figures],
-            "teams": [{"team": t.pop("rule"), **t} for t in (f.to_dict() for f in teams)],
-            "reviews": reviews.to_dict()}

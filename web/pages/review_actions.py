@@ -80,6 +80,7 @@ def perform_bulk(action: str, values: Mapping, review_ids: list[str], actor: str
 
 
 @bp.post("/reviews/<review_id>/act")
+@access.permission("act")
 def act(review_id: str):
     action = request.form.get("action", "")
     try:
@@ -92,6 +93,7 @@ def act(review_id: str):
 
 
 @bp.post("/reviews/bulk")
+@access.permission("act")
 def bulk():
     action = request.form.get("action", "")
     result = perform_bulk(action, request.form, request.form.getlist("review_id"),

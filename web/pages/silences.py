@@ -17,6 +17,7 @@ DURATIONS = ("30m", "1h", "2h", "4h", "12h", "1d", "3d", "7d")
 
 
 @bp.get("/silences")
+@access.permission("read")
 def index():
     runtime = reads.current_runtime()
     config = runtime.config
@@ -27,6 +28,7 @@ def index():
 
 
 @bp.post("/silences")
+@access.permission("act")
 def add():
     form = request.form
     duration = form.get("duration", "")
@@ -48,6 +50,7 @@ def add():
 
 
 @bp.post("/silences/<int:silence_id>/end")
+@access.permission("act")
 def end(silence_id: int):
     state = reads.current_runtime().state
     with state.session() as session:

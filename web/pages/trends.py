@@ -44,6 +44,7 @@ def series_from_request(group_by: str | None = "sentiment") -> TrendSeries:
 
 
 @bp.get("/trends")
+@access.permission("read")
 def index():
     series = series_from_request("sentiment")
     bars, count_ticks = chart.stacked_bars(series, BAR_KEYS)

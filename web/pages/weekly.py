@@ -57,6 +57,7 @@ def _attachment(body: bytes, mimetype: str, name: str) -> Response:
 
 
 @bp.get("/export/weekly.xlsx")
+@access.permission("export")
 def xlsx():
     report = _report()
     body = to_xlsx(report, gettext, lambda incident_id: url_for(
@@ -65,6 +66,7 @@ def xlsx():
 
 
 @bp.get("/export/weekly.csv")
+@access.permission("export")
 def csv():
     report = _report()
     body = "\ufeff" + days_csv(report, gettext)

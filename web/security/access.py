@@ -6,8 +6,15 @@ The signed-in account is on the request as ``flask.g.user`` (``web.security.acco
 Roles (``PERMISSIONS``): every role reads (feed, trends, reviews, incidents, in scope);
 every role may correct the sentiment label of a review it can see (``label``);
 ``handler`` and ``admin`` act on incidents; ``analyst`` and ``admin`` export; only ``admin``
-manages users. Every endpoint of the app must be listed in ``ENDPOINTS`` (a test enforces it),
-so a new route cannot be reachable by accident.
+manages users. Each view declares the permission it needs beside its route::
+
+    @bp.get("/trends")
+    @access.permission("read")
+    def index(): ...
+
+and the gate (``web.security.auth``) looks it up by endpoint (``required``). A view without a
+declaration answers 404, so a new route cannot be reachable by accident; a test checks that
+every route is declared and every declared view is routed.
 
 Scope: a user's ``entities`` (``["*"]`` = every entity) plus the products whose ``parent`` is
 one of them. ``scoped_query`` narrows a review query to it; ``can_see_review`` /
@@ -18,7 +25,7 @@ the state DB without going through here (see ``web.reads``).
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Iterable
+from typing import Callable, Iterable, TypeVar
 
 from flask import current_app, g, has_request_context
 
@@ -34,34 +41,38 @@ PERMISSIONS = {
     "account": {"admin", "analyst", "handler"},  # one's own password and tokens
     "label": {"admin", "analyst", "handler"},  # correct a visible review's sentiment
 }
-PUBLIC = "public"
-ENDPOINTS = {
-    "static": PUBLIC, "health.healthz": PUBLIC, "openapi.spec": PUBLIC,
-    "auth.login": PUBLIC, "actions.confirm": PUBLIC, "actions.acknowledge": PUBLIC,
-    "auth.logout": "account", "auth.account": "account", "auth.password": "account",
-    "auth.create_token": "account", "auth.revoke_token": "account",
-    "feed.index": "read", "feed.review": "read", "trends.index": "read",
-    "incidents.index": "read", "incidents.detail": "read", "incidents.reviews": "read",
-    "incidents_act.act": "act",
-    "api.reviews": "read", "api.review": "read", "api.feed": "read",
-    "api_insights.trends": "read", "api_insights.incidents": "read",
-    "api_insights.incident": "read", "api_actions.api_act": "act",
-    "exports.reviews": "export", "response.page": "read", "response.api": "read",
-    "silences.index": "read", "silences.add": "act", "silences.end": "act",
-    "corrections.label": "label", "corrections.api_label": "label",
-    "weekly.xlsx": "export", "weekly.csv": "export",
-    "review_actions.act": "act", "review_actions.bulk": "act", "queue.page": "read",
-    "api_review_actions.act": "act", "api_review_actions.bulk": "act",
-    "api_review_actions.queue": "read",
-}
+PUBLIC = "public"  # needs no sign-in
+_DECLARED = "required_permission"  # the attribute ``permission`` sets on a view
+View = TypeVar("View", bound=Callable)
+
 # A valid NAME_PATTERN never starts with NUL, so no review can carry this entity: a query
 # restricted to it matches nothing.
 NO_ENTITY = "\x00none"
 
 
-def permission(endpoint: str | None) -> str | None:
-    """The permission ``endpoint`` needs; None for an endpoint nobody listed (refused)."""
-    return ENDPOINTS.get(endpoint or "")
+def permission(needed: str) -> Callable[[View], View]:
+    """Decorator declaring that a view needs ``needed`` (a ``PERMISSIONS`` key or ``PUBLIC``).
+    Returns the view itself, marked with the permission for ``required`` to find through
+    ``app.view_functions``; raises ``ValueError`` for an unknown permission, at import."""
+    if needed != PUBLIC and needed not in PERMISSIONS:
+        raise ValueError(f"unknown permission {needed!r}; expected {PUBLIC!r} or one of "
+                         f"{', '.join(PERMISSIONS)}")
+
+    def declare(view: View) -> View:
+        setattr(view, _DECLARED, needed)
+        return view
+    return declare
+
+
+def declared(view: Callable | None) -> str | None:
+    """The permission ``view`` was declared with; None for an undeclared one."""
+    return getattr(view, _DECLARED, None)
+
+
+def required(endpoint: str | None) -> str | None:
+    """The permission the current app's view for ``endpoint`` needs; None for an unknown
+    endpoint or an undeclared view (refused)."""
+    return declared(current_app.view_functions.get(endpoint or ""))
 
 
 def allowed(role: str, needed: str) -> bool:

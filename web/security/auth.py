@@ -4,9 +4,10 @@ gate every request passes.
 The gate (``authenticate_request``, run before every view): an ``Authorization: Bearer
 kb_...`` header authenticates with a personal API token (``/api`` only); otherwise the signed
 session cookie names the user, and it stops working when the user is disabled or changes the
-password. The endpoint's permission (``web.security.access.ENDPOINTS``) then decides: an anonymous
-reader is sent to ``/login`` (pages) or answered 401 (API); a role without the permission
-gets 403; an unlisted endpoint gets 404. Then the CSRF check (``web.security.csrf``) runs.
+password. The permission the view declares (``@access.permission``, found by
+``web.security.access.required``) then decides: an anonymous reader is sent to ``/login``
+(pages) or answered 401 (API); a role without the permission gets 403; a view that declares
+none gets 404. Then the CSRF check (``web.security.csrf``) runs.
 """
 from __future__ import annotations
 
@@ -50,6 +51,7 @@ def _safe_next(target: str | None) -> str:
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@access.permission(access.PUBLIC)
 def login():
     error, status = None, 200
     if request.method == "POST":
@@ -83,18 +85,21 @@ def _sign_in(account: accounts.Account):
 
 
 @bp.post("/logout")
+@access.permission("account")
 def logout():
     session.clear()
     return redirect(url_for("auth.login"))
 
 
 @bp.get("/account")
+@access.permission("account")
 def account():
     return render_template("auth/account.html", tokens=accounts.list_tokens(_state(), g.user.id),
                            new_token=None)
 
 
 @bp.post("/account/password")
+@access.permission("account")
 def password():
     form = request.form
     if not accounts.authenticate(_state(), g.user.username, form.get("current", "")):
@@ -110,6 +115,7 @@ def password():
 
 
 @bp.post("/account/tokens")
+@access.permission("account")
 def create_token():
     name = request.form.get("name", "").strip()[:64]
     token = accounts.issue_token(_state(), g.user.username, name)
@@ -118,6 +124,7 @@ def create_token():
 
 
 @bp.post("/account/tokens/<int:token_id>/revoke")
+@access.permission("account")
 def revoke_token(token_id: int):
     if not accounts.revoke_token(_state(), g.user.id, token_id):
         abort(404)
@@ -138,7 +145,7 @@ def authenticate_request():
             session.clear()
     if request.routing_exception is not None:
         return None  # Flask answers the 404/405 itself, and nothing runs
-    needed = access.permission(request.endpoint)
+    needed = access.required(request.endpoint)
     if needed is None:
         abort(404)
     if needed != access.PUBLIC:

@@ -50,6 +50,7 @@ class Firing:
     explanation: dict[str, Any] = field(default_factory=dict)
     opens: bool = True
     first_review_at: datetime | None = None
+    severity: str = "warning"  # critical: notified even in quiet hours and blanket silences
 
     @property
     def key(self) -> tuple[str, str]:
@@ -72,6 +73,7 @@ class Rule(abc.ABC):
     """Base of rule types. ``__init__`` only checks and stores the config."""
     type_name: ClassVar[str]
     required_options: ClassVar[frozenset[str]] = frozenset()
+    default_severity: ClassVar[str] = "warning"  # what the config's ``severity`` defaults to
 
     def __init__(self, config: Any, entity_names: Mapping[str, str] | None = None,
                  context: RuleContext | None = None):
@@ -83,6 +85,7 @@ class Rule(abc.ABC):
         self.name: str = config.name
         self.entity_names: dict[str, str] = dict(entity_names or {})
         self.context = context or RuleContext()
+        self.severity: str = getattr(config, "severity", None) or self.default_severity
 
     @abc.abstractmethod
     def evaluate(self, store: ReviewStore, now: datetime) -> list[Firing]:
@@ -133,7 +136,7 @@ class Rule(abc.ABC):
                       baseline=baseline, p_value=p_value, window_start=window_start,
                       window_end=now, title=explained.title, entities=explained.entities,
                       review_ids=explained.review_ids, explanation=explained.details,
-                      first_review_at=explained.first_review_at)
+                      first_review_at=explained.first_review_at, severity=self.severity)
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name!r}>"

@@ -16,18 +16,22 @@ from models.state import Incident, StateDB
 ACTIVE = ("open", "acknowledged")  # as alerting.respond.incidents (which imports the rules)
 
 
+def active_incidents(state: StateDB | None, rule: str) -> list[Incident]:
+    """``rule``'s active incidents, oldest first (detached); [] without a state database."""
+    if state is None:
+        return []
+    with state.session() as session:
+        return list(session.scalars(
+            select(Incident).where(Incident.rule == rule, Incident.status.in_(ACTIVE))
+            .order_by(Incident.id)))
+
+
 def ongoing_terms(state: StateDB | None, rule: str, prefix: str) -> dict[str, set[str]]:
     """``{group_key: terms}`` of ``rule``'s active incidents whose key starts with ``prefix``
     (say ``"term:"`` or ``"yunque/term:"``); the terms are the key's own and the related terms
     of the incident's explanation. Empty without a state database."""
-    if state is None:
-        return {}
-    with state.session() as session:
-        incidents = session.scalars(
-            select(Incident).where(Incident.rule == rule, Incident.status.in_(ACTIVE))
-            .order_by(Incident.id)).all()
-        return {i.group_key: {i.group_key[len(prefix):], *_related(i.explanation)}
-                for i in incidents if i.group_key.startswith(prefix)}
+    return {i.group_key: {i.group_key[len(prefix):], *_related(i.explanation)}
+            for i in active_incidents(state, rule) if i.group_key.startswith(prefix)}
 
 
 def keep_key(ongoing: dict[str, set[str]], terms: set[str], fresh: str) -> str:

@@ -28,6 +28,7 @@ SAMPLE = 2000
 class CrisisKeywordRule(Rule):
     type_name = "crisis_keyword"
     required_options = frozenset({"window"})
+    default_severity = "critical"  # a crisis never waits for quiet hours
 
     def evaluate(self, store: ReviewStore, now: datetime) -> list[Firing]:
         recent = store.search(self.query(None, now - self.config.window, now), limit=SAMPLE)

@@ -9,6 +9,12 @@ crawl record. Per source (the group key is always the source name):
   when expected ≥ ``min_expected`` and P(X ≤ count | expected) < ``p_value``.
 
 A declared planned outage covering the window silences both.
+
+An incident is resolved only on evidence that the source is back: for a broken crawl, a
+successful one; for a quiet source, a review from it published after the incident opened.
+Until then, each tick keeps the incident alive with a firing that opens nothing
+(``opens=False``), so a source still dead at night, when too few reviews are expected to tell
+quiet from dead, is not declared recovered because the expectation fell.
 """
 from __future__ import annotations
 
@@ -22,6 +28,7 @@ from alerting.detect.baselines import SeasonalProfile, history, rate_level
 from alerting.detect.calendar import Scope
 from alerting.detect.explanation import explain
 from alerting.detect.rules.base import Firing, Rule
+from alerting.detect.rules.burst_keys import active_incidents
 from models.state import CrawlCheckpoint
 from models.store import ReviewQuery, ReviewStore
 
@@ -60,7 +67,25 @@ class SourceSilentRule(Rule):
             if expected >= c.min_expected and p_value < c.p_value:
                 firings.append(self._firing(store, source, now, query, count, expected,
                                             p_value, record))
-        return firings
+        return firings + self._still_dead(store, now, {f.group_key for f in firings})
+
+    def _still_dead(self, store: ReviewStore, now: datetime, fired: set[str]) -> list[Firing]:
+        """Keep-alive firings for active incidents with no evidence of recovery yet."""
+        kept = []
+        for incident in active_incidents(self.context.incidents, self.name):
+            source = incident.group_key
+            if source in fired:
+                continue
+            if incident.explanation.get("broken"):
+                continue  # a broken crawl still fires; one that works again is the evidence
+            since = ReviewQuery(sources=(source,), entities=tuple(self.config.entities),
+                                start=incident.opened_at, end=now)
+            if store.count(since)[None] == 0:
+                kept.append(Firing(rule=self.name, group_key=source, at=now,
+                                   metric=incident.metric, baseline=incident.baseline,
+                                   p_value=1.0, window_start=now - self.config.window,
+                                   window_end=now, opens=False, severity=self.severity))
+        return kept
 
     def _records(self) -> dict[str, CrawlCheckpoint]:
         if self.context.state is None:
@@ -102,7 +127,8 @@ class SourceSilentRule(Rule):
                       baseline=round(expected, 3), p_value=p_value,
                       window_start=window_start, window_end=now,
                       title=wording.title(source, wording.HEADLINES[self.type_name]),
-                      entities=tuple(c.entities), explanation=explained.details)
+                      entities=tuple(c.entities), explanation=explained.details,
+                      severity=self.severity)
 
 
 def _span(query: ReviewQuery, start: datetime, end: datetime) -> ReviewQuery:

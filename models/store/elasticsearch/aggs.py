@@ -1,5 +1,5 @@
-"""Aggregation bodies and their parsing: grouped counts, date-histogram trends and significant
-terms. Functions only build dicts and read responses; the store sends the requests."""
+"""Aggregation bodies and their parsing: grouped counts and date-histogram trends. Functions
+only build dicts and read responses; the store sends the requests."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
@@ -58,13 +58,3 @@ def trend_points(response: dict, grouped: bool) -> list[TrendPoint]:
 def _start(bucket: dict) -> datetime:
     return datetime.fromtimestamp(bucket["key"] / 1000, tz=timezone.utc)
 
-
-def significant(background: dict, size: int) -> dict:
-    return {"words": {"significant_terms": {"field": "tokens.raw", "size": size,
-                                            "background_filter": background,
-                                            "min_doc_count": 1}}}
-
-
-def significant_words(response: dict) -> list[tuple[str, int, int, float]]:
-    return [(b["key"], b["doc_count"], b["bg_count"], b["score"])
-            for b in response["aggregations"]["words"]["buckets"]]

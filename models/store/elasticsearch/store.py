@@ -222,15 +222,6 @@ class ElasticsearchReviewStore(ReviewStore):
                                       aggs=es_aggs.histogram(interval, group_by))
         return es_aggs.trend_points(response, group_by is not None)
 
-    @_wrapped
-    def significant_terms(self, window: ReviewQuery, baseline: ReviewQuery,
-                          size: int = 10) -> list[tuple[str, int, int, float]]:
-        """Elasticsearch only: tokens unusually frequent in ``window`` compared with
-        ``baseline``, as ``(token, window count, baseline count, score)``, best first."""
-        response = self.client.search(index=self.names.alias, query=bool_query(window), size=0,
-                                      aggs=es_aggs.significant(bool_query(baseline), size))
-        return es_aggs.significant_words(response)
-
     def iter_reviews(self, query: ReviewQuery = ReviewQuery(),
                      batch_size: int = 500) -> Iterator[Review]:
         """Streams from one point in time, so writes during the export do not shift pages."""
