@@ -39,3 +39,15 @@ def test_the_sign_in_page_offers_no_navigation_behind_the_sign_in(anonymous, cli
     assert 'href="/incidents"' not in login and 'href="/queue"' not in login
     assert 'href="/trends"' not in login and "/login" in login
     assert 'href="/queue"' in client.get("/").get_data(as_text=True)
+
+
+def test_search_shows_what_people_wrote_with_the_words_marked(client, store):
+    store.upsert([make_review(text="說實話，剛更新完就發熱，根本沒法用",
+                              text_norm="说实话,刚更新完就发热,根本没法用",
+                              script="zh-Hant", tokens=["说实话", "刚", "更新", "完", "就", "发热",
+                                                        "根本", "没法", "用"])])
+    body = client.get("/", query_string={"q": "发热"}).get_data(as_text=True)
+    assert "說實話，剛更新完就<em>發熱</em>，根本沒法用" in body
+    assert "说实话,刚更新完" not in body
+    api = client.get("/api/reviews", query_string={"q": "发热"}).get_json()["reviews"]
+    assert api[0]["highlight"] == "說實話，剛更新完就<em>發熱</em>，根本沒法用"
