@@ -3,12 +3,21 @@ from __future__ import annotations
 
 import sys
 
-from benchmarks import crawl_bench, detection_bench, es_bench, nlp_bench, spam_bench, store_bench
+from benchmarks import (
+    cli_bench,
+    crawl_bench,
+    detection_bench,
+    es_bench,
+    nlp_bench,
+    spam_bench,
+    store_bench,
+)
 from benchmarks.table import render
 
 BENCHMARKS = {"store": store_bench.run, "nlp": nlp_bench.run,
               "nlp-domains": nlp_bench.run_domains, "crawl": crawl_bench.run,
-              "detection": detection_bench.run, "es": es_bench.run, "spam": spam_bench.run}
+              "detection": detection_bench.run, "es": es_bench.run, "spam": spam_bench.run,
+              "cli": cli_bench.run}
 
 
 def main(names: list[str]) -> int:

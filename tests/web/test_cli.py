@@ -106,3 +106,30 @@ def test_config_check_defaults_to_the_active_config_and_lists_every_problem(home
         f"{home / 'koubei.yaml'}: rules[0].channels: unknown channel 'pager'",
         f"{home / 'koubei.yaml'}: channels[0].url: not a web address: 'not a url'; expected "
         "http:// or https:// and a host"]
+
+
+def test_starting_koubei_loads_none_of_the_machinery_its_commands_use():
+    """`koubei --help` and every `koubei COMMAND --help` import no store, state database,
+    config model, analyser, crawler, scheduler or web app: each command loads those when it
+    runs, which keeps start-up well under half a second (`make bench` measures it)."""
+    import subprocess
+    import sys
+    script = (
+        "import sys\n"
+        "from web.cli import main\n"
+        "names = [[]] + [[n] for n in main.commands] + [[n, s] for n, c in main.commands.items()"
+        " for s in getattr(c, 'commands', {})]\n"
+        "for args in names:\n"
+        "    try:\n"
+        "        main(args + ['--help'], standalone_mode=False)\n"
+        "    except SystemExit:\n"
+        "        pass\n"
+        "heavy = ('sqlalchemy', 'pydantic', 'scipy', 'sklearn', 'scrapy', 'flask', 'jieba',"
+        " 'rjieba', 'apscheduler', 'elasticsearch', 'openpyxl', 'httpx', 'models.state',"
+        " 'models.config', 'models.store', 'alerting', 'nlp.enrich', 'nlp.sentiment', 'nlp.segment',"
+        " 'nlp.training', 'crawlers', 'web.app')\n"
+        "print(sorted({m for m in sys.modules for h in heavy if m == h or"
+        " m.startswith(h + '.')}))\n")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          check=True)
+    assert done.stdout.strip().splitlines()[-1] == "[]"

@@ -10,7 +10,6 @@ import click
 
 from models.exceptions import ConfigError
 from web import logs
-from web.runtime import open_runtime
 
 
 def with_runtime(command: Callable[..., Any]) -> Callable[..., Any]:
@@ -24,6 +23,8 @@ def with_runtime(command: Callable[..., Any]) -> Callable[..., Any]:
                   help="Data directory (default: $KOUBEI_HOME or ./koubei-data).")
     @functools.wraps(command)
     def wrapper(*args: Any, config_path: str | None, home: str | None, **kwargs: Any) -> Any:
+        from web.runtime import open_runtime  # here: `koubei --help` loads no runtime
+
         try:
             runtime = open_runtime(config_path, home)
         except ConfigError as exc:

@@ -8,9 +8,6 @@ from pathlib import Path
 import click
 
 from models.exceptions import ConfigError
-from models.loader import load_config
-from models.runtime import default_config_path, koubei_home
-from models.store import ReviewQuery
 from web.cli.options import iso_time, with_runtime
 
 
@@ -26,6 +23,9 @@ def config_group() -> None:
 def config_check(path: str | None, home: str | None) -> None:
     """Validate PATH (default: the config koubei would run with: $KOUBEI_CONFIG, else
     koubei.yaml in the data directory, else the demo config); print every problem, or "ok"."""
+    from models.loader import load_config
+    from models.runtime import default_config_path, koubei_home
+
     target = Path(path) if path else default_config_path(koubei_home(home))
     click.echo(f"checking {target}", err=True)
     try:
@@ -46,6 +46,8 @@ def config_check(path: str | None, home: str | None) -> None:
 @with_runtime
 def reviews_command(runtime, sources, entities, since, until, fmt) -> None:
     """Write stored reviews to stdout, oldest first."""
+    from models.store import ReviewQuery
+
     query = ReviewQuery(sources=tuple(sources), entities=tuple(entities),
                         start=iso_time(since, "--since"), end=iso_time(until, "--until"))
     out = sys.stdout

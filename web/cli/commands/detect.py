@@ -6,8 +6,6 @@ from datetime import datetime, timedelta
 
 import click
 
-from alerting.detect.tick import run_detection
-from models.config import parse_duration
 from web.cli.options import iso_time_option, with_runtime
 
 ACTIONS = {"opened": "opened", "reopened": "reopened", "fired": "still firing",
@@ -17,6 +15,7 @@ ACTIONS = {"opened": "opened", "reopened": "reopened", "fired": "still firing",
 def _parse_interval(_ctx: object, _param: object, value: str | None) -> timedelta | None:
     if not value:
         return None
+    from models.config import parse_duration  # here: `koubei --help` loads no config model
     try:
         return parse_duration(value)
     except ValueError as exc:
@@ -30,6 +29,8 @@ def _parse_interval(_ctx: object, _param: object, value: str | None) -> timedelt
 def detect(runtime, at: datetime | None) -> None:
     """Run every enabled rule once; print firings and incident changes. Exits 1 when a rule
     failed."""
+    from alerting.detect.tick import run_detection
+
     report = run_detection(runtime, now=at)
     click.echo(f"detection at {report.at.isoformat()}: {len(report.rules)} rule(s) run, "
                f"{len(report.firings)} firing(s)")

@@ -9,13 +9,11 @@ import click
 
 from models.review import utcnow
 from web.cli.options import with_runtime
-from web.reports.export import days_csv
-from web.reports.offline import runtime_report, workbook
-from web.reports.weekly import parse_week
 
 
 def _week(_ctx, _param, value: str | None) -> str | None:
     if value is not None:
+        from web.reports.weekly import parse_week  # here: `koubei --help` loads no report code
         try:
             parse_week(value)
         except ValueError as exc:
@@ -37,6 +35,9 @@ def report_group() -> None:
 @with_runtime
 def weekly_command(runtime, week: str | None, entities: tuple[str, ...], out: str) -> None:
     """Write the weekly trend report of one week beside the week before it."""
+    from web.reports.export import days_csv
+    from web.reports.offline import runtime_report, workbook
+
     config = runtime.config
     path = Path(out)
     if path.suffix.lower() not in (".xlsx", ".csv"):

@@ -8,17 +8,17 @@ import secrets
 import signal
 
 import click
-from sqlalchemy import select
 
-from models.state import User
 from web.cli.options import with_runtime
-from web.security.accounts import set_password
 
 log = logging.getLogger("koubei")
 
 
 def initialise(runtime) -> list[str]:
     """Create the data directory, the stores and the configured users; return what was done."""
+    from sqlalchemy import select  # here, as every import this module needs to run something:
+
+    from models.state import User  # `koubei --help` lists the command without loading them
     done = [f"data directory: {runtime.home}", f"config: {runtime.config_path}"]
     stats = runtime.store.stats()
     done.append(f"review store: {stats.details.get('backend', '?')} ({stats.reviews} reviews)")
@@ -37,6 +37,10 @@ def initialise(runtime) -> list[str]:
 def first_admin_password(runtime) -> list[str]:
     """Give the first configured admin a password when nobody can sign in yet:
     ``$KOUBEI_ADMIN_PASSWORD`` when set, else a random one, printed this once."""
+    from sqlalchemy import select
+
+    from models.state import User
+    from web.security.accounts import set_password
     with runtime.state.session() as session:
         if session.scalars(select(User).where(User.password_hash.is_not(None))).first():
             return []
@@ -66,8 +70,12 @@ def init_command(runtime) -> None:
 @click.option("--demo/--no-demo", default=False,
               help="Also start the bundled demo review site the demo config crawls.")
 @click.option("--host", help="Listen address (default: web.host from the config).")
-@click.option("--port", type=int, help="Listen port (default: web.port from the config).")
-@click.option("--demo-port", type=int, default=8081, show_default=True)
+@click.option("--port", type=int, help="Listen port (default: web.port from the config); "
+                                       "links in notifications follow it unless the config "
+                                       "sets another web.public_url.")
+@click.option("--demo-port", type=int, default=8081, show_default=True,
+              help="Port of the demo site; the config's sources and channels on "
+                   "127.0.0.1:8081 (the demo config's) follow it.")
 @click.option("--demo-burst-after", type=float, default=40.0, show_default=True,
               help="Seconds after start when the demo site publishes its negative burst.")
 @with_runtime
@@ -77,10 +85,20 @@ def run_command(runtime, demo: bool, host: str | None, port: int | None, demo_po
     from waitress.server import create_server
 
     from crawlers.demo import serve_demo_site
+    from models.runtime import DEMO_SITE_ENV, PUBLIC_URL_ENV, with_addresses
     from web.app import create_app
     from web.jobs import scheduler_for
 
     logging.getLogger().setLevel(min(logging.getLogger().level, logging.INFO))
+    host = host or runtime.config.web.host
+    port = port or runtime.config.web.port
+    # Every runtime of this process and of its crawl children reads these (with_addresses).
+    web = runtime.config.web
+    if web.public_url in (None, f"http://{web.host}:{web.port}"):  # it described this server
+        os.environ[PUBLIC_URL_ENV] = f"http://{host}:{port}"
+    if demo:
+        os.environ[DEMO_SITE_ENV] = f"http://127.0.0.1:{demo_port}"
+    runtime.config = with_addresses(runtime.config)
     for line in initialise(runtime):
         click.echo(line)
     demo_server = None
@@ -89,8 +107,6 @@ def run_command(runtime, demo: bool, host: str | None, port: int | None, demo_po
         click.echo(f"demo review site: http://127.0.0.1:{demo_port}/")
     scheduler = scheduler_for(runtime)
     scheduler.start()
-    host = host or runtime.config.web.host
-    port = port or runtime.config.web.port
     server = create_server(create_app(runtime), host=host, port=port, threads=8)
     click.echo(f"Koubei is running at http://{host}:{port}/  (Ctrl+C to stop)")
 

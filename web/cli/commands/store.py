@@ -6,13 +6,15 @@ else they are empty; the Elasticsearch backend also reads ``KOUBEI_ES_URL`` and 
 from __future__ import annotations
 
 import sys
+from typing import TYPE_CHECKING
 
 import click
 
 from models.exceptions import StoreError
-from models.store import ReviewStore, open_review_store
-from models.store.base import batches_by_id
 from web.cli.options import with_runtime
+
+if TYPE_CHECKING:
+    from models.store import ReviewStore
 
 BATCHES_PER_CALL = 10  # read batches handed to the target store per upsert while migrating
 
@@ -23,6 +25,8 @@ def store_group() -> None:
 
 
 def _open(runtime, backend: str) -> ReviewStore:
+    from models.store import open_review_store  # here: `koubei --help` loads no store
+
     options = runtime.config.store.options if runtime.config.store.backend == backend else {}
     runtime.home.mkdir(parents=True, exist_ok=True)
     return open_review_store(backend, runtime.home, **options)
@@ -86,6 +90,8 @@ def upgrade_command(runtime) -> None:
 def migrate_command(runtime, source_name: str, target_name: str, batch_size: int) -> None:
     """Copy every review from one backend to the other, with a progress bar, and verify that
     each one arrived (same id, same fingerprint). Exit 1 when any is missing."""
+    from models.store.base import batches_by_id
+
     if source_name == target_name:
         raise click.UsageError("--from and --to name the same backend")
     try:
