@@ -100,11 +100,20 @@ def review_page(review: DemoReview) -> bytes:
     return _page(f"{review.title} · 口碑演示站", body)
 
 
+def _link(url: object) -> str:
+    """A link to the incident a hook is about, when it carries a web address."""
+    if isinstance(url, str) and url.startswith(("http://", "https://")):
+        return f' · <a href="{escape(url)}">{escape(url)}</a>'
+    return ""
+
+
 def hooks_page(hooks: list[dict]) -> bytes:
     items = "".join(
         f"<li><p><strong>{escape(str(h.get('kind', '')))}</strong> "
-        f"{escape(str(h.get('title', '')))}</p><pre>"
-        f"{escape(json.dumps(h, ensure_ascii=False, indent=2))}</pre></li>"
+        f"{escape(str(h.get('title', '')))}{_link(h.get('link'))}</p>"
+        f"<p class=\"muted\">{escape(str(h.get('summary', '')))}</p>"
+        f"<details><summary>JSON</summary><pre>"
+        f"{escape(json.dumps(h, ensure_ascii=False, indent=2))}</pre></details></li>"
         for h in reversed(hooks))
     body = f"""<p><a href="/">← 演示站 / demo site</a></p>
 <h1>收到的 webhook / webhooks received（{len(hooks)}）</h1>

@@ -187,10 +187,12 @@ def test_each_review_has_its_own_page_escaped(site):
 
 def test_hooks_are_readable_in_a_browser_and_json_for_programs(site):
     _catalogue, _clock, client, _base = site
-    client.post("/hooks", json={"kind": "opened", "title": "<b>云雀</b> 负面评论激增"})
+    client.post("/hooks", json={"kind": "opened", "title": "<b>云雀</b> 负面评论激增",
+                                "link": "javascript:alert(1)"})
     html = client.get("/hooks", headers=BROWSER)
     assert html.headers["content-type"].startswith("text/html")
     assert "&lt;b&gt;云雀&lt;/b&gt; 负面评论激增" in html.text and "<b>云雀" not in html.text
+    assert "javascript:" not in html.text.split("<pre>")[0]  # only web addresses become links
     assert client.get("/hooks", headers={"Accept": "application/json"}).json()[0]["kind"] \
         == "opened"
     assert client.get("/nowhere").status_code == 404
