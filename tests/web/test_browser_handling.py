@@ -113,6 +113,8 @@ def test_reviews_joining_an_open_incident_appear_in_place(site, browser):  # noq
     fresh = browser.find_elements("css selector", "#incident-related article.review-new")
     assert {card.get_attribute("data-id") for card in fresh} <= {r.id for r in later}
     assert fresh
+    top = browser.find_element("css selector", "#incident-related article.review")
+    assert top.get_attribute("data-id") in {r.id for r in later}  # newest on top
     assert browser.find_element("css selector", "#incident-related details").get_attribute(
         "open") is not None
     assert browser.find_element("id", "comment-text").get_attribute("value") == "正在联系"
