@@ -140,6 +140,12 @@ def incident_queue(username: str) -> list[Incident]:
                 if access.can_see_incident(i) and current_assignee(i) == username]
 
 
+def handling_changed_since(since: datetime) -> list[ReviewHandling]:
+    """Handling rows changed at or after ``since`` that the reader may see."""
+    return [row for row in review_handling.changed_since(current_runtime().state, since)
+            if access.in_scope(row.entities)]
+
+
 def reviews_handled_since(since: datetime) -> list[ReviewHandling]:
     """Reviews handled at or after ``since`` that the reader may see."""
     return [row for row in review_handling.handled_between(current_runtime().state, since)

@@ -187,6 +187,14 @@ def queue(state: StateDB, assignee: str) -> list[ReviewHandling]:
         return list(session.scalars(statement))
 
 
+def changed_since(state: StateDB, since: datetime) -> list[ReviewHandling]:
+    """Rows assigned, handled or reopened at or after ``since``, oldest change first."""
+    statement = (select(ReviewHandling).where(ReviewHandling.updated_at >= since)
+                 .order_by(ReviewHandling.updated_at))
+    with state.session() as session:
+        return list(session.scalars(statement))
+
+
 def handled_between(state: StateDB, since: datetime,
                     until: datetime | None = None) -> list[ReviewHandling]:
     statement = select(ReviewHandling).where(ReviewHandling.status == "handled",

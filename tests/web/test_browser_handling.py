@@ -139,3 +139,22 @@ def test_signed_acknowledge_link_while_signed_out_confirms(site, browser):  # no
     submit(browser, browser.find_element("css selector", "form.stacked-form button[type=submit]"))
     assert browser.current_url == f"{base}/incidents/{alert['id']}"
     assert "已确认" in browser.find_element("css selector", "h1 .status").text
+
+
+def test_a_colleagues_handling_shows_on_the_feed_without_a_reload(site, browser):  # noqa: F811
+    rt, _, base = site
+    accounts.add_user(rt.state, "li", "handler", ["*"], PASSWORD)
+    reviews = [make_review(label="negative") for _ in range(2)]
+    rt.store.upsert(reviews)
+    sign_in(browser, base, "li")
+    browser.execute_script("window.notReloaded = true")
+    card = browser.find_element("css selector", f'article.review[data-id="{reviews[0].id}"]')
+    assert not card.find_elements("css selector", ".handling")
+
+    rh.handle(rt.state, reviews[0], "zhao", "escalated", "转交售后团队")  # a colleague
+    WebDriverWait(browser, 20).until(lambda b: card.find_elements(
+        "css selector", ".handling-handled"))
+    assert "已转交团队" in card.find_element("css selector", ".handling").text
+    other = browser.find_element("css selector", f'article.review[data-id="{reviews[1].id}"]')
+    assert not other.find_elements("css selector", ".handling")
+    assert browser.execute_script("return window.notReloaded") is True

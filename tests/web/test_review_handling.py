@@ -179,3 +179,19 @@ def test_figures_page_counts_reviews_handled_in_scope(li, reviews, runtime, clie
     assert '<dd class="reviews-handled">3</dd>' in body
     assert '<dd class="reviews-median">10m00s</dd>' in body
     assert "已在平台回复 3" in body
+
+
+def test_handling_changes_since_a_time_for_the_live_feed(li, reviews, runtime):
+    ours, theirs = reviews
+    before = utcnow() - timedelta(seconds=1)
+    rh.handle(runtime.state, ours[0], "zhao", "replied")
+    rh.handle(runtime.state, theirs, "hua", "refunded")  # out of li's scope
+    answer = li.get("/api/handling", query_string={"since": before.isoformat()}).get_json()
+    assert list(answer["handling"]) == [ours[0].id]
+    assert answer["handling"][ours[0].id]["handled_by"] == "zhao"
+    later = utcnow() + timedelta(minutes=1)
+    assert li.get("/api/handling", query_string={"since": later.isoformat()}).get_json()[
+        "handling"] == {}
+    assert li.get("/api/handling").status_code == 400
+    config = li.get("/").get_data(as_text=True)
+    assert '"handlingUrl": "/api/handling"' in config

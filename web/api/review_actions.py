@@ -7,19 +7,29 @@
   "review_ids": [...]}`` (ids optional: without them, the newest reviews matching the filters):
   answers the ids it applied to and, for the others, why not.
 - ``GET /api/queue``: the signed-in user's queue, reviews and incidents assigned to them.
+- ``GET /api/handling?since=ISO``: the reviews whose handling changed since then (the live
+  feed polls it to redraw the status of the cards it shows), and ``until`` to ask from next
+  (a little before now: ``OVERLAP``).
 """
 from __future__ import annotations
+
+from datetime import timedelta
 
 from flask import Blueprint, g, request
 
 from alerting.respond.review_handling import ReviewHandlingError
-from web import reads
+from models.review import utcnow
+from web import params, reads
 from web.api.payloads import handling_payload, incident_payload, review_payload
+from web.display import display_zone
 from web.exceptions import InvalidParameter
 from web.pages.review_actions import perform, perform_bulk
 from web.security import access
 
 bp = Blueprint("api_review_actions", __name__, url_prefix="/api")
+# ``until`` lies this far back, so a step whose transaction was still open when one poll ran
+# is seen by the next one (a row seen twice is only drawn twice).
+OVERLAP = timedelta(seconds=10)
 
 
 def _body() -> dict:
@@ -61,3 +71,15 @@ def queue():
     return {"reviews": [{"review": review_payload(review), "handling": handling_payload(row, events=False)}
                         for review, row in reads.review_queue(user)],
             "incidents": [incident_payload(i) for i in reads.incident_queue(user)]}
+
+
+@bp.get("/handling")
+@access.permission("read")
+def changed():
+    until = utcnow() - OVERLAP
+    since = params.moment("since", display_zone())
+    if since is None:
+        raise InvalidParameter("since", "give the time of your last poll (ISO-8601)")
+    return {"handling": {row.review_id: handling_payload(row, events=False)
+                         for row in reads.handling_changed_since(since)},
+            "until": until.isoformat()}

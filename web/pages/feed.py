@@ -13,10 +13,11 @@ from datetime import datetime
 from flask import Blueprint, current_app, g, render_template, request, url_for
 
 from alerting.respond.review_handling import OUTCOMES
-from models.review import SENTIMENT_LABELS
+from models.review import SENTIMENT_LABELS, utcnow
 from nlp.corrections import LABELS, latest_correction
 from nlp.topics import DEFAULT_TOPICS
 from web import params, reads
+from web.api.review_actions import OVERLAP
 from web.display import display_zone, topic_name
 from web.i18n import gettext
 from web.pages.review_actions import BULK_LIMIT
@@ -62,6 +63,8 @@ def _feed_config(cursor: str | None, poll_args: dict, poll_seconds: int, entitie
         "intervalMs": int(poll_seconds * 1000),
         "timezone": timezone,
         "reviewBase": url_for("feed.index") + "reviews/",
+        "handlingUrl": url_for("api_review_actions.changed"),
+        "handlingSince": (utcnow() - OVERLAP).isoformat(),
         "entities": {e.id: e.name for e in entities},
         "topics": {t: topic_name(t) for t in DEFAULT_TOPICS},
         "labels": {

@@ -78,15 +78,8 @@
       pick.setAttribute("aria-label", config.labels.pick);
       find(".review-meta").insertBefore(pick, find(".badge"));
     }
-    var handling = find(".handling");
-    if (review.handling) {
-      handling.hidden = false;
-      handling.classList.add("handling-" + review.handling.status);
-      handling.textContent = review.handling.status === "handled"
-        ? config.labels.handled.replace("{outcome}", config.labels["outcome." + review.handling.outcome] || review.handling.outcome)
-            .replace("{by}", review.handling.handled_by || "")
-        : config.labels.assigned.replace("{assignee}", review.handling.assignee || "");
-    } else { handling.remove(); }
+    if (review.handling) { drawHandling(node, review.handling); }
+    else { find(".handling").remove(); }
     find("time").dateTime = review.published_at;
     find("time").textContent = localTime(review.published_at, false);
     if (review.title) { find(".review-title").textContent = visible(review.title); }
@@ -134,6 +127,7 @@
           throw new Error(result.body.error ? result.body.error.message : "error");
         }
         show(result.body.reviews);
+        pollHandling();
         arrived += result.body.reviews.length;
         cursor = result.body.cursor;
         delay = config.intervalMs;
@@ -147,6 +141,39 @@
         delay = Math.min(delay * 2, 60000);  // back off while the server is away
         schedule();
       });
+  }
+
+  // Handling done meanwhile (by this handler in another tab, or by a colleague) is redrawn on
+  // the cards shown: the status badge follows /api/handling?since=...
+  var handlingSince = config.handlingSince;
+
+  function drawHandling(node, handling) {
+    var badge = node.querySelector(".handling");
+    if (!badge) {
+      badge = document.createElement("span");
+      node.querySelector(".review-meta").appendChild(badge);
+    }
+    badge.hidden = false;
+    badge.className = "handling handling-" + handling.status;
+    badge.textContent = handling.status === "handled"
+      ? config.labels.handled.replace("{outcome}", config.labels["outcome." + handling.outcome] || handling.outcome)
+          .replace("{by}", handling.handled_by || "")
+      : config.labels.assigned.replace("{assignee}", handling.assignee || "");
+  }
+
+  function pollHandling() {
+    var url = config.handlingUrl + "?since=" + encodeURIComponent(handlingSince);
+    return fetch(url, { headers: { "Accept": "application/json" }, credentials: "same-origin" })
+      .then(function (response) { return response.ok ? response.json() : null; })
+      .then(function (body) {
+        if (!body) { return; }
+        Object.keys(body.handling).forEach(function (id) {
+          var node = feed.querySelector('article[data-id="' + CSS.escape(id) + '"]');
+          if (node) { drawHandling(node, body.handling[id]); }
+        });
+        handlingSince = body.until;
+      })
+      .catch(function () { /* the next round tries again */ });
   }
 
   function schedule() { window.setTimeout(poll, delay); }
