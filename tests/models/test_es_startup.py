@@ -6,6 +6,9 @@ basic-auth user or API key reaches the node, anything else gets Elasticsearch's 
 """
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import threading
 from http.server import HTTPServer, SimpleHTTPRequestHandler
 
@@ -13,6 +16,7 @@ import pytest
 from click.testing import CliRunner
 from elasticsearch import Elasticsearch
 
+from crawlers.child import PROJECT_ROOT
 from models.exceptions import StoreError, StoreUnavailable
 from models.store.elasticsearch.store import ElasticsearchReviewStore
 from tests.es_proxy import AuthenticatingProxy
@@ -115,3 +119,18 @@ def test_a_url_that_is_not_elasticsearch_is_one_clear_error(tmp_path, monkeypatc
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_an_unreachable_node_is_a_few_lines_not_pages_of_tracebacks(tmp_path):
+    # The audit: `koubei store check` printed ~50 lines of the client's retry tracebacks
+    # before its one-line error.
+    (tmp_path / "koubei.yaml").write_text(
+        'store: {backend: elasticsearch, options: {url: "http://127.0.0.1:1"}}\n',
+        encoding="utf-8")
+    done = subprocess.run([sys.executable, "-m", "web.cli", "store", "check"],
+                          env={**os.environ, "KOUBEI_HOME": str(tmp_path)}, cwd=PROJECT_ROOT,
+                          capture_output=True, text=True, timeout=120)
+    output = done.stdout + done.stderr
+    assert "cannot reach Elasticsearch at http://127.0.0.1:1" in output
+    assert "Traceback" not in output and len(output.splitlines()) <= 8
+    assert "Retrying request after failure" in output and "Connection refused" in output

@@ -10,11 +10,15 @@ Options (``store.options`` in the config; every one may be omitted):
     request_timeout  seconds (default 30)
 
 ``check_node`` checks the node once at start-up, so a wrong URL, wrong credentials or a server of
-the wrong major version fail here with one message naming the URL and the config key.
+the wrong major version fail here with one message naming the URL and the config key. The
+client logs each retry of a failed request with the whole traceback of the failure; those
+records keep their one-line message here and lose the traceback (``RetryWithoutTraceback``),
+so an unreachable node reads as a few warnings and one error, not pages of stack frames.
 """
 from __future__ import annotations
 
 import base64
+import logging
 import os
 from contextlib import contextmanager
 from typing import Iterator
@@ -33,6 +37,19 @@ from elasticsearch import __version__ as client_version
 from models.exceptions import StoreError, StoreUnavailable
 
 DEFAULT_URL = "http://localhost:9200"
+
+
+class RetryWithoutTraceback(logging.Filter):
+    """Folds the failure of a client log record into its message and drops the traceback."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info and record.exc_info[1] is not None:
+            record.msg, record.args = f"{record.getMessage()}: {record.exc_info[1]}", ()
+        record.exc_info = record.exc_text = None
+        return True
+
+
+logging.getLogger("elastic_transport.transport").addFilter(RetryWithoutTraceback())
 
 
 def resolve_url(url: str | None) -> str:
