@@ -7,7 +7,6 @@ from pathlib import Path
 
 import click
 
-from models.review import utcnow
 from web.cli.options import with_runtime
 
 
@@ -35,6 +34,7 @@ def report_group() -> None:
 @with_runtime
 def weekly_command(runtime, week: str | None, entities: tuple[str, ...], out: str) -> None:
     """Write the weekly trend report of one week beside the week before it."""
+    from models.review import utcnow
     from web.reports.export import days_csv
     from web.reports.offline import runtime_report, workbook
 
@@ -65,6 +65,7 @@ def weekly_command(runtime, week: str | None, entities: tuple[str, ...], out: st
 def send_command(runtime, name: str, week: str | None) -> None:
     """Mail the configured report NAME (config `reports:`) now, as the scheduler would."""
     from alerting.exceptions import DeliveryError
+    from models.review import utcnow
     from web.reports.mail import send_weekly_report
     report = next((r for r in runtime.config.reports if r.name == name), None)
     if report is None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import os
-import secrets
 import signal
 
 import click
@@ -49,6 +48,8 @@ def first_admin_password(runtime) -> list[str]:
         if admin is None:
             return []
         username = admin.username
+    import secrets
+
     given = os.environ.get("KOUBEI_ADMIN_PASSWORD")
     password = given or secrets.token_urlsafe(12)
     set_password(runtime.state, username, password)

@@ -5,7 +5,6 @@ from datetime import datetime
 
 import click
 
-from models.review import utcnow
 from web.cli.options import iso_time, with_runtime
 
 
@@ -14,6 +13,7 @@ def _end_time(duration: str | None, until: str | None) -> datetime:
         raise click.UsageError("give exactly one of --for (e.g. 2h) and --until (ISO-8601)")
     if duration:
         from models.config import parse_duration  # here: `koubei --help` loads no config model
+        from models.review import utcnow
         try:
             return utcnow() + parse_duration(duration)
         except ValueError as exc:
