@@ -77,7 +77,8 @@ def list_incidents(status: str | None = None, limit: int = 200) -> list[Incident
     """Newest opened first, at most ``limit`` the reader may see; ``status`` one of
     ``INCIDENT_STATUSES``. The scope is applied in Python because ``Incident.entities`` is a
     JSON list, which SQLite and PostgreSQL query differently; incidents are few."""
-    statement = select(Incident).order_by(Incident.opened_at.desc(), Incident.id.desc())
+    statement = (select(Incident).order_by(Incident.opened_at.desc(), Incident.id.desc())
+                 .options(selectinload(Incident.events)))
     if status is not None:
         statement = statement.where(Incident.status == status)
     found: list[Incident] = []

@@ -51,3 +51,13 @@ def test_search_shows_what_people_wrote_with_the_words_marked(client, store):
     assert "说实话,刚更新完" not in body
     api = client.get("/api/reviews", query_string={"q": "发热"}).get_json()["reviews"]
     assert api[0]["highlight"] == "說實話，剛更新完就<em>發熱</em>，根本沒法用"
+
+
+def test_the_incident_list_names_who_handles_each_incident(client, add_incident, runtime):
+    from alerting.respond import workflow
+    taken, free = add_incident(), add_incident(title="另一个事件")
+    workflow.acknowledge(runtime.state, taken, "root")  # nobody assigned: root takes it
+    page = client.get("/incidents").get_data(as_text=True)
+    rows = {i: page[page.index(f'<a href="/incidents/{i}">{i}</a>'):] for i in (taken, free)}
+    assert rows[taken].split("</tr>")[0].count('<td class="assignee">root</td>') == 1
+    assert '<td class="assignee">—</td>' in rows[free].split("</tr>")[0]

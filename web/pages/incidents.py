@@ -21,7 +21,9 @@ RELATED = 50  # reviews behind an incident shown on its page
 @access.permission("read")
 def index():
     status = params.choice("status", INCIDENT_STATUSES, None)
-    return render_template("incidents/incidents.html", incidents=reads.list_incidents(status),
+    incidents = reads.list_incidents(status)
+    return render_template("incidents/incidents.html", incidents=incidents,
+                           assignees={i.id: current_assignee(i) for i in incidents},
                            status=status, statuses=INCIDENT_STATUSES)
 
 
