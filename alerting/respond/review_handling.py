@@ -187,12 +187,13 @@ def queue(state: StateDB, assignee: str) -> list[ReviewHandling]:
         return list(session.scalars(statement))
 
 
-def changed_since(state: StateDB, since: datetime) -> list[ReviewHandling]:
-    """Rows assigned, handled or reopened at or after ``since``, oldest change first."""
+def changed_since(state: StateDB, since: datetime, limit: int = 1000) -> list[ReviewHandling]:
+    """Rows assigned, handled or reopened at or after ``since``: the latest ``limit`` changes,
+    oldest first."""
     statement = (select(ReviewHandling).where(ReviewHandling.updated_at >= since)
-                 .order_by(ReviewHandling.updated_at))
+                 .order_by(ReviewHandling.updated_at.desc()).limit(limit))
     with state.session() as session:
-        return list(session.scalars(statement))
+        return list(reversed(session.scalars(statement).all()))
 
 
 def handled_between(state: StateDB, since: datetime,

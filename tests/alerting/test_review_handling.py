@@ -105,3 +105,14 @@ def test_figures_count_reviews_handled_and_time_to_handle(state):
     assert [r.review_id for r in rh.handled_between(state, later)] == [reviews[2].id]
     with state.session() as session:
         assert session.query(ReviewHandling).count() == 4
+
+
+def test_changes_since_a_time_are_the_latest_ones_oldest_first(state):
+    reviews = [make_review() for _ in range(4)]
+    start = reviews[0].crawled_at
+    for i, review in enumerate(reviews):
+        rh.assign(state, review, "li", "zhao", at=start + timedelta(minutes=i))
+    changed = rh.changed_since(state, start + timedelta(minutes=1))
+    assert [row.review_id for row in changed] == [r.id for r in reviews[1:]]
+    assert [row.review_id for row in rh.changed_since(state, start, limit=2)] == [
+        r.id for r in reviews[2:]]
