@@ -4,7 +4,9 @@ The feed first shows the newest published reviews matching the filters (sentimen
 entity, search words) — after a crawl backfills history, ingest order would put the oldest of
 the backlog on top — and then keeps itself current: ``static/feed.js`` polls
 ``/api/feed?cursor=...`` from the ingest head taken before that first read, with the same
-filters, and puts what arrived at the top.
+filters, and puts what arrived at the top. Each card shows the review's handling status
+(``alerting.respond.review_handling``), which feed.js redraws as colleagues act; a handler gets a
+bulk bar (``web.pages.review_actions``) acting on the ticked cards or the current filters.
 """
 from __future__ import annotations
 
