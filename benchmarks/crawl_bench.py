@@ -20,12 +20,12 @@ from parsel import Selector
 from benchmarks.table import Figure
 from crawlers.spiders import bilibili_api, douban_page, html_page, rss_feed, weibo_api
 from crawlers.spiders.configured_review import build_review
-from models.config import HtmlSource
+from crawlers.spiders.html import HtmlConfig
 
 PAGES = Path(__file__).resolve().parent.parent / "tests" / "crawlers" / "pages"
 NOW = datetime.now(timezone.utc)
 TARGET = 200.0
-FORUM = HtmlSource(name="f", type="html", url="https://bbs.example.cn/r", item="li.review",
+FORUM = HtmlConfig(name="f", type="html", url="https://bbs.example.cn/r", item="li.review",
                    fields={"id": "::attr(id)", "author": "a.user::text", "text": "div.body",
                            "rating": "span.score::text", "time": "xpath:.//time/@datetime"},
                    time_format="%Y/%m/%d %H:%M")

@@ -35,9 +35,10 @@ from scipy.stats import poisson
 
 from alerting.detect.backtest import backtest
 from alerting.detect.rules import build_rule
+from alerting.detect.rules.negative_spike import NegativeSpikeConfig
 from benchmarks.synthetic_stream import Stream, generate
 from benchmarks.table import Figure
-from models.config import KoubeiConfig, NegativeSpikeRule
+from models.config import KoubeiConfig
 from models.runtime import Runtime
 
 INTERVAL = timedelta(minutes=10)
@@ -51,7 +52,7 @@ def run() -> list[Figure]:
     stream = generate()
     with tempfile.TemporaryDirectory(prefix="koubei-bench-") as home:
         runtime = Runtime(KoubeiConfig(events=stream.events, detection_interval=INTERVAL,
-                                       rules=[NegativeSpikeRule(**RULE)]),
+                                       rules=[NegativeSpikeConfig(**RULE)]),
                           Path(home) / "koubei.yaml", Path(home))
         try:
             runtime.store.upsert(stream.reviews)
@@ -176,7 +177,7 @@ def tick_time(n: int) -> list[Figure]:
         bare_ms = (time.perf_counter() - began) * 1000
         for group_by, what in ((None, "ungrouped"), ("entity", "by entity, 3 groups"),
                                ("aspect", "by aspect, 3 negative groups")):
-            rule = build_rule(NegativeSpikeRule(**{**RULE, "group_by": group_by}))
+            rule = build_rule(NegativeSpikeConfig(**{**RULE, "group_by": group_by}))
             times = []
             for k in range(6):  # the first tick reads the whole baseline; later ones reuse it
                 began = time.perf_counter()

@@ -4,8 +4,9 @@
 reactor cannot be restarted, so it can be called once per process; ``crawlers.child`` runs it
 in a fresh child process (the scheduler and ``koubei crawl`` do, through ``web.jobs``).
 
-A ``file`` source is "crawled" by importing its ``path`` (a file, or a watched folder; see
-``crawlers.importers.watched``).
+Each source's class comes from ``crawlers.spiders.SOURCE_TYPES`` by its ``type`` (a built-in
+name or a dotted path). A ``file`` source is "crawled" by importing its ``path`` (a file, or a
+watched folder; see ``crawlers.importers.watched``).
 """
 from __future__ import annotations
 
@@ -13,7 +14,6 @@ import logging
 from typing import Any
 
 from scrapy.crawler import Crawler, CrawlerProcess
-from scrapy.utils.misc import load_object
 
 from crawlers.checkpoints import (
     WATERMARK_IDS_KEY,
@@ -24,10 +24,11 @@ from crawlers.checkpoints import (
 )
 from crawlers.child import PROJECT_ROOT
 from crawlers.exceptions import UnknownSource
+from crawlers.importers.watched import FileImport, import_source
 from crawlers.report import CrawlReport, judge_crawl
 from crawlers.settings import crawl_settings, process_settings
-from crawlers.spiders import SPIDERS
-from models.config import KoubeiConfig, SourceConfig
+from crawlers.spiders import SOURCE_TYPES
+from models.config import KoubeiConfig, SourceBase
 from models.runtime import Runtime
 
 __all__ = ["PROJECT_ROOT", "find_source", "run_crawl", "run_crawls"]
@@ -35,7 +36,7 @@ __all__ = ["PROJECT_ROOT", "find_source", "run_crawl", "run_crawls"]
 logger = logging.getLogger(__name__)
 
 
-def find_source(config: KoubeiConfig, name: str) -> SourceConfig:
+def find_source(config: KoubeiConfig, name: str) -> SourceBase:
     try:
         return config.source(name)
     except KeyError:
@@ -60,13 +61,13 @@ def run_crawls(runtime: Runtime, source_names: list[str],
     process: CrawlerProcess | None = None
     running = []
     for source in sources:
-        if source.type == "file":
-            reports[source.name] = _import_source(runtime, source)
+        spider_class = SOURCE_TYPES.resolve(source.type)
+        if issubclass(spider_class, FileImport):  # imported, not crawled
+            reports[source.name] = import_source(runtime, source)
             continue
         settings = crawl_settings(runtime, source, overrides)
         process = process or CrawlerProcess(process_settings(overrides))
         checkpoint = load_checkpoint(runtime.state, source.name)
-        spider_class = load_object(SPIDERS[source.type])
         # Each crawler gets its source's settings; the first one installs the reactor.
         crawler = Crawler(spider_class, settings, init_reactor=not running)
         failures: list[str] = []
@@ -85,7 +86,7 @@ def run_crawls(runtime: Runtime, source_names: list[str],
     return [reports[source.name] for source in sources]
 
 
-def _finish(runtime: Runtime, source: SourceConfig, checkpoint: Any, spider: str,
+def _finish(runtime: Runtime, source: SourceBase, checkpoint: Any, spider: str,
             crawler: Crawler, failures: list[str]) -> CrawlReport:
     stats = crawler.stats.get_stats() if crawler.stats else {}
     report = judge_crawl(source.name, stats, had_reviews=checkpoint.watermark is not None,
@@ -99,8 +100,3 @@ def _finish(runtime: Runtime, source: SourceConfig, checkpoint: Any, spider: str
         record_failure(runtime.state, source.name, report.error or "", report.counts())
     return report
 
-
-def _import_source(runtime: Runtime, source: SourceConfig) -> CrawlReport:
-    from crawlers.importers.watched import import_source
-
-    return import_source(runtime, source)

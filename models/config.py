@@ -1,5 +1,11 @@
 """The config schema: entities, sources, rules, channels and users in one YAML file.
 
+This is the core of the schema. Each source, rule and channel type defines its own config
+model beside its implementation, on the bases here (``SourceBase``, ``PagedSource``,
+``UrlSource``, ``ReadSettings``, ``RuleBase``, ``ChannelBase``); ``config_model(plugins)``
+builds the full schema from the registries in ``plugins`` (see ``models.plugins``), with one
+discriminated union by ``type`` for each of ``sources``, ``rules`` and ``channels``.
+
 Every model forbids unknown keys and is frozen after load. Durations are written as ``30s``,
 ``10m``, ``2h``, ``7d`` (or a number of seconds). Secrets are never written in the file: a key
 ending in ``_env`` names the environment variable that holds the secret.
@@ -8,7 +14,8 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timedelta
-from typing import Annotated, Literal, Union
+from functools import cache
+from typing import Annotated, Any, Literal, Union
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
@@ -18,9 +25,12 @@ from pydantic import (
     ConfigDict,
     Field,
     ValidationError,
+    create_model,
     field_validator,
     model_validator,
 )
+
+from models.plugins import Plugins
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw]?)\s*$")
 _UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
@@ -72,6 +82,8 @@ class EntityConfig(Strict):
 
 
 class SourceBase(Strict):
+    """What every source type's config has; a type adds ``type: Literal["its_name"]`` and its
+    own keys."""
     name: Name
     base_url: str | None = None  # point the source at a mirror or a local fixture server
     interval: Duration = timedelta(minutes=15)
@@ -79,22 +91,6 @@ class SourceBase(Strict):
     enabled: bool = True
     user_agent: str | None = None
     obey_robots: bool = True
-
-
-class AppStoreSource(SourceBase):
-    type: Literal["appstore"]
-    app_id: Annotated[str, Field(pattern=r"^\d+$")]
-    country: Annotated[str, Field(pattern=r"^[a-z]{2}$")] = "cn"
-    max_pages: Annotated[int, Field(ge=1, le=10)] = 10
-
-
-class FileSource(SourceBase):
-    """Files exported by platforms or customer-service systems (CSV, JSONL, XLSX). ``path`` is
-    one file, or a folder watched for new files (each imported once)."""
-    type: Literal["file"]
-    path: str | None = None
-    mapping: dict[str, str] = {}  # review field -> column name in the file
-    timezone: str = "Asia/Shanghai"  # for times written without an offset
 
 
 def _known_zone(value: str) -> str:
@@ -117,35 +113,6 @@ class PagedSource(SourceBase):
     order: Literal["newest_first", "unordered"] = "newest_first"
 
 
-class BilibiliSource(PagedSource):
-    type: Literal["bilibili"]
-    oid: Annotated[str, Field(pattern=r"^\d+$")]  # the video's numeric aid
-    api: Literal["page", "cursor"] = "page"
-
-
-class DoubanSource(PagedSource):
-    type: Literal["douban"]
-    subject_id: Annotated[str, Field(pattern=r"^\d+$")]
-    kind: Literal["movie", "book"] = "movie"
-
-
-class JdSource(PagedSource):
-    type: Literal["jd"]
-    sku: Annotated[str, Field(pattern=r"^\d+$")]
-
-
-class WeiboSource(PagedSource):
-    """Comments of one post; sorted by popularity, so every crawl re-reads the first pages."""
-    type: Literal["weibo"]
-    mid: Annotated[str, Field(pattern=r"^\d+$")]
-    max_pages: MaxPages = 3
-
-
-class CtripSource(PagedSource):
-    type: Literal["ctrip"]
-    poi_id: Annotated[str, Field(pattern=r"^\d+$")]
-
-
 class UrlSource(PagedSource):
     """A generic source read from ``url``: absolute, or a path under ``base_url``."""
     url: str
@@ -158,12 +125,6 @@ class UrlSource(PagedSource):
         return self
 
 
-class RssSource(UrlSource):
-    """An RSS 2.0 or Atom feed."""
-    type: Literal["rss"]
-    max_pages: MaxPages = 1
-
-
 class ReadSettings(UrlSource):
     """How the generic types read times and ratings."""
     time_format: str | None = None  # strptime format; default: the formats parse_time knows
@@ -171,74 +132,9 @@ class ReadSettings(UrlSource):
     rating_scale: Annotated[float, Field(gt=0)] = 5.0
 
 
-class HtmlFields(Strict):
-    """Selectors inside one review item: CSS (``::text``, ``::attr(name)`` allowed) or XPath
-    written as ``xpath:...``."""
-    text: str
-    id: str | None = None
-    author: str | None = None
-    title: str | None = None
-    rating: str | None = None
-    time: str | None = None
-    link: str | None = None
-    likes: str | None = None
-
-
-class HtmlSource(ReadSettings):
-    type: Literal["html"]
-    item: str                      # selector of one review on the list page
-    fields: HtmlFields
-    next_page: str | None = None   # selector of the next page's link (its href)
-
-
-def _jmespath(value: str | None) -> str | None:
-    import jmespath  # here: only configs with a jsonapi source need it
-    from jmespath.exceptions import JMESPathError
-
-    if value is not None:
-        try:
-            jmespath.compile(value)
-        except JMESPathError as exc:
-            raise ValueError(f"not a valid JMESPath expression {value!r}: {exc}") from None
-    return value
-
-
-JmesPath = Annotated[str, AfterValidator(_jmespath)]
-
-
-class JsonApiFields(Strict):
-    """JMESPath expressions inside one item."""
-    text: JmesPath
-    id: JmesPath | None = None
-    author: JmesPath | None = None
-    title: JmesPath | None = None
-    rating: JmesPath | None = None
-    time: JmesPath | None = None
-    link: JmesPath | None = None
-    likes: JmesPath | None = None
-    replies: JmesPath | None = None
-
-
-class JsonApiSource(ReadSettings):
-    type: Literal["jsonapi"]
-    items: JmesPath                     # JMESPath of the item list
-    fields: JsonApiFields
-    method: Literal["GET", "POST"] = "GET"
-    body: dict[str, object] = {}    # POST: JSON body; the page/cursor goes in it, not the URL
-    pagination: Literal["page", "cursor", "none"] = "page"
-    page_param: str = "page"
-    first_page: int = 1
-    cursor_param: str = "cursor"
-    next_cursor: JmesPath | None = None  # JMESPath of the next cursor (pagination: cursor)
-    stop: JmesPath | None = None         # JMESPath; a true value means this is the last page
-
-
-SourceConfig = Annotated[Union[AppStoreSource, FileSource, BilibiliSource, DoubanSource,
-                               JdSource, WeiboSource, CtripSource, RssSource, HtmlSource,
-                               JsonApiSource], Field(discriminator="type")]
-
-
 class RuleBase(Strict):
+    """What every rule type's config has: scope, routing and incident timing; a type adds
+    ``type: Literal["its_name"]`` and its own thresholds."""
     name: Name
     entities: list[str] = []
     sources: list[str] = []
@@ -255,81 +151,10 @@ class RuleBase(Strict):
     enabled: bool = True
 
 
-class NegativeSpikeRule(RuleBase):
-    """Negative reviews in the current window against the rate expected from a baseline."""
-    type: Literal["negative_spike"]
-    window: Duration = timedelta(minutes=10)
-    baseline: Duration = timedelta(days=7)
-    min_count: Annotated[int, Field(ge=1)] = 5
-    p_value: Annotated[float, Field(gt=0, lt=0.5)] = 0.001
-    min_ratio: Annotated[float, Field(ge=1)] = 2.0
-    seasonal: bool = True          # expected count follows hour-of-day and day-of-week
-    volume_window: Duration | None = None  # non-negative volume read for the volume factor
-    elevated_p_value: Annotated[float, Field(gt=0, lt=1)] = 0.05  # still high: keep firing
-
-
-class NegativeShareRule(RuleBase):
-    """The share of negative reviews in the window against the baseline share (binomial)."""
-    type: Literal["negative_share"]
-    window: Duration = timedelta(minutes=30)
-    baseline: Duration = timedelta(days=7)
-    min_count: Annotated[int, Field(ge=1)] = 5
-    p_value: Annotated[float, Field(gt=0, lt=0.5)] = 0.001
-    min_increase: Annotated[float, Field(ge=0, lt=1)] = 0.15  # share points above baseline
-
-
-class VolumeSpikeRule(RuleBase):
-    """All mentions rise (virality) or fall (outage of interest) against the seasonal rate."""
-    type: Literal["volume_spike"]
-    window: Duration = timedelta(minutes=30)
-    baseline: Duration = timedelta(days=7)
-    direction: Literal["up", "down", "both"] = "both"
-    min_count: Annotated[int, Field(ge=1)] = 10     # at least this many (up) or expected (down)
-    p_value: Annotated[float, Field(gt=0, lt=0.5)] = 0.001
-    min_ratio: Annotated[float, Field(ge=1)] = 3.0  # count/expected (up) or expected/count
-
-
-class RatingDropRule(RuleBase):
-    """The average star rating in the window falls against the baseline's (z-test)."""
-    type: Literal["rating_drop"]
-    window: Duration = timedelta(hours=1)
-    baseline: Duration = timedelta(days=7)
-    min_count: Annotated[int, Field(ge=1)] = 5
-    min_drop: Annotated[float, Field(gt=0, le=5)] = 1.0
-    p_value: Annotated[float, Field(gt=0, lt=0.5)] = 0.001
-
-
-class EmergingTopicRule(RuleBase):
-    """A term or topic rare in the baseline's negative reviews becomes frequent in the
-    window's."""
-    type: Literal["emerging_topic"]
-    window: Duration = timedelta(hours=1)
-    baseline: Duration = timedelta(days=7)
-    min_count: Annotated[int, Field(ge=2)] = 5
-    min_ratio: Annotated[float, Field(ge=1)] = 5.0
-    p_value: Annotated[float, Field(gt=0, lt=0.5)] = 0.001
-    fields: list[Literal["term", "topic"]] = ["term", "topic"]
-
-
-class SourceSilentRule(RuleBase):
-    """A source that normally produces reviews is quiet, or its crawls are recorded broken."""
-    type: Literal["source_silent"]
-    window: Duration = timedelta(hours=2)
-    baseline: Duration = timedelta(days=7)
-    min_expected: Annotated[float, Field(gt=0)] = 5.0  # quiet only means something past this
-    p_value: Annotated[float, Field(gt=0, lt=0.5)] = 0.001
-
-
-class CrisisKeywordRule(RuleBase):
-    """One review with a crisis term opens an incident as soon as it is stored."""
-    type: Literal["crisis_keyword"]
-    terms: list[str] = []          # extra terms; the review's ``crisis:`` flags always count
-    window: Duration = timedelta(hours=1)  # how far back a detection tick looks
-
-
-RuleConfig = Annotated[Union[NegativeSpikeRule, NegativeShareRule, VolumeSpikeRule,
-                             RatingDropRule, EmergingTopicRule, SourceSilentRule,
-                             CrisisKeywordRule], Field(discriminator="type")]
+class ChannelBase(Strict):
+    """What every channel type's config has; a type adds ``type: Literal["its_name"]`` and
+    where and how to deliver."""
+    name: Name
 
 
 class CalendarEvent(Strict):
@@ -350,76 +175,6 @@ class CalendarEvent(Strict):
         if value.tzinfo is None:
             raise ValueError("write the time with its offset, e.g. 2026-11-11T00:00+08:00")
         return value
-
-
-class WebhookChannel(Strict):
-    name: Name
-    type: Literal["webhook"]
-    url: str
-    secret_env: str | None = None  # HMAC-SHA256 signing secret, from this variable
-    headers: dict[str, str] = {}
-    timeout: Duration = timedelta(seconds=10)
-
-
-class EmailChannel(Strict):
-    name: Name
-    type: Literal["email"]
-    host: str
-    port: Annotated[int, Field(ge=1, le=65535)] = 25
-    security: Literal["none", "starttls", "ssl"] = "none"
-    username: str | None = None
-    password_env: str | None = None
-    sender: str
-    recipients: list[str] = Field(min_length=1)
-    timeout: Duration = timedelta(seconds=10)
-
-
-class ChatBotChannel(Strict):
-    """A chat group bot reached through its webhook URL. The URL carries the bot's key, so it
-    may come from the environment variable named by ``url_env`` instead of ``url``."""
-    name: Name
-    url: str | None = None
-    url_env: str | None = None
-    timeout: Duration = timedelta(seconds=10)
-
-
-class WeComChannel(ChatBotChannel):
-    """企业微信 group bot (``https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=...``)."""
-    type: Literal["wecom"]
-
-
-class DingTalkChannel(ChatBotChannel):
-    """钉钉 custom robot; ``secret_env`` names the 加签 secret (``SEC...``)."""
-    type: Literal["dingtalk"]
-    secret_env: str | None = None
-    at_mobiles: list[str] = []
-
-
-class FeishuChannel(ChatBotChannel):
-    """飞书 / Lark custom bot; ``secret_env`` names the 签名校验 secret."""
-    type: Literal["feishu"]
-    secret_env: str | None = None
-
-
-class SlackChannel(ChatBotChannel):
-    """Slack incoming webhook (``https://hooks.slack.com/services/...``)."""
-    type: Literal["slack"]
-
-
-class SmsChannel(Strict):
-    """Text messages through an SMS gateway's HTTP webhook (JSON, HMAC-signed like
-    ``webhook``)."""
-    name: Name
-    type: Literal["sms"]
-    url: str
-    recipients: list[str] = Field(min_length=1)  # phone numbers, e.g. +8613800000000
-    secret_env: str | None = None
-    timeout: Duration = timedelta(seconds=10)
-
-
-ChannelConfig = Annotated[Union[WebhookChannel, EmailChannel, WeComChannel, DingTalkChannel,
-                                FeishuChannel, SlackChannel, SmsChannel],
-                          Field(discriminator="type")]
 
 
 _CLOCK = r"^([01]\d|2[0-3]):[0-5]\d$"
@@ -498,11 +253,11 @@ WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
 class ReportConfig(Strict):
-    """A report mailed on a schedule: ``weekly`` sends the last complete week's report
-    (``koubei report weekly``) every ``weekday`` at ``at`` (local time) to ``channels``
-    (e-mail channels), for ``entities`` (default: all)."""
+    """A briefing mailed on a schedule to ``channels`` (e-mail channels), for ``entities``
+    (default: all) at ``at`` (local time): ``daily`` sends yesterday's briefing every day,
+    ``weekly`` last week's every ``weekday`` (``koubei report send NAME``)."""
     name: Name
-    type: Literal["weekly"] = "weekly"
+    type: Literal["daily", "weekly"] = "weekly"
     channels: list[str] = Field(min_length=1)
     weekday: Literal[WEEKDAYS] = "mon"
     at: Annotated[str, Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d$")] = "09:00"
@@ -510,6 +265,8 @@ class ReportConfig(Strict):
 
 
 class KoubeiConfig(Strict):
+    """The whole file. Here ``sources``, ``rules`` and ``channels`` accept instances of their
+    bases only; the class ``config_model(plugins)`` returns validates them from the file."""
     timezone: Zone = "Asia/Shanghai"
     language: Literal["zh-CN", "en"] = "zh-CN"
     store: StoreConfig = StoreConfig()
@@ -517,22 +274,43 @@ class KoubeiConfig(Strict):
     detection_interval: Duration = timedelta(minutes=1)
     web: WebConfig = WebConfig()
     entities: list[EntityConfig] = []
-    sources: list[SourceConfig] = []
-    rules: list[RuleConfig] = []
-    channels: list[ChannelConfig] = []
+    sources: list[SourceBase] = []
+    rules: list[RuleBase] = []
+    channels: list[ChannelBase] = []
     users: list[UserConfig] = []
     events: list[CalendarEvent] = []
     teams: list[TeamConfig] = []
     reports: list[ReportConfig] = []
 
-    def source(self, name: str) -> SourceConfig:
+    def source(self, name: str) -> SourceBase:
         for source in self.sources:
             if source.name == name:
                 return source
         raise KeyError(name)
 
-    def channel(self, name: str) -> ChannelConfig:
+    def channel(self, name: str) -> ChannelBase:
         for channel in self.channels:
             if channel.name == name:
                 return channel
         raise KeyError(name)
+
+
+def config_model(plugins: Plugins) -> type[KoubeiConfig]:
+    """The ``KoubeiConfig`` subclass whose ``sources``, ``rules`` and ``channels`` are lists of
+    the discriminated union (by ``type``) of the config models of ``plugins``' types. Built once
+    per set of config models."""
+    return _config_model(*(registry.config_models()
+                           for registry in plugins.sections().values()))
+
+
+@cache
+def _config_model(sources: tuple[type[SourceBase], ...], rules: tuple[type[RuleBase], ...],
+                  channels: tuple[type[ChannelBase], ...]) -> type[KoubeiConfig]:
+    return create_model("KoubeiConfig", __base__=KoubeiConfig, __module__=__name__,
+                        sources=(list[_tagged(sources)], []), rules=(list[_tagged(rules)], []),
+                        channels=(list[_tagged(channels)], []))
+
+
+def _tagged(models: tuple[type[BaseModel], ...]) -> Any:
+    return Annotated[Union[models], Field(discriminator="type")]
+

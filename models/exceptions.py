@@ -3,6 +3,8 @@
     KoubeiError
      ├── ConfigError        the config file is unreadable or invalid; ``.problems`` lists each
      │                      one with the file, the key path and what was expected
+     ├── PluginError        a ``type`` names no source, rule or channel type: unknown, not
+     │                      importable, or not a class of the kind asked for (also a ValueError)
      └── StoreError         a review store failed (third-party errors wrapped at the boundary)
           ├── StoreUnavailable   the backend cannot be reached at all
           └── InvalidCursor      a cursor that this store did not issue (also a ValueError)
@@ -30,6 +32,10 @@ class ConfigError(KoubeiError):
     def __init__(self, problems: list[ConfigProblem]):
         self.problems = problems
         super().__init__("\n".join(str(p) for p in problems))
+
+
+class PluginError(KoubeiError, ValueError):
+    pass
 
 
 class StoreError(KoubeiError):

@@ -3,7 +3,8 @@
 ``open_runtime`` agrees for everyone on where the data lives: ``KOUBEI_HOME`` (default
 ``./koubei-data``), the config file in it (``koubei.yaml``, else the bundled demo config) and
 the stores it names. The composition root (``web.runtime``) opens every runtime of the system
-through it and attaches the cross-stage hooks, such as ``stored_hooks``, which the stages that
+through it, with the system's plugins (the source, rule and channel types the config may
+name), and attaches the cross-stage hooks, such as ``stored_hooks``, which the stages that
 write reviews call without knowing who listens.
 """
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any, Callable, Mapping, Sequence
 
 from models.config import KoubeiConfig
 from models.loader import load_config
+from models.plugins import Plugins
 from models.state import StateDB
 from models.store import ReviewStore, open_review_store
 
@@ -91,8 +93,9 @@ def with_addresses(config: KoubeiConfig, environ: Mapping[str, str] = os.environ
                 return demo.rstrip("/") + url[len(DEMO_SITE):]
             return url
         update["sources"] = [
-            s.model_copy(update={"base_url": moved(s.base_url)}) if moved(s.base_url) != s.base_url
-            else s for s in config.sources]
+            s.model_copy(update={"base_url": moved(getattr(s, "base_url", None))})
+            if moved(getattr(s, "base_url", None)) != getattr(s, "base_url", None) else s
+            for s in config.sources]
         update["channels"] = [
             c.model_copy(update={"url": moved(getattr(c, "url", None))})
             if moved(getattr(c, "url", None)) != getattr(c, "url", None) else c
@@ -100,10 +103,11 @@ def with_addresses(config: KoubeiConfig, environ: Mapping[str, str] = os.environ
     return config.model_copy(update=update) if update else config
 
 
-def open_runtime(config_path: str | Path | None = None,
-                 home: str | Path | None = None) -> Runtime:
-    """Load the config (raising ``ConfigError``), with the process's addresses
-    (``with_addresses``), and return a ``Runtime`` for it."""
+def open_runtime(config_path: str | Path | None, home: str | Path | None,
+                 plugins: Plugins) -> Runtime:
+    """Load the config of ``plugins``' types (raising ``ConfigError``), with the process's
+    addresses (``with_addresses``), and return a ``Runtime`` for it; None for ``config_path``
+    or ``home`` means the defaults above."""
     home_path = koubei_home(home)
     path = Path(config_path).resolve() if config_path else default_config_path(home_path)
-    return Runtime(with_addresses(load_config(path)), path, home_path)
+    return Runtime(with_addresses(load_config(path, plugins)), path, home_path)

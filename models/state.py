@@ -32,6 +32,8 @@ from sqlalchemy.orm import (
     sessionmaker,
 )
 
+from models.sqlite_wal import enable_wal
+
 
 class UTCDateTime(TypeDecorator):
     """Aware datetimes in, aware UTC datetimes out, whatever the database keeps."""
@@ -188,6 +190,34 @@ class CrawlCheckpoint(Base):
     last_counts: Mapped[dict] = mapped_column(JSON, default=dict)
 
 
+class AuditEntry(Base):
+    """Who changed which rule, entity, channel or user, and when (``models.audit``)."""
+    __tablename__ = "audit_log"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=_now, index=True)
+    actor: Mapped[str] = mapped_column(String(64))      # a username, or "cli:NAME" / "system"
+    kind: Mapped[str] = mapped_column(String(16), index=True)  # rule|entity|channel|user
+    target: Mapped[str] = mapped_column(String(128))   # the rule's, entity's ... name
+    action: Mapped[str] = mapped_column(String(32))    # created|updated|deleted|disabled|...
+    detail: Mapped[dict] = mapped_column(JSON, default=dict)  # e.g. {"changes": {key: [a, b]}}
+
+
+class RetagJob(Base):
+    """Re-tagging stored reviews after an entity's keywords changed, with its progress."""
+    __tablename__ = "retag_jobs"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    entity: Mapped[str] = mapped_column(String(64))
+    actor: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16), default="running")  # running|done|failed
+    total: Mapped[int] = mapped_column(Integer, default=0)    # reviews to look at
+    done: Mapped[int] = mapped_column(Integer, default=0)     # reviews looked at
+    added: Mapped[int] = mapped_column(Integer, default=0)    # reviews that gained the entity
+    removed: Mapped[int] = mapped_column(Integer, default=0)  # reviews that lost it
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=_now)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    error: Mapped[str | None] = mapped_column(Text)
+
+
 class StateDB:
     """Engine and session factory for the relational state."""
 
@@ -221,6 +251,6 @@ class StateDB:
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
+    enable_wal(cursor)
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()

@@ -8,7 +8,7 @@ import pytest
 from models.loader import parse_config
 from models.runtime import DEMO_CONFIG, Runtime
 from tests.factories import make_review, restart_numbering  # noqa: F401  (make_review re-exported)
-from web.runtime import wire
+from web.runtime import PLUGINS, wire
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -37,7 +37,7 @@ def home(tmp_path: Path) -> Path:
 @pytest.fixture
 def runtime(home: Path):
     """A runtime on the demo config with an empty data directory of its own."""
-    config = parse_config(DEMO_CONFIG.read_text(encoding="utf-8"), str(DEMO_CONFIG))
+    config = parse_config(DEMO_CONFIG.read_text(encoding="utf-8"), PLUGINS, str(DEMO_CONFIG))
     rt = wire(Runtime(config, DEMO_CONFIG, home))  # as web.runtime.open_runtime wires it
     yield rt
     rt.close()

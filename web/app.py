@@ -24,17 +24,20 @@ from web.api import review_actions as api_review_actions
 from web.api import reviews as api
 from web.pages import action_links as action_link_views
 from web.pages import (
+    audit,
     corrections,
+    entities,
     exports,
     feed,
     incident_actions,
     incidents,
     queue,
+    reports,
     response,
     review_actions,
+    rules,
     silences,
     trends,
-    weekly,
 )
 from web.runtime import open_runtime
 from web.security import access, auth, csrf
@@ -70,8 +73,8 @@ def create_app(runtime: Runtime | None = None,
     for extension in (i18n, display, security, errors, csrf, auth):
         extension.init_app(app)
     for module in (feed, trends, incidents, incident_actions, action_link_views, exports,
-                   response, silences, corrections, weekly, review_actions, queue,
-                   api, api_insights, api_actions, api_response, api_corrections,
-                   api_review_actions, health, openapi):
+                   response, silences, corrections, reports, rules, audit, entities,
+                   review_actions, queue, api, api_insights, api_actions, api_response,
+                   api_corrections, api_review_actions, health, openapi):
         app.register_blueprint(module.bp)
     return app

@@ -12,7 +12,7 @@ import logging
 from flask import Flask, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-from web.exceptions import InvalidParameter, NotFound
+from web.exceptions import FontMissing, InvalidParameter, NotFound
 from web.i18n import gettext
 
 log = logging.getLogger(__name__)
@@ -47,6 +47,11 @@ def _not_found(exc: NotFound):
     return page_error(404, gettext(f"error.not_found.{exc.kind}"))
 
 
+def _font_missing(exc: FontMissing):
+    log.error("PDF briefing: %s", exc)
+    return page_error(503, gettext("error.font_missing", message=str(exc)))
+
+
 def _http_error(exc: HTTPException):
     status = exc.code or 500
     if wants_json():
@@ -67,6 +72,7 @@ def _unexpected(exc: Exception):
 def init_app(app: Flask) -> None:
     app.register_error_handler(InvalidParameter, _invalid_parameter)
     app.register_error_handler(NotFound, _not_found)
+    app.register_error_handler(FontMissing, _font_missing)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(InternalServerError, _unexpected)
     app.register_error_handler(Exception, _unexpected)

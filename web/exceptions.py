@@ -5,8 +5,9 @@
           ├── InvalidParameter   a query-string parameter is malformed or out of range;
           │                      ``.parameter`` names it, ``.message`` says what was expected
           │                      (the API answers 400 ``invalid_parameter``)
-          └── NotFound           a review or incident that does not exist, or that the
-                                 current reader may not see (the API answers 404 ``not_found``)
+          ├── NotFound           a review or incident that does not exist, or that the
+          │                      current reader may not see (the API answers 404 ``not_found``)
+          └── FontMissing        no CJK TrueType font installed for the PDF briefing
 
 A store's ``InvalidCursor`` is translated into ``InvalidParameter("cursor", ...)`` at the read
 boundary (``web.reads``), so views never see backend errors.
@@ -32,3 +33,7 @@ class NotFound(WebError, LookupError):
         self.kind = kind
         self.key = key
         super().__init__(f"no {kind} {key!r}")
+
+
+class FontMissing(WebError):
+    """No usable CJK TrueType font: the PDF briefing cannot be set (``web.reports.fonts``)."""

@@ -20,7 +20,7 @@ from crawlers import child
 from crawlers.report import CrawlReport
 from models.review import utcnow
 from models.runtime import Runtime
-from web.reports.mail import send_weekly_report
+from web.reports.mail import send_report
 from web.runtime import open_runtime
 
 log = logging.getLogger(__name__)
@@ -56,14 +56,14 @@ def crawl_job(config_path: str, home: str, source: str) -> None:
 
 
 def report_job(config_path: str, home: str, name: str) -> None:
-    """Mail the report ``name`` of the config (``reports:``) for the last complete week."""
+    """Mail the report ``name`` of the config (``reports:``): the last complete day or week."""
     runtime = open_runtime(config_path, home)
     try:
         report = next((r for r in runtime.config.reports if r.name == name), None)
         if report is None:
             log.warning("report %s: no longer in the config; not sent", name)
             return
-        reached = send_weekly_report(runtime, report, utcnow())
+        reached = send_report(runtime, report, utcnow())
     finally:
         runtime.close()
     log.info("report %s sent to %s", name, ", ".join(reached))

@@ -26,7 +26,7 @@ def _to_traditional() -> opencc.OpenCC:
 
 
 @dataclass(frozen=True, slots=True)
-class Written:
+class WrittenReview:
     title: str
     content: str
     rating: int | None
@@ -42,7 +42,7 @@ class ReviewWriter:
         self.phrases = phrases or load_phrases()
 
     def write(self, rng: random.Random, sentiment: str, defect: str | None = None,
-              rated: bool = True) -> Written:
+              rated: bool = True) -> WrittenReview:
         """A review written as ``sentiment`` (positive|negative|neutral); with ``defect`` (a key
         of ``defects``) it is a complaint about that defect after the latest update."""
         p = self.phrases
@@ -67,8 +67,8 @@ class ReviewWriter:
             if converted != (title, body, closer):  # some texts read the same in both scripts
                 (title, body, closer), script = converted, "zh-Hant"
         content = body + emoji + closer
-        return Written(title, content, self._rating(rng, sentiment) if rated else None,
-                       version, script)
+        return WrittenReview(title, content, self._rating(rng, sentiment) if rated else None,
+                             version, script)
 
     @staticmethod
     def _rating(rng: random.Random, sentiment: str) -> int:

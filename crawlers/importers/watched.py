@@ -8,15 +8,31 @@ files are still imported; the file is tried again next time.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from crawlers.checkpoints import imported_files, record_failure, record_imported, record_success
 from crawlers.exceptions import ImportFileError
 from crawlers.importers import FORMATS, import_file
 from crawlers.report import CrawlReport
+from crawlers.source_type import SourceType
+from models.config import SourceBase
 from models.exceptions import KoubeiError
 
 MAX_PROBLEMS = 20
+
+
+class FileConfig(SourceBase):
+    """Files exported by platforms or customer-service systems (CSV, JSONL, XLSX). ``path`` is
+    one file, or a folder watched for new files (each imported once)."""
+    type: Literal["file"]
+    path: str | None = None
+    mapping: dict[str, str] = {}  # review field -> column name in the file
+    timezone: str = "Asia/Shanghai"  # for times written without an offset
+
+
+class FileImport(SourceType):
+    """The ``file`` source type: collected by ``import_source``, not crawled."""
+    config_model = FileConfig
 
 
 def file_key(path: Path) -> str:

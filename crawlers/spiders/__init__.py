@@ -1,13 +1,24 @@
-"""One spider per source type; ``SPIDERS`` maps a source ``type`` to its spider's dotted path."""
+"""Source types: ``SOURCE_TYPES`` maps a source's ``type`` to the class that collects it,
+which carries the type's config model. A site type is one spider module here plus one entry;
+the ``file`` type is ``crawlers.importers.watched.FileImport`` (imported, not crawled). A
+deployment's own type is a ``PagedReviewSpider`` subclass named by its dotted path as
+``type:``."""
+from __future__ import annotations
 
-SPIDERS = {
-    "appstore": "crawlers.spiders.appstore.AppStoreSpider",
-    "bilibili": "crawlers.spiders.bilibili.BilibiliSpider",
-    "douban": "crawlers.spiders.douban.DoubanSpider",
-    "jd": "crawlers.spiders.jd.JdSpider",
-    "weibo": "crawlers.spiders.weibo.WeiboSpider",
-    "ctrip": "crawlers.spiders.ctrip.CtripSpider",
-    "rss": "crawlers.spiders.rss.RssSpider",
-    "html": "crawlers.spiders.html.HtmlSpider",
-    "jsonapi": "crawlers.spiders.jsonapi.JsonApiSpider",
-}
+from crawlers.importers.watched import FileImport
+from crawlers.source_type import SourceType
+from crawlers.spiders.appstore import AppStoreSpider
+from crawlers.spiders.bilibili import BilibiliSpider
+from crawlers.spiders.ctrip import CtripSpider
+from crawlers.spiders.douban import DoubanSpider
+from crawlers.spiders.html import HtmlSpider
+from crawlers.spiders.jd import JdSpider
+from crawlers.spiders.jsonapi import JsonApiSpider
+from crawlers.spiders.rss import RssSpider
+from crawlers.spiders.weibo import WeiboSpider
+from models.config import SourceBase
+from models.plugins import Registry
+
+SOURCE_TYPES = Registry("source", SourceType, SourceBase, [
+    AppStoreSpider, FileImport, BilibiliSpider, DoubanSpider, JdSpider, WeiboSpider, CtripSpider,
+    RssSpider, HtmlSpider, JsonApiSpider])

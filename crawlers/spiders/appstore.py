@@ -10,20 +10,30 @@ skipped and the next one tried, the first page too: the feed serves a broken pag
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any, Literal
 
 import scrapy
+from pydantic import Field
 
 from crawlers.items import RawReview
 from crawlers.spiders.appstore_feed import is_app_metadata, parse_feed, to_raw_review
 from crawlers.spiders.paged import Page, PagedReviewSpider
+from models.config import SourceBase
 
 DEFAULT_BASE_URL = "https://itunes.apple.com"
 PAGE_SIZE = 50
 
 
+class AppStoreConfig(SourceBase):
+    type: Literal["appstore"]
+    app_id: Annotated[str, Field(pattern=r"^\d+$")]
+    country: Annotated[str, Field(pattern=r"^[a-z]{2}$")] = "cn"
+    max_pages: Annotated[int, Field(ge=1, le=10)] = 10
+
+
 class AppStoreSpider(PagedReviewSpider):
     name = "appstore"
+    config_model = AppStoreConfig
     probe_after_first_failure = True
 
     def __init__(self, source: Any, **kwargs: Any):

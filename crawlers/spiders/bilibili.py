@@ -7,22 +7,31 @@ page), so ``api: cursor`` works only where the API answers unsigned requests."""
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Annotated, Any, Literal
 from urllib.parse import urlencode
 
 import scrapy
+from pydantic import Field
 
 from crawlers.exceptions import PageFormatError
 from crawlers.spiders.bilibili_api import SLOW_DOWN_CODES, api_code, parse_replies, to_raw_review
 from crawlers.spiders.json_body import load_json
 from crawlers.spiders.paged import Page, PagedReviewSpider
+from models.config import PagedSource
 
 DEFAULT_BASE_URL = "https://api.bilibili.com"
 PAGE_SIZE = 20
 
 
+class BilibiliConfig(PagedSource):
+    type: Literal["bilibili"]
+    oid: Annotated[str, Field(pattern=r"^\d+$")]  # the video's numeric aid
+    api: Literal["page", "cursor"] = "page"
+
+
 class BilibiliSpider(PagedReviewSpider):
     name = "bilibili"
+    config_model = BilibiliConfig
 
     def __init__(self, source: Any, **kwargs: Any):
         super().__init__(source, **kwargs)

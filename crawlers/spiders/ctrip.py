@@ -3,20 +3,28 @@ newest first (``sortType: 3``), stopping at the watermark, an empty page or the 
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Annotated, Any, Literal
 
 import scrapy
+from pydantic import Field
 
 from crawlers.spiders.ctrip_api import parse_comments, to_raw_review
 from crawlers.spiders.paged import Page, PagedReviewSpider
+from models.config import PagedSource
 
 DEFAULT_BASE_URL = "https://m.ctrip.com"
 PATH = "/restapi/soa2/13444/json/getCommentCollapseList"
 PAGE_SIZE = 10
 
 
+class CtripConfig(PagedSource):
+    type: Literal["ctrip"]
+    poi_id: Annotated[str, Field(pattern=r"^\d+$")]
+
+
 class CtripSpider(PagedReviewSpider):
     name = "ctrip"
+    config_model = CtripConfig
 
     def __init__(self, source: Any, **kwargs: Any):
         super().__init__(source, **kwargs)

@@ -15,12 +15,12 @@ PLATFORM = "ctrip"
 
 
 @dataclass(slots=True)
-class CommentPage:
+class CtripCommentPage:
     items: list[Any]
     total: int | None
 
 
-def parse_comments(body: bytes) -> CommentPage:
+def parse_comments(body: bytes) -> CtripCommentPage:
     document = load_json(body)
     result = dig(document, "result")
     if not isinstance(result, dict):
@@ -30,7 +30,7 @@ def parse_comments(body: bytes) -> CommentPage:
     if not isinstance(items, list):
         raise PageFormatError("bad_items", f"result.items is a {type(items).__name__}")
     total = result.get("totalCount")
-    return CommentPage(items, total if isinstance(total, int) else None)
+    return CtripCommentPage(items, total if isinstance(total, int) else None)
 
 
 def to_raw_review(item: Any, source: str, poi_id: str) -> RawReview:

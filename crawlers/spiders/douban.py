@@ -3,19 +3,28 @@
 link. Douban serves about 200 comments without login; the spider never logs in."""
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any, Literal
 
 import scrapy
+from pydantic import Field
 
 from crawlers.spiders.douban_page import parse_page, to_raw_review
 from crawlers.spiders.paged import Page, PagedReviewSpider
+from models.config import PagedSource
 
 DEFAULT_BASE_URLS = {"movie": "https://movie.douban.com", "book": "https://book.douban.com"}
 PAGE_SIZE = 20
 
 
+class DoubanConfig(PagedSource):
+    type: Literal["douban"]
+    subject_id: Annotated[str, Field(pattern=r"^\d+$")]
+    kind: Literal["movie", "book"] = "movie"
+
+
 class DoubanSpider(PagedReviewSpider):
     name = "douban"
+    config_model = DoubanConfig
     first_cursor = 0  # the "start" offset
 
     def __init__(self, source: Any, **kwargs: Any):

@@ -2,7 +2,7 @@
 fields by the source's selectors, the next page by ``next_page``."""
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 import scrapy
@@ -11,10 +11,32 @@ from crawlers.spiders.configured_review import build_review
 from crawlers.spiders.html_page import field_values, parse_list
 from crawlers.spiders.paged import Page, PagedReviewSpider
 from crawlers.spiders.source_url import absolute_url
+from models.config import ReadSettings, Strict
+
+
+class HtmlFields(Strict):
+    """Selectors inside one review item: CSS (``::text``, ``::attr(name)`` allowed) or XPath
+    written as ``xpath:...``."""
+    text: str
+    id: str | None = None
+    author: str | None = None
+    title: str | None = None
+    rating: str | None = None
+    time: str | None = None
+    link: str | None = None
+    likes: str | None = None
+
+
+class HtmlConfig(ReadSettings):
+    type: Literal["html"]
+    item: str                      # selector of one review on the list page
+    fields: HtmlFields
+    next_page: str | None = None   # selector of the next page's link (its href)
 
 
 class HtmlSpider(PagedReviewSpider):
     name = "html"
+    config_model = HtmlConfig
 
     def __init__(self, source: Any, **kwargs: Any):
         super().__init__(source, **kwargs)

@@ -3,20 +3,28 @@
 page with a message saying JD refused the client."""
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any, Literal
 from urllib.parse import urlencode
 
 import scrapy
+from pydantic import Field
 
 from crawlers.spiders.jd_api import parse_comments, to_raw_review
 from crawlers.spiders.paged import Page, PagedReviewSpider
+from models.config import PagedSource
 
 DEFAULT_BASE_URL = "https://club.jd.com"
 PAGE_SIZE = 10
 
 
+class JdConfig(PagedSource):
+    type: Literal["jd"]
+    sku: Annotated[str, Field(pattern=r"^\d+$")]
+
+
 class JdSpider(PagedReviewSpider):
     name = "jd"
+    config_model = JdConfig
     first_cursor = 0
 
     def __init__(self, source: Any, **kwargs: Any):

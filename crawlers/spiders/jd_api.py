@@ -21,12 +21,12 @@ REFUSED = ("JD answered {} (no comments object): the comment API refused this cl
 
 
 @dataclass(slots=True)
-class CommentPage:
+class JdCommentPage:
     comments: list[Any]
     max_page: int | None
 
 
-def parse_comments(body: bytes | str) -> CommentPage:
+def parse_comments(body: bytes | str) -> JdCommentPage:
     document = load_jsonp(body)
     if not isinstance(document, dict) or "comments" not in document:
         raise PageFormatError("refused", REFUSED)
@@ -34,7 +34,7 @@ def parse_comments(body: bytes | str) -> CommentPage:
     if not isinstance(comments, list):
         raise PageFormatError("bad_comments", f"comments is a {type(comments).__name__}")
     max_page = document.get("maxPage")
-    return CommentPage(comments, max_page if isinstance(max_page, int) else None)
+    return JdCommentPage(comments, max_page if isinstance(max_page, int) else None)
 
 
 def to_raw_review(comment: Any, source: str, sku: str) -> RawReview:

@@ -6,20 +6,64 @@ empty; ``none`` reads one page. With ``method: POST`` the page or cursor goes in
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
+import jmespath
 import scrapy
+from jmespath.exceptions import JMESPathError
+from pydantic import AfterValidator
 from w3lib.url import add_or_replace_parameter
 
 from crawlers.spiders.configured_review import build_review
 from crawlers.spiders.json_api import compile_paths, field_values, parse_page
 from crawlers.spiders.paged import Page, PagedReviewSpider
 from crawlers.spiders.source_url import absolute_url
+from models.config import ReadSettings, Strict
+
+
+def _jmespath(value: str | None) -> str | None:
+    if value is not None:
+        try:
+            jmespath.compile(value)
+        except JMESPathError as exc:
+            raise ValueError(f"not a valid JMESPath expression {value!r}: {exc}") from None
+    return value
+
+
+JmesPath = Annotated[str, AfterValidator(_jmespath)]
+
+
+class JsonApiFields(Strict):
+    """JMESPath expressions inside one item."""
+    text: JmesPath
+    id: JmesPath | None = None
+    author: JmesPath | None = None
+    title: JmesPath | None = None
+    rating: JmesPath | None = None
+    time: JmesPath | None = None
+    link: JmesPath | None = None
+    likes: JmesPath | None = None
+    replies: JmesPath | None = None
+
+
+class JsonApiConfig(ReadSettings):
+    type: Literal["jsonapi"]
+    items: JmesPath                     # JMESPath of the item list
+    fields: JsonApiFields
+    method: Literal["GET", "POST"] = "GET"
+    body: dict[str, object] = {}    # POST: JSON body; the page/cursor goes in it, not the URL
+    pagination: Literal["page", "cursor", "none"] = "page"
+    page_param: str = "page"
+    first_page: int = 1
+    cursor_param: str = "cursor"
+    next_cursor: JmesPath | None = None  # JMESPath of the next cursor (pagination: cursor)
+    stop: JmesPath | None = None         # JMESPath; a true value means this is the last page
 
 
 class JsonApiSpider(PagedReviewSpider):
     name = "jsonapi"
+    config_model = JsonApiConfig
 
     def __init__(self, source: Any, **kwargs: Any):
         super().__init__(source, **kwargs)

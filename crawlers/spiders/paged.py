@@ -1,7 +1,8 @@
 """``PagedReviewSpider``: what every spider of a paged review list shares, so that each site's
 spider only says how to request a page and how to read one.
 
-A subclass sets ``name`` (also the prefix of its stats keys) and implements
+A subclass sets ``name`` (also the prefix of its stats keys) and ``config_model`` (its source
+type's config, see ``crawlers.source_type``) and implements
 ``request_for(cursor)`` (a ``scrapy.Request`` for the page at ``cursor``: a page number, an
 offset, a cursor string) and ``read_page(response, cursor)`` → ``Page`` (raising
 ``PageFormatError`` when the page cannot be read: invalid JSON, an API error code, a login
@@ -34,6 +35,7 @@ from twisted.python.failure import Failure
 
 from crawlers.exceptions import EntryFormatError, PageFormatError
 from crawlers.items import RawReview
+from crawlers.source_type import SourceType
 from models.review import utcnow
 
 MAX_FAILED_PAGES_IN_A_ROW = 2
@@ -64,7 +66,7 @@ class Page:
                 self.reviews.append(review)
 
 
-class PagedReviewSpider(scrapy.Spider):
+class PagedReviewSpider(scrapy.Spider, SourceType):
     name = "paged"
     first_cursor: Any = 1
     reread = False

@@ -2,17 +2,25 @@
 ``rel="next"`` links up to ``max_pages`` (default 1)."""
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 import scrapy
 
 from crawlers.spiders.paged import Page, PagedReviewSpider
 from crawlers.spiders.rss_feed import parse_feed, to_raw_review
 from crawlers.spiders.source_url import absolute_url
+from models.config import MaxPages, UrlSource
+
+
+class RssConfig(UrlSource):
+    """An RSS 2.0 or Atom feed."""
+    type: Literal["rss"]
+    max_pages: MaxPages = 1
 
 
 class RssSpider(PagedReviewSpider):
     name = "rss"
+    config_model = RssConfig
 
     def __init__(self, source: Any, **kwargs: Any):
         super().__init__(source, **kwargs)

@@ -5,21 +5,31 @@ with backoff and then fails the page with a clear reason; after the first page i
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any, Literal
 from urllib.parse import urlencode
 
 import scrapy
+from pydantic import Field
 
 from crawlers.exceptions import PageFormatError
 from crawlers.spiders.json_body import load_json
 from crawlers.spiders.paged import Page, PagedReviewSpider
 from crawlers.spiders.weibo_api import is_refusal, parse_comments, to_raw_review
+from models.config import MaxPages, PagedSource
 
 DEFAULT_BASE_URL = "https://m.weibo.cn"
 
 
+class WeiboConfig(PagedSource):
+    """Comments of one post; sorted by popularity, so every crawl re-reads the first pages."""
+    type: Literal["weibo"]
+    mid: Annotated[str, Field(pattern=r"^\d+$")]
+    max_pages: MaxPages = 3
+
+
 class WeiboSpider(PagedReviewSpider):
     name = "weibo"
+    config_model = WeiboConfig
     reread = True
     first_cursor = (None, 0)  # (max_id, max_id_type)
 

@@ -20,7 +20,7 @@ PLATFORM = "weibo"
 
 
 @dataclass(slots=True)
-class CommentPage:
+class WeiboCommentPage:
     comments: list[Any]
     max_id: str | None        # cursor of the next page; None at the end
     max_id_type: int = 0
@@ -30,7 +30,7 @@ def is_refusal(document: Any) -> bool:
     return isinstance(document, dict) and document.get("ok") in (0, "0", -100)
 
 
-def parse_comments(body: bytes) -> CommentPage:
+def parse_comments(body: bytes) -> WeiboCommentPage:
     document = load_json(body)
     if not isinstance(document, dict) or not document:
         raise PageFormatError("empty_answer", "an empty answer (visitor cookies missing?)")
@@ -42,7 +42,7 @@ def parse_comments(body: bytes) -> CommentPage:
     if not isinstance(comments, list):
         raise PageFormatError("no_comments", "data.data is not a list")
     max_id = text_of(dig(data, "max_id"))
-    return CommentPage(comments, None if max_id in (None, "0") else max_id,
+    return WeiboCommentPage(comments, None if max_id in (None, "0") else max_id,
                        to_count(dig(data, "max_id_type")))
 
 

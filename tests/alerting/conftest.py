@@ -9,7 +9,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from models.config import NegativeSpikeRule
+from alerting.detect.rules.negative_spike import NegativeSpikeConfig
 from models.runtime import Runtime
 from tests.factories import make_review
 from web.runtime import wire
@@ -19,11 +19,11 @@ BURST_TOKENS = ["屏幕", "发热", "严重", "烫手", "[怒]"]
 CALM_TOKENS = ["电池", "续航", "一般"]
 
 
-def spike_rule(**overrides) -> NegativeSpikeRule:
+def spike_rule(**overrides) -> NegativeSpikeConfig:
     values = dict(name="negative-spike", type="negative_spike", window="3m", baseline="2h",
                   min_count=5, p_value=0.001, min_ratio=2, channels=[])
     values.update(overrides)
-    return NegativeSpikeRule(**values)
+    return NegativeSpikeConfig(**values)
 
 
 def add_series(store, start: datetime, end: datetime, every: timedelta,

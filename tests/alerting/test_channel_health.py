@@ -6,7 +6,7 @@ from sqlalchemy import select
 from alerting.detect.tick import run_detection
 from alerting.respond.channel_health import CHANNEL_RULE
 from alerting.respond.channels import WebhookChannel
-from models.config import WebhookChannel as WebhookConfig
+from alerting.respond.channels.webhook import WebhookConfig
 from models.state import Incident
 from tests.alerting.conftest import NOW, add_burst, spike_rule
 

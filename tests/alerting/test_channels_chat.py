@@ -22,8 +22,12 @@ from alerting.respond.channels import (
     WeComChannel,
     build_channels,
 )
+from alerting.respond.channels.dingtalk import DingTalkConfig
+from alerting.respond.channels.feishu import FeishuConfig
+from alerting.respond.channels.slack import SlackConfig
+from alerting.respond.channels.sms import SmsConfig
+from alerting.respond.channels.wecom import WeComConfig
 from alerting.respond.notice import Notice
-from models import config as cfg
 from tests.alerting.chat_receiver import ChatReceiver
 
 SECRET = "SEC-口碑-secret"
@@ -70,7 +74,7 @@ DETAIL = ["近 3 分钟负面评论 9 条，基线预期 0.1 条（约 90 倍）
 
 def test_wecom_markdown(receiver, client):
     bot = receiver({"errcode": 0, "errmsg": "ok"})
-    config = cfg.WeComChannel(name="wecom", type="wecom", url=f"{bot.base}/cgi-bin/webhook/send?key=K1")
+    config = WeComConfig(name="wecom", type="wecom", url=f"{bot.base}/cgi-bin/webhook/send?key=K1")
     assert WeComChannel(config, client).send(notice()) == 1
     [(path, headers, body)] = bot.requests
     assert path == "/cgi-bin/webhook/send?key=K1"
@@ -85,10 +89,10 @@ def test_wecom_markdown(receiver, client):
 def test_wecom_rate_limit_is_retried_and_other_errors_are_final(receiver, client):
     bot = receiver({"errcode": 0, "errmsg": "ok"},
                    [(200, {"errcode": 45009, "errmsg": "api freq out of limit"})])
-    config = cfg.WeComChannel(name="wecom", type="wecom", url=f"{bot.base}/send?key=K1")
+    config = WeComConfig(name="wecom", type="wecom", url=f"{bot.base}/send?key=K1")
     assert WeComChannel(config, client, backoff=0.01).send(notice()) == 2
     bad = receiver({"errcode": 93000, "errmsg": "invalid webhook url"})
-    config = cfg.WeComChannel(name="wecom", type="wecom", url=f"{bad.base}/send?key=K1")
+    config = WeComConfig(name="wecom", type="wecom", url=f"{bad.base}/send?key=K1")
     with pytest.raises(DeliveryError, match="code 93000: invalid webhook url") as refused:
         WeComChannel(config, client, backoff=0.01).send(notice())
     assert len(bad.requests) == 1
@@ -98,7 +102,7 @@ def test_wecom_rate_limit_is_retried_and_other_errors_are_final(receiver, client
 def test_dingtalk_signed_action_card(receiver, client, monkeypatch):
     monkeypatch.setenv("DING_SECRET", SECRET)
     bot = receiver({"errcode": 0, "errmsg": "ok"})
-    config = cfg.DingTalkChannel(name="ding", type="dingtalk", secret_env="DING_SECRET",
+    config = DingTalkConfig(name="ding", type="dingtalk", secret_env="DING_SECRET",
                                  url=f"{bot.base}/robot/send?access_token=T1")
     DingTalkChannel(config, client, clock=lambda: NOW).send(notice())
     [(path, _, body)] = bot.requests
@@ -116,7 +120,7 @@ def test_dingtalk_signed_action_card(receiver, client, monkeypatch):
 
 def test_dingtalk_all_clear_and_refusal(receiver, client):
     bot = receiver({"errcode": 310000, "errmsg": "sign not match"})
-    config = cfg.DingTalkChannel(name="ding", type="dingtalk", url=f"{bot.base}/robot/send?access_token=T1")
+    config = DingTalkConfig(name="ding", type="dingtalk", url=f"{bot.base}/robot/send?access_token=T1")
     channel = DingTalkChannel(config, client, backoff=0.01)
     resolved = notice("resolved", status="resolved", resolution="resolved", note="已更换批次",
                       actions={})
@@ -131,7 +135,7 @@ def test_dingtalk_all_clear_and_refusal(receiver, client):
 def test_feishu_signed_interactive_card(receiver, client, monkeypatch):
     monkeypatch.setenv("FEISHU_SECRET", SECRET)
     bot = receiver({"code": 0, "msg": "success", "data": {}})
-    config = cfg.FeishuChannel(name="lark", type="feishu", secret_env="FEISHU_SECRET",
+    config = FeishuConfig(name="lark", type="feishu", secret_env="FEISHU_SECRET",
                                url=f"{bot.base}/open-apis/bot/v2/hook/H1")
     FeishuChannel(config, client, clock=lambda: NOW).send(notice())
     [(path, _, body)] = bot.requests
@@ -156,13 +160,13 @@ def test_feishu_signed_interactive_card(receiver, client, monkeypatch):
 def test_feishu_frequency_limit_retried(receiver, client):
     bot = receiver({"code": 0, "msg": "success"}, [(200, {"code": 11232, "msg": "frequency limited"}),
                                                    (503, "busy")])
-    config = cfg.FeishuChannel(name="lark", type="feishu", url=f"{bot.base}/hook/H1")
+    config = FeishuConfig(name="lark", type="feishu", url=f"{bot.base}/hook/H1")
     assert FeishuChannel(config, client, backoff=0.01).send(notice()) == 3
 
 
 def test_slack_blocks_escape_review_text(receiver, client):
     bot = receiver("ok")
-    config = cfg.SlackChannel(name="slack", type="slack", url=f"{bot.base}/services/T/B/X")
+    config = SlackConfig(name="slack", type="slack", url=f"{bot.base}/services/T/B/X")
     SlackChannel(config, client).send(notice())
     assert bot.bodies() == [{
         "text": f"【新告警】云雀手机 负面评论激增 {OPEN}",
@@ -178,7 +182,7 @@ def test_slack_blocks_escape_review_text(receiver, client):
 
 def test_slack_rejection_is_final(receiver, client):
     bot = receiver("ok", [(400, "invalid_payload")])
-    config = cfg.SlackChannel(name="slack", type="slack", url=f"{bot.base}/services/T/B/X")
+    config = SlackConfig(name="slack", type="slack", url=f"{bot.base}/services/T/B/X")
     with pytest.raises(DeliveryError, match="HTTP 400 invalid_payload"):
         SlackChannel(config, client, backoff=0.01).send(notice())
     assert len(bot.requests) == 1
@@ -187,7 +191,7 @@ def test_slack_rejection_is_final(receiver, client):
 def test_sms_gateway_signed_short_message(receiver, client, monkeypatch):
     monkeypatch.setenv("SMS_SECRET", SECRET)
     gateway = receiver({"result": "queued"}, [(502, "bad gateway")])
-    config = cfg.SmsChannel(name="sms", type="sms", url=f"{gateway.base}/sms",
+    config = SmsConfig(name="sms", type="sms", url=f"{gateway.base}/sms",
                             recipients=["+8613800000000"], secret_env="SMS_SECRET")
     assert SmsChannel(config, client, backoff=0.01).send(notice(title="云雀手机 " + "很长的标题" * 40)) == 2
     _, headers, body = gateway.requests[-1]
@@ -206,9 +210,9 @@ def test_chat_channels_from_config(monkeypatch):
     monkeypatch.delenv("MISSING_URL", raising=False)
     monkeypatch.setenv("DING_URL", "http://127.0.0.1:9/robot/send?access_token=T")
     channels = build_channels([
-        cfg.DingTalkChannel(name="ding", type="dingtalk", url_env="DING_URL"),
-        cfg.WeComChannel(name="wecom", type="wecom", url_env="MISSING_URL"),
-        cfg.SlackChannel(name="slack", type="slack")])
+        DingTalkConfig(name="ding", type="dingtalk", url_env="DING_URL"),
+        WeComConfig(name="wecom", type="wecom", url_env="MISSING_URL"),
+        SlackConfig(name="slack", type="slack")])
     assert isinstance(channels["ding"], DingTalkChannel)
     assert channels["ding"].url == "http://127.0.0.1:9/robot/send?access_token=T"
     assert isinstance(channels["wecom"], UnavailableChannel)

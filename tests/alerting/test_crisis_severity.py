@@ -9,11 +9,12 @@ from datetime import datetime, timedelta, timezone
 from sqlalchemy import select
 
 from alerting.detect import crisis
+from alerting.detect.rules.crisis_keyword import CrisisKeywordConfig
 from alerting.detect.tick import run_detection
 from alerting.respond.channels import WebhookChannel
+from alerting.respond.channels.webhook import WebhookConfig
 from alerting.respond.silences import add_silence
-from models.config import CrisisKeywordRule, QuietHours, TeamConfig
-from models.config import WebhookChannel as WebhookConfig
+from models.config import QuietHours, TeamConfig
 from models.state import Incident
 from tests.alerting.conftest import NOW, add_burst, add_series, spike_rule
 from tests.factories import make_review
@@ -26,9 +27,9 @@ def crisis_runtime(configure, hook_url: str, **rule):
     hooks = [WebhookConfig(name="team-hook", type="webhook", url=hook_url)]
     team = TeamConfig(name="care", members=["li"], channels=["team-hook"],
                       quiet_hours=QuietHours(start="22:00", end="08:00"))
-    return configure(rules=[CrisisKeywordRule(name="crisis", type="crisis_keyword",
-                                              window="1d", terms=["电池爆炸"], team="care",
-                                              **rule)],
+    return configure(rules=[CrisisKeywordConfig(name="crisis", type="crisis_keyword",
+                                                window="1d", terms=["电池爆炸"], team="care",
+                                                **rule)],
                      channels=hooks, teams=[team])
 
 

@@ -9,8 +9,8 @@ from sqlalchemy import select
 from alerting.detect.tick import run_detection
 from alerting.exceptions import ChannelConfigError, DeliveryError
 from alerting.respond.channels import EmailChannel
+from alerting.respond.channels.email import EmailConfig
 from alerting.respond.notice import Notice
-from models.config import EmailChannel as EmailConfig
 from models.state import Incident
 from tests.alerting.conftest import NOW, add_burst, spike_rule
 from tests.support import free_port, require

@@ -6,15 +6,15 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from alerting.detect.backtest import backtest
+from alerting.detect.rules.emerging_topic import EmergingTopicConfig
 from alerting.detect.tick import run_detection
-from models.config import EmergingTopicRule
 from models.state import Incident
 from tests.alerting.conftest import NOW
 from tests.alerting.series import burst, seasonal_series
 
 T1 = NOW + timedelta(minutes=30)
 T2 = T1 + timedelta(minutes=10)
-RULE = EmergingTopicRule(name="emerging", type="emerging_topic", fields=["term"])
+RULE = EmergingTopicConfig(name="emerging", type="emerging_topic", fields=["term"])
 
 
 def overheating_then_burning(store) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from alerting.detect.rules import build_rule
-from models.config import VolumeSpikeRule
+from alerting.detect.rules.volume_spike import VolumeSpikeConfig
 from tests.alerting.conftest import NOW, add_burst, add_series, spike_rule
 
 NAMES = {"yunque": "云雀手机"}
@@ -54,7 +54,7 @@ def test_a_rule_over_every_review_keeps_every_polarity(runtime):
                timedelta(minutes=10), label="positive", aspects=[PRICE])
     add_series(runtime.store, NOW - timedelta(minutes=20), NOW, timedelta(seconds=40),
                label="positive", aspects=[PRICE])  # 30 in 20 minutes, against 1 per 10
-    rule = VolumeSpikeRule(name="volume", type="volume_spike", window="30m", baseline="2h",
+    rule = VolumeSpikeConfig(name="volume", type="volume_spike", window="30m", baseline="2h",
                            direction="up", min_count=10, group_by="aspect")
     firings = [f for f in build_rule(rule, NAMES).evaluate(runtime.store, NOW) if f.opens]
     assert [f.group_key for f in firings] == ["价格:positive"]

@@ -8,8 +8,8 @@ from sqlalchemy import select
 from alerting.detect.rules import Firing
 from alerting.detect.tick import run_detection
 from alerting.respond.channels import build_channels
+from alerting.respond.channels.webhook import WebhookConfig
 from alerting.respond.incidents import IncidentManager
-from models.config import WebhookChannel as WebhookConfig
 from models.state import Incident
 from models.store import ReviewQuery
 from tests.alerting.conftest import NOW, add_burst, add_series, spike_rule

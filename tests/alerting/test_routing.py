@@ -10,14 +10,15 @@ from alerting.detect.rules import Firing
 from alerting.detect.tick import run_detection
 from alerting.respond import workflow
 from alerting.respond.channels import WebhookChannel
+from alerting.respond.channels.webhook import WebhookConfig
 from alerting.respond.incidents import IncidentManager
 from alerting.respond.routing import in_quiet_hours, on_call, quiet_until
 from models.config import QuietHours, TeamConfig
-from models.config import WebhookChannel as WebhookConfig
 from models.exceptions import ConfigError
 from models.loader import parse_config
 from models.state import Incident
 from tests.alerting.conftest import NOW, add_burst, add_series, spike_rule
+from web.runtime import PLUGINS
 
 MIN = timedelta(minutes=1)
 TZ = "Asia/Shanghai"
@@ -140,7 +141,7 @@ teams:
   - {name: care, channels: [hook, pager], quiet_hours: {start: "22:00", end: "8am"}}
 """
     try:
-        parse_config(text, "teams.yaml")
+        parse_config(text, PLUGINS, "teams.yaml")
     except ConfigError as exc:
         message = str(exc)
     else:
@@ -155,7 +156,7 @@ rules: [{name: spike, type: negative_spike, team: nobody}]
 teams: [{name: care, channels: [hook, pager], escalation_channels: [boss]}]
 """
     try:
-        parse_config(text, "teams.yaml")
+        parse_config(text, PLUGINS, "teams.yaml")
     except ConfigError as exc:
         lines = str(exc).splitlines()
     assert lines == ["teams.yaml: rules[0].team: unknown team 'nobody'",

@@ -9,6 +9,7 @@ import pytest
 from alerting.detect.rules import RULE_TYPES, build_rule
 from models.exceptions import ConfigError
 from models.loader import parse_config
+from web.runtime import PLUGINS
 
 GOOD = """
 entities:
@@ -31,12 +32,12 @@ rules:
 
 def problems(text: str) -> list[str]:
     with pytest.raises(ConfigError) as info:
-        parse_config(text, "rules.yaml")
+        parse_config(text, PLUGINS, "rules.yaml")
     return [str(p) for p in info.value.problems]
 
 
 def test_every_rule_type_loads_and_builds():
-    config = parse_config(GOOD, "rules.yaml")
+    config = parse_config(GOOD, PLUGINS, "rules.yaml")
     rules = [build_rule(r) for r in config.rules]
     assert [r.type_name for r in rules] == list(RULE_TYPES)
     assert config.rules[1].window == timedelta(hours=1)

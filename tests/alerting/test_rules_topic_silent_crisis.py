@@ -8,8 +8,11 @@ from sqlalchemy import select
 
 from alerting.detect.calendar import Calendar
 from alerting.detect.rules import RuleContext, build_rule
+from alerting.detect.rules.crisis_keyword import CrisisKeywordConfig
+from alerting.detect.rules.emerging_topic import EmergingTopicConfig
+from alerting.detect.rules.source_silent import SourceSilentConfig
 from crawlers.importers import import_file
-from models.config import CalendarEvent, CrisisKeywordRule, EmergingTopicRule, SourceSilentRule
+from models.config import CalendarEvent
 from models.review import utcnow
 from models.state import CrawlCheckpoint, Incident
 from tests.alerting.conftest import NOW
@@ -21,11 +24,11 @@ WEEK_AGO = NOW - timedelta(days=7)
 
 
 def topic_rule(**options):
-    return build_rule(EmergingTopicRule(name="emerging", type="emerging_topic", **options))
+    return build_rule(EmergingTopicConfig(name="emerging", type="emerging_topic", **options))
 
 
 def silent_rule(context=None, **options):
-    return build_rule(SourceSilentRule(name="silent", type="source_silent", **options),
+    return build_rule(SourceSilentConfig(name="silent", type="source_silent", **options),
                       context=context)
 
 
@@ -93,7 +96,7 @@ def test_source_silent_fires_on_a_source_recorded_broken(runtime):
 
 
 def test_crisis_keyword_matches_flags_and_configured_terms():
-    rule = build_rule(CrisisKeywordRule(name="crisis", type="crisis_keyword", terms=["爆胶"]))
+    rule = build_rule(CrisisKeywordConfig(name="crisis", type="crisis_keyword", terms=["爆胶"]))
     poisoned = make_review(label="negative", published_at=NOW - timedelta(minutes=1),
                            text="吃完食物中毒了", flags=["crisis:食物中毒"])
     glue = make_review(label="negative", published_at=NOW - timedelta(minutes=2),
@@ -107,7 +110,7 @@ def test_crisis_keyword_matches_flags_and_configured_terms():
 
 
 def test_an_imported_crisis_review_opens_its_incident_when_stored(configure, tmp_path):
-    rt = configure(rules=[CrisisKeywordRule(name="crisis", type="crisis_keyword",
+    rt = configure(rules=[CrisisKeywordConfig(name="crisis", type="crisis_keyword",
                                             window="1d")])
     path = tmp_path / "reviews.jsonl"
     now = utcnow()
@@ -133,12 +136,12 @@ def test_a_crisis_notice_sent_at_store_time_carries_signed_action_links(configur
     # signing key, so the handler can act from the notification.
     from alerting.detect.crisis import on_stored
     from alerting.respond.action_links import Action, read_token
-    from models.config import WebhookChannel as WebhookConfig
+    from alerting.respond.channels.webhook import WebhookConfig
     from models.instance_key import instance_key
 
     receiver = webhook_receiver()
     hook = WebhookConfig(name="hook", type="webhook", url=receiver.url)
-    rt = configure(rules=[CrisisKeywordRule(name="crisis", type="crisis_keyword", window="1d",
+    rt = configure(rules=[CrisisKeywordConfig(name="crisis", type="crisis_keyword", window="1d",
                                             channels=["hook"])], channels=[hook])
     review = make_review(label="negative", published_at=utcnow() - timedelta(minutes=1),
                          text="吃完食物中毒了", flags=["crisis:食物中毒"])
@@ -165,8 +168,8 @@ def test_a_dead_source_stays_one_incident_through_the_night_until_reviews_return
     # all-clear) when the expected volume fell below min_expected, while the source was dead.
     from alerting.detect.tick import run_detection
 
-    rt = configure(rules=[SourceSilentRule(name="silent", type="source_silent", window="1h",
-                                           sources=["weibo-yunque"])], channels=[])
+    rt = configure(rules=[SourceSilentConfig(name="silent", type="source_silent", window="1h",
+                                             sources=["weibo-yunque"])], channels=[])
     died = NOW - timedelta(hours=1)  # 19:00 Beijing, before the evening peak
     seasonal_series(rt.store, WEEK_AGO, died, evening_peak(night=2, peak=60),
                     source="weibo-yunque")

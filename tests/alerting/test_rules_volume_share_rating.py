@@ -8,7 +8,10 @@ import pytest
 
 from alerting.detect.calendar import Calendar
 from alerting.detect.rules import RuleContext, build_rule
-from models.config import CalendarEvent, NegativeShareRule, RatingDropRule, VolumeSpikeRule
+from alerting.detect.rules.negative_share import NegativeShareConfig
+from alerting.detect.rules.rating_drop import RatingDropConfig
+from alerting.detect.rules.volume_spike import VolumeSpikeConfig
+from models.config import CalendarEvent
 from tests.alerting.conftest import NOW
 from tests.alerting.series import burst, evening_peak, seasonal_series
 
@@ -17,16 +20,16 @@ WEEK_AGO = NOW - timedelta(days=7)
 
 
 def share_rule(**options):
-    return build_rule(NegativeShareRule(name="share", type="negative_share", **options))
+    return build_rule(NegativeShareConfig(name="share", type="negative_share", **options))
 
 
 def volume_rule(context=None, **options):
-    return build_rule(VolumeSpikeRule(name="volume", type="volume_spike", **options),
+    return build_rule(VolumeSpikeConfig(name="volume", type="volume_spike", **options),
                       context=context)
 
 
 def rating_rule(**options):
-    return build_rule(RatingDropRule(name="rating", type="rating_drop", **options))
+    return build_rule(RatingDropConfig(name="rating", type="rating_drop", **options))
 
 
 @pytest.fixture

@@ -9,8 +9,8 @@ from sqlalchemy import select
 
 from alerting.detect.tick import run_detection
 from alerting.respond.channels import WebhookChannel
+from alerting.respond.channels.webhook import WebhookConfig
 from alerting.respond.silences import SilenceError, active_silences, add_silence
-from models.config import WebhookChannel as WebhookConfig
 from models.state import Incident
 from tests.alerting.conftest import NOW, add_burst, add_series, spike_rule
 from web.cli import main

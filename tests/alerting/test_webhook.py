@@ -12,8 +12,8 @@ from alerting.detect.tick import run_detection
 from alerting.exceptions import ChannelConfigError, DeliveryError
 from alerting.respond.action_links import Action, read_token
 from alerting.respond.channels import UnavailableChannel, WebhookChannel, build_channels
+from alerting.respond.channels.webhook import WebhookConfig
 from alerting.respond.notice import Notice
-from models.config import WebhookChannel as WebhookConfig
 from models.instance_key import instance_key
 from models.state import Incident
 from tests.alerting.conftest import NOW, add_burst, spike_rule

@@ -11,8 +11,7 @@ from scrapy.utils.test import get_crawler
 
 from crawlers.demo.feed import feed_path
 from crawlers.items import RawReview
-from crawlers.spiders.appstore import AppStoreSpider
-from models.config import AppStoreSource
+from crawlers.spiders.appstore import AppStoreConfig, AppStoreSpider
 from tests.crawlers.mockserver import PAGES
 
 BASE = "http://127.0.0.1:9"
@@ -20,7 +19,7 @@ BASE = "http://127.0.0.1:9"
 
 def spider(**options) -> AppStoreSpider:
     source_keys = {k: options.pop(k) for k in ("max_pages",) if k in options}
-    source = AppStoreSource(name="demo-appstore", type="appstore", app_id="1000000001",
+    source = AppStoreConfig(name="demo-appstore", type="appstore", app_id="1000000001",
                             base_url=BASE, **source_keys)
     crawler = get_crawler(AppStoreSpider)
     return AppStoreSpider.from_crawler(crawler, source=source, **options)

@@ -2,12 +2,13 @@
 from __future__ import annotations
 
 from crawlers.batches import crawl_batches, site_of
-from models.config import KoubeiConfig
+from models.config import config_model
+from web.runtime import PLUGINS
 
 
 def sources(*specs: dict):
-    return KoubeiConfig(sources=[{"name": f"s{i}", **spec}
-                                 for i, spec in enumerate(specs)]).sources
+    return config_model(PLUGINS)(sources=[{"name": f"s{i}", **spec}
+                                          for i, spec in enumerate(specs)]).sources
 
 
 def test_sites_of_each_type():

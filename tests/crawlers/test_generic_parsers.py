@@ -9,17 +9,18 @@ import pytest
 from crawlers.exceptions import EntryFormatError, PageFormatError
 from crawlers.spiders import html_page, json_api, rss_feed
 from crawlers.spiders.configured_review import build_review
-from models.config import HtmlSource, JsonApiSource
+from crawlers.spiders.html import HtmlConfig
+from crawlers.spiders.jsonapi import JsonApiConfig
 from tests.crawlers.mockserver import PAGES
 
 BEIJING = timezone(timedelta(hours=8))
 NOW = datetime(2026, 11, 5, tzinfo=timezone.utc)
-FORUM = HtmlSource(name="forum", type="html", url="https://bbs.example.cn/reviews",
+FORUM = HtmlConfig(name="forum", type="html", url="https://bbs.example.cn/reviews",
                    item="li.review", next_page="a.next", time_format="%Y/%m/%d %H:%M",
                    fields={"id": "::attr(id)", "author": "a.user::text", "text": "div.body",
                            "rating": "span.score::text", "time": "xpath:.//time/@datetime",
                            "link": "a.permalink::attr(href)"})
-API = JsonApiSource(name="api", type="jsonapi", url="https://api.example.cn/reviews",
+API = JsonApiConfig(name="api", type="jsonapi", url="https://api.example.cn/reviews",
                     items="data.list", rating_scale=10, stop="!(data.hasMore)",
                     fields={"id": "reviewId", "author": "user.nick", "text": "body",
                             "rating": "stars", "time": "createdAt", "likes": "stats.up",

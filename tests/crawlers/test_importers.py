@@ -15,6 +15,7 @@ from models.loader import parse_config
 from models.review import review_id
 from models.runtime import DEMO_CONFIG, Runtime
 from models.store import ReviewQuery
+from web.runtime import PLUGINS
 
 
 def texts(runtime, source: str) -> list[str]:
@@ -142,7 +143,7 @@ def test_a_configured_file_source_brings_mapping_entities_and_timezone(home: Pat
     data = yaml.safe_load(DEMO_CONFIG.read_text(encoding="utf-8"))
     data["sources"].append({"name": "tw-forum", "type": "file", "entities": ["yunque-x5"],
                             "timezone": "Asia/Taipei", "mapping": {"text": "內容", "author": "作者"}})
-    config = parse_config(yaml.safe_dump(data, allow_unicode=True), "koubei.yaml")
+    config = parse_config(yaml.safe_dump(data, allow_unicode=True), PLUGINS, "koubei.yaml")
     runtime = Runtime(config, tmp_path / "koubei.yaml", home)
     path = tmp_path / "tw.csv"
     path.write_text("內容,作者,時間\n雲雀X5更新後發熱[怒],阿明,2026-11-01 20:00\n", encoding="utf-8")

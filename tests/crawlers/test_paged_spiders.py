@@ -10,11 +10,10 @@ from scrapy.http import TextResponse
 from scrapy.utils.test import get_crawler
 
 from crawlers.items import RawReview
-from crawlers.spiders.bilibili import BilibiliSpider
-from crawlers.spiders.html import HtmlSpider
-from crawlers.spiders.jsonapi import JsonApiSpider
-from crawlers.spiders.weibo import WeiboSpider
-from models.config import BilibiliSource, HtmlSource, JsonApiSource, WeiboSource
+from crawlers.spiders.bilibili import BilibiliConfig, BilibiliSpider
+from crawlers.spiders.html import HtmlConfig, HtmlSpider
+from crawlers.spiders.jsonapi import JsonApiConfig, JsonApiSpider
+from crawlers.spiders.weibo import WeiboConfig, WeiboSpider
 from tests.crawlers.mockserver import PAGES
 
 BASE = "http://127.0.0.1:9"
@@ -41,7 +40,7 @@ def first_request(spider) -> scrapy.Request:
 
 
 def bilibili(**options):
-    return make(BilibiliSpider, BilibiliSource(name="b", type="bilibili", oid="170001",
+    return make(BilibiliSpider, BilibiliConfig(name="b", type="bilibili", oid="170001",
                                                base_url=BASE), **options)
 
 
@@ -79,7 +78,7 @@ def test_slow_down_answers_are_recognised():
     assert spider.slow_down_reason(response) == "API code -412"
     ok = TextResponse(BASE, body=(PAGES / "bilibili_pn1.json").read_bytes())
     assert spider.slow_down_reason(ok) is None
-    weibo = make(WeiboSpider, WeiboSource(name="w", type="weibo", mid="1", base_url=BASE))
+    weibo = make(WeiboSpider, WeiboConfig(name="w", type="weibo", mid="1", base_url=BASE))
     refused = (PAGES / "weibo_refused.json").read_bytes()
     assert weibo.slow_down_reason(TextResponse(BASE + "/comments/hotflow?id=1", body=refused)) \
         == "ok: 0"
@@ -88,7 +87,7 @@ def test_slow_down_answers_are_recognised():
 
 
 def test_weibo_rereads_its_pages_whatever_is_known():
-    source = WeiboSource(name="w", type="weibo", mid="5001000000000000", base_url=BASE)
+    source = WeiboConfig(name="w", type="weibo", mid="5001000000000000", base_url=BASE)
     spider = make(WeiboSpider, source, known_ids=["5001000000000003"],
                   watermark=datetime(2030, 1, 1, tzinfo=timezone.utc))
     items, [second] = feed(spider, first_request(spider), "weibo_page1_new.json")
@@ -102,7 +101,7 @@ def test_weibo_rereads_its_pages_whatever_is_known():
 
 
 def test_weibo_rereads_no_more_than_max_pages():
-    source = WeiboSource(name="w", type="weibo", mid="5001000000000000", base_url=BASE,
+    source = WeiboConfig(name="w", type="weibo", mid="5001000000000000", base_url=BASE,
                          max_pages=1)
     spider = make(WeiboSpider, source)
     assert feed(spider, first_request(spider), "weibo_page1.json")[1] == []
@@ -110,7 +109,7 @@ def test_weibo_rereads_no_more_than_max_pages():
 
 
 def test_html_follows_next_links_but_not_to_itself():
-    source = HtmlSource(name="f", type="html", url="/reviews", base_url=BASE, item="li.review",
+    source = HtmlConfig(name="f", type="html", url="/reviews", base_url=BASE, item="li.review",
                         next_page="a.next", fields={"text": "div.body", "id": "::attr(id)"})
     spider = make(HtmlSpider, source)
     items, [second] = feed(spider, first_request(spider), "html_list1.html")
@@ -120,7 +119,7 @@ def test_html_follows_next_links_but_not_to_itself():
 
 
 def test_jsonapi_cursor_pagination():
-    source = JsonApiSource(name="a", type="jsonapi", url="/api?size=2", base_url=BASE,
+    source = JsonApiConfig(name="a", type="jsonapi", url="/api?size=2", base_url=BASE,
                            items="items", fields={"text": "t", "id": "id"},
                            pagination="cursor", cursor_param="after", next_cursor="next")
     spider = make(JsonApiSpider, source)
@@ -134,7 +133,7 @@ def test_jsonapi_cursor_pagination():
 
 
 def test_bilibili_cursor_api_follows_next_offset():
-    source = BilibiliSource(name="b", type="bilibili", oid="170001", base_url=BASE, api="cursor")
+    source = BilibiliConfig(name="b", type="bilibili", oid="170001", base_url=BASE, api="cursor")
     spider = make(BilibiliSpider, source)
     request = first_request(spider)
     assert "/x/v2/reply/wbi/main?" in request.url and "mode=2" in request.url
@@ -145,7 +144,7 @@ def test_bilibili_cursor_api_follows_next_offset():
 
 
 def test_jsonapi_post_puts_the_page_in_the_json_body():
-    source = JsonApiSource(name="a", type="jsonapi", url="/api/list", base_url=BASE,
+    source = JsonApiConfig(name="a", type="jsonapi", url="/api/list", base_url=BASE,
                            method="POST", body={"poi": 7, "size": 2}, page_param="pageIndex",
                            items="items", fields={"text": "t"})
     spider = make(JsonApiSpider, source)

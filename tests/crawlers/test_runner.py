@@ -28,15 +28,21 @@ def stored_ids(runtime) -> set[str]:
 
 
 @pytest.fixture
-def demo(write_config):
+def demo_site():
+    """``(catalogue, clock, base_url)`` of a demo review site on loopback."""
     clock = FakeClock(START + timedelta(seconds=10))
     catalogue = DemoCatalogue(seed=11, start=START)
     server = make_server(DemoSite(catalogue, clock), "127.0.0.1", 0)
     threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
-    config = write_config(f"http://127.0.0.1:{server.server_address[1]}")
-    yield catalogue, clock, config
+    yield catalogue, clock, f"http://127.0.0.1:{server.server_address[1]}"
     server.shutdown()
     server.server_close()
+
+
+@pytest.fixture
+def demo(demo_site, write_config):
+    catalogue, clock, base_url = demo_site
+    return catalogue, clock, write_config(base_url)
 
 
 def test_demo_site_first_crawl_then_only_new_reviews_then_nothing(demo, crawl, open_home):
@@ -84,6 +90,20 @@ def three_pages(mockserver, write_config):
         mockserver.page(feed_path("cn", APP, page), f"appstore_page{page}.json")
     return write_config(mockserver.url)
 
+
+def test_a_source_type_named_by_dotted_path_is_crawled(demo_site, write_config, crawl,
+                                                        open_home):
+    catalogue, clock, base_url = demo_site
+    config = write_config(base_url, type="tests.crawlers.plugin_spiders.MirrorAppStoreSpider")
+
+    report = crawl(config)
+
+    assert report.ok, report.error
+    published = catalogue.published(clock())
+    assert report.new == len(published) > 0
+    runtime = open_home(config)
+    assert type(runtime.config.source(SOURCE)).__name__ == "MirrorAppStoreConfig"
+    assert stored_ids(runtime) == {review_id(SOURCE, r.native_id) for r in published}
 
 def test_saved_pages_are_crawled_across_pages_and_recrawl_stops_at_a_known_review(
         three_pages, mockserver, crawl, open_home):

@@ -8,9 +8,10 @@ import pytest
 import yaml
 
 from crawlers.runner import PROJECT_ROOT
-from crawlers.spiders import SPIDERS
+from crawlers.spiders import SOURCE_TYPES
 from models.exceptions import ConfigError
 from models.loader import parse_config
+from web.runtime import PLUGINS
 
 
 def readme_sources() -> str:
@@ -20,9 +21,9 @@ def readme_sources() -> str:
 
 
 def test_the_readme_example_has_every_type_and_loads():
-    config = parse_config(readme_sources(), "README.md")
+    config = parse_config(readme_sources(), PLUGINS, "README.md")
     types = {source.type for source in config.sources}
-    assert types == set(SPIDERS) | {"file"}
+    assert types == set(SOURCE_TYPES)
     forum = config.source("yunque-forum")
     assert forum.fields.time == "xpath:.//time/@datetime" and forum.next_page == "a.next"
     assert config.source("yunque-weibo").max_pages == 3
@@ -42,6 +43,6 @@ def test_the_readme_example_has_every_type_and_loads():
 def test_a_bad_source_names_file_and_key(source, key, message):
     text = yaml.safe_dump({"sources": [{"name": "s", **source}]})
     with pytest.raises(ConfigError) as caught:
-        parse_config(text, "koubei.yaml")
+        parse_config(text, PLUGINS, "koubei.yaml")
     problem = str(caught.value)
     assert f"koubei.yaml: {key}" in problem and message in problem, problem

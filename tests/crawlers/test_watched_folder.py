@@ -17,6 +17,7 @@ from models.loader import parse_config
 from models.review import review_id
 from models.runtime import DEMO_CONFIG, Runtime
 from models.store import ReviewQuery
+from web.runtime import PLUGINS
 
 SOURCE = "cs-exports"
 BEIJING = timezone(timedelta(hours=8))
@@ -32,7 +33,8 @@ def folder_runtime(tmp_path: Path, home: Path):
     data["rules"] = []
     config_path = tmp_path / "koubei.yaml"
     config_path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
-    runtime = Runtime(parse_config(config_path.read_text(encoding="utf-8"), str(config_path)),
+    runtime = Runtime(parse_config(config_path.read_text(encoding="utf-8"), PLUGINS,
+                                   str(config_path)),
                       config_path, home)
     yield runtime, folder
     runtime.close()

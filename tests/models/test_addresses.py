@@ -2,8 +2,13 @@
 (``models.runtime.with_addresses``), so a second instance crawls its own demo site."""
 from __future__ import annotations
 
-from models.loader import load_config
+from models.loader import load_config as load
 from models.runtime import DEMO_CONFIG, open_runtime, with_addresses
+from web.runtime import PLUGINS
+
+
+def load_config(path):
+    return load(path, PLUGINS)
 
 
 def test_the_demo_source_channel_and_public_url_follow_the_ports(monkeypatch, tmp_path):
@@ -17,7 +22,7 @@ def test_the_demo_source_channel_and_public_url_follow_the_ports(monkeypatch, tm
     assert config.source("demo-appstore").base_url == "http://127.0.0.1:8081"  # untouched
 
     monkeypatch.setenv("KOUBEI_DEMO_SITE", "http://127.0.0.1:9181")
-    runtime = open_runtime(DEMO_CONFIG, tmp_path)  # as a crawl child opens it
+    runtime = open_runtime(DEMO_CONFIG, tmp_path, PLUGINS)  # as a crawl child opens it
     assert runtime.config.source("demo-appstore").base_url == "http://127.0.0.1:9181"
 
 

@@ -9,23 +9,24 @@ from models.exceptions import ConfigError
 from models.loader import load_config, parse_config
 from models.runtime import DEMO_CONFIG
 from web.cli.commands.data import config_check
+from web.runtime import PLUGINS
 
 
 def problems(text: str) -> list[str]:
     with pytest.raises(ConfigError) as info:
-        parse_config(text, "koubei.yaml")
+        parse_config(text, PLUGINS, "koubei.yaml")
     return [str(p) for p in info.value.problems]
 
 
 def test_the_bundled_demo_config_is_valid():
-    config = load_config(DEMO_CONFIG)
+    config = load_config(DEMO_CONFIG, PLUGINS)
     assert config.source("demo-appstore").base_url == "http://127.0.0.1:8081"
     assert config.rules[0].window == timedelta(minutes=3)
     assert config.language == "zh-CN"
 
 
 def test_an_empty_file_gives_the_defaults():
-    config = parse_config("", "empty.yaml")
+    config = parse_config("", PLUGINS, "empty.yaml")
     assert config.timezone == "Asia/Shanghai" and config.sources == []
 
 
@@ -60,7 +61,8 @@ channels:
         "koubei.yaml: sources[1].app_id: required key is missing",
         "koubei.yaml: sources[1].colour: unknown key",
         "koubei.yaml: sources[2]: unknown type 'telepathy'; expected one of 'appstore', 'file', "
-        "'bilibili', 'douban', 'jd', 'weibo', 'ctrip', 'rss', 'html', 'jsonapi'",
+        "'bilibili', 'douban', 'jd', 'weibo', 'ctrip', 'rss', 'html', 'jsonapi', or a dotted "
+        "path pkg.module.Class",
         "koubei.yaml: channels[0].recipients: List should have at least 1 item after validation, not 0",
     ]
 
@@ -123,12 +125,12 @@ users:
     ("10m", timedelta(minutes=10)), ("1.5h", timedelta(minutes=90)), ("7d", timedelta(days=7)),
 ])
 def test_durations(text, expected):
-    config = parse_config(f"detection_interval: {text}")
+    config = parse_config(f"detection_interval: {text}", PLUGINS)
     assert config.detection_interval == expected
 
 
 def test_config_is_frozen():
-    config = parse_config("")
+    config = parse_config("", PLUGINS)
     with pytest.raises(Exception):
         config.timezone = "UTC"
 

@@ -6,11 +6,12 @@ import pytest
 
 from models.loader import parse_config
 from models.runtime import DEMO_CONFIG
+from web.runtime import PLUGINS
 
 
 @pytest.fixture(scope="session")
 def demo_config():
-    return parse_config(DEMO_CONFIG.read_text(encoding="utf-8"), str(DEMO_CONFIG))
+    return parse_config(DEMO_CONFIG.read_text(encoding="utf-8"), PLUGINS, str(DEMO_CONFIG))
 
 
 @pytest.fixture(scope="session")

@@ -2,6 +2,7 @@ import jieba
 
 from models.loader import parse_config
 from nlp.segment import Segmenter, query_terms, segment
+from web.runtime import PLUGINS
 
 
 def test_slang_words_stay_whole():
@@ -24,7 +25,7 @@ def test_entity_words_from_config_stay_whole():
     config = parse_config(
         "entities:\n"
         "  - {id: jiujiu, name: 啾啾鸟音箱, keywords: [啾啾鸟], aliases: [啾啾鳥, JJ-Bird]}\n",
-        "entities.yaml")
+        PLUGINS, "entities.yaml")
     entity = config.entities[0]
     segmenter = Segmenter(extra_words=[*entity.keywords, *entity.aliases])
     assert "啾啾鸟" in segmenter.segment("买了啾啾鸟音箱")

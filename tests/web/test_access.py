@@ -98,7 +98,7 @@ def test_an_unknown_permission_is_refused_where_it_is_declared():
 def test_anonymous_reader_gets_nothing_but_public_routes(app, anonymous, add_incident):
     incident_id = add_incident()
     values = {"incident_id": incident_id, "review_id": "x", "token_id": 1, "token": "x",
-              "silence_id": 1,
+              "silence_id": 1, "name": "negative-spike", "entity_id": "yunque",
               "filename": "koubei.css"}
     for rule in app.url_map.iter_rules():
         url = rule.build(values)[1]

@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 
 from alerting.detect.tick import run_detection
+from alerting.respond.channels.webhook import WebhookConfig
 from models.config import WebConfig
-from models.config import WebhookChannel as WebhookConfig
 from models.runtime import Runtime
 from tests.alerting.conftest import NOW, WebhookReceiver, add_burst, spike_rule
 from tests.support import free_port, require

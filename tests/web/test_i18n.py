@@ -9,6 +9,7 @@ from models.loader import parse_config
 from models.runtime import DEMO_CONFIG, Runtime
 from web.app import create_app
 from web.messages import EN, ZH_CN
+from web.runtime import PLUGINS
 
 PACKAGE = Path(web.__file__).parent
 KEY_IN_TEMPLATE = re.compile(r"""_\(\s*["']([a-z0-9_.\-]+)["']""", re.I)
@@ -42,7 +43,7 @@ def test_every_key_used_exists():
 
 def test_config_language_is_the_default(home):
     text = DEMO_CONFIG.read_text(encoding="utf-8").replace("language: zh-CN", "language: en")
-    runtime = Runtime(parse_config(text, "en.yaml"), DEMO_CONFIG, home)
+    runtime = Runtime(parse_config(text, PLUGINS, "en.yaml"), DEMO_CONFIG, home)
     client = create_app(runtime, {"TESTING": True}).test_client()
     body = client.get("/login").get_data(as_text=True)
     assert '<html lang="en">' in body and "Sign in" in body

@@ -12,6 +12,7 @@ from models.runtime import DEMO_CONFIG, Runtime
 from tests.factories import make_review
 from tests.web.conftest import PASSWORD, log_in
 from web.app import create_app
+from web.runtime import PLUGINS
 from web.security import accounts
 
 SHANGHAI = timezone(timedelta(hours=8))
@@ -121,7 +122,7 @@ def test_trends_page_daily_range(client, burst):
 def test_half_hour_timezone_buckets(home, store):
     text = DEMO_CONFIG.read_text(encoding="utf-8").replace("timezone: Asia/Shanghai",
                                                            "timezone: Asia/Kolkata")
-    runtime = Runtime(parse_config(text, "kolkata.yaml"), DEMO_CONFIG, home)
+    runtime = Runtime(parse_config(text, PLUGINS, "kolkata.yaml"), DEMO_CONFIG, home)
     kolkata = timezone(timedelta(hours=5, minutes=30))
     store.upsert([make_review(published_at=datetime(2026, 11, 2, 9, 10, tzinfo=kolkata)),
                   make_review(published_at=datetime(2026, 11, 2, 9, 50, tzinfo=kolkata)),

@@ -8,7 +8,7 @@ import pytest
 from itsdangerous import timed
 
 from alerting.respond.action_links import make_token
-from models.config import WebhookChannel as WebhookConfig
+from alerting.respond.channels.webhook import WebhookConfig
 from models.instance_key import instance_key
 from models.runtime import Runtime
 from models.state import Incident

@@ -13,7 +13,6 @@ from models.review import utcnow
 from models.store import ReviewQuery
 from web import chart, params, reads
 from web.display import display_zone
-from web.reports.weekly import recent_weeks
 from web.security import access
 from web.topic_table import topic_rows
 from web.trend_series import (
@@ -64,5 +63,4 @@ def index():
         can_export=access.allowed(g.user.role, "export"),
         topics=topic_rows(ReviewQuery(entities=params.listed("entity"),
                                       sources=params.listed("source")),
-                          series.buckets[0].start, series.buckets[-1].end),
-        weeks=recent_weeks(utcnow(), display_zone()))
+                          series.buckets[0].start, series.buckets[-1].end))

@@ -1,7 +1,12 @@
-"""The weekly report as files: an Excel workbook (four sheets: overview, daily trend,
-negative topics, incidents) and the daily trend as CSV (UTF-8 with a BOM, so Excel opens the
-Chinese right). Column titles come from the message catalogue in the reader's language;
-shares are numbers formatted as percentages, times are local to the report's timezone.
+"""The briefing as files: an Excel workbook (the PDF's sections as sheets — summary, overview
+per entity, trend, share of voice, negative topics, notable negative reviews, incidents — with
+native Excel charts) and the trend as CSV (UTF-8 with a BOM, so Excel opens the Chinese right).
+
+Column titles come from the message catalogue in the reader's language, entities are shown by
+name, levels and statuses in words; every column has its number format (counts, shares as
+percentages, signed changes, hours, local times). Crawled text is written as text: a cell that
+would start a formula (``=``, ``+``, ``-``, ``@``) is stored as a string with Excel's quote
+prefix, and characters XML cannot hold are dropped.
 """
 from __future__ import annotations
 
@@ -11,98 +16,190 @@ from datetime import datetime
 from typing import Callable
 
 from openpyxl import Workbook
-from openpyxl.styles import Font
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.chart import BarChart, PieChart, Reference
+from openpyxl.styles import Alignment, Font
+from openpyxl.worksheet.worksheet import Worksheet
 
 from web.i18n import Label
-from web.reports.weekly import Tally, WeeklyReport
+from web.reports import words
+from web.reports.briefing import ALL, Briefing, Tally, hours_between
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 TALLY_COLUMNS = ("total", "negative", "neutral", "positive", "negative_share", "net_sentiment")
-PERCENT = "0.0%"
+FORMATS = {
+    **dict.fromkeys(("total", "negative", "neutral", "positive", "previous_total", "likes",
+                     "replies", "similar", "rated", "negative_this_week",
+                     "negative_last_week"), "#,##0"),
+    **dict.fromkeys(("negative_share", "previous_negative_share", "share", "csat"), "0.0%"),
+    "share_change": "+0.0%;-0.0%;0.0%", "net_sentiment": "+0.00;-0.00;0.00",
+    "change": "+#,##0;-#,##0;0", "hours_to_acknowledge": "0.0", "hours_to_resolve": "0.0",
+    **dict.fromkeys(("opened", "acknowledged", "resolved", "published", "bucket"),
+                    "yyyy-mm-dd hh:mm"),
+    "day": "yyyy-mm-dd", "incident": "0",
+}
+WIDE = {"text": 80, "title": 40, "link": 40}
+Sheet = tuple[str, list[str], list[list]]  # (title key, column keys, rows)
 
 
 def _tally(t: Tally) -> list:
     return [t.total, t.negative, t.neutral, t.positive, t.negative_share, t.net_sentiment]
 
 
-def _local(at: datetime | None, report: WeeklyReport) -> datetime | None:
-    return at.astimezone(report.tz).replace(tzinfo=None) if at else None
+def _local(at: datetime | None, b: Briefing) -> datetime | None:
+    return at.astimezone(b.period.tz).replace(tzinfo=None) if at else None
 
 
-def _hours(incident) -> float | None:
-    if incident.resolved_at is None:
-        return None
-    return round((incident.resolved_at - incident.opened_at).total_seconds() / 3600, 1)
+def trend_sheet(b: Briefing, label: Label) -> Sheet:
+    """The group's buckets first (the chart reads them), then each entity's."""
+    rows = sorted(b.trend, key=lambda row: (row[1] != ALL, row[1], row[0]))
+    names = {row.entity: row.name for row in b.overview}
+    if b.period.kind == "daily":
+        return "days", ["bucket", "entity", *TALLY_COLUMNS], [
+            [_local(start, b), names.get(key, key), *_tally(t)] for start, key, t in rows]
+    return "days", ["day", "weekday", "entity", *TALLY_COLUMNS], [
+        [start.astimezone(b.period.tz).date(),
+         label(f"report.weekday.{start.astimezone(b.period.tz).weekday()}"),
+         names.get(key, key), *_tally(t)] for start, key, t in rows]
 
 
-PERCENT_COLUMNS = frozenset({"negative_share", "net_sentiment", "previous_negative_share",
-                             "share_change"})
-TIME_COLUMNS = frozenset({"opened", "acknowledged", "resolved"})
-Sheet = tuple[str, list[str], list[list]]  # (title key, column keys, rows)
-
-
-def days_sheet(report: WeeklyReport, label: Label) -> Sheet:
-    names = {row.entity: row.name for row in report.overview}
-    rows = [[day, label(f"report.weekday.{day.weekday()}"), names.get(entity, entity),
-             *_tally(t)] for day, entity, t in report.days]
-    return "days", ["day", "weekday", "entity", *TALLY_COLUMNS], rows
-
-
-def sheets(report: WeeklyReport, label: Label, incident_url: Callable[[int], str]
-           ) -> list[Sheet]:
+def sheets(b: Briefing, label: Label, incident_url: Callable[[int], str]) -> list[Sheet]:
     """Every sheet, in order; titles and columns are message keys (``report.sheet.*``,
     ``report.col.*``)."""
-    overview = [[row.name, *_tally(row.week), row.previous.total, row.previous.negative_share,
-                 row.share_change] for row in report.overview]
-    topics = [[topic, now, before, now - before] for topic, now, before in report.topics]
-    incidents = [[i.id, i.title, i.rule, "、".join(i.entities or []), i.severity,
-                  label(f"incident.status.{i.status}"), _local(i.opened_at, report),
-                  _local(i.acknowledged_at, report), _local(i.resolved_at, report), _hours(i),
-                  incident_url(i.id)] for i in report.incidents]
-    return [
+    summary = [[figure, now, before, change] for figure, now, before, change
+               in words.key_figures(b, label)]
+    summary += [[], *[[line] for line in words.sentences(b, label)]]
+    overview = [[row.name, *_tally(row.now), row.previous.total,
+                 row.previous.negative_share, row.share_change] for row in b.overview]
+    topics = [[topic, now, before, now - before] for topic, now, before in b.topics]
+    notable = [[n.review.title and f"{n.review.title}：{n.review.text}" or n.review.text,
+                n.review.author or label("review.anonymous"), n.review.platform,
+                b.entity_names(n.review.entities), _local(n.review.published_at, b),
+                n.review.likes, n.review.replies, n.similar, n.review.url or ""]
+               for n in b.notable]
+    incidents = [[i.id, i.title, b.entity_names(i.entities),
+                  label(f"incident.severity.{i.severity}"),
+                  label(f"incident.status.{i.status}"), _local(i.opened_at, b),
+                  _local(i.acknowledged_at, b), _local(i.resolved_at, b),
+                  hours_between(i.opened_at, i.acknowledged_at),
+                  hours_between(i.opened_at, i.resolved_at), incident_url(i.id)]
+                 for i in b.incidents]
+    result = [
+        ("summary", ["figure", "now", "previous", "change"], summary),
         ("overview", ["entity", *TALLY_COLUMNS, "previous_total", "previous_negative_share",
                       "share_change"], overview),
-        days_sheet(report, label),
-        ("topics", ["topic", "negative_this_week", "negative_last_week", "change"], topics),
-        ("incidents", ["incident", "title", "rule", "entities", "severity", "status", "opened",
-                       "acknowledged", "resolved", "hours_to_resolve", "link"], incidents),
+        trend_sheet(b, label),
     ]
+    if b.share_of_voice:
+        result.append(("share", ["entity", "total", "share"],
+                       [list(row) for row in b.share_of_voice]))
+    return result + [
+        ("topics", ["topic", "negative_this_week", "negative_last_week", "change"], topics),
+        ("notable", ["text", "author", "platform", "entities", "published", "likes",
+                     "replies", "similar", "link"], notable),
+        ("incidents", ["incident", "title", "entities", "severity", "status", "opened",
+                       "acknowledged", "resolved", "hours_to_acknowledge", "hours_to_resolve",
+                       "link"], incidents),
+    ]
+
+
+def safe_text(value: object) -> object:
+    """Strings without the characters an XLSX file cannot hold; other values unchanged."""
+    return ILLEGAL_CHARACTERS_RE.sub("", value) if isinstance(value, str) else value
+
+
+def _neutralise(sheet: Worksheet, row: int) -> None:
+    # openpyxl stores a string starting with "=" as a formula: store it as text instead, with
+    # the quote prefix Excel itself sets when someone types '=... into a cell.
+    for cell in sheet[row]:
+        if isinstance(cell.value, str) and cell.value.startswith(FORMULA_START):
+            cell.data_type = "s"
+            cell.quotePrefix = True
 
 
 def _header(columns: list[str], label: Label) -> list[str]:
     return [label(f"report.col.{key}") for key in columns]
 
 
-def to_xlsx(report: WeeklyReport, label: Label, incident_url: Callable[[int], str]) -> bytes:
+def _fill(sheet: Worksheet, columns: list[str], rows: list[list], label: Label) -> None:
+    header = _header(columns, label)
+    sheet.append(header)
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    for row in rows:
+        sheet.append([safe_text(v) for v in row])
+        _neutralise(sheet, sheet.max_row)
+    for index, (key, name) in enumerate(zip(columns, header), 1):
+        letter = sheet.cell(1, index).column_letter
+        width = max([len(name)] + [len(str(r[index - 1] or "")) for r in rows[:200]
+                                   if len(r) >= index])
+        sheet.column_dimensions[letter].width = WIDE.get(key) or min(40, max(10, width * 1.6))
+        number_format = FORMATS.get(key)
+        for (cell,) in sheet.iter_rows(min_row=2, min_col=index, max_col=index):
+            if number_format and not isinstance(cell.value, str):
+                cell.number_format = number_format
+            if key in WIDE:
+                cell.alignment = Alignment(wrap_text=True, vertical="top")
+    sheet.freeze_panes = "A2"
+
+
+def _charts(book: Workbook, titles: dict[str, str], b: Briefing, label: Label) -> None:
+    trend = book[titles["days"]]
+    first = 3 if b.period.kind == "daily" else 4  # column of "total"
+    count = sum(1 for _, key, _ in b.trend if key == ALL)
+    chart = BarChart()
+    chart.type, chart.grouping, chart.overlap = "col", "stacked", 100
+    chart.title, chart.y_axis.title = label("report.chart.trend"), label("report.col.total")
+    chart.add_data(Reference(trend, min_col=first + 1, max_col=first + 3, min_row=1,
+                             max_row=count + 1), titles_from_data=True)
+    chart.set_categories(Reference(trend, min_col=1, min_row=2, max_row=count + 1))
+    chart.width, chart.height = 24, 10
+    trend.add_chart(chart, "L2")
+    if "share" in titles:
+        share = book[titles["share"]]
+        pie = PieChart()
+        pie.title = label("report.chart.share_of_voice")
+        pie.add_data(Reference(share, min_col=2, min_row=1, max_row=share.max_row),
+                     titles_from_data=True)
+        pie.set_categories(Reference(share, min_col=1, min_row=2, max_row=share.max_row))
+        share.add_chart(pie, "E2")
+    topics = book[titles["topics"]]
+    if topics.max_row > 1:
+        bars = BarChart()
+        bars.type = "bar"
+        bars.title = label("report.chart.topics").format(previous=words.previous_name(b, label))
+        last = min(topics.max_row, 11)
+        bars.add_data(Reference(topics, min_col=2, max_col=3, min_row=1, max_row=last),
+                      titles_from_data=True)
+        bars.set_categories(Reference(topics, min_col=1, min_row=2, max_row=last))
+        bars.width, bars.height = 18, 9
+        topics.add_chart(bars, "F2")
+
+
+def to_xlsx(b: Briefing, label: Label, incident_url: Callable[[int], str]) -> bytes:
     book = Workbook()
     book.remove(book.active)
-    for title, columns, rows in sheets(report, label, incident_url):
-        sheet = book.create_sheet(label(f"report.sheet.{title}")[:31])  # Excel's limit
-        header = _header(columns, label)
-        sheet.append(header)
-        for cell in sheet[1]:
-            cell.font = Font(bold=True)
-        for row in rows:
-            sheet.append(row)
-        for index, (key, name) in enumerate(zip(columns, header), 1):
-            width = max([len(name)] + [len(str(r[index - 1] or "")) for r in rows[:200]])
-            sheet.column_dimensions[sheet.cell(1, index).column_letter].width = \
-                min(60, max(10, width * 1.6))
-            number_format = (PERCENT if key in PERCENT_COLUMNS else
-                             "yyyy-mm-dd hh:mm" if key in TIME_COLUMNS else None)
-            if number_format:
-                for (cell,) in sheet.iter_rows(min_row=2, min_col=index, max_col=index):
-                    cell.number_format = number_format
-        sheet.freeze_panes = "A2"
+    titles = {}
+    for key, columns, rows in sheets(b, label, incident_url):
+        titles[key] = label(f"report.sheet.{key}")[:31]  # Excel's limit
+        _fill(book.create_sheet(titles[key]), columns, rows, label)
+    summary = book[titles["summary"]]
+    summary.insert_rows(1, 2)
+    summary["A1"] = safe_text(words.title(b, label))
+    summary["A1"].font = Font(bold=True, size=14)
+    summary["A2"] = words.period_line(b, label)
+    summary.freeze_panes = None
+    _charts(book, titles, b, label)
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()
 
 
-def days_csv(report: WeeklyReport, label: Label) -> str:
-    """The daily trend sheet as CSV text (the caller adds the BOM when it writes bytes)."""
-    _, columns, rows = days_sheet(report, label)
+def days_csv(b: Briefing, label: Label) -> str:
+    """The trend sheet as CSV text (the caller adds the BOM when it writes bytes)."""
+    _, columns, rows = trend_sheet(b, label)
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(_header(columns, label))
@@ -112,5 +209,5 @@ def days_csv(report: WeeklyReport, label: Label) -> str:
     return out.getvalue()
 
 
-def filename(report: WeeklyReport, extension: str) -> str:
-    return f"koubei-weekly-{report.week}.{extension}"
+def filename(b: Briefing, extension: str) -> str:
+    return f"koubei-{b.period.kind}-{b.period.key}.{extension}"

@@ -1,64 +1,68 @@
-"""Mailing the weekly report (config ``reports:``): the last complete week's workbook, attached
-to a short summary in the config's language, sent to each of the report's e-mail channels
-with the channels' own retries. Run by the scheduler's report job and by
+"""Mailing a briefing (config ``reports:``): a daily report sends yesterday's briefing, a
+weekly one last week's (local time), as a PDF and an Excel workbook attached to a short
+summary (plain text and HTML) in the config's language, to each of the report's e-mail
+channels with the channels' own retries. Run by the scheduler's report job and by
 ``koubei report send NAME``."""
 from __future__ import annotations
 
 import logging
 from datetime import datetime
+from html import escape
+from zoneinfo import ZoneInfo
 
 from alerting.exceptions import DeliveryError
 from alerting.respond.channels.email import EmailChannel
-from alerting.respond.channels.email_message import compose_with_attachment
+from alerting.respond.channels.email_message import compose_with_attachments
 from models.config import ReportConfig
 from models.runtime import Runtime
 from web.i18n import Label
+from web.reports import words
+from web.reports.briefing import Briefing
 from web.reports.export import XLSX, filename
-from web.reports.offline import runtime_report, workbook
-from web.reports.weekly import WeeklyReport
+from web.reports.offline import runtime_briefing, workbook
+from web.reports.pdf import PDF, to_pdf
+from web.reports.period import Period, last_complete
 
 log = logging.getLogger(__name__)
 
 
-def _percent(value: float | None) -> str:
-    return "—" if value is None else f"{value:.1%}"
+def subject(b: Briefing, label: Label) -> str:
+    every = b.total.now
+    return label(f"report.mail.subject.{b.period.kind}").format(
+        group=b.group, period=b.period.key, total=every.total, negative=every.negative,
+        share=words.percent(every.negative_share))
 
 
-def summary(report: WeeklyReport, label: Label) -> tuple[str, str]:
-    """``(subject, text)`` of the mail."""
-    every = report.overview[0].week
-    title = label("report.mail.subject").format(
-        week=report.week, total=every.total, negative=every.negative,
-        share=_percent(every.negative_share))
-    lines = [title, ""]
-    for row in report.overview:
-        lines.append(label("report.mail.entity").format(
-            name=row.name, total=row.week.total, negative=row.week.negative,
-            share=_percent(row.week.negative_share),
-            before=_percent(row.previous.negative_share)))
-    if report.topics:
-        lines += ["", label("report.mail.topics") + "、".join(
-            f"{topic}（{now}）" for topic, now, _ in report.topics[:5])]
-    lines += ["", label("report.mail.incidents").format(count=len(report.incidents)),
-              "", label("report.mail.attached")]
-    return title, "\n".join(lines) + "\n"
+def summary(b: Briefing, label: Label) -> tuple[str, str, str]:
+    """``(subject, text, html)`` of the mail: the PDF's summary sentences."""
+    title, lines = subject(b, label), words.sentences(b, label)
+    text = "\n".join([words.title(b, label), words.period_line(b, label), "",
+                      *(f"- {line}" for line in lines), "", label("report.mail.attached")])
+    items = "".join(f"<li>{escape(line)}</li>" for line in lines)
+    html = (f'<!doctype html><html lang="zh-CN"><meta charset="utf-8"><body>'
+            f"<h2>{escape(words.title(b, label))}</h2>"
+            f"<p>{escape(words.period_line(b, label))}</p><ul>{items}</ul>"
+            f"<p>{escape(label('report.mail.attached'))}</p></body></html>")
+    return title, text + "\n", html
 
 
-def send_weekly_report(runtime: Runtime, report_config: ReportConfig, now: datetime,
-                       week: str | None = None) -> list[str]:
-    """Build and mail ``report_config``'s report (default: the last complete week); returns
-    the channels it reached. A channel that fails is logged and the others still get it;
-    raises ``DeliveryError`` when none did."""
+def send_report(runtime: Runtime, report_config: ReportConfig, now: datetime,
+                period: Period | None = None) -> list[str]:
+    """Build and mail ``report_config``'s briefing (default: the last complete day or week);
+    returns the channels it reached. A channel that fails is logged and the others still get
+    it; raises ``DeliveryError`` when none did."""
     config = runtime.config
-    report, label = runtime_report(runtime, week, report_config.entities, now)
-    attachment = workbook(runtime, report, label)
-    title, text = summary(report, label)
+    period = period or last_complete(report_config.type, now, ZoneInfo(config.timezone))
+    briefing, label = runtime_briefing(runtime, period, report_config.entities, now)
+    attachments = [(filename(briefing, "pdf"), to_pdf(briefing, label, now), PDF),
+                   (filename(briefing, "xlsx"), workbook(runtime, briefing, label), XLSX)]
+    title, text, html = summary(briefing, label)
     reached, failures = [], []
     for name in report_config.channels:
         channel = EmailChannel(config.channel(name))
         c = channel.config
-        message = compose_with_attachment(title, text, c.sender, c.recipients,
-                                          filename(report, "xlsx"), attachment, XLSX)
+        message = compose_with_attachments(title, text, html, c.sender, c.recipients,
+                                           attachments)
         try:
             channel.send_mail(message)
             reached.append(name)

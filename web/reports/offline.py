@@ -1,24 +1,26 @@
-"""The weekly report outside a web request (``koubei report``, the scheduled mail): over the
-whole store and state DB, in the config's language, with incident links on the public URL."""
+"""Briefings outside a web request (``koubei report``, the scheduled mail): over the whole
+store and state DB, in the config's language, with incident links on the public URL."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Sequence
+from typing import Iterator, Sequence
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from models.review import Review
 from models.runtime import Runtime
 from models.state import Incident
 from models.store import ReviewQuery, TrendPoint
 from web.i18n import Label, translator
+from web.reports.briefing import Briefing, build_briefing
 from web.reports.export import to_xlsx
-from web.reports.weekly import WeeklyReport, build_weekly_report, last_full_week
+from web.reports.period import Period, latest_with_data
 
 
 class StoreReads:
-    """The report's reads over the whole store and state DB."""
+    """The briefing's reads over the whole store and state DB."""
 
     def __init__(self, runtime: Runtime):
         self.runtime = runtime
@@ -30,6 +32,9 @@ class StoreReads:
               group_by: str | None) -> list[TrendPoint]:
         return self.runtime.store.trend(query, interval, group_by)
 
+    def reviews(self, query: ReviewQuery) -> Iterator[Review]:
+        return self.runtime.store.iter_reviews(query)
+
     def incidents(self, start: datetime, end: datetime) -> list[Incident]:
         statement = (select(Incident).where(Incident.opened_at >= start, Incident.opened_at < end)
                      .options(selectinload(Incident.events)))
@@ -37,18 +42,32 @@ class StoreReads:
             return list(session.scalars(statement))
 
 
-def runtime_report(runtime: Runtime, week: str | None, entities: Sequence[str],
-                   now: datetime) -> tuple[WeeklyReport, Label]:
-    """The report of ``week`` (default: the last complete one) and the config language's
-    labels."""
+def newest_published(runtime: Runtime, entities: Sequence[str] = ()):
+    """``newest(now)`` for ``latest_with_data``: the newest review of ``entities`` published
+    before ``now``, over the whole store."""
+    def newest(now: datetime) -> datetime | None:
+        page = runtime.store.search(ReviewQuery(entities=tuple(entities), end=now), limit=1)
+        return page.reviews[0].published_at if page.reviews else None
+    return newest
+
+
+def runtime_briefing(runtime: Runtime, period: Period | str, entities: Sequence[str],
+                     now: datetime) -> tuple[Briefing, Label]:
+    """The briefing of ``period`` (a ``Period``, or ``"daily"``/``"weekly"`` for the latest
+    day or week with data) and the config language's labels."""
     config = runtime.config
     tz, label = ZoneInfo(config.timezone), translator(config.language)
-    report = build_weekly_report(StoreReads(runtime), week or last_full_week(now, tz), tz,
-                                 config.entities, now, all_name=label("report.all_entities"),
-                                 only=entities)
-    return report, label
+    if isinstance(period, str):
+        period = latest_with_data(period, newest_published(runtime, entities), now, tz)
+    briefing = build_briefing(StoreReads(runtime), period, config.entities, now,
+                              all_name=label("report.all_entities"), only=entities)
+    return briefing, label
 
 
-def workbook(runtime: Runtime, report: WeeklyReport, label: Label) -> bytes:
+def incident_links(runtime: Runtime):
     base = runtime.config.web.base_url.rstrip("/")
-    return to_xlsx(report, label, lambda incident_id: f"{base}/incidents/{incident_id}")
+    return lambda incident_id: f"{base}/incidents/{incident_id}"
+
+
+def workbook(runtime: Runtime, briefing: Briefing, label: Label) -> bytes:
+    return to_xlsx(briefing, label, incident_links(runtime))

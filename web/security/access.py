@@ -5,8 +5,9 @@ The signed-in account is on the request as ``flask.g.user`` (``web.security.acco
 
 Roles (``PERMISSIONS``): every role reads (feed, trends, reviews, incidents, in scope);
 every role may correct the sentiment label of a review it can see (``label``);
-``handler`` and ``admin`` act on incidents; ``analyst`` and ``admin`` export; only ``admin``
-manages users. Each view declares the permission it needs beside its route::
+``handler`` and ``admin`` act on incidents; ``analyst`` and ``admin`` export and edit rules
+(``configure``; analysts only the rules of their brands); only ``admin`` manages users, edits
+entities and reads the audit log. Each view declares the permission it needs beside its route::
 
     @bp.get("/trends")
     @access.permission("read")
@@ -40,6 +41,7 @@ PERMISSIONS = {
     "admin": {"admin"},
     "account": {"admin", "analyst", "handler"},  # one's own password and tokens
     "label": {"admin", "analyst", "handler"},  # correct a visible review's sentiment
+    "configure": {"admin", "analyst"},  # edit rules (analysts: those of their brands)
 }
 PUBLIC = "public"  # needs no sign-in
 _DECLARED = "required_permission"  # the attribute ``permission`` sets on a view

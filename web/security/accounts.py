@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from models import audit
 from models.exceptions import KoubeiError
 from models.review import utcnow
 from models.state import ApiToken, StateDB, User
@@ -59,8 +60,10 @@ def check_password_rules(password: str) -> None:
 
 
 def add_user(state: StateDB, username: str, role: str, entities: list[str], password: str,
-             display_name: str | None = None, email: str | None = None) -> Account:
-    """Create a user; raises ``AccountError`` for a taken name, unknown role or weak password."""
+             display_name: str | None = None, email: str | None = None,
+             actor: str = "system") -> Account:
+    """Create a user; raises ``AccountError`` for a taken name, unknown role or weak password.
+    The change is written to the audit log as done by ``actor`` (as are the changes below)."""
     if role not in ROLES:
         raise AccountError(f"user {username!r}: unknown role {role!r}; one of {', '.join(ROLES)}")
     check_password_rules(password)
@@ -72,20 +75,25 @@ def add_user(state: StateDB, username: str, role: str, entities: list[str], pass
                     password_hash=generate_password_hash(password, PASSWORD_METHOD))
         session.add(user)
         session.flush()
+        audit.record(session, actor, "user", username, "created",
+                     {"role": role, "entities": user.entities})
         return Account.of(user)
 
 
-def set_password(state: StateDB, username: str, password: str) -> None:
+def set_password(state: StateDB, username: str, password: str, actor: str = "system") -> None:
     check_password_rules(password)
     with state.session() as session:
         user = _user(session, username)
         user.password_hash = generate_password_hash(password, PASSWORD_METHOD)
+        audit.record(session, actor, "user", username, "password_set")
 
 
-def set_disabled(state: StateDB, username: str, disabled: bool = True) -> None:
+def set_disabled(state: StateDB, username: str, disabled: bool = True,
+                 actor: str = "system") -> None:
     """Disable (or enable) a user; a disabled user's sessions and tokens stop working."""
     with state.session() as session:
         _user(session, username).disabled = disabled
+        audit.record(session, actor, "user", username, "disabled" if disabled else "enabled")
 
 
 def list_users(state: StateDB) -> list[User]:

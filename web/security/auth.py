@@ -109,7 +109,7 @@ def password():
     elif len(form.get("new", "")) < accounts.MIN_PASSWORD_LENGTH:
         flash(gettext("account.too_short", length=accounts.MIN_PASSWORD_LENGTH), "error")
     else:
-        accounts.set_password(_state(), g.user.username, form["new"])
+        accounts.set_password(_state(), g.user.username, form["new"], g.user.username)
         return _sign_in(g.user)  # keeps this session; every other one ends with the old stamp
     return redirect(url_for("auth.account"))
 
@@ -170,4 +170,8 @@ def init_app(app: Flask) -> None:
 
     @app.context_processor
     def _user() -> dict:
-        return {"current_user": g.get("user")}
+        user = g.get("user")
+        return {"current_user": user,
+                "may_export": user is not None and access.allowed(user.role, "export"),
+                "may_configure": user is not None and access.allowed(user.role, "configure"),
+                "is_admin": user is not None and access.allowed(user.role, "admin")}

@@ -1,6 +1,9 @@
 """Rule types, found by the config's ``type`` through the ``RULE_TYPES`` registry.
 
-A deployment may register its own type by adding a ``Rule`` subclass to ``RULE_TYPES``.
+A rule type is one module here (its config model and its ``Rule`` subclass) plus one entry
+in ``RULE_TYPES``. A deployment registers a type of its own without editing this package by
+writing the dotted path of its ``Rule`` subclass as the rule's ``type:`` (see
+``models.plugins``).
 """
 from __future__ import annotations
 
@@ -15,10 +18,13 @@ from alerting.detect.rules.rating_drop import RatingDropRule
 from alerting.detect.rules.source_silent import SourceSilentRule
 from alerting.detect.rules.volume_spike import VolumeSpikeRule
 from alerting.exceptions import RuleError
+from models.config import RuleBase
+from models.exceptions import PluginError
+from models.plugins import Registry
 
-RULE_TYPES: dict[str, type[Rule]] = {cls.type_name: cls for cls in (
+RULE_TYPES = Registry("rule", Rule, RuleBase, [
     NegativeSpikeRule, NegativeShareRule, VolumeSpikeRule, RatingDropRule, EmergingTopicRule,
-    SourceSilentRule, CrisisKeywordRule)}
+    SourceSilentRule, CrisisKeywordRule])
 
 __all__ = ["CrisisKeywordRule", "EmergingTopicRule", "Firing", "NegativeShareRule",
            "NegativeSpikeRule", "RULE_TYPES", "RatingDropRule", "Rule", "RuleContext",
@@ -27,12 +33,11 @@ __all__ = ["CrisisKeywordRule", "EmergingTopicRule", "Firing", "NegativeShareRul
 
 def build_rule(config: Any, entity_names: Mapping[str, str] | None = None,
                context: RuleContext | None = None) -> Rule:
-    """Instantiate the rule type named by ``config.type``; ``entity_names`` maps entity ids
-    to display names for titles. Raises ``RuleError`` naming the rule on an unknown type or a
-    missing required option."""
-    rule_type = getattr(config, "type", None)
-    cls = RULE_TYPES.get(rule_type)
-    if cls is None:
-        raise RuleError(f"rule {getattr(config, 'name', '?')!r}: unknown rule type "
-                        f"{rule_type!r}; known types: {', '.join(sorted(RULE_TYPES))}")
+    """Instantiate the rule type named by ``config.type`` (a built-in name or a dotted path);
+    ``entity_names`` maps entity ids to display names for titles. Raises ``RuleError`` naming
+    the rule on an unknown type or a missing required option."""
+    try:
+        cls = RULE_TYPES.resolve(str(getattr(config, "type", None)))
+    except PluginError as exc:
+        raise RuleError(f"rule {getattr(config, 'name', '?')!r}: {exc}") from None
     return cls(config, entity_names, context)

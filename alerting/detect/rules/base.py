@@ -1,7 +1,8 @@
 """The rule-type contract and the ``Firing`` record every rule type returns.
 
-A rule type is a class with a ``type_name`` (the ``type:`` written in the config) and the
-``required_options`` it reads from its config; ``evaluate`` looks at the review store as of
+A rule type is a class with a ``config_model`` (a ``RuleBase`` subclass whose ``type`` is a
+``Literal`` of the name written as ``type:`` in the config; the class's ``type_name`` is set
+from it) and the ``required_options`` it reads from its config; ``evaluate`` looks at the review store as of
 ``now`` and returns one ``Firing`` per group that should alert (none when all is quiet).
 Rules only read the store (and, for ``source_silent``, the crawl records); what happens to a
 firing is the incident manager's business.
@@ -19,6 +20,8 @@ from typing import TYPE_CHECKING, Any, ClassVar, Mapping
 
 from alerting.detect.calendar import Calendar, Scope
 from alerting.exceptions import RuleError
+from models import plugins
+from models.config import RuleBase
 from models.state import StateDB
 from models.store import ReviewQuery, ReviewStore
 
@@ -71,9 +74,15 @@ class RuleContext:
 
 class Rule(abc.ABC):
     """Base of rule types. ``__init__`` only checks and stores the config."""
-    type_name: ClassVar[str]
+    config_model: ClassVar[type[RuleBase]]
+    type_name: ClassVar[str]  # config_model's type
     required_options: ClassVar[frozenset[str]] = frozenset()
     default_severity: ClassVar[str] = "warning"  # what the config's ``severity`` defaults to
+
+    def __init_subclass__(cls, **kwargs: Any):
+        super().__init_subclass__(**kwargs)
+        if "config_model" in cls.__dict__:
+            cls.type_name = plugins.type_name(cls.config_model)
 
     def __init__(self, config: Any, entity_names: Mapping[str, str] | None = None,
                  context: RuleContext | None = None):

@@ -12,12 +12,13 @@ last ``window`` at each detection tick, catching anything the hook could not see
 """
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Iterable
+from datetime import datetime, timedelta
+from typing import Iterable, Literal
 
 from alerting.detect import wording
 from alerting.detect.explanation import explain
 from alerting.detect.rules.base import Firing, Rule
+from models.config import Duration, RuleBase
 from models.review import Review
 from models.store import ReviewStore
 
@@ -25,8 +26,15 @@ CRISIS_PREFIX = "crisis:"
 SAMPLE = 2000
 
 
+class CrisisKeywordConfig(RuleBase):
+    """One review with a crisis term opens an incident as soon as it is stored."""
+    type: Literal["crisis_keyword"]
+    terms: list[str] = []          # extra terms; the review's ``crisis:`` flags always count
+    window: Duration = timedelta(hours=1)  # how far back a detection tick looks
+
+
 class CrisisKeywordRule(Rule):
-    type_name = "crisis_keyword"
+    config_model = CrisisKeywordConfig
     required_options = frozenset({"window"})
     default_severity = "critical"  # a crisis never waits for quiet hours
 

@@ -15,22 +15,37 @@ changes between ticks stays one incident (``alerting.detect.rules.burst_keys``).
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
+from typing import Annotated, Literal
 
+from pydantic import Field
 from scipy.stats import binom
 
 from alerting.detect import wording
 from alerting.detect.explanation import BASELINE_SAMPLE, WINDOW_SAMPLE, explain
 from alerting.detect.rules.base import Firing, Rule
 from alerting.detect.rules.burst_keys import keep_key, ongoing_terms
+from models.config import Duration, RuleBase
 from models.review import Review
 from models.store import ReviewQuery, ReviewStore
 
 NEGATIVE = ("negative",)
 
 
+class EmergingTopicConfig(RuleBase):
+    """A term or topic rare in the baseline's negative reviews becomes frequent in the
+    window's."""
+    type: Literal["emerging_topic"]
+    window: Duration = timedelta(hours=1)
+    baseline: Duration = timedelta(days=7)
+    min_count: Annotated[int, Field(ge=2)] = 5
+    min_ratio: Annotated[float, Field(ge=1)] = 5.0
+    p_value: Annotated[float, Field(gt=0, lt=0.5)] = 0.001
+    fields: list[Literal["term", "topic"]] = ["term", "topic"]
+
+
 class EmergingTopicRule(Rule):
-    type_name = "emerging_topic"
+    config_model = EmergingTopicConfig
     required_options = frozenset({"window", "baseline", "min_count", "min_ratio", "p_value",
                                   "fields"})
 

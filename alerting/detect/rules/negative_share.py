@@ -9,21 +9,34 @@ below ``p_value``. Volume changes alone never fire it: the share is what it watc
 """
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
+from typing import Annotated, Literal
 
+from pydantic import Field
 from scipy.stats import binom
 
 from alerting.detect import wording
 from alerting.detect.baselines import history
 from alerting.detect.explanation import explain
 from alerting.detect.rules.base import Firing, Rule
+from models.config import Duration, RuleBase
 from models.store import ReviewStore
 
 NEGATIVE = ("negative",)
 
 
+class NegativeShareConfig(RuleBase):
+    """The share of negative reviews in the window against the baseline share (binomial)."""
+    type: Literal["negative_share"]
+    window: Duration = timedelta(minutes=30)
+    baseline: Duration = timedelta(days=7)
+    min_count: Annotated[int, Field(ge=1)] = 5
+    p_value: Annotated[float, Field(gt=0, lt=0.5)] = 0.001
+    min_increase: Annotated[float, Field(ge=0, lt=1)] = 0.15  # share points above baseline
+
+
 class NegativeShareRule(Rule):
-    type_name = "negative_share"
+    config_model = NegativeShareConfig
     required_options = frozenset({"window", "baseline", "min_count", "p_value",
                                   "min_increase"})
 

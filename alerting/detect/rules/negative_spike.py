@@ -21,12 +21,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Annotated, Literal
 
+from pydantic import Field
 from scipy.stats import poisson
 
 from alerting.detect.baselines import SeasonalProfile, history, rate_level
 from alerting.detect.explanation import explain_spike
 from alerting.detect.rules.base import Firing, Rule
+from models.config import Duration, RuleBase
 from models.store import ReviewStore
 
 EXPECTED_FLOOR = 0.1
@@ -61,8 +64,21 @@ def spike_test(count: int, baseline_count: int, covered: timedelta,
                      factors or {})
 
 
+class NegativeSpikeConfig(RuleBase):
+    """Negative reviews in the current window against the rate expected from a baseline."""
+    type: Literal["negative_spike"]
+    window: Duration = timedelta(minutes=10)
+    baseline: Duration = timedelta(days=7)
+    min_count: Annotated[int, Field(ge=1)] = 5
+    p_value: Annotated[float, Field(gt=0, lt=0.5)] = 0.001
+    min_ratio: Annotated[float, Field(ge=1)] = 2.0
+    seasonal: bool = True          # expected count follows hour-of-day and day-of-week
+    volume_window: Duration | None = None  # non-negative volume read for the volume factor
+    elevated_p_value: Annotated[float, Field(gt=0, lt=1)] = 0.05  # still high: keep firing
+
+
 class NegativeSpikeRule(Rule):
-    type_name = "negative_spike"
+    config_model = NegativeSpikeConfig
     required_options = frozenset({"window", "baseline", "min_count", "p_value", "min_ratio"})
 
     def evaluate(self, store: ReviewStore, now: datetime) -> list[Firing]:

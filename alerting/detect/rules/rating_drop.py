@@ -9,14 +9,17 @@ taken below ``MIN_VARIANCE``, so a history of all five-star reviews does not mak
 """
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from statistics import fmean, pvariance
+from typing import Annotated, Literal
 
+from pydantic import Field
 from scipy.stats import norm
 
 from alerting.detect import wording
 from alerting.detect.explanation import explain
 from alerting.detect.rules.base import Firing, Rule
+from models.config import Duration, RuleBase
 from models.review import Review
 from models.store import ReviewStore
 
@@ -24,8 +27,18 @@ SAMPLE = 2000
 MIN_VARIANCE = 0.25
 
 
+class RatingDropConfig(RuleBase):
+    """The average star rating in the window falls against the baseline's (z-test)."""
+    type: Literal["rating_drop"]
+    window: Duration = timedelta(hours=1)
+    baseline: Duration = timedelta(days=7)
+    min_count: Annotated[int, Field(ge=1)] = 5
+    min_drop: Annotated[float, Field(gt=0, le=5)] = 1.0
+    p_value: Annotated[float, Field(gt=0, lt=0.5)] = 0.001
+
+
 class RatingDropRule(Rule):
-    type_name = "rating_drop"
+    config_model = RatingDropConfig
     required_options = frozenset({"window", "baseline", "min_count", "min_drop", "p_value"})
 
     def evaluate(self, store: ReviewStore, now: datetime) -> list[Firing]:

@@ -18,8 +18,10 @@ quiet from dead, is not declared recovered because the expectation fell.
 """
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
+from typing import Annotated, Literal
 
+from pydantic import Field
 from scipy.stats import poisson
 from sqlalchemy import select
 
@@ -29,12 +31,22 @@ from alerting.detect.calendar import Scope
 from alerting.detect.explanation import explain
 from alerting.detect.rules.base import Firing, Rule
 from alerting.detect.rules.burst_keys import active_incidents
+from models.config import Duration, RuleBase
 from models.state import CrawlCheckpoint
 from models.store import ReviewQuery, ReviewStore
 
 
+class SourceSilentConfig(RuleBase):
+    """A source that normally produces reviews is quiet, or its crawls are recorded broken."""
+    type: Literal["source_silent"]
+    window: Duration = timedelta(hours=2)
+    baseline: Duration = timedelta(days=7)
+    min_expected: Annotated[float, Field(gt=0)] = 5.0  # quiet only means something past this
+    p_value: Annotated[float, Field(gt=0, lt=0.5)] = 0.001
+
+
 class SourceSilentRule(Rule):
-    type_name = "source_silent"
+    config_model = SourceSilentConfig
     required_options = frozenset({"window", "baseline", "min_expected", "p_value"})
 
     def evaluate(self, store: ReviewStore, now: datetime) -> list[Firing]:

@@ -8,19 +8,33 @@ count and P(X ≤ count) < ``p_value``, except during a declared planned outage.
 """
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
+from typing import Annotated, Literal
 
+from pydantic import Field
 from scipy.stats import poisson
 
 from alerting.detect import wording
 from alerting.detect.baselines import SeasonalProfile, history, rate_level
 from alerting.detect.explanation import explain
 from alerting.detect.rules.base import Firing, Rule
+from models.config import Duration, RuleBase
 from models.store import ReviewStore
 
 
+class VolumeSpikeConfig(RuleBase):
+    """All mentions rise (virality) or fall (outage of interest) against the seasonal rate."""
+    type: Literal["volume_spike"]
+    window: Duration = timedelta(minutes=30)
+    baseline: Duration = timedelta(days=7)
+    direction: Literal["up", "down", "both"] = "both"
+    min_count: Annotated[int, Field(ge=1)] = 10     # at least this many (up) or expected (down)
+    p_value: Annotated[float, Field(gt=0, lt=0.5)] = 0.001
+    min_ratio: Annotated[float, Field(ge=1)] = 3.0  # count/expected (up) or expected/count
+
+
 class VolumeSpikeRule(Rule):
-    type_name = "volume_spike"
+    config_model = VolumeSpikeConfig
     required_options = frozenset({"window", "baseline", "min_count", "p_value", "min_ratio",
                                   "direction"})
 

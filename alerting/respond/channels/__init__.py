@@ -1,5 +1,8 @@
 """Notification channels, one module each, found by the config's ``type`` in ``CHANNEL_TYPES``.
 
+A channel type is one module here (its config model and its ``Channel`` subclass) plus one
+entry in ``CHANNEL_TYPES``; a deployment's own type is named by its dotted path as ``type:``.
+
 ``build_channels`` never fails as a whole: a channel that cannot be built (say its secret's
 environment variable is missing) is logged and replaced by an ``UnavailableChannel``, so every
 notification meant for it is recorded as failed, with the reason, on the incident.
@@ -18,18 +21,15 @@ from alerting.respond.channels.slack import SlackChannel
 from alerting.respond.channels.sms import SmsChannel
 from alerting.respond.channels.webhook import WebhookChannel
 from alerting.respond.channels.wecom import WeComChannel
+from models.config import ChannelBase
+from models.exceptions import PluginError
+from models.plugins import Registry
 
 log = logging.getLogger(__name__)
 
-CHANNEL_TYPES: dict[str, type[Channel]] = {
-    WebhookChannel.type_name: WebhookChannel,
-    EmailChannel.type_name: EmailChannel,
-    WeComChannel.type_name: WeComChannel,
-    DingTalkChannel.type_name: DingTalkChannel,
-    FeishuChannel.type_name: FeishuChannel,
-    SlackChannel.type_name: SlackChannel,
-    SmsChannel.type_name: SmsChannel,
-}
+CHANNEL_TYPES = Registry("channel", Channel, ChannelBase, [
+    WebhookChannel, EmailChannel, WeComChannel, DingTalkChannel, FeishuChannel, SlackChannel,
+    SmsChannel])
 
 __all__ = ["CHANNEL_TYPES", "Channel", "DingTalkChannel", "EmailChannel", "FeishuChannel",
            "RetryableFailure", "SlackChannel", "SmsChannel", "UnavailableChannel",
@@ -37,12 +37,12 @@ __all__ = ["CHANNEL_TYPES", "Channel", "DingTalkChannel", "EmailChannel", "Feish
 
 
 def build_channel(config: Any, **options: Any) -> Channel:
-    """Instantiate the channel type named by ``config.type``. Raises ``ChannelConfigError``."""
-    cls = CHANNEL_TYPES.get(getattr(config, "type", None))
-    if cls is None:
-        raise ChannelConfigError(f"channel {getattr(config, 'name', '?')!r}: unknown type "
-                                 f"{getattr(config, 'type', None)!r}; known types: "
-                                 f"{', '.join(sorted(CHANNEL_TYPES))}")
+    """Instantiate the channel type named by ``config.type`` (a built-in name or a dotted
+    path). Raises ``ChannelConfigError``."""
+    try:
+        cls = CHANNEL_TYPES.resolve(str(getattr(config, "type", None)))
+    except PluginError as exc:
+        raise ChannelConfigError(f"channel {getattr(config, 'name', '?')!r}: {exc}") from None
     return cls(config, **options)
 
 

@@ -1,5 +1,8 @@
 """The channel contract: ``send(notice)`` delivers one notice or raises ``DeliveryError``.
 
+A channel type is a ``Channel`` subclass whose ``config_model`` (a ``ChannelBase`` subclass)
+declares the ``type`` written in the config as a ``Literal``; ``type_name`` is set from it.
+
 Subclasses implement ``deliver`` — one attempt — and raise ``RetryableFailure`` for what may
 pass (connection refused, timeouts, HTTP 5xx, SMTP 4xx) or ``DeliveryError`` for what will not
 (HTTP 4xx, SMTP 5xx). ``send`` retries the retryable ones a bounded number of times with
@@ -17,6 +20,8 @@ import httpx
 
 from alerting.exceptions import ChannelConfigError, DeliveryError
 from alerting.respond.notice import Notice
+from models import plugins
+from models.config import ChannelBase
 
 log = logging.getLogger(__name__)
 
@@ -26,8 +31,14 @@ class RetryableFailure(Exception):
 
 
 class Channel(abc.ABC):
-    type_name: ClassVar[str]
+    config_model: ClassVar[type[ChannelBase]]
+    type_name: ClassVar[str]  # config_model's type
     required_options: ClassVar[frozenset[str]] = frozenset()
+
+    def __init_subclass__(cls, **kwargs: Any):
+        super().__init_subclass__(**kwargs)
+        if "config_model" in cls.__dict__:
+            cls.type_name = plugins.type_name(cls.config_model)
 
     def __init__(self, config: Any, *, tries: int = 3, backoff: float = 0.5,
                  sleep: Callable[[float], None] = time.sleep):

@@ -12,6 +12,7 @@ rate-limit codes, which subclasses list in ``retry_codes``.
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from typing import Any, ClassVar
 
 import httpx
@@ -20,6 +21,15 @@ from alerting.exceptions import ChannelConfigError, DeliveryError
 from alerting.respond.channels.base import HttpChannel, RetryableFailure
 from alerting.respond.channels.email_message import KIND_LABELS, RESOLUTION_LABELS
 from alerting.respond.notice import Notice
+from models.config import ChannelBase, Duration
+
+
+class ChatBotConfig(ChannelBase):
+    """A chat group bot reached through its webhook URL. The URL carries the bot's key, so it
+    may come from the environment variable named by ``url_env`` instead of ``url``."""
+    url: str | None = None
+    url_env: str | None = None
+    timeout: Duration = timedelta(seconds=10)
 
 
 class ChatChannel(HttpChannel):

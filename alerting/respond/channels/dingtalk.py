@@ -11,10 +11,17 @@ import base64
 import hashlib
 import hmac
 import time
-from typing import Any, Callable
+from typing import Any, Callable, Literal
 from urllib.parse import quote_plus
 
-from alerting.respond.channels.chat import ChatChannel, buttons, detail_lines, headline, json_reply
+from alerting.respond.channels.chat import (
+    ChatBotConfig,
+    ChatChannel,
+    buttons,
+    detail_lines,
+    headline,
+    json_reply,
+)
 from alerting.respond.notice import Notice
 
 
@@ -25,8 +32,15 @@ def sign(secret: str, timestamp_ms: int) -> str:
     return quote_plus(base64.b64encode(digest))
 
 
+class DingTalkConfig(ChatBotConfig):
+    """钉钉 custom robot; ``secret_env`` names the 加签 secret (``SEC...``)."""
+    type: Literal["dingtalk"]
+    secret_env: str | None = None
+    at_mobiles: list[str] = []
+
+
 class DingTalkChannel(ChatChannel):
-    type_name = "dingtalk"
+    config_model = DingTalkConfig
     retry_codes = frozenset({130101})
 
     def __init__(self, config: Any, client=None, clock: Callable[[], float] = time.time,

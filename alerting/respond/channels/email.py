@@ -8,14 +8,18 @@ from __future__ import annotations
 import logging
 import smtplib
 import ssl
+from datetime import timedelta
 from email.message import EmailMessage
 from email.utils import getaddresses, parseaddr
-from typing import Any, Callable
+from typing import Annotated, Any, Callable, Literal
+
+from pydantic import Field
 
 from alerting.exceptions import ChannelConfigError, DeliveryError
 from alerting.respond.channels import email_message
 from alerting.respond.channels.base import Channel, RetryableFailure
 from alerting.respond.notice import Notice
+from models.config import ChannelBase, Duration
 
 log = logging.getLogger(__name__)
 
@@ -29,8 +33,20 @@ def default_smtp_factory(security: str, context: ssl.SSLContext | None = None) -
     return lambda host, port, timeout: smtplib.SMTP(host, port, timeout=timeout)
 
 
+class EmailConfig(ChannelBase):
+    type: Literal["email"]
+    host: str
+    port: Annotated[int, Field(ge=1, le=65535)] = 25
+    security: Literal["none", "starttls", "ssl"] = "none"
+    username: str | None = None
+    password_env: str | None = None
+    sender: str
+    recipients: list[str] = Field(min_length=1)
+    timeout: Duration = timedelta(seconds=10)
+
+
 class EmailChannel(Channel):
-    type_name = "email"
+    config_model = EmailConfig
     required_options = frozenset({"host", "sender", "recipients"})
 
     def __init__(self, config: Any, smtp_factory: SMTPFactory | None = None,

@@ -1,5 +1,5 @@
 """The alert e-mail: a UTF-8 multipart message (plain text + HTML) with a Chinese subject; and
-a plain mail with one attachment, for scheduled reports."""
+a mail with attachments, for scheduled reports."""
 from __future__ import annotations
 
 from email.message import EmailMessage
@@ -86,11 +86,16 @@ def compose(notice: Notice, sender: str, recipients: list[str]) -> EmailMessage:
     return message
 
 
-def compose_with_attachment(title: str, text: str, sender: str, recipients: list[str],
-                            filename: str, content: bytes, mimetype: str) -> EmailMessage:
-    """A plain-text mail carrying one file (a report)."""
+def compose_with_attachments(title: str, text: str, html: str | None, sender: str,
+                             recipients: list[str],
+                             attachments: list[tuple[str, bytes, str]]) -> EmailMessage:
+    """A mail (plain text, with an HTML alternative when ``html`` is given) carrying files
+    (a report): ``attachments`` are ``(filename, content, MIME type)``."""
     message = _headed(title, sender, recipients)
     message.set_content(text, charset="utf-8")
-    maintype, subtype = mimetype.split("/", 1)
-    message.add_attachment(content, maintype=maintype, subtype=subtype, filename=filename)
+    if html is not None:
+        message.add_alternative(html, subtype="html", charset="utf-8")
+    for filename, content, mimetype in attachments:
+        maintype, subtype = mimetype.split("/", 1)
+        message.add_attachment(content, maintype=maintype, subtype=subtype, filename=filename)
     return message

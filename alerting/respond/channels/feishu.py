@@ -12,9 +12,16 @@ import base64
 import hashlib
 import hmac
 import time
-from typing import Any, Callable
+from typing import Any, Callable, Literal
 
-from alerting.respond.channels.chat import ChatChannel, buttons, detail_lines, headline, json_reply
+from alerting.respond.channels.chat import (
+    ChatBotConfig,
+    ChatChannel,
+    buttons,
+    detail_lines,
+    headline,
+    json_reply,
+)
 from alerting.respond.notice import Notice
 
 TEMPLATES = {"opened": "red", "realert": "orange", "resolved": "green"}
@@ -25,8 +32,14 @@ def sign(secret: str, timestamp: int) -> str:
     return base64.b64encode(hmac.new(key, b"", hashlib.sha256).digest()).decode("ascii")
 
 
+class FeishuConfig(ChatBotConfig):
+    """飞书 / Lark custom bot; ``secret_env`` names the 签名校验 secret."""
+    type: Literal["feishu"]
+    secret_env: str | None = None
+
+
 class FeishuChannel(ChatChannel):
-    type_name = "feishu"
+    config_model = FeishuConfig
     retry_codes = frozenset({11232})
 
     def __init__(self, config: Any, client=None, clock: Callable[[], float] = time.time,

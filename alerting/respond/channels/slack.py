@@ -6,7 +6,15 @@ final. The incoming-webhook URL is itself the credential, so there is no signatu
 """
 from __future__ import annotations
 
-from alerting.respond.channels.chat import ChatChannel, buttons, detail_lines, headline
+from typing import Literal
+
+from alerting.respond.channels.chat import (
+    ChatBotConfig,
+    ChatChannel,
+    buttons,
+    detail_lines,
+    headline,
+)
 from alerting.respond.notice import Notice
 
 
@@ -15,8 +23,13 @@ def _mrkdwn(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+class SlackConfig(ChatBotConfig):
+    """Slack incoming webhook (``https://hooks.slack.com/services/...``)."""
+    type: Literal["slack"]
+
+
 class SlackChannel(ChatChannel):
-    type_name = "slack"
+    config_model = SlackConfig
 
     def payload(self, notice: Notice) -> dict:
         elements = [{"type": "button", "text": {"type": "plain_text", "text": label},

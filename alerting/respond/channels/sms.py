@@ -7,9 +7,15 @@ parts) and ends with the acknowledge link so the on-call person can act from the
 """
 from __future__ import annotations
 
+from datetime import timedelta
+from typing import Literal
+
+from pydantic import Field
+
 from alerting.respond.channels.chat import ChatChannel, headline
 from alerting.respond.channels.webhook import SIGNATURE_HEADER, sign
 from alerting.respond.notice import Notice
+from models.config import ChannelBase, Duration
 
 MAX_LENGTH = 140
 
@@ -23,8 +29,18 @@ def message(notice: Notice) -> str:
     return f"{text} {link}"
 
 
+class SmsConfig(ChannelBase):
+    """Text messages through an SMS gateway's HTTP webhook (JSON, HMAC-signed like
+    ``webhook``)."""
+    type: Literal["sms"]
+    url: str
+    recipients: list[str] = Field(min_length=1)  # phone numbers, e.g. +8613800000000
+    secret_env: str | None = None
+    timeout: Duration = timedelta(seconds=10)
+
+
 class SmsChannel(ChatChannel):
-    type_name = "sms"
+    config_model = SmsConfig
     required_options = frozenset({"url", "recipients"})
 
     def headers(self, body: bytes) -> dict[str, str]:

@@ -9,12 +9,14 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-from typing import Any
+from datetime import timedelta
+from typing import Any, Literal
 
 import httpx
 
 from alerting.respond.channels.base import HttpChannel
 from alerting.respond.notice import Notice
+from models.config import ChannelBase, Duration
 
 SIGNATURE_HEADER = "X-Koubei-Signature"
 
@@ -28,8 +30,16 @@ def encode_payload(notice: Notice) -> bytes:
     return json.dumps(notice.payload(), ensure_ascii=False, separators=(",", ":")).encode()
 
 
+class WebhookConfig(ChannelBase):
+    type: Literal["webhook"]
+    url: str
+    secret_env: str | None = None  # HMAC-SHA256 signing secret, from this variable
+    headers: dict[str, str] = {}
+    timeout: Duration = timedelta(seconds=10)
+
+
 class WebhookChannel(HttpChannel):
-    type_name = "webhook"
+    config_model = WebhookConfig
     required_options = frozenset({"url"})
 
     def __init__(self, config: Any, client: httpx.Client | None = None, **retry: Any):

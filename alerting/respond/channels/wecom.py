@@ -7,14 +7,28 @@ buttons in markdown, so the actions are links.
 """
 from __future__ import annotations
 
-from alerting.respond.channels.chat import ChatChannel, buttons, detail_lines, headline, json_reply
+from typing import Literal
+
+from alerting.respond.channels.chat import (
+    ChatBotConfig,
+    ChatChannel,
+    buttons,
+    detail_lines,
+    headline,
+    json_reply,
+)
 from alerting.respond.notice import Notice
 
 COLOURS = {"opened": "warning", "realert": "warning", "resolved": "info"}
 
 
+class WeComConfig(ChatBotConfig):
+    """企业微信 group bot (``https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=...``)."""
+    type: Literal["wecom"]
+
+
 class WeComChannel(ChatChannel):
-    type_name = "wecom"
+    config_model = WeComConfig
     retry_codes = frozenset({45009})
 
     def payload(self, notice: Notice) -> dict:

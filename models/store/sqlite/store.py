@@ -17,6 +17,7 @@ from typing import Iterable, Iterator
 
 from models.exceptions import StoreError
 from models.review import Review
+from models.sqlite_wal import enable_wal
 from models.store.base import (
     GROUP_FIELDS,
     ReviewPage,
@@ -53,7 +54,7 @@ class SQLiteReviewStore(ReviewStore):
                                       check_same_thread=False)
             except sqlite3.Error as exc:
                 raise StoreError(f"cannot open review store {self.path}: {exc}") from exc
-            con.execute("PRAGMA journal_mode=WAL")
+            enable_wal(con)
             con.execute("PRAGMA synchronous=NORMAL")
             # The random review-id keys make index inserts scattered: a larger page cache
             # keeps the hot parts of the indexes in memory (SQLite's default is 2 MB).

@@ -22,14 +22,16 @@ def config_group() -> None:
               help="Data directory whose config to check (default: $KOUBEI_HOME or ./koubei-data).")
 def config_check(path: str | None, home: str | None) -> None:
     """Validate PATH (default: the config koubei would run with: $KOUBEI_CONFIG, else
-    koubei.yaml in the data directory, else the demo config); print every problem, or "ok"."""
+    koubei.yaml in the data directory, else the demo config) against the system's source,
+    rule and channel types; print every problem, or "ok"."""
     from models.loader import load_config
     from models.runtime import default_config_path, koubei_home
+    from web.runtime import PLUGINS  # here: `koubei --help` loads no plugin registry
 
     target = Path(path) if path else default_config_path(koubei_home(home))
     click.echo(f"checking {target}", err=True)
     try:
-        load_config(target)
+        load_config(target, PLUGINS)
     except ConfigError as exc:
         click.echo(str(exc))
         click.echo(f"{len(exc.problems)} problem(s)", err=True)

@@ -18,6 +18,11 @@ def _accounts():
     return accounts
 
 
+def cli_actor() -> str:
+    from models.audit import cli_actor as actor  # as accounts: when a command runs
+    return actor()
+
+
 def _attempt(call, *args):
     """``call(*args)``; an ``AccountError`` is printed and exits with status 1."""
     try:
@@ -55,7 +60,7 @@ def add(runtime, username, role, entities, display_name, email, password_stdin) 
                    f"{', '.join(sorted(known))}", err=True)
         raise SystemExit(1)
     user = _attempt(_accounts().add_user, runtime.state, username, role, list(entities) or ["*"],
-                    _password(password_stdin), display_name, email)
+                    _password(password_stdin), display_name, email, cli_actor())
     click.echo(f"user added: {user.username} ({user.role}; {', '.join(user.entities)})")
 
 
@@ -74,7 +79,7 @@ def list_command(runtime) -> None:
 @with_runtime
 def disable(runtime, username) -> None:
     """Stop a user's sign-ins, sessions and API tokens."""
-    _attempt(_accounts().set_disabled, runtime.state, username, True)
+    _attempt(_accounts().set_disabled, runtime.state, username, True, cli_actor())
     click.echo(f"user disabled: {username}")
 
 
@@ -82,7 +87,7 @@ def disable(runtime, username) -> None:
 @click.argument("username")
 @with_runtime
 def enable(runtime, username) -> None:
-    _attempt(_accounts().set_disabled, runtime.state, username, False)
+    _attempt(_accounts().set_disabled, runtime.state, username, False, cli_actor())
     click.echo(f"user enabled: {username}")
 
 
@@ -92,7 +97,8 @@ def enable(runtime, username) -> None:
 @with_runtime
 def password(runtime, username, password_stdin) -> None:
     """Set a user's password (for a forgotten one; signs them out everywhere)."""
-    _attempt(_accounts().set_password, runtime.state, username, _password(password_stdin))
+    _attempt(_accounts().set_password, runtime.state, username, _password(password_stdin),
+             cli_actor())
     click.echo(f"password set: {username}")
 
 
