@@ -72,6 +72,10 @@ class EntityConfig(Strict):
     # True: this entity's reviews get only its own ``topics`` (a car dealer or a bank has
     # little use for 口味 or 包装); False: its topics extend the default taxonomy.
     topics_replace: bool = False
+    # The industry whose topic taxonomy this entity's reviews get (nlp.topics.INDUSTRY_TOPICS):
+    # a phone brand ("electronics") gets no 卫生安全 for 干净. None: the general taxonomy.
+    industry: Literal["general", "electronics", "apps", "food", "hotel", "finance",
+                      "auto"] | None = None
 
     @model_validator(mode="after")
     def _replacing_needs_topics(self) -> "EntityConfig":

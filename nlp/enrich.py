@@ -27,7 +27,7 @@ from nlp.keywords import keywords_many
 from nlp.normalize import normalize_many
 from nlp.segment import Segmenter, default_segmenter, starts_of, words_of
 from nlp.sentiment import SentimentModel
-from nlp.topics import Taxonomy, default_taxonomy
+from nlp.topics import Taxonomy, default_taxonomy, industry_taxonomy
 
 _SCRIPT_RANK = {"zh-Hant": 2, "zh-Hans": 1, "other": 0}
 _RANKS_PER_TAXONOMY = 10_000
@@ -60,6 +60,10 @@ class Enricher:
         self.taxonomy = default_taxonomy()
         self.entity_taxonomies = {e.id: Taxonomy(e.topics) for e in self.entities if e.topics}
         self.replacing = frozenset(e.id for e in self.entities if e.topics_replace)
+        # An entity with an industry: its reviews get that industry's taxonomy in place of
+        # the default one (a review about several such entities: the first one's).
+        self.industries = {e.id: industry_taxonomy(e.industry) for e in self.entities
+                           if e.industry not in (None, "general")}
         self._model = model
 
     @classmethod
@@ -87,15 +91,18 @@ class Enricher:
         return found
 
     def analyse(self, texts: Sequence[str], titles: Sequence[str | None] = (),
-                entities: Sequence[Sequence[str]] = ()) -> list[Analysis]:
-        """Analyse raw ``texts`` (with optional ``titles`` and known ``entities`` per text).
-        Each stage runs over the whole batch (``normalize_many``, ``cut_many``...), and
-        the model scores the texts and their topical clauses in one call."""
+                entities: Sequence[Sequence[str]] = (),
+                ratings: Sequence[float | None] = ()) -> list[Analysis]:
+        """Analyse raw ``texts`` (with optional ``titles``, known ``entities`` and star
+        ``ratings`` per text). Each stage runs over the whole batch (``normalize_many``,
+        ``cut_many``...), and the model scores the texts and their topical clauses in one
+        call."""
         with _cycle_collection_paused():
-            return self._analyse(texts, titles, entities)
+            return self._analyse(texts, titles, entities, ratings)
 
     def _analyse(self, texts: Sequence[str], titles: Sequence[str | None],
-                 entities: Sequence[Sequence[str]]) -> list[Analysis]:
+                 entities: Sequence[Sequence[str]],
+                 ratings: Sequence[float | None] = ()) -> list[Analysis]:
         titles = [titles[i] if i < len(titles) else None for i in range(len(texts))]
         norms = normalize_many(texts)
         headings = iter(normalize_many([title for title in titles if title]))
@@ -120,9 +127,13 @@ class Enricher:
         for i, text in enumerate(analysed):
             mentioned = self.matcher.match(text) if self.entities else []
             found = default_matches[i]
-            if self.entity_taxonomies:
+            if self.entity_taxonomies or self.industries:
                 known = list(entities[i]) if i < len(entities) else []
                 about = list(dict.fromkeys(known + mentioned))
+                industry = next((self.industries[e] for e in about if e in self.industries),
+                                None)
+                if industry is not None:
+                    found = industry.matches(text, (), starts_of(cut[i], text))
                 found = self._topic_matches(text, cut[i], about, found)
             # A rank stands for one topic: the topics in rank order, each once.
             ranks = {rank: topic for _, rank, topic in found}
@@ -135,7 +146,11 @@ class Enricher:
         for result, terms in zip(results, keywords_many(words)):
             result.keywords = terms
         clauses = topical_clauses(analysed, matches)
-        judged = self.model.judge(analysed + [clause for _, _, clause in clauses])
+        stars = [ratings[i] if i < len(ratings) else None for i in range(len(analysed))]
+        judged = self.model.judge(analysed + [clause for _, _, clause in clauses],
+                                  stars + [None] * len(clauses) if any(
+                                      r is not None for r in stars) else None,
+                                  clauses=len(clauses))
         clause_labels = [label for label, _ in judged[len(analysed):]]
         aspects = aspect_pairs(len(analysed), clauses, clause_labels)
         version = self.model.version
@@ -147,7 +162,7 @@ class Enricher:
         """Fill in the analysis fields of ``reviews`` in place and return them."""
         with _cycle_collection_paused():
             analyses = self._analyse([r.text for r in reviews], [r.title for r in reviews],
-                                     [r.entities for r in reviews])
+                                     [r.entities for r in reviews], [r.rating for r in reviews])
         for review, a in zip(reviews, analyses):
             review.text_norm, review.script, review.tokens = a.text_norm, a.script, a.tokens
             review.sentiment, review.topics, review.aspects = a.sentiment, a.topics, a.aspects

@@ -102,3 +102,94 @@ def evaluate(model, rows: Sequence[LabelledText]) -> Evaluation:
         committed_accuracy=sum(g == p for g, p in committed) / len(committed) if committed else 0.0,
         calibration_error=calibration_error((scores + 1) / 2, gold_positive),
         script_consistency=float(np.mean([a == b for a, b in zip(labels, traditional)])))
+
+
+HARD_CONSTRUCTIONS = __import__("pathlib").Path(__file__).resolve().parents[2] / "tests" / "nlp" \
+    / "data" / "hard_constructions.csv"
+
+
+def read_constructions(path=None) -> list[dict]:
+    """The hand-written hard-construction rows: construction, text, stars (float or None),
+    label."""
+    import csv
+    with open(path or HARD_CONSTRUCTIONS, encoding="utf-8", newline="") as handle:
+        return [{**row, "stars": float(row["stars"]) if row["stars"] else None}
+                for row in csv.DictReader(handle)]
+
+
+def construction_accuracy(model, rows: Sequence[dict], rules: bool = True
+                          ) -> dict[str, tuple[int, float]]:
+    """``{construction: (rows, accuracy)}`` of the model's three-way labels (with the star
+    rating where the row has one). ``rules=False``: the model's own reading, no
+    ``nlp.constructions`` rules and no stars (what the model alone would say)."""
+    texts = [normalize(row["text"]).text for row in rows]
+    if rules:
+        labels = [label for label, _ in model.judge(texts, [row["stars"] for row in rows])]
+    else:
+        p = model.probabilities(texts)
+        score = p[:, 2] - p[:, 0]
+        tau = model.neutral_threshold
+        labels = ["neutral" if (tau is not None and n >= tau) or abs(s) < model.threshold
+                  else ("positive" if s > 0 else "negative") for s, n in zip(score, p[:, 1])]
+    out: dict[str, list[bool]] = {}
+    for row, label in zip(rows, labels):
+        out.setdefault(row["construction"], []).append(label == row["label"])
+    return {name: (len(hits), float(np.mean(hits))) for name, hits in out.items()}
+
+
+CAR_ASPECTS = __import__("pathlib").Path(__file__).resolve().parents[3] / "shared" / "data" \
+    / "aspects" / "car_forum_aspects.csv"
+_POLARITY = {"-1": "negative", "0": "neutral", "1": "positive"}
+
+
+def read_aspect_rows(path=None, split: str | None = "test") -> list[dict]:
+    """Rows of the car-forum aspect labels: text, aspect, polarity (negative / neutral /
+    positive), of ``split`` (None: all)."""
+    import csv
+    with open(path or CAR_ASPECTS, encoding="utf-8", newline="") as handle:
+        return [{"text": row["text"], "aspect": row["aspect"],
+                 "polarity": _POLARITY[row["polarity"].strip()]}
+                for row in csv.DictReader(handle) if split is None or row["split"] == split]
+
+
+def aspect_clauses(rows: Sequence[dict], taxonomy, segmenter):
+    """``(texts, clauses, by_aspect)``: the distinct normalised texts of ``rows``, their
+    clauses naming a topic of ``taxonomy`` (``nlp.aspects.topical_clauses``: (text index,
+    topics, clause)) and ``{(text, topic): [clause index, ...]}``."""
+    from nlp.aspects import topical_clauses
+    from nlp.segment import starts_of
+    texts = sorted({normalize(row["text"]).text for row in rows})
+    cut = segmenter.cut_many(texts)
+    matches = taxonomy.matches_many(texts, lambda i: starts_of(cut[i], texts[i]))
+    pending = topical_clauses(texts, matches)
+    by_aspect: dict[tuple[str, str], list[int]] = {}
+    for k, (i, topics, _) in enumerate(pending):
+        for topic in topics:
+            by_aspect.setdefault((texts[i], topic), []).append(k)
+    return texts, pending, by_aspect
+
+
+def aspect_predictions(model, rows: Sequence[dict], taxonomy, segmenter
+                       ) -> tuple[list[str], list[str], list[bool]]:
+    """``(clause labels, overall labels, found)`` per row. The clause reading: the label of
+    the first clause naming the row's aspect (``nlp.aspects.topical_clauses`` with
+    ``taxonomy``, judged as aspect clauses) that is positive or negative, neutral when every
+    such clause is neutral; where no clause names the aspect, the whole text's label. The
+    overall reading: the whole text's label for every aspect."""
+    texts, pending, by_aspect = aspect_clauses(rows, taxonomy, segmenter)
+    judged = model.judge(texts + [clause for _, _, clause in pending], clauses=len(pending))
+    overall = {text: label for text, (label, _) in zip(texts, judged)}
+    clause_judged = judged[len(texts):]
+    clause_labels, overall_labels, found = [], [], []
+    for row in rows:
+        text = normalize(row["text"]).text
+        ks = by_aspect.get((text, row["aspect"]))
+        overall_labels.append(overall[text])
+        found.append(ks is not None)
+        if ks is None:
+            clause_labels.append(overall[text])
+        else:
+            labels = [clause_judged[k][0] for k in ks]
+            clause_labels.append(next((label for label in labels if label != "neutral"),
+                                      "neutral"))
+    return clause_labels, overall_labels, found

@@ -16,8 +16,17 @@ words (they are mostly mentioned in complaints), and short texts such as "质量
 misread. Every example's weight is then evened out over (domain, label) cells
 (``balance_weights``), so big domains and skewed label priors do not set every shared word.
 Cues and balancing were chosen by leaving whole domains out (``nlp.training.crossdomain``), as is
-``C``; what else was tried is in docs/model_card.md. The neutral threshold is chosen on
-``dev``; ``test`` is only reported.
+``C``; what else was tried is in docs/model_card.md. ``test`` is only reported.
+
+Recipe 6 trains on every labelled sentiment file of the shared data (reviews, Weibo posts,
+Weibo emotions, Amazon) and adds two heads on the same features, so scoring still costs one
+feature transform: a **neutral head** (neutral ``label3`` rows against every opinion row,
+``fit_neutral_head``), sigmoid-calibrated on dev, whose threshold and the band on the score
+are chosen together for the best three-way macro-F1 on the ``label3`` dev rows
+(``choose_three_way``); and an **aspect head** (``fit_aspect_head``: the clauses naming a
+car-forum aspect, neutral against opinion, train split; calibrated and its thresholds chosen
+on the dev split) that judges aspect clauses. Without three-way rows (a two-class CSV), the
+model is the two-class one of recipe 5 with the band chosen on dev.
 
 People's knowledge joins the training rows: label corrections recorded with ``koubei label``
 (``nlp.corrections``; weight ``CORRECTION_WEIGHT``, replacing a corpus row of the same text)
@@ -48,12 +57,12 @@ from nlp.exceptions import TrainingDataError
 from nlp.normalize import normalize
 from nlp.patterns import CJK
 from nlp.sentiment import ARTIFACT_FORMAT, DEFAULT_ARTIFACT, SentimentModel
-from nlp.training.corpus import Corpus, default_data_path, file_hash, read_corpus
-from nlp.training.evaluation import Evaluation, evaluate
+from nlp.training.corpus import Corpus, corpus_hash, default_data_paths, read_corpora
+from nlp.training.evaluation import CAR_ASPECTS, Evaluation, evaluate
 
 # Bump when normalisation, features or the recipe change, so that the version string (a hash
 # of the data and these parameters) tells two models apart.
-RECIPE = 5
+RECIPE = 6
 # C is the one measured by leaving whole domains out (nlp.training.crossdomain): dev alone picked 0.7
 # by 0.0014 macro-F1, inside its noise, and a model for unseen domains is chosen by LODO.
 C_GRID = (0.5,)
@@ -68,6 +77,12 @@ WEAK_WEIGHT = 0.5        # a star rating says less than a written label
 # TARGET_ACCURACY, never putting more than MAX_NEUTRAL of dev reviews inside it.
 TARGET_ACCURACY = 0.96
 MAX_NEUTRAL = 0.12
+# The neutral head (recipe 6): a second linear SVM on the same features, neutral (``label3``
+# neutral rows: statements, news, questions) against every opinion row of every domain,
+# weights sqrt-balanced over (domain, neutral) cells, sigmoid-calibrated on dev. Its decision
+# threshold and the band are chosen together on the three-way dev rows (``choose_three_way``).
+NEUTRAL_C = 0.5
+MAX_REVIEW_NEUTRAL = 0.12  # at most this share of the review corpus's dev rows called neutral
 
 
 @dataclass
@@ -102,6 +117,131 @@ def fit_model(texts: Sequence[str], labels: np.ndarray, weights: np.ndarray | No
     _, c, svm = best
     svm.coef_ = svm.coef_.astype(np.float32)  # halves the artifact; scores move < 1e-6
     return Pipeline([("features", features), ("classifier", svm)]), c
+
+
+def fit_neutral_head(features, texts: Sequence[str], neutral: np.ndarray,
+                     domains: np.ndarray) -> tuple[np.ndarray, float]:
+    """``(coef, intercept)`` of a linear SVM telling neutral texts (``neutral`` true) from
+    opinions, on ``features`` (the fitted n-gram + cue block of the polarity head)."""
+    weights = balance_weights(neutral.astype(int), domains)
+    svm = LinearSVC(C=NEUTRAL_C, random_state=RANDOM_STATE, max_iter=5000)
+    svm.fit(features.transform(list(texts)), neutral.astype(int), sample_weight=weights)
+    return svm.coef_.ravel().astype(np.float32), float(svm.intercept_[0])
+
+
+def fit_sigmoid(margins: np.ndarray, gold: np.ndarray) -> tuple[float, float]:
+    """Platt scaling: ``(a, b)`` with ``p = 1 / (1 + exp(a * margin + b))`` fitted to
+    ``gold`` (0/1), the form ``CalibratedClassifierCV`` uses."""
+    from sklearn.linear_model import LogisticRegression
+    fit = LogisticRegression(C=1e4).fit(margins.reshape(-1, 1), gold.astype(int))
+    return -float(fit.coef_[0, 0]), -float(fit.intercept_[0])
+
+
+def three_way_labels(p: np.ndarray, band: float, tau: float) -> np.ndarray:
+    """Labels (0 negative, 1 neutral, 2 positive) from ``probabilities`` rows (negative,
+    neutral, positive): neutral when p(neutral) >= ``tau`` or |p(pos) - p(neg)| < ``band``."""
+    score = p[:, 2] - p[:, 0]
+    labels = np.where(score > 0, 2, 0)
+    return np.where((p[:, 1] >= tau) | (np.abs(score) < band), 1, labels)
+
+
+def choose_three_way(p3: np.ndarray, gold3: np.ndarray, p_reviews: np.ndarray,
+                     max_review_neutral: float = MAX_REVIEW_NEUTRAL) -> tuple[float, float, float]:
+    """``(band, tau, macro-F1)``: the band on |score| and the p(neutral) threshold with the best
+    three-way macro-F1 on ``p3`` (rows with three-way gold ``gold3``: 0/1/2), among those that
+    call at most ``max_review_neutral`` of ``p_reviews`` (dev reviews, all opinions) neutral."""
+    best = (0.1, 1.0, -1.0)
+    for band in np.round(np.arange(0.1, 0.62, 0.02), 2):
+        for tau in np.round(np.arange(0.2, 0.96, 0.02), 2):
+            if len(p_reviews) and \
+                    (three_way_labels(p_reviews, band, tau) == 1).mean() > max_review_neutral:
+                continue
+            f1 = float(f1_score(gold3, three_way_labels(p3, band, tau), average="macro"))
+            if f1 > best[2] + 1e-9:
+                best = (float(band), float(tau), f1)
+    return best
+
+
+def aspect_clause_examples(rows: Sequence[dict]) -> tuple[list[str], np.ndarray]:
+    """``(clauses, neutral)``: every clause naming a row's aspect (autos taxonomy), with
+    whether the row's polarity is neutral."""
+    from nlp.segment import default_segmenter
+    from nlp.topics import industry_taxonomy
+    from nlp.training.evaluation import aspect_clauses
+    texts, pending, by_aspect = aspect_clauses(rows, industry_taxonomy("auto"),
+                                               default_segmenter())
+    clauses, neutral = [], []
+    for row in rows:
+        for k in by_aspect.get((normalize(row["text"]).text, row["aspect"]), ()):
+            clauses.append(pending[k][2])
+            neutral.append(row["polarity"] == "neutral")
+    return clauses, np.array(neutral)
+
+
+def fit_aspect_head(features, train_rows: Sequence[dict], dev_rows: Sequence[dict]) -> dict:
+    """The aspect-clause neutral head: a linear SVM on ``features`` telling the clauses of
+    neutral aspect labels from those of positive or negative ones (car-forum train split,
+    classes balanced), sigmoid-calibrated on the dev split."""
+    clauses, neutral = aspect_clause_examples(train_rows)
+    svm = LinearSVC(C=NEUTRAL_C, random_state=RANDOM_STATE, max_iter=5000,
+                    class_weight="balanced")
+    svm.fit(features.transform(clauses), neutral.astype(int))
+    coef, intercept = svm.coef_.ravel().astype(np.float32), float(svm.intercept_[0])
+    dev_clauses, dev_neutral = aspect_clause_examples(dev_rows)
+    margins = (features.transform(dev_clauses) @ coef + intercept).astype(np.float64)
+    return {"coef": coef, "intercept": intercept, "sigmoid": fit_sigmoid(margins, dev_neutral)}
+
+
+def choose_aspect_thresholds(model: SentimentModel, rows: Sequence[dict]
+                             ) -> tuple[float, float, float]:
+    """``(band, tau, macro-F1)`` for aspect clauses: the grid point with the best three-way
+    macro-F1 of the clause reading (``nlp.training.evaluation.aspect_predictions``, here
+    without the construction rules) on ``rows`` (the car-forum aspect labels' dev split),
+    with the autos taxonomy."""
+    from nlp.segment import default_segmenter
+    from nlp.topics import industry_taxonomy
+    from nlp.training.evaluation import aspect_clauses
+    texts, pending, by_aspect = aspect_clauses(rows, industry_taxonomy("auto"),
+                                               default_segmenter())
+    p_clause = model.probabilities([clause for _, _, clause in pending], clauses=len(pending))
+    p_text = model.probabilities(texts)
+    index = {text: i for i, text in enumerate(texts)}
+    overall = three_way_labels(p_text, model.threshold, model.neutral_threshold or 1.01)
+    gold = np.array([{"negative": 0, "neutral": 1, "positive": 2}[r["polarity"]] for r in rows])
+    keys = [by_aspect.get((normalize(r["text"]).text, r["aspect"])) for r in rows]
+    fallback = np.array([overall[index[normalize(r["text"]).text]] for r in rows])
+    best = (model.threshold, model.neutral_threshold or 1.01, -1.0)
+    for band in np.round(np.arange(0.1, 0.91, 0.05), 2):
+        for tau in np.round(np.arange(0.1, 0.91, 0.05), 2):
+            labels = three_way_labels(p_clause, band, tau)
+            predicted = fallback.copy()
+            for n, ks in enumerate(keys):
+                if ks is not None:
+                    polar = [labels[k] for k in ks if labels[k] != 1]
+                    predicted[n] = polar[0] if polar else 1
+            f1 = float(f1_score(gold, predicted, average="macro"))
+            if f1 > best[2] + 1e-9:
+                best = (float(band), float(tau), f1)
+    return best
+
+
+def with_aspect_head(model: SentimentModel, echo: Callable[[str], None] = lambda line: None
+                     ) -> SentimentModel:
+    """``model`` with an aspect-clause neutral head (``fit_aspect_head``: car-forum train
+    split, calibrated on dev) and the aspect band and threshold chosen on the dev split."""
+    from nlp.training.evaluation import read_aspect_rows
+    features = model.pipeline.calibrated_classifiers_[0].estimator
+    features = getattr(features, "estimator", features).named_steps["features"]
+    head = fit_aspect_head(features, read_aspect_rows(split="train"),
+                           read_aspect_rows(split="dev"))
+    model = SentimentModel(model.pipeline, dict(model.meta), model.neutral_head, head)
+    band, tau, f1 = choose_aspect_thresholds(model, read_aspect_rows(split="dev"))
+    echo(f"aspect clauses: band {band:g}, p(neutral) >= {tau:g}; car-forum dev three-way "
+         f"macro-F1 {f1:.4f}")
+    model.meta.update({"aspect_band": band, "aspect_neutral_threshold": tau,
+                       "aspect_rule": "aspect head fitted on the car-forum aspect labels' "
+                                      "train split, calibrated and thresholds chosen on dev"})
+    return model
 
 
 def choose_threshold(scores: np.ndarray, gold: np.ndarray, target: float = TARGET_ACCURACY,
@@ -191,15 +331,23 @@ def _merge(x_train: list[str], y_train: np.ndarray, d_train: np.ndarray, held_ou
     return x_fit, y_fit, weights, kept
 
 
-def train(data: str | Path | None = None, out: str | Path | None = None,
+def train(data=None, out: str | Path | None = None,
           echo: Callable[[str], None] = lambda line: None,
           extra: Sequence[ExtraExample] = ()) -> TrainingResult:
     """Train on ``train`` (plus ``extra`` examples), tune on ``dev``, report ``test``, write
-    the artifact to ``out`` (default: the shipped artifact path). Raises
-    ``TrainingDataError``."""
+    the artifact to ``out`` (default: the shipped artifact path). ``data``: one labelled CSV
+    or several (default: every labelled sentiment file of the shared data). When the data
+    has neutral rows (``label3``), a neutral head is trained beside the polarity head.
+    Raises ``TrainingDataError``."""
     started = time.monotonic()
-    path = Path(data) if data else default_data_path()
-    corpus = read_corpus(path)
+    if data is None:
+        paths = default_data_paths()
+    elif isinstance(data, (str, Path)):
+        paths = [Path(data)]
+    else:
+        paths = [Path(p) for p in data]
+    corpus = read_corpora(paths)
+    path = corpus.path
     for problem in corpus.problems[:20]:
         echo(f"skipped {problem}")
     if not corpus.has_splits:
@@ -210,7 +358,8 @@ def train(data: str | Path | None = None, out: str | Path | None = None,
     x_dev, y_dev, _ = examples(dev_rows)
     if len(set(y_train)) < 2:
         raise TrainingDataError(f"{path}: the train split needs both positive and negative rows")
-    echo(f"data: {path} ({len(train_rows)} train, {len(dev_rows)} dev)")
+    echo(f"data: {', '.join(map(str, corpus.paths))} ({len(train_rows)} train, "
+         f"{len(dev_rows)} dev)")
     held_out = set(x_dev) | {normalize(r.text).text for r in corpus.split("test")}
     x_fit, y_fit, weights, used = _merge(x_train, y_train, d_train, held_out, extra, echo)
 
@@ -219,7 +368,17 @@ def train(data: str | Path | None = None, out: str | Path | None = None,
     calibrated.fit(x_dev, y_dev)
     dev_scores = 2 * calibrated.predict_proba(x_dev)[:, 1] - 1
     threshold = choose_threshold(dev_scores, y_dev)
-    model = SentimentModel(calibrated, _metadata(corpus, c, threshold, len(train_rows), used))
+    meta = _metadata(corpus, c, threshold, len(train_rows), used)
+    neutral_head = None
+    neutral_train = [r for r in corpus.split("train") if r.label == "neutral"]
+    neutral_dev = [r for r in corpus.split("dev") if r.label == "neutral"]
+    if neutral_train and neutral_dev:
+        neutral_head, three_way = _neutral_head(pipeline, calibrated, train_rows, neutral_train,
+                                                dev_rows, neutral_dev, corpus, echo)
+        meta.update(three_way)
+    model = SentimentModel(calibrated, meta, neutral_head)
+    if neutral_head is not None and CAR_ASPECTS.exists():
+        model = with_aspect_head(model, echo)
     dev = evaluate(model, dev_rows)
     test_rows = corpus.split("test")
     test = evaluate(model, test_rows) if test_rows else None
@@ -229,9 +388,45 @@ def train(data: str | Path | None = None, out: str | Path | None = None,
     return TrainingResult(model, target, dev, test, corpus.problems, time.monotonic() - started)
 
 
+def _neutral_head(pipeline, calibrated, train_rows, neutral_train, dev_rows, neutral_dev,
+                  corpus: Corpus, echo: Callable[[str], None]) -> tuple[dict, dict]:
+    """The neutral head (``fit_neutral_head``), its calibration on dev and the three-way
+    decision rule (``choose_three_way`` on the dev rows with a three-way label)."""
+    features = pipeline.named_steps["features"]
+    rows = [*train_rows, *neutral_train]
+    texts = [normalize(r.text).text for r in rows]
+    neutral = np.array([r.label == "neutral" for r in rows])
+    domains = np.array([r.domain or "" for r in rows], dtype=object)
+    coef, intercept = fit_neutral_head(features, texts, neutral, domains)
+    dev_all = [*dev_rows, *neutral_dev]
+    dev_texts = [normalize(r.text).text for r in dev_all]
+    margins = (features.transform(dev_texts) @ coef + intercept).astype(np.float64)
+    a, b = fit_sigmoid(margins, np.array([r.label == "neutral" for r in dev_all]))
+    head = {"coef": coef, "intercept": intercept, "sigmoid": (a, b)}
+    probe = SentimentModel(calibrated, {"version": "probe", "threshold": 0.0}, head)
+    p_dev = probe.probabilities(dev_texts)
+    three = [i for i, r in enumerate(dev_all) if r.label3]
+    gold3 = np.array([{"negative": 0, "neutral": 1, "positive": 2}[dev_all[i].label3]
+                      for i in three])
+    # Consumer reviews (the review corpus and Amazon: every opinion row without a three-way
+    # label, Weibo posts aside) must not be called neutral much more than before.
+    reviews = [i for i, r in enumerate(dev_all)
+               if r.label != "neutral" and not r.label3 and r.domain != "weibo"]
+    band, tau, f1 = choose_three_way(p_dev[three], gold3, p_dev[reviews])
+    echo(f"neutral head: band {band:g}, p(neutral) >= {tau:g}; three-way dev macro-F1 {f1:.4f}"
+         f" ({len(three)} rows)")
+    return head, {"three_way": {"band": band, "neutral_threshold": tau, "dev_macro_f1": round(f1, 4),
+                                "neutral_c": NEUTRAL_C, "calibration": "sigmoid on dev"},
+                  "threshold": band, "question_threshold": round((1 + band) / 2, 2),
+                  "neutral_threshold": tau,
+                  "threshold_rule": "band and p(neutral) threshold with the best three-way "
+                                    "macro-F1 on the label3 dev rows, at most "
+                                    f"{MAX_REVIEW_NEUTRAL:.0%} of dev reviews called neutral"}
+
+
 def _metadata(corpus: Corpus, c: float, threshold: float, train_rows: int,
               extra: dict[str, ExtraExample]) -> dict:
-    data_hash = file_hash(corpus.path)
+    data_hash = corpus_hash(corpus)
     listed = sorted((text, e.label, e.weight) for text, e in extra.items())
     extra_hash = hashlib.blake2b(json.dumps(listed, ensure_ascii=False).encode(),
                                  digest_size=8).hexdigest()
@@ -246,6 +441,7 @@ def _metadata(corpus: Corpus, c: float, threshold: float, train_rows: int,
     return {"version": f"sentiment-{now:%Y.%m}-{fingerprint}",
             "trained_at": now.isoformat(timespec="seconds"),
             "data_file": corpus.path.name, "data_hash": data_hash, "train_rows": train_rows,
+            "data_files": [p.name for p in corpus.paths],
             "extra_examples": {s: sum(e.source == s for e in extra.values())
                                for s in ("correction", "stars")},
             "params": params, "threshold": threshold,
@@ -259,6 +455,10 @@ def write_artifact(model: SentimentModel, path: Path) -> None:
     import joblib
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(path.name + ".partial")
-    joblib.dump({"format": ARTIFACT_FORMAT, "pipeline": model.pipeline, "meta": model.meta},
-                partial, compress=3)
+    artifact = {"format": ARTIFACT_FORMAT, "pipeline": model.pipeline, "meta": model.meta}
+    if model.neutral_head is not None:
+        artifact["neutral"] = model.neutral_head
+    if model.aspect_head is not None:
+        artifact["aspect_neutral"] = model.aspect_head
+    joblib.dump(artifact, partial, compress=3)
     partial.replace(path)

@@ -122,3 +122,18 @@ def test_enriched_reviews_are_found_by_a_segmented_search(enricher, runtime):
     assert [r.native_id for r in found] == ["s2"]
     stored = runtime.store.get(reviews[0].id)
     assert stored.sentiment == reviews[0].sentiment and stored.topics == reviews[0].topics
+
+
+def test_an_aspect_reads_its_own_clause(enricher):
+    review = blank(text="不是不好，就是价格有点贵")
+    enricher.enrich([review])
+    assert ("价格", "positive") not in review.aspects
+    assert any(topic == "价格" for topic, _ in review.aspects)
+
+
+def test_a_low_star_rating_is_heard(enricher):
+    rated, unrated = blank(text="有待观察，有教程就好了", rating=2.0), \
+        blank(text="有待观察，有教程就好了")
+    enricher.enrich([rated, unrated])
+    assert rated.sentiment.label == "negative"
+    assert unrated.sentiment.label != "negative"

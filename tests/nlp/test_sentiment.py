@@ -37,16 +37,36 @@ def test_clear_reviews(model):
     ]) == ["negative", "positive", "negative", "positive"]
 
 
-def test_score_is_two_p_minus_one_and_labels_follow_it(model):
-    texts = ["质量不错", "一般般吧", "差评"]
-    raw = model.scores(texts)
-    for sentiment, score in zip(model.predict(texts), raw):
+def test_score_is_p_positive_minus_p_negative_and_labels_follow_it(model):
+    texts = ["质量不错", "物流很慢", "差评"]
+    p = model.probabilities(texts)
+    assert np.allclose(p.sum(axis=1), 1.0)
+    raw = p[:, 2] - p[:, 0]
+    for sentiment, score, neutral in zip(model.predict(texts), raw, p[:, 1]):
         assert -1 <= sentiment.score <= 1
         assert sentiment.score == pytest.approx(score, abs=1e-4)
         assert sentiment.model == model.version
         if sentiment.label != "neutral":
             assert (sentiment.score > 0) == (sentiment.label == "positive")
             assert abs(sentiment.score) >= model.threshold
+            assert neutral < model.neutral_threshold
+
+
+def test_the_shipped_model_has_a_calibrated_neutral_head(model):
+    assert model.neutral_head is not None and 0 < model.neutral_threshold < 1
+    assert model.meta["three_way"]["dev_macro_f1"] > 0.7
+    # Without a neutral head p(neutral) is 0 and the score is the polarity head's 2p - 1.
+    binary = SentimentModel(model.pipeline, model.meta)
+    assert binary.neutral_threshold is None
+    texts = ["质量很好", "太差了"]
+    assert np.allclose(binary.probabilities(texts)[:, 1], 0.0)
+    assert np.allclose(binary.probabilities(texts)[:, 2] * 2 - 1, model.scores(texts))
+
+
+def test_plain_statements_are_neutral_and_opinions_are_not(model):
+    statements = ["该公司成立于1998年，总部位于北京。", "第二十条 理事会须有三分之二以上理事出席方能召开。"]
+    assert labels(model, statements) == ["neutral", "neutral"]
+    assert labels(model, ["太好吃了，下次还来", "气死我了，再也不买了"]) == ["positive", "negative"]
 
 
 def test_texts_without_usable_content_are_neutral(model):

@@ -1,3 +1,5 @@
+import pytest
+
 from nlp.topics import Taxonomy, default_taxonomy, topics_for
 
 
@@ -56,3 +58,62 @@ def test_matches_need_a_whole_token_for_one_character_keywords():
                            ("有点 贵 !", ["价格"]), ("贵州的朋友", [])):
         words, starts = segmenter.segment_with_starts(text)
         assert [t for _, _, t in default_taxonomy().matches(text, words, starts)] == expected, text
+
+
+def _industry_topics(industry, text):
+    from nlp.normalize import normalize
+    from nlp.segment import default_segmenter, starts_of
+    from nlp.topics import industry_taxonomy
+    norm = normalize(text).text
+    cut = default_segmenter().cut_many([norm])[0]
+    return {t for _, _, t in industry_taxonomy(industry).matches(norm, (), starts_of(cut, norm))}
+
+
+def test_industry_taxonomies_on_the_hand_checked_examples():
+    import csv
+    from pathlib import Path
+    path = Path(__file__).with_name("data") / "industry_topics.csv"
+    with open(path, encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    for row in rows:
+        found = _industry_topics(row["industry"], row["text"])
+        assert set(filter(None, row["topics"].split("|"))) <= found, row
+        assert not found & set(filter(None, row["absent"].split("|"))), row
+
+
+def test_every_configurable_industry_has_a_taxonomy():
+    import typing
+
+    from models.config import EntityConfig
+    from nlp.topics import INDUSTRY_TOPICS, default_taxonomy, industry_taxonomy
+    allowed = typing.get_args(typing.get_args(EntityConfig.model_fields["industry"].annotation)[0])
+    assert set(allowed) == set(INDUSTRY_TOPICS)
+    assert industry_taxonomy(None) is default_taxonomy() is industry_taxonomy("general")
+
+
+def test_entity_industry_is_validated():
+    from pydantic import ValidationError
+
+    from models.config import EntityConfig
+    assert EntityConfig(id="p", name="云雀", keywords=["云雀"]).industry is None
+    assert EntityConfig(id="p", name="云雀", keywords=["云雀"], industry="electronics").industry \
+        == "electronics"
+    with pytest.raises(ValidationError):
+        EntityConfig(id="p", name="云雀", keywords=["云雀"], industry="spaceships")
+
+
+def test_a_phone_brand_gets_no_hygiene_topic_for_clean(model):
+    from models.config import EntityConfig
+    from nlp.enrich import Enricher
+    from tests.factories import make_review
+    phone = EntityConfig(id="yunque", name="云雀", keywords=["云雀"], industry="electronics",
+                         topics={"夜景": ["夜景模式"]})
+    enricher = Enricher([phone], model=model, crisis_terms=[])
+    about = make_review(text="云雀的夜景模式很干净，屏幕也清楚", entities=[], sentiment=None,
+                        topics=[], keywords=[], tokens=[], text_norm="", script="other")
+    other = make_review(text="房间很干净", entities=[], sentiment=None, topics=[], keywords=[],
+                        tokens=[], text_norm="", script="other")
+    enricher.enrich([about, other])
+    assert "卫生安全" not in about.topics
+    assert {"拍照影像", "屏幕显示", "夜景"} <= set(about.topics)
+    assert "卫生安全" in other.topics  # a review not about the phone keeps the general taxonomy

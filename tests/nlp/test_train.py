@@ -108,3 +108,39 @@ def test_balance_weights_even_out_domain_and_label_cells():
     totals = {key: weights[(labels == key[0]) & (domains == key[1])].sum()
               for key in [(1, "hotel"), (0, "hotel")]}
     assert totals[(0, "hotel")] / totals[(1, "hotel")] == pytest.approx(np.sqrt(2 / 8))
+
+
+def test_several_files_are_one_corpus_and_label3_gives_the_neutral_rows(tmp_path):
+    from nlp.training.corpus import corpus_hash, read_corpora
+    two_way = tmp_path / "a.csv"
+    two_way.write_text("text,label,domain,split\n很好,1,酒店,train\n很差,0,酒店,dev\n",
+                       encoding="utf-8")
+    three_way = tmp_path / "b.csv"
+    three_way.write_text("text,label,label3,emotion,domain,split\n"
+                         "开心,1,positive,happy,weibo_emotion,train\n"
+                         "该公司成立于1998年,,neutral,neutral,weibo_emotion,train\n"
+                         "居然是这样,,,surprise,weibo_emotion,test\n", encoding="utf-8")
+    corpus = read_corpora([two_way, three_way])
+    assert [(r.text, r.label, r.label3) for r in corpus.rows] == [
+        ("很好", "positive", None), ("很差", "negative", None),
+        ("开心", "positive", "positive"), ("该公司成立于1998年", "neutral", "neutral")]
+    assert corpus.unlabelled == 1 and corpus.problems == []
+    assert corpus.paths == [two_way, three_way] and corpus.path == two_way
+    assert corpus_hash(corpus) != file_hash(two_way)
+    assert corpus_hash(read_corpora(two_way)) == file_hash(two_way)
+
+
+def test_three_way_choice_of_band_and_neutral_threshold():
+    import numpy as np
+
+    from nlp.training.train import choose_three_way, three_way_labels
+    # rows: p(negative), p(neutral), p(positive); gold 0 negative, 1 neutral, 2 positive
+    p = np.array([[0.8, 0.1, 0.1], [0.1, 0.1, 0.8], [0.2, 0.6, 0.2], [0.3, 0.45, 0.25]])
+    gold = np.array([0, 2, 1, 1])
+    band, tau, f1 = choose_three_way(p, gold, p[:2])
+    assert f1 == pytest.approx(1.0)
+    assert list(three_way_labels(p, band, tau)) == [0, 2, 1, 1]
+    # never more than the allowed share of the reviews called neutral
+    reviews = np.array([[0.1, 0.5, 0.4]] * 10)
+    band, tau, _ = choose_three_way(p, gold, reviews, max_review_neutral=0.0)
+    assert not (three_way_labels(reviews, band, tau) == 1).any()

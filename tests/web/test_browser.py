@@ -30,13 +30,17 @@ CHROMEDRIVER = Path(os.environ.get("KOUBEI_CHROMEDRIVER", "/usr/bin/chromedriver
 
 
 def submit(browser, element) -> None:
-    """Click ``element`` and wait until the page it was on has been replaced, so the next
-    lookup finds the new page and not a stale copy of the old one."""
+    """Click ``element`` and wait until the page it was on has been replaced and the new one
+    has loaded, so the next lookup finds the new page and not a stale copy of the old one."""
     from selenium.webdriver.support import expected_conditions
     from selenium.webdriver.support.ui import WebDriverWait
     page = browser.find_element("tag name", "html")
     element.click()
     WebDriverWait(browser, 30).until(expected_conditions.staleness_of(page))
+    # the old page is gone once the new one commits; wait until it has finished loading too,
+    # or a lookup can land in a document still being replaced (slow pages on a busy machine)
+    WebDriverWait(browser, 30).until(
+        lambda b: b.execute_script("return document.readyState") == "complete")
 
 
 @pytest.fixture
