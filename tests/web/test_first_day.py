@@ -61,3 +61,13 @@ def test_the_incident_list_names_who_handles_each_incident(client, add_incident,
     rows = {i: page[page.index(f'<a href="/incidents/{i}">{i}</a>'):] for i in (taken, free)}
     assert rows[taken].split("</tr>")[0].count('<td class="assignee">root</td>') == 1
     assert '<td class="assignee">—</td>' in rows[free].split("</tr>")[0]
+
+
+def test_every_topic_of_every_taxonomy_has_an_english_name(client, store):
+    from nlp.topics import DEFAULT_TOPICS, INDUSTRY_TOPICS
+    from web.messages import EN
+    topics = {t for taxonomy in INDUSTRY_TOPICS.values() for t in taxonomy} | set(DEFAULT_TOPICS)
+    assert sorted(t for t in topics if f"topic.{t}" not in EN) == []
+    store.upsert([make_review(topics=["拍照影像"])])
+    assert '<span class="tag tag-topic">Camera</span>' in client.get("/?lang=en").get_data(
+        as_text=True)

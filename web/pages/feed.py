@@ -17,7 +17,7 @@ from flask import Blueprint, current_app, g, render_template, request, url_for
 from alerting.respond.review_handling import OUTCOMES
 from models.review import SENTIMENT_LABELS, utcnow
 from nlp.corrections import LABELS, latest_correction
-from nlp.topics import DEFAULT_TOPICS
+from nlp.topics import DEFAULT_TOPICS, INDUSTRY_TOPICS
 from web import params, reads
 from web.api.review_actions import OVERLAP
 from web.display import display_zone, topic_name
@@ -27,6 +27,7 @@ from web.security import access
 from web.security.accounts import list_users
 
 bp = Blueprint("feed", __name__)
+INDUSTRY_TOPIC_NAMES = tuple(dict.fromkeys(t for topics in INDUSTRY_TOPICS.values() for t in topics))
 
 FILTERS = ("sentiment", "source", "entity", "topic")
 
@@ -68,7 +69,7 @@ def _feed_config(cursor: str | None, poll_args: dict, poll_seconds: int, entitie
         "handlingUrl": url_for("api_review_actions.changed"),
         "handlingSince": (utcnow() - OVERLAP).isoformat(),
         "entities": {e.id: e.name for e in entities},
-        "topics": {t: topic_name(t) for t in DEFAULT_TOPICS},
+        "topics": {t: topic_name(t) for t in (*DEFAULT_TOPICS, *INDUSTRY_TOPIC_NAMES)},
         "labels": {
             **{label: gettext(f"sentiment.{label}") for label in (*SENTIMENT_LABELS, "unknown")},
             "noRating": gettext("review.no_rating"),
