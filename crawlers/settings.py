@@ -4,7 +4,8 @@ Politeness (docs/sources.md): robots.txt obeyed unless the source says ``obey_ro
 configurable User-Agent, AutoThrottle on, one request at a time per domain (a source's
 ``concurrency`` raises it), retries on the "slow down" and transient statuses (403 and 502 are
 intermittent on the App Store) honouring ``Retry-After`` or else backing off exponentially,
-no cookies (never log in). Logging is quiet (WARNING) by default.
+no cookies (never log in). Logging is quiet (WARNING) by default. Only http(s) is downloaded,
+and a response over the source's ``max_response_bytes`` fails its page.
 """
 from __future__ import annotations
 
@@ -41,6 +42,13 @@ RETRY_AFTER_MAX_DELAY = 60.0  # a longer Retry-After is not waited for: the page
 KOUBEI_BACKOFF_HTTP_CODES = [412, 418, 429]
 KOUBEI_BACKOFF_DELAY = 5.0
 KOUBEI_BACKOFF_MAX_DELAY = 60.0
+
+# Only HTTP(S): a crawled page must never make the crawler read a local file (file://) or
+# reach another protocol through a "next" link. Responses are capped (per source:
+# ``max_response_bytes``, set by ``crawl_settings``).
+DOWNLOAD_HANDLERS = {"file": None, "data": None, "ftp": None, "s3": None}
+DOWNLOAD_MAXSIZE = 16 * 1024 * 1024
+DOWNLOAD_WARNSIZE = 4 * 1024 * 1024
 
 DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
@@ -99,6 +107,9 @@ def crawl_settings(runtime: Any, source: Any, overrides: dict[str, Any] | None =
         settings.set("CONCURRENT_REQUESTS_PER_DOMAIN", concurrency, priority="spider")
     if source.user_agent:
         settings.set("USER_AGENT", source.user_agent, priority="spider")
+    maxsize = getattr(source, "max_response_bytes", None)
+    if maxsize:
+        settings.set("DOWNLOAD_MAXSIZE", maxsize, priority="spider")
     settings.set("KOUBEI_RUNTIME", SharedRuntime(runtime), priority="spider")
     settings.set("KOUBEI_SOURCE", source.name, priority="spider")
     settings.update(overrides or {}, priority="cmdline")

@@ -95,6 +95,10 @@ class SourceBase(Strict):
     enabled: bool = True
     user_agent: str | None = None
     obey_robots: bool = True
+    # Pages are attacker-controlled: "next" links are followed only over http(s) to the
+    # source's own host or one of these; a response larger than max_response_bytes fails.
+    follow_hosts: list[str] = []
+    max_response_bytes: Annotated[int, Field(ge=1024)] = 16 * 1024 * 1024
 
 
 def _known_zone(value: str) -> str:
@@ -246,6 +250,9 @@ class WebConfig(Strict):
     port: Annotated[int, Field(ge=1, le=65535)] = 8080
     # Used in links inside notifications; an https:// URL also marks the session cookie Secure.
     public_url: str | None = None
+    # Reverse proxies in front of the app whose X-Forwarded-For/-Proto/-Host are believed (0:
+    # none, the headers are ignored, so nobody can pose as another address to the login lock).
+    trusted_proxies: Annotated[int, Field(ge=0, le=5)] = 0
 
     @property
     def base_url(self) -> str:

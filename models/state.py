@@ -167,6 +167,17 @@ class ReviewEvent(Base):
     handling: Mapped[ReviewHandling] = relationship(back_populates="events")
 
 
+class WebSession(Base):
+    """One signed-in browser session. The cookie carries a random id; only its SHA-256 is
+    kept, so this table holds nothing a browser could present. Deleting the row (sign-out,
+    password change, a disabled account) ends every copy of that cookie at once."""
+    __tablename__ = "web_sessions"
+    id_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=_now)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
 class LoginFailure(Base):
     """One failed sign-in, for throttling (``web.security.throttle``). Kept in the shared state DB so
     that every web process sees the same failures; rows older than the window are purged."""

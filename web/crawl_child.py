@@ -18,6 +18,7 @@ from crawlers.exceptions import UnknownSource
 from crawlers.report import CrawlReport
 from crawlers.runner import run_crawls
 from models.exceptions import ConfigError
+from models.redact import install_log_redaction
 from web import logs
 from web.runtime import open_runtime
 
@@ -37,6 +38,7 @@ def main(argv: list[str] | None = None) -> int:
     # On the handler too, since Scrapy sets its own loggers to DEBUG.
     logging.root.setLevel(args.log_level.upper())
     logging.root.handlers[0].setLevel(args.log_level.upper())
+    install_log_redaction()
     try:
         runtime = open_runtime(args.config, args.home)
     except ConfigError as exc:

@@ -54,12 +54,16 @@ def _font_missing(exc: FontMissing):
 
 def _http_error(exc: HTTPException):
     status = exc.code or 500
+    # A 405 says which methods the URL takes (RFC 9110); werkzeug puts them in its headers.
+    allow = {name: value for name, value in exc.get_headers() if name.lower() == "allow"}
     if wants_json():
         code = (exc.name or "error").lower().replace(" ", "_")
-        return api_error(status, code, exc.description or exc.name)
+        body, status = api_error(status, code, exc.description or exc.name)
+        return body, status, allow
     key = f"error.http.{status}"
     message = gettext(key)
-    return page_error(status, message if message != key else f"{status} {exc.name}")
+    body, status = page_error(status, message if message != key else f"{status} {exc.name}")
+    return body, status, allow
 
 
 def _unexpected(exc: Exception):

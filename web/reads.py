@@ -16,7 +16,9 @@ from sqlalchemy.orm import selectinload
 
 from alerting.respond import review_handling
 from alerting.respond.workflow import current_assignee
+from crawlers.cleaning import clean_surrogates
 from models.exceptions import InvalidCursor
+from models.redact import redact_text
 from models.review import Review
 from models.runtime import Runtime
 from models.state import Incident, ReviewHandling
@@ -65,12 +67,21 @@ def find_reviews(review_ids: list[str]) -> dict[str, Review]:
 
 
 def review_counts(query: ReviewQuery, group_by: str | None = None) -> dict[str | None, int]:
-    return current_runtime().store.count(access.scoped_query(query), group_by)
+    counts = current_runtime().store.count(access.scoped_query(query), group_by)
+    if group_by != "entity":
+        return counts
+    return {key: n for key, n in counts.items() if key is None or access.in_scope([key])}
 
 
 def review_trend(query: ReviewQuery, interval: timedelta,
                  group_by: str | None = None) -> list[TrendPoint]:
-    return current_runtime().store.trend(access.scoped_query(query), interval, group_by)
+    """The trend in the reader's scope. Grouped by entity, a review about two brands counts
+    under both: the groups of entities outside the scope are left out, so their ids and
+    counts are not shown."""
+    points = current_runtime().store.trend(access.scoped_query(query), interval, group_by)
+    if group_by != "entity":
+        return points
+    return [p for p in points if p.key is None or access.in_scope([p.key])]
 
 
 def list_incidents(status: str | None = None, limit: int = 200) -> list[Incident]:
@@ -92,14 +103,51 @@ def list_incidents(status: str | None = None, limit: int = 200) -> list[Incident
 
 
 def get_incident(incident_id: int) -> Incident:
-    """The incident with its timeline loaded (usable after the session closes)."""
+    """The incident with its timeline loaded (usable after the session closes), as the reader
+    may see it (``for_reader``). Never write the returned object back: it is detached."""
     statement = (select(Incident).where(Incident.id == incident_id)
                  .options(selectinload(Incident.events)))
     with current_runtime().state.session() as session:
         incident = session.scalars(statement).first()
     if incident is None or not access.can_see_incident(incident):
         raise NotFound("incident", incident_id)
+    for event in incident.events:  # what was recorded before the boundaries were cleaned
+        detail = clean_surrogates(event.detail)
+        if isinstance(detail, dict) and isinstance(detail.get("error"), str):
+            detail = {**detail, "error": redact_text(detail["error"])}
+        event.detail = detail
+    incident.title = clean_surrogates(incident.title)
+    incident.explanation = clean_surrogates(incident.explanation)
+    return for_reader(incident)
+
+
+def for_reader(incident: Incident) -> Incident:
+    """``incident`` as a reader who sees only some of its brands may see it: its review ids,
+    representative reviews and the repeated/coordinated texts of its explanation keep only
+    reviews in the reader's scope (aggregate counts, terms and topics stay). A reader who
+    sees all of its brands gets it unchanged."""
+    if access.in_full_scope(incident.entities):
+        return incident
+    explanation = dict(incident.explanation or {})
+    mentioned = [r.get("id") for r in explanation.get("reviews") or [] if isinstance(r, dict)]
+    visible = set(find_reviews([i for i in dict.fromkeys(
+        [*mentioned, *(incident.review_ids or [])]) if isinstance(i, str)]))
+    explanation["reviews"] = [r for r in explanation.get("reviews") or []
+                              if isinstance(r, dict) and r.get("id") in visible]
+    duplicates = explanation.get("duplicates")
+    if isinstance(duplicates, dict):
+        explanation["duplicates"] = {**duplicates, "repeated": [
+            g for g in duplicates.get("repeated") or [] if _all_in(g, visible)]}
+    if explanation.get("coordinated") and not _all_in(explanation["coordinated"], visible):
+        explanation["coordinated"] = None
+    incident.explanation = explanation
+    incident.review_ids = [i for i in incident.review_ids or [] if i in visible]
     return incident
+
+
+def _all_in(group, visible: set[str]) -> bool:
+    ids = group.get("review_ids") if isinstance(group, dict) else None
+    return bool(ids) and all(i in visible for i in ids)
 
 
 def incidents_opened_since(since: datetime, until: datetime | None = None) -> list[Incident]:

@@ -50,7 +50,8 @@ def incident_manager(runtime: Runtime, channels: Mapping[str, Channel],
     config = runtime.config
     return IncidentManager(runtime.state, channels, clock=clock, public_url=config.web.base_url,
                            timezone=config.timezone, action_key=instance_key(runtime.home),
-                           teams=config.teams)
+                           teams=config.teams,
+                           entity_parents={e.id: e.parent for e in config.entities})
 
 
 def rule_context(runtime: Runtime) -> RuleContext:

@@ -4,11 +4,15 @@ A link is ``{public_url}/a/{token}`` where the token (``itsdangerous``, signed w
 instance key of ``models.instance_key``) carries the incident id and the action and is valid
 for ``max_age`` seconds from when it was made. Following an acknowledge link shows a
 confirmation page; the acknowledgement itself is a POST (chat apps open links to preview
-them, and a preview must not acknowledge anything).
+them, and a preview must not acknowledge anything). A token knows when it was made
+(``Action.issued_at``): a link made before the incident was last resolved belongs to an
+earlier episode and must not act on the reopened incident (``stale``).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Iterable
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
@@ -29,6 +33,20 @@ class ActionLinkError(Exception):
 class Action:
     incident_id: int
     action: str
+    # UTC, whole seconds (the token's own timestamp); not part of what the link *is*
+    issued_at: datetime | None = field(default=None, compare=False)
+
+
+RESOLUTIONS = ("resolved", "auto_resolved", "false_alarm")
+
+
+def stale(action: Action, events: Iterable) -> bool:
+    """Whether the incident was resolved (``events``: its timeline) after the link was made:
+    the link was for an episode that has ended."""
+    if action.issued_at is None:
+        return False
+    issued = int(action.issued_at.timestamp())
+    return any(e.kind in RESOLUTIONS and int(e.at.timestamp()) > issued for e in events)
 
 
 def _serializer(key: str) -> URLSafeTimedSerializer:
@@ -44,7 +62,7 @@ def make_token(key: str, incident_id: int, action: str) -> str:
 def read_token(key: str, token: str, max_age: int = MAX_AGE) -> Action:
     """The action in ``token``; raises ``ActionLinkError`` when expired, tampered or foreign."""
     try:
-        data = _serializer(key).loads(token, max_age=max_age)
+        data, issued_at = _serializer(key).loads(token, max_age=max_age, return_timestamp=True)
     except SignatureExpired:
         raise ActionLinkError("expired")
     except BadSignature:
@@ -52,7 +70,7 @@ def read_token(key: str, token: str, max_age: int = MAX_AGE) -> Action:
     if not isinstance(data, dict) or data.get("a") not in ACTIONS \
             or not isinstance(data.get("i"), int):
         raise ActionLinkError("invalid")
-    return Action(data["i"], data["a"])
+    return Action(data["i"], data["a"], issued_at)
 
 
 def action_links(key: str, public_url: str, incident_id: int) -> dict[str, str]:

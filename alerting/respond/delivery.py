@@ -7,6 +7,7 @@ from typing import Iterable, Mapping
 
 from alerting.respond.channels import Channel
 from alerting.respond.notice import Notice
+from models.redact import redact_text
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +34,8 @@ class Delivery:
 def deliver(notice: Notice, names: Iterable[str],
             channels: Mapping[str, Channel]) -> list[Delivery]:
     """Send ``notice`` to each channel named; never raises. A name missing from ``channels``
-    is a failed delivery like any other."""
+    is a failed delivery like any other. Errors are recorded with URLs redacted
+    (``models.redact``): webhook paths and queries hold channel keys."""
     results = []
     for name in names:
         channel = channels.get(name)
@@ -43,8 +45,9 @@ def deliver(notice: Notice, names: Iterable[str],
         try:
             attempts = channel.send(notice)
         except Exception as exc:  # a broken channel must never stop the others
-            log.error("incident #%d: notifying %s failed: %s", notice.incident_id, name, exc)
-            results.append(Delivery(name, channel.tries, str(exc)))
+            error = redact_text(str(exc))  # recorded on the incident: analysts read it
+            log.error("incident #%d: notifying %s failed: %s", notice.incident_id, name, error)
+            results.append(Delivery(name, channel.tries, error))
         else:
             log.info("incident #%d: notified %s (%s)", notice.incident_id, name, notice.kind)
             results.append(Delivery(name, attempts))

@@ -63,9 +63,12 @@ class IncidentManager:
     def __init__(self, state: StateDB, channels: Mapping[str, Channel],
                  clock: Callable[[], datetime] = utcnow,
                  public_url: str = "http://127.0.0.1:8080", timezone: str = "Asia/Shanghai",
-                 action_key: str | None = None, teams: Iterable[Any] = ()):
+                 action_key: str | None = None, teams: Iterable[Any] = (),
+                 entity_parents: Mapping[str, str | None] | None = None):
         """``action_key`` (the instance key) signs the action links notices carry; ``teams``
-        (``TeamConfig``) route rules to people (see ``alerting.respond.routing``)."""
+        (``TeamConfig``) route rules to people (see ``alerting.respond.routing``);
+        ``entity_parents`` (entity id → parent brand) tells which incidents an entity's
+        silence covers."""
         self.state = state
         self.channels = channels
         self.clock = clock
@@ -73,6 +76,7 @@ class IncidentManager:
         self.timezone = timezone
         self.action_key = action_key
         self.teams = list(teams)
+        self.entity_parents = dict(entity_parents or {})
         self.stats: Counter[str] = Counter()
 
     def handle(self, firings: Iterable[Firing], rule_configs: Any) -> list[IncidentChange]:
@@ -173,7 +177,7 @@ class IncidentManager:
 
     def _notify(self, incident_id: int, notice: Notice, names: list[str],
                 change: IncidentChange, team: Any = None, severity: str = "warning") -> None:
-        if hold_back(self.state, incident_id, self.clock()) is not None:
+        if hold_back(self.state, incident_id, self.clock(), self.entity_parents) is not None:
             self.stats["alerting/silenced"] += 1
             return
         if notice.kind != "escalated" and queue_for_quiet_hours(

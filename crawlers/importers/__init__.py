@@ -112,10 +112,11 @@ def import_file(runtime, path: str | Path, source_name: str,
             for name, column in columns.items():
                 report.columns.setdefault(name, column)
             raw = to_raw_review(row.data, columns, source_name, tz, now, MAX_TEXT_CHARS)
-        except RowError as exc:
+            review = raw.to_review(entities, crawled_at=now)
+        except (RowError, ValueError) as exc:  # one bad row never costs the batch its others
             report.bad.append(BadRow(str(path), row.line, str(exc)))
             continue
-        batch.append(raw.to_review(entities, crawled_at=now))
+        batch.append(review)
         if len(batch) >= BATCH_SIZE:
             _store(runtime, enricher, batch, report)
             batch = []

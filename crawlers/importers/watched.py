@@ -2,11 +2,13 @@
 JSONL, XLSX). Each "crawl" imports the files not imported before, in name order, and records
 them in the source's checkpoint (``imported_files``), so a file is imported once; a file whose
 size or modification time changed (an export re-written in place) is imported again, which
-only updates its reviews. A file that cannot be read is reported with its path and the other
-files are still imported; the file is tried again next time.
+only updates its reviews. A symbolic link leading out of the folder is never followed. A
+file that cannot be read is reported with its path and the other files are still imported;
+the file is tried again next time.
 """
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any, Literal
 
@@ -19,6 +21,7 @@ from models.config import SourceBase
 from models.exceptions import KoubeiError
 
 MAX_PROBLEMS = 20
+log = logging.getLogger(__name__)
 
 
 class FileConfig(SourceBase):
@@ -40,10 +43,20 @@ def file_key(path: Path) -> str:
     return f"{path.name}|{stat.st_size}|{stat.st_mtime_ns}"
 
 
+def inside(folder: Path, path: Path) -> bool:
+    """Whether ``path`` really lies in ``folder``: a symbolic link dropped into a watched
+    folder must not import a file from elsewhere on the machine."""
+    return path.resolve().is_relative_to(folder.resolve())
+
+
 def pending_files(folder: Path, done: set[str]) -> list[Path]:
     files = sorted(p for p in folder.iterdir()
                    if p.is_file() and p.suffix.lower() in FORMATS and not p.name.startswith("."))
-    return [p for p in files if file_key(p) not in done]
+    for path in files:
+        if not inside(folder, path):
+            log.warning("%s: not imported: a link to %s, outside the watched folder",
+                        path, path.resolve())
+    return [p for p in files if inside(folder, p) and file_key(p) not in done]
 
 
 def import_source(runtime: Any, source: Any) -> CrawlReport:

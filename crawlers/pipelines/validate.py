@@ -1,6 +1,7 @@
 """First step: a raw review must have an id or text, a timezone-aware time and a 0–5 rating (or
-none); its text is cleaned (control characters removed, capped at ``KOUBEI_MAX_TEXT_CHARS``, see
-``crawlers.cleaning``) and its author and title are tidied."""
+none); its text is cleaned (control characters removed, capped at ``KOUBEI_MAX_TEXT_CHARS``,
+see ``crawlers.cleaning``), its author and title are tidied, and lone surrogates are replaced
+in every field and in ``extra``."""
 from __future__ import annotations
 
 import logging
@@ -9,7 +10,7 @@ from typing import Any
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 
-from crawlers.cleaning import MAX_TEXT_CHARS, clean_field, clean_text
+from crawlers.cleaning import MAX_TEXT_CHARS, clean_field, clean_surrogates, clean_text
 from crawlers.items import RawReview
 
 logger = logging.getLogger(__name__)
@@ -41,6 +42,8 @@ class ValidatePipeline:
                         item.native_id, original_length, len(text))
         item.text = text
         item.author, item.title = clean_field(item.author), clean_field(item.title)
+        item.native_id, item.url = clean_surrogates(item.native_id), clean_surrogates(item.url)
+        item.extra = clean_surrogates(item.extra)
         return item
 
     def _drop(self, reason: str, detail: str) -> None:

@@ -19,6 +19,10 @@ reviews already stored. Every crawl also ends at a page without a next cursor, a
 page, after ``max_pages``, when the first page fails, or after two failed pages in a row (a
 failed later page is skipped when the subclass knows the next cursor without it).
 
+Crawl boundary: pages are attacker-controlled, so a next page is requested only over http(s)
+on the host of the first page or one of the source's ``follow_hosts``; any other link is
+recorded as a problem and ends the crawl (stop reason ``offsite_next``).
+
 Stats (``<name>/...``): ``page_count``, ``page_parse_error_count``, ``http_error_count``,
 ``download_error_count``, ``review_count``, ``entry_dropped/<reason>``, ``stop_reason``,
 ``problems`` (the first 20, each naming its URL) and ``last_problem``.
@@ -28,6 +32,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Callable, Iterable, Iterator
+from urllib.parse import urlsplit
 
 import scrapy
 from scrapy.spidermiddlewares.httperror import HttpError
@@ -40,6 +45,7 @@ from models.review import utcnow
 
 MAX_FAILED_PAGES_IN_A_ROW = 2
 MAX_PROBLEMS_KEPT = 20
+FOLLOWED_SCHEMES = ("http", "https")
 
 
 @dataclass(slots=True)
@@ -130,7 +136,28 @@ class PagedReviewSpider(scrapy.Spider, SourceType):
         elif number >= self.max_pages:
             self._stop("max_pages")
         else:
-            yield self.page_request(page.next, number + 1)
+            try:
+                following = self.page_request(page.next, number + 1)
+                refused = self.refused(following.url)
+            except ValueError as exc:  # not a URL at all
+                refused = f"not a URL ({exc})"
+            if refused is None:
+                yield following
+            else:
+                self._problem(f"{response.url}: next page not followed: {refused}")
+                self._stop("offsite_next")
+
+    def refused(self, url: str) -> str | None:
+        """Why a next page at ``url`` is not followed, or None when it may be: http(s) on
+        the first page's host or a host in the source's ``follow_hosts``."""
+        parts = urlsplit(url)
+        if parts.scheme.lower() not in FOLLOWED_SCHEMES:
+            return f"scheme {parts.scheme or '(none)'!r} is not http(s)"
+        home = urlsplit(self.request_for(self.first_cursor).url).hostname
+        allowed = {home, *(h.lower() for h in getattr(self.source, "follow_hosts", []) or [])}
+        if parts.hostname not in allowed:
+            return f"host {parts.hostname!r} is not the source's ({home!r}; see follow_hosts)"
+        return None
 
     def page_failed(self, failure: Failure) -> Iterator[scrapy.Request]:
         """Errback: an HTTP error after retries, a connection failure, a robots.txt refusal."""

@@ -7,10 +7,11 @@ import time
 from urllib.parse import urlsplit
 
 import pytest
-from elasticsearch import Elasticsearch
+from elasticsearch import ConnectionError, Elasticsearch
 
 from models.store.base import ReviewQuery
 from models.store.elasticsearch.bulk import RetryPolicy
+from models.store.elasticsearch.feed import FeedLedger
 from models.store.elasticsearch.store import ElasticsearchReviewStore
 from tests.factories import make_review
 from tests.support import walk_feed
@@ -97,3 +98,37 @@ def test_a_new_process_replays_what_an_earlier_one_spooled(tmp_path, proxy, es_p
     assert second.spool.pending() == 0
     assert second.count(ReviewQuery()) == {None: 30}
     second.close()
+
+
+class AnswerLost:
+    """An Elasticsearch client whose next ``index`` call reaches the node but whose answer
+    is lost on the way back, as when a connection drops mid-request."""
+
+    def __init__(self, client: Elasticsearch):
+        self.client, self.losing = client, True
+
+    def __getattr__(self, name):
+        return getattr(self.client, name)
+
+    def index(self, **kwargs):
+        answer = self.client.index(**kwargs)
+        if self.losing:
+            self.losing = False
+            raise ConnectionError("connection dropped before the answer arrived")
+        return answer
+
+
+def test_a_claim_whose_answer_was_lost_does_not_hold_the_feed_back(es_url, es_prefix):
+    # Under load the node-lost test above stalled its feed: a block claimed by a request whose
+    # answer was lost stayed open in the ledger, unknown to its writer, for STALE_AFTER.
+    client = Elasticsearch(es_url)
+    ledger = FeedLedger(AnswerLost(client), f"{es_prefix}-meta")
+    ledger.close()  # a ledger document to compare-and-set against
+    with pytest.raises(ConnectionError):
+        ledger.claim()  # recorded by the node; the writer never learns which block it was
+    assert ledger.horizon() is not None
+
+    ledger.close(ledger.claim())  # the writer's next batch
+
+    assert ledger.horizon() is None
+    client.close()

@@ -28,8 +28,9 @@ def test_a_silence_outside_ones_scope_or_without_reason_is_refused(signed_in):
                                               "reason": "x", "csrf_token": token},
                            follow_redirects=True)
     assert "不能静默你无权查看的品牌/产品" in outside.get_data(as_text=True)
-    blank = handler.post("/silences", data={"duration": "1h", "reason": " ",
-                                            "csrf_token": token}, follow_redirects=True)
+    blank = handler.post("/silences", data={"entity": "yunque-x5", "duration": "1h",
+                                            "reason": " ", "csrf_token": token},
+                         follow_redirects=True)
     assert "a silence needs a reason" in blank.get_data(as_text=True)
     assert "当前没有静默。" in blank.get_data(as_text=True)
 

@@ -1,11 +1,13 @@
-"""``/healthz``: 200 ``{"status": "ok", "reviews": N}`` when both the review store and the
-state database answer; 503 ``{"status": "unavailable", "problems": {...}}`` naming the part
-that failed otherwise (for load balancers and ``koubei`` operators)."""
+"""``/healthz``: 200 ``{"status": "ok"}`` when both the review store and the state database
+answer; 503 ``{"status": "unavailable", "problems": {...}}`` naming the part that failed
+otherwise (for load balancers and ``koubei`` operators). It is public, so an anonymous caller
+learns only that: the review count and the failure's reason go to signed-in callers (and the
+reason to the log)."""
 from __future__ import annotations
 
 import logging
 
-from flask import Blueprint
+from flask import Blueprint, g
 from sqlalchemy import text
 
 from web.reads import current_runtime
@@ -30,6 +32,8 @@ def healthz():
     except Exception as exc:
         log.warning("health check: state database failed: %s", exc)
         problems["state"] = f"{type(exc).__name__}: {exc}"
+    known = g.get("user") is not None
     if problems:
-        return {"status": "unavailable", "problems": problems}, 503
-    return {"status": "ok", "reviews": reviews}
+        shown = problems if known else {part: "unavailable" for part in problems}
+        return {"status": "unavailable", "problems": shown}, 503
+    return {"status": "ok", "reviews": reviews} if known else {"status": "ok"}

@@ -22,6 +22,9 @@ def act(incident_id: int):
     body = request.get_json(silent=True)
     if not isinstance(body, dict) or not isinstance(body.get("action"), str):
         raise InvalidParameter("action", "send a JSON object such as {\"action\": \"acknowledge\"}")
+    for field in ("assignee", "text", "note"):
+        if field in body and not isinstance(body[field], str):
+            raise InvalidParameter(field, "expected a string")
     try:
         reached = perform(incident_id, body["action"], body, g.user.username)
     except workflow.WorkflowError as exc:

@@ -25,7 +25,7 @@ def _with_tokens() -> bool:
 
 
 def _cursor() -> str | None:
-    return request.args.get("cursor", "").strip() or None
+    return request.args.get("cursor", "") or None  # empty: not given; " " is no cursor
 
 
 def _listing() -> tuple[ReviewQuery, int, bool]:

@@ -13,6 +13,7 @@ from typing import Iterator
 
 import click
 
+from models.redact import install_log_redaction
 from web import logs
 from web.cli import commands as command_package
 
@@ -23,6 +24,7 @@ def main(verbose: int) -> None:
     """口碑 Koubei — review and word-of-mouth sentiment monitoring."""
     level = [logging.WARNING, logging.INFO, logging.DEBUG][min(verbose, 2)]
     logs.setup(level)
+    install_log_redaction()
 
 
 def discover_commands() -> Iterator[click.Command]:

@@ -18,7 +18,7 @@ from flask import Blueprint, current_app, flash, g, redirect, render_template, u
 from sqlalchemy import select
 
 from alerting.respond import workflow
-from alerting.respond.action_links import Action, ActionLinkError, read_token
+from alerting.respond.action_links import Action, ActionLinkError, read_token, stale
 from models.instance_key import instance_key
 from models.state import Incident, IncidentEvent
 from web import reads
@@ -46,8 +46,12 @@ def _action(token: str) -> _Link | tuple:
                                message=gettext(f"action_link.{exc.reason}")), status
     with runtime.state.session() as session:
         incident = session.get(Incident, action.incident_id)
+        ended = incident is not None and stale(action, incident.events)
     if incident is None or (g.user is not None and not access.can_see_incident(incident)):
         raise NotFound("incident", action.incident_id)
+    if ended and action.action == "acknowledge":
+        return render_template("error.html", status=410,
+                               message=gettext("action_link.stale")), 410
     return _Link(action, incident)
 
 

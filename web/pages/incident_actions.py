@@ -3,15 +3,16 @@
 
 Actions: ``acknowledge``, ``assign`` (``assignee``), ``comment`` (``text``), ``resolve``
 (``note``), ``false_alarm`` (``note``), ``reopen``. The actor is the signed-in user; the
-incident must be in the user's scope (404 otherwise, as for reading it), and an assignee must be
-a handler or admin whose scope covers it. Resolving sends the
+incident must be in the user's scope (404 otherwise, as for reading it), the user's scope must
+cover every brand of the incident (403 otherwise: resolving one tells every brand's channels),
+and an assignee must be a handler or admin whose scope covers all of them. Resolving sends the
 all-clear to the channels that were told about the incident before the response is sent.
 """
 from __future__ import annotations
 
 from typing import Mapping
 
-from flask import Blueprint, flash, g, redirect, request, url_for
+from flask import Blueprint, abort, flash, g, redirect, request, url_for
 
 from alerting.respond import workflow
 from alerting.respond.channels import build_channels
@@ -21,6 +22,7 @@ from web.i18n import gettext
 from web.security import access
 
 ACTIONS = ("acknowledge", "assign", "comment", "resolve", "false_alarm", "reopen")
+MAX_TEXT = 4000  # characters of a comment or note: a note, not a document
 
 bp = Blueprint("incidents_act", __name__)
 
@@ -30,8 +32,13 @@ def perform(incident_id: int, action: str, values: Mapping[str, str], actor: str
     Raises ``InvalidParameter`` for an unknown action and ``workflow.WorkflowError`` when it
     does not apply."""
     incident = reads.get_incident(incident_id)  # 404 unless it exists and is in scope
+    if not access.in_full_scope(incident.entities):
+        abort(403, gettext("incident.outside_scope"))
     runtime = reads.current_runtime()
     state = runtime.state
+    for field in ("text", "note"):
+        if len(str(values.get(field, ""))) > MAX_TEXT:
+            raise InvalidParameter(field, f"at most {MAX_TEXT} characters")
     if action == "acknowledge":
         workflow.acknowledge(state, incident_id, actor)
     elif action == "assign":

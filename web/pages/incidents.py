@@ -37,9 +37,10 @@ def detail(incident_id: int):
     related = list(reversed(incident.review_ids or []))[:RELATED]
     examples = [r.id for r in explanation.reviews if r.id]
     stored = reads.find_reviews(list(dict.fromkeys(examples + related)))
-    can_act = access.allowed(g.user.role, "act")
+    can_act = access.allowed(g.user.role, "act") and access.in_full_scope(incident.entities)
     assignees = [u for u in list_users(reads.current_runtime().state)
-                 if not u.disabled and access.allowed(u.role, "act")] if can_act else []
+                 if not u.disabled and access.may_handle(u.role, u.entities, incident)
+                 ] if can_act else []
     live_config = {  # what static/incident.js compares the incident's later states with
         "pollUrl": url_for("api_insights.incident", incident_id=incident.id),
         "intervalMs": int(current_app.config["FEED_POLL_SECONDS"] * 1000),

@@ -1,5 +1,10 @@
 """``/silences``: the active silences, and (for roles that act on incidents) forms to add
-one — rule, entity, how long, reason — and to end one early."""
+one — rule, entity, how long, reason — and to end one early.
+
+Brand scope: a reader limited to some brands sees the silences of entities in scope and the
+ones covering every entity (unless their rule is limited to brands outside scope); such a
+reader may add a silence only for an entity in scope and a rule not limited to other brands,
+and end only a silence of an entity in scope. "Every entity" belongs to unrestricted users."""
 from __future__ import annotations
 
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
@@ -16,13 +21,37 @@ bp = Blueprint("silences", __name__)
 DURATIONS = ("30m", "1h", "2h", "4h", "12h", "1d", "3d", "7d")
 
 
+def _rule_in_scope(name: str | None) -> bool:
+    """A rule named in a silence: None (every rule) or one that is configured and not limited
+    to brands outside the reader's scope."""
+    if name is None:
+        return True
+    rule = next((r for r in reads.current_runtime().config.rules if r.name == name), None)
+    return rule is not None and (not rule.entities or access.in_scope(rule.entities))
+
+
+def _visible(silence: Silence) -> bool:
+    if silence.entity is not None:
+        return access.in_scope([silence.entity])
+    return access.scope() is None or _rule_in_scope(silence.rule)
+
+
+def _may_change(entity: str | None, rule: str | None) -> bool:
+    """Whether the reader may add or end a silence of ``entity`` and ``rule``."""
+    if entity is None:
+        return access.scope() is None and _rule_in_scope(rule)
+    return access.in_scope([entity]) and _rule_in_scope(rule)
+
+
 @bp.get("/silences")
 @access.permission("read")
 def index():
     runtime = reads.current_runtime()
     config = runtime.config
-    return render_template("silences/silences.html", silences=active_silences(runtime.state),
-                           rules=[r.name for r in config.rules],
+    silences = [s for s in active_silences(runtime.state) if _visible(s)]
+    return render_template("silences/silences.html", silences=silences,
+                           rules=[r.name for r in config.rules if _rule_in_scope(r.name)],
+                           every_entity=access.scope() is None,
                            entities=access.visible_entities(config.entities),
                            durations=DURATIONS, can_act=access.allowed(g.user.role, "act"))
 
@@ -36,7 +65,7 @@ def add():
         flash(gettext("silences.bad_duration"), "error")
         return redirect(url_for("silences.index"))
     entity = form.get("entity") or None
-    if entity is not None and not access.in_scope([entity]):
+    if not _may_change(entity, form.get("rule") or None):
         flash(gettext("silences.bad_entity"), "error")
         return redirect(url_for("silences.index"))
     try:
@@ -55,8 +84,9 @@ def end(silence_id: int):
     state = reads.current_runtime().state
     with state.session() as session:
         silence = session.get(Silence, silence_id)
-        entity = silence.entity if silence is not None else None
-    if entity is not None and not access.in_scope([entity]):  # the same rule as adding one
+        known = silence is not None
+        entity, rule = (silence.entity, silence.rule) if known else (None, None)
+    if known and not _may_change(entity, rule):  # the same rule as adding one
         flash(gettext("silences.bad_entity"), "error")
         return redirect(url_for("silences.index"))
     try:

@@ -111,14 +111,16 @@ def scope_of(entities: Iterable[str]) -> frozenset[str] | None:
 
 
 def may_handle(role: str, entities: Iterable[str], incident: Incident) -> bool:
-    """Whether a user of ``role`` and ``entities`` could see and act on ``incident`` (an
-    incident is assigned only to such a user)."""
-    return may_handle_entities(role, entities, incident.entities or ())
+    """Whether a user of ``role`` and ``entities`` could act on ``incident``: their scope
+    covers every one of its brands (an incident is assigned only to such a user)."""
+    allowed_ids, wanted = scope_of(entities), set(incident.entities or ())
+    return allowed(role, "act") and (allowed_ids is None or (bool(wanted)
+                                                             and wanted <= allowed_ids))
 
 
 def may_handle_entities(role: str, entities: Iterable[str], record_entities: Iterable[str]) -> bool:
-    """Whether a user of ``role`` and ``entities`` could see and act on a record (incident or
-    review) about ``record_entities``."""
+    """Whether a user of ``role`` and ``entities`` could see and act on a review about
+    ``record_entities`` (one of them in their scope, as for reading it)."""
     allowed_ids = scope_of(entities)
     return allowed(role, "act") and (allowed_ids is None
                                      or bool(allowed_ids & set(record_entities)))
@@ -127,6 +129,13 @@ def may_handle_entities(role: str, entities: Iterable[str], record_entities: Ite
 def in_scope(entities: Iterable[str]) -> bool:
     allowed_ids = scope()
     return allowed_ids is None or bool(allowed_ids & set(entities or ()))
+
+
+def in_full_scope(entities: Iterable[str]) -> bool:
+    """Whether every one of ``entities`` is in the reader's scope (and there is one): what
+    acting on a record that concerns several brands takes."""
+    allowed_ids, wanted = scope(), set(entities or ())
+    return allowed_ids is None or (bool(wanted) and wanted <= allowed_ids)
 
 
 def scoped_query(query: ReviewQuery) -> ReviewQuery:

@@ -1,8 +1,10 @@
 """Accounts: users with hashed passwords, roles and entity scopes, and personal API tokens.
 
 Passwords are hashed with ``werkzeug.security`` (scrypt); API tokens are ``kb_`` + 32 random
-bytes, shown once and kept as a SHA-256 hash. Everything here works on a ``StateDB`` so the
-``koubei users`` commands and the web app share it.
+bytes, shown once and kept as a SHA-256 hash. Browser sessions are recorded server-side
+(``WebSession``: the cookie's random id, kept as a SHA-256 hash), so signing out, changing the
+password or disabling the account ends every copy of a session cookie. Everything here works
+on a ``StateDB`` so the ``koubei users`` commands and the web app share it.
 
 Errors: ``AccountError`` (a ``KoubeiError``) with a message naming the user.
 """
@@ -11,14 +13,15 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
+from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from models import audit
 from models.exceptions import KoubeiError
 from models.review import utcnow
-from models.state import ApiToken, StateDB, User
+from models.state import ApiToken, StateDB, User, WebSession
 from web.security.roles import ROLES
 
 MIN_PASSWORD_LENGTH = 8
@@ -85,6 +88,7 @@ def set_password(state: StateDB, username: str, password: str, actor: str = "sys
     with state.session() as session:
         user = _user(session, username)
         user.password_hash = generate_password_hash(password, PASSWORD_METHOD)
+        _end_sessions(session, user.id)  # a stolen cookie dies with the old password
         audit.record(session, actor, "user", username, "password_set")
 
 
@@ -92,8 +96,38 @@ def set_disabled(state: StateDB, username: str, disabled: bool = True,
                  actor: str = "system") -> None:
     """Disable (or enable) a user; a disabled user's sessions and tokens stop working."""
     with state.session() as session:
-        _user(session, username).disabled = disabled
+        user = _user(session, username)
+        user.disabled = disabled
+        if disabled:
+            _end_sessions(session, user.id)
         audit.record(session, actor, "user", username, "disabled" if disabled else "enabled")
+
+
+def _hash_session(session_id: str) -> str:
+    return hashlib.sha256(session_id.encode()).hexdigest()
+
+
+def _end_sessions(session, user_id: int) -> None:
+    session.execute(delete(WebSession).where(WebSession.user_id == user_id))
+
+
+def start_session(state: StateDB, user_id: int, lifetime: timedelta) -> str:
+    """Record a new browser session of ``user_id``; returns its id for the cookie (only its
+    hash is stored). Sessions past their end are purged on the way."""
+    session_id, now = secrets.token_urlsafe(32), utcnow()
+    with state.session() as session:
+        session.execute(delete(WebSession).where(WebSession.expires_at <= now))
+        session.add(WebSession(id_hash=_hash_session(session_id), user_id=user_id,
+                               created_at=now, expires_at=now + lifetime))
+    return session_id
+
+
+def end_session(state: StateDB, session_id: str | None) -> None:
+    """Sign-out: the session ends for every copy of its cookie."""
+    if session_id:
+        with state.session() as session:
+            session.execute(delete(WebSession).where(
+                WebSession.id_hash == _hash_session(session_id)))
 
 
 def list_users(state: StateDB) -> list[User]:
@@ -118,11 +152,18 @@ def session_stamp(user: User) -> str:
     return hashlib.sha256((user.password_hash or "").encode()).hexdigest()[:16]
 
 
-def load_account(state: StateDB, user_id: int, stamp: str | None = None) -> Account | None:
-    """The enabled user ``user_id`` (whose ``session_stamp`` matches, when given), or None."""
+def load_account(state: StateDB, user_id: int, stamp: str | None = None,
+                 session_id: str | None = None) -> Account | None:
+    """The enabled user ``user_id`` (whose ``session_stamp`` matches, when given), or None.
+    With ``session_id``, also None unless that browser session of this user is still
+    recorded and not past its end (``start_session``)."""
     with state.session() as session:
         user = session.get(User, user_id)
-    if user is None or user.disabled or (stamp is not None and stamp != session_stamp(user)):
+        live = session_id is None or session.scalars(select(WebSession.id_hash).where(
+            WebSession.id_hash == _hash_session(session_id), WebSession.user_id == user_id,
+            WebSession.expires_at > utcnow())).first() is not None
+    if user is None or user.disabled or not live or (
+            stamp is not None and stamp != session_stamp(user)):
         return None
     return Account.of(user)
 

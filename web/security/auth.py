@@ -3,8 +3,9 @@ gate every request passes.
 
 The gate (``authenticate_request``, run before every view): an ``Authorization: Bearer
 kb_...`` header authenticates with a personal API token (``/api`` only); otherwise the signed
-session cookie names the user, and it stops working when the user is disabled or changes the
-password. The permission the view declares (``@access.permission``, found by
+session cookie names the user and a server-side session (``WebSession``), and it stops
+working — every copy of it — on sign-out, when the user is disabled or changes the password.
+The permission the view declares (``@access.permission``, found by
 ``web.security.access.required``) then decides: an anonymous reader is sent to ``/login``
 (pages) or answered 401 (API); a role without the permission gets 403; a view that declares
 none gets 404. Then the CSRF check (``web.security.csrf``) runs.
@@ -77,9 +78,11 @@ def login():
 def _sign_in(account: accounts.Account):
     with _state().session() as s:  # the stamp comes from the stored password hash
         stamp = accounts.session_stamp(s.get(User, account.id))
+    session_id = accounts.start_session(_state(), account.id,
+                                        current_app.permanent_session_lifetime)
     session.clear()
     session.permanent = True
-    session["uid"], session["stamp"] = account.id, stamp
+    session["uid"], session["stamp"], session["sid"] = account.id, stamp, session_id
     csrf.rotate()
     return redirect(_safe_next(request.form.get("next")))
 
@@ -87,6 +90,7 @@ def _sign_in(account: accounts.Account):
 @bp.post("/logout")
 @access.permission("account")
 def logout():
+    accounts.end_session(_state(), session.get("sid"))  # every copy of this cookie ends too
     session.clear()
     return redirect(url_for("auth.login"))
 
@@ -140,7 +144,10 @@ def authenticate_request():
             return api_error(401, "unauthorized", "invalid, revoked or misplaced API token")
         g.via_token = True
     elif "uid" in session:
-        g.user = accounts.load_account(_state(), session["uid"], session.get("stamp"))
+        # A cookie without a recorded session id (forged, or from before sessions were
+        # recorded) is not a session: "" never matches a stored hash.
+        g.user = accounts.load_account(_state(), session["uid"], session.get("stamp"),
+                                       session.get("sid") or "")
         if g.user is None:
             session.clear()
     if request.routing_exception is not None:

@@ -22,6 +22,7 @@ from alerting.exceptions import ChannelConfigError, DeliveryError
 from alerting.respond.notice import Notice
 from models import plugins
 from models.config import ChannelBase
+from models.redact import install_log_redaction, redact_text
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +66,7 @@ class Channel(abc.ABC):
             except RetryableFailure as exc:
                 failure = exc
                 log.warning("channel %s: attempt %d/%d failed: %s", self.name, attempt,
-                            self.tries, exc)
+                            self.tries, redact_text(str(exc)))
             if attempt < self.tries:
                 self._sleep(self.backoff * 2 ** (attempt - 1))
         raise DeliveryError(self.name, f"gave up after {self.tries} tries: {failure}")
@@ -93,7 +94,9 @@ class HttpChannel(Channel):
     other HTTP 4xx are final."""
 
     def use_client(self, client: httpx.Client | None) -> None:
-        """Call once the config is known good, so a refused config opens no client."""
+        """Call once the config is known good, so a refused config opens no client. The
+        client's own request log lines carry the URL, so its loggers are redacted first."""
+        install_log_redaction()
         self._owns_client = client is None
         self.client = client or httpx.Client(timeout=self.config.timeout.total_seconds())
 

@@ -22,6 +22,7 @@ from alerting.respond.channels.base import HttpChannel, RetryableFailure
 from alerting.respond.channels.email_message import KIND_LABELS, RESOLUTION_LABELS
 from alerting.respond.notice import Notice
 from models.config import ChannelBase, Duration
+from models.redact import redact_url
 
 
 class ChatBotConfig(ChannelBase):
@@ -67,7 +68,7 @@ class ChatChannel(HttpChannel):
         body = json.dumps(self.payload(notice), ensure_ascii=False,
                           separators=(",", ":")).encode()
         url = self.signed_url()
-        where = f"POST {self.url.split('?')[0]}"  # never log the key in the query string
+        where = f"POST {redact_url(self.url)}"  # keys ride in the query and in the path
         response = self.post(url, body, self.headers(body), where)
         refused = self.check_reply(response)
         if refused is not None:
@@ -105,6 +106,17 @@ def detail_lines(notice: Notice) -> list[str]:
         lines.append("突出词语：" + "、".join(str(t.get("term", t)) if isinstance(t, dict)
                                            else str(t) for t in terms[:5]))
     return lines
+
+
+# Markdown and tag syntax in text that reviews and handlers wrote (titles, terms, notes): a
+# note "[点此](http://evil)" must not become a link in the bot's message, nor "<at id=all>"
+# a mention of everyone. The full-width forms read the same to people.
+_MARKUP = str.maketrans({"<": "＜", ">": "＞", "[": "［", "]": "］"})
+
+
+def markdown_safe(text: str) -> str:
+    """``text`` for a WeCom/DingTalk/Feishu markdown message: no link, tag or mention syntax."""
+    return str(text).translate(_MARKUP)
 
 
 def buttons(notice: Notice) -> list[tuple[str, str]]:

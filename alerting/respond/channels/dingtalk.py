@@ -21,6 +21,7 @@ from alerting.respond.channels.chat import (
     detail_lines,
     headline,
     json_reply,
+    markdown_safe,
 )
 from alerting.respond.notice import Notice
 
@@ -56,7 +57,8 @@ class DingTalkChannel(ChatChannel):
         return f"{self.url}{joiner}timestamp={timestamp}&sign={sign(self._secret, timestamp)}"
 
     def payload(self, notice: Notice) -> dict:
-        text = "\n\n".join([f"### {headline(notice)}", *detail_lines(notice)])
+        text = "\n\n".join([f"### {markdown_safe(headline(notice))}",
+                            *map(markdown_safe, detail_lines(notice))])
         card = {"title": headline(notice), "text": text, "btnOrientation": "1",
                 "btns": [{"title": label, "actionURL": url} for label, url in buttons(notice)]}
         return {"msgtype": "actionCard", "actionCard": card}

@@ -43,6 +43,12 @@ def text_body(notice: Notice) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _web_url(url: object) -> bool:
+    """Whether a review's link may become a link in the mail: http(s) only. Review URLs come
+    from crawled pages, and ``javascript:`` or ``data:`` must never be clickable."""
+    return isinstance(url, str) and url.strip().lower().startswith(("http://", "https://"))
+
+
 def html_body(notice: Notice) -> str:
     e = notice.explanation
     parts = [f"<h2>{escape(notice.title)}</h2>", f"<p>{escape(notice.summary)}</p>",
@@ -62,7 +68,8 @@ def html_body(notice: Notice) -> str:
     if e.get("reviews"):
         items = "".join(
             f"<li><b>{escape(r.get('author') or '匿名')}</b>：{escape(r['text'])}"
-            + (f' <a href="{escape(r["url"])}">原文</a>' if r.get("url") else "") + "</li>"
+            + (f' <a href="{escape(r["url"])}">原文</a>' if _web_url(r.get("url")) else "")
+            + "</li>"
             for r in e["reviews"])
         parts.append(f"<p>代表性评论：</p><ul>{items}</ul>")
     return ('<!doctype html><html lang="zh-CN"><meta charset="utf-8"><body>'

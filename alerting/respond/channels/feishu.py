@@ -21,6 +21,7 @@ from alerting.respond.channels.chat import (
     detail_lines,
     headline,
     json_reply,
+    markdown_safe,
 )
 from alerting.respond.notice import Notice
 
@@ -55,7 +56,9 @@ class FeishuChannel(ChatChannel):
                 "header": {"title": {"tag": "plain_text", "content": headline(notice)},
                            "template": TEMPLATES.get(notice.kind, "blue")},
                 "elements": [{"tag": "div", "text": {"tag": "lark_md",
-                                                     "content": "\n".join(detail_lines(notice))}},
+                                                     "content": "\n".join(
+                                                         map(markdown_safe,
+                                                             detail_lines(notice)))}},
                              {"tag": "action", "actions": actions}]}
         body: dict = {"msg_type": "interactive", "card": card}
         if self._secret is not None:

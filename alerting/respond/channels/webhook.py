@@ -17,6 +17,7 @@ import httpx
 from alerting.respond.channels.base import HttpChannel
 from alerting.respond.notice import Notice
 from models.config import ChannelBase, Duration
+from models.redact import redact_url
 
 SIGNATURE_HEADER = "X-Koubei-Signature"
 
@@ -54,4 +55,4 @@ class WebhookChannel(HttpChannel):
                    "User-Agent": "koubei-alerting", **self.config.headers}
         if self._secret is not None:
             headers[SIGNATURE_HEADER] = sign(self._secret, body)
-        self.post(self.config.url, body, headers, f"POST {self.config.url}")
+        self.post(self.config.url, body, headers, f"POST {redact_url(self.config.url)}")

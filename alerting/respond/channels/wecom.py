@@ -16,6 +16,7 @@ from alerting.respond.channels.chat import (
     detail_lines,
     headline,
     json_reply,
+    markdown_safe,
 )
 from alerting.respond.notice import Notice
 
@@ -33,8 +34,8 @@ class WeComChannel(ChatChannel):
 
     def payload(self, notice: Notice) -> dict:
         colour = COLOURS.get(notice.kind, "comment")
-        lines = [f'<font color="{colour}">{headline(notice)}</font>']
-        lines += [f"> {line}" for line in detail_lines(notice)]
+        lines = [f'<font color="{colour}">{markdown_safe(headline(notice))}</font>']
+        lines += [f"> {markdown_safe(line)}" for line in detail_lines(notice)]
         lines.append(" ｜ ".join(f"[{label}]({url})" for label, url in buttons(notice)))
         return {"msgtype": "markdown", "markdown": {"content": "\n".join(lines)}}
 

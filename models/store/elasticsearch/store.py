@@ -173,7 +173,7 @@ class ElasticsearchReviewStore(ReviewStore):
     @_wrapped
     def search(self, query: ReviewQuery = ReviewQuery(), limit: int = 50,
                cursor: str | None = None) -> ReviewPage:
-        after = decode_cursor("search", cursor, 2) if cursor is not None else None
+        after = decode_cursor("search", cursor, 2, (int, str)) if cursor is not None else None
         response = self.client.search(
             index=self.names.alias, query=bool_query(query), size=limit + 1,
             sort=[{"published_at": "desc"}, {"id": "desc"}], search_after=after)
@@ -186,7 +186,7 @@ class ElasticsearchReviewStore(ReviewStore):
     @_wrapped
     def feed(self, cursor: str | None = None, limit: int = 50,
              query: ReviewQuery = ReviewQuery()) -> ReviewPage:
-        after = decode_cursor("feed", cursor, 1)[0] if cursor is not None else None
+        after = decode_cursor("feed", cursor, 1, (int,))[0] if cursor is not None else None
         horizon = self.ledger.horizon()
         settled = {"range": {"seq": {"lt": horizon}}} if horizon is not None else None
         if after is None:

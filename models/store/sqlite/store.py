@@ -155,7 +155,7 @@ class SQLiteReviewStore(ReviewStore):
                cursor: str | None = None) -> ReviewPage:
         where, params = sql.where_clause(query)
         if cursor is not None:
-            published, rid = decode_cursor("search", cursor, 2)
+            published, rid = decode_cursor("search", cursor, 2, (int, str))
             where += " AND (r.published_at < ? OR (r.published_at = ? AND r.id < ?))"
             params += [published, published, rid]
         rows = self._con().execute(
@@ -176,7 +176,7 @@ class SQLiteReviewStore(ReviewStore):
             rows = con.execute(f"SELECT r.body FROM reviews r WHERE {where} AND r.seq <= ? "
                                "ORDER BY r.seq DESC LIMIT ?", params + [head, limit]).fetchall()
             return ReviewPage([_review(row[0]) for row in rows], encode_cursor("feed", head))
-        (after,) = decode_cursor("feed", cursor, 1)
+        (after,) = decode_cursor("feed", cursor, 1, (int,))
         rows = con.execute(f"SELECT r.body, r.seq FROM reviews r WHERE {where} AND r.seq > ? "
                            "ORDER BY r.seq LIMIT ?", params + [after, limit]).fetchall()
         last = rows[-1][1] if rows else after

@@ -38,6 +38,9 @@ def _write(runtime, period: Period | str, entities: tuple[str, ...], out: str) -
     if path.suffix.lower() not in FORMATS:
         raise click.BadParameter("expected a file name ending in .pdf, .xlsx or .csv",
                                  param_hint="--out")
+    if not path.parent.is_dir():
+        raise click.BadParameter(f"no directory {str(path.parent)!r} to write into",
+                                 param_hint="--out")
     known = {e.id for e in config.entities}
     for entity in entities:
         if entity not in known:
@@ -57,7 +60,10 @@ def _write(runtime, period: Period | str, entities: tuple[str, ...], out: str) -
     except FontMissing as exc:
         click.echo(f"error: {exc}", err=True)
         raise SystemExit(1)
-    path.write_bytes(body)
+    try:
+        path.write_bytes(body)
+    except OSError as exc:
+        raise click.ClickException(f"cannot write {path}: {exc.strerror or exc}")
     every = briefing.total.now
     click.echo(f"{briefing.period.key}{'' if briefing.complete else ' (so far)'}: "
                f"{every.total} reviews, {every.negative} negative, "

@@ -102,13 +102,18 @@ def run_command(runtime, demo: bool, host: str | None, port: int | None, demo_po
     runtime.config = with_addresses(runtime.config)
     for line in initialise(runtime):
         click.echo(line)
+    app = create_app(runtime)
+    try:  # listen first: a busy port must not leave a scheduler crawling behind it
+        server = create_server(app, host=host, port=port, threads=8,
+                               max_request_body_size=app.config["MAX_CONTENT_LENGTH"])
+    except OSError as exc:  # the port is taken, or the address is not this machine's
+        raise click.ClickException(f"cannot listen on {host}:{port}: {exc.strerror or exc}")
     demo_server = None
     if demo:
         demo_server, _ = serve_demo_site("127.0.0.1", demo_port, burst_after=demo_burst_after)
         click.echo(f"demo review site: http://127.0.0.1:{demo_port}/")
     scheduler = scheduler_for(runtime)
     scheduler.start()
-    server = create_server(create_app(runtime), host=host, port=port, threads=8)
     click.echo(f"Koubei is running at http://{host}:{port}/  (Ctrl+C to stop)")
 
     def terminate(*_):
