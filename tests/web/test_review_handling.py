@@ -125,14 +125,18 @@ def test_bulk_assign_the_ticked_reviews(li, reviews, runtime):
     rows = rh.handlings(runtime.state, ticked)
     assert set(rows) == {ours[3].id, ours[4].id}  # 华美's review is out of li's scope
     assert {row.assignee for row in rows.values()} == {"zhao"}
-    answer = api(li, "/api/reviews/bulk", {"action": "handle", "outcome": "replied",
+    answer = api(li, "/api/handling/bulk", {"action": "handle", "outcome": "replied",
                                              "review_ids": [ours[3].id, ours[0].id]}).get_json()
     assert answer == {"done": [ours[3].id, ours[0].id], "skipped": {}}
-    answer = api(li, "/api/reviews/bulk?sentiment=positive",
+    answer = api(li, "/api/handling/bulk?sentiment=positive",
                  {"action": "handle", "outcome": "replied"}).get_json()
     assert answer["done"] == [ours[4].id] and list(answer["skipped"]) == [ours[3].id]
-    assert api(li, "/api/reviews/bulk", {"action": "reopen"}).status_code == 400
-    assert api(li, "/api/reviews/bulk", {"action": "handle",
+    assert api(li, "/api/handling/bulk", {"action": "reopen"}).status_code == 400
+    bad_outcome = api(li, "/api/handling/bulk", {"action": "handle", "outcome": "thanked"})
+    assert bad_outcome.status_code == 400 and bad_outcome.get_json()["error"]["parameter"] == \
+        "outcome"
+    assert api(li, "/api/handling/bulk", {"action": "assign", "assignee": 7}).status_code == 400
+    assert api(li, "/api/handling/bulk", {"action": "handle",
                                               "review_ids": "x"}).status_code == 400
 
 
@@ -192,6 +196,8 @@ def test_handling_changes_since_a_time_for_the_live_feed(li, reviews, runtime):
     later = utcnow() + timedelta(minutes=1)
     assert li.get("/api/handling", query_string={"since": later.isoformat()}).get_json()[
         "handling"] == {}
-    assert li.get("/api/handling").status_code == 400
+    recent = li.get("/api/handling").get_json()["handling"]  # default: the last moments
+    assert list(recent) == [ours[0].id]
+    assert li.get("/api/handling?since=yesterday").status_code == 400
     config = li.get("/").get_data(as_text=True)
     assert '"handlingUrl": "/api/handling"' in config

@@ -3,11 +3,12 @@
 - ``POST /api/reviews/<id>/handling`` with ``{"action": "assign", "assignee": "li"}``,
   ``{"action": "handle", "outcome": "replied", "note": "..."}`` or ``{"action": "reopen"}``:
   answers the review's handling; 409 when the step does not apply to it as it stands.
-- ``POST /api/reviews/bulk?<feed filters>`` with ``{"action": "handle", "outcome": ...,
+- ``POST /api/handling/bulk?<feed filters>`` with ``{"action": "handle", "outcome": ...,
   "review_ids": [...]}`` (ids optional: without them, the newest reviews matching the filters):
   answers the ids it applied to and, for the others, why not.
 - ``GET /api/queue``: the signed-in user's queue, reviews and incidents assigned to them.
-- ``GET /api/handling?since=ISO``: the reviews whose handling changed since then (the live
+- ``GET /api/handling?since=ISO``: the reviews whose handling changed since then (default: the
+  last ``OVERLAP``; the live
   feed polls it to redraw the status of the cards it shows), and ``until`` to ask from next
   (a little before now: ``OVERLAP``).
 """
@@ -53,7 +54,7 @@ def act(review_id: str):
             "handling": handling_payload(reads.review_handlings([review]).get(review_id))}
 
 
-@bp.post("/reviews/bulk")
+@bp.post("/handling/bulk")
 @access.permission("act")
 def bulk():
     body = _body()
@@ -77,9 +78,7 @@ def queue():
 @access.permission("read")
 def changed():
     until = utcnow() - OVERLAP
-    since = params.moment("since", display_zone())
-    if since is None:
-        raise InvalidParameter("since", "give the time of your last poll (ISO-8601)")
+    since = params.moment("since", display_zone()) or until  # none given: the last moments
     return {"handling": {row.review_id: handling_payload(row, events=False)
                          for row in reads.handling_changed_since(since)},
             "until": until.isoformat()}

@@ -17,7 +17,7 @@ from urllib.parse import urlencode
 from flask import Blueprint, flash, g, redirect, request, url_for
 
 from alerting.respond import review_handling
-from alerting.respond.review_handling import BulkResult, ReviewHandlingError
+from alerting.respond.review_handling import OUTCOMES, BulkResult, ReviewHandlingError
 from models.review import Review
 from web import params, reads
 from web.display import display_zone
@@ -36,17 +36,24 @@ def _may_handle(user, review: Review) -> bool:
     return access.may_handle_entities(user.role, user.entities, review.entities)
 
 
-def _check(action: str, allowed: tuple[str, ...]) -> None:
+def _check(action: str, allowed: tuple[str, ...], values: Mapping) -> None:
+    """An unknown action or outcome, or a field of the wrong type, is a bad request (400);
+    a missing outcome or assignee is left to the workflow, which refuses the step."""
     if action not in allowed:
         raise InvalidParameter("action", f"expected one of {', '.join(allowed)}")
+    if "outcome" in values and values["outcome"] not in OUTCOMES:
+        raise InvalidParameter("outcome", f"expected one of {', '.join(OUTCOMES)}")
+    for name in ("assignee", "note"):
+        if name in values and not isinstance(values[name], str):
+            raise InvalidParameter(name, "expected a string")
 
 
 def perform(review_id: str, action: str, values: Mapping, actor: str) -> None:
     """Apply ``action`` to one review. Raises ``NotFound`` unless it exists and is in scope,
     ``InvalidParameter`` for an unknown action, ``ReviewHandlingError`` when it does not
     apply."""
+    _check(action, ACTIONS, values)
     review = reads.get_review(review_id)
-    _check(action, ACTIONS)
     state = reads.current_runtime().state
     if action == "assign":
         review_handling.assign(state, review, actor, str(values.get("assignee", "")),
@@ -61,15 +68,16 @@ def perform(review_id: str, action: str, values: Mapping, actor: str) -> None:
 def bulk_targets(review_ids: list[str]) -> list[Review]:
     """The reviews a bulk step applies to: the visible ones among ``review_ids``, or with none
     given the newest ``BULK_LIMIT`` matching the request's feed filters."""
+    query = params.review_query(display_zone())  # checked either way: a bad filter is a 400
     if review_ids:
         found = reads.find_reviews(list(dict.fromkeys(review_ids))[:BULK_LIMIT])
         return list(found.values())
-    return reads.search_reviews(params.review_query(display_zone()), BULK_LIMIT).reviews
+    return reads.search_reviews(query, BULK_LIMIT).reviews
 
 
 def perform_bulk(action: str, values: Mapping, review_ids: list[str], actor: str) -> BulkResult:
     """Apply ``assign`` or ``handle`` to ``bulk_targets(review_ids)``."""
-    _check(action, BULK_ACTIONS)
+    _check(action, BULK_ACTIONS, values)
     reviews, state = bulk_targets(review_ids), reads.current_runtime().state
     if action == "assign":
         return review_handling.assign_many(state, reviews, actor,
