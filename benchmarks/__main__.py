@@ -4,11 +4,15 @@ from __future__ import annotations
 import sys
 
 from benchmarks import (
+    analytics_bench,
     cli_bench,
     crawl_bench,
     detection_bench,
     es_bench,
+    failover_bench,
     nlp_bench,
+    realistic_bench,
+    scale_bench,
     spam_bench,
     store_bench,
 )
@@ -18,8 +22,9 @@ BENCHMARKS = {"store": store_bench.run, "nlp": nlp_bench.run,
               "nlp-domains": nlp_bench.run_domains, "nlp-3way": nlp_bench.run_three_way,
               "nlp-hard": nlp_bench.run_hard, "nlp-aspects": nlp_bench.run_aspects,
               "nlp-topics": nlp_bench.run_topics, "crawl": crawl_bench.run,
-              "detection": detection_bench.run, "es": es_bench.run, "spam": spam_bench.run,
-              "cli": cli_bench.run}
+              "detection": detection_bench.run, "realistic": realistic_bench.run,
+              "es": es_bench.run, "spam": spam_bench.run, "analytics": analytics_bench.run,
+              "failover": failover_bench.run, "scale": scale_bench.run, "cli": cli_bench.run}
 
 
 def main(names: list[str]) -> int:

@@ -18,7 +18,15 @@ from typing import Callable
 from parsel import Selector
 
 from benchmarks.table import Figure
-from crawlers.spiders import bilibili_api, douban_page, html_page, rss_feed, weibo_api
+from crawlers.spiders import (
+    bilibili_api,
+    douban_page,
+    heimao_api,
+    html_page,
+    rss_feed,
+    weibo_api,
+    zhihu_api,
+)
 from crawlers.spiders.configured_review import build_review
 from crawlers.spiders.html import HtmlConfig
 
@@ -60,6 +68,8 @@ def _rate(parse: Callable[[], int], seconds: float = 0.5) -> float:
 def run() -> list[Figure]:
     bili = _json_page("bilibili_pn1.json", ("data", "replies"))
     weibo = _json_page("weibo_page1.json", ("data", "data"))
+    heimao = _json_page("heimao_page1.json", ("result", "data", "complaints"))
+    zhihu = _json_page("zhihu_page1.json", ("data",))
     douban = _html_page("douban_page1.html", b'\n        <div class="comment-item',
                         b"\n            </div>\n            <div id=\"paginator\"")
     forum = _html_page("html_list1.html", b"\n      <li class=\"review\"", b"\n</ul>")
@@ -71,6 +81,12 @@ def run() -> list[Figure]:
         "weibo": (lambda: len([weibo_api.to_raw_review(c, "w", "u") for c in
                                weibo_api.parse_comments(weibo).comments]),
                   lambda: len(json.loads(weibo)["data"]["data"])),
+        "heimao": (lambda: len([heimao_api.to_raw_review(c, "h") for c in
+                                heimao_api.parse_complaints(heimao).complaints]),
+                   lambda: len(json.loads(heimao)["result"]["data"]["complaints"])),
+        "zhihu": (lambda: len([zhihu_api.to_raw_review(c, "z", "u") for c in
+                               zhihu_api.parse_comments(zhihu).comments]),
+                  lambda: len(json.loads(zhihu)["data"])),
         "douban (HTML)": (lambda: len([douban_page.to_raw_review(i, "d", "u") for i in
                                        douban_page.parse_page(douban).items]),
                           lambda: len(Selector(text=douban.decode()).css("div.comment-item"))),

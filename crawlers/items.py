@@ -24,6 +24,8 @@ class RawReview:
     rating: float | None = None
     likes: int = 0
     replies: int = 0
+    reposts: int = 0
+    author_followers: int = 0
     url: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -39,7 +41,8 @@ class RawReview:
             self.source, self.native_id, self.text, platform=self.platform,
             published_at=self.published_at, crawled_at=crawled_at or utcnow(),
             url=self.url, entities=list(entities), author=self.author, title=self.title,
-            rating=self.rating, likes=self.likes, replies=self.replies, extra=dict(self.extra))
+            rating=self.rating, likes=self.likes, replies=self.replies, reposts=self.reposts,
+            author_followers=self.author_followers, extra=dict(self.extra))
 
     def __repr__(self) -> str:
         # Dropped items are logged by Scrapy; a 100,000-character review must not flood the log.

@@ -72,6 +72,19 @@ def to_count(value: object) -> int:
         return 0
 
 
+_SHOWN_COUNT = re.compile(r"^\s*(\d{1,12}(?:\.\d{1,4})?)\s*(万|w|亿)?\+?\s*$", re.IGNORECASE)
+_SHOWN_UNITS = {None: 1, "万": 10_000, "w": 10_000, "W": 10_000, "亿": 100_000_000}
+
+
+def shown_count(value: object) -> int:
+    """A count as a page shows it: ``1234``, ``"1.2万"``, ``"3亿"``, ``"10w+"``; 0 when absent
+    or unreadable."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return max(0, value)
+    match = _SHOWN_COUNT.match(str(value)) if value is not None else None
+    return int(float(match[1]) * _SHOWN_UNITS[match[2]]) if match else 0
+
+
 def parse_time(value: object, fmt: str | None = None, tz: tzinfo | str = BEIJING) -> datetime:
     """``value`` as a timezone-aware datetime; raise ``ValueError`` when it cannot be read."""
     zone = ZoneInfo(tz) if isinstance(tz, str) else tz

@@ -4,7 +4,8 @@ Politeness (docs/sources.md): robots.txt obeyed unless the source says ``obey_ro
 configurable User-Agent, AutoThrottle on, one request at a time per domain (a source's
 ``concurrency`` raises it), retries on the "slow down" and transient statuses (403 and 502 are
 intermittent on the App Store) honouring ``Retry-After`` or else backing off exponentially,
-no cookies (never log in). Logging is quiet (WARNING) by default. Only http(s) is downloaded,
+no cookie jar (never log in; a session type such as ``zhihu`` sends the user's own session
+header itself). Logging is quiet (WARNING) by default. Only http(s) is downloaded,
 and a response over the source's ``max_response_bytes`` fails its page.
 """
 from __future__ import annotations

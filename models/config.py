@@ -260,6 +260,23 @@ class WebConfig(Strict):
         return self.public_url or f"http://{self.host}:{self.port}"
 
 
+class TouchpointStage(Strict):
+    """One stage of the customer journey and the topics whose reviews speak about it."""
+    stage: Annotated[str, Field(min_length=1)]
+    topics: list[Annotated[str, Field(min_length=1)]] = []
+
+
+# The e-commerce journey over the built-in topic taxonomy (``nlp.topics``). 下单支付 has no
+# built-in topic: an entity's own topic (``entities[].topics``) can be mapped to it.
+DEFAULT_TOUCHPOINTS = (
+    TouchpointStage(stage="售前咨询", topics=["价格"]),
+    TouchpointStage(stage="下单支付", topics=[]),
+    TouchpointStage(stage="物流配送", topics=["物流配送", "包装"]),
+    TouchpointStage(stage="使用体验", topics=["产品质量", "功能性能", "电池续航", "外观设计",
+                                          "口味", "卫生安全", "环境", "服务速度"]),
+    TouchpointStage(stage="售后服务", topics=["售后退换", "客服态度"]),
+)
+
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
@@ -292,6 +309,8 @@ class KoubeiConfig(Strict):
     events: list[CalendarEvent] = []
     teams: list[TeamConfig] = []
     reports: list[ReportConfig] = []
+    # the customer journey's stages in order, each with its topics (web: CX touchpoints)
+    touchpoints: list[TouchpointStage] = list(DEFAULT_TOUCHPOINTS)
 
     def source(self, name: str) -> SourceBase:
         for source in self.sources:

@@ -1,7 +1,7 @@
 """Cross-references the schema cannot see — duplicate ids and names, names that point nowhere,
-events that end before they start — and URLs that are not web addresses, checked on the config
-as read from YAML (before or without schema validation), so one run reports them together
-with the field errors instead of after those are fixed.
+events that end before they start, customer-journey stages named twice — and URLs that are not
+web addresses, checked on the config as read from YAML (before or without schema validation),
+so one run reports them together with the field errors instead of after those are fixed.
 
 Every check skips what it cannot read (a section that is not a list, an item that is not a
 mapping, a name that is not a string): the schema reports those.
@@ -73,7 +73,18 @@ def reference_problems(data: Mapping) -> list[tuple[str, str]]:
     problems += _unknown(data, "users", "entities", entities, "entity", frozenset({"*"}))
     problems += _report_channels(data, channels)
     problems += _unknown(data, "reports", "entities", entities, "entity")
+    problems += _duplicate_stages(data)
     return problems + url_problems(data)
+
+
+def _duplicate_stages(data: Mapping) -> list[tuple[str, str]]:
+    problems, seen = [], set()
+    for i, stage in _items(data, "touchpoints"):
+        for name in _names(stage, "stage")[:1]:
+            if name in seen:
+                problems.append((f"touchpoints[{i}].stage", f"duplicate stage {name!r}"))
+            seen.add(name)
+    return problems
 
 
 def _event_order(data: Mapping) -> list[tuple[str, str]]:

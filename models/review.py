@@ -70,6 +70,8 @@ class Review:
     rating: float | None = None
     likes: int = 0
     replies: int = 0
+    reposts: int = 0           # shares/forwards, where the site counts them
+    author_followers: int = 0  # the author's followers when the site shows them (0: unknown)
     sentiment: Sentiment | None = None
     topics: list[str] = field(default_factory=list)
     aspects: list[tuple[str, str]] = field(default_factory=list)
@@ -90,10 +92,22 @@ class Review:
         return cls(id=review_id(source, native_id, text), source=source, native_id=native_id,
                    text=text, **values)
 
+    @property
+    def reach(self) -> int:
+        """How far the review travelled as the site counts it: likes + replies + reposts plus
+        the author's followers (who saw it in their feed); 0 when the site shows none."""
+        return self.likes + self.replies + self.reposts + self.author_followers
+
     def fingerprint(self) -> str:
         """Hash of what the site says about the review; a changed fingerprint means "updated"."""
         raw = [self.text, self.title, self.author, self.rating, self.likes, self.replies,
                self.url, self.published_at.isoformat(), sorted(self.entities)]
+        # Appended only when present, so reviews stored before these existed keep their
+        # fingerprint (and are not all re-stored as "updated" by the next crawl).
+        if self.reposts or self.author_followers:
+            raw += [self.reposts, self.author_followers]
+        if self.extra.get("status") is not None:  # a complaint's 处理中 → 已完成 is an update
+            raw.append(str(self.extra["status"]))
         blob = json.dumps(raw, ensure_ascii=False, separators=(",", ":"))
         return hashlib.blake2b(blob.encode("utf-8"), digest_size=12).hexdigest()
 
@@ -108,7 +122,8 @@ class Review:
             "native_id": self.native_id, "url": self.url, "entities": list(self.entities),
             "author": self.author, "title": self.title, "text_norm": self.text_norm,
             "script": self.script, "rating": self.rating, "likes": self.likes,
-            "replies": self.replies,
+            "replies": self.replies, "reposts": self.reposts,
+            "author_followers": self.author_followers,
             "sentiment": None if s is None else {"label": s.label, "score": s.score,
                                                  "model": s.model},
             "topics": list(self.topics), "aspects": [list(a) for a in self.aspects],

@@ -39,6 +39,14 @@ def default_config_path(home: Path) -> Path:
     return own if own.exists() else DEMO_CONFIG
 
 
+def state_url(config: KoubeiConfig, home: Path) -> str:
+    """Where the relational state lives: ``$KOUBEI_STATE_URL`` (a PostgreSQL URL holds a
+    password, so it need not be written in the config), else the config's ``state_url``, else
+    ``state.db`` in the data directory."""
+    return (os.environ.get("KOUBEI_STATE_URL") or config.state_url
+            or f"sqlite:///{home / 'state.db'}")
+
+
 StoredHook = Callable[["Runtime", Sequence[Any]], Any]
 
 
@@ -66,8 +74,8 @@ class Runtime:
     @cached_property
     def state(self) -> StateDB:
         self.home.mkdir(parents=True, exist_ok=True)
-        state = StateDB(self.config.state_url or f"sqlite:///{self.home / 'state.db'}")
-        state.create_all()
+        state = StateDB(state_url(self.config, self.home))
+        state.upgrade()
         return state
 
     def close(self) -> None:

@@ -1,8 +1,11 @@
 """Relational state through SQLAlchemy: users, incidents and their timelines, the handling of
-single reviews, crawl checkpoints.
+single reviews, crawl checkpoints, and the coordination of several processes (the scheduler's
+lease, claimed runs, notice deliveries, the crawl queue).
 
-SQLite in the data directory by default; any SQLAlchemy URL (PostgreSQL) when several
-instances share state. Times are stored in UTC and always come back timezone-aware.
+SQLite in the data directory by default; PostgreSQL (``postgresql+psycopg://...``) when several
+processes or machines share state. The schema is built and upgraded by the Alembic migrations
+in ``models/migrations`` (``StateDB.upgrade``), the same ones on both databases. Times are
+stored in UTC and always come back timezone-aware.
 """
 from __future__ import annotations
 
@@ -20,6 +23,7 @@ from sqlalchemy import (
     String,
     Text,
     TypeDecorator,
+    UniqueConstraint,
     create_engine,
     event,
 )
@@ -32,6 +36,7 @@ from sqlalchemy.orm import (
     sessionmaker,
 )
 
+from models.migrations import upgrade_schema
 from models.sqlite_wal import enable_wal
 
 
@@ -201,6 +206,68 @@ class CrawlCheckpoint(Base):
     last_counts: Mapped[dict] = mapped_column(JSON, default=dict)
 
 
+class Lease(Base):
+    """A named lease (the scheduler's leadership): held by ``holder`` until ``expires_at``
+    unless renewed; ``token`` grows by one at every change of holder (a fencing token)."""
+    __tablename__ = "leases"
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(128), default="")
+    token: Mapped[int] = mapped_column(Integer, default=0)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    acquired_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class JobRun(Base):
+    """One run of a scheduled job for one slot (a detection tick's interval, a report's week):
+    the unique (job, slot) makes a second run of the same slot impossible, whoever tries."""
+    __tablename__ = "job_runs"
+    __table_args__ = (UniqueConstraint("job", "slot", name="uq_job_runs_job_slot"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    job: Mapped[str] = mapped_column(String(128))
+    slot: Mapped[str] = mapped_column(String(64))
+    holder: Mapped[str] = mapped_column(String(128), default="")
+    token: Mapped[int] = mapped_column(Integer, default=0)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=_now, index=True)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class NoticeDelivery(Base):
+    """One notice to one channel, under its idempotency key: claimed (``sending``) before the
+    channel is called, then ``sent`` or ``failed``. A key claimed once is never sent again
+    unless its earlier attempt failed."""
+    __tablename__ = "notice_deliveries"
+    key: Mapped[str] = mapped_column(String(320), primary_key=True)
+    incident_id: Mapped[int] = mapped_column(Integer, index=True)
+    channel: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(16), default="sending")  # sending|sent|failed
+    holder: Mapped[str] = mapped_column(String(128), default="")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(Text)
+    claimed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=_now)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class CrawlJob(Base):
+    """A crawl waiting for (``queued``) or run by (``running``) a worker, then ``done`` or
+    ``failed``. ``active_source`` is the source while the job is queued or running and NULL
+    after: its unique index allows one unfinished crawl per source across the fleet.
+    ``active_site`` is the site (host) the crawl talks to while it runs: its unique index
+    allows one running crawl per site across the fleet (politeness)."""
+    __tablename__ = "crawl_jobs"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    source: Mapped[str] = mapped_column(String(64), index=True)
+    site: Mapped[str] = mapped_column(String(256), default="")
+    active_source: Mapped[str | None] = mapped_column(String(64), unique=True)
+    active_site: Mapped[str | None] = mapped_column(String(256), unique=True)
+    status: Mapped[str] = mapped_column(String(16), default="queued", index=True)
+    enqueued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=_now)
+    claimed_by: Mapped[str | None] = mapped_column(String(128))
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    result: Mapped[dict] = mapped_column(JSON, default=dict)
+
 class AuditEntry(Base):
     """Who changed which rule, entity, channel or user, and when (``models.audit``)."""
     __tablename__ = "audit_log"
@@ -233,15 +300,27 @@ class StateDB:
     """Engine and session factory for the relational state."""
 
     def __init__(self, url: str):
-        self.url = url
+        self.url = url = driver_url(url)
         connect_args = {"timeout": 30} if url.startswith("sqlite") else {}
-        self.engine = create_engine(url, connect_args=connect_args)
+        self.engine = create_engine(url, connect_args=connect_args, pool_pre_ping=True)
         if url.startswith("sqlite"):
             event.listen(self.engine, "connect", _sqlite_pragmas)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
 
+    @property
+    def dialect(self) -> str:
+        """``sqlite`` or ``postgresql``."""
+        return self.engine.dialect.name
+
     def create_all(self) -> None:
+        """Create the tables straight from the models, for scratch databases (a backtest's);
+        a kept database is built by ``upgrade``."""
         Base.metadata.create_all(self.engine)
+
+    def upgrade(self) -> None:
+        """Bring the schema to the newest migration (``models.migrations``); safe to repeat
+        and to run from several processes at once on PostgreSQL."""
+        upgrade_schema(self.engine)
 
     @contextmanager
     def session(self) -> Iterator[Session]:
@@ -258,6 +337,15 @@ class StateDB:
 
     def close(self) -> None:
         self.engine.dispose()
+
+
+def driver_url(url: str) -> str:
+    """``url`` with the PostgreSQL driver this project installs (psycopg 3) named, when it
+    names none (``postgresql://`` or ``postgres://``)."""
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

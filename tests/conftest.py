@@ -7,7 +7,10 @@ import pytest
 
 from models.loader import parse_config
 from models.runtime import DEMO_CONFIG, Runtime
+from models.state import StateDB
 from tests.factories import make_review, restart_numbering  # noqa: F401  (make_review re-exported)
+from tests.pg_node import NodeError, PostgresNode, server_available
+from tests.support import require
 from web.runtime import PLUGINS, wire
 
 
@@ -41,3 +44,35 @@ def runtime(home: Path):
     rt = wire(Runtime(config, DEMO_CONFIG, home))  # as web.runtime.open_runtime wires it
     yield rt
     rt.close()
+
+
+@pytest.fixture(scope="session")
+def pg_node():
+    """One throw-away PostgreSQL cluster for the session (``tests.pg_node``); skipped when the
+    server is not installed, and failing under ``CI=true``."""
+    require(server_available(), "PostgreSQL server (Debian package postgresql)")
+    node = PostgresNode()
+    try:
+        node.start()
+    except NodeError as exc:
+        node.stop()
+        require(False, f"a PostgreSQL cluster that starts: {exc}")
+    yield node
+    node.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def state_url(request, tmp_path):
+    """The URL of an empty state database, once SQLite and once a fresh PostgreSQL database."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'state.db'}"
+    return request.getfixturevalue("pg_node").database()
+
+
+@pytest.fixture
+def state_db(state_url):
+    """A migrated, empty state database on each backend (see ``state_url``)."""
+    state = StateDB(state_url)
+    state.upgrade()
+    yield state
+    state.close()

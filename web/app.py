@@ -17,6 +17,7 @@ from werkzeug.routing import IntegerConverter
 
 from models.runtime import Runtime
 from web import display, errors, i18n
+from web.api import analytics as api_analytics
 from web.api import corrections as api_corrections
 from web.api import health, openapi
 from web.api import incident_actions as api_actions
@@ -27,6 +28,7 @@ from web.api import reviews as api
 from web.json_provider import CleanJSONProvider
 from web.pages import action_links as action_link_views
 from web.pages import (
+    analytics,
     audit,
     corrections,
     entities,
@@ -89,10 +91,10 @@ def create_app(runtime: Runtime | None = None,
     # i18n first: the sign-in gate (auth) may already render a page in the reader's language
     for extension in (i18n, display, security, errors, csrf, auth):
         extension.init_app(app)
-    for module in (feed, trends, incidents, incident_actions, action_link_views, exports,
-                   response, silences, corrections, reports, rules, audit, entities,
-                   review_actions, queue, api, api_insights, api_actions, api_response,
-                   api_corrections, api_review_actions, health, openapi):
+    for module in (feed, trends, analytics, incidents, incident_actions, action_link_views,
+                   exports, response, silences, corrections, reports, rules, audit, entities,
+                   review_actions, queue, api, api_insights, api_analytics, api_actions,
+                   api_response, api_corrections, api_review_actions, health, openapi):
         app.register_blueprint(module.bp)
     hops = app.extensions["koubei"].config.web.trusted_proxies
     if hops:  # the client's address, scheme and host as the proxies in front saw them

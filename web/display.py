@@ -60,6 +60,15 @@ def percent(value: float | None) -> str:
     return "—" if value is None else f"{value * 100:.1f}%"
 
 
+def points(value: float | None) -> str:
+    """A change of a share, in percentage points: ``+3.2 pp``; "—" for None."""
+    return "—" if value is None else f"{value * 100:+.1f} pp"
+
+
+def number(value: float | None, digits: int = 1) -> str:
+    return "—" if value is None else f"{value:.{digits}f}"
+
+
 def entity_name(entity_id: str) -> str:
     for entity in current_runtime().config.entities:
         if entity.id == entity_id:
@@ -119,4 +128,4 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters.update(localtime=localtime, visible=visible, stars=stars,
                                  signed=signed, percent=percent, entity_name=entity_name,
                                  duration=duration, topic_name=topic_name,
-                                 incident_title=incident_title)
+                                 incident_title=incident_title, points=points, number=number)

@@ -7,7 +7,9 @@ listed as facts so nothing the detector said is hidden. Shapes understood:
 - ``summary`` (Chinese sentence) and ``summary_en`` (English sentence)
 - ``terms``: ``[{"term", "window_count", "baseline_count", "score"}]`` or plain strings
 - ``topics``: ``[{"topic", "count"}]``, ``[[topic, count]]`` or plain strings
-- ``reviews``: ``[{"id", "text", "url", "author", "source", "published_at"}]`` (examples)
+- ``reviews``: ``[{"id", "text", "url", "author", "source", "published_at", "likes",
+  "replies", "reposts", "author_followers", "reach"}]`` (examples)
+- ``reach``: ``{"reviews", "likes", "replies", "reposts", "author_followers", "total"}``
 - ``window`` and ``baseline``: ``{"start", "end", ...}`` periods (ISO-8601 with offset)
 """
 from __future__ import annotations
@@ -16,7 +18,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-KNOWN = {"summary", "summary_en", "terms", "topics", "reviews", "window", "baseline"}
+KNOWN = {"summary", "summary_en", "terms", "topics", "reviews", "window", "baseline", "reach"}
+REACH_KEYS = ("reviews", "likes", "replies", "reposts", "author_followers", "total")
 SHOWN_ELSEWHERE = {"rule", "group_key", "metric"}  # the incident's own fields say these
 
 
@@ -36,6 +39,7 @@ class Example:
     author: str | None = None
     source: str | None = None
     published_at: datetime | None = None
+    reach: int | None = None
 
 
 @dataclass(frozen=True)
@@ -52,6 +56,7 @@ class Explanation:
     reviews: list[Example] = field(default_factory=list)
     window: Period | None = None
     baseline: Period | None = None
+    reach: dict[str, int] = field(default_factory=dict)  # REACH_KEYS; empty when not given
     facts: dict[str, Any] = field(default_factory=dict)
 
 
@@ -65,6 +70,7 @@ def read_explanation(data: Any, language: str) -> Explanation:
         topics=[t for t in map(_topic, _list(data.get("topics"))) if t],
         reviews=[r for r in map(_example, _list(data.get("reviews"))) if r],
         window=_period(data.get("window")), baseline=_period(data.get("baseline")),
+        reach=_reach(data.get("reach")),
         facts={k: v for k, v in data.items()
                if k not in KNOWN | SHOWN_ELSEWHERE and isinstance(v, (str, int, float, bool))})
 
@@ -121,4 +127,16 @@ def _example(item: Any) -> Example | None:
         return None
     return Example(_text(item.get("id")), item["text"], _text(item.get("url")),
                    _text(item.get("author")), _text(item.get("source")),
-                   _time(item.get("published_at")))
+                   _time(item.get("published_at")), _count(item.get("reach")))
+
+
+def _count(value: Any) -> int | None:
+    number = _number(value)
+    return int(number) if number is not None and number >= 0 else None
+
+
+def _reach(item: Any) -> dict[str, int]:
+    if not isinstance(item, dict):
+        return {}
+    counts = {key: _count(item.get(key)) for key in REACH_KEYS}
+    return {k: v for k, v in counts.items() if v is not None} if counts["total"] else {}

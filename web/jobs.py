@@ -4,20 +4,32 @@ crawl and a report mean is decided here, in the composition root, so that
 
 Each job is a module-level function of plain strings (pickled into the persistent job store)
 that opens a fresh runtime, so config edits are picked up on the next run.
+
+Coordination across processes, all through the state database: a detection tick claims its
+interval (``models.lease.claim_run``) and a report its week, under the scheduler lease's fence,
+so no tick or report runs twice; a crawl job only queues the source's crawl
+(``models.crawl_queue``), and crawl workers (``work_crawls``, in ``koubei run --role worker``
+or ``all``) claim and run queued crawls, one per source at a time across the fleet.
 """
 from __future__ import annotations
 
 import logging
 import sys
+import threading
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from alerting.detect.tick import run_detection
 from alerting.scheduler import Jobs, build_scheduler
 from crawlers import child
+from crawlers.batches import site_of
 from crawlers.report import CrawlReport
+from models import crawl_queue
+from models.lease import PROCESS, Fence, claim_run, finish_run, interval_slot
 from models.review import utcnow
 from models.runtime import Runtime
 from web.reports.mail import send_report
@@ -35,11 +47,26 @@ MOVED_FUNCTIONS = {
 }
 
 
-def detect_job(config_path: str, home: str) -> None:
-    """One detection tick (with escalation follow-up) in a fresh runtime."""
+# A crawl whose worker has not said it is alive for this long is given up (the worker died).
+CRAWL_SILENT_AFTER = timedelta(minutes=2)
+HEARTBEAT_EVERY = 20.0  # seconds between a worker's heartbeats while it crawls
+
+
+def _fence(text: str | None) -> Fence | None:
+    return Fence.parse(text) if text else None
+
+
+def detect_job(config_path: str, home: str, fence: str | None = None) -> None:
+    """One detection tick (with escalation follow-up) in a fresh runtime, once per detection
+    interval whichever process tries (see the module docstring)."""
     runtime = open_runtime(config_path, home)
     try:
+        now = utcnow()
+        slot = interval_slot(now, runtime.config.detection_interval)
+        if not claim_run(runtime.state, "detect", slot, _fence(fence), now):
+            return
         report = run_detection(runtime)
+        finish_run(runtime.state, "detect", slot)
     finally:
         runtime.close()
     log.info("detection: %d rule(s), %d firing(s), %d incident change(s), %d error(s)",
@@ -47,23 +74,86 @@ def detect_job(config_path: str, home: str) -> None:
 
 
 def crawl_job(config_path: str, home: str, source: str) -> None:
-    """Crawl one source in a child process (Scrapy's reactor cannot restart in this one)."""
-    report = crawl_in_child(config_path, home, source)
+    """Queue a crawl of one source for the crawl workers (nothing when one is queued or
+    running already), after giving up the crawls of workers that died."""
+    runtime = open_runtime(config_path, home)
+    try:
+        abandoned = crawl_queue.abandon_stale(runtime.state, CRAWL_SILENT_AFTER)
+        if abandoned:
+            log.warning("crawl queue: %d crawl(s) of silent workers given up", abandoned)
+        try:
+            site = site_of(runtime.config.source(source))
+        except KeyError:
+            log.warning("crawl %s: no longer in the config; not queued", source)
+            return
+        queued = crawl_queue.enqueue(runtime.state, source, site=site)
+    finally:
+        runtime.close()
+    log.info("crawl %s: %s", source, f"queued (job {queued})" if queued
+             else "still queued or running; not queued again")
+
+
+def run_one_crawl(runtime: Runtime, worker: str = PROCESS,
+                  timeout: float = 600) -> CrawlReport | None:
+    """Claim the oldest queued crawl for ``worker`` and run it in a child process, beating
+    the heartbeat meanwhile; returns its report, or None when none was waiting."""
+    claimed = crawl_queue.claim(runtime.state, worker)
+    if claimed is None:
+        return None
+    done = threading.Event()
+
+    def beat() -> None:
+        while not done.wait(HEARTBEAT_EVERY):
+            crawl_queue.heartbeat(runtime.state, claimed.id, worker)
+    beater = threading.Thread(target=beat, name=f"heartbeat-{claimed.id}", daemon=True)
+    beater.start()
+    try:
+        report = crawl_in_child(runtime.config_path, runtime.home, claimed.source, timeout)
+    except Exception as exc:  # the child could not even start: the job fails, the worker lives
+        log.exception("crawl %s: the crawl child failed", claimed.source)
+        report = CrawlReport(claimed.source, ok=False, error=f"{type(exc).__name__}: {exc}")
+    finally:
+        done.set()
+        beater.join()
+    crawl_queue.finish(runtime.state, claimed.id, worker, report.ok, report.to_dict())
     if report.ok:
-        log.info("crawl %s: %d new review(s)", source, report.new)
+        log.info("crawl %s (job %d): %s", claimed.source, claimed.id, report.summary())
     else:
-        log.error("crawl %s failed: %s", source, report.error)
+        log.error("crawl %s (job %d) failed: %s", claimed.source, claimed.id, report.error)
+    return report
 
 
-def report_job(config_path: str, home: str, name: str) -> None:
-    """Mail the report ``name`` of the config (``reports:``): the last complete day or week."""
+def work_crawls(runtime: Runtime, stop: threading.Event, worker: str = PROCESS,
+                poll: float = 2.0) -> None:
+    """Run queued crawls one after another until ``stop`` is set, polling every ``poll``
+    seconds while the queue is empty."""
+    log.info("crawl worker %s: waiting for crawls", worker)
+    while not stop.is_set():
+        try:
+            ran = run_one_crawl(runtime, worker) is not None
+        except Exception:  # the state database is away: try again after a pause
+            log.exception("crawl worker %s: cannot reach the crawl queue", worker)
+            ran = False
+        if not ran:
+            stop.wait(poll)
+
+
+def report_job(config_path: str, home: str, name: str, fence: str | None = None) -> None:
+    """Mail the report ``name`` of the config (``reports:``): the last complete day or week,
+    once per day or week whichever process tries."""
     runtime = open_runtime(config_path, home)
     try:
         report = next((r for r in runtime.config.reports if r.name == name), None)
         if report is None:
             log.warning("report %s: no longer in the config; not sent", name)
             return
-        reached = send_report(runtime, report, utcnow())
+        now = utcnow()
+        local = now.astimezone(ZoneInfo(runtime.config.timezone)).date()
+        year, week, _ = local.isocalendar()
+        slot = f"{year}-W{week:02d}" if report.type == "weekly" else local.isoformat()
+        if not claim_run(runtime.state, f"report:{name}", slot, _fence(fence), now):
+            return
+        reached = send_report(runtime, report, now)
     finally:
         runtime.close()
     log.info("report %s sent to %s", name, ", ".join(reached))
@@ -72,9 +162,12 @@ def report_job(config_path: str, home: str, name: str) -> None:
 JOBS = Jobs(detect=detect_job, crawl=crawl_job, report=report_job)
 
 
-def scheduler_for(runtime: Runtime, start_crawls: bool = True) -> BackgroundScheduler:
-    """The system's scheduler on ``runtime`` (configured, not started)."""
-    return build_scheduler(runtime, JOBS, start_crawls=start_crawls, moved=MOVED_FUNCTIONS)
+def scheduler_for(runtime: Runtime, start_crawls: bool = True,
+                  fence: str | None = None) -> BackgroundScheduler:
+    """The system's scheduler on ``runtime`` (configured, not started); ``fence``: the
+    scheduler lease's, handed to the jobs that claim their runs."""
+    return build_scheduler(runtime, JOBS, start_crawls=start_crawls, moved=MOVED_FUNCTIONS,
+                           fence=fence)
 
 
 def crawls_in_child(config_path: str | Path, home: str | Path, source_names: list[str],

@@ -42,6 +42,23 @@ def _check_allowed(name: str, value: str, allowed: tuple[str, ...]) -> None:
                                      f"{', '.join(allowed)}")
 
 
+SORT_ORDERS = ("newest", "reach")
+
+
+def sort_order() -> str:
+    """``sort``: ``newest`` (default, newest published first) or ``reach`` (``Review.reach``,
+    most first, among the newest matching reviews read)."""
+    return choice("sort", SORT_ORDERS, "newest")
+
+
+def by_reach(reviews: list, order: str) -> list:
+    """``reviews`` as ``order`` wants them: unchanged for newest, most reach first (then
+    newest) for reach."""
+    if order != "reach":
+        return reviews
+    return sorted(reviews, key=lambda r: (-r.reach, -r.published_at.timestamp()))
+
+
 def bounded_int(name: str, default: int, low: int, high: int) -> int:
     raw = request.args.get(name, "")
     if raw == "":  # an empty form field: not given
@@ -126,11 +143,12 @@ def segment_query(text: str) -> str:
 
 
 def review_query(tz: tzinfo) -> ReviewQuery:
-    """The filters common to every review listing: source, entity, sentiment, topic, q,
-    since, until (``start <= published_at < end``)."""
+    """The filters common to every review listing: source, entity, sentiment, topic,
+    keyword, q, since, until (``start <= published_at < end``)."""
     start, end = moment("since", tz), moment("until", tz, end_of_day=True)
     if start is not None and end is not None and end <= start:
         end = start  # an empty window: nothing was published in it
     return ReviewQuery(sources=listed("source"), entities=listed("entity"),
                        sentiments=listed("sentiment", SENTIMENT_LABELS),
-                       topics=listed("topic"), q=search_terms(), start=start, end=end)
+                       topics=listed("topic"), keywords=listed("keyword"), q=search_terms(),
+                       start=start, end=end)

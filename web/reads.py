@@ -199,3 +199,14 @@ def reviews_handled_since(since: datetime) -> list[ReviewHandling]:
     """Reviews handled at or after ``since`` that the reader may see."""
     return [row for row in review_handling.handled_between(current_runtime().state, since)
             if access.in_scope(row.entities)]
+def review_cross_counts(query: ReviewQuery, rows: str,
+                        columns: str) -> dict[tuple[str | None, str | None], int]:
+    """``ReviewStore.cross_count`` in the reader's scope: an entity outside it is never a
+    key, since the scoped query names only visible entities."""
+    return current_runtime().store.cross_count(access.scoped_query(query), rows, columns)
+
+
+def keyword_counts(query: ReviewQuery, limit: int = 50,
+                   terms: list[str] | None = None) -> dict[str, int]:
+    """``ReviewStore.keyword_counts`` in the reader's scope."""
+    return current_runtime().store.keyword_counts(access.scoped_query(query), limit, terms)

@@ -18,13 +18,28 @@ from models.store import ReviewQuery, TrendPoint
 # Reads a trend: (query, bucket step, group field) → points, as the store's ``trend``.
 TrendReader = Callable[[ReviewQuery, timedelta, str], list[TrendPoint]]
 
-RANGES = {"24h": timedelta(hours=24), "7d": timedelta(days=7), "30d": timedelta(days=30)}
-DEFAULT_INTERVAL = {"24h": "hour", "7d": "day", "30d": "day"}
+RANGES = {"24h": timedelta(hours=24), "7d": timedelta(days=7), "30d": timedelta(days=30),
+          "90d": timedelta(days=90)}
+DEFAULT_INTERVAL = {"24h": "hour", "7d": "day", "30d": "day", "90d": "day"}
 INTERVALS = {"hour": timedelta(hours=1), "day": timedelta(days=1)}
+MAX_BUCKETS = 800  # an hourly series of a longer custom range is counted by day instead
+MIN_RATIO_VOLUME = 5  # a bucket with fewer reviews has no ratio point (it would jump ±100%)
 GROUPS = ("sentiment", "source", "entity", "topic")
 SENTIMENT_ORDER = ("negative", "neutral", "positive")
 NONE_KEY = "_none"  # reviews without a value for the grouped field (e.g. not yet analysed)
 
+
+
+def negative_share(sentiments: dict[str, int]) -> float | None:
+    """Negative reviews over all counted; None when nothing was counted."""
+    total = sum(sentiments.values())
+    return sentiments.get("negative", 0) / total if total else None
+
+
+def net_sentiment(sentiments: dict[str, int]) -> float | None:
+    """(positive − negative) / total, in [-1, 1]; None when nothing was counted."""
+    total = sum(sentiments.values())
+    return (sentiments.get("positive", 0) - sentiments.get("negative", 0)) / total if total else None
 
 @dataclass
 class TrendBucket:
@@ -38,16 +53,17 @@ class TrendBucket:
         return sum(self.sentiments.values())
 
     @property
+    def sparse(self) -> bool:
+        """Too few reviews for its ratios to mean much (drawn hollow or left out)."""
+        return self.total < MIN_RATIO_VOLUME
+
+    @property
     def negative_share(self) -> float | None:
-        return self.sentiments.get("negative", 0) / self.total if self.total else None
+        return negative_share(self.sentiments)
 
     @property
     def net_sentiment(self) -> float | None:
-        """(positive − negative) / total, in [-1, 1]; None for an empty bucket."""
-        if not self.total:
-            return None
-        counts = self.sentiments
-        return (counts.get("positive", 0) - counts.get("negative", 0)) / self.total
+        return net_sentiment(self.sentiments)
 
 
 @dataclass
@@ -70,10 +86,12 @@ class TrendSeries:
             "range": self.range, "interval": self.interval, "group_by": self.group_by,
             "timezone": str(self.tz), "start": self.buckets[0].start.isoformat(),
             "end": self.buckets[-1].end.isoformat(), "keys": self.keys,
-            "buckets": [{"start": b.start.isoformat(),
+            "min_ratio_volume": MIN_RATIO_VOLUME,
+            "buckets": [{"start": b.start.isoformat(), "end": b.end.isoformat(),
                          "local_start": b.start.astimezone(self.tz).isoformat(),
                          "total": b.total, "counts": b.counts, "sentiment": b.sentiments,
-                         "negative_share": b.negative_share, "net_sentiment": b.net_sentiment}
+                         "negative_share": b.negative_share, "net_sentiment": b.net_sentiment,
+                         "sparse": b.sparse}
                         for b in self.buckets],
         }
 
@@ -91,6 +109,30 @@ def bucket_edges(range_name: str, interval: str, now: datetime, tz: tzinfo) -> l
             for i in range(1 - count, 2)]
 
 
+def edges_between(start: datetime, end: datetime, interval: str,
+                  tz: tzinfo) -> list[datetime]:
+    """The UTC edges of the local hours or days covering ``[start, end)``: the first starts
+    at or before ``start``, the last ends at or after ``end``. ``InvalidParameter``-free:
+    the caller bounds the range (``MAX_BUCKETS``)."""
+    local = start.astimezone(tz)
+    if interval == "hour":
+        first = local.replace(minute=0, second=0, microsecond=0).astimezone(timezone.utc)
+        edges = [first]
+        while edges[-1] < end:
+            edges.append(edges[-1] + timedelta(hours=1))
+        return edges if len(edges) > 1 else edges + [first + timedelta(hours=1)]
+    day = local.date()
+    edges = [datetime.combine(day, time(), tz).astimezone(timezone.utc)]
+    while edges[-1] < end or len(edges) < 2:
+        day += timedelta(days=1)
+        edges.append(datetime.combine(day, time(), tz).astimezone(timezone.utc))
+    return edges
+
+
+def bucket_count(start: datetime, end: datetime, interval: str) -> int:
+    return -(-(end - start) // INTERVALS[interval])
+
+
 def store_step(edges: list[datetime], tz: tzinfo) -> timedelta:
     minutes = 60
     for edge in (edges[0], edges[-1]):
@@ -103,11 +145,22 @@ def build_series(query: ReviewQuery, range_name: str, interval: str, group_by: s
                  now: datetime, tz: tzinfo, trend: TrendReader) -> TrendSeries:
     """The series of ``range_name`` ending at ``now``, read through ``trend`` (the web's
     scoped reads, so this module needs no request)."""
-    edges = bucket_edges(range_name, interval, now, tz)
-    windowed = replace(query, start=edges[0], end=edges[-1])
+    return series_over(query, bucket_edges(range_name, interval, now, tz), range_name,
+                       interval, group_by, tz, trend)
+
+
+def series_over(query: ReviewQuery, edges: list[datetime], range_name: str, interval: str,
+                group_by: str, tz: tzinfo, trend: TrendReader,
+                sentiments: bool = True) -> TrendSeries:
+    """The series of the buckets between ``edges`` (``range_name`` is only reported);
+    ``query.start``/``end``, when set, cut the first and last bucket short. Without
+    ``sentiments`` only the ``group_by`` counts are read (the buckets' totals stay 0)."""
+    windowed = replace(query, start=max(edges[0], query.start or edges[0]),
+                       end=min(edges[-1], query.end or edges[-1]))
     step = store_step(edges, tz)
     buckets = [TrendBucket(start, end) for start, end in zip(edges, edges[1:])]
-    by_sentiment = trend(windowed, step, "sentiment")
+    by_sentiment = trend(windowed, step, "sentiment") if sentiments or \
+        group_by == "sentiment" else []
     fold(by_sentiment, buckets, "sentiments")
     fold(by_sentiment if group_by == "sentiment" else
           trend(windowed, step, group_by), buckets, "counts")

@@ -10,7 +10,8 @@ and quiet incidents auto-resolve. The live state database is never touched, exce
 
 Each incident becomes one JSON-ready dict: ``rule``, ``group``, ``opened_at``,
 ``first_review_at``, ``resolved_at`` (None when still open at ``end``), ``metric`` and
-``baseline`` (at the peak), ``explanation``, ``title`` and ``firings`` (ticks it fired).
+``baseline`` (at the peak), ``explanation``, ``title`` and ``firings`` (the ticks it fired
+at).
 """
 from __future__ import annotations
 
@@ -27,7 +28,9 @@ from alerting.detect.rules import Firing, build_rule
 from alerting.detect.tick import entity_names, rule_context
 from alerting.respond.incidents import IncidentManager
 from models.runtime import Runtime
-from models.state import Incident, IncidentEvent, StateDB
+from models.state import Incident, StateDB
+
+FIRED = ("opened", "fired", "reopened", "joined")
 
 
 @dataclass
@@ -63,6 +66,7 @@ def backtest(runtime: Runtime, start: datetime, end: datetime,
     result = BacktestResult(start, end, step, [c.name for c in configs])
     silent = [c.model_copy(update={"channels": []}) for c in configs]  # nothing is sent
     first_review: dict[int, datetime | None] = {}
+    fired: dict[int, list[str]] = {}
     with tempfile.TemporaryDirectory(prefix="koubei-backtest-") as scratch:
         state = StateDB(f"sqlite:///{Path(scratch) / 'backtest.db'}")
         state.create_all()
@@ -79,10 +83,12 @@ def backtest(runtime: Runtime, start: datetime, end: datetime,
                 for firing, change in _paired(firings, manager.handle(firings, silent)):
                     if change.action == "opened":
                         first_review[change.incident_id] = firing.first_review_at
+                    if change.action in FIRED:
+                        fired.setdefault(change.incident_id, []).append(now.isoformat())
                 manager.auto_resolve(now, {f.key for f in firings}, silent)
                 result.ticks += 1
                 now += step
-            result.incidents = _incidents(state, first_review)
+            result.incidents = _incidents(state, first_review, fired)
         finally:
             state.close()
     return result
@@ -100,15 +106,11 @@ def _paired(firings: list[Firing], changes: list) -> list[tuple[Firing, Any]]:
     return pairs
 
 
-def _incidents(state: StateDB, first_review: dict[int, datetime | None]
-               ) -> list[dict[str, Any]]:
+def _incidents(state: StateDB, first_review: dict[int, datetime | None],
+               fired: dict[int, list[str]]) -> list[dict[str, Any]]:
     out = []
     with state.session() as session:
         for incident in session.scalars(select(Incident).order_by(Incident.id)):
-            fired = [e.at.isoformat() for e in session.scalars(
-                select(IncidentEvent).where(IncidentEvent.incident_id == incident.id,
-                                            IncidentEvent.kind.in_(("opened", "fired",
-                                                                    "reopened"))))]
             first = first_review.get(incident.id)
             out.append({
                 "rule": incident.rule, "group": incident.group_key,
@@ -117,6 +119,6 @@ def _incidents(state: StateDB, first_review: dict[int, datetime | None]
                 "resolved_at": incident.resolved_at.isoformat() if incident.resolved_at
                 else None,
                 "metric": incident.metric, "baseline": incident.baseline,
-                "title": incident.title, "firings": fired,
+                "title": incident.title, "firings": fired.get(incident.id, []),
                 "explanation": incident.explanation})
     return out

@@ -92,6 +92,7 @@ class SeasonalProfile:
         self.seasonal = seasonal
         self.hour_ = [1.0] * 24
         self.day_ = [1.0] * 7
+        self._weights: dict[datetime, float] = {}
 
     def fit(self, buckets: list[HourBucket]) -> "SeasonalProfile":
         covered = sum(b.covered for b in buckets)
@@ -119,6 +120,13 @@ class SeasonalProfile:
         local = self._local(at)
         return self.hour_[local.hour] * self.day_[local.weekday()]
 
+    def _bucket_weight(self, at: datetime) -> float:
+        # hour starts recur at every tick: remember their weights (fitting resets them)
+        weight = self._weights.get(at)
+        if weight is None:
+            weight = self._weights[at] = self.weight(at)
+        return weight
+
     def integral(self, start: datetime, end: datetime) -> float:
         """Weighted hours in ``[start, end)``, hour piece by hour piece."""
         total, at = 0.0, start
@@ -129,7 +137,7 @@ class SeasonalProfile:
         return total
 
     def weighted_hours(self, buckets: list[HourBucket]) -> float:
-        return sum(b.covered * self.weight(b.start) for b in buckets)
+        return sum(b.covered * self._bucket_weight(b.start) for b in buckets)
 
     def _local(self, at: datetime) -> datetime:
         return at.astimezone(self.timezone)

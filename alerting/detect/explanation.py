@@ -46,8 +46,9 @@ def explain_spike(store: ReviewStore, *, rule: "Rule", group_key: str, test: "Sp
     config = rule.config
 
     def summary(scope: str) -> tuple[str, str]:
-        return wording.spike_summary(scope if config.group_by else "", config.window,
-                                     test.count, test.expected, test.ratio)
+        return wording.spike_summary(scope if rule.group_by else "",
+                                     test.window or config.window, test.count,
+                                     test.expected, test.ratio, (facts or {}).get("threshold"))
     numbers = {"metric": "negative_reviews", "count": test.count,
                "expected": round(test.expected, 3), "ratio": round(test.ratio, 2),
                "p_value": test.p_value,
@@ -80,10 +81,10 @@ def explain(store: ReviewStore, *, rule: "Rule", group_key: str, window_query: R
     scope = scope_text(rule, group_key, entities)
     topics = Counter(t for r in reviews for t in r.topics)
     aspects = Counter(f"{topic}:{polarity}" for r in reviews for topic, polarity in r.aspects)
-    zh, en = summary(scope)
+    zh, en = wording.with_reach(summary(scope), reach := burst_reach(reviews))
     groups = near_duplicates(reviews)
     details = {
-        "rule": rule.name, "type": rule.type_name, "group_by": rule.config.group_by,
+        "rule": rule.name, "type": rule.type_name, "group_by": rule.group_by,
         "group_key": group_key, "summary": zh, "summary_en": en,
         **facts,
         "window": _period(window_query.start, window_query.end),
@@ -92,6 +93,7 @@ def explain(store: ReviewStore, *, rule: "Rule", group_key: str, window_query: R
                   for t in terms],
         "topics": [{"topic": topic, "count": n} for topic, n in _top(topics, TOP_TOPICS)],
         "aspects": [{"aspect": a, "count": n} for a, n in _top(aspects, TOP_TOPICS)],
+        "reach": reach,
         "reviews": [_excerpt(r) for r in representative(reviews, [t.term for t in terms])],
         "duplicates": duplicate_summary(groups),
         "coordinated": coordination(groups, (r.author for r in baseline_reviews)),
@@ -102,7 +104,7 @@ def explain(store: ReviewStore, *, rule: "Rule", group_key: str, window_query: R
 
 def scope_text(rule: "Rule", group_key: str, entities: tuple[str, ...]) -> str:
     """How the firing's scope reads: entity names, plus the group when it is not one."""
-    by = rule.config.group_by
+    by = rule.group_by
     names = entities or ((group_key,) if by == "entity" else tuple(rule.config.entities))
     scope = "、".join(rule.entity_names.get(e, e) for e in names)
     if by in ("source", "topic", "aspect"):
@@ -117,12 +119,13 @@ def _top(counts: Counter, n: int) -> list[tuple[str, int]]:
 
 def representative(reviews: list[Review], terms: list[str], n: int = EXAMPLES) -> list[Review]:
     """The reviews that best show the burst: those using most of the over-represented terms,
-    then the most liked/replied, then the most negative, then the newest; one per text."""
+    then those with the most reach (``Review.reach``: likes, replies, reposts, the author's
+    followers), then the most negative, then the newest; one per text."""
     wanted = set(terms)
 
     def rank(review: Review) -> tuple:
         score = review.sentiment.score if review.sentiment else 0.0
-        return (-len(wanted & set(review.tokens)), -(review.likes + review.replies), score,
+        return (-len(wanted & set(review.tokens)), -review.reach, score,
                 -review.published_at.timestamp(), review.id)
 
     chosen, texts = [], set()
@@ -137,7 +140,7 @@ def representative(reviews: list[Review], terms: list[str], n: int = EXAMPLES) -
 
 def _entities(rule: "Rule", group_key: str,
               reviews: list[Review]) -> tuple[str, ...]:
-    if rule.config.group_by == "entity":
+    if rule.group_by == "entity":
         return (group_key,)
     if rule.config.entities:
         return tuple(rule.config.entities)
@@ -148,7 +151,25 @@ def _entities(rule: "Rule", group_key: str,
 def _excerpt(review: Review) -> dict[str, Any]:
     text = review.text if len(review.text) <= EXCERPT else review.text[:EXCERPT] + "…"
     return {"id": review.id, "text": text, "url": review.url, "author": review.author,
-            "source": review.source, "published_at": review.published_at.isoformat()}
+            "source": review.source, "published_at": review.published_at.isoformat(),
+            "likes": review.likes, "replies": review.replies, "reposts": review.reposts,
+            "author_followers": review.author_followers, "reach": review.reach}
+
+
+def burst_reach(reviews: list[Review]) -> dict[str, int]:
+    """How far the burst's reviews travelled, summed over the reviews read: likes, replies,
+    reposts, the authors' followers (each author once) and the total (``Review.reach``)."""
+    followers = {}
+    for review in reviews:
+        key = review.author or review.id
+        followers[key] = max(followers.get(key, 0), review.author_followers)
+    totals = {"reviews": len(reviews), "likes": sum(r.likes for r in reviews),
+              "replies": sum(r.replies for r in reviews),
+              "reposts": sum(r.reposts for r in reviews),
+              "author_followers": sum(followers.values())}
+    totals["total"] = (totals["likes"] + totals["replies"] + totals["reposts"]
+                       + totals["author_followers"])
+    return totals
 
 
 def _period(start: datetime | None, end: datetime | None) -> dict[str, Any]:

@@ -33,6 +33,7 @@ class DetectionReport:
     changes: list[IncidentChange] = field(default_factory=list)
     errors: dict[str, str] = field(default_factory=dict)  # rule name -> what went wrong
     stats: Counter = field(default_factory=Counter)
+    dry_run: bool = False                                 # rules only: nothing opened or sent
 
     @property
     def ok(self) -> bool:
@@ -62,29 +63,29 @@ def rule_context(runtime: Runtime) -> RuleContext:
 
 
 def run_detection(runtime: Runtime, now: datetime | None = None,
-                  channels: Mapping[str, Channel] | None = None) -> DetectionReport:
+                  channels: Mapping[str, Channel] | None = None,
+                  dry_run: bool = False) -> DetectionReport:
     """Run every enabled rule once as of ``now`` (default: the current time). ``channels``
-    defaults to those built from the config (and closed afterwards)."""
+    defaults to those built from the config (and closed afterwards). A ``dry_run`` only
+    evaluates the rules: the report lists the firings, and no incident is opened, changed
+    or resolved and nothing is sent."""
     config = runtime.config
-    report = DetectionReport(at=utc(now) if now else utcnow())
+    report = DetectionReport(at=utc(now) if now else utcnow(), dry_run=dry_run)
     enabled = [rule for rule in config.rules if rule.enabled]
     log.info("detection at %s; rules enabled: %s", report.at.isoformat(),
              ", ".join(f"{r.name} ({r.type})" for r in enabled) or "none")
-    owned = channels is None
-    channels = build_channels(config.channels) if owned else channels
     names = entity_names(config)
     context = rule_context(runtime)
+    if dry_run:
+        evaluate_rules(runtime, enabled, names, context, report)
+        report.stats.update({"detection/rules_run": len(report.rules),
+                             "detection/rule_errors": len(report.errors),
+                             "detection/firings": len(report.firings)})
+        return report
+    owned = channels is None
+    channels = build_channels(config.channels) if owned else channels
     try:
-        for rule_config in enabled:
-            try:
-                firings = build_rule(rule_config, names, context).evaluate(runtime.store,
-                                                                           report.at)
-            except Exception as exc:  # one broken rule must not silence the others
-                log.exception("rule %s failed", rule_config.name)
-                report.errors[rule_config.name] = f"{type(exc).__name__}: {exc}"
-                continue
-            report.rules.append(rule_config.name)
-            report.firings.extend(firings)
+        evaluate_rules(runtime, enabled, names, context, report)
         manager = incident_manager(runtime, channels, (lambda: report.at) if now else utcnow)
         report.changes = manager.handle(report.firings, config.rules)
         report.changes += manager.auto_resolve(report.at, {f.key for f in report.firings},
@@ -99,3 +100,18 @@ def run_detection(runtime: Runtime, now: datetime | None = None,
                          "detection/rule_errors": len(report.errors),
                          "detection/firings": len(report.firings)})
     return report
+
+
+def evaluate_rules(runtime: Runtime, rule_configs: list, names: dict[str, str],
+                   context: RuleContext, report: DetectionReport) -> None:
+    """Evaluate ``rule_configs`` as of ``report.at`` into ``report`` (firings, rules run,
+    errors): a rule that raises is logged and the others still run."""
+    for rule_config in rule_configs:
+        try:
+            firings = build_rule(rule_config, names, context).evaluate(runtime.store, report.at)
+        except Exception as exc:  # one broken rule must not silence the others
+            log.exception("rule %s failed", rule_config.name)
+            report.errors[rule_config.name] = f"{type(exc).__name__}: {exc}"
+            continue
+        report.rules.append(rule_config.name)
+        report.firings.extend(firings)

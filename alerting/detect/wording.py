@@ -63,11 +63,52 @@ def scoped(scope: str, zh: str, en: str) -> tuple[str, str]:
 
 
 def spike_summary(scope: str, window: timedelta, count: int, expected: float,
-                  ratio: float) -> tuple[str, str]:
+                  ratio: float, threshold: dict | None = None) -> tuple[str, str]:
     """Return the (Chinese, English) sentence, e.g.
-    "近 3 分钟负面评论 21 条，基线预期 0.4 条（约 52 倍）"."""
+    "近 3 分钟负面评论 21 条，基线预期 0.4 条（约 52 倍）", followed by how the threshold was
+    chosen when it was calibrated (``threshold``: see ``threshold_text``)."""
     zh = (f"近 {zh_duration(window)}负面评论 {count} 条，基线预期 {expected:.1f} 条"
           f"（约 {ratio_text(ratio)} 倍）")
     en = (f"{count} negative reviews in the last {en_duration(window)}, against "
           f"{expected:.1f} expected from the baseline (about {ratio_text(ratio)}×)")
+    if threshold:
+        more_zh, more_en = threshold_text(threshold)
+        zh, en = f"{zh}；{more_zh}", f"{en}; {more_en}"
     return scoped(scope, zh, en)
+
+
+def with_reach(sentences: tuple[str, str], reach: dict[str, int]) -> tuple[str, str]:
+    """The summary sentences with how far the burst travelled appended, its non-zero parts
+    only, e.g. "；共获赞 320、回复 41、转发 12，作者粉丝合计 5.2 万" (nothing when the sites
+    gave none)."""
+    if not reach.get("total"):
+        return sentences
+    zh, en = sentences
+    parts = [(reach[k], z, e) for k, z, e in (("likes", "获赞", "likes"),
+                                              ("replies", "回复", "replies"),
+                                              ("reposts", "转发", "reposts")) if reach[k]]
+    followers = reach["author_followers"]
+    zh_parts = "、".join(f"{z} {n}" for n, z, _ in parts)
+    en_parts = ", ".join(f"{n:,} {e}" for n, _, e in parts)
+    zh += "；" + "，".join(p for p in (f"共{zh_parts}" if parts else "",
+                                      f"作者粉丝合计 {_zh_count(followers)}" if followers
+                                      else "") if p)
+    en += "; " + ", ".join(p for p in (en_parts, f"authors with {followers:,} followers in all"
+                                       if followers else "") if p)
+    return zh, en
+
+
+def _zh_count(number: int) -> str:
+    return f"{number / 10_000:.1f} 万" if number >= 10_000 else str(number)
+
+
+def threshold_text(threshold: dict) -> tuple[str, str]:
+    """How a calibrated threshold was chosen, e.g. "报警阈值 11 条：按每组每周误报不超过
+    0.5 次校准（同时检验 6 个窗口，计数离散度 0.03）"."""
+    k, budget = threshold["threshold"], threshold["false_alarms_per_week"]
+    n, alpha = threshold["windows_tested"], threshold["dispersion"]
+    zh = (f"报警阈值 {k} 条：按每组每周误报不超过 {budget:g} 次校准"
+          f"（同时检验 {n} 个窗口，计数离散度 {alpha:.2f}）")
+    en = (f"threshold {k}, calibrated to at most {budget:g} false alarms per week per group "
+          f"({n} windows tested at once, count dispersion {alpha:.2f})")
+    return zh, en

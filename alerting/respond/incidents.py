@@ -2,7 +2,10 @@
 
 - A firing for (rule, group) with an open or acknowledged incident attaches to it: the
   incident's ``last_fired_at`` moves on, ``metric`` (with its baseline and explanation) is
-  kept at the highest seen, review ids are merged, and a ``fired`` event is added.
+  kept at the highest seen, review ids are merged. It is no timeline entry of its own: the
+  opening entry (``opened`` or the latest ``reopened``) counts firings per hour in its
+  detail's ``activity`` (``{hour in UTC: firings}``) and keeps ``peak_at``, so a burst that
+  fires for two hours reads as one entry with its peak and a count over time.
 - Otherwise a new incident is opened (``opened`` event) and the rule's channels are notified.
 - An incident is notified again only after the rule's ``realert`` interval; one whose every
   notification failed is retried on its next firing.
@@ -18,8 +21,10 @@
   event naming the rule, group and shared terms); later firings of that group attach to it.
 
 Every notification attempt becomes an event (``notified`` or ``notify_failed`` with the
-error). Channels are called outside the database transaction, one after the other; a failing
-channel never stops the others, and the incident is committed before any channel is called.
+error); each is sent under an idempotency key, so that two processes handling the same incident
+never both send it (``alerting.respond.delivery``). Channels are called outside the database
+transaction, one after the other; a failing channel never stops the others, and the incident
+is committed before any channel is called.
 """
 from __future__ import annotations
 
@@ -123,6 +128,9 @@ class IncidentManager:
                                                       "on_call": team.name}))
                 kind = (self._notice_kind(incident, firing.at, config, names) if firing.opens
                         else None)  # an elevated-only firing keeps quiet
+                # a realert is a new notice for each earlier notice it follows
+                occasion = (incident.last_notified_at.isoformat()
+                            if kind == "realert" and incident.last_notified_at else "")
                 notice = (Notice.for_incident(incident, self.public_url, kind, self.timezone,
                                               action_key=self.action_key)
                           if kind else None)
@@ -130,7 +138,8 @@ class IncidentManager:
             change = IncidentChange(incident.id, incident.rule, incident.group_key, action,
                                     incident.title)
             if notice is not None:
-                self._notify(incident.id, notice, names, change, team, incident.severity)
+                self._notify(incident.id, notice, names, change, team, incident.severity,
+                             occasion)
             changes.append(change)
         return changes
 
@@ -176,7 +185,10 @@ class IncidentManager:
         return "realert" if at - incident.last_notified_at >= config.realert else None
 
     def _notify(self, incident_id: int, notice: Notice, names: list[str],
-                change: IncidentChange, team: Any = None, severity: str = "warning") -> None:
+                change: IncidentChange, team: Any = None, severity: str = "warning",
+                occasion: str = "") -> None:
+        """Send ``notice`` unless silenced or held for quiet hours, each channel under its
+        idempotency key (``alerting.respond.delivery``), and record the outcomes."""
         if hold_back(self.state, incident_id, self.clock(), self.entity_parents) is not None:
             self.stats["alerting/silenced"] += 1
             return
@@ -184,7 +196,10 @@ class IncidentManager:
                 self.state, incident_id, team, severity, self.clock(), self.timezone):
             self.stats["alerting/queued"] += 1
             return
-        deliveries = deliver(notice, names, self.channels)
+        deliveries = deliver(notice, names, self.channels, ledger=self.state,
+                             occasion=occasion)
+        if not deliveries:
+            return
         now = self.clock()
         with self.state.session() as session:
             incident = session.get(Incident, incident_id)
@@ -224,7 +239,8 @@ def _open(session: Any, firing: Firing) -> Incident:
                         review_ids=list(firing.review_ids), severity=firing.severity)
     session.add(incident)
     session.add(IncidentEvent(incident=incident, at=firing.at, kind="opened",
-                              detail=_firing_detail(firing)))
+                              detail={**_firing_detail(firing),
+                                      "activity": {_hour(firing.at): 1}}))
     return incident
 
 
@@ -288,7 +304,8 @@ def _join(session: Any, incident: Incident, firing: Firing) -> None:
 def _reopen(session: Any, incident: Incident, firing: Firing) -> None:
     session.add(IncidentEvent(incident=incident, at=firing.at, kind="reopened",
                               detail={**_firing_detail(firing),
-                                      "resolved_at": incident.resolved_at.isoformat()}))
+                                      "resolved_at": incident.resolved_at.isoformat(),
+                                      "activity": {_hour(firing.at): 1}}))
     incident.status, incident.resolved_at = "open", None
     _attach(session, incident, firing, event=False)
 
@@ -307,5 +324,27 @@ def _attach(session: Any, incident: Incident, firing: Firing, event: bool = True
         rid for rid in firing.review_ids if rid not in known]
     incident.entities = sorted(set(incident.entities) | set(firing.entities))
     if event:
-        session.add(IncidentEvent(incident=incident, at=firing.at, kind="fired",
-                                  detail=_firing_detail(firing)))
+        _count_firing(session, incident, firing)
+
+
+def _count_firing(session: Any, incident: Incident, firing: Firing) -> None:
+    """Count ``firing`` in the ``activity`` of the incident's opening entry (see the module);
+    a new peak moves ``peak_at``."""
+    opening = session.scalars(
+        select(IncidentEvent).where(IncidentEvent.incident_id == incident.id,
+                                    IncidentEvent.kind.in_(("opened", "reopened")))
+        .order_by(IncidentEvent.id.desc()).limit(1)).first()
+    if opening is None:
+        return
+    detail = dict(opening.detail or {})
+    activity = dict(detail.get("activity") or {})
+    hour = _hour(firing.at)
+    activity[hour] = activity.get(hour, 0) + 1
+    detail["activity"] = activity
+    if firing.metric >= incident.metric and firing.metric > detail.get("metric", 0):
+        detail["peak_at"] = firing.at.isoformat()
+    opening.detail = detail  # a new dict: the JSON column sees the change
+
+
+def _hour(at: datetime) -> str:
+    return at.replace(minute=0, second=0, microsecond=0).isoformat()

@@ -147,7 +147,11 @@ def send_all_clear(state: StateDB, incident_id: int, channels: Mapping[str, Chan
         incident = _load(session, incident_id)
         notice = Notice.for_incident(incident, public_url, "resolved", timezone,
                                      resolution=resolution, note=note or None)
-    deliveries = deliver(notice, names, channels)
+        # one all-clear per resolution: a reopened incident resolved again is told again
+        occasion = incident.resolved_at.isoformat() if incident.resolved_at else ""
+    deliveries = deliver(notice, names, channels, ledger=state, occasion=occasion)
+    if not deliveries:
+        return []
     with state.session() as session:
         incident = _load(session, incident_id)
         for delivery in deliveries:

@@ -5,6 +5,9 @@ review the store already holds unchanged (``koubei/unchanged``, logged at DEBUG 
 entities matched by analysis are part of the fingerprint, so the candidate borrows the stored
 review's entities (they derive from the text, which the fingerprint also covers). A review
 whose time was estimated (the site gave none) keeps its stored time instead of moving to now.
+A review whose site status changed (a complaint's 处理中 → 已完成, ``extra.status``) carries
+the stored history of those changes plus this one in ``extra.status_updates``
+(``[{"from", "to", "seen_at"}]``, the last 20), so updating it keeps the history.
 """
 from __future__ import annotations
 
@@ -16,7 +19,10 @@ from scrapy.exceptions import DropItem
 from crawlers.checkpoints import note_persisted
 from crawlers.items import RawReview
 from crawlers.settings import shared_runtime
+from models.review import utcnow
 from models.store import ReviewStore
+
+MAX_STATUS_UPDATES = 20
 
 
 class DedupePipeline:
@@ -44,4 +50,15 @@ class DedupePipeline:
             self.stats.inc_value("koubei/unchanged")
             note_persisted(self.stats, candidate)
             raise DropItem(f"unchanged: review {item.native_id}", log_level="DEBUG")
+        _carry_status_updates(item, stored.extra)
         return item
+
+
+def _carry_status_updates(item: RawReview, stored: dict[str, Any]) -> None:
+    history = stored.get("status_updates")
+    history = list(history) if isinstance(history, list) else []
+    before, now = stored.get("status"), item.extra.get("status")
+    if now is not None and before is not None and before != now:
+        history.append({"from": before, "to": now, "seen_at": utcnow().isoformat()})
+    if history:
+        item.extra["status_updates"] = history[-MAX_STATUS_UPDATES:]

@@ -2,11 +2,13 @@
 page-number API, ``mode=2`` on the cursor API), stopping at the watermark. ``-412``/``-352``
 answers are backed off by ``SlowDownMiddleware`` and then count as failed pages.
 
-The cursor API's ``w_rid``/``wts`` signature is not computed (it needs keys from a logged-in
-page), so ``api: cursor`` works only where the API answers unsigned requests."""
+``api: cursor`` signs its requests (``w_rid``/``wts``, ``crawlers.spiders.bilibili_wbi``) with
+the keys of ``/x/web-interface/nav``, read once at the start of a crawl; a nav answer without
+keys fails the crawl with a clear reason."""
 from __future__ import annotations
 
 import json
+import time
 from typing import Annotated, Any, Literal
 from urllib.parse import urlencode
 
@@ -15,6 +17,7 @@ from pydantic import Field
 
 from crawlers.exceptions import PageFormatError
 from crawlers.spiders.bilibili_api import SLOW_DOWN_CODES, api_code, parse_replies, to_raw_review
+from crawlers.spiders.bilibili_wbi import keys_from_nav, signed_query
 from crawlers.spiders.json_body import load_json
 from crawlers.spiders.paged import Page, PagedReviewSpider
 from models.config import PagedSource
@@ -38,6 +41,7 @@ class BilibiliSpider(PagedReviewSpider):
         self.base_url = (source.base_url or DEFAULT_BASE_URL).rstrip("/")
         self.first_cursor = 1 if source.api == "page" else ""
         self.video_url = f"https://www.bilibili.com/video/av{source.oid}"
+        self.mixin_key = ""
 
     def request_for(self, cursor: Any) -> scrapy.Request:
         if self.source.api == "page":
@@ -45,8 +49,38 @@ class BilibiliSpider(PagedReviewSpider):
                      "ps": PAGE_SIZE, "nohot": 1}
             return scrapy.Request(f"{self.base_url}/x/v2/reply?{urlencode(query)}")
         pagination = json.dumps({"offset": cursor}, separators=(",", ":"))
-        query = {"oid": self.source.oid, "type": 1, "mode": 2, "pagination_str": pagination}
-        return scrapy.Request(f"{self.base_url}/x/v2/reply/wbi/main?{urlencode(query)}")
+        query = {"oid": self.source.oid, "type": 1, "mode": 2, "pagination_str": pagination,
+                 "plat": 1}
+        signed = signed_query(query, self.mixin_key, int(time.time()))
+        return scrapy.Request(f"{self.base_url}/x/v2/reply/wbi/main?{signed}")
+
+    async def start(self):
+        if self.source.api == "page":
+            yield self.page_request(self.first_cursor, 1)
+            return
+        yield scrapy.Request(f"{self.base_url}/x/web-interface/nav", callback=self._signed_start,
+                             errback=self._no_keys, dont_filter=True)
+
+    def _signed_start(self, response: scrapy.http.Response):
+        """Read the WBI keys, then ask for the first page signed with them."""
+        try:
+            self.mixin_key = keys_from_nav(response.body)
+        except PageFormatError as exc:
+            self._inc("page_count")
+            self._inc("page_parse_error_count")
+            self._no_keys(f"{response.url}: cannot sign requests: {exc}")
+            return
+        yield self.page_request(self.first_cursor, 1)
+
+    def _no_keys(self, failure: Any) -> None:
+        if isinstance(failure, str):
+            message = failure
+        else:
+            self._inc("download_error_count")
+            message = (f"{failure.request.url}: cannot read the signing keys: "
+                       f"{failure.getErrorMessage()}")
+        self._problem(message)
+        self._stop("first_page_failed")
 
     def read_page(self, response: scrapy.http.Response, cursor: Any) -> Page:
         replies = parse_replies(response.body)

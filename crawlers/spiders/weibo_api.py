@@ -13,7 +13,7 @@ from typing import Any
 
 from crawlers.exceptions import EntryFormatError, PageFormatError
 from crawlers.items import RawReview
-from crawlers.normalise import entry_time, strip_html, to_count
+from crawlers.normalise import entry_time, shown_count, strip_html, to_count
 from crawlers.spiders.json_body import dig, load_json, text_of
 
 PLATFORM = "weibo"
@@ -65,4 +65,12 @@ def to_raw_review(comment: Any, source: str, post_url: str) -> RawReview:
                      published_at=published_at,
                      author=text_of(dig(comment, "user", "screen_name")),
                      likes=to_count(comment.get("like_count")),
-                     replies=to_count(comment.get("total_number")), url=post_url, extra=extra)
+                     replies=to_count(comment.get("total_number")),
+                     author_followers=_followers(comment.get("user")), url=post_url,
+                     extra=extra)
+
+
+def _followers(user: Any) -> int:
+    """``followers_count`` is a number, or text like "1.2万" beside ``followers_count_str``."""
+    return shown_count(dig(user, "followers_count")) or shown_count(
+        dig(user, "followers_count_str"))

@@ -11,6 +11,7 @@ from typing import Any
 
 from models.store.base import (
     GROUP_FIELDS,
+    MULTI_VALUED,
     ReviewPage,
     ReviewQuery,
     ReviewStore,
@@ -18,6 +19,7 @@ from models.store.base import (
     TrendPoint,
     UpsertResult,
     aspect_key,
+    rating_key,
 )
 
 BACKENDS = {
@@ -25,8 +27,9 @@ BACKENDS = {
     "elasticsearch": "models.store.elasticsearch.store.ElasticsearchReviewStore",
 }
 
-__all__ = ["BACKENDS", "GROUP_FIELDS", "ReviewPage", "ReviewQuery", "ReviewStore", "StoreStats",
-           "TrendPoint", "UpsertResult", "aspect_key", "open_review_store"]
+__all__ = ["BACKENDS", "GROUP_FIELDS", "MULTI_VALUED", "ReviewPage", "ReviewQuery", "ReviewStore",
+           "StoreStats", "TrendPoint", "UpsertResult", "aspect_key", "open_review_store",
+           "rating_key"]
 
 
 def open_review_store(backend: str, home: Path, **options: Any) -> ReviewStore:

@@ -21,7 +21,15 @@ from typing import Iterable, Iterator
 
 from models.review import Review
 
-GROUP_FIELDS = ("sentiment", "entity", "source", "topic", "platform", "aspect")
+GROUP_FIELDS = ("sentiment", "entity", "source", "topic", "platform", "aspect", "rating")
+# Fields a review may hold several values of (counted once per value when grouped).
+MULTI_VALUED = ("entity", "topic", "aspect")
+
+
+def rating_key(rating: float | None) -> str | None:
+    """The value a review's ``rating`` is grouped by: whole stars, half up (4.5 → ``"5"``,
+    4.4 → ``"4"``), ``"0"`` to ``"5"``; None for a review without a rating."""
+    return None if rating is None else str(int(rating + 0.5))
 
 
 def aspect_key(topic: str, polarity: str) -> str:
@@ -48,12 +56,13 @@ def stable_json(body: dict) -> tuple[str, str]:
 class ReviewQuery:
     """Filters shared by every read. Empty tuples mean "any"; times bound ``published_at``
     as ``start <= published_at < end``; ``q`` is a full-text query over segmented tokens;
-    ``aspects`` are ``aspect_key`` values."""
+    ``aspects`` are ``aspect_key`` values; ``keywords`` match a review's ``keywords`` exactly."""
     sources: tuple[str, ...] = ()
     entities: tuple[str, ...] = ()
     sentiments: tuple[str, ...] = ()
     topics: tuple[str, ...] = ()
     aspects: tuple[str, ...] = ()
+    keywords: tuple[str, ...] = ()
     q: str | None = None
     start: datetime | None = None
     end: datetime | None = None
@@ -144,7 +153,26 @@ class ReviewStore(abc.ABC):
               group_by: str | None = None) -> dict[str | None, int]:
         """Count matching reviews, grouped by one of ``GROUP_FIELDS`` (``{None: n}`` when
         ungrouped). Multi-valued fields (entity, topic, aspect) count a review once per
-        value; aspects are grouped by ``aspect_key``."""
+        value; aspects are grouped by ``aspect_key``, ratings by ``rating_key``."""
+
+    @abc.abstractmethod
+    def cross_count(self, query: ReviewQuery, rows: str,
+                    columns: str) -> dict[tuple[str | None, str | None], int]:
+        """Count matching reviews per pair of values of two different ``GROUP_FIELDS``
+        (``{(row value, column value): n}``; pairs with no review are absent). A review counts
+        once per pair of its values; a scalar field without a value counts under None, a
+        multi-valued field without values not at all. For a multi-valued field the query
+        also filters on (``entities`` for ``entity``...), only the filtered values are keys:
+        comparing brands A and B never lists a third brand that shares their reviews."""
+
+    @abc.abstractmethod
+    def keyword_counts(self, query: ReviewQuery, limit: int = 50,
+                       terms: Iterable[str] | None = None) -> dict[str, int]:
+        """How many matching reviews hold each keyword (``Review.keywords``). Without
+        ``terms``: the ``limit`` most frequent, most first, ties by keyword (on Elasticsearch
+        which keywords make the top is approximate when the window spans several monthly
+        indices; the counts returned are those of the aggregation). With ``terms``: exactly
+        those that occur, whatever ``limit``."""
 
     @abc.abstractmethod
     def trend(self, query: ReviewQuery, interval: timedelta,

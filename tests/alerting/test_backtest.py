@@ -42,7 +42,7 @@ def test_backtest_writes_the_incidents_rules_would_have_opened(runtime, tmp_path
     assert result.exit_code == 0, result.output
     assert "96 tick(s), rules spike, 1 incident(s)" in result.output
     [incident] = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
-    assert incident["rule"] == "spike" and incident["group"] == ""
+    assert incident["rule"] == "spike" and incident["group"] == "yunque"  # one brand
     opened = datetime.fromisoformat(incident["opened_at"])
     # The burst runs 13:40-14:00 UTC; detection at 5-minute ticks sees it during the burst.
     assert NOW + timedelta(hours=1, minutes=40) < opened <= NOW + timedelta(hours=2)
@@ -52,7 +52,7 @@ def test_backtest_writes_the_incidents_rules_would_have_opened(runtime, tmp_path
     resolved = datetime.fromisoformat(incident["resolved_at"])
     assert opened < resolved <= NOW + timedelta(hours=3)
     assert incident["metric"] >= 20 and incident["baseline"] < 5
-    assert incident["explanation"]["summary"].startswith("近 30 分钟负面评论")
+    assert incident["explanation"]["summary"].startswith("云雀手机：近 30 分钟负面评论")
 
 
 def test_backtest_quiet_history_gives_no_incident_and_a_bad_rule_is_refused(runtime,

@@ -45,7 +45,9 @@ def test_one_burst_is_one_incident_until_it_resolves(configure, webhook_receiver
     [incident] = incidents(rt)
     assert incident.status == "open" and incident.opened_at == NOW
     assert incident.last_fired_at == NOW + 2 * MIN
-    assert kinds(incident) == ["opened", "notified", "fired", "fired"]
+    # the firings that kept it alive are counted in the opening entry, not added to it
+    assert kinds(incident) == ["opened", "notified"]
+    assert incident.events[0].detail["activity"] == {NOW.isoformat(): 3}
     seen = rt.store.search(ReviewQuery(sentiments=("negative",), start=NOW - 3 * MIN,
                                        end=NOW + 2 * MIN), limit=100).reviews
     assert set(incident.review_ids) == {r.id for r in seen}
@@ -102,7 +104,10 @@ def test_attaching_keeps_the_peak_and_merges_reviews_and_realerts_after_the_inte
     assert incident.metric == 14
     assert incident.explanation == {"summary": "近 3 分钟负面评论 14 条"}
     assert incident.review_ids == ["a", "b", "c", "d"]
-    assert kinds(incident) == ["opened", "notified", "fired", "fired", "fired", "notified"]
+    assert kinds(incident) == ["opened", "notified", "notified"]
+    opening = incident.events[0].detail
+    assert opening["activity"] == {NOW.isoformat(): 4}
+    assert opening["peak_at"] == (NOW + 5 * MIN).isoformat()
     assert [p["kind"] for p in receiver.payloads()] == ["opened", "realert"]
     assert receiver.payloads()[0]["link"] == f"https://koubei.example.cn/incidents/{incident.id}"
     assert manager.stats["alerting/incidents_opened"] == 1

@@ -41,8 +41,11 @@ def test_fires_on_a_burst_and_explains_it(runtime):
     assert firing.entities == ("yunque",)
     assert set(firing.review_ids) == {r.id for r in burst}
     e = firing.explanation
-    assert e["summary"] == "近 3 分钟负面评论 21 条，基线预期 0.4 条（约 52 倍）"
+    assert e["summary"] == "近 3 分钟负面评论 21 条，基线预期 0.4 条（约 52 倍）；共获赞 63"
     assert e["summary_en"].startswith("21 negative reviews in the last 3 minutes")
+    assert e["summary_en"].endswith("; 63 likes")
+    assert e["reach"] == {"reviews": 21, "likes": 63, "replies": 0, "reposts": 0,
+                          "author_followers": 0, "total": 63}
     assert e["baseline"]["negatives"] == 384
     assert e["baseline"]["covered_seconds"] == 2877 * 60
     assert {"发热", "烫手"} <= {t["term"] for t in e["terms"][:5]}
@@ -142,6 +145,6 @@ def test_build_rule_names_the_rule_on_an_unknown_type():
 
 
 def test_required_options_are_checked():
-    config = spike_rule().model_copy(update={"window": None})
-    with pytest.raises(RuleError, match="missing required option.*window"):
+    config = spike_rule().model_copy(update={"min_count": None})
+    with pytest.raises(RuleError, match="missing required option.*min_count"):
         NegativeSpikeRule(config)

@@ -51,11 +51,11 @@ def test_posts_the_incident_as_signed_json(configure, webhook_receiver, monkeypa
             for action, url in sent.pop("actions").items()} == {
         "acknowledge": Action(incident.id, "acknowledge"), "open": Action(incident.id, "open")}
     assert sent == {
-        "id": incident.id, "rule": "negative-spike", "group_key": "",
+        "id": incident.id, "rule": "negative-spike", "group_key": "yunque",
         "kind": "opened", "title": "云雀手机 负面评论激增", "status": "open",
         "severity": "warning", "opened_at": "2026-11-02T12:00:00+00:00", "metric": 9,
         "baseline": pytest.approx(0.1), "entities": ["yunque"],
-        "summary": "近 3 分钟负面评论 9 条，基线预期 0.1 条（约 90 倍）",
+        "summary": "云雀手机：近 3 分钟负面评论 9 条，基线预期 0.1 条（约 90 倍）",
         "explanation": incident.explanation,
         "link": f"http://127.0.0.1:8080/incidents/{incident.id}"}
     assert "云雀手机".encode() in body  # UTF-8, not \\u escapes

@@ -10,7 +10,8 @@ A route given several replies answers them in order and then repeats the last on
 paths answer 404; ``/robots.txt`` allows everything unless routed. A path is matched with its
 query string. POST requests are routed the same way and may also be routed by their JSON
 body: ``server.route_post(path, key_function, {key: [replies]})`` (Ctrip's page index is in
-the body); ``server.bodies`` records each POST body.
+the body); ``server.bodies`` records each POST body. GETs may be routed by their query
+parameters: ``server.route_query(path, key_function, {key: [replies]})`` (signed URLs).
 """
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ import threading
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from urllib.parse import parse_qs
 
 PAGES = Path(__file__).with_name("pages")
 
@@ -48,6 +50,7 @@ class MockServer:
         self.requests: list[tuple[str, str, dict[str, str]]] = []  # method, path, headers
         self.bodies: list[bytes] = []
         self.post_routes: dict[str, tuple] = {}
+        self.query_routes: dict[str, tuple] = {}
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
         self._server.daemon_threads = True
@@ -67,6 +70,13 @@ class MockServer:
         last repeating); an unknown key answers 404."""
         with self._lock:
             self.post_routes[path] = (key, {k: list(v) for k, v in replies_by_key.items()})
+
+    def route_query(self, path: str, key, replies_by_key: dict) -> None:
+        """GETs to ``path`` with any query answer from ``replies_by_key[key(query)]`` (query:
+        a dict of the parameters' first values; in order, the last repeating); an unknown key
+        answers 404. For APIs whose URL carries a timestamp or a signature."""
+        with self._lock:
+            self.query_routes[path] = (key, {k: list(v) for k, v in replies_by_key.items()})
 
     def page(self, path: str, filename: str, status: int = 200) -> None:
         self.route(path, saved(filename, status))
@@ -88,6 +98,10 @@ class MockServer:
         with self._lock:
             self.requests.append((method, path, headers))
             replies = self.routes.get(path)
+            route, _, query = path.partition("?")
+            if method == "GET" and route in self.query_routes:
+                key, by_key = self.query_routes[route]
+                replies = by_key.get(key({k: v[0] for k, v in parse_qs(query).items()}))
             if method == "POST":
                 self.bodies.append(body)
                 if path in self.post_routes:

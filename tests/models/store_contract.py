@@ -300,6 +300,114 @@ class ReviewStoreContract:
             assert {(p.bucket, p.key): p.count for p in store.trend(
                 window, timedelta(hours=1), group_by="sentiment")} == dict(by_hour_sentiment)
 
+    # -- analytics aggregations -------------------------------------------------------------
+    def test_count_grouped_by_rating_in_whole_stars(self, store):
+        store.upsert([make_review(rating=5.0), make_review(rating=4.5), make_review(rating=4.4),
+                      make_review(rating=1.0), make_review(rating=0.0), make_review(rating=None)])
+        assert store.count(group_by="rating") == {"5": 2, "4": 1, "1": 1, "0": 1, None: 1}
+        assert store.count(ReviewQuery(sentiments=("positive",)), group_by="rating")[None] == 1
+        t0 = BASE_TIME.replace(minute=0)
+        window = ReviewQuery(start=t0, end=t0 + timedelta(hours=3))
+        assert {(p.key, p.count) for p in store.trend(window, timedelta(hours=1), "rating")} \
+            == {("5", 2), ("4", 1), ("1", 1), ("0", 1), (None, 1)}
+
+    def test_cross_count_of_two_scalar_fields(self, store):
+        store.upsert([
+            make_review(label="negative", source="s1", rating=1.0),
+            make_review(label="negative", source="s1", rating=2.0),
+            make_review(label="positive", source="s2", rating=None),
+            make_review(label="positive", source="s1", rating=5.0, sentiment=None),
+        ])
+        assert store.cross_count(ReviewQuery(), "source", "sentiment") == {
+            ("s1", "negative"): 2, ("s2", "positive"): 1, ("s1", None): 1}
+        assert store.cross_count(ReviewQuery(sources=("s1",)), "sentiment", "rating") == {
+            ("negative", "1"): 1, ("negative", "2"): 1, (None, "5"): 1}
+        assert store.cross_count(ReviewQuery(), "platform", "rating") == {
+            ("appstore", "1"): 1, ("appstore", "2"): 1, ("appstore", None): 1,
+            ("appstore", "5"): 1}
+
+    def test_cross_count_by_entity_keeps_to_the_entities_asked_for(self, store):
+        t = BASE_TIME
+        store.upsert([
+            make_review(label="negative", entities=["a", "c"], source="s1", topics=["价格"]),
+            make_review(label="negative", entities=["a", "b"], source="s2",
+                        topics=["价格", "包装"]),
+            make_review(label="positive", entities=["b"], source="s1", topics=["包装"]),
+            make_review(label="positive", entities=["c"], source="s1", topics=["价格"]),
+            make_review(label="neutral", entities=["a"], source="s1", topics=[],
+                        published_at=t - timedelta(days=2)),
+        ])
+        both = ReviewQuery(entities=("a", "b"))
+        assert store.cross_count(both, "entity", "sentiment") == {
+            ("a", "negative"): 2, ("b", "negative"): 1, ("b", "positive"): 1,
+            ("a", "neutral"): 1}
+        assert store.cross_count(replace(both, start=t - timedelta(days=1)), "sentiment",
+                                 "entity") == {("negative", "a"): 2, ("negative", "b"): 1,
+                                               ("positive", "b"): 1}
+        assert store.cross_count(both, "entity", "source") == {
+            ("a", "s1"): 2, ("a", "s2"): 1, ("b", "s2"): 1, ("b", "s1"): 1}
+        assert store.cross_count(both, "entity", "topic") == {
+            ("a", "价格"): 2, ("a", "包装"): 1, ("b", "价格"): 1, ("b", "包装"): 2}
+        assert store.cross_count(replace(both, topics=("包装",)), "entity", "topic") == {
+            ("a", "包装"): 1, ("b", "包装"): 2}
+        assert store.cross_count(ReviewQuery(), "entity", "sentiment")[("c", "positive")] == 1
+        assert store.cross_count(ReviewQuery(entities=("a",), q="手机"), "entity",
+                                 "sentiment") == {("a", "negative"): 2, ("a", "neutral"): 1}
+        with pytest.raises(ValueError):
+            store.cross_count(both, "entity", "entity")
+        with pytest.raises(ValueError):
+            store.cross_count(both, "entity", "author")
+
+    def test_grouped_by_the_multi_valued_field_it_filters_on(self, store):
+        """Every value of the matching reviews is a key (not only the filtered ones)."""
+        t0 = BASE_TIME.replace(minute=0)
+        store.upsert([make_review(entities=["a", "b"], published_at=t0 + timedelta(minutes=5)),
+                      make_review(entities=["a"], published_at=t0 + timedelta(minutes=6)),
+                      make_review(entities=["c"], published_at=t0 + timedelta(minutes=7)),
+                      make_review(entities=["b", "c"], published_at=t0 + timedelta(hours=1))])
+        assert store.count(ReviewQuery(entities=("a",)), group_by="entity") == {"a": 2, "b": 1}
+        assert store.count(ReviewQuery(entities=("a", "b")), group_by="entity") == \
+            {"a": 2, "b": 2, "c": 1}
+        window = ReviewQuery(entities=("a", "b"), start=t0, end=t0 + timedelta(hours=2))
+        points = store.trend(window, timedelta(hours=1), group_by="entity")
+        assert {(p.bucket, p.key): p.count for p in points} == {
+            (t0, "a"): 2, (t0, "b"): 1, (t0 + timedelta(hours=1), "b"): 1,
+            (t0 + timedelta(hours=1), "c"): 1}
+        assert [p.bucket for p in points] == sorted(p.bucket for p in points)
+
+    def test_keyword_counts_top_and_named(self, store):
+        store.upsert([
+            make_review(keywords=["发热", "续航"], entities=["a"]),
+            make_review(keywords=["发热", "屏幕"], entities=["a", "b"]),
+            make_review(keywords=["发热"], entities=["b"], label="negative"),
+            make_review(keywords=["续航"], entities=["a"],
+                        published_at=BASE_TIME - timedelta(days=3)),
+            make_review(keywords=[], entities=["a"]),
+        ])
+        assert store.keyword_counts(ReviewQuery()) == {"发热": 3, "续航": 2, "屏幕": 1}
+        assert list(store.keyword_counts(ReviewQuery(), limit=2)) == ["发热", "续航"]
+        assert store.keyword_counts(ReviewQuery(entities=("a",))) == \
+            {"发热": 2, "续航": 2, "屏幕": 1}
+        assert store.keyword_counts(ReviewQuery(entities=("a", "b"))) == \
+            {"发热": 3, "续航": 2, "屏幕": 1}
+        assert store.keyword_counts(ReviewQuery(entities=("a",), start=BASE_TIME)) == \
+            {"发热": 2, "续航": 1, "屏幕": 1}
+        assert store.keyword_counts(ReviewQuery(sentiments=("negative",))) == {"发热": 1}
+        assert store.keyword_counts(ReviewQuery(), terms=["屏幕", "续航", "没有"]) == \
+            {"续航": 2, "屏幕": 1}
+        assert store.keyword_counts(ReviewQuery(), terms=[]) == {}
+        assert store.count(ReviewQuery(keywords=("屏幕",))) == {None: 1}
+        assert ids(store.search(ReviewQuery(keywords=("续航",), entities=("a",))).reviews) \
+            and store.count(ReviewQuery(keywords=("续航",), entities=("a",))) == {None: 2}
+
+    def test_changed_keywords_and_ratings_replace_the_old_ones(self, store):
+        review = make_review(keywords=["发热"], rating=1.0)
+        store.upsert([review])
+        review.keywords, review.rating = ["续航"], 4.0
+        store.upsert([review])
+        assert store.keyword_counts(ReviewQuery()) == {"续航": 1}
+        assert store.count(group_by="rating") == {"4": 1}
+
     # -- export -----------------------------------------------------------------------------
     def test_iter_reviews_streams_everything_oldest_first(self, store):
         same_time = BASE_TIME + timedelta(days=2)

@@ -61,8 +61,8 @@ channels:
         "koubei.yaml: sources[1].app_id: required key is missing",
         "koubei.yaml: sources[1].colour: unknown key",
         "koubei.yaml: sources[2]: unknown type 'telepathy'; expected one of 'appstore', 'file', "
-        "'bilibili', 'douban', 'jd', 'weibo', 'ctrip', 'rss', 'html', 'jsonapi', or a dotted "
-        "path pkg.module.Class",
+        "'bilibili', 'douban', 'jd', 'weibo', 'ctrip', 'rss', 'html', 'jsonapi', 'heimao', 'zhihu', "
+        "or a dotted path pkg.module.Class",
         "koubei.yaml: channels[0].recipients: List should have at least 1 item after validation, not 0",
     ]
 

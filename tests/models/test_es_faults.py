@@ -122,8 +122,11 @@ def test_a_claim_whose_answer_was_lost_does_not_hold_the_feed_back(es_url, es_pr
     # Under load the node-lost test above stalled its feed: a block claimed by a request whose
     # answer was lost stayed open in the ledger, unknown to its writer, for STALE_AFTER.
     client = Elasticsearch(es_url)
-    ledger = FeedLedger(AnswerLost(client), f"{es_prefix}-meta")
-    ledger.close()  # a ledger document to compare-and-set against
+    losing = AnswerLost(client)
+    ledger = FeedLedger(losing, f"{es_prefix}-meta")
+    losing.losing = False
+    ledger.close()  # a ledger document to compare-and-set against (another test's, or new)
+    losing.losing = True
     with pytest.raises(ConnectionError):
         ledger.claim()  # recorded by the node; the writer never learns which block it was
     assert ledger.horizon() is not None

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import hashlib
+import json
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -49,4 +51,27 @@ def test_fingerprint_changes_with_what_the_site_says_only():
     review.sentiment = Sentiment("negative", -0.5, "other-model")
     assert review.fingerprint() == before
     review.likes += 1
+    assert review.fingerprint() != before
+
+
+def test_a_review_stored_before_reach_loads_and_keeps_its_fingerprint():
+    review = make_review(likes=3)
+    old = review.to_dict()
+    del old["reposts"], old["author_followers"]  # as stored before these fields existed
+    loaded = Review.from_dict(old)
+    assert (loaded.reposts, loaded.author_followers, loaded.reach) == (0, 0, 3 + review.replies)
+    raw = [review.text, review.title, review.author, review.rating, review.likes,
+           review.replies, review.url, review.published_at.isoformat(), sorted(review.entities)]
+    blob = json.dumps(raw, ensure_ascii=False, separators=(",", ":"))
+    assert loaded.fingerprint() == hashlib.blake2b(blob.encode(), digest_size=12).hexdigest()
+    loaded.reposts = 1
+    assert loaded.fingerprint() != review.fingerprint()
+
+
+def test_complaint_status_is_part_of_what_the_site_says():
+    review = make_review(extra={"status": "处理中", "company": "云雀科技"})
+    before = review.fingerprint()
+    review.extra["company"] = "云雀"  # other extra details do not count
+    assert review.fingerprint() == before
+    review.extra["status"] = "已完成"
     assert review.fingerprint() != before

@@ -73,7 +73,7 @@ def test_a_version_2_store_gets_its_facet_tables_rebuilt_from_the_reviews(tmp_pa
     old.close()
 
     store = SQLiteReviewStore(tmp_path)
-    assert store._con().execute("PRAGMA user_version").fetchone()[0] == 3
+    assert store._con().execute("PRAGMA user_version").fetchone()[0] == 4
     assert store.count(ReviewQuery(entities=("a",), sentiments=("negative",))) == {None: 1}
     assert store.count(ReviewQuery(entities=("a",)), group_by="source") == {"demo-appstore": 2}
     assert store.count(group_by="entity") == {"a": 2, "b": 1}
@@ -81,6 +81,26 @@ def test_a_version_2_store_gets_its_facet_tables_rebuilt_from_the_reviews(tmp_pa
     window = ReviewQuery(topics=("价格",), start=t, end=t + timedelta(hours=2))
     assert [(p.bucket, p.count) for p in store.trend(window, timedelta(hours=1))] == [(t, 1)]
     assert store.get(reviews[1].id) == reviews[1]
+    store.close()
+
+
+def test_a_version_3_store_gains_ratings_and_keywords_from_its_reviews(tmp_path):
+    reviews = [make_review(rating=4.5, keywords=["续航", "发热"]),
+               make_review(rating=None, keywords=["发热"]), make_review(rating=2.0, keywords=[])]
+    old = SQLiteReviewStore(tmp_path)
+    old.upsert(reviews)
+    con = old._con()
+    con.execute("DROP TABLE review_keywords")  # as written by schema version 3
+    con.execute("ALTER TABLE reviews DROP COLUMN rating")
+    con.execute("PRAGMA user_version=3")
+    old.close()
+
+    store = SQLiteReviewStore(tmp_path)
+    assert store._con().execute("PRAGMA user_version").fetchone()[0] == 4
+    assert store.count(group_by="rating") == {"5": 1, None: 1, "2": 1}
+    assert store.keyword_counts(ReviewQuery()) == {"发热": 2, "续航": 1}
+    assert store.count(ReviewQuery(keywords=("续航",))) == {None: 1}
+    assert [store.get(r.id) for r in reviews] == reviews
     store.close()
 
 

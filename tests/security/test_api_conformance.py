@@ -5,6 +5,7 @@ a personal API token. Zero failures: every answer is documented, every schema-va
 accepted, every schema-violating one refused, no 500, 405s name what is allowed."""
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import threading
@@ -59,4 +60,8 @@ def test_the_api_conforms_to_its_openapi_description(live, tmp_path):
         capture_output=True, text=True, timeout=600, cwd=tmp_path)
     assert result.returncode == 0, result.stdout[-20000:] + result.stderr[-2000:]
     assert "No issues found" in result.stdout
-    assert "Tested: 14" in result.stdout  # every operation was exercised (4 for review handling)
+    # every operation the description names was exercised
+    selected = re.search(r"(\d+) selected / (\d+) total", result.stdout)
+    tested = re.search(r"Tested:\s*(\d+)", result.stdout)
+    assert selected and tested, result.stdout[-3000:]
+    assert int(selected[1]) == int(selected[2]) == int(tested[1]), result.stdout[-3000:]

@@ -151,3 +151,25 @@ def test_incident_page_redraws_when_something_new_arrives(site, browser):
     assert browser.find_element("id", "comment-text").get_attribute("value") == "正在联系"
     assert live.find_element("link text", "刷新页面（你正在填写的操作表单未更新）")
     assert browser.execute_script("return window.notReloaded") is True
+
+
+def test_live_feed_draws_a_new_reviews_reach(site, browser):
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    from tests.factories import make_review
+    rt, _receiver, base = site
+    accounts.add_user(rt.state, "li", "handler", ["*"], PASSWORD)
+    rt.store.upsert([make_review(text="旧评论")])
+    browser.get(f"{base}/login?next=/")
+    browser.find_element("id", "username").send_keys("li")
+    browser.find_element("id", "password").send_keys(PASSWORD)
+    submit(browser, browser.find_element("css selector", "form.stacked-form button[type=submit]"))
+    rt.store.upsert([make_review(text="刚发的爆款差评", likes=200, reposts=30,
+                                 author_followers=5000),
+                     make_review(text="没人看的评论")])
+    WebDriverWait(browser, 20).until(
+        lambda b: "刚发的爆款差评" in b.find_element("id", "feed").text)
+    cards = {card.find_element("css selector", ".review-text").text: card
+             for card in browser.find_elements("css selector", "#feed article.review")}
+    assert cards["刚发的爆款差评"].find_element("css selector", ".reach").text == "传播 5230"
+    assert not cards["没人看的评论"].find_elements("css selector", ".reach")

@@ -128,7 +128,8 @@ def test_starting_koubei_loads_none_of_the_machinery_its_commands_use():
         " 'rjieba', 'apscheduler', 'elasticsearch', 'openpyxl', 'httpx', 'models.state',"
         " 'models.config', 'models.store', 'alerting.detect', 'alerting.respond',"
         " 'nlp.enrich', 'nlp.sentiment', 'nlp.segment', 'nlp.training', 'crawlers',"
-        " 'reportlab', 'ruamel', 'web.app', 'web.reports.pdf', 'web.runtime')\n"
+        " 'reportlab', 'ruamel', 'web.app', 'web.reports.pdf', 'web.runtime', 'alembic',"
+        " 'psycopg', 'models.migrations', 'models.lease', 'models.state_copy')\n"
         "print(sorted({m for m in sys.modules for h in heavy if m == h or"
         " m.startswith(h + '.')}))\n")
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,

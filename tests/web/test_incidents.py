@@ -120,3 +120,25 @@ def test_bad_status_filter(client):
     assert response.status_code == 400
     assert response.get_json()["error"]["parameter"] == "status"
     assert client.get("/incidents?status=closed").status_code == 400
+
+
+def test_timeline_entries_read_as_localised_facts(client, add_incident):
+    opened = {"metric": 21, "baseline": 0.4321, "p_value": 3.2e-9,
+              "window_start": "2026-11-02T06:02:00+00:00",
+              "window_end": "2026-11-02T06:05:00+00:00",
+              "summary": "近 3 分钟负面评论 21 条",
+              "activity": {"2026-11-02T06:00:00+00:00": 4, "2026-11-02T08:00:00+00:00": 2},
+              "peak_at": "2026-11-02T06:15:00+00:00"}
+    incident_id = add_incident(events=(("opened", opened),
+                                       ("auto_resolved", {"quiet_seconds": 1860})))
+    body = client.get(f"/incidents/{incident_id}").get_data(as_text=True)
+    timeline = body[body.index('id="incident-timeline"'):]
+    assert "p 值：&lt; 0.001" in timeline and "基线预期：0.4" in timeline
+    assert "窗口开始：11-02 14:02" in timeline  # Shanghai time, no ISO string
+    assert "峰值时间：11-02 14:15" in timeline
+    assert "14:00 █ ▄ 16:00（共 6 次）" in timeline  # firings per hour, local hours
+    assert "已平稳：31m00s" in timeline
+    for raw in ("window_start", "p_value", "3.2e-09", "T06:02", "activity", "peak_at"):
+        assert raw not in timeline.split("</section>")[0], raw
+    english = client.get(f"/incidents/{incident_id}?lang=en").get_data(as_text=True)
+    assert "p-value：&lt; 0.001" in english and "(6 in all)" in english

@@ -163,3 +163,43 @@ def test_topic_table_compares_negative_mentions_with_the_period_before(client, s
     assert feed.count('class="review') >= 2 and "话题：物流配送" in feed
     config = json.loads(re.search(r'id="feed-config">([^<]+)<', feed)[1])
     assert "topic=" in config["pollUrl"]  # live updates keep the topic filter
+
+
+def test_any_date_range_with_the_period_before(client, burst):
+    data = client.get("/api/trends?since=2026-11-01&until=2026-11-02").get_json()
+    assert data["range"] == "custom" and data["interval"] == "hour"  # 2 days: hourly
+    assert datetime.fromisoformat(data["start"]) == at("2026-11-01 00:00")
+    assert datetime.fromisoformat(data["end"]) == at("2026-11-03 00:00")
+    assert sum(b["total"] for b in data["buckets"]) == 8
+    daily = client.get("/api/trends?since=2026-10-01&until=2026-11-02&interval=day").get_json()
+    assert len(daily["buckets"]) == 33 and sum(b["total"] for b in daily["buckets"]) == 9
+    body = client.get("/trends?since=2026-11-02&until=2026-11-02").get_data(as_text=True)
+    totals = re.search(r'<table class="period-totals".*?</table>', body, re.S)[0]
+    cells = re.findall(r"<td>(.*?)</td>", totals)
+    assert cells[:3] == ["7", "42.9%", "+0.00"]  # 2 Nov: 3 negative, 3 positive of 7
+    assert cells[3:6] == ["1", "100.0%", "-1.00"]  # 1 Nov: one negative review
+    assert "+6" in totals and "+600.0%" in totals
+
+
+def test_buckets_under_the_minimum_volume_are_sparse(client, burst):
+    data = client.get("/api/trends?range=24h&until=2026-11-02T11:20").get_json()
+    assert data["min_ratio_volume"] == 5
+    ten = bucket(data, "2026-11-02 10:00")
+    assert ten["total"] == 4 and ten["sparse"] is True
+    body = client.get("/trends?range=24h&until=2026-11-02T11:20").get_data(as_text=True)
+    assert "dot-sparse" in body
+    config = json.loads(re.search(r'id="trend-config">(.*?)</script>', body, re.S)[1])
+    negative_share = config["series"][3]
+    assert negative_share["filter"] == {"sentiment": "negative"}
+    assert all(v is None for v in negative_share["values"])  # no bucket has 5 reviews
+    assert config["series"][0]["values"][-2:] == [2, 1]
+    assert config["links"][-2]["since"] == at("2026-11-02 10:00").isoformat()
+
+
+def test_a_90_day_preset_and_bad_ranges(client, burst):
+    data = client.get("/api/trends?range=90d&until=2026-11-02T12:00").get_json()
+    assert data["interval"] == "day" and len(data["buckets"]) == 90
+    empty = client.get("/api/trends?since=2026-11-03&until=2026-11-02").get_json()
+    assert [b["total"] for b in empty["buckets"]] in ([], [0])  # an empty window, as listings
+    long = client.get("/api/trends?since=2025-01-01&until=2026-11-02&interval=hour").get_json()
+    assert long["interval"] == "day" and len(long["buckets"]) == 400  # 400 days, by day

@@ -38,9 +38,9 @@ def openapi_spec() -> dict:
     components["responses"].setdefault("TooLarge", {
         "description": "The request body is over the size limit",
         "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}})
-    for name in ("since", "until"):
-        components["parameters"][name]["schema"] = {"type": "string",
-                                                    "pattern": MOMENT_OR_EMPTY}
+    for parameter in components["parameters"].values():  # whatever the component's key
+        if parameter.get("in") == "query" and parameter.get("name") in ("since", "until"):
+            parameter["schema"] = {"type": "string", "pattern": MOMENT_OR_EMPTY}
     for parameter in components["parameters"].values():
         if parameter.get("in") == "query":
             parameter["schema"] = _empty_is_absent(parameter["schema"])

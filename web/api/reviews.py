@@ -7,6 +7,8 @@ answer 400 ``invalid_parameter`` naming the parameter (see ``web.errors``).
 """
 from __future__ import annotations
 
+from dataclasses import replace
+
 from flask import Blueprint, request
 
 from models.store import ReviewPage, ReviewQuery
@@ -49,9 +51,13 @@ def _reviews(page: ReviewPage, tokens: bool) -> dict:
 @bp.get("/reviews")
 @access.permission("read")
 def reviews():
-    """Newest published first; ``next_cursor`` continues the walk and is null at the end."""
+    """Newest published first; ``next_cursor`` continues the walk and is null at the end.
+    ``sort=reach`` orders each page's reviews by reach (the page is still the next ``limit``
+    newest)."""
     query, limit, tokens = _listing()
+    order = params.sort_order()
     page = reads.search_reviews(query, limit, _cursor())
+    page = replace(page, reviews=params.by_reach(page.reviews, order))
     return {**_reviews(page, tokens), "next_cursor": page.cursor}
 
 

@@ -12,6 +12,7 @@ from web.i18n import current_language, gettext
 from web.reads import INCIDENT_STATUSES
 from web.security import access
 from web.security.accounts import list_users
+from web.timeline import event_facts
 
 bp = Blueprint("incidents", __name__)
 RELATED = 50  # reviews behind an incident shown on its page
@@ -52,4 +53,5 @@ def detail(incident_id: int):
     return render_template("incidents/incident.html", incident=incident, explanation=explanation,
                            stored=stored, related=[i for i in related if i in stored],
                            assignee=current_assignee(incident),
-                           assignees=assignees, can_act=can_act, live_config=live_config)
+                           assignees=assignees, can_act=can_act, live_config=live_config,
+                           event_facts=event_facts)

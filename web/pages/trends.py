@@ -1,66 +1,135 @@
 """The trends page (``/trends``): review volume per hour or day by sentiment, with the
-negative share and net sentiment of each bucket, drawn as server-side SVG.
+negative share and net sentiment of each bucket, drawn as server-side SVG (and, with
+JavaScript, as an interactive ECharts chart from the same figures), the period's totals
+against the period before, and the topic table.
 
-``series_from_request`` reads the trend parameters shared with ``/api/trends``: ``range``
-(24h|7d|30d), ``interval`` (hour|day; default hour for 24h, else day), ``group_by``,
-``entity``/``source`` filters, and ``until`` (end of the window, default now).
+``series_from_request`` reads the trend parameters shared with ``/api/trends``: the period
+(``web.periods``: ``range`` 24h|7d|30d|90d ending now or at ``until``, or any
+``since``/``until``), ``interval`` (hour|day; default hour for 24h and ranges up to 3 days,
+else day), ``group_by``, and the ``entity``/``source``/``topic`` filters.
 """
 from __future__ import annotations
 
+from dataclasses import replace
+from datetime import timedelta
+
 from flask import Blueprint, g, render_template
 
-from models.review import utcnow
 from models.store import ReviewQuery
-from web import chart, params, reads
+from web import chart, params, periods, reads
+from web.analytics.figures import Figures, change
 from web.display import display_zone
+from web.i18n import gettext
+from web.pages.chart_config import chart as chart_json
+from web.pages.chart_config import ratio, series, time_axis
 from web.security import access
 from web.topic_table import topic_rows
 from web.trend_series import (
     DEFAULT_INTERVAL,
     GROUPS,
     INTERVALS,
+    MAX_BUCKETS,
+    MIN_RATIO_VOLUME,
     NONE_KEY,
-    RANGES,
     SENTIMENT_ORDER,
     TrendSeries,
+    bucket_count,
     build_series,
+    edges_between,
+    series_over,
 )
 
 bp = Blueprint("trends", __name__)
 
 BAR_KEYS = (*SENTIMENT_ORDER, NONE_KEY)
+COLORS = {"negative": "#c0392b", "neutral": "#7f8c8d", "positive": "#27864a"}  # koubei.css
+
+
+def _filters() -> ReviewQuery:
+    return ReviewQuery(entities=params.listed("entity"), sources=params.listed("source"),
+                       topics=params.listed("topic"))
 
 
 def series_from_request(group_by: str | None = "sentiment") -> TrendSeries:
     """Build the series the request asks for; ``group_by=None`` reads it from ``group_by``."""
     tz = display_zone()
-    range_name = params.choice("range", tuple(RANGES), "24h")
-    interval = params.choice("interval", tuple(INTERVALS), DEFAULT_INTERVAL[range_name])
+    period = periods.period_from_request(tz, "24h")
+    default = DEFAULT_INTERVAL[period.preset] if period.preset else (
+        "hour" if period.length <= timedelta(days=3) else "day")
+    interval = params.choice("interval", tuple(INTERVALS), default)
     group = group_by or params.choice("group_by", GROUPS, "sentiment")
-    query = ReviewQuery(entities=params.listed("entity"), sources=params.listed("source"))
-    now = params.moment("until", tz) or utcnow()
-    return build_series(query, range_name, interval, group, now, tz, reads.review_trend)
+    query = _filters()
+    if period.preset is not None:
+        return build_series(query, period.preset, interval, group, period.end, tz,
+                            reads.review_trend)
+    if bucket_count(period.start, period.end, interval) > MAX_BUCKETS:
+        interval = "day"  # too many hours to draw: the same period counted by day
+    edges = edges_between(period.start, period.end, interval, tz)
+    return series_over(replace(query, start=period.start, end=period.end), edges, "custom",
+                       interval, group, tz, reads.review_trend)
+
+
+def _window(series: TrendSeries) -> periods.Period:
+    """The period the figures cover: the buckets drawn, or exactly the range asked for."""
+    if series.range == "custom":
+        return periods.period_from_request(series.tz)
+    return periods.Period(series.buckets[0].start, series.buckets[-1].end, series.range)
+
+
+def _totals(window: periods.Period) -> tuple[Figures, Figures, dict]:
+    """The period's sentiment counts beside the period before, and the change."""
+    def figures(p: periods.Period) -> Figures:
+        return Figures(sentiments=reads.review_counts(
+            replace(_filters(), start=p.start, end=p.end), "sentiment"))
+    now, before = figures(window), figures(window.previous())
+    return now, before, change(now, before)
+
+
+def _trend_chart(trend: TrendSeries) -> dict:
+    labels, links = time_axis([(b.start, b.end) for b in trend.buckets], trend.interval,
+                              trend.tz)
+    bars = [series_json(key, [b.sentiments.get(key, 0) for b in trend.buckets])
+            for key in SENTIMENT_ORDER]
+    lines = [
+        series(gettext("trends.negative_share"),
+               [ratio(b.negative_share, b.sparse) for b in trend.buckets], axis=1,
+               feed_filter={"sentiment": "negative"}),
+        series(gettext("trends.net_sentiment"),
+               [ratio(b.net_sentiment, b.sparse) for b in trend.buckets], axis=1)]
+    base = {k: list(v) for k, v in (("entity", params.listed("entity")),
+                                    ("source", params.listed("source")),
+                                    ("topic", params.listed("topic"))) if v}
+    return chart_json(labels, bars + lines, links=links, base=base,
+                      axes=[gettext("trends.volume"), gettext("trends.ratios")])
+
+
+def series_json(key: str, values: list[int]) -> dict:
+    return series(gettext(f"sentiment.{key}"), values, "bar", stack="volume",
+                  feed_filter={"sentiment": key}, color=COLORS[key])
 
 
 @bp.get("/trends")
 @access.permission("read")
 def index():
-    series = series_from_request("sentiment")
-    bars, count_ticks = chart.stacked_bars(series, BAR_KEYS)
-    negative = chart.ratio_points([b.negative_share for b in series.buckets], -1.0, 1.0)
-    net = chart.ratio_points([b.net_sentiment for b in series.buckets], -1.0, 1.0)
-    label = "%m-%d %H:00" if series.interval == "hour" else "%Y-%m-%d"
-    tick = "%H:00" if series.interval == "hour" else "%m-%d"
+    series_ = series_from_request("sentiment")
+    window = _window(series_)
+    now, before, changed = _totals(window)
+    bars, count_ticks = chart.stacked_bars(series_, BAR_KEYS)
+    negative = chart.ratio_points([b.negative_share for b in series_.buckets], -1.0, 1.0)
+    net = chart.ratio_points([b.net_sentiment for b in series_.buckets], -1.0, 1.0)
+    sparse = {i for i, b in enumerate(series_.buckets) if b.sparse}
+    label = "%m-%d %H:00" if series_.interval == "hour" else "%Y-%m-%d"
+    tick = "%H:00" if series_.interval == "hour" else "%m-%d"
     return render_template(
-        "trends/trends.html", series=series, bars=bars, count_ticks=count_ticks,
-        time_ticks=chart.time_ticks(series), negative=negative, net=net,
-        negative_lines=chart.ratio_lines(negative), net_lines=chart.ratio_lines(net),
+        "trends/trends.html", series=series_, bars=bars, count_ticks=count_ticks,
+        time_ticks=chart.time_ticks(series_), negative=negative, net=net, sparse=sparse,
+        negative_lines=chart.ratio_lines([p for p in negative if p.bucket not in sparse]),
+        net_lines=chart.ratio_lines([p for p in net if p.bucket not in sparse]),
         ratio_ticks=[(chart.ratio_y(v, -1.0, 1.0), v) for v in (-1.0, -0.5, 0.0, 0.5, 1.0)],
-        bar_keys=BAR_KEYS, label_format=label, tick_format=tick, chart=chart,
-        ranges=tuple(RANGES),
+        bar_keys=BAR_KEYS, min_volume=MIN_RATIO_VOLUME, label_format=label, tick_format=tick, chart=chart,
+        presets=tuple(periods.PRESETS), period=window, now_figures=now, before_figures=before,
+        change=changed, trend_chart=_trend_chart(series_),
         entities=access.visible_entities(reads.current_runtime().config.entities),
         selected_entities=params.listed("entity"),
         can_export=access.allowed(g.user.role, "export"),
-        topics=topic_rows(ReviewQuery(entities=params.listed("entity"),
-                                      sources=params.listed("source")),
-                          series.buckets[0].start, series.buckets[-1].end))
+        topics=topic_rows(_filters(), window.start, window.end))

@@ -82,6 +82,10 @@
     else { find(".handling").remove(); }
     find("time").dateTime = review.published_at;
     find("time").textContent = localTime(review.published_at, false);
+    var reach = (review.likes || 0) + (review.replies || 0) + (review.reposts || 0) +
+      (review.author_followers || 0);
+    if (reach > 0) { find(".reach").textContent = config.labels.reach.replace("{reach}", reach); }
+    else { find(".reach").remove(); }
     if (review.title) { find(".review-title").textContent = visible(review.title); }
     else { find(".review-title").remove(); }
     find(".review-text").textContent = visible(review.text);

@@ -78,6 +78,9 @@ class Rule(abc.ABC):
     type_name: ClassVar[str]  # config_model's type
     required_options: ClassVar[frozenset[str]] = frozenset()
     default_severity: ClassVar[str] = "warning"  # what the config's ``severity`` defaults to
+    # True: with no ``group_by``, a rule not narrowed to one entity groups by entity, so an
+    # incident never mixes two brands' reviews.
+    groups_by_entity: ClassVar[bool] = False
 
     def __init_subclass__(cls, **kwargs: Any):
         super().__init_subclass__(**kwargs)
@@ -95,6 +98,10 @@ class Rule(abc.ABC):
         self.entity_names: dict[str, str] = dict(entity_names or {})
         self.context = context or RuleContext()
         self.severity: str = getattr(config, "severity", None) or self.default_severity
+        self.group_by: str | None = config.group_by
+        if (self.group_by is None and self.groups_by_entity and len(config.entities) != 1
+                and (self.entity_names or config.entities)):
+            self.group_by = "entity"
 
     @abc.abstractmethod
     def evaluate(self, store: ReviewStore, now: datetime) -> list[Firing]:
@@ -110,7 +117,7 @@ class Rule(abc.ABC):
               sentiments: tuple[str, ...] = ()) -> ReviewQuery:
         """The rule's filters over ``[start, end)``, narrowed to group ``key`` unless None."""
         c = self.config
-        by = c.group_by if key is not None else None
+        by = self.group_by if key is not None else None
         entities = (key,) if by == "entity" else tuple(c.entities)
         sources = (key,) if by == "source" else tuple(c.sources)
         topics = (key,) if by == "topic" else ()
@@ -125,13 +132,13 @@ class Rule(abc.ABC):
         Grouped by aspect, a rule reading only some sentiments keeps the aspects of those
         polarities: negative reviews group by what they complain about (``物流配送:negative``),
         not by the topics they praise on the way."""
-        c = self.config
-        counts = store.count(self.query(None, start, end, sentiments), group_by=c.group_by)
-        if c.group_by is None:
+        c, by = self.config, self.group_by
+        counts = store.count(self.query(None, start, end, sentiments), group_by=by)
+        if by is None:
             return counts
         return {k: n for k, n in counts.items() if k is not None and not (
-            c.group_by == "entity" and c.entities and k not in c.entities) and not (
-            c.group_by == "aspect" and sentiments and k.rpartition(":")[2] not in sentiments)}
+            by == "entity" and c.entities and k not in c.entities) and not (
+            by == "aspect" and sentiments and k.rpartition(":")[2] not in sentiments)}
 
     def scope(self, key: str | None) -> Scope:
         query = self.query(key, None, None)  # type: ignore[arg-type]

@@ -1,21 +1,34 @@
-"""``negative_spike``: more negative reviews in the current window than history explains.
+"""``negative_spike``: more negative reviews in a recent window than history explains.
 
-For each group (or once, ungrouped) the rule compares the negative count in the window
-``[now − window, now)`` with the count expected from the baseline period
-``[now − baseline, now − window)`` (see ``alerting.detect.baselines``):
+For each group (by default each entity: see ``Rule.group_by``) the rule compares the negative
+count in windows ending now with the count expected from the baseline period
+``[now − baseline, now − window)`` (see ``alerting.detect.baselines``). Expected negatives over
+a window are the group's negative share times the reviews expected in it:
 
-- seasonal: the negative rate follows the hour-of-day × day-of-week profile of all reviews,
-  fitted on the baseline hours since the group's first stored review and outside declared
-  events (``seasonal: false`` gives a flat rate);
-- volume: when non-negative reviews in ``volume_window`` (default: the window) run above
-  their own expected level, the expected negatives rise by the same factor, so a launch that
-  brings more of every review is not a negative spike (the factor never goes below 1);
-- calendar: events running now multiply the expectation by their ``scale``;
-- expected = max(that, ``EXPECTED_FLOOR``), so 0 against 0 never fires;
-- fire when count ≥ ``min_count``, count ≥ ``min_ratio`` × expected and the Poisson upper tail
-  P(X ≥ count | expected) < ``p_value``; while the count stays above expected with
-  P < ``elevated_p_value`` the rule keeps reporting the group as elevated (``opens=False``),
-  which keeps its incident open until the level is back at baseline.
+- share: the group's negatives over its reviews in the baseline, shrunk towards the share of
+  everything the rule watches (``SHARE_PRIOR`` reviews' worth), so a young or small group
+  borrows from the whole rather than staying silent until it has a week of history;
+- reviews expected: an hour-of-day × day-of-week profile fitted on the baseline hours since
+  the group's first stored review and outside declared events (``seasonal: false`` gives a
+  flat rate), times the ``scale`` of declared events running now; when the positive reviews
+  in the window imply more (a launch; positive ones only, since the model calls some
+  complaints of a burst neutral), that larger volume is used instead: the calendar and the
+  observed volume never multiply the same surge;
+- expected = max(that, ``EXPECTED_FLOOR``), so 0 against 0 never fires.
+
+By default (no ``window`` and no ``p_value`` in the config) the rule is multi-scale and
+calibrated: it tests every window of ``WINDOWS`` (10 minutes to 6 hours) at once and fires on
+the most significant window whose count reaches its threshold, where each threshold holds the
+false incidents per week of the group to ``false_alarms_per_week`` across all windows and
+ticks, with the count negative binomial (dispersion from the group's history; see
+``alerting.detect.calibration``). The chosen threshold is part of the explanation. A config
+with ``window`` tests that one window; with ``p_value`` it fires on a per-tick Poisson tail
+below it, as before calibration existed.
+
+Either way a firing needs count ≥ ``min_count`` and count ≥ ``min_ratio`` × expected. While a
+window's count stays above expected with P < ``elevated_p_value`` the rule keeps reporting the
+group as elevated (``opens=False``), which keeps its incident open until the level is back at
+baseline.
 """
 from __future__ import annotations
 
@@ -26,7 +39,8 @@ from typing import Annotated, Literal
 from pydantic import Field
 from scipy.stats import poisson
 
-from alerting.detect.baselines import SeasonalProfile, history, rate_level
+from alerting.detect import calibration
+from alerting.detect.baselines import History, SeasonalProfile, history, rate_level
 from alerting.detect.explanation import explain_spike
 from alerting.detect.rules.base import Firing, Rule
 from models.config import Duration, RuleBase
@@ -34,8 +48,13 @@ from models.store import ReviewStore
 
 EXPECTED_FLOOR = 0.1
 VOLUME_PRIOR = 3.0  # pseudo-count that keeps a few stray reviews from moving the factor
+SHARE_PRIOR = 20.0  # reviews' worth of the wider scope's negative share a group starts from
+DEFAULT_SHARE = 0.15  # negative share assumed when nothing at all has been seen
 NEGATIVE = ("negative",)
 NON_NEGATIVE = ("neutral", "positive")
+POSITIVE = ("positive",)  # the volume signal: complaints the model calls neutral stay out
+LEGACY_WINDOW = timedelta(minutes=10)  # with ``p_value`` and no window
+WINDOWS = tuple(timedelta(minutes=m) for m in (10, 30, 60, 120, 240, 360))
 
 
 @dataclass(frozen=True)
@@ -48,6 +67,13 @@ class SpikeTest:
     ratio: float
     p_value: float
     factors: dict = field(default_factory=dict)  # seasonal, volume, calendar
+    window: timedelta | None = None
+    threshold: int | None = None        # calibrated: fire at count >= threshold
+    calibration: dict = field(default_factory=dict)
+
+    @property
+    def significant(self) -> bool:
+        return self.threshold is not None and self.count >= self.threshold
 
 
 def spike_test(count: int, baseline_count: int, covered: timedelta,
@@ -61,16 +87,21 @@ def spike_test(count: int, baseline_count: int, covered: timedelta,
     expected = max(expected, EXPECTED_FLOOR)
     p_value = float(poisson.sf(count - 1, expected))  # sf(k-1) = P(X >= k)
     return SpikeTest(count, baseline_count, covered, expected, count / expected, p_value,
-                     factors or {})
+                     factors or {}, window)
 
 
 class NegativeSpikeConfig(RuleBase):
-    """Negative reviews in the current window against the rate expected from a baseline."""
+    """Negative reviews in recent windows against the count expected from a baseline."""
     type: Literal["negative_spike"]
-    window: Duration = timedelta(minutes=10)
+    # The knob: expected false incidents per week per group; thresholds are calibrated to it
+    # over every tick and every window tested.
+    false_alarms_per_week: Annotated[float, Field(gt=0, le=50)] = 0.5
+    windows: list[Duration] = []   # windows tested at once; default 10m, 30m, 1h, 2h, 4h, 6h
+    window: Duration | None = None  # one window only (instead of ``windows``)
     baseline: Duration = timedelta(days=7)
     min_count: Annotated[int, Field(ge=1)] = 5
-    p_value: Annotated[float, Field(gt=0, lt=0.5)] = 0.001
+    # A per-tick Poisson p-value instead of the calibrated budget (one window, 10m default).
+    p_value: Annotated[float, Field(gt=0, lt=0.5)] | None = None
     min_ratio: Annotated[float, Field(ge=1)] = 2.0
     seasonal: bool = True          # expected count follows hour-of-day and day-of-week
     volume_window: Duration | None = None  # non-negative volume read for the volume factor
@@ -79,56 +110,158 @@ class NegativeSpikeConfig(RuleBase):
 
 class NegativeSpikeRule(Rule):
     config_model = NegativeSpikeConfig
-    required_options = frozenset({"window", "baseline", "min_count", "p_value", "min_ratio"})
+    required_options = frozenset({"baseline", "min_count", "min_ratio",
+                                  "false_alarms_per_week"})
+    groups_by_entity = True
+
+    @property
+    def calibrated(self) -> bool:
+        """True unless the config asks for a per-tick ``p_value``."""
+        return self.config.p_value is None
+
+    @property
+    def windows(self) -> tuple[timedelta, ...]:
+        c = self.config
+        if c.windows:
+            return tuple(sorted(set(c.windows)))
+        if c.window is not None:
+            return (c.window,)
+        return WINDOWS if self.calibrated else (LEGACY_WINDOW,)
+
+    def periods(self, now: datetime, window: timedelta | None = None
+                ) -> tuple[datetime, datetime]:
+        window = window or max(self.windows)
+        window_start = now - window
+        return window_start, min(now - self.config.baseline, window_start)
 
     def evaluate(self, store: ReviewStore, now: datetime) -> list[Firing]:
-        window_start, baseline_start = self.periods(now)
-        current = self.groups(store, window_start, now, NEGATIVE)
+        windows = self.windows
+        current = {w: self.groups(store, now - w, now, NEGATIVE) for w in windows}
+        keys = sorted({k for counts in current.values() for k in counts}, key=lambda k: k or "")
+        parent = None
         firings = []
-        for key in sorted(current, key=lambda k: k or ""):
-            count = current[key]
-            if count < 2:  # one review is never a spike, nor still one
+        for key in keys:
+            counts = {w: current[w].get(key, 0) for w in windows}
+            if max(counts.values()) < 2:  # one review is never a spike, nor still one
                 continue
-            test = self.test(store, key, count, baseline_start, now)
-            if self.fires(test):
-                firings.append(self._firing(store, key, test, now, baseline_start, True))
-            elif self.elevated(test):
-                firings.append(self._firing(store, key, test, now, baseline_start, False))
+            if parent is None:
+                parent = self._parent_share(store, now)
+            tests = self.tests(store, key, counts, now, parent)
+            firing = [t for t in tests if self.fires(t)]
+            if firing:
+                best = min(firing, key=self._strength)
+                firings.append(self._firing(store, key, best, now, True))
+            else:
+                elevated = [t for t in tests if self.elevated(t)]
+                if elevated:
+                    firings.append(self._firing(store, key, min(elevated, key=self._strength),
+                                                now, False))
         return firings
 
     def fires(self, test: SpikeTest) -> bool:
         c = self.config
-        return (test.count >= c.min_count and test.count >= c.min_ratio * test.expected
-                and test.p_value < c.p_value)
+        if test.count < c.min_count or test.count < c.min_ratio * test.expected:
+            return False
+        return test.significant if self.calibrated else test.p_value < c.p_value
 
     def elevated(self, test: SpikeTest) -> bool:
         return test.count > test.expected and test.p_value < self.config.elevated_p_value
 
-    def test(self, store: ReviewStore, key: str | None, count: int,
-             baseline_start: datetime, now: datetime) -> SpikeTest:
-        """The decision's numbers for group ``key`` with ``count`` negatives in the window."""
+    def _strength(self, test: SpikeTest) -> float:
+        """Smaller is stronger: the crossing rate at the count against the window's share of
+        the budget (calibrated), or the p-value."""
+        if not self.calibrated:
+            return test.p_value
+        return test.calibration.get("rate_at_count", test.p_value)
+
+    def _parent_share(self, store: ReviewStore, now: datetime) -> float:
+        """The negative share of everything the rule watches over the baseline: what a group
+        with little history of its own starts from."""
+        start, baseline_start = self.periods(now)
+        if self.group_by is None:
+            return DEFAULT_SHARE
+        past = history(store, self.query(None, baseline_start, start), baseline_start, start,
+                       self.context.calendar, self.scope(None))
+        return (past.negatives() + SHARE_PRIOR * DEFAULT_SHARE) / (past.total() + SHARE_PRIOR)
+
+    def tests(self, store: ReviewStore, key: str | None, counts: dict[timedelta, int],
+              now: datetime, parent_share: float) -> list[SpikeTest]:
+        """One test per window for group ``key`` with ``counts`` negatives per window."""
         c = self.config
-        window_start = now - c.window
+        longest = max(counts)
+        window_start, baseline_start = self.periods(now, longest)
         scope = self.scope(key)
         past = history(store, self.query(key, baseline_start, window_start),
                        baseline_start, window_start, self.context.calendar, scope)
         profile = SeasonalProfile(self.context.timezone, c.seasonal).fit(past.buckets)
-        floor = profile.integral(window_start, now)
-        negatives = past.negatives()
-        seasonal = rate_level(negatives, profile, past.buckets, floor) * floor
-        volume = self._volume_factor(store, key, profile, past, now)
-        calendar = self.context.calendar.scale(window_start, now, scope)
+        negatives, total = past.negatives(), past.total()
+        if self.calibrated:
+            share = (negatives + SHARE_PRIOR * parent_share) / (total + SHARE_PRIOR)
+            alpha = self._dispersion(past, share) + 1.0 / (
+                negatives + SHARE_PRIOR * parent_share + 1.0)
+            positive_share = self._positive_share(store, key, baseline_start, window_start)
         covered = timedelta(hours=past.covered_hours)
-        return spike_test(count, negatives, covered, c.window, seasonal * volume * calendar,
-                          {"seasonal_expected": round(seasonal, 3),
-                           "volume_factor": round(volume, 3), "calendar_scale": calendar,
-                           "events": [e.name for e in self.context.calendar.covering(
-                               window_start, now, scope)],
-                           "excluded_event_hours": past.excluded_hours})
+        calendar = self.context.calendar
+        events = [e.name for e in calendar.covering(now - longest, now, scope)]
+        budget = c.false_alarms_per_week / len(counts)
+        weighted = profile.weighted_hours(past.buckets)
+        out = []
+        for window, count in sorted(counts.items()):
+            start = now - window
+            floor = profile.integral(start, now)
+            scale = calendar.scale(start, now, scope)
+            factors = {"calendar_scale": scale, "events": events,
+                       "excluded_event_hours": past.excluded_hours}
+            if not self.calibrated:
+                seasonal = rate_level(negatives, profile, past.buckets, floor) * floor
+                volume = self._volume_factor(store, key, profile, past, now)
+                out.append(spike_test(count, negatives, covered, window,
+                                      seasonal * volume * scale,
+                                      {"seasonal_expected": round(seasonal, 3),
+                                       "volume_factor": round(volume, 3), **factors}))
+                continue
+            reviews = total / max(weighted, floor) * floor  # as ``rate_level``
+            observed = store.count(self.query(key, start, now, POSITIVE))[None]
+            # positives above their expectation scale the volume (a few stray ones do not)
+            implied = reviews * (observed + VOLUME_PRIOR) / (
+                reviews * positive_share + VOLUME_PRIOR)
+            expected = max(share * max(reviews * scale, implied), EXPECTED_FLOOR)
+            # volume read off the window itself is a count too: its noise widens the test
+            alpha_w = alpha + (1.0 / (observed + 1.0) if implied > reviews * scale else 0.0)
+            hours = window / timedelta(hours=1)
+            k = calibration.threshold(expected, alpha_w, hours, budget)
+            p_value = calibration.tail(count, expected, alpha_w)
+            rate = calibration.crossing_rate(count, expected, alpha_w, hours) / budget
+            out.append(SpikeTest(
+                count, negatives, max(covered, window), expected, count / expected, p_value,
+                {"seasonal_expected": round(share * reviews, 3), "negative_share":
+                 round(share, 4), "volume_factor": round(max(1.0, implied / reviews)
+                                                         if reviews else 1.0, 3), **factors},
+                window, k, {"false_alarms_per_week": c.false_alarms_per_week,
+                            "windows_tested": len(counts), "window_budget": round(budget, 4),
+                            "dispersion": round(alpha_w, 4), "threshold": k,
+                            "rate_at_count": rate}))
+        return out
+
+    def _positive_share(self, store: ReviewStore, key: str | None, start: datetime,
+                        end: datetime) -> float:
+        """The share of positive reviews over ``[start, end)``, shrunk towards a half."""
+        counts = store.count(self.query(key, start, end), group_by="sentiment")
+        total = sum(counts.values())
+        return (counts.get("positive", 0) + SHARE_PRIOR * 0.5) / (total + SHARE_PRIOR)
+
+    def _dispersion(self, past: History, share: float) -> float:
+        """α of the group's negatives around ``share`` of its reviews, hour by hour in
+        blocks: what varies beyond the volume (which the test reads off the window)."""
+        if not past.buckets:
+            return calibration.DISPERSION_PRIOR
+        observed = calibration.blocks([b.negative for b in past.buckets])
+        expected = calibration.blocks([share * b.total for b in past.buckets])
+        return calibration.dispersion(observed, expected)
 
     def _volume_factor(self, store: ReviewStore, key: str | None, profile: SeasonalProfile,
                        past, now: datetime) -> float:
-        span = self.config.volume_window or self.config.window
+        span = self.config.volume_window or self.windows[0]
         if not past.buckets:
             return 1.0
         weighted = profile.integral(now - span, now)
@@ -138,17 +271,20 @@ class NegativeSpikeRule(Rule):
         return max(1.0, (observed + VOLUME_PRIOR) / (expected + VOLUME_PRIOR))
 
     def _firing(self, store: ReviewStore, key: str | None, test: SpikeTest, now: datetime,
-                baseline_start: datetime, opens: bool) -> Firing:
-        c = self.config
-        window_start = now - c.window
+                opens: bool) -> Firing:
+        window_start, baseline_start = self.periods(now, test.window)
         if not opens:  # only keeps an incident alive: the peak's explanation stays
             return Firing(rule=self.name, group_key=key or "", at=now, metric=test.count,
                           baseline=test.expected, p_value=test.p_value,
                           window_start=window_start, window_end=now, opens=False)
+        facts = {"factors": test.factors}
+        if test.calibration:
+            facts["threshold"] = {k: v for k, v in test.calibration.items()
+                                  if k != "rate_at_count"}
         explained = explain_spike(
             store, rule=self, group_key=key or "", test=test,
             window_query=self.query(key, window_start, now, NEGATIVE),
             baseline_query=self.query(key, baseline_start, window_start, NEGATIVE),
-            facts={"factors": test.factors})
+            facts=facts)
         return self.explained_firing(key or "", now, window_start, test.count, test.expected,
                                      test.p_value, explained)

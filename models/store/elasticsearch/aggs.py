@@ -11,12 +11,23 @@ MAX_GROUPS = 10_000
 _MISSING = "\x00none"  # bucket key for a review without a value (never a real value)
 
 
-def group_terms(group_by: str) -> dict:
+_NO_RATING = -100  # ``missing`` value of the rating ranges (ratings are 0-5)
+
+
+def group_terms(group_by: str, include: tuple[str, ...] = ()) -> dict:
+    """The bucket aggregation grouping by ``group_by``; ``include`` keeps only those values.
+    Ratings are whole-star ranges (``rating_key``): [k - 0.5, k + 0.5) is ``"k"``."""
     if group_by not in GROUP_FIELDS:
         raise ValueError(f"cannot group by {group_by!r}; expected one of {GROUP_FIELDS}")
+    if group_by == "rating":
+        ranges = [{"key": _MISSING, "to": _NO_RATING + 1}] + [
+            {"key": str(k), "from": k - 0.5, "to": k + 0.5} for k in range(6)]
+        return {"range": {"field": "rating", "missing": _NO_RATING, "ranges": ranges}}
     terms = {"field": GROUP_KEYS[group_by], "size": MAX_GROUPS}
     if group_by in SCALAR_GROUPS:
         terms["missing"] = _MISSING
+    if include:
+        terms["include"] = list(include)
     return {"terms": terms}
 
 
@@ -24,8 +35,40 @@ def _key(bucket: dict) -> str | None:
     return None if bucket["key"] == _MISSING else bucket["key"]
 
 
+def _buckets(aggregation: dict) -> list[dict]:
+    """The non-empty buckets (a range aggregation lists its empty ranges too)."""
+    return [b for b in aggregation["buckets"] if b["doc_count"]]
+
+
 def grouped_counts(response: dict) -> dict[str | None, int]:
-    return {_key(b): b["doc_count"] for b in response["aggregations"]["groups"]["buckets"]}
+    return {_key(b): b["doc_count"] for b in _buckets(response["aggregations"]["groups"])}
+
+
+def cross_groups(rows: str, columns: str, include: dict[str, tuple[str, ...]]) -> dict:
+    """Two nested group aggregations; ``include`` maps a field to the values it keeps."""
+    inner = group_terms(columns, include.get(columns, ()))
+    return {"groups": {**group_terms(rows, include.get(rows, ())), "aggs": {"inner": inner}}}
+
+
+def cross_counts(response: dict) -> dict[tuple[str | None, str | None], int]:
+    return {(_key(row), _key(cell)): cell["doc_count"]
+            for row in _buckets(response["aggregations"]["groups"])
+            for cell in _buckets(row["inner"])}
+
+
+def keyword_terms(limit: int, terms: list[str] | None) -> dict:
+    """Keyword document counts: the top ``limit``, or exactly ``terms``."""
+    size = len(terms) if terms is not None else limit
+    body = {"field": "keywords", "size": size, "order": [{"_count": "desc"}, {"_key": "asc"}],
+            # a wider look at each monthly index makes the merged top more exact
+            "shard_size": max(size * 5, 200)}
+    if terms is not None:
+        body["include"] = terms
+    return {"words": {"terms": body}}
+
+
+def keyword_counts(response: dict) -> dict[str, int]:
+    return {b["key"]: b["doc_count"] for b in _buckets(response["aggregations"]["words"])}
 
 
 def histogram(interval: timedelta, group_by: str | None) -> dict:
@@ -50,7 +93,7 @@ def trend_points(response: dict, grouped: bool) -> list[TrendPoint]:
     if not grouped:
         return [TrendPoint(_start(b), None, b["doc_count"]) for b in aggs["buckets"]["buckets"]]
     points = [TrendPoint(_start(b), _key(group), b["doc_count"])
-              for group in aggs["groups"]["buckets"] for b in group["buckets"]["buckets"]]
+              for group in _buckets(aggs["groups"]) for b in group["buckets"]["buckets"]]
     points.sort(key=lambda p: (p.bucket, p.key is not None, p.key or ""))
     return points
 

@@ -62,9 +62,12 @@ MAPPINGS = {
 
 # Keyword field behind each ``GROUP_FIELDS`` name.
 GROUP_KEYS = {"sentiment": "sentiment.label", "entity": "entities", "source": "source",
-              "topic": "topics", "platform": "platform", "aspect": "aspect_keys"}
+              "topic": "topics", "platform": "platform", "aspect": "aspect_keys",
+              "rating": "rating"}
 # Single-valued fields: a review without a value counts under the key None (as in SQLite).
-SCALAR_GROUPS = {"sentiment", "source", "platform"}
+SCALAR_GROUPS = {"sentiment", "source", "platform", "rating"}
+# ``ReviewQuery`` attribute filtering each multi-valued group field.
+MULTI_FILTERS = {"entity": "entities", "topic": "topics", "aspect": "aspects"}
 
 
 class IndexNames:

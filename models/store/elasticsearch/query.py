@@ -23,7 +23,7 @@ def filters(query: ReviewQuery) -> list[dict]:
     out: list[dict] = []
     for field, values in (("source", query.sources), ("entities", query.entities),
                           ("sentiment.label", query.sentiments), ("topics", query.topics),
-                          ("aspect_keys", query.aspects)):
+                          ("aspect_keys", query.aspects), ("keywords", query.keywords)):
         if values:
             out.append({"terms": {field: list(values)}})
     window = {}

@@ -35,7 +35,13 @@ from models.store.elasticsearch import aggs as es_aggs
 from models.store.elasticsearch.bulk import Rejection, RetryPolicy
 from models.store.elasticsearch.connect import check_node, make_client, translated_errors
 from models.store.elasticsearch.feed import FeedLedger
-from models.store.elasticsearch.mapping import MAPPINGS, IndexNames, from_document, template_body
+from models.store.elasticsearch.mapping import (
+    MAPPINGS,
+    MULTI_FILTERS,
+    IndexNames,
+    from_document,
+    template_body,
+)
 from models.store.elasticsearch.query import bool_query
 from models.store.elasticsearch.spool import DiskSpool
 from models.store.elasticsearch.writes import BatchWriter, PreparedBatch, prepare
@@ -212,6 +218,27 @@ class ElasticsearchReviewStore(ReviewStore):
         response = self.client.search(index=self.names.alias, query=bool_query(query), size=0,
                                       aggs={"groups": es_aggs.group_terms(group_by)})
         return es_aggs.grouped_counts(response)
+
+    @_wrapped
+    def cross_count(self, query: ReviewQuery, rows: str,
+                    columns: str) -> dict[tuple[str | None, str | None], int]:
+        if rows == columns:
+            raise ValueError(f"cross_count needs two different fields, got {rows!r} twice")
+        include = {name: getattr(query, MULTI_FILTERS[name]) for name in (rows, columns)
+                   if name in MULTI_FILTERS}
+        response = self.client.search(index=self.names.alias, query=bool_query(query), size=0,
+                                      aggs=es_aggs.cross_groups(rows, columns, include))
+        return es_aggs.cross_counts(response)
+
+    @_wrapped
+    def keyword_counts(self, query: ReviewQuery, limit: int = 50,
+                       terms: Iterable[str] | None = None) -> dict[str, int]:
+        wanted = list(dict.fromkeys(terms)) if terms is not None else None
+        if wanted == []:
+            return {}
+        response = self.client.search(index=self.names.alias, query=bool_query(query), size=0,
+                                      aggs=es_aggs.keyword_terms(limit, wanted))
+        return es_aggs.keyword_counts(response)
 
     @_wrapped
     def trend(self, query: ReviewQuery, interval: timedelta,

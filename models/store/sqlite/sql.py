@@ -12,7 +12,9 @@ from datetime import datetime, timedelta, timezone
 
 from models.store.base import ReviewQuery
 
-SCHEMA_VERSION = 3  # 2: reviews_time_facets; 3: facet tables carry time, sentiment, source
+# 2: reviews_time_facets; 3: facet tables carry time, sentiment, source; 4: reviews.rating,
+# facet tables carry the rating too, and the review_keywords side table
+SCHEMA_VERSION = 4
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 SCHEMA = """
@@ -26,7 +28,8 @@ CREATE TABLE IF NOT EXISTS reviews (
     tokens TEXT NOT NULL DEFAULT '',
     fingerprint TEXT NOT NULL,
     content_hash TEXT NOT NULL,
-    body TEXT NOT NULL
+    body TEXT NOT NULL,
+    rating REAL
 );
 CREATE INDEX IF NOT EXISTS reviews_published ON reviews (published_at, id);
 CREATE UNIQUE INDEX IF NOT EXISTS reviews_seq ON reviews (seq);
@@ -52,39 +55,45 @@ END;
 
 # Multi-valued fields: ``ReviewQuery`` attribute -> (side table, value column).
 FACETS = {"entities": ("review_entities", "entity"), "topics": ("review_topics", "topic"),
-          "aspects": ("review_aspects", "aspect")}
+          "aspects": ("review_aspects", "aspect"), "keywords": ("review_keywords", "keyword")}
 FACET_TABLE = """
 CREATE TABLE IF NOT EXISTS {table} (
     {column} TEXT NOT NULL, review_id TEXT NOT NULL, published_at INTEGER NOT NULL,
-    sentiment TEXT, source TEXT NOT NULL, PRIMARY KEY ({column}, review_id)
+    sentiment TEXT, source TEXT NOT NULL, rating REAL, PRIMARY KEY ({column}, review_id)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS {table}_review ON {table} (review_id);
-CREATE INDEX IF NOT EXISTS {table}_time ON {table} ({column}, published_at, sentiment, source);
+CREATE INDEX IF NOT EXISTS {table}_time ON {table} ({column}, published_at, sentiment, source,
+                                                    rating);
 """
 SCHEMA += "".join(FACET_TABLE.format(table=t, column=c) for t, c in FACETS.values())
 
-# Before version 3 the side tables held (value, review_id) only: they are rebuilt from the
-# stored bodies, the one copy of every review's values.
+# Before version 4 the side tables lacked columns (the rating; before version 3 everything
+# but the value and review id): they are rebuilt from the stored bodies, the one copy of every
+# review's values. review_keywords, new in version 4, is filled the same way.
 MIGRATE_FACETS = "".join(f"DROP TABLE IF EXISTS {table};\n" for table, _ in FACETS.values())
-BACKFILL_FACETS = [
-    f"INSERT OR IGNORE INTO {table} SELECT {value}, r.id, r.published_at, r.sentiment, r.source "
-    f"FROM reviews r, json_each(r.body, '$.{field}') v"
+BACKFILL_FACETS = {
+    table: f"INSERT OR IGNORE INTO {table} SELECT {value}, r.id, r.published_at, r.sentiment, "
+           f"r.source, r.rating FROM reviews r, json_each(r.body, '$.{field}') v"
     for field, table, value in (
         ("entities", "review_entities", "v.value"), ("topics", "review_topics", "v.value"),
         ("aspects", "review_aspects", "json_extract(v.value, '$[0]') || ':' || "
-                                      "json_extract(v.value, '$[1]')"))]
-FACET_INSERT = {field: f"INSERT OR IGNORE INTO {table} VALUES (?, ?, ?, ?, ?)"
+                                      "json_extract(v.value, '$[1]')"),
+        ("keywords", "review_keywords", "v.value"))}
+# Version 4 keeps each review's rating in a column of its own (grouped by ``rating``).
+ADD_RATING = ["ALTER TABLE reviews ADD COLUMN rating REAL",
+              "UPDATE reviews SET rating = json_extract(body, '$.rating')"]
+FACET_INSERT = {field: f"INSERT OR IGNORE INTO {table} VALUES (?, ?, ?, ?, ?, ?)"
                 for field, (table, _) in FACETS.items()}
 
 UPSERT = """
 INSERT INTO reviews (id, seq, source, platform, published_at, sentiment, tokens, fingerprint,
-                     content_hash, body)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                     content_hash, body, rating)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (id) DO UPDATE SET
     seq = excluded.seq, source = excluded.source, platform = excluded.platform,
     published_at = excluded.published_at, sentiment = excluded.sentiment,
     tokens = excluded.tokens, fingerprint = excluded.fingerprint,
-    content_hash = excluded.content_hash, body = excluded.body
+    content_hash = excluded.content_hash, body = excluded.body, rating = excluded.rating
 """
 
 # A GROUP BY key for each groupable field: (extra join, key expression).
@@ -95,9 +104,16 @@ GROUP_KEYS = {
     "entity": ("JOIN review_entities g ON g.review_id = r.id", "g.entity"),
     "topic": ("JOIN review_topics g ON g.review_id = r.id", "g.topic"),
     "aspect": ("JOIN review_aspects g ON g.review_id = r.id", "g.aspect"),
+    # ``rating_key``: whole stars, half up, as text; NULL without a rating
+    "rating": ("", "CAST(CAST(r.rating + 0.5 AS INTEGER) AS TEXT)"),
 }
+# The side table and value column of each multi-valued group field.
+MULTI_GROUPS = {"entity": ("entities", "review_entities", "entity"),
+                "topic": ("topics", "review_topics", "topic"),
+                "aspect": ("aspects", "review_aspects", "aspect")}
 # Groupings a facet side table answers from its own columns.
-FACET_GROUPS = {"sentiment": "f.sentiment", "source": "f.source"}
+FACET_GROUPS = {"sentiment": "f.sentiment", "source": "f.source",
+                "rating": "CAST(CAST(f.rating + 0.5 AS INTEGER) AS TEXT)"}
 
 
 # An ungrouped trend as one counting subquery per bucket: each is a range of an index, so
@@ -146,7 +162,7 @@ def fts_expression(q: str) -> str | None:
 
 def where_clause(query: ReviewQuery) -> tuple[str, list]:
     """Return ``(sql, params)`` filtering the alias ``r`` (the reviews table) by ``query``."""
-    parts, params = _filters(query, "r", "r.id")
+    parts, params = filters(query, "r", "r.id")
     if query.q is not None:
         expression = fts_expression(query.q)
         if expression is None:
@@ -168,12 +184,12 @@ def facet_from(query: ReviewQuery, group_by: str | None) -> tuple[str, str, list
     table, column = FACETS[driver]
     values = getattr(query, driver)
     parts = [f"f.{column} IN ({','.join('?' * len(values))})"]
-    more, params = _filters(query, "f", "f.review_id", skip=driver)
+    more, params = filters(query, "f", "f.review_id", skip=driver)
     count = "COUNT(*)" if len(values) == 1 else "COUNT(DISTINCT f.review_id)"
     return table, " AND ".join(parts + more), list(values) + params, count
 
 
-def _filters(query: ReviewQuery, alias: str, id_column: str,
+def filters(query: ReviewQuery, alias: str, id_column: str,
              skip: str | None = None) -> tuple[list[str], list]:
     """The filters other than full text over a table with ``source``, ``sentiment`` and
     ``published_at`` columns under ``alias``; multi-valued ones (but ``skip``) as EXISTS."""

@@ -82,12 +82,17 @@ class SQLiteReviewStore(ReviewStore):
             return
         with self._write():
             # Another process may have upgraded the file while this one waited for the lock.
-            if con.execute("PRAGMA user_version").fetchone()[0] >= sql.SCHEMA_VERSION:
+            version = con.execute("PRAGMA user_version").fetchone()[0]
+            if version >= sql.SCHEMA_VERSION:
                 return
+            columns = {row[1] for row in con.execute("PRAGMA table_info(reviews)")}
+            if columns and "rating" not in columns:
+                for statement in sql.ADD_RATING:
+                    con.execute(statement)
             for statement in sql.statements(sql.MIGRATE_FACETS + sql.SCHEMA):
                 con.execute(statement)  # idempotent DDL, inside the write transaction
-            for statement in sql.BACKFILL_FACETS:
-                con.execute(statement)
+            for backfill in sql.BACKFILL_FACETS.values():
+                con.execute(backfill)
             con.execute(f"PRAGMA user_version={sql.SCHEMA_VERSION}")
 
     def close(self) -> None:
@@ -122,7 +127,7 @@ class SQLiteReviewStore(ReviewStore):
                              review.sentiment.label if review.sentiment else None,
                              " ".join(t for t in review.tokens if t.strip()),
                              review.fingerprint(), hashes[rid],
-                             json.dumps(body, ensure_ascii=False)))
+                             json.dumps(body, ensure_ascii=False), review.rating))
             con.executemany(sql.UPSERT, rows)
             updated = [rid for rid in changed if rid in stored]
             for table, _ in sql.FACETS.values():
@@ -130,9 +135,10 @@ class SQLiteReviewStore(ReviewStore):
                                 [(rid,) for rid in updated])
             for field, values in (("entities", lambda r: r.entities),
                                   ("topics", lambda r: r.topics),
-                                  ("aspects", lambda r: aspect_keys(r.aspects))):
+                                  ("aspects", lambda r: aspect_keys(r.aspects)),
+                                  ("keywords", lambda r: r.keywords)):
                 con.executemany(sql.FACET_INSERT[field], [
-                    (value, rid, row[4], row[5], row[2])
+                    (value, rid, row[4], row[5], row[2], row[10])
                     for rid, row in zip(changed, rows) for value in values(batch[rid])])
         return UpsertResult(new=len(changed) - len(updated), updated=len(updated),
                             unchanged=len(ids) - len(changed))
@@ -194,6 +200,9 @@ class SQLiteReviewStore(ReviewStore):
             rows = self._con().execute(
                 f"SELECT {key}, {counted} FROM {table} f WHERE {where} GROUP BY {key}", params)
             return dict(rows.fetchall())
+        grouped = self._by_own_values(query, group_by, None)
+        if grouped is not None:
+            return {k: n for _, k, n in grouped}
         where, params = sql.where_clause(query)
         if group_by is None:
             n = self._con().execute(f"SELECT COUNT(*) FROM reviews r WHERE {where}", params)
@@ -202,6 +211,95 @@ class SQLiteReviewStore(ReviewStore):
         rows = self._con().execute(
             f"SELECT {key}, COUNT(*) FROM reviews r {join} WHERE {where} GROUP BY {key}", params)
         return dict(rows.fetchall())
+
+    def cross_count(self, query: ReviewQuery, rows: str,
+                    columns: str) -> dict[tuple[str | None, str | None], int]:
+        if rows == columns:
+            raise ValueError(f"cross_count needs two different fields, got {rows!r} twice")
+        _group(rows), _group(columns)
+        source, where, params, keys, counted = self._pair_source(query, rows, columns)
+        text = (f"SELECT {keys[rows]}, {keys[columns]}, {counted} FROM {source} "
+                f"WHERE {where} GROUP BY 1, 2")
+        return {(a, b): n for a, b, n in self._con().execute(text, params).fetchall()}
+
+    def _pair_source(self, query: ReviewQuery,
+                     *fields: str) -> tuple[str, str, list, dict[str, str], str]:
+        """``(FROM, WHERE, params, {field: key expression}, count)`` counting each review
+        once per pair of values of ``fields``. Driven by the side table (alias ``f``) of a
+        grouped multi-valued field the query filters on, else of the query's first
+        multi-valued filter, through its (value, time, sentiment, source, rating) index;
+        by the reviews table when the query has no such filter."""
+        grouped = {sql.MULTI_GROUPS[f][0]: f for f in fields if f in sql.MULTI_GROUPS}
+        filtered = [name for name in sql.FACETS if getattr(query, name)]
+        driver = next((name for name in filtered if name in grouped), None) or \
+            next(iter(filtered), None)
+        keys: dict[str, str] = {}
+        counted = "COUNT(*)"
+        if driver is not None:
+            table, column = sql.FACETS[driver]
+            values = getattr(query, driver)
+            parts, params = sql.filters(query, "f", "f.review_id", skip=driver)
+            parts.insert(0, f"f.{column} IN ({','.join('?' * len(values))})")
+            params = list(values) + params
+            joins, owner = [f"{table} f"], "f.review_id"
+            if driver in grouped:
+                keys[grouped[driver]] = f"f.{column}"
+            elif len(values) > 1:  # a review with two of the values has two rows in f
+                counted = "COUNT(DISTINCT f.review_id)"
+            if query.q is not None or any(f not in sql.FACET_GROUPS and f not in keys
+                                          and f not in sql.MULTI_GROUPS for f in fields):
+                joins.append("JOIN reviews r ON r.id = f.review_id")
+                if query.q is not None:
+                    text_where, text_params = sql.where_clause(ReviewQuery(q=query.q))
+                    parts.append(text_where)
+                    params += text_params
+        else:
+            where, params = sql.where_clause(query)
+            parts, joins, owner = [where], ["reviews r"], "r.id"
+        for name in fields:
+            if name in keys:
+                continue
+            if name in sql.MULTI_GROUPS:
+                field, table, column = sql.MULTI_GROUPS[name]
+                alias = f"g_{name}"
+                joins.append(f"JOIN {table} {alias} ON {alias}.review_id = {owner}")
+                keys[name] = f"{alias}.{column}"
+                values = getattr(query, field)
+                if values:
+                    parts.append(f"{alias}.{column} IN ({','.join('?' * len(values))})")
+                    params += list(values)
+            elif driver is not None and name in sql.FACET_GROUPS:
+                keys[name] = sql.FACET_GROUPS[name]
+            else:
+                keys[name] = sql.GROUP_KEYS[name][1]
+        if counted != "COUNT(*)" and any(k.startswith("g_") for k in keys.values()):
+            counted = "COUNT(DISTINCT f.review_id || ' ' || " + " || ' ' || ".join(
+                k for k in keys.values() if k.startswith("g_")) + ")"
+        return " ".join(joins), " AND ".join(parts) or "1", params, keys, counted
+
+    def keyword_counts(self, query: ReviewQuery, limit: int = 50,
+                       terms: Iterable[str] | None = None) -> dict[str, int]:
+        wanted = list(dict.fromkeys(terms)) if terms is not None else None
+        if wanted == []:
+            return {}
+        facet = sql.facet_from(query, None)
+        if facet is not None:  # driven by the side table of the query's entity/topic filter
+            table, where, params, counted = facet
+            source, review_id = f"{table} f", "f.review_id"
+            counted = "COUNT(*)" if counted == "COUNT(*)" else "COUNT(DISTINCT k.review_id)"
+        else:
+            (where, params), source, review_id = sql.where_clause(query), "reviews r", "r.id"
+            counted = "COUNT(*)"
+        text = (f"SELECT k.keyword, {counted} FROM {source} "
+                f"JOIN review_keywords k ON k.review_id = {review_id} WHERE {where}")
+        if wanted is not None:
+            text += f" AND k.keyword IN ({','.join('?' * len(wanted))})"
+            params = params + wanted
+        text += " GROUP BY k.keyword ORDER BY 2 DESC, k.keyword"
+        if wanted is None:
+            text += " LIMIT ?"
+            params = params + [limit]
+        return dict(self._con().execute(text, params).fetchall())
 
     def trend(self, query: ReviewQuery, interval: timedelta,
               group_by: str | None = None) -> list[TrendPoint]:
@@ -221,12 +319,36 @@ class SQLiteReviewStore(ReviewStore):
                 f"SELECT (f.published_at / ?) * ? AS bucket, {key}, {counted} FROM {table} f "
                 f"WHERE {where} GROUP BY bucket, {key} ORDER BY bucket", [step, step] + params)
             return [TrendPoint(sql.from_micros(b), k, n) for b, k, n in rows.fetchall()]
+        grouped = self._by_own_values(query, group_by, step)
+        if grouped is not None:
+            return [TrendPoint(sql.from_micros(b), k, n) for b, k, n in grouped]
         where, params = sql.where_clause(query)
         join, key = _group(group_by) if group_by else ("", "NULL")
         rows = self._con().execute(
             f"SELECT (r.published_at / ?) * ? AS bucket, {key}, COUNT(*) FROM reviews r {join} "
             f"WHERE {where} GROUP BY bucket, {key} ORDER BY bucket", [step, step] + params)
         return [TrendPoint(sql.from_micros(b), k, n) for b, k, n in rows.fetchall()]
+
+    def _by_own_values(self, query: ReviewQuery, group_by: str | None,
+                       step: int | None) -> list[tuple] | None:
+        """Counts grouped by a multi-valued field the query also filters on (reviews of
+        brand A grouped by entity), as ``(bucket or None, value, n)``: driven by that side
+        table's (value, time) index, joined to every value of each matching review. None
+        when the query or grouping is not of that kind."""
+        if group_by not in sql.MULTI_GROUPS or query.q is not None:
+            return None
+        field, table, column = sql.MULTI_GROUPS[group_by]
+        values = getattr(query, field)
+        if not values:
+            return None
+        parts, params = sql.filters(query, "f", "f.review_id", skip=field)
+        parts.insert(0, f"f.{column} IN ({','.join('?' * len(values))})")
+        counted = "COUNT(*)" if len(values) == 1 else "COUNT(DISTINCT g.review_id)"
+        bucket, bucket_params = ("(f.published_at / ?) * ?", [step, step]) if step else ("NULL", [])
+        text = (f"SELECT {bucket} AS bucket, g.{column}, {counted} FROM {table} f "
+                f"JOIN {table} g ON g.review_id = f.review_id WHERE {' AND '.join(parts)} "
+                f"GROUP BY bucket, g.{column} ORDER BY bucket")
+        return self._con().execute(text, bucket_params + list(values) + params).fetchall()
 
     def _bucket_counts(self, query: ReviewQuery, lo: int, hi: int,
                        step: int) -> list[TrendPoint]:

@@ -2,14 +2,20 @@
 ``koubei backtest``: replay stored reviews through the rules and write would-be incidents."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 
 import click
 
 from web.cli.options import iso_time_option, with_runtime
 
+PRESENT = timedelta(minutes=2)  # an --at this close to the clock (or one interval) is now
 ACTIONS = {"opened": "opened", "reopened": "reopened", "fired": "still firing",
            "elevated": "still elevated", "auto_resolved": "auto-resolved"}
+
+
+def utcnow() -> datetime:
+    """The clock ``--at`` is compared with (a name tests can replace)."""
+    return datetime.now(timezone.utc)
 
 
 def _parse_interval(_ctx: object, _param: object, value: str | None) -> timedelta | None:
@@ -24,19 +30,28 @@ def _parse_interval(_ctx: object, _param: object, value: str | None) -> timedelt
 
 @click.command("detect")
 @click.option("--at", "at", callback=iso_time_option,
-              help="Detect as of this ISO-8601 time (UTC if no offset); default: now.")
+              help="Detect as of this ISO-8601 time (UTC if no offset); default: now. Any "
+                   "other time than now is a dry run: it prints what would fire and opens "
+                   "and sends nothing (replay history with `koubei backtest`).")
 @with_runtime
 def detect(runtime, at: datetime | None) -> None:
     """Run every enabled rule once; print firings and incident changes. Exits 1 when a rule
     failed."""
     from alerting.detect.tick import run_detection
 
-    report = run_detection(runtime, now=at)
+    present = max(PRESENT, runtime.config.detection_interval)
+    dry_run = at is not None and abs(at - utcnow()) > present
+    report = run_detection(runtime, now=at, dry_run=dry_run)
     click.echo(f"detection at {report.at.isoformat()}: {len(report.rules)} rule(s) run, "
                f"{len(report.firings)} firing(s)")
+    if dry_run:
+        click.echo("dry run: --at is not now, so no incident is opened or changed and "
+                   "nothing is sent (use `koubei backtest` to replay history)")
     for firing in report.firings:
         group = f" [{firing.group_key}]" if firing.group_key else ""
         state = "FIRING" if firing.opens else "ELEVATED"  # elevated: keeps an incident open
+        if dry_run:
+            state = "WOULD FIRE" if firing.opens else "WOULD STAY ELEVATED"
         click.echo(f"{state} {firing.rule}{group}: {firing.metric:g} vs expected "
                    f"{firing.baseline:.2f} (p={firing.p_value:.2g}) — "
                    f"{firing.explanation.get('summary', firing.title)}")

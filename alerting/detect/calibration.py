@@ -1,0 +1,107 @@
+"""Thresholds calibrated to a false-alarm budget: expected false incidents per week per group.
+
+Counts of real reviews are overdispersed: days differ more than a Poisson process allows
+(weather, news, a slow app store), and a baseline estimated from a few hundred reviews is
+itself uncertain. A window's count is therefore modelled as negative binomial with mean ``μ``
+and variance ``μ + α μ²``; ``α`` is the group's own day-to-day excess (``dispersion``,
+estimated from its history) plus the relative uncertainty of its baseline (``1 / N`` for
+``N`` negatives behind the estimate).
+
+A rule watching a sliding window continuously raises a false alarm each time the count
+*crosses* its threshold ``k``. Under the null model a crossing happens when a review arrives
+while the window holds ``k − 1``: at rate ``(μ / w) · P(X = k − 1)`` per hour for a window of
+``w`` hours; crossings come in clumps (the count dips and crosses again within one
+excursion), and the rate of clumps is that times ``1 − μ / k`` (Alm's approximation for the
+scan statistic). That counts every detection tick at once (ticks more frequent than arrivals
+cannot add crossings), which a per-tick p-value does not. With ``K`` windows tested per
+group, each gets ``1 / K`` of the budget (a union bound, so the sum over windows stays within
+it), and the threshold is the smallest ``k`` whose crossing rate is within that share at every
+moment: the false-alarm rate summed over a week is then at most the budget.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.special import betainc, gammaln, pdtrc
+
+WEEK_HOURS = 168.0
+DISPERSION_PRIOR = 0.02   # α before a group's history says otherwise (about 14% day-to-day sd)
+PRIOR_WEIGHT = 50.0       # how much history (in Σμ² units) it takes to move α from the prior
+BLOCK_HOURS = 3           # history is compared with its expectation in blocks this long
+TRIM = 0.2                # share of the most excessive blocks left out (past bursts)
+MAX_DISPERSION = 1.0
+
+
+@dataclass(frozen=True)
+class Threshold:
+    """The calibrated threshold of one window: fire at ``count >= k``."""
+    window_hours: float
+    expected: float
+    dispersion: float       # α of the count's negative binomial (0: Poisson)
+    k: int
+    budget: float           # false incidents per week this window may use
+
+
+def _logpmf(ks: np.ndarray, mean: float, alpha: float) -> np.ndarray:
+    """log P(X = k) for the negative binomial of mean ``mean`` and dispersion ``alpha``
+    (Poisson when ``alpha`` is 0); written out with ``gammaln`` because building a frozen
+    scipy distribution costs more than a whole detection tick."""
+    ks = np.asarray(ks, dtype=float)
+    if alpha <= 1e-9:
+        return ks * math.log(mean) - mean - gammaln(ks + 1)
+    n = 1.0 / alpha
+    return (gammaln(ks + n) - gammaln(n) - gammaln(ks + 1)
+            + n * math.log(n / (n + mean)) + ks * math.log(mean / (n + mean)))
+
+
+def tail(count: int, mean: float, alpha: float) -> float:
+    """P(X ≥ count) under the negative binomial (Poisson when ``alpha`` is 0)."""
+    if count <= 0:
+        return 1.0
+    if alpha <= 1e-9:
+        return float(pdtrc(count - 1, mean))
+    n = 1.0 / alpha
+    return float(betainc(count, n, mean / (n + mean)))  # P(X > count - 1)
+
+
+def crossing_rate(count: int, mean: float, alpha: float, window_hours: float) -> float:
+    """False alarms per week at the level ``count`` by a sliding window (see module)."""
+    if count <= mean:
+        return math.inf
+    pmf = math.exp(float(_logpmf(np.array([count - 1]), mean, alpha)[0]))
+    return WEEK_HOURS * mean / window_hours * (1.0 - mean / count) * pmf
+
+
+def threshold(mean: float, alpha: float, window_hours: float, budget: float) -> int:
+    """The smallest count ``k > mean`` whose false crossings per week stay within ``budget``
+    (beyond the mode the pmf only falls, so every larger count is within it too)."""
+    sd = math.sqrt(mean + alpha * mean * mean)
+    lo = int(math.floor(mean)) + 1
+    hi = int(mean + 60 * sd + 20)
+    ks = np.arange(lo, hi + 1)
+    log_rates = (math.log(WEEK_HOURS * mean / window_hours) + np.log1p(-mean / ks)
+                 + _logpmf(ks - 1, mean, alpha))
+    mode_i = int(np.argmax(log_rates))
+    ok = np.nonzero(log_rates[mode_i:] <= math.log(budget))[0]
+    return int(ks[mode_i + ok[0]]) if len(ok) else hi + 1
+
+
+def dispersion(observed: list[float], expected: list[float],
+               prior: float = DISPERSION_PRIOR) -> float:
+    """α from paired block counts (method of moments, Var = μ + α μ²), leaving out the
+    ``TRIM`` share of blocks furthest above expectation (bursts in the history are not the
+    normal level), shrunk towards ``prior`` by ``PRIOR_WEIGHT``."""
+    pairs = [(x, m) for x, m in zip(observed, expected) if m > 0]
+    pairs.sort(key=lambda p: (p[0] - p[1]) / math.sqrt(p[1]))
+    keep = pairs[:len(pairs) - int(len(pairs) * TRIM)]
+    num = sum((x - m) ** 2 - x for x, m in keep)
+    den = sum(m * m for _, m in keep)
+    alpha = (num + prior * PRIOR_WEIGHT) / (den + PRIOR_WEIGHT)
+    return min(MAX_DISPERSION, max(0.0, alpha))
+
+
+def blocks(values: list[float], size: int = BLOCK_HOURS) -> list[float]:
+    """Sums of consecutive runs of ``size`` values (the last run may be shorter)."""
+    return [sum(values[i:i + size]) for i in range(0, len(values), size)]

@@ -1,0 +1,137 @@
+"""The two deployments side by side (``python -m benchmarks scale``): a detection tick and
+page latency with 100 entities × 20 sources, once on the embedded default (SQLite review store,
+SQLite state) and once on the scale-out stores (Elasticsearch review store on a throw-away node,
+PostgreSQL state on a throw-away cluster), the same reviews in both.
+
+``KOUBEI_BENCH_SCALE_REVIEWS`` sets the stored size (default 200,000; the target size is
+1,000,000, which takes SQLite a quarter of an hour to load on the test machine). Reviews are
+spread over the 30 days before the run (so that the pages' default ranges hold them), a fifth
+of them negative, each about one of 100 entities and from one of 20 sources. The tick is
+``run_detection`` (the full path: rule, incidents, state) with a ``negative_spike`` rule
+grouped by entity, median of five ticks a minute apart after a first one; the pages are the
+feed (``/``) and the trends page (``/trends``) as an admin signed in through the login form,
+median of seven after one unmeasured.
+"""
+from __future__ import annotations
+
+import os
+import random
+import re
+import statistics
+import tempfile
+import time
+import uuid
+from datetime import timedelta
+from pathlib import Path
+
+import yaml
+
+from alerting.detect.tick import run_detection
+from benchmarks.store_bench import WORDS
+from benchmarks.table import Figure
+from models.config import KoubeiConfig
+from models.loader import parse_config
+from models.review import Review, Sentiment, utcnow
+from models.runtime import Runtime
+from tests.es_node import ElasticsearchNode, distribution_available
+from tests.pg_node import PostgresNode
+from web.app import create_app
+from web.runtime import PLUGINS, wire
+from web.security import accounts
+
+ENTITIES, SOURCES = 100, 20
+NOW = utcnow().replace(microsecond=0)
+PASSWORD = "bench-口碑-password"
+RULE = dict(name="spike", type="negative_spike", window="10m", baseline="7d", min_count=5,
+            p_value=1e-3, min_ratio=2.0, group_by="entity")
+
+
+def reviews(n: int, first: int) -> list[Review]:
+    rng = random.Random(first)
+    labels = ["negative", "neutral", "positive"]
+    out = []
+    for i in range(first, first + n):
+        tokens = rng.sample(WORDS, 6)
+        out.append(Review.create(
+            f"src{i % SOURCES}", f"n{i}", "".join(tokens), platform="bench",
+            published_at=NOW - timedelta(seconds=rng.randrange(30 * 86400)),
+            entities=[f"e{i % ENTITIES}"], topics=[rng.choice(["价格", "物流配送", "产品质量"])],
+            tokens=tokens, sentiment=Sentiment(rng.choices(labels, weights=[2, 1, 7])[0], 0.0,
+                                               "bench")))
+    return out
+
+
+def config(store: dict, state_url: str) -> KoubeiConfig:
+    return parse_config(yaml.safe_dump({
+        "store": store, "state_url": state_url, "rules": [RULE],
+        "entities": [{"id": f"e{k}", "name": f"品牌{k}", "keywords": [f"品牌{k}"]}
+                     for k in range(ENTITIES)],
+        "users": [{"username": "admin", "role": "admin", "entities": ["*"]}]},
+        allow_unicode=True), PLUGINS, "scale-bench")
+
+
+def measure(runtime: Runtime, n: int) -> dict[str, float]:
+    for first in range(0, n, 50_000):
+        runtime.store.upsert(reviews(min(50_000, n - first), first))
+    if hasattr(runtime.store, "refresh"):
+        runtime.store.refresh()
+    ticks = []
+    for k in range(6):
+        began = time.perf_counter()
+        run_detection(runtime, now=NOW + timedelta(minutes=k), channels={})
+        ticks.append((time.perf_counter() - began) * 1000)
+    accounts.add_user(runtime.state, "admin", "admin", ["*"], PASSWORD)
+    client = create_app(runtime, {"TESTING": True}).test_client()
+    token = re.search(r'name="csrf_token" value="([^"]+)"',
+                      client.get("/login").get_data(as_text=True))[1]
+    assert client.post("/login", data={"username": "admin", "password": PASSWORD,
+                                       "csrf_token": token}).status_code == 302
+    figures = {"tick": statistics.median(ticks[1:])}
+    for page in ("/", "/trends"):
+        times = []
+        for k in range(8):
+            began = time.perf_counter()
+            assert client.get(page).status_code == 200
+            times.append((time.perf_counter() - began) * 1000)
+        figures[page] = statistics.median(times[1:])
+    return figures
+
+
+def run() -> list[Figure]:
+    n = int(os.environ.get("KOUBEI_BENCH_SCALE_REVIEWS", "200000"))
+    with tempfile.TemporaryDirectory(prefix="koubei-scale-") as scratch:
+        home = Path(scratch) / "embedded"
+        home.mkdir()
+        embedded = wire(Runtime(config({"backend": "sqlite"}, f"sqlite:///{home / 'state.db'}"),
+                                Path("bench.yaml"), home))
+        try:
+            base = measure(embedded, n)
+        finally:
+            embedded.close()
+        if not distribution_available():
+            raise RuntimeError("no Elasticsearch distribution: run `make elasticsearch`")
+        es, pg = ElasticsearchNode(heap="1g"), PostgresNode()
+        es.start()
+        pg.start()
+        try:
+            home = Path(scratch) / "scale-out"
+            home.mkdir()
+            scaled = wire(Runtime(config(
+                {"backend": "elasticsearch", "options": {
+                    "url": es.url, "index_prefix": f"bench-{uuid.uuid4().hex[:8]}"}},
+                pg.database()), Path("bench.yaml"), home))
+            try:
+                ours = measure(scaled, n)
+            finally:
+                scaled.close()
+        finally:
+            es.stop()
+            pg.stop()
+    what = f"{ENTITIES} entities × {SOURCES} sources, {n:,} reviews"
+    base_name = "embedded: SQLite store + SQLite state"
+    return [Figure(f"detection tick by entity, ES + PostgreSQL, {what}", ours["tick"], "ms",
+                   base["tick"], base_name),
+            Figure(f"feed page (/), ES + PostgreSQL, {what}", ours["/"], "ms", base["/"],
+                   base_name),
+            Figure(f"trends page (/trends), ES + PostgreSQL, {what}", ours["/trends"], "ms",
+                   base["/trends"], base_name)]
