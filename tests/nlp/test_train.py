@@ -89,7 +89,7 @@ def test_next_training_learns_from_corrections_and_star_ratings(small_corpus, tm
     assert "extra examples: 1 correction(s), 2 star-rated review(s) (1 not usable)" \
         in result.output
     old, new = SentimentModel.load(before), SentimentModel.load(after)
-    assert new.meta["extra_examples"] == {"correction": 1, "stars": 2}
+    assert new.meta["extra_examples"] == {"correction": 1, "stars": 2, "self": 0}
     assert new.version != old.version
     assert new.scores([text])[0] < old.scores([text])[0]
 
@@ -144,3 +144,32 @@ def test_three_way_choice_of_band_and_neutral_threshold():
     reviews = np.array([[0.1, 0.5, 0.4]] * 10)
     band, tau, _ = choose_three_way(p, gold, reviews, max_review_neutral=0.0)
     assert not (three_way_labels(reviews, band, tau) == 1).any()
+
+
+def test_the_polarity_head_averages_the_balanced_and_the_plain_svm():
+    """Recipe 7: one linear classifier whose weights are the PLAIN_SHARE mix of the SVM fitted
+    on every example with its weights and the SVM fitted on the texts alone, unweighted."""
+    import numpy as np
+    from sklearn.svm import LinearSVC
+
+    from nlp.training.train import PLAIN_SHARE, fit_model, plain_weights, with_clauses
+    texts = ["质量很好，很满意", "太差了，退货", "物流很快，包装好", "客服态度差，不会再买",
+             "好吃，还会回购", "难吃，失望", "屏幕清晰，推荐", "卡顿，发烫，后悔"]
+    labels = np.array([1, 0, 1, 0, 1, 0, 1, 0])
+    domains = np.array(["a"] * 4 + ["b"] * 4, dtype=object)
+    x, y, weights, _ = with_clauses(texts, labels, domains)
+    plain = plain_weights(len(texts), len(x))
+    assert len(x) > len(texts) and plain.tolist() == [1.0] * 8 + [0.0] * (len(x) - 8)
+    weights = weights * np.linspace(0.5, 2.0, len(x))  # any uneven weights
+    pipeline, c = fit_model(x, y, weights, [0.5], plain=plain)
+    features = pipeline.named_steps["features"]
+    matrix = features.transform(x)
+    balanced = LinearSVC(C=c, random_state=0, max_iter=5000).fit(matrix, y, sample_weight=weights)
+    alone = LinearSVC(C=c, random_state=0, max_iter=5000).fit(matrix[:8], y[:8])
+    assert 0 < PLAIN_SHARE < 1
+    expected = (1 - PLAIN_SHARE) * balanced.coef_ + PLAIN_SHARE * alone.coef_
+    shipped = pipeline.named_steps["classifier"]
+    assert np.allclose(shipped.coef_, expected, atol=1e-6)
+    assert not np.allclose(balanced.coef_, alone.coef_, atol=1e-3)  # the mix is not either one
+    assert shipped.intercept_[0] == pytest.approx(
+        (1 - PLAIN_SHARE) * balanced.intercept_[0] + PLAIN_SHARE * alone.intercept_[0])
