@@ -78,12 +78,14 @@ PLAIN_SHARE = 0.5
 CORRECTION_WEIGHT = 3.0  # a person looked at it: worth more than a row of the public corpora
 WEAK_WEIGHT = 0.5        # a star rating says less than a written label
 # Adapting to the user's own stream (``train(stream=...)``, ``koubei train --adapt``):
-# self-training. The model trained on the corpus reads the stream's texts; on each side of
-# its decision the most confident ``SELF_SHARE`` of them join the training examples with
-# the label it gave them, at ``SELF_WEIGHT``, and the model is trained again, so the n-grams
-# of the stream's own vocabulary that travel with clear praise or complaint get weights.
-SELF_SHARE = 0.5
-SELF_WEIGHT = 0.5
+# self-training. The model trained on the corpus reads the stream's texts; those it reads
+# with an SVM margin of at least SELF_MARGIN join the training examples with the label it
+# gave them, at SELF_WEIGHT, in both members of the ensemble, and the model is trained again.
+# A linear SVM learns nothing from examples beyond its margin of 1 (their hinge loss is 0),
+# so taking only the surest texts changes nothing; the texts between 0.5 and 1 are the ones
+# that move the weights, including those of n-grams only the stream uses.
+SELF_MARGIN = 0.5
+SELF_WEIGHT = 1.0
 # The neutral band: the narrowest |score| band outside of which dev accuracy reaches
 # TARGET_ACCURACY, never putting more than MAX_NEUTRAL of dev reviews inside it.
 TARGET_ACCURACY = 0.96
@@ -335,22 +337,18 @@ class ExtraExample:
 EXTRA_SOURCES = ("correction", "stars", "self")
 
 
-def self_training_examples(pipeline: Pipeline, texts: Sequence[str], share: float = SELF_SHARE,
+def self_training_examples(pipeline: Pipeline, texts: Sequence[str],
+                           margin: float = SELF_MARGIN,
                            weight: float = SELF_WEIGHT) -> list[ExtraExample]:
-    """The stream ``texts`` (normalised) the polarity head ``pipeline`` is surest of: on each
-    side of its decision, the ``share`` with the largest margins, labelled as it reads them
-    (source ``self``). Texts without Chinese are left out (nothing the model reads)."""
+    """The stream ``texts`` (normalised) the polarity head ``pipeline`` reads with an SVM
+    margin of at least ``margin``, each once, labelled as it reads them (source ``self``).
+    Texts without Chinese are left out (nothing the model reads)."""
     texts = list(dict.fromkeys(t for t in texts if CJK.search(t)))
     if not texts:
         return []
     margins = pipeline.decision_function(texts)
-    chosen: list[ExtraExample] = []
-    for side, label in ((margins > 0, "positive"), (margins <= 0, "negative")):
-        candidates = np.flatnonzero(side)
-        ranked = candidates[np.argsort(-np.abs(margins[candidates]), kind="stable")]
-        chosen += [ExtraExample(texts[i], label, weight, "self")
-                   for i in ranked[:int(round(share * len(candidates)))]]
-    return chosen
+    return [ExtraExample(text, "positive" if m > 0 else "negative", weight, "self")
+            for text, m in zip(texts, margins) if abs(m) >= margin]
 
 
 def _merge(x_train: list[str], y_train: np.ndarray, d_train: np.ndarray, held_out: set[str],

@@ -173,3 +173,33 @@ def test_the_polarity_head_averages_the_balanced_and_the_plain_svm():
     assert not np.allclose(balanced.coef_, alone.coef_, atol=1e-3)  # the mix is not either one
     assert shipped.intercept_[0] == pytest.approx(
         (1 - PLAIN_SHARE) * balanced.intercept_[0] + PLAIN_SHARE * alone.intercept_[0])
+
+
+def test_adapting_to_the_stream_learns_the_streams_own_words(small_corpus, tmp_path, runtime):
+    """`koubei train --adapt`: self-training on the stored reviews. The stream's slang is in
+    no training row; it comes with clear praise or complaint words, so the model, trained
+    again with the stream texts it reads confidently, reads the praise slang as praise (the
+    complaint slang was already read as a complaint by this small model)."""
+    import itertools
+
+    from tests.factories import make_review
+    praise = ["质量很好，很满意", "非常好，推荐购买", "物流快，好评", "很喜欢，值得", "不错不错，满意",
+              "做工精致，好看", "性价比高，实惠", "客服热情，专业", "味道很好，新鲜", "用着舒服，方便"]
+    complaints = ["太差了，退货", "质量很差，失望", "垃圾，差评", "后悔买了，很差", "坑人，不推荐",
+                  "做工粗糙，难看", "太贵了，不值", "客服态度差，敷衍", "味道难吃，不新鲜", "用着难受，麻烦"]
+    good, bad = ["绝绝子", "真香", "爱了爱了"], ["拉胯", "翻车现场", "无语子"]
+    texts = [f"{p}，{s}" for p, s in itertools.product(praise, good)] + \
+            [f"{c}，{s}" for c, s in itertools.product(complaints, bad)]
+    runtime.store.upsert([make_review(text=t, rating=None) for t in texts])
+    args = ["--data", str(small_corpus), "--config", str(DEMO_CONFIG), "--home", str(runtime.home)]
+    before, after = tmp_path / "before.joblib", tmp_path / "after.joblib"
+    assert CliRunner().invoke(train_command, [*args, "--out", str(before)]).exit_code == 0
+    result = CliRunner().invoke(train_command, [*args, "--out", str(after), "--adapt"])
+    assert result.exit_code == 0, result.output
+    assert re.search(r"adapting to the stream: \d+ of 60 text\(s\) self-labelled", result.output)
+    old, new = SentimentModel.load(before), SentimentModel.load(after)
+    assert new.meta["extra_examples"]["self"] > 30
+    gained = new.scores(good + bad) - old.scores(good + bad)
+    assert min(gained[:3]) > 0.2                      # the stream's praise words read as praise
+    assert min(gained[:3]) > max(gained[3:]) + 0.15   # ...and not by a shift of every score
+    assert max(new.scores(bad)) < 0                   # its complaint words stay complaints
