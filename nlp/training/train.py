@@ -74,7 +74,7 @@ CUE_SCALE = 0.5  # the sentiment-cue block (nlp.cues) beside the n-grams
 # Recipe 7: the polarity head is the average of two LinearSVCs on the same features, the
 # balanced one (clause examples, sqrt-balanced weights) and a plain one (the texts alone,
 # unweighted); PLAIN_SHARE is the plain one's share (0: recipe 6, the balanced SVM alone).
-PLAIN_SHARE = 0.5
+PLAIN_SHARE = 0.3
 CORRECTION_WEIGHT = 3.0  # a person looked at it: worth more than a row of the public corpora
 WEAK_WEIGHT = 0.5        # a star rating says less than a written label
 # Adapting to the user's own stream (``train(stream=...)``, ``koubei train --adapt``):
