@@ -203,3 +203,26 @@ def test_adapting_to_the_stream_learns_the_streams_own_words(small_corpus, tmp_p
     assert min(gained[:3]) > 0.2                      # the stream's praise words read as praise
     assert min(gained[:3]) > max(gained[3:]) + 0.15   # ...and not by a shift of every score
     assert max(new.scores(bad)) < 0                   # its complaint words stay complaints
+
+
+def test_the_quick_leave_one_domain_out_variant_draws_the_same_capped_rows(tmp_path):
+    from nlp.training.crossdomain import domain_rows, stream_half
+    path = tmp_path / "d.csv"
+    lines = ["text,label,domain,split"]
+    for domain in ("酒店", "书籍"):
+        lines += [f"{domain}评论{i},{i % 2},{domain},{'train' if i % 4 else 'test'}"
+                  for i in range(40)]
+    lines.append("说不清,neutral,书籍,train")
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    train, held = domain_rows(path)
+    assert {d: len(rows) for d, rows in train.items()} == {"书籍": 30, "酒店": 30}
+    assert {d: len(rows) for d, rows in held.items()} == {"书籍": 40, "酒店": 40}
+    train, held = domain_rows(path, sample=12)
+    again = domain_rows(path, sample=12)
+    assert all(len(rows) == 12 for rows in (*train.values(), *held.values()))
+    assert all(r.split == "train" for rows in train.values() for r in rows)
+    assert (train, held) == again  # the same seed draws the same rows
+    # the stream half of a held-out domain is fixed by the text, and neither half is empty
+    halves = [stream_half(r.text) for r in held["酒店"]]
+    assert any(halves) and not all(halves)
+    assert halves == [stream_half(r.text) for r in again[1]["酒店"]]
