@@ -28,6 +28,11 @@ car-forum aspect, neutral against opinion, train split; calibrated and its thres
 on the dev split) that judges aspect clauses. Without three-way rows (a two-class CSV), the
 model is the two-class one of recipe 5 with the band chosen on dev.
 
+Recipe 7 makes the polarity head the ``PLAIN_SHARE`` mix of that SVM and a plain one fitted on
+the same features to the texts alone, unweighted (``fit_model(..., plain=)``): still one
+linear model. ``train(stream=...)`` adapts to the user's own unlabelled texts by self-training
+(``self_training_examples``).
+
 People's knowledge joins the training rows: label corrections recorded with ``koubei label``
 (``nlp.corrections``; weight ``CORRECTION_WEIGHT``, replacing a corpus row of the same text)
 and, when asked, crawled reviews' star ratings as weak labels (``nlp.training.weak``). Everything is
