@@ -56,7 +56,8 @@ def stable_json(body: dict) -> tuple[str, str]:
 class ReviewQuery:
     """Filters shared by every read. Empty tuples mean "any"; times bound ``published_at``
     as ``start <= published_at < end``; ``q`` is a full-text query over segmented tokens;
-    ``aspects`` are ``aspect_key`` values; ``keywords`` match a review's ``keywords`` exactly."""
+    ``aspects`` are ``aspect_key`` values; ``keywords`` match a review's ``keywords`` exactly;
+    ``min_reach`` keeps reviews whose ``Review.reach`` is at least that (None: any)."""
     sources: tuple[str, ...] = ()
     entities: tuple[str, ...] = ()
     sentiments: tuple[str, ...] = ()
@@ -66,6 +67,7 @@ class ReviewQuery:
     q: str | None = None
     start: datetime | None = None
     end: datetime | None = None
+    min_reach: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -131,6 +131,12 @@ WHERE n > 0 ORDER BY lo
 """
 
 
+# ``Review.reach`` of the review row under alias ``{a}``, read from its stored body (reach is
+# not worth a column of its own: it only narrows reads that list reviews).
+REACH = " + ".join(f"coalesce(json_extract({{a}}.body, '$.{name}'), 0)"
+                   for name in ("likes", "replies", "reposts", "author_followers"))
+
+
 def statements(script: str) -> list[str]:
     """``script`` split into complete statements (trigger bodies hold semicolons), so that
     they can run one by one inside a transaction, which ``executescript`` would commit."""
@@ -218,4 +224,10 @@ def filters(query: ReviewQuery, alias: str, id_column: str,
     if query.end is not None:
         parts.append(f"{alias}.published_at < ?")
         params.append(micros(query.end))
+    if query.min_reach is not None:
+        # a side table has no body: its review's row is probed by id
+        parts.append(f"({REACH.format(a=alias)}) >= ?" if alias == "r" else
+                     f"EXISTS (SELECT 1 FROM reviews y WHERE y.id = {id_column} "
+                     f"AND ({REACH.format(a='y')}) >= ?)")
+        params.append(query.min_reach)
     return parts, params
