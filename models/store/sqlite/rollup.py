@@ -1,0 +1,263 @@
+"""Hourly roll-ups of the SQLite review store: pre-aggregated review counts maintained on write,
+so that an analytics read over 30 days of a million reviews reads thousands of rows, not a
+million.
+
+Each roll-up table (a *cuboid* of the data cube, as OLAP engines call it) holds, per UTC hour,
+per **set** of entities and per value of its own few dimensions, how many reviews there are.
+Entities and topics are kept as the review's whole set (``set_key``), never exploded: a
+review naming brands A and B is one row under ``{A, B}``, so "reviews of A or B" sums the rows
+whose set meets {A, B} and counts that review once, exactly as the side tables'
+``COUNT(DISTINCT review_id)`` does; grouping by entity expands each set into its members.
+Keywords are exploded (one row per keyword), which is what ``keyword_counts`` counts.
+
+A read is answered from the smallest cuboid holding every dimension it filters or groups on
+(``cuboid_for``); the whole hours of its window come from the cuboid, the parts of an hour at
+either end from the reviews themselves (``split``), so every answer equals the one counted
+over the raw rows. Reads the cuboids cannot answer (full text, aspects, several keywords,
+a trend step that is not a whole number of hours) fall back to the raw rows.
+
+Writes: every upsert adds each new review's contribution and, for a review that changed
+(re-labelled, late, moved to another hour), subtracts the stored version's first, in the
+same transaction as the review rows.
+"""
+from __future__ import annotations
+
+import json
+from collections import Counter
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Callable, Iterable, Iterator
+
+from models.store.base import ReviewQuery, rating_key
+
+HOUR = 3_600_000_000  # microseconds, the unit of ``published_at`` in the SQLite store
+NONE = ""  # stored for a review without a sentiment or rating (key columns are NOT NULL)
+
+# name -> dimensions besides the hour and the entity set; smaller cuboids first, since the
+# first one that holds every dimension a read needs answers it.
+CUBOIDS: dict[str, tuple[str, ...]] = {
+    "sentiment": ("sentiment",),
+    "rating": ("rating",),
+    "keyword": ("keyword",),
+    "source_sentiment": ("source", "sentiment"),
+    "source_rating": ("source", "rating"),
+    "platform_sentiment": ("platform", "sentiment"),
+    "platform_rating": ("platform", "rating"),
+    "topics_sentiment": ("topics", "sentiment"),
+    "topics_rating": ("topics", "rating"),
+}
+# The dimension a grouped field needs (entity is in every cuboid).
+GROUP_DIMENSIONS = {"entity": None, "topic": "topics", "sentiment": "sentiment",
+                    "rating": "rating", "source": "source", "platform": "platform"}
+
+TABLE = """
+CREATE TABLE IF NOT EXISTS rollup_{name} (
+    hour INTEGER NOT NULL, entities TEXT NOT NULL, {columns}, n INTEGER NOT NULL,
+    PRIMARY KEY (hour, entities, {keys})
+) WITHOUT ROWID;
+"""
+SCHEMA = "".join(TABLE.format(name=name, columns=", ".join(f"{d} TEXT NOT NULL" for d in dims),
+                              keys=", ".join(dims)) for name, dims in CUBOIDS.items())
+
+
+def set_key(values: Iterable[str]) -> str:
+    """The stored key of a set of values: ``,"a","b",`` (each value JSON-encoded, sorted),
+    ``,`` for none. ``,"a",`` occurs in a key only as a whole member: inside an encoded value a
+    quote is always escaped, so no value can fake a member boundary."""
+    members = sorted(set(values))
+    return "," + "".join(json.dumps(v, ensure_ascii=False) + "," for v in members)
+
+
+def members(key: str, cache: dict[str, list[str]]) -> list[str]:
+    found = cache.get(key)
+    if found is None:
+        found = cache[key] = json.loads("[" + key[1:-1] + "]") if key != "," else []
+    return found
+
+
+# -- writes ---------------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class Facts:
+    """What the cuboids keep of one review."""
+    published_at: int
+    source: str
+    platform: str
+    sentiment: str | None
+    rating: float | None
+    entities: tuple[str, ...]
+    topics: tuple[str, ...]
+    keywords: tuple[str, ...]
+
+    @classmethod
+    def from_body(cls, published_at: int, source: str, platform: str, sentiment: str | None,
+                  rating: float | None, body: dict) -> "Facts":
+        return cls(published_at, source, platform, sentiment, rating,
+                   tuple(body.get("entities") or ()), tuple(body.get("topics") or ()),
+                   tuple(body.get("keywords") or ()))
+
+    def rows(self) -> Iterator[tuple[str, tuple]]:
+        """``(cuboid, key)`` of each row this review counts in, once each."""
+        hour = self.published_at // HOUR * HOUR
+        values = {"sentiment": self.sentiment or NONE, "source": self.source,
+                  "platform": self.platform, "topics": set_key(self.topics),
+                  "rating": rating_key(self.rating) or NONE}
+        entities = set_key(self.entities)
+        for name, dims in CUBOIDS.items():
+            if dims == ("keyword",):
+                for word in sorted(set(self.keywords)):
+                    yield name, (hour, entities, word)
+            else:
+                yield name, (hour, entities, *(values[d] for d in dims))
+
+
+class Deltas:
+    """Changes to the cuboids' counts, gathered over a batch and written at once."""
+
+    def __init__(self) -> None:
+        self.counts: dict[str, Counter] = {name: Counter() for name in CUBOIDS}
+
+    def add(self, facts: Facts, sign: int = 1) -> None:
+        for name, key in facts.rows():
+            self.counts[name][key] += sign
+
+    def write(self, con) -> None:
+        for name, dims in CUBOIDS.items():
+            changes = [(*key, n) for key, n in self.counts[name].items() if n]
+            if not changes:
+                continue
+            keys = ", ".join(("hour", "entities", *dims))
+            con.executemany(
+                f"INSERT INTO rollup_{name} ({keys}, n) VALUES "
+                f"({', '.join('?' * (len(dims) + 3))}) "
+                f"ON CONFLICT ({keys}) DO UPDATE SET n = n + excluded.n", changes)
+            gone = [key for key, n in self.counts[name].items() if n < 0]
+            if gone:
+                where = " AND ".join(f"{k} = ?" for k in ("hour", "entities", *dims))
+                con.executemany(f"DELETE FROM rollup_{name} WHERE {where} AND n <= 0", gone)
+
+
+def rebuild(con, batch: int = 50_000) -> None:
+    """Recount every cuboid from the stored reviews (the schema upgrade that adds them, and
+    after a bulk load that bypassed ``upsert``)."""
+    for name in CUBOIDS:
+        con.execute(f"DELETE FROM rollup_{name}")
+    rows = con.execute("SELECT published_at, source, platform, sentiment, rating, body "
+                       "FROM reviews")
+    while True:
+        chunk = rows.fetchmany(batch)
+        if not chunk:
+            return
+        deltas = Deltas()
+        for published, source, platform, sentiment, rating, body in chunk:
+            deltas.add(Facts.from_body(published, source, platform, sentiment, rating,
+                                       json.loads(body)))
+        deltas.write(con)
+
+
+# -- reads ----------------------------------------------------------------------------------
+def cuboid_for(query: ReviewQuery, *fields: str) -> str | None:
+    """The smallest cuboid holding every dimension ``query`` filters on and ``fields``
+    (``GROUP_FIELDS`` or ``"keyword"``) group on; None when no cuboid can answer."""
+    if query.q is not None or query.aspects or len(query.keywords) > 1:
+        return None
+    needed = {d for name, d in (("sources", "source"), ("sentiments", "sentiment"),
+                                ("topics", "topics"), ("keywords", "keyword"))
+              if getattr(query, name)}
+    for field in fields:
+        if field == "keyword":
+            if query.keywords:
+                return None
+            needed.add("keyword")
+        elif field not in GROUP_DIMENSIONS:
+            return None
+        elif GROUP_DIMENSIONS[field]:
+            needed.add(GROUP_DIMENSIONS[field])
+    return next((name for name, dims in CUBOIDS.items() if needed <= set(dims)), None)
+
+
+@dataclass(frozen=True)
+class Split:
+    """A window cut into the whole hours ``[first, last)`` the cuboids answer (None: open)
+    and the parts of an hour at its ends, read from the reviews (``edges``)."""
+    first: int | None
+    last: int | None
+    edges: list[ReviewQuery]
+
+
+def split(query: ReviewQuery, micros: Callable[[datetime], int],
+          from_micros: Callable[[int], datetime]) -> Split | None:
+    """None when the window holds no whole hour (the reviews answer it all)."""
+    start = None if query.start is None else micros(query.start)
+    end = None if query.end is None else micros(query.end)
+    first = None if start is None else -(-start // HOUR) * HOUR
+    last = None if end is None else end // HOUR * HOUR
+    if first is not None and last is not None and first >= last:
+        return None
+    edges = []
+    if start is not None and start < first:
+        edges.append(replace(query, end=from_micros(first)))
+    if end is not None and last < end:
+        edges.append(replace(query, start=from_micros(last)))
+    return Split(first, last, edges)
+
+
+def where(query: ReviewQuery, window: Split) -> tuple[str, list]:
+    """The WHERE clause over a cuboid (alias ``c``) for ``query``'s filters in the window's
+    whole hours."""
+    parts, params = [], []
+    if window.first is not None:
+        parts.append("c.hour >= ?")
+        params.append(window.first)
+    if window.last is not None:
+        parts.append("c.hour < ?")
+        params.append(window.last)
+    for name, column in (("entities", "entities"), ("topics", "topics")):
+        values = getattr(query, name)
+        if values:  # the set meets the values asked for
+            parts.append("(" + " OR ".join(f"instr(c.{column}, ?) > 0" for _ in values) + ")")
+            params += ["," + json.dumps(v, ensure_ascii=False) + "," for v in values]
+    for name, column in (("sources", "source"), ("sentiments", "sentiment")):
+        values = getattr(query, name)
+        if values:
+            parts.append(f"c.{column} IN ({','.join('?' * len(values))})")
+            params += list(values)
+    if query.keywords:
+        parts.append("c.keyword = ?")
+        params.append(query.keywords[0])
+    return " AND ".join(parts) or "1", params
+
+
+def column_of(field: str) -> str:
+    return {"entity": "entities", "topic": "topics"}.get(field, field)
+
+
+def expand(field: str, value: str, restrict: tuple[str, ...] | None,
+           cache: dict[str, list[str]]) -> list[str | None]:
+    """The group keys a stored value stands for: a set's members (only those of
+    ``restrict`` when given), a scalar's value (None for ``NONE``)."""
+    if field in ("entity", "topic"):
+        found = members(value, cache)
+        return [v for v in found if v in restrict] if restrict is not None else found
+    return [None if value == NONE and field in ("sentiment", "rating") else value]
+
+
+def grouped(con, name: str, query: ReviewQuery, window: Split, fields: tuple[str, ...],
+            step: int | None, restrict: dict[str, tuple[str, ...]]) -> Counter:
+    """``{(bucket or None, key of each field...): n}`` over the cuboid ``name``."""
+    text_where, params = where(query, window)
+    columns = [f"c.{column_of(f)}" for f in fields]
+    bucket = "(c.hour / ?) * ?" if step else "NULL"
+    select = ", ".join([bucket, *columns, "SUM(c.n)"])
+    groups = ", ".join(["1", *(str(i + 2) for i in range(len(fields)))])
+    rows = con.execute(f"SELECT {select} FROM rollup_{name} c WHERE {text_where} "
+                       f"GROUP BY {groups}", ([step, step] if step else []) + params)
+    out: Counter = Counter()
+    cache: dict[str, list[str]] = {}
+    for row in rows:
+        keys = [()]
+        for field, value in zip(fields, row[1:-1]):
+            keys = [k + (v,) for k in keys
+                    for v in expand(field, value, restrict.get(field), cache)]
+        for key in keys:
+            out[(row[0], *key)] += row[-1]
+    return out
