@@ -17,7 +17,7 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Iterable, Iterator
+from typing import Any, Iterable, Iterator, Sequence
 
 from models.review import Review
 
@@ -95,6 +95,23 @@ class TrendPoint:
     bucket: datetime  # start of the bucket, UTC
     key: str | None   # the group value, None when not grouped
     count: int
+
+
+AGGREGATIONS = ("count", "cross_count", "trend", "keyword_counts")
+
+
+@dataclass(frozen=True, slots=True)
+class Aggregation:
+    """One aggregated read for ``ReviewStore.aggregate``: the name of the method (one of
+    ``AGGREGATIONS``), its query and its other positional arguments. Hashable, so a batch
+    of them can be keyed by request."""
+    method: str
+    query: ReviewQuery
+    args: tuple = ()
+
+    def __post_init__(self) -> None:
+        if self.method not in AGGREGATIONS:
+            raise ValueError(f"not an aggregation: {self.method!r}; one of {AGGREGATIONS}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,6 +196,12 @@ class ReviewStore(abc.ABC):
               group_by: str | None = None) -> list[TrendPoint]:
         """Counts per ``interval`` bucket of ``published_at`` (buckets aligned to the Unix epoch
         in UTC), ascending; empty buckets are omitted. ``query.start``/``end`` are required."""
+
+    def aggregate(self, requests: Sequence[Aggregation]) -> list[Any]:
+        """The answers to several aggregated reads, in order, each equal to calling its
+        method. A backend may answer them all in one round trip (Elasticsearch: one
+        multi-search); this default calls the methods one after another."""
+        return [getattr(self, r.method)(r.query, *r.args) for r in requests]
 
     @abc.abstractmethod
     def iter_reviews(self, query: ReviewQuery = ReviewQuery(),
