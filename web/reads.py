@@ -107,8 +107,10 @@ def prefetched(view: Callable[[], T]) -> T:
     read. ``view`` runs twice: first with every read recorded and answered empty, then for
     real with the reads answered from the store's answers to exactly those requests (a read
     the first run did not make, because it depends on an earlier answer, goes to the store
-    as usual). So the result is the one ``view()`` gives alone; ``view`` must only read."""
-    if _batch.get() is not None:
+    as usual). So the result is the one ``view()`` gives alone; ``view`` must only read.
+    A store that gains nothing from a batch (``batches_aggregations`` false: SQLite reads
+    in-process) runs ``view`` once."""
+    if _batch.get() is not None or not current_runtime().store.batches_aggregations:
         return view()
     batch = _Batch()
     token = _batch.set(batch)

@@ -137,6 +137,10 @@ class ReviewStore(abc.ABC):
     """Persistence for reviews. Implementations must be safe to use from several threads and
     from several processes writing the same store (crawls run in child processes)."""
 
+    # True when ``aggregate`` answers a batch in fewer round trips than its reads one by one
+    # (worth gathering a view's reads first: ``web.reads.prefetched``)
+    batches_aggregations = False
+
     @abc.abstractmethod
     def upsert(self, reviews: Iterable[Review]) -> UpsertResult:
         """Insert or update ``reviews`` by id, in batches. A review whose stored record equals

@@ -5,7 +5,6 @@ from the reviews; Elasticsearch answers from aggregations. Checked on a varied s
 late-arriving reviews and after reviews are re-labelled, moved in time and re-attributed."""
 from __future__ import annotations
 
-import json
 import random
 from collections import Counter
 from dataclasses import replace
@@ -198,8 +197,8 @@ def test_a_version_4_store_gets_its_rollups_counted_from_the_reviews(tmp_path):
     store = SQLiteReviewStore(tmp_path)
     store.upsert(reviews)
     con = store._con()
-    for name in rollup.CUBOIDS:
-        con.execute(f"DROP TABLE rollup_{name}")
+    for table in rollup.ROLLUP_TABLES:
+        con.execute(f"DROP TABLE {table}")
     con.execute("PRAGMA user_version=4")
     store.close()
     store = SQLiteReviewStore(tmp_path)
@@ -211,10 +210,6 @@ def test_a_version_4_store_gets_its_rollups_counted_from_the_reviews(tmp_path):
         store.close()
 
 
-@pytest.mark.parametrize("values_", [["a"], ["a", "b"], [], ['q"u,o', "a"]])
-def test_set_keys_match_whole_members_only(values_):
-    key = rollup.set_key(values_)
-    assert rollup.members(key, {}) == sorted(values_)
-    for other in ('u,o', 'q', '"a"', "a,b", "b"):
-        member = "," + json.dumps(other, ensure_ascii=False) + ","
-        assert (member in key) == (other in values_), (other, key)
+@pytest.mark.parametrize("values_", [["a"], ["b", "a", "b"], [], ['q"u,o', "a"], ["", ","]])
+def test_set_keys_read_back_as_the_set(values_):
+    assert rollup.members(rollup.set_key(values_), {}) == sorted(set(values_))

@@ -66,6 +66,8 @@ def _wrapped(method):
 
 
 class ElasticsearchReviewStore(ReviewStore):
+    batches_aggregations = True  # one _msearch
+
     def __init__(self, home: Path, url: str | None = None, index_prefix: str = "koubei",
                  batch_size: int = 2000, retry: RetryPolicy = RetryPolicy(), **connection):
         self.names = IndexNames(index_prefix)

@@ -10,6 +10,9 @@ whose set meets {A, B} and counts that review once, exactly as the side tables'
 ``COUNT(DISTINCT review_id)`` does; grouping by entity expands each set into its members.
 Keywords are exploded (one row per keyword), which is what ``keyword_counts`` counts.
 
+The keys of the entity and topic sets seen are listed in ``rollup_sets``: a read turns its
+entity filter into the sets that meet it and reads each set's range of hours.
+
 A read is answered from the smallest cuboid holding every dimension it filters or groups on
 (``cuboid_for``); the whole hours of its window come from the cuboid, the parts of an hour at
 either end from the reviews themselves (``split``), so every answer equals the one counted
@@ -50,20 +53,26 @@ CUBOIDS: dict[str, tuple[str, ...]] = {
 GROUP_DIMENSIONS = {"entity": None, "topic": "topics", "sentiment": "sentiment",
                     "rating": "rating", "source": "source", "platform": "platform"}
 
+# Keyed by entity set first: a read names its sets (``sets``) and reads, for each, one range
+# of hours of the primary key, never the rows of other brands.
 TABLE = """
 CREATE TABLE IF NOT EXISTS rollup_{name} (
-    hour INTEGER NOT NULL, entities TEXT NOT NULL, {columns}, n INTEGER NOT NULL,
-    PRIMARY KEY (hour, entities, {keys})
+    entities TEXT NOT NULL, hour INTEGER NOT NULL, {columns}, n INTEGER NOT NULL,
+    PRIMARY KEY (entities, hour, {keys})
 ) WITHOUT ROWID;
 """
 SCHEMA = "".join(TABLE.format(name=name, columns=", ".join(f"{d} TEXT NOT NULL" for d in dims),
-                              keys=", ".join(dims)) for name, dims in CUBOIDS.items())
+                              keys=", ".join(dims)) for name, dims in CUBOIDS.items()) + """
+CREATE TABLE IF NOT EXISTS rollup_sets (
+    kind TEXT NOT NULL, key TEXT NOT NULL, PRIMARY KEY (kind, key)
+) WITHOUT ROWID;
+"""
+ROLLUP_TABLES = [f"rollup_{name}" for name in CUBOIDS] + ["rollup_sets"]
 
 
 def set_key(values: Iterable[str]) -> str:
     """The stored key of a set of values: ``,"a","b",`` (each value JSON-encoded, sorted),
-    ``,`` for none. ``,"a",`` occurs in a key only as a whole member: inside an encoded value a
-    quote is always escaped, so no value can fake a member boundary."""
+    ``,`` for none; ``members`` reads it back."""
     members = sorted(set(values))
     return "," + "".join(json.dumps(v, ensure_ascii=False) + "," for v in members)
 
@@ -105,9 +114,9 @@ class Facts:
         for name, dims in CUBOIDS.items():
             if dims == ("keyword",):
                 for word in sorted(set(self.keywords)):
-                    yield name, (hour, entities, word)
+                    yield name, (entities, hour, word)
             else:
-                yield name, (hour, entities, *(values[d] for d in dims))
+                yield name, (entities, hour, *(values[d] for d in dims))
 
 
 class Deltas:
@@ -115,32 +124,37 @@ class Deltas:
 
     def __init__(self) -> None:
         self.counts: dict[str, Counter] = {name: Counter() for name in CUBOIDS}
+        self.sets: set[tuple[str, str]] = set()
 
     def add(self, facts: Facts, sign: int = 1) -> None:
         for name, key in facts.rows():
             self.counts[name][key] += sign
+        if sign > 0:
+            self.sets.add(("entities", set_key(facts.entities)))
+            self.sets.add(("topics", set_key(facts.topics)))
 
     def write(self, con) -> None:
+        con.executemany("INSERT OR IGNORE INTO rollup_sets VALUES (?, ?)", sorted(self.sets))
         for name, dims in CUBOIDS.items():
             changes = [(*key, n) for key, n in self.counts[name].items() if n]
             if not changes:
                 continue
-            keys = ", ".join(("hour", "entities", *dims))
+            keys = ", ".join(("entities", "hour", *dims))
             con.executemany(
                 f"INSERT INTO rollup_{name} ({keys}, n) VALUES "
                 f"({', '.join('?' * (len(dims) + 3))}) "
                 f"ON CONFLICT ({keys}) DO UPDATE SET n = n + excluded.n", changes)
             gone = [key for key, n in self.counts[name].items() if n < 0]
             if gone:
-                where = " AND ".join(f"{k} = ?" for k in ("hour", "entities", *dims))
+                where = " AND ".join(f"{k} = ?" for k in ("entities", "hour", *dims))
                 con.executemany(f"DELETE FROM rollup_{name} WHERE {where} AND n <= 0", gone)
 
 
 def rebuild(con, batch: int = 50_000) -> None:
     """Recount every cuboid from the stored reviews (the schema upgrade that adds them, and
     after a bulk load that bypassed ``upsert``)."""
-    for name in CUBOIDS:
-        con.execute(f"DELETE FROM rollup_{name}")
+    for table in ROLLUP_TABLES:
+        con.execute(f"DELETE FROM {table}")
     rows = con.execute("SELECT published_at, source, platform, sentiment, rating, body "
                        "FROM reviews")
     while True:
@@ -201,21 +215,30 @@ def split(query: ReviewQuery, micros: Callable[[datetime], int],
     return Split(first, last, edges)
 
 
-def where(query: ReviewQuery, window: Split) -> tuple[str, list]:
+def sets(con, kind: str, wanted: tuple[str, ...]) -> list[str]:
+    """The stored keys of ``kind`` (entities or topics) whose set meets ``wanted`` (every
+    key when ``wanted`` is empty)."""
+    keys = [k for (k,) in con.execute("SELECT key FROM rollup_sets WHERE kind = ?", (kind,))]
+    if not wanted:
+        return keys
+    cache: dict[str, list[str]] = {}
+    return [k for k in keys if not set(members(k, cache)).isdisjoint(wanted)]
+
+
+def where(con, query: ReviewQuery, window: Split) -> tuple[str, list]:
     """The WHERE clause over a cuboid (alias ``c``) for ``query``'s filters in the window's
-    whole hours."""
-    parts, params = [], []
+    whole hours: the entity sets it matches, each read as one range of hours."""
+    parts = ["c.entities IN (SELECT value FROM json_each(?))"]
+    params: list = [json.dumps(sets(con, "entities", query.entities), ensure_ascii=False)]
     if window.first is not None:
         parts.append("c.hour >= ?")
         params.append(window.first)
     if window.last is not None:
         parts.append("c.hour < ?")
         params.append(window.last)
-    for name, column in (("entities", "entities"), ("topics", "topics")):
-        values = getattr(query, name)
-        if values:  # the set meets the values asked for
-            parts.append("(" + " OR ".join(f"instr(c.{column}, ?) > 0" for _ in values) + ")")
-            params += ["," + json.dumps(v, ensure_ascii=False) + "," for v in values]
+    if query.topics:  # the set meets the topics asked for
+        parts.append("c.topics IN (SELECT value FROM json_each(?))")
+        params.append(json.dumps(sets(con, "topics", query.topics), ensure_ascii=False))
     for name, column in (("sources", "source"), ("sentiments", "sentiment")):
         values = getattr(query, name)
         if values:
@@ -224,7 +247,7 @@ def where(query: ReviewQuery, window: Split) -> tuple[str, list]:
     if query.keywords:
         parts.append("c.keyword = ?")
         params.append(query.keywords[0])
-    return " AND ".join(parts) or "1", params
+    return " AND ".join(parts), params
 
 
 def column_of(field: str) -> str:
@@ -244,7 +267,7 @@ def expand(field: str, value: str, restrict: tuple[str, ...] | None,
 def grouped(con, name: str, query: ReviewQuery, window: Split, fields: tuple[str, ...],
             step: int | None, restrict: dict[str, tuple[str, ...]]) -> Counter:
     """``{(bucket or None, key of each field...): n}`` over the cuboid ``name``."""
-    text_where, params = where(query, window)
+    text_where, params = where(con, query, window)
     columns = [f"c.{column_of(f)}" for f in fields]
     bucket = "(c.hour / ?) * ?" if step else "NULL"
     select = ", ".join([bucket, *columns, "SUM(c.n)"])
