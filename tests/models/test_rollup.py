@@ -13,7 +13,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from models.review import Sentiment
-from models.store import ReviewQuery, aspect_key, rating_key
+from models.store import Aggregation, ReviewQuery, aspect_key, rating_key
 from models.store.elasticsearch.store import ElasticsearchReviewStore
 from models.store.sqlite import rollup
 from models.store.sqlite.store import SQLiteReviewStore
@@ -213,3 +213,31 @@ def test_a_version_4_store_gets_its_rollups_counted_from_the_reviews(tmp_path):
 @pytest.mark.parametrize("values_", [["a"], ["b", "a", "b"], [], ['q"u,o', "a"], ["", ","]])
 def test_set_keys_read_back_as_the_set(values_):
     assert rollup.members(rollup.set_key(values_), {}) == sorted(set(values_))
+
+
+def test_elasticsearch_asks_a_batch_in_one_multi_search_one_search_per_query(
+        tmp_path, es_url, es_prefix, monkeypatch):
+    store = ElasticsearchReviewStore(tmp_path, url=es_url, index_prefix=es_prefix)
+    try:
+        reviews = varied(random.Random(3), 80)
+        store.upsert(reviews)
+        sent = []
+        original = store.client.msearch
+        monkeypatch.setattr(store.client, "msearch", lambda **kw: sent.append(kw["searches"])
+                            or original(**kw))
+        now = ReviewQuery(entities=("a",), start=BASE_TIME, end=BASE_TIME + timedelta(days=2))
+        before = replace(now, end=BASE_TIME + timedelta(days=1))
+        requests = [Aggregation("count", now), Aggregation("count", now, ("rating",)),
+                    Aggregation("cross_count", now, ("source", "sentiment")),
+                    Aggregation("trend", now, (timedelta(hours=1), "entity")),
+                    Aggregation("count", before, ("sentiment",))]
+        answers = store.aggregate(requests)
+        assert len(sent) == 1 and len(sent[0]) == 4  # two searches: a header and body each
+        assert answers == [direct_count(reviews, now), direct_count(reviews, now, "rating"),
+                           direct_cross(reviews, now, "source", "sentiment"),
+                           store.trend(now, timedelta(hours=1), "entity"),
+                           direct_count(reviews, before, "sentiment")]
+        assert [((p.bucket, p.key), p.count) for p in answers[3]] == direct_trend(
+            reviews, now, timedelta(hours=1), "entity")
+    finally:
+        store.close()

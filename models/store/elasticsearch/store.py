@@ -12,6 +12,7 @@ Rejected documents are logged with their id, counted in ``UpsertResult.rejected`
 from __future__ import annotations
 
 import functools
+import json
 import logging
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -239,23 +240,42 @@ class ElasticsearchReviewStore(ReviewStore):
     @_wrapped
     def aggregate(self, requests: Sequence[Aggregation]) -> list[Any]:
         """One ``_msearch`` for every request that needs the node (a keyword count of no
-        terms needs none); an error in any one of them raises, as its own call would."""
+        terms needs none). Requests with the same query share one search of it, each
+        aggregation under a name of its own, so the node reads the matching documents once
+        for all of them (a view's figures of one period). An error in any search raises, as
+        its own call would."""
         plans = [_plan(r) for r in requests]
-        searches = []
-        for plan in plans:
-            if plan is not None:
-                searches += [{"index": self.names.alias}, plan[0]]
-        responses = iter(self.client.msearch(searches=searches)["responses"]
-                         if searches else [])
+        searches: dict[str, dict] = {}  # the query, as JSON -> its one search body
+        placed = []  # per plan: (its search's key, the prefix of its aggregations)
+        for i, plan in enumerate(plans):
+            if plan is None:
+                placed.append(None)
+                continue
+            body = plan[0]
+            key = json.dumps(body["query"], sort_keys=True, ensure_ascii=False)
+            search = searches.setdefault(key, {"query": body["query"], "size": 0, "aggs": {}})
+            if body.get("track_total_hits"):
+                search["track_total_hits"] = True
+            search["aggs"].update({f"r{i}_{name}": agg for name, agg in body["aggs"].items()})
+            placed.append((key, f"r{i}_"))
+        order = list(searches)
+        lines: list[dict] = []
+        for key in order:
+            lines += [{"index": self.names.alias}, searches[key]]
+        responses = dict(zip(order, self.client.msearch(searches=lines)["responses"])) \
+            if lines else {}
         out = []
-        for plan in plans:
+        for plan, place in zip(plans, placed):
             if plan is None:
                 out.append({})
                 continue
-            response = next(responses)
+            response = responses[place[0]]
             if "error" in response:
                 raise _search_error(self.url, response)
-            out.append(plan[1](response))
+            mine = {name[len(place[1]):]: agg
+                    for name, agg in response.get("aggregations", {}).items()
+                    if name.startswith(place[1])}
+            out.append(plan[1]({"hits": response["hits"], "aggregations": mine}))
         return out
 
     def iter_reviews(self, query: ReviewQuery = ReviewQuery(),
@@ -309,7 +329,7 @@ def _plan(request: Aggregation) -> tuple[dict, Callable[[dict], Any]] | None:
     if request.method == "count":
         (group_by,) = args
         if group_by is None:
-            return ({"query": query, "size": 0, "track_total_hits": True},
+            return ({"query": query, "size": 0, "track_total_hits": True, "aggs": {}},
                     lambda r: {None: r["hits"]["total"]["value"]})
         return ({"query": query, "size": 0, "aggs": {"groups": es_aggs.group_terms(group_by)}},
                 es_aggs.grouped_counts)
