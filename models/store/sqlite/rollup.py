@@ -25,6 +25,7 @@ same transaction as the review rows.
 """
 from __future__ import annotations
 
+import functools
 import json
 from collections import Counter
 from dataclasses import dataclass, replace
@@ -73,7 +74,11 @@ ROLLUP_TABLES = [f"rollup_{name}" for name in CUBOIDS] + ["rollup_sets"]
 def set_key(values: Iterable[str]) -> str:
     """The stored key of a set of values: ``,"a","b",`` (each value JSON-encoded, sorted),
     ``,`` for none; ``members`` reads it back."""
-    members = sorted(set(values))
+    return _key_of(tuple(sorted(set(values))))
+
+
+@functools.lru_cache(maxsize=4096)  # a store sees few distinct sets; ingest asks for each often
+def _key_of(members: tuple[str, ...]) -> str:
     return "," + "".join(json.dumps(v, ensure_ascii=False) + "," for v in members)
 
 
@@ -104,13 +109,13 @@ class Facts:
                    tuple(body.get("entities") or ()), tuple(body.get("topics") or ()),
                    tuple(body.get("keywords") or ()))
 
-    def rows(self) -> Iterator[tuple[str, tuple]]:
-        """``(cuboid, key)`` of each row this review counts in, once each."""
+    def rows(self, entities: str, topics: str) -> Iterator[tuple[str, tuple]]:
+        """``(cuboid, key)`` of each row this review counts in, once each, given the keys of
+        its entity and topic sets."""
         hour = self.published_at // HOUR * HOUR
         values = {"sentiment": self.sentiment or NONE, "source": self.source,
-                  "platform": self.platform, "topics": set_key(self.topics),
+                  "platform": self.platform, "topics": topics,
                   "rating": rating_key(self.rating) or NONE}
-        entities = set_key(self.entities)
         for name, dims in CUBOIDS.items():
             if dims == ("keyword",):
                 for word in sorted(set(self.keywords)):
@@ -127,11 +132,12 @@ class Deltas:
         self.sets: set[tuple[str, str]] = set()
 
     def add(self, facts: Facts, sign: int = 1) -> None:
-        for name, key in facts.rows():
+        entities, topics = set_key(facts.entities), set_key(facts.topics)
+        for name, key in facts.rows(entities, topics):
             self.counts[name][key] += sign
         if sign > 0:
-            self.sets.add(("entities", set_key(facts.entities)))
-            self.sets.add(("topics", set_key(facts.topics)))
+            self.sets.add(("entities", entities))
+            self.sets.add(("topics", topics))
 
     def write(self, con) -> None:
         con.executemany("INSERT OR IGNORE INTO rollup_sets VALUES (?, ?)", sorted(self.sets))
