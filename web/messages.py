@@ -266,6 +266,7 @@ ZH_CN = {
     "hotwords.title": "热词", "hotwords.term": "词", "hotwords.count": "本期评论数",
     "hotwords.previous": "上一期评论数", "hotwords.share": "占比（本期 / 上一期）",
     "hotwords.new": "新词", "hotwords.none": "本期没有明显上升的词。",
+    "hotwords.no_previous": "上一期没有评论，无从比较升降：下面是本期至少出现在 {count} 条评论中的最常见关键词（本期 {now} 条评论）。",
     "hotwords.test": "列出本期至少出现在 {count} 条评论中、占比显著上升（p < {alpha}）的关键词，按对数似然比 G² 排序（本期 {now} 条评论，上一期 {before} 条）。",
     "export.col.id": "ID", "export.col.published_at": "发布时间", "export.col.source": "来源",
     "export.col.platform": "平台", "export.col.entities": "品牌/产品", "export.col.author": "作者",
@@ -581,6 +582,9 @@ EN = {
     "hotwords.title": "Hot words", "hotwords.term": "Word", "hotwords.count": "Reviews now",
     "hotwords.previous": "Reviews before", "hotwords.share": "Share (now / before)",
     "hotwords.new": "new", "hotwords.none": "No word rose noticeably in this period.",
+    "hotwords.no_previous": "The previous period has no reviews, so nothing can rise against it: "
+                            "these are this period's most frequent keywords in at least {count} "
+                            "reviews ({now} reviews now).",
     "hotwords.test": "Keywords in at least {count} reviews of this period whose share rose "
                      "significantly (p < {alpha}), by log-likelihood G² ({now} reviews now, "
                      "{before} before).",
