@@ -124,7 +124,8 @@ def check_all(store, reviews) -> None:
             for rows, columns in PAIRS:
                 assert store.cross_count(q, rows, columns) == direct_cross(
                     reviews, q, rows, columns), (q, rows, columns)
-            for step in (timedelta(hours=1), timedelta(hours=6), timedelta(minutes=20)):
+            for step in (timedelta(hours=1), timedelta(hours=6), timedelta(minutes=20),
+                         timedelta(days=1)):
                 for group_by in (None, "sentiment", "entity", "rating"):
                     got = [((p.bucket, p.key), p.count)
                            for p in store.trend(q, step, group_by)]
@@ -163,6 +164,7 @@ def test_sqlite_rollups_equal_the_raw_counts(tmp_path):
         exercise(store)
         con = store._con()
         assert con.execute("SELECT SUM(n) FROM rollup_sentiment").fetchone()[0] == 460
+        assert con.execute("SELECT SUM(n) FROM rollup_day_sentiment").fetchone()[0] == 460
         assert con.execute("SELECT COUNT(*) FROM rollup_rating WHERE n <= 0").fetchone()[0] == 0
     finally:
         store.close()
@@ -186,6 +188,7 @@ def test_sqlite_reads_whole_hours_from_the_rollups_and_not_the_reviews(tmp_path)
         store.cross_count(q, "entity", "rating")
         store.trend(q, timedelta(hours=1), "sentiment")
         assert seen and all("rollup_" in s for s in seen if "SELECT" in s)
+        assert any("rollup_day_rating" in s for s in seen)  # the whole days, counted per day
         assert not any("review_entities" in s or "FROM reviews" in s for s in seen)
         assert rollup.cuboid_for(replace(q, q="物流"), "sentiment") is None
     finally:

@@ -35,6 +35,11 @@ from typing import Callable, Iterable, Iterator
 from models.store.base import ReviewQuery, rating_key
 
 HOUR = 3_600_000_000  # microseconds, the unit of ``published_at`` in the SQLite store
+DAY = 24 * HOUR
+# Each cuboid is kept at two grains: per hour (``rollup_<name>``) and per UTC day
+# (``rollup_day_<name>``, its ``hour`` column holding the day's start). A count over a month
+# reads the month's whole days from the second and only the hours at its ends from the first.
+GRAINS = {"": HOUR, "day_": DAY}
 NONE = ""  # stored for a review without a sentiment or rating (key columns are NOT NULL)
 
 # name -> dimensions besides the hour and the entity set; smaller cuboids first, since the
@@ -57,18 +62,20 @@ GROUP_DIMENSIONS = {"entity": None, "topic": "topics", "sentiment": "sentiment",
 # Keyed by entity set first: a read names its sets (``sets``) and reads, for each, one range
 # of hours of the primary key, never the rows of other brands.
 TABLE = """
-CREATE TABLE IF NOT EXISTS rollup_{name} (
+CREATE TABLE IF NOT EXISTS rollup_{grain}{name} (
     entities TEXT NOT NULL, hour INTEGER NOT NULL, {columns}, n INTEGER NOT NULL,
     PRIMARY KEY (entities, hour, {keys})
 ) WITHOUT ROWID;
 """
-SCHEMA = "".join(TABLE.format(name=name, columns=", ".join(f"{d} TEXT NOT NULL" for d in dims),
-                              keys=", ".join(dims)) for name, dims in CUBOIDS.items()) + """
+SCHEMA = "".join(TABLE.format(grain=grain, name=name, keys=", ".join(dims),
+                              columns=", ".join(f"{d} TEXT NOT NULL" for d in dims))
+                 for grain in GRAINS for name, dims in CUBOIDS.items()) + """
 CREATE TABLE IF NOT EXISTS rollup_sets (
     kind TEXT NOT NULL, key TEXT NOT NULL, PRIMARY KEY (kind, key)
 ) WITHOUT ROWID;
 """
-ROLLUP_TABLES = [f"rollup_{name}" for name in CUBOIDS] + ["rollup_sets"]
+ROLLUP_TABLES = [f"rollup_{grain}{name}" for grain in GRAINS for name in CUBOIDS] + [
+    "rollup_sets"]
 
 
 def set_key(values: Iterable[str]) -> str:
@@ -112,23 +119,26 @@ class Facts:
     def rows(self, entities: str, topics: str) -> Iterator[tuple[str, tuple]]:
         """``(cuboid, key)`` of each row this review counts in, once each, given the keys of
         its entity and topic sets."""
-        hour = self.published_at // HOUR * HOUR
         values = {"sentiment": self.sentiment or NONE, "source": self.source,
                   "platform": self.platform, "topics": topics,
                   "rating": rating_key(self.rating) or NONE}
-        for name, dims in CUBOIDS.items():
-            if dims == ("keyword",):
-                for word in sorted(set(self.keywords)):
-                    yield name, (entities, hour, word)
-            else:
-                yield name, (entities, hour, *(values[d] for d in dims))
+        words = sorted(set(self.keywords))
+        for grain, size in GRAINS.items():
+            start = self.published_at // size * size
+            for name, dims in CUBOIDS.items():
+                if dims == ("keyword",):
+                    for word in words:
+                        yield grain + name, (entities, start, word)
+                else:
+                    yield grain + name, (entities, start, *(values[d] for d in dims))
 
 
 class Deltas:
     """Changes to the cuboids' counts, gathered over a batch and written at once."""
 
     def __init__(self) -> None:
-        self.counts: dict[str, Counter] = {name: Counter() for name in CUBOIDS}
+        self.counts: dict[str, Counter] = {grain + name: Counter() for grain in GRAINS
+                                           for name in CUBOIDS}
         self.sets: set[tuple[str, str]] = set()
 
     def add(self, facts: Facts, sign: int = 1) -> None:
@@ -141,7 +151,8 @@ class Deltas:
 
     def write(self, con) -> None:
         con.executemany("INSERT OR IGNORE INTO rollup_sets VALUES (?, ?)", sorted(self.sets))
-        for name, dims in CUBOIDS.items():
+        for name, dims in ((grain + name, dims) for grain in GRAINS
+                           for name, dims in CUBOIDS.items()):
             changes = [(*key, n) for key, n in self.counts[name].items() if n]
             if not changes:
                 continue
@@ -231,17 +242,11 @@ def sets(con, kind: str, wanted: tuple[str, ...]) -> list[str]:
     return [k for k in keys if not set(members(k, cache)).isdisjoint(wanted)]
 
 
-def where(con, query: ReviewQuery, window: Split) -> tuple[str, list]:
-    """The WHERE clause over a cuboid (alias ``c``) for ``query``'s filters in the window's
-    whole hours: the entity sets it matches, each read as one range of hours."""
+def where(con, query: ReviewQuery) -> tuple[list[str], list]:
+    """The conditions over a cuboid (alias ``c``) for ``query``'s filters but its window:
+    the entity sets it matches (each then read as one range of the primary key)."""
     parts = ["c.entities IN (SELECT value FROM json_each(?))"]
     params: list = [json.dumps(sets(con, "entities", query.entities), ensure_ascii=False)]
-    if window.first is not None:
-        parts.append("c.hour >= ?")
-        params.append(window.first)
-    if window.last is not None:
-        parts.append("c.hour < ?")
-        params.append(window.last)
     if query.topics:  # the set meets the topics asked for
         parts.append("c.topics IN (SELECT value FROM json_each(?))")
         params.append(json.dumps(sets(con, "topics", query.topics), ensure_ascii=False))
@@ -253,7 +258,26 @@ def where(con, query: ReviewQuery, window: Split) -> tuple[str, list]:
     if query.keywords:
         parts.append("c.keyword = ?")
         params.append(query.keywords[0])
-    return " AND ".join(parts), params
+    return parts, params
+
+
+def ranges(window: Split, step: int | None) -> list[tuple[str, int | None, int | None]]:
+    """``(grain, first, last)`` ranges covering the window's whole hours: its whole days from
+    the daily cuboid when buckets are days or there are none (``step`` None), the hours
+    around them from the hourly one."""
+    first, last = window.first, window.last
+    if step is not None and step % DAY:
+        return [("", first, last)]
+    day_first = None if first is None else -(-first // DAY) * DAY
+    day_last = None if last is None else last // DAY * DAY
+    if day_first is not None and day_last is not None and day_first >= day_last:
+        return [("", first, last)]
+    out = [("day_", day_first, day_last)]
+    if first is not None and first < day_first:
+        out.append(("", first, day_first))
+    if last is not None and day_last < last:
+        out.append(("", day_last, last))
+    return out
 
 
 def column_of(field: str) -> str:
@@ -272,21 +296,31 @@ def expand(field: str, value: str, restrict: tuple[str, ...] | None,
 
 def grouped(con, name: str, query: ReviewQuery, window: Split, fields: tuple[str, ...],
             step: int | None, restrict: dict[str, tuple[str, ...]]) -> Counter:
-    """``{(bucket or None, key of each field...): n}`` over the cuboid ``name``."""
-    text_where, params = where(con, query, window)
+    """``{(bucket or None, key of each field...): n}`` over the cuboid ``name`` (``ranges``
+    of its two grains)."""
+    conditions, params = where(con, query)
     columns = [f"c.{column_of(f)}" for f in fields]
     bucket = "(c.hour / ?) * ?" if step else "NULL"
     select = ", ".join([bucket, *columns, "SUM(c.n)"])
     groups = ", ".join(["1", *(str(i + 2) for i in range(len(fields)))])
-    rows = con.execute(f"SELECT {select} FROM rollup_{name} c WHERE {text_where} "
-                       f"GROUP BY {groups}", ([step, step] if step else []) + params)
     out: Counter = Counter()
     cache: dict[str, list[str]] = {}
-    for row in rows:
-        keys = [()]
-        for field, value in zip(fields, row[1:-1]):
-            keys = [k + (v,) for k in keys
-                    for v in expand(field, value, restrict.get(field), cache)]
-        for key in keys:
-            out[(row[0], *key)] += row[-1]
+    for grain, first, last in ranges(window, step):
+        parts, bounds = list(conditions), []
+        if first is not None:
+            parts.append("c.hour >= ?")
+            bounds.append(first)
+        if last is not None:
+            parts.append("c.hour < ?")
+            bounds.append(last)
+        rows = con.execute(f"SELECT {select} FROM rollup_{grain}{name} c "
+                           f"WHERE {' AND '.join(parts)} GROUP BY {groups}",
+                           ([step, step] if step else []) + params + bounds)
+        for row in rows:
+            keys = [()]
+            for field, value in zip(fields, row[1:-1]):
+                keys = [k + (v,) for k in keys
+                        for v in expand(field, value, restrict.get(field), cache)]
+            for key in keys:
+                out[(row[0], *key)] += row[-1]
     return out
