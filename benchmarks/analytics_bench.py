@@ -223,12 +223,13 @@ def _bare_for(name: str) -> str:
 def _measure(runtime: Runtime, bare: dict, label: str) -> list[Figure]:
     from web.app import create_app
     from web.security import accounts
-    accounts.add_user(runtime.state, f"bench-{label}", "admin", ["*"], "bench-password-1")
+    username = f"bench-{label}-{uuid.uuid4().hex[:6]}"  # a kept store's state has the last one
+    accounts.add_user(runtime.state, username, "admin", ["*"], "bench-password-1")
     app = create_app(runtime, {"TESTING": True})
     client = app.test_client()
     page = client.get("/login").get_data(as_text=True)
     token = page.split('name="csrf_token" value="')[1].split('"')[0]
-    client.post("/login", data={"username": f"bench-{label}", "password": "bench-password-1",
+    client.post("/login", data={"username": username, "password": "bench-password-1",
                                 "csrf_token": token})
     figures = []
     for name, path in ROUTES:
@@ -268,7 +269,8 @@ def _run(url: str | None, n: int) -> list[Figure]:
         print(f"loading {n:,} reviews into {', '.join(empty) or 'nothing (kept)'} ...",
               file=sys.stderr)
         started = time.perf_counter()
-        _load(empty, n)
+        if empty:
+            _load(empty, n)
         print(f"  loaded in {time.perf_counter() - started:.0f} s", file=sys.stderr)
         figures = []
         try:

@@ -96,8 +96,8 @@ def _aggregate(method: str, query: ReviewQuery, *args: Any) -> Any:
         if batch.recording:
             batch.asked[request] = None
             return _empty(request)
-        if request in batch.answers:
-            return copy.deepcopy(batch.answers[request])
+        if request in batch.answers:  # a copy: its items (counts, frozen points) are immutable
+            return copy.copy(batch.answers[request])
     return current_runtime().store.aggregate([request])[0]
 
 
