@@ -3,7 +3,8 @@ channels, CX, hot words, the feed page with its count) answered by the real app 
 Flask's test client, signed in as an admin, on SQLite and on Elasticsearch holding the same
 ``KOUBEI_BENCH_ANALYTICS_REVIEWS`` reviews (3 brands, 5 sources, 30 days, ratings and
 keywords; default 200,000; the issue's figure is at 1,000,000;
-``KOUBEI_BENCH_ANALYTICS_BACKENDS=sqlite`` skips Elasticsearch). Both stores load at once, each
+``KOUBEI_BENCH_ANALYTICS_BACKENDS=sqlite`` skips Elasticsearch, ``=es`` measures only
+Elasticsearch, the SQLite store still loaded beside it). Both stores load at once, each
 in its own thread, through ``upsert`` (so SQLite's roll-ups are maintained as in production).
 ``KOUBEI_BENCH_ANALYTICS_DATA=<dir>`` keeps the loaded stores there (SQLite under
 ``<dir>/n<reviews>``, Elasticsearch indices ``bench-<reviews>-*`` on the node that
@@ -274,8 +275,9 @@ def _run(url: str | None, n: int) -> list[Figure]:
         print(f"  loaded in {time.perf_counter() - started:.0f} s", file=sys.stderr)
         figures = []
         try:
-            sqlite_rt = _runtime(home / "sqlite", stores["sqlite"])
-            figures += _measure(sqlite_rt, _bare_sqlite(stores["sqlite"].path), "SQLite")
+            if os.environ.get("KOUBEI_BENCH_ANALYTICS_BACKENDS") != "es":
+                sqlite_rt = _runtime(home / "sqlite", stores["sqlite"])
+                figures += _measure(sqlite_rt, _bare_sqlite(stores["sqlite"].path), "SQLite")
             if url:
                 _settle_node(url, prefix)
                 es_rt = _runtime(home / "es", stores["es"])
