@@ -120,6 +120,19 @@ users:
     ]
 
 
+def test_a_journey_stage_named_twice_is_reported_with_the_other_problems():
+    text = """
+touchpoints:
+  - {stage: 物流, topics: [物流配送]}
+  - {stage: 售后, topics: [售后退换]}
+  - {stage: 物流, topics: [包装], colour: red}
+"""
+    assert problems(text) == [
+        "koubei.yaml: touchpoints[2].colour: unknown key",
+        "koubei.yaml: touchpoints[2].stage: duplicate stage '物流'",
+    ]
+
+
 @pytest.mark.parametrize("text,expected", [
     ("45", timedelta(seconds=45)), ("90s", timedelta(seconds=90)),
     ("10m", timedelta(minutes=10)), ("1.5h", timedelta(minutes=90)), ("7d", timedelta(days=7)),
