@@ -34,11 +34,14 @@ VIEWS = [f"/api/compare?entity=yunque&entity=huamei&{WINDOW}",
          f"/trends?{WINDOW}"]
 
 
-@pytest.fixture(scope="module")
-def _node_stopped(es_url):  # noqa: F811
-    """When this module runs alone, the models' conftest that stops the node is not loaded."""
+@pytest.fixture(scope="session")
+def _node_stopped(request, es_url):  # noqa: F811
+    """Stops the node when this module runs without the models' conftest, whose session end
+    does it otherwise (and whose prefix is dropped first: this fixture is set up before it)."""
     yield
-    _EarlyNode.stop()
+    plugins = request.config.pluginmanager.get_plugins()
+    if not any(getattr(p, "__name__", None) == "tests.models.conftest" for p in plugins):
+        _EarlyNode.stop()
 
 
 def market() -> list:
@@ -58,7 +61,7 @@ def market() -> list:
 
 
 @pytest.fixture
-def apps(runtime, tmp_path, es_url, es_prefix, _node_stopped):  # noqa: F811
+def apps(runtime, tmp_path, es_url, _node_stopped, es_prefix):  # noqa: F811
     config = runtime.config.model_copy(update={"entities": [*runtime.config.entities, HUAMEI]})
     es_store = ElasticsearchReviewStore(tmp_path / "es", url=es_url, index_prefix=es_prefix)
     reviews = market()
