@@ -10,7 +10,7 @@ import pytest
 
 from models.exceptions import InvalidCursor
 from models.review import Sentiment
-from models.store import ReviewQuery, UpsertResult, aspect_key
+from models.store import Aggregation, ReviewQuery, UpsertResult, aspect_key
 from tests.factories import BASE_TIME, make_review
 
 
@@ -403,6 +403,30 @@ class ReviewStoreContract:
             (t0, "a"): 2, (t0, "b"): 1, (t0 + timedelta(hours=1), "b"): 1,
             (t0 + timedelta(hours=1), "c"): 1}
         assert [p.bucket for p in points] == sorted(p.bucket for p in points)
+
+    def test_aggregate_answers_each_read_as_its_method(self, store):
+        reviews = [make_review(entities=["a", "b"][: 1 + i % 2], keywords=["电池", "物流"][i % 2:],
+                               label=["negative", "positive"][i % 2], rating=float(i % 5),
+                               published_at=BASE_TIME + timedelta(minutes=10 * i))
+                   for i in range(12)]
+        store.upsert(reviews)
+        window = ReviewQuery(start=BASE_TIME, end=BASE_TIME + timedelta(hours=3))
+        requests = [Aggregation("count", window), Aggregation("count", window, ("entity",)),
+                    Aggregation("cross_count", window, ("entity", "rating")),
+                    Aggregation("trend", window, (timedelta(hours=1), "sentiment")),
+                    Aggregation("keyword_counts", window, (1,)),
+                    Aggregation("keyword_counts", window, (50, ()))]
+        answers = store.aggregate(requests)
+        assert answers == [store.count(window), store.count(window, "entity"),
+                           store.cross_count(window, "entity", "rating"),
+                           store.trend(window, timedelta(hours=1), "sentiment"),
+                           store.keyword_counts(window, 1), {}]
+        assert answers[0] == {None: 12} and answers[1] == {"a": 12, "b": 6}
+        assert store.aggregate([]) == []
+        with pytest.raises(ValueError):
+            store.aggregate([Aggregation("cross_count", window, ("entity", "entity"))])
+        with pytest.raises(ValueError):
+            Aggregation("search", window)
 
     def test_keyword_counts_top_and_named(self, store):
         store.upsert([

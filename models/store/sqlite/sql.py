@@ -13,8 +13,10 @@ from datetime import datetime, timedelta, timezone
 from models.store.base import ReviewQuery
 
 # 2: reviews_time_facets; 3: facet tables carry time, sentiment, source; 4: reviews.rating,
-# facet tables carry the rating too, and the review_keywords side table
-SCHEMA_VERSION = 4
+# facet tables carry the rating too, and the review_keywords side table; 5: the hourly
+# roll-ups (``rollup``)
+SCHEMA_VERSION = 5
+FACETS_VERSION = 4  # a file older than this rebuilds its side tables
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 SCHEMA = """
@@ -121,6 +123,7 @@ FACET_GROUPS = {"sentiment": "f.sentiment", "source": "f.source",
 # 14-day hourly baseline at 1,000,000 reviews: ~110 ms against ~400 ms). Used up to
 # ``BUCKET_LIMIT`` buckets; past that the empty buckets would cost more than the sort.
 BUCKET_LIMIT = 5000
+MAX_LIMIT = 2 ** 62  # "no limit" for a LIMIT parameter
 BUCKET_COUNTS = """
 WITH RECURSIVE b(lo) AS (SELECT (? / ?) * ? UNION ALL SELECT lo + ? FROM b WHERE lo + ? < ?)
 SELECT lo, n FROM (
