@@ -25,6 +25,7 @@ same transaction as the review rows.
 """
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 from collections import Counter
@@ -186,10 +187,18 @@ def rebuild(con, batch: int = 50_000) -> None:
 
 
 # -- reads ----------------------------------------------------------------------------------
+# the ReviewQuery fields a cuboid read can honour (the window is cut by ``split``)
+CUBOID_FILTERS = frozenset({"sources", "entities", "sentiments", "topics", "keywords", "start", "end"})
+
+
 def cuboid_for(query: ReviewQuery, *fields: str) -> str | None:
     """The smallest cuboid holding every dimension ``query`` filters on and ``fields``
-    (``GROUP_FIELDS`` or ``"keyword"``) group on; None when no cuboid can answer."""
-    if query.q is not None or query.aspects or len(query.keywords) > 1:
+    (``GROUP_FIELDS`` or ``"keyword"``) group on; None when no cuboid can answer: a query
+    setting any field the cuboids do not hold (full text, aspects, reach, one added to
+    ``ReviewQuery`` later) is answered from the reviews."""
+    if len(query.keywords) > 1 or any(
+            getattr(query, f.name) != f.default for f in dataclasses.fields(ReviewQuery)
+            if f.name not in CUBOID_FILTERS):
         return None
     needed = {d for name, d in (("sources", "source"), ("sentiments", "sentiment"),
                                 ("topics", "topics"), ("keywords", "keyword"))
