@@ -207,7 +207,9 @@ class SnapshotStore(ReviewStore):
         positions = self._selected(query)
         if group_by is None:
             return {None: len(positions)}
-        field = _field(group_by)
+        return self._grouped(positions, _field(group_by))
+
+    def _grouped(self, positions: np.ndarray, field: str) -> dict:
         _, codes = self._codes(positions, field)
         names = self.fields[field].names
         return {names[c]: int(n) for c, n in enumerate(np.bincount(codes, minlength=0)) if n}
@@ -221,7 +223,9 @@ class SnapshotStore(ReviewStore):
         wanted = list(dict.fromkeys(terms)) if terms is not None else None
         if wanted == []:
             return {}
-        counts = self.count(query, group_by="keyword")
+        if query.q is not None:
+            return self.backing.keyword_counts(self._clamped(query), limit, wanted)
+        counts = self._grouped(self._selected(query), "keyword")
         if wanted is not None:
             return {k: counts[k] for k in wanted if k in counts}
         return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:limit])
