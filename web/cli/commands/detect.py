@@ -2,25 +2,31 @@
 ``koubei backtest``: replay stored reviews through the rules and write would-be incidents."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
+from typing import TYPE_CHECKING
 
 import click
 
-from alerting.detect.rules import Firing
-from alerting.detect.tick import run_detection
-from alerting.respond.incidents import IncidentChange
-from models.config import parse_duration
-from models.review import utcnow
 from web.cli.options import iso_time_option, with_runtime
+
+if TYPE_CHECKING:  # the types only: `koubei --help` loads no rule or incident module
+    from alerting.detect.rules import Firing
+    from alerting.respond.incidents import IncidentChange
 
 PRESENT = timedelta(minutes=2)  # an --at this close to the clock (or one interval) is now
 ACTIONS = {"opened": "opened", "reopened": "reopened", "fired": "still firing",
            "elevated": "still elevated", "auto_resolved": "auto-resolved"}
 
 
+def utcnow() -> datetime:
+    """The clock ``--at`` is compared with (a name tests can replace)."""
+    return datetime.now(timezone.utc)
+
+
 def _parse_interval(_ctx: object, _param: object, value: str | None) -> timedelta | None:
     if not value:
         return None
+    from models.config import parse_duration  # here: `koubei --help` loads no config model
     try:
         return parse_duration(value)
     except ValueError as exc:
@@ -36,6 +42,8 @@ def _parse_interval(_ctx: object, _param: object, value: str | None) -> timedelt
 def detect(runtime, at: datetime | None) -> None:
     """Run every enabled rule once; print firings and incident changes. Exits 1 when a rule
     failed."""
+    from alerting.detect.tick import run_detection
+
     present = max(PRESENT, runtime.config.detection_interval)
     dry_run = at is not None and abs(at - utcnow()) > present
     report = run_detection(runtime, now=at, dry_run=dry_run)
@@ -54,7 +62,7 @@ def detect(runtime, at: datetime | None) -> None:
         raise SystemExit(1)
 
 
-def firing_line(firing: Firing, dry_run: bool = False) -> str:
+def firing_line(firing: "Firing", dry_run: bool = False) -> str:
     """One firing as ``koubei detect`` prints it. A firing that only keeps an incident
     alive (elevated) carries no explanation of its own: the line says what it does."""
     group = f" [{firing.group_key}]" if firing.group_key else ""
@@ -70,7 +78,7 @@ def firing_line(firing: Firing, dry_run: bool = False) -> str:
                                                                  else ""))
 
 
-def change_line(change: IncidentChange) -> str:
+def change_line(change: "IncidentChange") -> str:
     """One incident change as ``koubei detect`` prints it; a notice held back (quiet hours,
     a silence) says so, since "opened" alone reads as "and the team was told"."""
     line = f"incident #{change.incident_id} {ACTIONS.get(change.action, change.action)}: "
