@@ -48,7 +48,7 @@ class VolumeSpikeConfig(RuleBase):
     min_count: Annotated[int, Field(ge=1)] = 10     # at least this many (up) or expected (down)
     # a per-tick Poisson p-value instead of the calibrated budget (before calibration: 0.001)
     p_value: Annotated[float, Field(gt=0, lt=0.5)] | None = None
-    min_ratio: Annotated[float, Field(ge=1)] = 2.0  # count/expected (up) or expected/count
+    min_ratio: Annotated[float, Field(ge=1)] = 3.0  # count/expected (up) or expected/count
 
 
 @dataclass(frozen=True)
