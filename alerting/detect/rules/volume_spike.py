@@ -9,7 +9,8 @@ and down, and is calibrated to ``false_alarms_per_week`` per group across them a
 (``alerting.detect.thresholds``): the count is negative binomial around the expectation, its
 dispersion the group's own day-to-day excess over the profile (real days vary more than a
 Poisson process allows) plus the uncertainty of the level; ``up`` fires at the calibrated
-upper threshold, ``down`` at or below the calibrated lower one. With ``p_value`` (the setting
+upper threshold, ``down`` at or below the calibrated lower one (with a dispersion of at least
+``DOWN_DISPERSION``). With ``p_value`` (the setting
 before calibration; one 30-minute window unless ``window`` is given) a per-tick Poisson tail
 below it decides instead.
 
@@ -34,6 +35,11 @@ from models.config import Duration, RuleBase
 from models.store import ReviewStore
 
 WINDOWS = tuple(timedelta(minutes=m) for m in (30, 60, 120))
+# A fall is judged with at least this dispersion: the hour-of-day profile is shrunk towards
+# the day's mean, so quiet hours next to busy ones are expected too high (at 05:00 the
+# expectation of a brand page ran about 3 × its count), and a fall must be large to mean an
+# outage rather than that.
+DOWN_DISPERSION = 0.25
 LEGACY_WINDOW = timedelta(minutes=30)
 
 
@@ -143,6 +149,7 @@ class VolumeSpikeRule(Rule):
             rate = calibration.crossing_rate(count, mean, alpha, hours)
             p_value = calibration.tail(count, mean, alpha)
         else:
+            alpha = max(alpha, DOWN_DISPERSION)
             k = thresholds.lower_threshold(mean, alpha, hours, budget.each)
             if count > k:
                 return None
