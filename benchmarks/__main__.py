@@ -12,6 +12,7 @@ from benchmarks import (
     failover_bench,
     nlp_bench,
     realistic_bench,
+    rules_bench,
     scale_bench,
     spam_bench,
     store_bench,
@@ -25,7 +26,8 @@ BENCHMARKS = {"store": store_bench.run, "nlp": nlp_bench.run,
               "nlp-topics": nlp_bench.run_topics, "crawl": crawl_bench.run,
               "detection": detection_bench.run, "realistic": realistic_bench.run,
               "es": es_bench.run, "spam": spam_bench.run, "analytics": analytics_bench.run,
-              "failover": failover_bench.run, "scale": scale_bench.run, "cli": cli_bench.run}
+              "failover": failover_bench.run, "scale": scale_bench.run, "cli": cli_bench.run,
+              "rules": rules_bench.run, "backtest": rules_bench.run_backtest_speed}
 
 
 def main(names: list[str]) -> int:

@@ -11,6 +11,8 @@ listed as facts so nothing the detector said is hidden. Shapes understood:
   "replies", "reposts", "author_followers", "reach"}]`` (examples)
 - ``reach``: ``{"reviews", "likes", "replies", "reposts", "author_followers", "total"}``
 - ``window`` and ``baseline``: ``{"start", "end", ...}`` periods (ISO-8601 with offset)
+- ``coordinated``: ``{"suspected", "reviews", "new_authors", "authors", "span_seconds",
+  "text", "review_ids"}``, the evidence of a suspected coordinated (刷差评) burst, or None
 """
 from __future__ import annotations
 
@@ -18,7 +20,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-KNOWN = {"summary", "summary_en", "terms", "topics", "reviews", "window", "baseline", "reach"}
+KNOWN = {"summary", "summary_en", "terms", "topics", "reviews", "window", "baseline", "reach",
+         "coordinated"}
 REACH_KEYS = ("reviews", "likes", "replies", "reposts", "author_followers", "total")
 SHOWN_ELSEWHERE = {"rule", "group_key", "metric"}  # the incident's own fields say these
 
@@ -48,6 +51,17 @@ class Period:
     end: datetime
 
 
+@dataclass(frozen=True)
+class Coordinated:
+    """A suspected coordinated burst: ``reviews`` near-identical negative reviews within
+    ``minutes``, ``new_authors`` of ``authors`` unseen in the baseline sample."""
+    reviews: int
+    new_authors: int
+    authors: int
+    minutes: int
+    text: str | None = None
+
+
 @dataclass
 class Explanation:
     summary: str | None = None
@@ -58,6 +72,7 @@ class Explanation:
     baseline: Period | None = None
     reach: dict[str, int] = field(default_factory=dict)  # REACH_KEYS; empty when not given
     facts: dict[str, Any] = field(default_factory=dict)
+    coordinated: Coordinated | None = None
 
 
 def read_explanation(data: Any, language: str) -> Explanation:
@@ -70,7 +85,7 @@ def read_explanation(data: Any, language: str) -> Explanation:
         topics=[t for t in map(_topic, _list(data.get("topics"))) if t],
         reviews=[r for r in map(_example, _list(data.get("reviews"))) if r],
         window=_period(data.get("window")), baseline=_period(data.get("baseline")),
-        reach=_reach(data.get("reach")),
+        reach=_reach(data.get("reach")), coordinated=_coordinated(data.get("coordinated")),
         facts={k: v for k, v in data.items()
                if k not in KNOWN | SHOWN_ELSEWHERE and isinstance(v, (str, int, float, bool))})
 
@@ -140,3 +155,15 @@ def _reach(item: Any) -> dict[str, int]:
         return {}
     counts = {key: _count(item.get(key)) for key in REACH_KEYS}
     return {k: v for k, v in counts.items() if v is not None} if counts["total"] else {}
+
+
+def _coordinated(item: Any) -> Coordinated | None:
+    if not isinstance(item, dict) or item.get("suspected") is not True:
+        return None
+    reviews, new = _count(item.get("reviews")), _count(item.get("new_authors"))
+    seconds = _count(item.get("span_seconds"))
+    if reviews is None or new is None or seconds is None:
+        return None
+    authors = _list(item.get("authors"))
+    return Coordinated(reviews, new, max(len(authors), new), seconds // 60,
+                       _text(item.get("text")))

@@ -32,6 +32,10 @@ ZH_CN = {
     "filter.min_reach": "传播至少",
     "feed.sort": "排序", "feed.sort_newest": "最新发布", "feed.sort_reach": "传播最广",
     "incident.reach": "传播范围",
+    "incident.coordinated": "疑似有组织刷差评",
+    "incident.coordinated_line": "{reviews} 条几乎相同的差评在 {minutes} 分钟内发布，"
+                                 "{new}/{authors} 个作者在基线样本中没有评论。这是疑点及其证据，"
+                                 "不是定论。",
     "incident.reach_line": "{reviews} 条评论共获赞 {likes}、回复 {replies}、转发 {reposts}，"
                            "作者粉丝合计 {followers}（传播合计 {total}）",
     "complaint.company": "投诉对象", "complaint.demands": "投诉要求", "complaint.status": "投诉状态",
@@ -361,6 +365,11 @@ EN = {
     "filter.min_reach": "Reach at least",
     "feed.sort": "Order", "feed.sort_newest": "Newest", "feed.sort_reach": "Most reach",
     "incident.reach": "Reach",
+    "incident.coordinated": "Suspected coordinated reviews (刷差评)",
+    "incident.coordinated_line": "{reviews} near-identical negative reviews posted within "
+                                 "{minutes} minutes; {new} of {authors} authors have no review "
+                                 "in the baseline sample. A suspicion with its evidence, not a "
+                                 "verdict.",
     "incident.reach_line": "{reviews} reviews with {likes} likes, {replies} replies, "
                            "{reposts} reposts; authors with {followers} followers in all "
                            "(reach {total})",

@@ -14,7 +14,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from functools import cached_property
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
+
+import numpy as np
 
 from alerting.detect.calendar import Calendar, Scope
 from alerting.detect.hourly_counts import HOUR, hourly_counts
@@ -24,8 +28,7 @@ HOUR_PRIOR = 1.0   # hours of average data each hour-of-day weight starts from
 DAY_PRIOR = 24.0   # hours of average data each day-of-week weight starts from
 
 
-@dataclass(frozen=True)
-class HourBucket:
+class HourBucket(NamedTuple):  # a tuple: a baseline builds a week of them per group and tick
     start: datetime
     covered: float            # hours of this bucket that count (partial at the edges)
     total: int                # reviews
@@ -38,10 +41,15 @@ class History:
     excluded_hours: int       # hours left out because a calendar event ran
 
     def total(self) -> int:
-        return sum(b.total for b in self.buckets)
+        return self._sums[0]
 
     def negatives(self) -> int:
-        return sum(b.negative for b in self.buckets)
+        return self._sums[1]
+
+    @cached_property
+    def _sums(self) -> tuple[int, int]:
+        # rules ask again and again within a tick; the buckets never change
+        return sum(b.total for b in self.buckets), sum(b.negative for b in self.buckets)
 
     @property
     def covered_hours(self) -> float:
@@ -73,13 +81,20 @@ def history(store: ReviewStore, query: ReviewQuery, start: datetime, end: dateti
     first = review.published_at if review is not None else first_hour
     buckets, excluded = [], 0
     hour = floor_hour(first)
+    # the events of the period, once: each hour is then checked against those few
+    events = Calendar(calendar.covering(hour, end, scope))
+    begin = max(first, start)
     while hour < end:
-        lo, hi = max(hour, first, start), min(hour + HOUR, end)
-        if calendar.excluded(hour, hour + HOUR, scope):
+        after = hour + HOUR
+        if events.events and events.excluded(hour, after, scope):
             excluded += 1
-        elif hi > lo:
-            buckets.append(HourBucket(hour, (hi - lo) / HOUR, *counts.get(hour, (0, 0))))
-        hour += HOUR
+        elif hour >= begin and after <= end:  # a whole hour (all but the edges)
+            buckets.append(HourBucket(hour, 1.0, *counts.get(hour, (0, 0))))
+        else:
+            lo, hi = max(hour, begin), min(after, end)
+            if hi > lo:
+                buckets.append(HourBucket(hour, (hi - lo) / HOUR, *counts.get(hour, (0, 0))))
+        hour = after
     return History(buckets, excluded)
 
 
@@ -93,32 +108,45 @@ class SeasonalProfile:
         self.hour_ = [1.0] * 24
         self.day_ = [1.0] * 7
         self._weights: dict[datetime, float] = {}
+        self._weighted: tuple | None = None  # (key, weighted hours, the buckets kept alive)
+        self._columns: tuple | None = None   # (key, arrays, the buckets kept alive)
 
     def fit(self, buckets: list[HourBucket]) -> "SeasonalProfile":
-        covered = sum(b.covered for b in buckets)
-        total = sum(b.total for b in buckets)
+        self._weights, self._weighted = {}, None
+        hours, days, covered_h, totals = self.columns(buckets)
+        covered, total = float(covered_h.sum()), float(totals.sum())
         if not self.seasonal or covered <= 0 or total <= 0:
             return self
         mean = total / covered
-        by_hour_n, by_hour_c = [0.0] * 24, [0.0] * 24
-        for b in buckets:
-            h = self._local(b.start).hour
-            by_hour_n[h] += b.total
-            by_hour_c[h] += b.covered
-        self.hour_ = [(n + HOUR_PRIOR * mean) / ((c + HOUR_PRIOR) * mean)
-                      for n, c in zip(by_hour_n, by_hour_c)]
-        by_day_n, by_day_c = [0.0] * 7, [0.0] * 7
-        for b in buckets:
-            local = self._local(b.start)
-            by_day_n[local.weekday()] += b.total / self.hour_[local.hour]
-            by_day_c[local.weekday()] += b.covered
-        self.day_ = [(n + DAY_PRIOR * mean) / ((c + DAY_PRIOR) * mean)
-                     for n, c in zip(by_day_n, by_day_c)]
+        by_hour_n = np.bincount(hours, weights=totals, minlength=24)
+        by_hour_c = np.bincount(hours, weights=covered_h, minlength=24)
+        hour_ = (by_hour_n + HOUR_PRIOR * mean) / ((by_hour_c + HOUR_PRIOR) * mean)
+        by_day_n = np.bincount(days, weights=totals / hour_[hours], minlength=7)
+        by_day_c = np.bincount(days, weights=covered_h, minlength=7)
+        self.hour_ = hour_.tolist()
+        self.day_ = ((by_day_n + DAY_PRIOR * mean) / ((by_day_c + DAY_PRIOR) * mean)).tolist()
         return self
 
+    def columns(self, buckets: list[HourBucket]) -> tuple[np.ndarray, ...]:
+        """``buckets`` as arrays: local hour of day, day of week, covered hours, reviews
+        (remembered for the last list asked about: a tick asks several times)."""
+        key = (id(buckets), len(buckets))
+        if self._columns is None or self._columns[0] != key:
+            local = np.array([self._hour_day(b.start) for b in buckets],
+                             dtype=np.int64).reshape(-1, 2)
+            self._columns = (key, (local[:, 0], local[:, 1],
+                                   np.array([b.covered for b in buckets], dtype=float),
+                                   np.array([b.total for b in buckets], dtype=float)), buckets)
+        return self._columns[1]
+
+    def bucket_weights(self, buckets: list[HourBucket]) -> np.ndarray:
+        """The weight of each bucket's hour."""
+        hours, days, _, _ = self.columns(buckets)
+        return np.asarray(self.hour_)[hours] * np.asarray(self.day_)[days]
+
     def weight(self, at: datetime) -> float:
-        local = self._local(at)
-        return self.hour_[local.hour] * self.day_[local.weekday()]
+        hour, day = self._hour_day(at)
+        return self.hour_[hour] * self.day_[day]
 
     def _bucket_weight(self, at: datetime) -> float:
         # hour starts recur at every tick: remember their weights (fitting resets them)
@@ -137,10 +165,32 @@ class SeasonalProfile:
         return total
 
     def weighted_hours(self, buckets: list[HourBucket]) -> float:
-        return sum(b.covered * self._bucket_weight(b.start) for b in buckets)
+        key = (id(buckets), len(buckets))  # asked once per window of a tick: remembered
+        if self._weighted is None or self._weighted[0] != key:
+            covered = self.columns(buckets)[2]
+            self._weighted = (key, float(np.dot(covered, self.bucket_weights(buckets))),
+                              buckets)
+        return self._weighted[1]
 
     def _local(self, at: datetime) -> datetime:
         return at.astimezone(self.timezone)
+
+    def _hour_day(self, at: datetime) -> tuple[int, int]:
+        """Local hour of day and day of week of ``at``; remembered for whole hours, which
+        every baseline of every tick asks about again."""
+        key = (self.timezone.key, at)
+        found = _HOUR_DAY.get(key)
+        if found is None:
+            local = self._local(at)
+            found = (local.hour, local.weekday())
+            if at.minute == at.second == at.microsecond == 0:
+                if len(_HOUR_DAY) > 200_000:
+                    _HOUR_DAY.clear()
+                _HOUR_DAY[key] = found
+        return found
+
+
+_HOUR_DAY: dict[tuple[str, datetime], tuple[int, int]] = {}
 
 
 def rate_level(count: float, profile: SeasonalProfile, buckets: list[HourBucket],

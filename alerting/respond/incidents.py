@@ -40,7 +40,13 @@ from alerting.respond.channel_health import check_channels
 from alerting.respond.channels import Channel
 from alerting.respond.delivery import deliver
 from alerting.respond.notice import Notice
-from alerting.respond.routing import channels_for, on_call, queue_for_quiet_hours, team_for
+from alerting.respond.routing import (
+    channels_for,
+    on_call,
+    queue_for_quiet_hours,
+    quiet_until,
+    team_for,
+)
 from alerting.respond.silences import hold_back
 from alerting.respond.workflow import send_all_clear
 from models.config import RuleBase
@@ -62,6 +68,8 @@ class IncidentChange:
     title: str
     notified: list[str] = field(default_factory=list)
     failed: dict[str, str] = field(default_factory=dict)
+    # a notice due but not sent: "silenced", or "queued until <ISO time>" (quiet hours)
+    held: str = ""
 
 
 class IncidentManager:
@@ -191,10 +199,13 @@ class IncidentManager:
         idempotency key (``alerting.respond.delivery``), and record the outcomes."""
         if hold_back(self.state, incident_id, self.clock(), self.entity_parents) is not None:
             self.stats["alerting/silenced"] += 1
+            change.held = "silenced"
             return
         if notice.kind != "escalated" and queue_for_quiet_hours(
                 self.state, incident_id, team, severity, self.clock(), self.timezone):
             self.stats["alerting/queued"] += 1
+            change.held = ("queued until "
+                           + quiet_until(team, self.clock(), self.timezone).isoformat())
             return
         deliveries = deliver(notice, names, self.channels, ledger=self.state,
                              occasion=occasion)

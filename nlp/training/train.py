@@ -362,17 +362,21 @@ def _merge(x_train: list[str], y_train: np.ndarray, d_train: np.ndarray, held_ou
     An extra example replaces a train row of the same normalised text; one whose text is in
     dev or test is left out, so that the figures stay honest."""
     kept: dict[str, ExtraExample] = {}
+    unusable = duplicates = 0
     for example in extra:
         text = normalize(example.text).text
         if example.label in ("negative", "positive") and text and text not in held_out:
+            duplicates += text in kept  # the same text again: the later example wins
             kept[text] = example
+        else:
+            unusable += 1
     if extra:
         by_source = {s: sum(e.source == s for e in kept.values()) for s in EXTRA_SOURCES}
         line = f"extra examples: {by_source['correction']} correction(s), " \
                f"{by_source['stars']} star-rated review(s)"
         if by_source["self"]:
             line += f", {by_source['self']} self-labelled stream text(s)"
-        echo(f"{line} ({len(extra) - len(kept)} not usable)")
+        echo(f"{line} ({unusable} not usable, {duplicates} duplicate text(s))")
     rows = [(t, y, d) for t, y, d in zip(x_train, y_train, d_train) if t not in kept]
     x_fit, y_fit, weights, domains = with_clauses(
         [t for t, _, _ in rows], np.array([y for _, y, _ in rows]),

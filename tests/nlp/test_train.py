@@ -82,12 +82,14 @@ def test_next_training_learns_from_corrections_and_star_ratings(small_corpus, tm
     record_correction(runtime.home, "r1", "negative", text)  # changed their mind: latest wins
     record_correction(runtime.home, "r9", "neutral", "请问有货吗")
     runtime.store.upsert([make_review(rating=1.0, text="音箱杂音很大"),
+                          make_review(rating=1.0, text="音箱杂音很大"),  # a repost: a duplicate
                           make_review(rating=5.0, text="音箱音质很棒")])
     after = tmp_path / "after.joblib"
     result = CliRunner().invoke(train_command, [*args, "--out", str(after), "--weak-stars"])
     assert result.exit_code == 0, result.output
-    assert "extra examples: 1 correction(s), 2 star-rated review(s) (1 not usable)" \
-        in result.output
+    # the neutral correction cannot be used; the repeated text is a duplicate, not unusable
+    assert ("extra examples: 1 correction(s), 2 star-rated review(s) (1 not usable, "
+            "1 duplicate text(s))") in result.output
     old, new = SentimentModel.load(before), SentimentModel.load(after)
     assert new.meta["extra_examples"] == {"correction": 1, "stars": 2, "self": 0}
     assert new.version != old.version

@@ -67,3 +67,23 @@ def test_min_reach_filters_the_feed_the_api_and_the_live_feed(client, store):
     for bad in ("-1", "lots", "1e3", str(10**14)):
         answer = client.get(f"/api/reviews?min_reach={bad}")
         assert answer.status_code == 400 and "min_reach" in answer.get_data(as_text=True), bad
+
+
+def test_incident_page_shows_a_suspected_coordinated_burst(client, store, add_incident):
+    # issue 21, finding 7: the flag used to live in the explanation JSON only
+    evidence = {"suspected": True, "reviews": 6, "new_authors": 6,
+                "authors": [f"新号{i}" for i in range(6)], "span_seconds": 900,
+                "text": "垃圾产品，千万别买！！", "review_ids": ["r1", "r2"],
+                "reason": "6 条几乎相同的差评在 15 分钟内发布，6/6 个作者此前没有评论"}
+    incident_id = add_incident(explanation={"summary": "近 30 分钟负面评论 9 条",
+                                            "coordinated": evidence})
+    body = client.get(f"/incidents/{incident_id}").get_data(as_text=True)
+    assert "疑似有组织刷差评" in body
+    assert "6 条几乎相同的差评在 15 分钟内发布，6/6 个作者在基线样本中没有评论" in body
+    assert "垃圾产品，千万别买！！" in body
+    english = client.get(f"/incidents/{incident_id}?lang=en").get_data(as_text=True)
+    assert "6 near-identical negative reviews posted within 15 minutes" in english
+    plain = add_incident(explanation={"summary": "x", "coordinated": None})
+    assert "疑似有组织刷差评" not in client.get(f"/incidents/{plain}").get_data(as_text=True)
+    odd = add_incident(explanation={"summary": "x", "coordinated": {"suspected": "yes"}})
+    assert "疑似有组织刷差评" not in client.get(f"/incidents/{odd}").get_data(as_text=True)

@@ -5,8 +5,19 @@ Terms: the distinct negative reviews of the window (newest ``WINDOW_SAMPLE``) us
 segmented token of two or more characters, against the share of the baseline's negative
 reviews (newest ``BASELINE_SAMPLE``) using it. Topics: negative counts per topic from the
 store over both periods. A candidate fires when it is in ≥ ``min_count`` reviews, at least
-``min_ratio`` times what the baseline share predicts, with a binomial upper tail below
-``p_value``. Terms used by mostly the same reviews (half of the smaller set) describe one
+``min_ratio`` times what the baseline share predicts, and significantly so:
+
+- by default (no ``p_value``) calibrated to ``false_alarms_per_week`` per group
+  (``alerting.detect.thresholds``): the reviews using a candidate are negative binomial
+  around its baseline share × the window's negative reviews, with ``TERM_DISPERSION`` (words
+  come in clusters: reposts, one thread) plus the uncertainty of a share seen a few times as
+  the dispersion, and the budget is shared by every candidate tested at the tick (each term
+  in two or more of the window's reviews, each topic), so a window with many words does not
+  make more false alarms than one with few;
+- with ``p_value`` (the setting before calibration) a per-candidate binomial upper tail
+  below it.
+
+Terms used by mostly the same reviews (half of the smaller set) describe one
 problem and make one firing, keyed by the most frequent of them (``term:发热``,
 ``topic:物流配送``; prefixed by the group when grouped). A cluster sharing a term with an
 active incident of the rule keeps that incident's key, so a burst whose most used term
@@ -21,7 +32,7 @@ from typing import Annotated, Literal
 from pydantic import Field
 from scipy.stats import binom
 
-from alerting.detect import wording
+from alerting.detect import calibration, thresholds, wording
 from alerting.detect.explanation import BASELINE_SAMPLE, WINDOW_SAMPLE, explain
 from alerting.detect.rules.base import Firing, Rule
 from alerting.detect.rules.burst_keys import keep_key, ongoing_terms
@@ -30,6 +41,7 @@ from models.review import Review
 from models.store import ReviewQuery, ReviewStore
 
 NEGATIVE = ("negative",)
+TERM_DISPERSION = 0.1
 
 
 class EmergingTopicConfig(RuleBase):
@@ -40,14 +52,16 @@ class EmergingTopicConfig(RuleBase):
     baseline: Duration = timedelta(days=7)
     min_count: Annotated[int, Field(ge=2)] = 5
     min_ratio: Annotated[float, Field(ge=1)] = 5.0
-    p_value: Annotated[float, Field(gt=0, lt=0.5)] = 0.001
+    false_alarms_per_week: Annotated[float, Field(gt=0, le=50)] = 0.5
+    # a per-candidate binomial p-value instead of the calibrated budget (before: 0.001)
+    p_value: Annotated[float, Field(gt=0, lt=0.5)] | None = None
     fields: list[Literal["term", "topic"]] = ["term", "topic"]
 
 
 class EmergingTopicRule(Rule):
     config_model = EmergingTopicConfig
-    required_options = frozenset({"window", "baseline", "min_count", "min_ratio", "p_value",
-                                  "fields"})
+    required_options = frozenset({"window", "baseline", "min_count", "min_ratio", "fields",
+                                  "false_alarms_per_week"})
 
     def evaluate(self, store: ReviewStore, now: datetime) -> list[Firing]:
         c = self.config
@@ -57,11 +71,13 @@ class EmergingTopicRule(Rule):
                           key=lambda k: k or ""):
             window_q = self.query(key, window_start, now, NEGATIVE)
             baseline_q = self.query(key, baseline_start, window_start, NEGATIVE)
-            found = []
-            if "term" in c.fields:
-                found += self._terms(store, window_q, baseline_q)
-            if "topic" in c.fields:
-                found += self._topics(store, window_q, baseline_q)
+            tested = _Tested(self)
+            # topics first: the terms' test needs every candidate counted
+            topics = self._topics(store, window_q, baseline_q, tested) \
+                if "topic" in c.fields else []
+            found = self._terms(store, window_q, baseline_q, tested) \
+                if "term" in c.fields else []
+            found += tested.significant(topics)
             prefix = f"{key}/term:" if key else "term:"
             ongoing = ongoing_terms(self.context.incidents, self.name, prefix)
             for name, count, expected, p_value, related, reviews in found:
@@ -72,17 +88,8 @@ class EmergingTopicRule(Rule):
                                             count, expected, p_value, related, reviews, group))
         return firings
 
-    def _emerging(self, count: int, window_n: int, base_count: int, base_n: int
-                  ) -> tuple[float, float] | None:
-        share = (base_count + 0.5) / (base_n + 1)
-        expected = share * window_n
-        p_value = float(binom.sf(count - 1, window_n, share))
-        c = self.config
-        if count >= c.min_count and count >= c.min_ratio * expected and p_value < c.p_value:
-            return expected, p_value
-        return None
-
-    def _terms(self, store: ReviewStore, window_q: ReviewQuery, baseline_q: ReviewQuery):
+    def _terms(self, store: ReviewStore, window_q: ReviewQuery, baseline_q: ReviewQuery,
+               tested: "_Tested"):
         window = store.search(window_q, limit=WINDOW_SAMPLE).reviews
         baseline = store.search(baseline_q, limit=BASELINE_SAMPLE).reviews
         users: dict[str, set[str]] = {}
@@ -94,11 +101,14 @@ class EmergingTopicRule(Rule):
         for review in baseline:
             for token in set(review.tokens) & users.keys():
                 base[token] = base.get(token, 0) + 1
+        tested.add(sum(1 for ids in users.values() if len(ids) >= 2))
         candidates = []
         for term, ids in users.items():
-            tested = self._emerging(len(ids), len(window), base.get(term, 0), len(baseline))
-            if tested:
-                candidates.append((term, ids, *tested))
+            found = tested.emerging(len(ids), len(window), base.get(term, 0), len(baseline))
+            if found:
+                p_value = tested.test(len(ids), *found)
+                if p_value is not None:
+                    candidates.append((term, ids, found[0], p_value))
         candidates.sort(key=lambda t: (-len(t[1]), t[3], t[0]))
         clusters: list[list] = []
         for term, ids, expected, p_value in candidates:
@@ -113,16 +123,18 @@ class EmergingTopicRule(Rule):
         return [(f"term:{t}", len(ids), e, p, related, [r for r in window if t in r.tokens])
                 for t, ids, e, p, related in clusters]
 
-    def _topics(self, store: ReviewStore, window_q: ReviewQuery, baseline_q: ReviewQuery):
+    def _topics(self, store: ReviewStore, window_q: ReviewQuery, baseline_q: ReviewQuery,
+                tested: "_Tested"):
         window_n = store.count(window_q)[None]
         base_n = store.count(baseline_q)[None]
         base = store.count(baseline_q, group_by="topic")
         found = []
-        for topic, count in sorted(store.count(window_q, group_by="topic").items(),
-                                   key=lambda kv: (-kv[1], kv[0] or "")):
-            tested = topic and self._emerging(count, window_n, base.get(topic, 0), base_n)
-            if tested:
-                found.append((f"topic:{topic}", count, *tested, [], None))
+        topics = store.count(window_q, group_by="topic")
+        tested.add(sum(1 for topic in topics if topic))
+        for topic, count in sorted(topics.items(), key=lambda kv: (-kv[1], kv[0] or "")):
+            emerging = topic and tested.emerging(count, window_n, base.get(topic, 0), base_n)
+            if emerging:
+                found.append((f"topic:{topic}", count, *emerging, [], None))
         return found
 
     def _firing(self, store: ReviewStore, key: str | None, now: datetime,
@@ -154,3 +166,50 @@ class EmergingTopicRule(Rule):
         return self.explained_firing(group, now, window_q.start, count, round(expected, 3),
                                      p_value, explained)
 
+
+
+class _Tested:
+    """The candidates of one group at one tick: each passes the count and ratio floors here;
+    the significance test comes once every candidate is known (``significant``), since the
+    calibrated budget is shared by all of them. A candidate's ``p_value`` slot carries
+    ``(expected, alpha)`` until then."""
+
+    def __init__(self, rule: "EmergingTopicRule"):
+        self.config = rule.config
+        self.count = 0
+
+    def add(self, candidates: int) -> None:
+        self.count += candidates
+
+    def emerging(self, count: int, window_n: int, base_count: int, base_n: int
+                 ) -> tuple[float, object] | None:
+        c = self.config
+        share = (base_count + 0.5) / (base_n + 1)
+        expected = share * window_n
+        if count < c.min_count or count < c.min_ratio * expected:
+            return None
+        if c.p_value is not None:
+            p_value = float(binom.sf(count - 1, window_n, share))
+            return (expected, p_value) if p_value < c.p_value else None
+        return expected, ("pending", TERM_DISPERSION + 1.0 / (base_count + 1.0))
+
+    def test(self, count: int, expected: float, pending) -> float | None:
+        """The p-value of a candidate passing its test, else None."""
+        if not isinstance(pending, tuple):
+            return pending  # decided by ``p_value`` already
+        c = self.config
+        alpha = pending[1]
+        budget = thresholds.Budget(c.false_alarms_per_week, self.count)
+        mean = max(expected, thresholds.EXPECTED_FLOOR)
+        if count < thresholds.upper_threshold(mean, alpha, c.window, budget.each):
+            return None
+        return calibration.tail(count, mean, alpha)
+
+    def significant(self, found: list) -> list:
+        """The candidates of ``found`` passing their test, with their p-values."""
+        kept = []
+        for name, count, expected, pending, *rest in found:
+            p_value = self.test(count, expected, pending)
+            if p_value is not None:
+                kept.append((name, count, expected, p_value, *rest))
+        return kept

@@ -1,96 +1,205 @@
-"""``rating_drop``: the average star rating over the window falls against the baseline's.
+"""``rating_drop``: the star ratings of recent windows fall against the baseline's.
 
-Reads the rated reviews of the window (at most ``SAMPLE``) and the newest ``SAMPLE`` rated
-reviews of the baseline period (outside declared events); unrated reviews do not count.
-Fire when the window has ≥ ``min_count`` ratings, the average fell by ≥ ``min_drop`` stars and
-a one-sided z-test on the difference of means gives p < ``p_value`` (the variance is never
-taken below ``MIN_VARIANCE``, so a history of all five-star reviews does not make any dip
-"significant").
+Ratings are read as a distribution (counts per whole star, ``rating_key``), never as a sample
+of reviews: the baseline is ``[now − baseline, now − longest window)`` outside declared
+events, hour by hour; unrated reviews do not count.
+
+By default (no ``p_value``) the rule tests the windows ``WINDOWS`` (30 minutes to 4 hours) and
+is calibrated to ``false_alarms_per_week`` per group across them and every tick
+(``alerting.detect.thresholds.share_threshold``): the low ratings (≤ ``LOW_STARS`` stars) of
+a window are beta-binomial among its rated reviews at the baseline's share of low ratings
+(the overdispersion from the group's own block-to-block excess of that share plus the
+uncertainty of the share), and a window fires at the calibrated threshold. A handful of
+ratings is never "significant" on its own: with five of them the threshold is all five low
+at a share that makes that rare.
+
+With ``p_value`` (the setting before calibration; one 1-hour window unless ``window`` is given)
+it fires instead on a one-sided z-test of the mean rating against the baseline's (variance
+never below ``MIN_VARIANCE``) with p below it.
+
+Either way a firing needs ≥ ``min_count`` rated reviews in the window and an average at
+least ``min_drop`` stars below the baseline's.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from statistics import fmean, pvariance
 from typing import Annotated, Literal
 
 from pydantic import Field
-from scipy.stats import norm
+from scipy.stats import binom, norm
 
-from alerting.detect import wording
+from alerting.detect import calibration, thresholds, wording
 from alerting.detect.explanation import explain
 from alerting.detect.rules.base import Firing, Rule
+from alerting.detect.thresholds import LOW_STARS
 from models.config import Duration, RuleBase
-from models.review import Review
 from models.store import ReviewStore
 
 SAMPLE = 2000
 MIN_VARIANCE = 0.25
+BLOCK = timedelta(hours=calibration.BLOCK_HOURS)  # the baseline is read in blocks this long
+WINDOWS = tuple(timedelta(minutes=m) for m in (30, 60, 120, 240))
+LEGACY_WINDOW = timedelta(hours=1)
 
 
 class RatingDropConfig(RuleBase):
-    """The average star rating in the window falls against the baseline's (z-test)."""
+    """The star ratings of recent windows against the baseline's distribution."""
     type: Literal["rating_drop"]
-    window: Duration = timedelta(hours=1)
+    false_alarms_per_week: Annotated[float, Field(gt=0, le=50)] = 0.5
+    windows: list[Duration] = []      # tested at once; default 30m, 1h, 2h, 4h
+    window: Duration | None = None    # one window only
     baseline: Duration = timedelta(days=7)
     min_count: Annotated[int, Field(ge=1)] = 5
-    min_drop: Annotated[float, Field(gt=0, le=5)] = 1.0
-    p_value: Annotated[float, Field(gt=0, lt=0.5)] = 0.001
+    min_drop: Annotated[float, Field(gt=0, le=5)] = 0.5
+    # a per-tick z-test p-value instead of the calibrated budget (before calibration: 0.001)
+    p_value: Annotated[float, Field(gt=0, lt=0.5)] | None = None
+
+
+@dataclass(frozen=True)
+class Ratings:
+    """Rated reviews per whole star."""
+    stars: dict[int, int]
+
+    @classmethod
+    def of(cls, counts: dict) -> "Ratings":
+        return cls({int(k): n for k, n in counts.items() if k is not None and n})
+
+    @property
+    def n(self) -> int:
+        return sum(self.stars.values())
+
+    @property
+    def low(self) -> int:
+        return sum(n for s, n in self.stars.items() if s <= LOW_STARS)
+
+    @property
+    def mean(self) -> float:
+        return sum(s * n for s, n in self.stars.items()) / self.n if self.n else 0.0
+
+    @property
+    def variance(self) -> float:
+        mean = self.mean
+        return sum(n * (s - mean) ** 2 for s, n in self.stars.items()) / self.n if self.n \
+            else 0.0
+
+
+@dataclass(frozen=True)
+class DropTest:
+    window: timedelta
+    now: Ratings
+    base: Ratings
+    p_value: float
+    strength: float
+    calibration: dict
 
 
 class RatingDropRule(Rule):
     config_model = RatingDropConfig
-    required_options = frozenset({"window", "baseline", "min_count", "min_drop", "p_value"})
+    required_options = frozenset({"baseline", "min_count", "min_drop",
+                                  "false_alarms_per_week"})
+
+    @property
+    def windows(self) -> tuple[timedelta, ...]:
+        return thresholds.windows_of(self.config, WINDOWS, LEGACY_WINDOW)
+
+    def periods(self, now: datetime) -> tuple[datetime, datetime]:
+        window_start = now - max(self.windows)
+        return window_start, min(now - self.config.baseline, window_start)
 
     def evaluate(self, store: ReviewStore, now: datetime) -> list[Firing]:
         c = self.config
+        windows = self.windows
         window_start, baseline_start = self.periods(now)
+        budget = thresholds.Budget(c.false_alarms_per_week, len(windows))
         firings = []
         for key in sorted(self.groups(store, window_start, now), key=lambda k: k or ""):
-            window = self._rated(store, key, window_start, now)
-            if len(window) < c.min_count:
+            current = {w: Ratings.of(store.count(self.query(key, now - w, now),
+                                                 group_by="rating")) for w in windows}
+            if max(r.n for r in current.values()) < c.min_count:
                 continue
-            scope = self.scope(key)
-            past = [r for r in self._rated(store, key, baseline_start, window_start)
-                    if not self.context.calendar.excluded(r.published_at, r.published_at,
-                                                          scope)]
-            if len(past) < c.min_count:
+            base, hourly = self._baseline(store, key, baseline_start, window_start)
+            if base.n < c.min_count:
                 continue
-            now_mean = fmean(r.rating for r in window)
-            base_mean = fmean(r.rating for r in past)
-            variance = max(pvariance([r.rating for r in past]), MIN_VARIANCE)
-            z = (now_mean - base_mean) / (variance / len(window) + variance / len(past)) ** .5
-            p_value = float(norm.cdf(z))
-            if base_mean - now_mean >= c.min_drop and p_value < c.p_value:
-                firings.append(self._firing(store, key, now, baseline_start, window,
-                                            now_mean, base_mean, len(past), p_value))
+            share = (base.low + 0.5) / (base.n + 1.0)
+            alpha = (thresholds.share_dispersion([h.low for h in hourly],
+                                                 [h.n for h in hourly], share, block=1)
+                     + 1.0 / (base.low + 1.0))
+            tests = [t for w in windows
+                     if (t := self._test(w, current[w], base, share, alpha, budget))]
+            if tests:
+                best = min(tests, key=lambda t: t.strength)
+                firings.append(self._firing(store, key, now, baseline_start, best))
         return firings
 
-    def _rated(self, store: ReviewStore, key: str | None, start: datetime,
-               end: datetime) -> list[Review]:
-        page = store.search(self.query(key, start, end), limit=SAMPLE)
-        return [r for r in page.reviews if r.rating is not None]
+    def _baseline(self, store: ReviewStore, key: str | None, start: datetime,
+                  end: datetime) -> tuple[Ratings, list[Ratings]]:
+        """The baseline's ratings, in total and block by block of ``BLOCK``, leaving out
+        the blocks of declared events."""
+        events = self.context.calendar
+        scope = self.scope(key)
+        blocks: dict[datetime, dict] = {}
+        for point in store.trend(self.query(key, start, end), BLOCK, group_by="rating"):
+            blocks.setdefault(point.bucket, {})[point.key] = point.count
+        covering = events.covering(start, end, scope)
+        if covering:
+            blocks = {b: n for b, n in blocks.items()
+                      if not any(e.start < b + BLOCK and b < e.end for e in covering)}
+        hourly = [Ratings.of(blocks[b]) for b in sorted(blocks)]
+        total: dict[int, int] = {}
+        for ratings in hourly:
+            for star, n in ratings.stars.items():
+                total[star] = total.get(star, 0) + n
+        return Ratings(total), hourly
+
+    def _test(self, window: timedelta, now: Ratings, base: Ratings, share: float,
+              alpha: float, budget: thresholds.Budget) -> DropTest | None:
+        c = self.config
+        if now.n < c.min_count or base.mean - now.mean < c.min_drop:
+            return None
+        if c.p_value is not None:
+            variance = max(base.variance, MIN_VARIANCE)
+            z = (now.mean - base.mean) / (variance / now.n + variance / base.n) ** .5
+            p_value = float(norm.cdf(z))
+            return DropTest(window, now, base, p_value, p_value, {}) \
+                if p_value < c.p_value else None
+        k = thresholds.share_threshold(now.n, share, alpha, window, budget.each)
+        if now.low < k:
+            return None
+        rate = thresholds.share_rate(now.low, now.n, share, alpha, thresholds.hours(window))
+        facts = budget.facts(k, alpha, share * now.n)
+        facts.update(low_stars=LOW_STARS, low=now.low, baseline_low_share=round(share, 4))
+        return DropTest(window, now, base, float(binom.sf(now.low - 1, now.n, share)),
+                        rate / budget.each, facts)
 
     def _firing(self, store: ReviewStore, key: str | None, now: datetime,
-                baseline_start: datetime, window: list[Review], now_mean: float,
-                base_mean: float, base_n: int, p_value: float) -> Firing:
+                baseline_start: datetime, test: DropTest) -> Firing:
         c = self.config
-        window_start = now - c.window
+        window_start = now - test.window
+        now_mean, base_mean, n = test.now.mean, test.base.mean, test.now.n
 
         def summary(scope: str) -> tuple[str, str]:
-            zh = (f"近 {wording.zh_duration(c.window)}平均评分 {now_mean:.1f} 星"
-                  f"（{len(window)} 条），基线 {base_mean:.1f} 星")
-            en = (f"average rating {now_mean:.1f} stars ({len(window)} reviews) in the last "
-                  f"{wording.en_duration(c.window)}, against {base_mean:.1f} in the baseline")
+            zh = (f"近 {wording.zh_duration(test.window)}平均评分 {now_mean:.1f} 星"
+                  f"（{n} 条），基线 {base_mean:.1f} 星")
+            en = (f"average rating {now_mean:.1f} stars ({n} reviews) in the last "
+                  f"{wording.en_duration(test.window)}, against {base_mean:.1f} in the "
+                  f"baseline")
             return wording.scoped(scope if c.group_by else "", zh, en)
 
-        low = sorted(window, key=lambda r: (r.rating, r.published_at))
+        window_query = self.query(key, window_start, now)
+        rated = [r for r in store.search(window_query, limit=SAMPLE).reviews
+                 if r.rating is not None]
+        low = sorted(rated, key=lambda r: (r.rating, r.published_at))
+        facts = {"metric": "average_rating", "average": round(now_mean, 3),
+                 "baseline_average": round(base_mean, 3), "count": n,
+                 "baseline_count": test.base.n, "p_value": test.p_value,
+                 "distribution": {str(s): v for s, v in sorted(test.now.stars.items())}}
+        if test.calibration:
+            facts["threshold"] = test.calibration
         explained = explain(
-            store, rule=self, group_key=key or "",
-            window_query=self.query(key, window_start, now),
+            store, rule=self, group_key=key or "", window_query=window_query,
             baseline_query=self.query(key, baseline_start, window_start),
             headline=wording.HEADLINES[self.type_name], summary=summary, reviews=low,
-            facts={"metric": "average_rating", "average": round(now_mean, 3),
-                   "baseline_average": round(base_mean, 3), "count": len(window),
-                   "baseline_count": base_n, "p_value": p_value})
+            facts=facts)
         return self.explained_firing(key or "", now, window_start, round(now_mean, 3),
-                                     round(base_mean, 3), p_value, explained)
+                                     round(base_mean, 3), test.p_value, explained)

@@ -5,8 +5,16 @@ Sources watched: the rule's ``sources``, else every source with reviews in the b
 crawl record. Per source (the group key is always the source name):
 
 - broken: its crawl checkpoint says ``broken`` (with the error and since when) → fire;
-- quiet: the window's count against the seasonal expectation of ``alerting.detect.baselines``; fire
-  when expected ≥ ``min_expected`` and P(X ≤ count | expected) < ``p_value``.
+- quiet: each window's count against the seasonal expectation of
+  ``alerting.detect.baselines`` (fitted on ``[now − baseline, now − longest window)``), when
+  expected ≥ ``min_expected``. By default (no ``p_value``) the windows ``WINDOWS`` (1 to 6
+  hours: a slow source shows its silence only over hours) are tested at once,
+  calibrated to ``false_alarms_per_week`` per source across windows and ticks
+  (``alerting.detect.thresholds.lower_threshold``: the count negative binomial around the
+  expectation, with the source's own excess over its profile as dispersion, never below
+  ``MIN_DISPERSION``: a slow day is a long dip, not a dead source); a window fires at or
+  below its calibrated lower threshold. With ``p_value`` (the setting before calibration;
+  one 2-hour window unless ``window`` is given) it fires on P(X ≤ count | expected) below it.
 
 A declared planned outage covering the window silences both.
 
@@ -25,7 +33,7 @@ from pydantic import Field
 from scipy.stats import poisson
 from sqlalchemy import select
 
-from alerting.detect import wording
+from alerting.detect import calibration, thresholds, wording
 from alerting.detect.baselines import SeasonalProfile, history, rate_level
 from alerting.detect.calendar import Scope
 from alerting.detect.explanation import explain
@@ -35,23 +43,40 @@ from models.config import Duration, RuleBase
 from models.state import CrawlCheckpoint
 from models.store import ReviewQuery, ReviewStore
 
+WINDOWS = tuple(timedelta(hours=h) for h in (1, 2, 4, 6))
+MIN_DISPERSION = 0.05  # whole days run slow: a quiet stretch is never judged as Poisson
+LEGACY_WINDOW = timedelta(hours=2)
+
 
 class SourceSilentConfig(RuleBase):
     """A source that normally produces reviews is quiet, or its crawls are recorded broken."""
     type: Literal["source_silent"]
-    window: Duration = timedelta(hours=2)
+    false_alarms_per_week: Annotated[float, Field(gt=0, le=50)] = 0.5
+    windows: list[Duration] = []      # tested at once; default 1h, 2h, 4h, 6h
+    window: Duration | None = None    # one window only
     baseline: Duration = timedelta(days=7)
     min_expected: Annotated[float, Field(gt=0)] = 5.0  # quiet only means something past this
-    p_value: Annotated[float, Field(gt=0, lt=0.5)] = 0.001
+    # a per-tick Poisson p-value instead of the calibrated budget (before calibration: 0.001)
+    p_value: Annotated[float, Field(gt=0, lt=0.5)] | None = None
 
 
 class SourceSilentRule(Rule):
     config_model = SourceSilentConfig
-    required_options = frozenset({"window", "baseline", "min_expected", "p_value"})
+    required_options = frozenset({"baseline", "min_expected", "false_alarms_per_week"})
+
+    @property
+    def windows(self) -> tuple[timedelta, ...]:
+        return thresholds.windows_of(self.config, WINDOWS, LEGACY_WINDOW)
+
+    def periods(self, now: datetime) -> tuple[datetime, datetime]:
+        window_start = now - max(self.windows)
+        return window_start, min(now - self.config.baseline, window_start)
 
     def evaluate(self, store: ReviewStore, now: datetime) -> list[Firing]:
         c = self.config
         window_start, baseline_start = self.periods(now)
+        windows = self.windows
+        budget = thresholds.Budget(c.false_alarms_per_week, len(windows))
         records = self._records()
         sources = set(c.sources) or (
             {k for k in store.count(ReviewQuery(entities=tuple(c.entities),
@@ -60,26 +85,66 @@ class SourceSilentRule(Rule):
         firings = []
         for source in sorted(sources):
             scope = Scope(tuple(c.entities), (source,))
-            if self.context.calendar.outage(window_start, now, scope):
+            if self.context.calendar.outage(now - min(windows), now, scope):
                 continue
             query = ReviewQuery(sources=(source,), entities=tuple(c.entities))
             record = records.get(source)
             if record is not None and record.status == "broken":
-                firings.append(self._firing(store, source, now, query, 0, 0.0, 0.0, record))
+                firings.append(self._firing(store, source, now, query, 0, 0.0, 0.0, record,
+                                            LEGACY_WINDOW if c.window is None else c.window))
                 continue
             past = history(store, _span(query, baseline_start, window_start), baseline_start,
                            window_start, self.context.calendar, scope)
             if not past.buckets:
                 continue
             profile = SeasonalProfile(self.context.timezone).fit(past.buckets)
-            weighted = profile.integral(window_start, now)
-            expected = rate_level(past.total(), profile, past.buckets, weighted) * weighted
-            count = store.count(_span(query, window_start, now))[None]
-            p_value = float(poisson.cdf(count, expected))
-            if expected >= c.min_expected and p_value < c.p_value:
+            alpha = max(self._dispersion(profile, past), MIN_DISPERSION) + 1.0 / (
+                past.total() + 1.0)
+            quiet = []
+            for window in windows:
+                start = now - window
+                if self.context.calendar.outage(start, now, scope):
+                    continue
+                weighted = profile.integral(start, now)
+                expected = rate_level(past.total(), profile, past.buckets, weighted) * weighted
+                if expected < c.min_expected:
+                    continue
+                count = store.count(_span(query, start, now))[None]
+                test = self._quiet(window, count, expected, alpha, budget)
+                if test is not None:
+                    quiet.append(test)
+            if quiet:
+                strength, window, count, expected, p_value, facts = min(
+                    quiet, key=lambda t: t[0])
                 firings.append(self._firing(store, source, now, query, count, expected,
-                                            p_value, record))
+                                            p_value, record, window, facts))
         return firings + self._still_dead(store, now, {f.group_key for f in firings})
+
+    def _quiet(self, window: timedelta, count: int, expected: float, alpha: float,
+               budget: thresholds.Budget) -> tuple | None:
+        """``(strength, window, count, expected, p_value, calibration facts)`` when the
+        window is quiet enough to fire, else None."""
+        c = self.config
+        if c.p_value is not None:
+            p_value = float(poisson.cdf(count, expected))
+            return (p_value, window, count, expected, p_value, {}) \
+                if p_value < c.p_value else None
+        hours = thresholds.hours(window)
+        k = thresholds.lower_threshold(expected, alpha, hours, budget.each)
+        if count > k:
+            return None
+        rate = thresholds.lower_rate(count, expected, alpha, hours)
+        return (rate / budget.each, window, count, expected,
+                1.0 - calibration.tail(count + 1, expected, alpha), budget.facts(k, alpha,
+                                                                                 expected))
+
+    def _dispersion(self, profile: SeasonalProfile, past) -> float:
+        """α of the source's hourly counts around its seasonal profile (blocks of hours)."""
+        level = rate_level(past.total(), profile, past.buckets, 1.0)
+        expected = (level * profile.columns(past.buckets)[2]
+                    * profile.bucket_weights(past.buckets)).tolist()
+        return calibration.dispersion(calibration.blocks([b.total for b in past.buckets]),
+                                      calibration.blocks(expected))
 
     def _still_dead(self, store: ReviewStore, now: datetime, fired: set[str]) -> list[Firing]:
         """Keep-alive firings for active incidents with no evidence of recovery yet."""
@@ -95,7 +160,7 @@ class SourceSilentRule(Rule):
             if store.count(since)[None] == 0:
                 kept.append(Firing(rule=self.name, group_key=source, at=now,
                                    metric=incident.metric, baseline=incident.baseline,
-                                   p_value=1.0, window_start=now - self.config.window,
+                                   p_value=1.0, window_start=now - max(self.windows),
                                    window_end=now, opens=False, severity=self.severity))
         return kept
 
@@ -107,9 +172,10 @@ class SourceSilentRule(Rule):
 
     def _firing(self, store: ReviewStore, source: str, now: datetime, query: ReviewQuery,
                 count: int, expected: float, p_value: float,
-                record: CrawlCheckpoint | None) -> Firing:
+                record: CrawlCheckpoint | None, window: timedelta,
+                calibrated: dict | None = None) -> Firing:
         c = self.config
-        window_start = now - c.window
+        window_start = now - window
         broken = record is not None and record.status == "broken"
 
         def summary(_scope: str) -> tuple[str, str]:
@@ -118,13 +184,15 @@ class SourceSilentRule(Rule):
                         f"{record.last_error}",
                         f"{source}: crawls failing since {record.broken_since:%Y-%m-%d %H:%M}"
                         f" UTC: {record.last_error}")
-            return (f"{source}：近 {wording.zh_duration(c.window)}仅 {count} 条评论，"
+            return (f"{source}：近 {wording.zh_duration(window)}仅 {count} 条评论，"
                     f"基线预期 {expected:.1f} 条",
-                    f"{source}: {count} reviews in the last {wording.en_duration(c.window)}, "
+                    f"{source}: {count} reviews in the last {wording.en_duration(window)}, "
                     f"against {expected:.1f} expected")
 
         facts = {"metric": "reviews", "source": source, "count": count,
                  "expected": round(expected, 3), "p_value": p_value, "broken": broken}
+        if calibrated:
+            facts["threshold"] = calibrated
         if record is not None:
             facts["crawl"] = {"status": record.status, "last_error": record.last_error,
                               "broken_since": record.broken_since and

@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
+from typing import TYPE_CHECKING
 
 import click
 
 from web.cli.options import iso_time_option, with_runtime
+
+if TYPE_CHECKING:  # the types only: `koubei --help` loads no rule or incident module
+    from alerting.detect.rules import Firing
+    from alerting.respond.incidents import IncidentChange
 
 PRESENT = timedelta(minutes=2)  # an --at this close to the clock (or one interval) is now
 ACTIONS = {"opened": "opened", "reopened": "reopened", "fired": "still firing",
@@ -48,25 +53,43 @@ def detect(runtime, at: datetime | None) -> None:
         click.echo("dry run: --at is not now, so no incident is opened or changed and "
                    "nothing is sent (use `koubei backtest` to replay history)")
     for firing in report.firings:
-        group = f" [{firing.group_key}]" if firing.group_key else ""
-        state = "FIRING" if firing.opens else "ELEVATED"  # elevated: keeps an incident open
-        if dry_run:
-            state = "WOULD FIRE" if firing.opens else "WOULD STAY ELEVATED"
-        click.echo(f"{state} {firing.rule}{group}: {firing.metric:g} vs expected "
-                   f"{firing.baseline:.2f} (p={firing.p_value:.2g}) — "
-                   f"{firing.explanation.get('summary', firing.title)}")
+        click.echo(firing_line(firing, dry_run))
     for change in report.changes:
-        line = f"incident #{change.incident_id} {ACTIONS.get(change.action, change.action)}: "
-        line += change.title
-        if change.notified:
-            line += f"; notified {', '.join(change.notified)}"
-        for name, error in change.failed.items():
-            line += f"; notifying {name} failed: {error}"
-        click.echo(line)
+        click.echo(change_line(change))
     for name, error in report.errors.items():
         click.echo(f"RULE ERROR {name}: {error}", err=True)
     if report.errors:
         raise SystemExit(1)
+
+
+def firing_line(firing: "Firing", dry_run: bool = False) -> str:
+    """One firing as ``koubei detect`` prints it. A firing that only keeps an incident
+    alive (elevated) carries no explanation of its own: the line says what it does."""
+    group = f" [{firing.group_key}]" if firing.group_key else ""
+    state = "FIRING" if firing.opens else "ELEVATED"  # elevated: keeps an incident open
+    if dry_run:
+        state = "WOULD FIRE" if firing.opens else "WOULD STAY ELEVATED"
+    summary = firing.explanation.get("summary") or firing.title
+    if not summary and not firing.opens:
+        summary = ("still above its baseline: opens nothing, keeps an open incident of this "
+                   "rule and group from resolving")
+    return (f"{state} {firing.rule}{group}: {firing.metric:g} vs expected "
+            f"{firing.baseline:.2f} (p={firing.p_value:.2g})" + (f" — {summary}" if summary
+                                                                 else ""))
+
+
+def change_line(change: "IncidentChange") -> str:
+    """One incident change as ``koubei detect`` prints it; a notice held back (quiet hours,
+    a silence) says so, since "opened" alone reads as "and the team was told"."""
+    line = f"incident #{change.incident_id} {ACTIONS.get(change.action, change.action)}: "
+    line += change.title
+    if change.held:
+        line += f"; notice {change.held}"
+    if change.notified:
+        line += f"; notified {', '.join(change.notified)}"
+    for name, error in change.failed.items():
+        line += f"; notifying {name} failed: {error}"
+    return line
 
 
 @click.command("backtest")

@@ -1,0 +1,272 @@
+"""A read-only, in-memory copy of the reviews published in one period, for replays.
+
+A backtest evaluates every rule at every tick, and each evaluation asks the store for a dozen
+counts, trends and samples: thousands of ticks made a replay of a few days take minutes, most
+of it in SQLite (or in round trips to Elasticsearch). ``SnapshotStore`` reads the period
+``[start, end)`` of a store once (``iter_reviews``) and answers the ``ReviewStore`` reads from
+memory: each combination of filters is turned once into the sorted positions of the reviews
+it matches (numpy arrays, kept while the replay runs), and a count, trend or sample over a
+time range is a binary search and a ``bincount`` on them.
+
+The answers are those of the backing store over the period: the same filters, the same
+grouping rules (a multi-valued field counts a review once per distinct value, ratings by
+``rating_key``), the same order (newest first for ``search``, oldest first for
+``iter_reviews``, ties by id). Reads outside the period see nothing; a full-text ``q``
+search, count or trend and ``cross_count`` are passed to the backing store with their period clamped to the
+snapshot's. Nothing is ingested into a snapshot: ``feed`` never has anything new and
+``upsert`` refuses. The reviews returned are shared between reads: callers must not change
+them.
+"""
+from __future__ import annotations
+
+import itertools
+from dataclasses import replace
+from datetime import datetime, timedelta, timezone
+from typing import Iterable, Iterator
+
+import numpy as np
+
+from models.review import Review
+from models.store.base import (
+    GROUP_FIELDS,
+    ReviewPage,
+    ReviewQuery,
+    ReviewStore,
+    StoreStats,
+    TrendPoint,
+    UpsertResult,
+    aspect_key,
+    rating_key,
+)
+
+EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+SCALARS = ("source", "sentiment", "platform", "rating")
+MULTI = {"entity": "entities", "topic": "topics", "aspect": "aspects", "keyword": "keywords"}
+FILTERS = {"sources": "source", "sentiments": "sentiment", "entities": "entity",
+           "topics": "topic", "aspects": "aspect", "keywords": "keyword"}
+CACHE_LIMIT = 4096  # filter combinations remembered (a replay uses a few dozen)
+_serial = itertools.count(1)
+
+
+def micros(value: datetime) -> int:
+    return (value - EPOCH) // timedelta(microseconds=1)
+
+
+def _values(review: Review, field: str) -> list:
+    """The distinct values of ``field`` of ``review``, as the stores index them."""
+    if field == "source":
+        return [review.source]
+    if field == "platform":
+        return [review.platform]
+    if field == "sentiment":
+        return [review.sentiment.label if review.sentiment else None]
+    if field == "rating":
+        return [rating_key(review.rating)]
+    if field == "aspect":
+        return list(dict.fromkeys(aspect_key(t, p) for t, p in review.aspects))
+    return list(dict.fromkeys(getattr(review, MULTI[field])))
+
+
+class _Field:
+    """One field's values as integer codes: one per review (scalar) or one row per review
+    and distinct value (multi-valued, rows in review order)."""
+
+    def __init__(self, reviews: list[Review], field: str):
+        self.names: list = []
+        index: dict = {}
+        owners, codes = [], []
+        for i, review in enumerate(reviews):
+            for value in _values(review, field):
+                code = index.get(value)
+                if code is None:
+                    code = index[value] = len(self.names)
+                    self.names.append(value)
+                owners.append(i)
+                codes.append(code)
+        self.index = index
+        self.owners = np.asarray(owners, dtype=np.int64)
+        self.codes = np.asarray(codes, dtype=np.int64)
+
+    def matching(self, values: Iterable, n: int) -> np.ndarray:
+        """Boolean mask over the ``n`` reviews: those holding any of ``values``."""
+        wanted = [self.index[v] for v in values if v in self.index]
+        mask = np.zeros(n, dtype=bool)
+        if wanted:
+            mask[self.owners[np.isin(self.codes, wanted)]] = True
+        return mask
+
+
+class SnapshotStore(ReviewStore):
+    """The reviews of ``backing`` published in ``[start, end)``, read once (see module)."""
+
+    def __init__(self, backing: ReviewStore, start: datetime, end: datetime):
+        self.backing = backing
+        self.start, self.end = start, end
+        # a key of its own for caches keyed by store (``alerting.detect.hourly_counts``)
+        self.path = f"snapshot-{next(_serial)}"
+        self.reviews = list(backing.iter_reviews(ReviewQuery(start=start, end=end),
+                                                 batch_size=2000))
+        self.reviews.sort(key=lambda r: (r.published_at, r.id))
+        self._positions = {r.id: i for i, r in enumerate(self.reviews)}
+        self.times = np.asarray([micros(r.published_at) for r in self.reviews], dtype=np.int64)
+        self.fields = {f: _Field(self.reviews, f) for f in (*SCALARS, *MULTI)}
+        self._selections: dict[tuple, tuple[np.ndarray, np.ndarray]] = {}
+
+    # -- selection -------------------------------------------------------------------------
+
+    def _matching(self, query: ReviewQuery) -> tuple[np.ndarray, np.ndarray]:
+        """Positions (ascending) of the reviews matching ``query``'s filters other than time
+        and text, and their publication times."""
+        key = tuple(getattr(query, name) for name in FILTERS)
+        found = self._selections.get(key)
+        if found is None:
+            n = len(self.reviews)
+            mask = np.ones(n, dtype=bool)
+            for name, field in FILTERS.items():
+                values = getattr(query, name)
+                if values:
+                    mask &= self.fields[field].matching(values, n)
+            positions = np.nonzero(mask)[0]
+            found = (positions, self.times[positions])
+            if len(self._selections) >= CACHE_LIMIT:
+                self._selections.clear()
+            self._selections[key] = found
+        return found
+
+    def _selected(self, query: ReviewQuery) -> np.ndarray:
+        """Positions of the reviews matching every filter of ``query`` but ``q``."""
+        positions, times = self._matching(query)
+        lo = 0 if query.start is None else int(np.searchsorted(times, micros(query.start)))
+        hi = len(times) if query.end is None else int(np.searchsorted(times, micros(query.end)))
+        return positions[lo:max(lo, hi)]
+
+    def _codes(self, positions: np.ndarray, field: str) -> tuple[np.ndarray, np.ndarray]:
+        """(positions, value codes) of ``field`` for the reviews at ``positions``: one pair
+        per review, or per review and value for a multi-valued field."""
+        data = self.fields[field]
+        if field in SCALARS:
+            return positions, data.codes[positions]
+        if not len(positions):
+            return positions, positions
+        # rows of the values are in review order: only those of the span are looked at
+        lo = int(np.searchsorted(data.owners, positions[0]))
+        hi = int(np.searchsorted(data.owners, positions[-1], side="right"))
+        owners, codes = data.owners[lo:hi], data.codes[lo:hi]
+        wanted = np.zeros(len(self.reviews), dtype=bool)
+        wanted[positions] = True
+        keep = wanted[owners]
+        return owners[keep], codes[keep]
+
+    def _clamped(self, query: ReviewQuery) -> ReviewQuery:
+        start = self.start if query.start is None else max(query.start, self.start)
+        end = self.end if query.end is None else min(query.end, self.end)
+        return replace(query, start=start, end=max(start, end))
+
+    # -- ReviewStore -----------------------------------------------------------------------
+
+    def upsert(self, reviews: Iterable[Review]) -> UpsertResult:
+        raise TypeError("a snapshot store is read-only")
+
+    def fingerprints(self, ids: Iterable[str]) -> dict[str, str]:
+        return {i: self.reviews[self._positions[i]].fingerprint() for i in ids
+                if i in self._positions}
+
+    def get(self, review_id: str) -> Review | None:
+        position = self._positions.get(review_id)
+        return None if position is None else self.reviews[position]
+
+    def search(self, query: ReviewQuery = ReviewQuery(), limit: int = 50,
+               cursor: str | None = None) -> ReviewPage:
+        if query.q is not None:
+            if cursor is not None and cursor.startswith("snapshot:"):
+                raise ValueError(f"not a cursor of a full-text search: {cursor!r}")
+            return self.backing.search(self._clamped(query), limit, cursor)
+        positions = self._selected(query)
+        if cursor is not None:
+            try:
+                kind, _, before = cursor.partition(":")
+                if kind != "snapshot":
+                    raise ValueError
+                positions = positions[positions < int(before)]
+            except ValueError:
+                raise ValueError(f"not a search cursor of this store: {cursor!r}") from None
+        page = positions[::-1][:limit + 1]
+        more = len(page) > limit
+        page = page[:limit]
+        reviews = [self.reviews[i] for i in page]
+        return ReviewPage(reviews, f"snapshot:{int(page[-1])}" if more and len(page) else None)
+
+    def feed(self, cursor: str | None = None, limit: int = 50,
+             query: ReviewQuery = ReviewQuery()) -> ReviewPage:
+        return ReviewPage([], "snapshot-feed")  # nothing is ever ingested into a snapshot
+
+    def count(self, query: ReviewQuery = ReviewQuery(),
+              group_by: str | None = None) -> dict[str | None, int]:
+        if query.q is not None:
+            return self.backing.count(self._clamped(query), group_by)
+        positions = self._selected(query)
+        if group_by is None:
+            return {None: len(positions)}
+        return self._grouped(positions, _field(group_by))
+
+    def _grouped(self, positions: np.ndarray, field: str) -> dict:
+        _, codes = self._codes(positions, field)
+        names = self.fields[field].names
+        return {names[c]: int(n) for c, n in enumerate(np.bincount(codes, minlength=0)) if n}
+
+    def cross_count(self, query: ReviewQuery, rows: str,
+                    columns: str) -> dict[tuple[str | None, str | None], int]:
+        return self.backing.cross_count(self._clamped(query), rows, columns)
+
+    def keyword_counts(self, query: ReviewQuery, limit: int = 50,
+                       terms: Iterable[str] | None = None) -> dict[str, int]:
+        wanted = list(dict.fromkeys(terms)) if terms is not None else None
+        if wanted == []:
+            return {}
+        if query.q is not None:
+            return self.backing.keyword_counts(self._clamped(query), limit, wanted)
+        counts = self._grouped(self._selected(query), "keyword")
+        if wanted is not None:
+            return {k: counts[k] for k in wanted if k in counts}
+        return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:limit])
+
+    def trend(self, query: ReviewQuery, interval: timedelta,
+              group_by: str | None = None) -> list[TrendPoint]:
+        if query.start is None or query.end is None:
+            raise ValueError("trend needs query.start and query.end")
+        step = interval // timedelta(microseconds=1)
+        if step <= 0:
+            raise ValueError("trend interval must be positive")
+        if query.q is not None:
+            return self.backing.trend(self._clamped(query), interval, group_by)
+        positions = self._selected(query)
+        if group_by is None:
+            buckets, counts = np.unique(self.times[positions] // step, return_counts=True)
+            return [TrendPoint(EPOCH + timedelta(microseconds=int(b) * step), None, int(n))
+                    for b, n in zip(buckets, counts)]
+        field = _field(group_by)
+        owners, codes = self._codes(positions, field)
+        names = self.fields[field].names
+        width = max(len(names), 1)
+        pairs, counts = np.unique((self.times[owners] // step) * width + codes,
+                                  return_counts=True)
+        return [TrendPoint(EPOCH + timedelta(microseconds=int(p // width) * step),
+                           names[int(p % width)], int(n)) for p, n in zip(pairs, counts)]
+
+    def iter_reviews(self, query: ReviewQuery = ReviewQuery(),
+                     batch_size: int = 500) -> Iterator[Review]:
+        if query.q is not None:
+            yield from self.backing.iter_reviews(self._clamped(query), batch_size)
+            return
+        for position in self._selected(query):
+            yield self.reviews[position]
+
+    def stats(self) -> StoreStats:
+        return StoreStats(reviews=len(self.reviews), details={
+            "backend": "snapshot", "start": self.start.isoformat(), "end": self.end.isoformat()})
+
+
+def _field(group_by: str) -> str:
+    if group_by not in GROUP_FIELDS:
+        raise ValueError(f"cannot group by {group_by!r}; expected one of {GROUP_FIELDS}")
+    return group_by
