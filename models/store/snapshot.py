@@ -111,13 +111,14 @@ class SnapshotStore(ReviewStore):
         self.times = np.asarray([micros(r.published_at) for r in self.reviews], dtype=np.int64)
         self.fields = {f: _Field(self.reviews, f) for f in (*SCALARS, *MULTI)}
         self._selections: dict[tuple, tuple[np.ndarray, np.ndarray]] = {}
+        self._reaches: np.ndarray | None = None
 
     # -- selection -------------------------------------------------------------------------
 
     def _matching(self, query: ReviewQuery) -> tuple[np.ndarray, np.ndarray]:
         """Positions (ascending) of the reviews matching ``query``'s filters other than time
         and text, and their publication times."""
-        key = tuple(getattr(query, name) for name in FILTERS)
+        key = (*(getattr(query, name) for name in FILTERS), query.min_reach)
         found = self._selections.get(key)
         if found is None:
             n = len(self.reviews)
@@ -126,12 +127,19 @@ class SnapshotStore(ReviewStore):
                 values = getattr(query, name)
                 if values:
                     mask &= self.fields[field].matching(values, n)
+            if query.min_reach is not None:
+                mask &= self._reach() >= query.min_reach
             positions = np.nonzero(mask)[0]
             found = (positions, self.times[positions])
             if len(self._selections) >= CACHE_LIMIT:
                 self._selections.clear()
             self._selections[key] = found
         return found
+
+    def _reach(self) -> np.ndarray:
+        if self._reaches is None:
+            self._reaches = np.asarray([r.reach for r in self.reviews], dtype=np.int64)
+        return self._reaches
 
     def _selected(self, query: ReviewQuery) -> np.ndarray:
         """Positions of the reviews matching every filter of ``query`` but ``q``."""

@@ -32,6 +32,7 @@ def stores(runtime):
             aspects=[(t, rng.choice(["negative", "positive"])) for t in topics],
             keywords=rng.sample(["电池", "屏幕", "客服", "快递"], rng.randint(0, 2)),
             rating=rng.choice([None, 1.0, 2.0, 3.0, 4.4, 4.5, 5.0]),
+            likes=rng.choice([0, 0, 3, 40, 120]), reposts=rng.choice([0, 0, 15]),
             sentiment=Sentiment(label, 0.0, "m") if label else None))
     # two reviews at one instant: the order of ties
     reviews.append(make_review(published_at=START + timedelta(hours=1), native_id="tie-a"))
@@ -48,7 +49,8 @@ def queries():
                {"entities": ("yunque", "xiaomi")}, {"sentiments": ("negative",)},
                {"topics": ("物流配送",), "sentiments": ("negative", "neutral")},
                {"aspects": ("价格:negative",)}, {"keywords": ("电池",)},
-               {"sources": ("jd", "tmall"), "entities": ("huawei",), "topics": ("价格",)}]
+               {"sources": ("jd", "tmall"), "entities": ("huawei",), "topics": ("价格",)},
+               {"min_reach": 40}, {"min_reach": 100, "sentiments": ("negative",)}]
     for (start, end), f in itertools.product(spans, filters):
         yield ReviewQuery(start=max(start, START), end=min(end, END), **f)
 
