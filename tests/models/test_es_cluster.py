@@ -114,6 +114,7 @@ def replicas(admin) -> set[str]:
     return {s["settings"]["index"]["number_of_replicas"] for s in settings.values()}
 
 
+@pytest.mark.slow
 def test_two_nodes_keep_a_replica_and_the_store_survives_losing_the_primaries(tmp_path,
                                                                               two_nodes):
     master, data = two_nodes
