@@ -15,7 +15,8 @@ from zoneinfo import ZoneInfo
 
 from flask import Flask
 
-from web.i18n import gettext
+from alerting.detect.wording import HEADLINES
+from web.i18n import current_language, gettext
 from web.reads import current_runtime
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
@@ -75,6 +76,42 @@ def entity_name(entity_id: str) -> str:
     return entity_id
 
 
+def topic_name(topic: str) -> str:
+    """A topic of the taxonomy in the reader's language (a topic of one's own config, which
+    has no translation, as written)."""
+    return gettext(f"topic.{topic}", _default=topic)
+
+
+def incident_title(title: str | None) -> str:
+    """An incident's stored (Chinese) title in the reader's language: the rule's headline is
+    translated and a topic after it too; the scope (a brand, product or source name) stays as
+    configured. A title not made from a known headline is shown as stored."""
+    title = visible(title)
+    if current_language() == "zh-CN" or not title:
+        return title
+    for rule_type, headline in HEADLINES.items():
+        scope, found, rest = title.partition(headline)
+        if found:
+            what = rest.lstrip("：: ")
+            english = gettext(f"headline.{rule_type}")
+            text = f"{_what(scope.strip())}: {english}" if scope.strip() else english
+            return f"{text} — {_what(what)}" if what else text
+    return title
+
+
+def _what(text: str) -> str:
+    """What an emerging-topic or crisis title names: a topic, an aspect ("物流配送·负面") or a
+    term (kept as written)."""
+    topic, dot, polarity = text.partition("·")
+    if dot and polarity in _POLARITY_KEY:
+        return f"{topic_name(topic)} · {gettext(_POLARITY_KEY[polarity])}"
+    return topic_name(text)
+
+
+_POLARITY_KEY = {"负面": "sentiment.negative", "中性": "sentiment.neutral",
+                 "正面": "sentiment.positive"}
+
+
 def duration(seconds: float | None) -> str:
     """``3m20s``, ``1h05m``, ``2d3h``; "—" for None (language-neutral units)."""
     if seconds is None:
@@ -90,4 +127,5 @@ def duration(seconds: float | None) -> str:
 def init_app(app: Flask) -> None:
     app.jinja_env.filters.update(localtime=localtime, visible=visible, stars=stars,
                                  signed=signed, percent=percent, entity_name=entity_name,
-                                 duration=duration, points=points, number=number)
+                                 duration=duration, topic_name=topic_name,
+                                 incident_title=incident_title, points=points, number=number)

@@ -216,6 +216,19 @@ def test_hot_words_rise_against_the_period_before_and_link_to_their_reviews(bran
     assert "共 10 条" in feed.get_data(as_text=True)
 
 
+def test_hot_words_without_a_previous_period_say_so_instead_of_testing_a_rise(brands):
+    store, client_for = brands
+    store.upsert(reviews(4, entities=["yunque"], keywords=["续航"], published_at=day(9)))
+    client = client_for("boss")
+    data = client.get(f"/api/hotwords?entity=yunque&{PERIOD}").get_json()
+    assert (data["previous_reviews"], [w["term"] for w in data["words"]]) == (0, ["续航"])
+    page = client.get(f"/hotwords?entity=yunque&{PERIOD}").get_data(as_text=True)
+    assert "上一期没有评论，无从比较升降" in page and "显著上升" not in page
+    assert 'class="tag tag-new"' not in page  # nothing is "new" against nothing
+    english = client.get(f"/hotwords?entity=yunque&{PERIOD}&lang=en").get_data(as_text=True)
+    assert "The previous period has no reviews" in english
+
+
 def test_pages_start_on_the_first_visible_entities(market):
     _, client_for = market
     boss = client_for("boss")
