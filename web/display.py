@@ -124,8 +124,36 @@ def duration(seconds: float | None) -> str:
     return f"{s // 86400}d{s % 86400 // 3600}h"
 
 
+_GROUPINGS = {"entity": "filter.entity", "source": "filter.source", "topic": "filter.topic",
+              "aspect": "incident.grouping.aspect"}
+
+
+def p_value_text(value: float) -> str:
+    return "< 0.001" if value < 0.001 else f"{value:.3f}"
+
+
+def fact_value(value: object, key: str) -> str:
+    """One fact of an incident's explanation as people read it: a rule type or grouping in the
+    reader's language, a p-value as ``< 0.001`` or to three places, other numbers to two
+    places (whole numbers as they are), nothing as "—"; anything else as text with controls made visible."""
+    if value is None or value == "":
+        return "—"
+    if key == "type" and isinstance(value, str):
+        return gettext(f"rules.type.{value}", _default=value)
+    if key == "group_by" and isinstance(value, str):
+        return gettext(_GROUPINGS[value]) if value in _GROUPINGS else visible(value)
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return visible(str(value))
+    if key == "p_value":
+        return p_value_text(float(value))
+    if isinstance(value, int) or float(value).is_integer():
+        return str(int(value))
+    return f"{value:.2f}".rstrip("0").rstrip(".")
+
+
 def init_app(app: Flask) -> None:
     app.jinja_env.filters.update(localtime=localtime, visible=visible, stars=stars,
                                  signed=signed, percent=percent, entity_name=entity_name,
                                  duration=duration, topic_name=topic_name,
-                                 incident_title=incident_title, points=points, number=number)
+                                 incident_title=incident_title, points=points, number=number,
+                                 fact_value=fact_value)
