@@ -146,6 +146,22 @@ def test_compare_page_links_each_figure_to_its_reviews(market):
     assert "共 3 条" in feed
 
 
+def test_english_analytics_pages_name_the_taxonomys_topics_in_english(market):
+    _, client_for = market
+    boss = client_for("boss")
+    compare = boss.get(f"/compare?entity=yunque&entity=huamei&{PERIOD}&lang=en").get_data(
+        as_text=True)
+    assert ">Returns &amp; repairs 3</a>" in compare and ">售后退换 3</a>" not in compare
+    cx = boss.get(f"/cx?entity=yunque&{PERIOD}&lang=en").get_data(as_text=True)
+    assert 'topic=%E7%89%A9%E6%B5%81%E9%85%8D%E9%80%81">Delivery</a>' in cx  # link keeps 物流配送
+    assert "1. 物流" in cx  # a configured stage name: as written
+    feed = boss.get("/?lang=en").get_data(as_text=True)
+    assert '<option value="物流配送">Delivery</option>' in feed
+    chinese = boss.get(f"/compare?entity=yunque&entity=huamei&{PERIOD}&lang=zh-CN").get_data(
+        as_text=True)
+    assert ">售后退换 3</a>" in chinese
+
+
 def test_channels_flag_the_inconsistent_source(brands):
     store, client_for = brands
     store.upsert(

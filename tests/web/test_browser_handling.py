@@ -1,6 +1,7 @@
 """In a real Chromium (see ``test_browser``): a handler assigns and handles a review, bulk-handles
 a filtered feed, watches reviews join an open incident without reloading, and a signed
-acknowledge link used while signed out ends on a page that says what happened."""
+acknowledge link used while signed out ends on a page that says what happened; the incident
+page's buttons and the silences form are styled like the rest of the app."""
 from __future__ import annotations
 
 from datetime import timedelta
@@ -158,3 +159,40 @@ def test_a_colleagues_handling_shows_on_the_feed_without_a_reload(site, browser)
     other = browser.find_element("css selector", f'article.review[data-id="{reviews[1].id}"]')
     assert not other.find_elements("css selector", ".handling")
     assert browser.execute_script("return window.notReloaded") is True
+
+
+def test_incident_actions_and_the_silences_form_are_styled_like_the_app(site, browser):  # noqa: F811
+    """Buttons in the app's accent colour at the page's font size, selects and inputs as tall
+    and as large as the filters' (the browser's defaults were 13px grey buttons and tiny
+    selects)."""
+    rt, receiver, base = site
+    accounts.add_user(rt.state, "li", "handler", ["*"], PASSWORD)
+    add_burst(rt.store, 9)
+    run_detection(rt, now=NOW)
+    [alert] = receiver.payloads()
+    sign_in(browser, base, "li", f"/incidents/{alert['id']}")
+
+    def style(element, name):
+        return browser.execute_script(
+            "return getComputedStyle(arguments[0]).getPropertyValue(arguments[1])", element,
+            name)
+    body = style(browser.find_element("tag name", "body"), "font-size")
+    accent = style(browser.find_element("css selector", ".language-switch a"), "color")  # --accent
+    for button_id in ("action-acknowledge", "action-assign", "action-comment",
+                      "action-resolve"):
+        button = browser.find_element("id", button_id)
+        assert style(button, "background-color") == accent, button_id
+        assert style(button, "color") == "rgb(255, 255, 255)", button_id
+        assert style(button, "font-size") == body, button_id
+    for control in (browser.find_element("id", "assignee"),
+                    browser.find_element("id", "comment-text")):
+        assert style(control, "font-size") == body
+        assert control.size["height"] >= 30
+    browser.get(f"{base}/silences")
+    selects = browser.find_elements("css selector", "form.stacked-form select")
+    assert len(selects) == 3
+    for select in selects:  # the form's labels are set a little smaller; the default is 13px
+        assert float(style(select, "font-size").removesuffix("px")) >= 14
+        assert select.size["height"] >= 30 and select.size["width"] >= 120
+    add = browser.find_element("css selector", "form.stacked-form button[type=submit]")
+    assert style(add, "background-color") == accent

@@ -1,6 +1,6 @@
 """``koubei state check`` and ``koubei state migrate``: the relational state database (users,
-sessions, incidents, silences, checkpoints, the scheduler's coordination), apart from the
-review store."""
+sessions, incidents, review handling, silences, checkpoints, the scheduler's coordination),
+apart from the review store."""
 from __future__ import annotations
 
 import sys
@@ -50,8 +50,8 @@ def check_command(runtime) -> None:
 @with_runtime
 def migrate_command(runtime, target_url: str, source_url: str | None) -> None:
     """Copy every row of the state (users, tokens, incidents and their timelines, silences,
-    checkpoints...) into an empty database, migrating both first; verify the row counts.
-    Point the config's ``state_url`` (or $KOUBEI_STATE_URL) at the target afterwards."""
+    checkpoints, review handling...) into an empty database, migrating both first; verify the
+    row counts. Point the config's ``state_url`` (or $KOUBEI_STATE_URL) at the target afterwards."""
     from sqlalchemy.exc import SQLAlchemyError
 
     from models.runtime import state_url
