@@ -5,25 +5,29 @@ count in windows ending now with the count expected from the baseline period
 ``[now − baseline, now − window)`` (see ``alerting.detect.baselines``). Expected negatives over
 a window are the group's negative share times the reviews expected in it:
 
-- share: the group's negatives over its reviews in the baseline, shrunk towards the share of
-  everything the rule watches (``SHARE_PRIOR`` reviews' worth), so a young or small group
-  borrows from the whole rather than staying silent until it has a week of history;
+- share: the group's negatives over its reviews in the baseline, leaving out blocks of past
+  bursts (``_calm``), shrunk towards its brand's share when the group is a product with a
+  ``parent``, else towards the share of everything the rule watches (``SHARE_PRIOR`` reviews'
+  worth), so a young or small group borrows rather than staying silent until it has a week
+  of history (``group_status`` says which, and whether a group is too small ever to spend
+  its budget: the rule editor shows it);
 - reviews expected: an hour-of-day × day-of-week profile fitted on the baseline hours since
   the group's first stored review and outside declared events (``seasonal: false`` gives a
   flat rate), times the ``scale`` of declared events running now; when the positive reviews
   in the window imply more (a launch; positive ones only, since the model calls some
   complaints of a burst neutral), that larger volume is used instead: the calendar and the
-  observed volume never multiply the same surge;
+  observed volume never multiply the same surge (the positives are read over at least
+  ``VOLUME_SPAN``, so a few stray ones in ten minutes hardly move it);
 - expected = max(that, ``EXPECTED_FLOOR``), so 0 against 0 never fires.
 
 By default (no ``window`` and no ``p_value`` in the config) the rule is multi-scale and
 calibrated: it tests every window of ``WINDOWS`` (10 minutes to 6 hours) at once and fires on
 the most significant window whose count reaches its threshold, where each threshold holds the
 false incidents per week of the group to ``false_alarms_per_week`` across all windows and
-ticks, with the count negative binomial (dispersion from the group's history; see
-``alerting.detect.calibration``). The chosen threshold is part of the explanation. A config
-with ``window`` tests that one window; with ``p_value`` it fires on a per-tick Poisson tail
-below it, as before calibration existed.
+ticks, with the count negative binomial (dispersion from the group's history, over blocks of
+hours and over whole days; see ``alerting.detect.calibration``). The chosen threshold is part
+of the explanation. A config with ``window`` tests that one window; with ``p_value`` it fires
+on a per-tick Poisson tail below it, as before calibration existed.
 
 Either way a firing needs count ≥ ``min_count`` and count ≥ ``min_ratio`` × expected. While a
 window's count stays above expected with P < ``elevated_p_value`` the rule keeps reporting the
