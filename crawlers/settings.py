@@ -23,6 +23,7 @@ TELNETCONSOLE_ENABLED = False
 REMOTE_CONTROL_ENABLED = False  # no listening port for a crawl
 LOG_LEVEL = "WARNING"
 LOG_INSTALL_ROOT_HANDLER = False  # the host process (or the child's main) owns logging
+LOG_FORMATTER = "crawlers.log_formatter.OneLineLogFormatter"  # a dropped item: one line
 
 CONCURRENT_REQUESTS = 8
 CONCURRENT_REQUESTS_PER_DOMAIN = 1

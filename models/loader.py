@@ -11,7 +11,8 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from models.config import KoubeiConfig, config_model, reference_problems
+from models.config import KoubeiConfig, config_model
+from models.config_references import reference_problems
 from models.exceptions import ConfigError, ConfigProblem, PluginError
 from models.plugins import Plugins
 
@@ -43,16 +44,18 @@ def parse_config(text: str, plugins: Plugins, filename: str = "<config>") -> Kou
     plugins, problems = _named_types(data, plugins, filename)
     # The schema would report those entries again, as of an unknown type.
     unresolved = {problem.key.removesuffix(".type") for problem in problems}
+    # Field errors and cross-reference problems are found independently and reported
+    # together, so one run lists everything to fix.
+    references = [ConfigProblem(filename, key, msg) for key, msg in reference_problems(data)]
     try:
         config = config_model(plugins).model_validate(data)
     except ValidationError as exc:
         found = [_problem(filename, data, err) for err in exc.errors()]
-        raise ConfigError(problems + [p for p in found if p.key not in unresolved]) from exc
+        found = problems + [p for p in found if p.key not in unresolved]
+        raise ConfigError(found + [p for p in references if p not in found]) from exc
+    problems += references
     if problems:
         raise ConfigError(problems)
-    problems = reference_problems(config)
-    if problems:
-        raise ConfigError([ConfigProblem(filename, key, msg) for key, msg in problems])
     return config
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 from models.config import KoubeiConfig
 from models.loader import load_config
@@ -21,6 +21,10 @@ from models.state import StateDB
 from models.store import ReviewStore, open_review_store
 
 DEMO_CONFIG = Path(__file__).with_name("demo.yaml")
+DEMO_SITE = "http://127.0.0.1:8081"  # where the demo config expects the bundled demo site
+# Addresses ``koubei run --port/--demo-port`` hands to every runtime of the process and of its
+# crawl children (``with_addresses``).
+PUBLIC_URL_ENV, DEMO_SITE_ENV = "KOUBEI_PUBLIC_URL", "KOUBEI_DEMO_SITE"
 
 
 def koubei_home(explicit: str | Path | None = None) -> Path:
@@ -81,10 +85,37 @@ class Runtime:
             self.state.close()
 
 
+def with_addresses(config: KoubeiConfig, environ: Mapping[str, str] = os.environ
+                   ) -> KoubeiConfig:
+    """``config`` with the addresses this process was started with: ``$KOUBEI_PUBLIC_URL`` as
+    ``web.public_url`` (links in notifications), and every source ``base_url`` and channel
+    ``url`` on ``DEMO_SITE`` moved to ``$KOUBEI_DEMO_SITE``, so a second instance on other
+    ports crawls and notifies its own demo site, not the first one's."""
+    public_url, demo = environ.get(PUBLIC_URL_ENV), environ.get(DEMO_SITE_ENV)
+    update: dict[str, Any] = {}
+    if public_url:
+        update["web"] = config.web.model_copy(update={"public_url": public_url})
+    if demo:
+        def moved(url: str | None) -> str | None:
+            if url and (url == DEMO_SITE or url.startswith(DEMO_SITE + "/")):
+                return demo.rstrip("/") + url[len(DEMO_SITE):]
+            return url
+        update["sources"] = [
+            s.model_copy(update={"base_url": moved(getattr(s, "base_url", None))})
+            if moved(getattr(s, "base_url", None)) != getattr(s, "base_url", None) else s
+            for s in config.sources]
+        update["channels"] = [
+            c.model_copy(update={"url": moved(getattr(c, "url", None))})
+            if moved(getattr(c, "url", None)) != getattr(c, "url", None) else c
+            for c in config.channels]
+    return config.model_copy(update=update) if update else config
+
+
 def open_runtime(config_path: str | Path | None, home: str | Path | None,
                  plugins: Plugins) -> Runtime:
-    """Load the config of ``plugins``' types (raising ``ConfigError``) and return a
-    ``Runtime`` for it; None for ``config_path`` or ``home`` means the defaults above."""
+    """Load the config of ``plugins``' types (raising ``ConfigError``), with the process's
+    addresses (``with_addresses``), and return a ``Runtime`` for it; None for ``config_path``
+    or ``home`` means the defaults above."""
     home_path = koubei_home(home)
     path = Path(config_path).resolve() if config_path else default_config_path(home_path)
-    return Runtime(load_config(path, plugins), path, home_path)
+    return Runtime(with_addresses(load_config(path, plugins)), path, home_path)

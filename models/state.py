@@ -1,6 +1,6 @@
-"""Relational state through SQLAlchemy: users, incidents and their timelines, crawl checkpoints,
-and the coordination of several processes (the scheduler's lease, claimed runs, notice
-deliveries, the crawl queue).
+"""Relational state through SQLAlchemy: users, incidents and their timelines, the handling of
+single reviews, crawl checkpoints, and the coordination of several processes (the scheduler's
+lease, claimed runs, notice deliveries, the crawl queue).
 
 SQLite in the data directory by default; PostgreSQL (``postgresql+psycopg://...``) when several
 processes or machines share state. The schema is built and upgraded by the Alembic migrations
@@ -138,6 +138,38 @@ class IncidentEvent(Base):
     actor: Mapped[str] = mapped_column(String(64), default="system")
     detail: Mapped[dict] = mapped_column(JSON, default=dict)
     incident: Mapped[Incident] = relationship(back_populates="events")
+
+
+class ReviewHandling(Base):
+    """A complaint handler's work on one review (``alerting.respond.review_handling``). No row
+    means nobody has touched the review. ``status``: assigned | handled; ``entities`` are the
+    review's, copied when the row is written, so scoping needs no trip to the review store;
+    ``arrived_at`` is when Koubei collected the review (time to handle counts from it)."""
+    __tablename__ = "review_handling"
+    review_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    status: Mapped[str] = mapped_column(String(16), default="assigned", index=True)
+    assignee: Mapped[str | None] = mapped_column(String(64), index=True)
+    entities: Mapped[list] = mapped_column(JSON, default=list)
+    arrived_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    handled_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    handled_by: Mapped[str | None] = mapped_column(String(64))
+    outcome: Mapped[str | None] = mapped_column(String(16))  # replied|refunded|escalated|other
+    note: Mapped[str] = mapped_column(Text, default="")
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=_now)
+    events: Mapped[list["ReviewEvent"]] = relationship(
+        back_populates="handling", order_by="ReviewEvent.id", cascade="all, delete-orphan")
+
+
+class ReviewEvent(Base):
+    """The review's handling timeline: assigned, handled, reopened."""
+    __tablename__ = "review_events"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    review_id: Mapped[str] = mapped_column(ForeignKey("review_handling.review_id"), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=_now)
+    kind: Mapped[str] = mapped_column(String(32))
+    actor: Mapped[str] = mapped_column(String(64), default="system")
+    detail: Mapped[dict] = mapped_column(JSON, default=dict)
+    handling: Mapped[ReviewHandling] = relationship(back_populates="events")
 
 
 class WebSession(Base):

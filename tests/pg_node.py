@@ -1,6 +1,6 @@
 """A throw-away PostgreSQL cluster on 127.0.0.1 for the tests and the benchmarks.
 
-The server comes from Debian's ``postgresql`` package (``.ci/run`` installs it when missing):
+The server comes from Debian's ``postgresql`` package (``make test`` installs it when missing):
 ``PostgresNode.start`` runs ``initdb`` into a fresh temporary directory (trust authentication,
 no fsync: the data is thrown away) and ``pg_ctl start`` on a free loopback port, its socket in
 the same directory. ``database()`` creates an empty database and returns its URL; ``stop``

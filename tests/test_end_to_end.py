@@ -58,18 +58,18 @@ def wait_for(fetch, ready, what: str, proc: subprocess.Popen, deadline: float):
 
 @pytest.fixture
 def system(tmp_path: Path):
+    # The bundled demo config as it is (8080, demo site on 8081): --port and --demo-port alone
+    # move the web app, the links in notifications, the demo source's crawl and the webhook.
     web_port, demo_port = free_port(), free_port()
-    config = tmp_path / "koubei.yaml"
-    config.write_text(DEMO_CONFIG.read_text(encoding="utf-8")
-                      .replace("127.0.0.1:8081", f"127.0.0.1:{demo_port}")
-                      .replace("127.0.0.1:8080", f"127.0.0.1:{web_port}"), encoding="utf-8")
     log = (tmp_path / "run.log").open("wb")
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("KOUBEI_CONFIG", "KOUBEI_HOME", "KOUBEI_PUBLIC_URL", "KOUBEI_DEMO_SITE")}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "web.cli", "run", "--config", str(config),
+        [sys.executable, "-m", "web.cli", "run", "--config", str(DEMO_CONFIG),
          "--home", str(tmp_path / "home"), "--demo", "--port", str(web_port),
          "--demo-port", str(demo_port), "--demo-burst-after", "5"],
         stdout=log, stderr=subprocess.STDOUT, cwd=Path(__file__).resolve().parents[1],
-        env={**os.environ, "PYTHONUNBUFFERED": "1", "KOUBEI_ADMIN_PASSWORD": ADMIN_PASSWORD})
+        env={**env, "PYTHONUNBUFFERED": "1", "KOUBEI_ADMIN_PASSWORD": ADMIN_PASSWORD})
     yield f"http://127.0.0.1:{web_port}", f"http://127.0.0.1:{demo_port}", proc
     if proc.poll() is None:
         proc.send_signal(signal.SIGTERM)
@@ -105,6 +105,8 @@ def test_make_run_shows_live_reviews_and_an_incident(system):
                      "webhook delivery", proc, deadline)
     assert hooks[0]["id"] == incidents[0]["id"]
     assert hooks[0]["rule"] == "negative-spike"
+    assert hooks[0]["link"] == f"{web}/incidents/{incidents[0]['id']}"  # follows --port
+    assert {r["url"].split("/reviews/")[0] for r in reviews} == {demo}  # crawled from --demo-port
 
     proc.send_signal(signal.SIGTERM)
     assert proc.wait(30) == 0

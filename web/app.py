@@ -23,6 +23,7 @@ from web.api import health, openapi
 from web.api import incident_actions as api_actions
 from web.api import insights as api_insights
 from web.api import response as api_response
+from web.api import review_actions as api_review_actions
 from web.api import reviews as api
 from web.json_provider import CleanJSONProvider
 from web.pages import action_links as action_link_views
@@ -35,8 +36,10 @@ from web.pages import (
     feed,
     incident_actions,
     incidents,
+    queue,
     reports,
     response,
+    review_actions,
     rules,
     silences,
     trends,
@@ -90,8 +93,8 @@ def create_app(runtime: Runtime | None = None,
         extension.init_app(app)
     for module in (feed, trends, analytics, incidents, incident_actions, action_link_views,
                    exports, response, silences, corrections, reports, rules, audit, entities,
-                   api, api_insights, api_analytics, api_actions, api_response, api_corrections,
-                   health, openapi):
+                   review_actions, queue, api, api_insights, api_analytics, api_actions,
+                   api_response, api_corrections, api_review_actions, health, openapi):
         app.register_blueprint(module.bp)
     hops = app.extensions["koubei"].config.web.trusted_proxies
     if hops:  # the client's address, scheme and host as the proxies in front saw them

@@ -19,6 +19,7 @@ from crawlers.report import CrawlReport
 from crawlers.runner import run_crawls
 from models.exceptions import ConfigError
 from models.redact import install_log_redaction
+from web import logs
 from web.runtime import open_runtime
 
 
@@ -33,8 +34,7 @@ def main(argv: list[str] | None = None) -> int:
                              "(default: $KOUBEI_CRAWL_SETTINGS)")
     parser.add_argument("--log-level", default=os.environ.get("KOUBEI_CRAWL_LOG_LEVEL", "WARNING"))
     args = parser.parse_args(argv)
-    logging.basicConfig(stream=sys.stderr,
-                        format="%(asctime)s [%(name)s] %(levelname)s: %(message)s")
+    logs.setup(logging.WARNING, "%(asctime)s [%(name)s] %(levelname)s: %(message)s", sys.stderr)
     # On the handler too, since Scrapy sets its own loggers to DEBUG.
     logging.root.setLevel(args.log_level.upper())
     logging.root.handlers[0].setLevel(args.log_level.upper())
@@ -44,6 +44,7 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         reports = [CrawlReport(name, ok=False, error=str(exc)) for name in args.sources]
     else:
+        logs.use_zone(runtime.config.timezone)
         try:
             reports = run_crawls(runtime, args.sources, json.loads(args.settings or "{}"))
         except UnknownSource as exc:

@@ -15,7 +15,8 @@ from zoneinfo import ZoneInfo
 
 from flask import Flask
 
-from web.i18n import gettext
+from alerting.detect.wording import HEADLINES
+from web.i18n import current_language, gettext
 from web.reads import current_runtime
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
@@ -75,6 +76,42 @@ def entity_name(entity_id: str) -> str:
     return entity_id
 
 
+def topic_name(topic: str) -> str:
+    """A topic of the taxonomy in the reader's language (a topic of one's own config, which
+    has no translation, as written)."""
+    return gettext(f"topic.{topic}", _default=topic)
+
+
+def incident_title(title: str | None) -> str:
+    """An incident's stored (Chinese) title in the reader's language: the rule's headline is
+    translated and a topic after it too; the scope (a brand, product or source name) stays as
+    configured. A title not made from a known headline is shown as stored."""
+    title = visible(title)
+    if current_language() == "zh-CN" or not title:
+        return title
+    for rule_type, headline in HEADLINES.items():
+        scope, found, rest = title.partition(headline)
+        if found:
+            what = rest.lstrip("：: ")
+            english = gettext(f"headline.{rule_type}")
+            text = f"{_what(scope.strip())}: {english}" if scope.strip() else english
+            return f"{text} — {_what(what)}" if what else text
+    return title
+
+
+def _what(text: str) -> str:
+    """What an emerging-topic or crisis title names: a topic, an aspect ("物流配送·负面") or a
+    term (kept as written)."""
+    topic, dot, polarity = text.partition("·")
+    if dot and polarity in _POLARITY_KEY:
+        return f"{topic_name(topic)} · {gettext(_POLARITY_KEY[polarity])}"
+    return topic_name(text)
+
+
+_POLARITY_KEY = {"负面": "sentiment.negative", "中性": "sentiment.neutral",
+                 "正面": "sentiment.positive"}
+
+
 def duration(seconds: float | None) -> str:
     """``3m20s``, ``1h05m``, ``2d3h``; "—" for None (language-neutral units)."""
     if seconds is None:
@@ -87,7 +124,36 @@ def duration(seconds: float | None) -> str:
     return f"{s // 86400}d{s % 86400 // 3600}h"
 
 
+_GROUPINGS = {"entity": "filter.entity", "source": "filter.source", "topic": "filter.topic",
+              "aspect": "incident.grouping.aspect"}
+
+
+def p_value_text(value: float) -> str:
+    return "< 0.001" if value < 0.001 else f"{value:.3f}"
+
+
+def fact_value(value: object, key: str) -> str:
+    """One fact of an incident's explanation as people read it: a rule type or grouping in the
+    reader's language, a p-value as ``< 0.001`` or to three places, other numbers to two
+    places (whole numbers as they are), nothing as "—"; anything else as text with controls made visible."""
+    if value is None or value == "":
+        return "—"
+    if key == "type" and isinstance(value, str):
+        return gettext(f"rules.type.{value}", _default=value)
+    if key == "group_by" and isinstance(value, str):
+        return gettext(_GROUPINGS[value]) if value in _GROUPINGS else visible(value)
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return visible(str(value))
+    if key == "p_value":
+        return p_value_text(float(value))
+    if isinstance(value, int) or float(value).is_integer():
+        return str(int(value))
+    return f"{value:.2f}".rstrip("0").rstrip(".")
+
+
 def init_app(app: Flask) -> None:
     app.jinja_env.filters.update(localtime=localtime, visible=visible, stars=stars,
                                  signed=signed, percent=percent, entity_name=entity_name,
-                                 duration=duration, points=points, number=number)
+                                 duration=duration, topic_name=topic_name,
+                                 incident_title=incident_title, points=points, number=number,
+                                 fact_value=fact_value)

@@ -14,12 +14,14 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from alerting.respond import review_handling
+from alerting.respond.workflow import current_assignee
 from crawlers.cleaning import clean_surrogates
 from models.exceptions import InvalidCursor
 from models.redact import redact_text
 from models.review import Review
 from models.runtime import Runtime
-from models.state import Incident
+from models.state import Incident, ReviewHandling
 from models.store import ReviewPage, ReviewQuery, TrendPoint
 from web.exceptions import InvalidParameter, NotFound
 from web.security import access
@@ -86,7 +88,8 @@ def list_incidents(status: str | None = None, limit: int = 200) -> list[Incident
     """Newest opened first, at most ``limit`` the reader may see; ``status`` one of
     ``INCIDENT_STATUSES``. The scope is applied in Python because ``Incident.entities`` is a
     JSON list, which SQLite and PostgreSQL query differently; incidents are few."""
-    statement = select(Incident).order_by(Incident.opened_at.desc(), Incident.id.desc())
+    statement = (select(Incident).order_by(Incident.opened_at.desc(), Incident.id.desc())
+                 .options(selectinload(Incident.events)))
     if status is not None:
         statement = statement.where(Incident.status == status)
     found: list[Incident] = []
@@ -163,6 +166,39 @@ def export_reviews(query: ReviewQuery) -> Iterator[Review]:
     return current_runtime().store.iter_reviews(access.scoped_query(query))
 
 
+def review_handlings(reviews: list[Review]) -> dict[str, ReviewHandling]:
+    """The handling rows (timelines loaded) of ``reviews`` (already visible ones), by id."""
+    return review_handling.handlings(current_runtime().state, [r.id for r in reviews])
+
+
+def review_queue(username: str) -> list[tuple[Review, ReviewHandling]]:
+    """The reviews assigned to ``username`` and not yet handled that the reader may see,
+    oldest assignment first (a review gone from the store is left out)."""
+    rows = review_handling.queue(current_runtime().state, username)
+    found = find_reviews([row.review_id for row in rows if access.in_scope(row.entities)])
+    return [(found[row.review_id], row) for row in rows if row.review_id in found]
+
+
+def incident_queue(username: str) -> list[Incident]:
+    """The open or acknowledged incidents assigned to ``username`` that the reader may see."""
+    statement = (select(Incident).where(Incident.status != "resolved")
+                 .options(selectinload(Incident.events))
+                 .order_by(Incident.opened_at.desc(), Incident.id.desc()))
+    with current_runtime().state.session() as session:
+        return [i for i in session.scalars(statement)
+                if access.can_see_incident(i) and current_assignee(i) == username]
+
+
+def handling_changed_since(since: datetime) -> list[ReviewHandling]:
+    """Handling rows changed at or after ``since`` that the reader may see."""
+    return [row for row in review_handling.changed_since(current_runtime().state, since)
+            if access.in_scope(row.entities)]
+
+
+def reviews_handled_since(since: datetime) -> list[ReviewHandling]:
+    """Reviews handled at or after ``since`` that the reader may see."""
+    return [row for row in review_handling.handled_between(current_runtime().state, since)
+            if access.in_scope(row.entities)]
 def review_cross_counts(query: ReviewQuery, rows: str,
                         columns: str) -> dict[tuple[str | None, str | None], int]:
     """``ReviewStore.cross_count`` in the reader's scope: an entity outside it is never a

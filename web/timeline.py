@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from web.display import display_zone, duration
+from web.display import display_zone, duration, p_value_text
 from web.i18n import gettext
 
 BARS = "▁▂▃▄▅▆▇█"
@@ -52,10 +52,6 @@ def activity_chart(activity: dict[str, int]) -> str:
     total = sum(int(n) for _, n in hours)
     return gettext("incident.activity", first=first.astimezone(zone).strftime("%H:%M"),
                    bars=bars, last=last.astimezone(zone).strftime("%H:%M"), total=total)
-
-
-def p_value_text(value: float) -> str:
-    return "< 0.001" if value < 0.001 else f"{value:.3f}"
 
 
 def _text(key: str, value: Any) -> str:

@@ -3,7 +3,8 @@
     open ──acknowledge──► acknowledged ──resolve / false_alarm──► resolved ──reopen──► open
       └──────────────────resolve / false_alarm───────────────────┘
 
-``assign`` and ``comment`` are allowed in any status and do not change it. Resolving (by a
+``assign`` and ``comment`` are allowed in any status and do not change it; acknowledging an
+incident nobody is assigned to assigns it to the person who acknowledged it. Resolving (by a
 person, as a false alarm, or automatically) sends an all-clear to every channel that was told
 about the incident (``send_all_clear``); a false alarm is a resolution whose event kind is
 ``false_alarm``, which the response figures count per rule.
@@ -66,7 +67,19 @@ def _record(state: StateDB, incident_id: int, kind: str, actor: str, detail: dic
 
 def acknowledge(state: StateDB, incident_id: int, actor: str,
                 at: datetime | None = None) -> Incident:
-    return _record(state, incident_id, "acknowledged", actor, {}, at, ("open",), "acknowledged")
+    """Acknowledge; when nobody is assigned yet and ``actor`` is an active user, the incident
+    is also assigned to them (an ``assigned`` event with ``"by": "acknowledged"``): whoever
+    picks it up handles it until someone hands it over."""
+    at = at or utcnow()
+    incident = _record(state, incident_id, "acknowledged", actor, {}, at, ("open",),
+                       "acknowledged")
+    with state.session() as session:
+        incident = _load(session, incident_id)
+        user = session.scalars(select(User).where(User.username == actor)).first()
+        if current_assignee(incident) is None and user is not None and not user.disabled:
+            session.add(IncidentEvent(incident=incident, at=at, kind="assigned", actor=actor,
+                                      detail={"assignee": actor, "by": "acknowledged"}))
+    return incident
 
 
 def assign(state: StateDB, incident_id: int, actor: str, assignee: str,

@@ -45,7 +45,7 @@ def render_page(reviews: list[DemoReview], page: int, *, base_url: str, country:
         "link": links,
         "id": {"label": href(page)},
     }
-    entries = [_entry(r, country, app_id) for r in chunk]
+    entries = [_entry(r, country, base_url) for r in chunk]
     if page == 1 and entries:
         entries.insert(0, _app_entry(country, app_id))
     if entries:
@@ -61,9 +61,11 @@ def _link(rel: str, href: str) -> dict:
     return {"attributes": {"rel": rel, "type": "text/html", "href": href}}
 
 
-def _entry(review: DemoReview, country: str, app_id: str) -> dict:
+def _entry(review: DemoReview, country: str, base_url: str) -> dict:
     author_uri = f"https://itunes.apple.com/{country}/reviews/id{review.author_id}"
-    review_url = f"https://itunes.apple.com/{country}/review?id={app_id}&type=Purple%20Software"
+    # The real feed links every entry to the app's review list; the demo links each review to
+    # its own page on the demo site, so a handler's 原文 link shows that review.
+    review_url = f"{base_url}/reviews/{review.native_id}"
     entry = {
         "author": {"uri": {"label": author_uri}, "name": {"label": review.author}, "label": ""},
         "updated": {"label": _time(review.published_at)},

@@ -1,6 +1,9 @@
 """The demo review site over HTTP: the App Store feed of a ``DemoCatalogue`` as of ``clock()``,
-an allow-all ``/robots.txt``, and a webhook receiver at ``/hooks``: ``POST`` stores the JSON
-body, ``GET`` returns the list of bodies received, oldest first, the last ``HOOK_LIMIT`` kept."""
+an allow-all ``/robots.txt``, a webhook receiver at ``/hooks`` (``POST`` stores the JSON body;
+``GET`` returns the list of bodies received, oldest first, the last ``HOOK_LIMIT`` kept — as an
+HTML page when the client asks for HTML, as a browser does), and for people a home page (``/``)
+saying what the site publishes and when, and a page per review (``/reviews/<id>``, the link
+each feed entry carries); see ``crawlers.demo.pages``."""
 from __future__ import annotations
 
 import json
@@ -11,6 +14,7 @@ from datetime import datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Callable
 
+from crawlers.demo import pages
 from crawlers.demo.catalogue import DemoCatalogue
 from crawlers.demo.feed import MAX_PAGES, render_page
 from models.review import utcnow
@@ -18,6 +22,8 @@ from models.review import utcnow
 HOOK_LIMIT = 500
 FEED_URL = re.compile(r"^/(?P<country>[a-z]{2})/rss/customerreviews/page=(?P<page>\d+)"
                       r"/id=(?P<app_id>\d+)/sortby=mostrecent/json$")
+REVIEW_URL = re.compile(r"^/reviews/(?P<native_id>\d+)$")
+HTML = "text/html; charset=utf-8"
 
 Reply = tuple[int, str, bytes]  # status, content type, body
 
@@ -32,12 +38,21 @@ class DemoSite:
         self._hooks: deque[dict] = deque(maxlen=HOOK_LIMIT)
         self._lock = threading.Lock()
 
-    def handle(self, method: str, path: str, body: bytes, base_url: str) -> Reply:
+    def handle(self, method: str, path: str, body: bytes, base_url: str,
+               accept: str = "") -> Reply:
         path = path.split("?", 1)[0]
         if path == "/robots.txt" and method == "GET":
             return 200, "text/plain; charset=utf-8", b"User-agent: *\nAllow: /\n"
+        if path == "/" and method == "GET":
+            return 200, HTML, pages.home(self.catalogue, self.clock(), self.app_id,
+                                         len(self.hooks))
         if path == "/hooks":
+            if method == "GET" and _prefers_html(accept):
+                return 200, HTML, pages.hooks_page(self.hooks)
             return self._hooks_reply(method, body)
+        review = REVIEW_URL.match(path)
+        if review and method == "GET":
+            return self._review_reply(review["native_id"])
         match = FEED_URL.match(path)
         if match and method == "GET":
             return self._feed_reply(match, base_url)
@@ -58,6 +73,12 @@ class DemoSite:
                                       country=match["country"], app_id=match["app_id"],
                                       as_of=as_of))
 
+    def _review_reply(self, native_id: str) -> Reply:
+        for review in self.catalogue.published(self.clock()):
+            if review.native_id == native_id:
+                return 200, HTML, pages.review_page(review)
+        return _json(404, {"error": f"no such review (yet): {native_id}"})
+
     def _hooks_reply(self, method: str, body: bytes) -> Reply:
         if method == "GET":
             return _json(200, self.hooks)
@@ -70,6 +91,15 @@ class DemoSite:
         with self._lock:
             self._hooks.append(payload)
         return _json(200, {"ok": True})
+
+
+def _prefers_html(accept: str) -> bool:
+    """A browser's Accept header (text/html listed before any JSON); API clients and tests
+    sending nothing or */* get JSON."""
+    kinds = [part.split(";")[0].strip() for part in accept.split(",")]
+    if "text/html" not in kinds:
+        return False
+    return "application/json" not in kinds[:kinds.index("text/html")]
 
 
 def _json(status: int, data: object) -> Reply:
@@ -86,7 +116,8 @@ class _Handler(BaseHTTPRequestHandler):
         body = self.rfile.read(length) if length else b""
         host, port = self.server.server_address[:2]
         status, ctype, payload = self.site.handle(
-            self.command, self.path, body, f"http://{host}:{port}")
+            self.command, self.path, body, f"http://{host}:{port}",
+            self.headers.get("Accept", ""))
         self.send_response(status)
         self.send_header("Content-Type", ctype)
         self.send_header("Content-Length", str(len(payload)))

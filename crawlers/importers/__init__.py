@@ -46,6 +46,7 @@ class ImportReport:
     updated: int = 0
     unchanged: int = 0
     bad: list[BadRow] = field(default_factory=list)
+    columns: dict[str, str] = field(default_factory=dict)  # review field → column it came from
 
     @property
     def imported(self) -> int:
@@ -59,6 +60,11 @@ class ImportReport:
     def summary(self) -> str:
         return (f"rows={self.rows} new={self.new} updated={self.updated} "
                 f"unchanged={self.unchanged} bad={len(self.bad)}")
+
+    def column_summary(self) -> str:
+        """Which column became which review field, e.g. ``columns: 评价内容→text, 工单号→id``."""
+        pairs = ", ".join(f"{column}→{name}" for name, column in self.columns.items())
+        return f"columns: {pairs or '(none)'}"
 
 
 def import_file(runtime, path: str | Path, source_name: str,
@@ -103,6 +109,8 @@ def import_file(runtime, path: str | Path, source_name: str,
             if row.error:
                 raise RowError(row.error)
             columns = resolve_columns(row.data, columns_map)
+            for name, column in columns.items():
+                report.columns.setdefault(name, column)
             raw = to_raw_review(row.data, columns, source_name, tz, now, MAX_TEXT_CHARS)
             review = raw.to_review(entities, crawled_at=now)
         except (RowError, ValueError) as exc:  # one bad row never costs the batch its others

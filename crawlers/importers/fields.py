@@ -18,12 +18,15 @@ from crawlers import normalise
 from crawlers.cleaning import clean_field, clean_text
 from crawlers.items import RawReview
 
+# The usual headers, in order of preference, including those of common Chinese exports
+# (电商评价导出, 客服工单系统): a file with these needs no --map.
 DEFAULT_COLUMNS: dict[str, tuple[str, ...]] = {
-    "text": ("text", "content", "评论", "内容", "评论内容", "review"),
-    "id": ("id", "review_id", "评论id"),
-    "author": ("author", "nickname", "用户", "昵称", "用户名"),
-    "rating": ("rating", "score", "评分", "星级"),
-    "published_at": ("published_at", "time", "时间", "发布时间", "date", "created_at"),
+    "text": ("text", "content", "评论", "内容", "评论内容", "评价内容", "评价", "review"),
+    "id": ("id", "review_id", "评论id", "评价id", "工单号", "工单编号", "订单号", "订单编号"),
+    "author": ("author", "nickname", "用户", "昵称", "用户名", "用户昵称", "买家昵称"),
+    "rating": ("rating", "score", "评分", "星级", "评价星级"),
+    "published_at": ("published_at", "time", "时间", "发布时间", "评价时间", "评论时间",
+                     "创建时间", "date", "created_at"),
     "url": ("url", "link", "链接"),
     "title": ("title", "标题"),
     "likes": ("likes", "点赞", "点赞数"),

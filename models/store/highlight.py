@@ -9,18 +9,25 @@ Both backends compute it here, from the found review, rather than with their own
 ``q`` matches the segmented ``tokens``, which SQLite's FTS index holds instead of the text and
 Elasticsearch's text analyzer does not share (it splits Chinese per character), and the tokens
 come from the simplified ``text_norm``. A word is looked for in ``text`` as written first, then
-in ``text_norm`` (a review written in traditional script, say 發熱 for 发热).
+in ``text_norm`` (a review written in traditional script, say 發熱 for 发热); a match found in
+``text_norm`` is drawn on ``text`` as written: the two texts are aligned character by character
+(normalising converts script and width one character for one, and drops control characters and
+markup), so the reader sees 說實話，剛更新完就<em>發熱</em>, not the simplified 说实话,刚…. Only
+texts longer than ``ALIGN_LIMIT`` characters, which are rare and costly to align, are shown as
+normalised.
 """
 from __future__ import annotations
 
 import html
 import re
+from difflib import SequenceMatcher
 
 from models.review import Review
 
 FRAGMENT = 160   # characters shown around the first match of a long text
 LEAD = 40        # of which before it
 OPEN, CLOSE = "<em>", "</em>"
+ALIGN_LIMIT = 4000  # characters; a longer text found only through text_norm shows text_norm
 
 
 def query_words(q: str | None) -> list[str]:
@@ -38,12 +45,33 @@ def highlight(review: Review, words: list[str]) -> str | None:
         return None
     pattern = re.compile("|".join(re.escape(w) for w in sorted(set(words), key=len,
                                                               reverse=True)), re.IGNORECASE)
-    for text in (review.text, review.text_norm):
-        if text:
-            spans = [m.span() for m in pattern.finditer(text)]
-            if spans:
-                return _render(text, spans)
-    return None
+    spans = [m.span() for m in pattern.finditer(review.text or "")]
+    if spans:
+        return _render(review.text, spans)
+    norm = review.text_norm or ""
+    spans = [m.span() for m in pattern.finditer(norm)]
+    if not spans:
+        return None
+    written = _on_written(review.text or "", norm, spans)
+    return _render(review.text, written) if written else _render(norm, spans)
+
+
+def _on_written(text: str, norm: str, spans: list[tuple[int, int]]
+                ) -> list[tuple[int, int]] | None:
+    """``spans`` of ``norm`` moved onto ``text``, the text it was normalised from; None when
+    the texts are too long to align."""
+    if not text or len(text) > ALIGN_LIMIT or len(norm) > ALIGN_LIMIT:
+        return None
+    starts, ends = list(range(len(norm))), list(range(1, len(norm) + 1))
+    matcher = SequenceMatcher(None, norm, text, autojunk=False)
+    for _tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        for i in range(i1, i2):
+            if i2 - i1 == j2 - j1:  # equal, or converted one character for one
+                starts[i], ends[i] = j1 + i - i1, j1 + i - i1 + 1
+            else:                   # a run that changed length: the whole run
+                starts[i], ends[i] = j1, max(j2, j1)
+    moved = [(starts[s], ends[e - 1]) for s, e in spans]
+    return [(s, e) for s, e in moved if e > s] or None
 
 
 def _render(text: str, spans: list[tuple[int, int]]) -> str:

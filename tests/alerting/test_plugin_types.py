@@ -132,8 +132,8 @@ def test_config_check_uses_the_same_plugins(tmp_path):
     bad.write_text(config_text({"name": "x", "type": "tests.alerting.plugin_types.NotARule"}),
                    encoding="utf-8")
 
-    assert CliRunner().invoke(config_check, [str(good)]).output == "ok\n"
+    assert CliRunner().invoke(config_check, [str(good)]).stdout == "ok\n"
     result = CliRunner().invoke(config_check, [str(bad)])
     assert result.exit_code == 1
-    assert result.output.startswith(f"{bad}: rules[0].type: rule type "
+    assert result.stdout.startswith(f"{bad}: rules[0].type: rule type "
                                     "'tests.alerting.plugin_types.NotARule': expected a subclass")

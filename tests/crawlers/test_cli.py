@@ -103,7 +103,8 @@ def test_import_reports_bad_rows_on_stderr_and_counts_on_stdout(home, tmp_path: 
     assert result.exit_code == 0, result.output
     assert result.stderr.splitlines() == [f"{path}:3: expected 3 columns, found 4",
                                           f"{path}:4: cannot read the time '不知道'"]
-    assert result.stdout == "rows=3 new=1 updated=0 unchanged=0 bad=2\n"
+    assert result.stdout == ("columns: 评论→text, 用户→author, 时间→published_at\n"
+                             "rows=3 new=1 updated=0 unchanged=0 bad=2\n")
 
 
 def test_import_exit_codes(home, tmp_path: Path):

@@ -95,7 +95,8 @@ def test_feed_pages_have_the_app_store_shape(site):
     assert datetime.fromisoformat(updated).astimezone(timezone.utc) == published[0].published_at
     for key in ("im:version", "im:voteSum", "im:voteCount", "title"):
         assert set(first[key]) == {"label"}
-    assert first["link"]["attributes"]["href"].startswith("https://")
+    # each review links to its own page on the demo site (the real feed: the app's review list)
+    assert first["link"]["attributes"]["href"].endswith(f"/reviews/{published[0].native_id}")
     last = [link["attributes"]["href"] for link in feed["link"]
             if link["attributes"]["rel"] == "last"]
     assert re.search(r"/page=(\d+)/", last[0])[1] == str(-(-len(published) // 50))
@@ -152,3 +153,46 @@ def test_webhook_receiver_keeps_what_it_received(site):
     bad = client.post("/hooks", content=b"{not json", headers={"Content-Type": "application/json"})
     assert bad.status_code == 400
     assert client.get("/hooks").json() == [first, second]
+
+
+BROWSER = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
+
+
+def test_home_page_says_what_the_site_publishes_and_when(site):
+    catalogue, clock, client, _base = site
+    page = client.get("/", headers=BROWSER)
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    text = page.text
+    assert feed_path("cn", "1000000001", 1) in text
+    assert "约每 10.5 秒一条新评论" in text and "首次在启动后 40 秒" in text
+    first_burst = (catalogue.start + timedelta(seconds=40)).astimezone(
+        timezone(timedelta(hours=8))).strftime("%Y-%m-%d %H:%M:%S")
+    assert f"下一次 / next burst: {first_burst}" in text
+    newest = catalogue.published(clock())[0]
+    assert f'href="/reviews/{newest.native_id}"' in text
+    clock.advance(minutes=2)
+    assert "已发生 1 次" in client.get("/").text
+
+
+def test_each_review_has_its_own_page_escaped(site):
+    catalogue, clock, client, _base = site
+    review = catalogue.published(clock())[0]
+    page = client.get(f"/reviews/{review.native_id}")
+    assert page.status_code == 200 and review.content in page.text
+    assert review.title in page.text
+    assert client.get("/reviews/1").status_code == 404
+    future = catalogue.published(clock() + timedelta(hours=1))[0]
+    assert client.get(f"/reviews/{future.native_id}").status_code == 404  # not published yet
+
+
+def test_hooks_are_readable_in_a_browser_and_json_for_programs(site):
+    _catalogue, _clock, client, _base = site
+    client.post("/hooks", json={"kind": "opened", "title": "<b>云雀</b> 负面评论激增",
+                                "link": "javascript:alert(1)"})
+    html = client.get("/hooks", headers=BROWSER)
+    assert html.headers["content-type"].startswith("text/html")
+    assert "&lt;b&gt;云雀&lt;/b&gt; 负面评论激增" in html.text and "<b>云雀" not in html.text
+    assert "javascript:" not in html.text.split("<pre>")[0]  # only web addresses become links
+    assert client.get("/hooks", headers={"Accept": "application/json"}).json()[0]["kind"] \
+        == "opened"
+    assert client.get("/nowhere").status_code == 404

@@ -103,6 +103,42 @@ def test_column_mapping_from_the_command_line(runtime, tmp_path: Path):
         import_file(runtime, path, "mapped", mapping={"body": "评论正文"})
 
 
+@pytest.mark.parametrize("header,native_id", [
+    ("工单号,评价内容,评分,评价时间,昵称", "T20261101-07"),
+    ("订单号,内容,星级,时间,用户", "T20261101-07"),
+])
+def test_common_chinese_export_headers_need_no_mapping(runtime, tmp_path: Path, header,
+                                                      native_id):
+    path = tmp_path / "export.csv"
+    path.write_text(f"{header}\n{native_id},充电器用三天就坏了,1星,2026-11-01 10:00,小王\n",
+                    encoding="utf-8")
+    report = import_file(runtime, path, "export")
+    assert report.new == 1 and not report.bad
+    review = runtime.store.get(review_id("export", native_id))
+    assert (review.text, review.rating, review.author) == ("充电器用三天就坏了", 1.0, "小王")
+    assert review.published_at == datetime(2026, 11, 1, 2, 0, tzinfo=timezone.utc)
+    id_column, text_column, rating_column, time_column, author_column = header.split(",")
+    assert report.column_summary() == (
+        f"columns: {text_column}→text, {id_column}→id, {author_column}→author, "
+        f"{rating_column}→rating, {time_column}→published_at")
+
+
+def test_import_command_says_which_column_became_which_field(home: Path, tmp_path: Path,
+                                                            monkeypatch):
+    from click.testing import CliRunner
+
+    from web.cli import main
+    path = tmp_path / "export.csv"
+    path.write_text("工单号,评价内容\nT1,物流太慢\n", encoding="utf-8")
+    monkeypatch.delenv("KOUBEI_CONFIG", raising=False)
+    result = CliRunner().invoke(main, ["import", str(path), "--source", "cs", "--home",
+                                       str(home)])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[-2:] == [
+        "columns: 评价内容→text, 工单号→id",
+        "rows=1 new=1 updated=0 unchanged=0 bad=0"]
+
+
 def test_a_configured_file_source_brings_mapping_entities_and_timezone(home: Path, tmp_path: Path):
     data = yaml.safe_load(DEMO_CONFIG.read_text(encoding="utf-8"))
     data["sources"].append({"name": "tw-forum", "type": "file", "entities": ["yunque-x5"],

@@ -156,3 +156,27 @@ def test_store_failure_is_counted_not_raised(crawler, runtime):
     assert crawler.stats.get_value("koubei/store_error_count") == 1
     assert "cannot store 1 reviews" in crawler.stats.get_value("koubei/store_error")
     assert crawler.stats.get_value(WATERMARK_KEY) is None
+
+
+def test_a_dropped_duplicate_is_logged_as_one_line(runtime):
+    from scrapy import Spider
+    from scrapy.utils.log import logformatter_adapter
+    from scrapy.utils.misc import load_object
+
+    from crawlers.settings import process_settings
+    settings = process_settings()
+    crawler = get_crawler(settings_dict={"LOG_FORMATTER": settings["LOG_FORMATTER"],
+                                         "KOUBEI_RUNTIME": SharedRuntime(runtime)})
+    spider = Spider(name="demo-appstore")
+    spider.crawler = crawler
+    formatter = load_object(settings["LOG_FORMATTER"]).from_crawler(crawler)
+    step = DedupePipeline.from_crawler(crawler)
+    item = raw("7", text="第一行\n第二行：更新后发热严重")
+    step.process_item(item)
+    with pytest.raises(DropItem) as dropped:
+        step.process_item(item)
+    level, message, args = logformatter_adapter(formatter.dropped(item, dropped.value, None,
+                                                                  spider))
+    line = message % args
+    assert line == "Dropped: duplicate: review 7 twice in one crawl"
+    assert "\n" not in line and "发热" not in line

@@ -131,7 +131,8 @@ class ReviewStoreContract:
         assert set(ids(page.reviews)) == {plain.id, hant.id}
         assert page.highlights == {
             plain.id: "&lt;b&gt;<em>电池</em>&lt;/b&gt;<em>发热</em>严重，退货！[怒]",
-            hant.id: "<em>电池</em><em>发热</em>严重😡",  # the simplified text it was found by
+            # found by its simplified text, marked on the text as written
+            hant.id: "<em>電池</em><em>發熱</em>嚴重😡",
         }
         fragment = store.search(ReviewQuery(q="发热", entities=("yunque",))).highlights[long.id]
         assert "就是<em>发热</em>很好" in fragment

@@ -81,12 +81,42 @@ users:
   - {username: amy, entities: [yunque, "*", lost]}
 """
     assert problems(text) == [
-        "koubei.yaml: sources[1]: duplicate name 's'",
+        "koubei.yaml: sources[1].name: duplicate name 's'",
         "koubei.yaml: sources[0].entities: unknown entity 'ghost'",
         "koubei.yaml: entities[1].parent: unknown entity 'nobody'",
         "koubei.yaml: rules[0].channels: unknown channel 'pager'",
         "koubei.yaml: rules[0].sources: unknown source 'nowhere'",
         "koubei.yaml: users[0].entities: unknown entity 'lost'",
+    ]
+
+
+def test_one_run_reports_field_errors_references_duplicates_and_urls_together():
+    text = """
+web: {public_url: "koubei.example.com"}
+entities:
+  - {id: yunque, name: 云雀, keywords: [云雀], colour: red}
+  - {id: yunque, name: 云雀二号, keywords: [云雀]}
+rules:
+  - {name: r, type: negative_spike, window: soon, channels: [pager], entities: [ghost]}
+channels:
+  - {name: hook, type: webhook, url: not a url}
+  - {name: bot, type: wecom, url: "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=k"}
+users:
+  - {username: amy, entities: ["*"]}
+  - {username: amy, entities: [nowhere]}
+"""
+    assert problems(text) == [
+        "koubei.yaml: entities[0].colour: unknown key",
+        "koubei.yaml: rules[0].window: expected a duration such as 30s, 10m, 2h or 7d, got 'soon'",
+        "koubei.yaml: entities[1].id: duplicate id 'yunque'",
+        "koubei.yaml: users[1].username: duplicate username 'amy'",
+        "koubei.yaml: rules[0].entities: unknown entity 'ghost'",
+        "koubei.yaml: rules[0].channels: unknown channel 'pager'",
+        "koubei.yaml: users[1].entities: unknown entity 'nowhere'",
+        "koubei.yaml: channels[0].url: not a web address: 'not a url'; expected http:// or "
+        "https:// and a host",
+        "koubei.yaml: web.public_url: not a web address: 'koubei.example.com'; expected "
+        "http:// or https:// and a host",
     ]
 
 
@@ -111,9 +141,9 @@ def test_config_check_command(tmp_path):
     bad.write_text("sources:\n  - {name: s, type: appstore}\n", encoding="utf-8")
     runner = CliRunner()
     ok = runner.invoke(config_check, [str(good)])
-    assert (ok.exit_code, ok.output) == (0, "ok\n")
+    assert (ok.exit_code, ok.stdout) == (0, "ok\n")
     failed = runner.invoke(config_check, [str(bad)])
     assert failed.exit_code == 1
-    assert failed.output == f"{bad}: sources[0].app_id: required key is missing\n"
+    assert failed.stdout == f"{bad}: sources[0].app_id: required key is missing\n"
     missing = runner.invoke(config_check, [str(tmp_path / "nope.yaml")])
     assert missing.exit_code == 1 and "cannot read the file" in missing.output

@@ -33,3 +33,13 @@ def test_reviews_without_the_words_get_no_highlight():
     found, missed = make_review(text="电池发热"), make_review(text="拍照清晰", text_norm="拍照清晰")
     assert highlights([found, missed], "发热") == {found.id: "电池<em>发热</em>"}
     assert highlights([found], None) == {}
+
+
+def test_a_match_found_through_the_normalised_text_is_drawn_on_the_text_as_written():
+    review = make_review(text="說實話，剛更新完就發熱，ＡＰＰ閃退\x07了",
+                         text_norm="说实话,刚更新完就发热,APP闪退了")
+    assert highlight(review, ["发热", "app"]) == \
+        "說實話，剛更新完就<em>發熱</em>，<em>ＡＰＰ</em>閃退\x07了"
+    # a word that only the normalised text has, in a text too long to align: shown normalised
+    long = make_review(text="發熱" + "好" * 5000, text_norm="发热" + "好" * 5000)
+    assert highlight(long, ["发热"]).startswith("<em>发热</em>好")

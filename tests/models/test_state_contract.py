@@ -7,13 +7,28 @@ import sqlite3
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import select
+from alembic import command
+from sqlalchemy import inspect, select
 from sqlalchemy.exc import IntegrityError
 
 from models import crawl_queue
 from models.lease import Fence, LeaderLease, claim_run, interval_slot
-from models.migrations import current_revision, head_revision, schema_differences
-from models.state import Base, CrawlCheckpoint, Incident, IncidentEvent, StateDB, User
+from models.migrations import (
+    alembic_config,
+    current_revision,
+    head_revision,
+    schema_differences,
+)
+from models.state import (
+    Base,
+    CrawlCheckpoint,
+    Incident,
+    IncidentEvent,
+    ReviewEvent,
+    ReviewHandling,
+    StateDB,
+    User,
+)
 
 T0 = datetime(2026, 12, 5, 9, 0, tzinfo=timezone.utc)
 
@@ -146,6 +161,33 @@ def test_a_database_made_before_migrations_is_adopted(tmp_path):
     old.close()
     assert "alembic_version" in sqlite3.connect(tmp_path / "old.db").execute(
         "select group_concat(name) from sqlite_master").fetchone()[0]
+
+
+def test_review_handling_tables_arrive_by_migration_0005_or_are_adopted(state_db):
+    """0005 makes review_handling and review_events on a database at 0004, and adopts them
+    with their rows where create_all already made them (the version that introduced them)."""
+    with state_db.engine.begin() as connection:
+        command.downgrade(alembic_config(connection), "0004")
+    assert current_revision(state_db.engine) == "0004"
+    assert not {"review_handling", "review_events"} & set(
+        inspect(state_db.engine).get_table_names())
+    state_db.upgrade()  # made by the migration
+    assert current_revision(state_db.engine) == head_revision()
+    assert schema_differences(state_db.engine, Base.metadata) == []
+
+    with state_db.engine.begin() as connection:
+        command.downgrade(alembic_config(connection), "0004")
+    tables = [Base.metadata.tables["review_handling"], Base.metadata.tables["review_events"]]
+    Base.metadata.create_all(state_db.engine, tables=tables)  # as create_all left them
+    with state_db.session() as s:
+        s.add(ReviewHandling(review_id="r1", assignee="li", entities=["yunque"], arrived_at=T0,
+                             events=[ReviewEvent(kind="assigned", actor="admin", at=T0)]))
+    state_db.upgrade()  # adopted
+    assert schema_differences(state_db.engine, Base.metadata) == []
+    with state_db.session() as s:
+        kept = s.get(ReviewHandling, "r1")
+        assert (kept.assignee, kept.arrived_at, [e.kind for e in kept.events]) == (
+            "li", T0, ["assigned"])
 
 
 def test_one_running_crawl_per_site(state_db):

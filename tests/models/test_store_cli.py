@@ -36,6 +36,11 @@ def test_migrate_sqlite_to_elasticsearch_and_back(tmp_path, home, es_url, es_pre
     assert there.exit_code == 0, there.output
     assert "migrated 120 of 120 reviews; elasticsearch now holds 120" in there.output
     assert "verified" in there.output
+    assert f"from sqlite: {home / 'reviews.db'} (120 reviews)" in there.output
+    assert f"to elasticsearch: {es_url}" in there.output
+    again = run("migrate", "--from", "sqlite", "--to", "elasticsearch", "--config", config,
+                "--home", str(home))  # a rerun is safe: same 120, nothing doubled
+    assert "migrated 120 of 120 reviews; elasticsearch now holds 120" in again.output
     es = ElasticsearchReviewStore(tmp_path, url=es_url, index_prefix=es_prefix)
     assert es.get(reviews[7].id) == reviews[7]
     es.close()

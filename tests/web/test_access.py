@@ -219,4 +219,5 @@ def test_api_token_acts_without_csrf(app, runtime, add_user, add_incident):
     assert response.status_code == 200
     incident = response.get_json()["incident"]
     assert incident["status"] == "acknowledged"
-    assert (incident["events"][-1]["kind"], incident["events"][-1]["actor"]) == ("acknowledged", "li")
+    assert [(e["kind"], e["actor"]) for e in incident["events"][-2:]] == [
+        ("acknowledged", "li"), ("assigned", "li")]  # acknowledging an unassigned one takes it

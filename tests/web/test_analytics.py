@@ -146,6 +146,22 @@ def test_compare_page_links_each_figure_to_its_reviews(market):
     assert "共 3 条" in feed
 
 
+def test_english_analytics_pages_name_the_taxonomys_topics_in_english(market):
+    _, client_for = market
+    boss = client_for("boss")
+    compare = boss.get(f"/compare?entity=yunque&entity=huamei&{PERIOD}&lang=en").get_data(
+        as_text=True)
+    assert ">Returns &amp; repairs 3</a>" in compare and ">售后退换 3</a>" not in compare
+    cx = boss.get(f"/cx?entity=yunque&{PERIOD}&lang=en").get_data(as_text=True)
+    assert 'topic=%E7%89%A9%E6%B5%81%E9%85%8D%E9%80%81">Delivery</a>' in cx  # link keeps 物流配送
+    assert "1. 物流" in cx  # a configured stage name: as written
+    feed = boss.get("/?lang=en").get_data(as_text=True)
+    assert '<option value="物流配送">Delivery</option>' in feed
+    chinese = boss.get(f"/compare?entity=yunque&entity=huamei&{PERIOD}&lang=zh-CN").get_data(
+        as_text=True)
+    assert ">售后退换 3</a>" in chinese
+
+
 def test_channels_flag_the_inconsistent_source(brands):
     store, client_for = brands
     store.upsert(
@@ -214,6 +230,19 @@ def test_hot_words_rise_against_the_period_before_and_link_to_their_reviews(bran
     assert "&amp;entity=yunque&amp;keyword=%E9%97%AA%E9%80%80" in page
     feed = client_for("wu").get("/?entity=yunque&keyword=闪退&since=2026-11-08&until=2026-11-14")
     assert "共 10 条" in feed.get_data(as_text=True)
+
+
+def test_hot_words_without_a_previous_period_say_so_instead_of_testing_a_rise(brands):
+    store, client_for = brands
+    store.upsert(reviews(4, entities=["yunque"], keywords=["续航"], published_at=day(9)))
+    client = client_for("boss")
+    data = client.get(f"/api/hotwords?entity=yunque&{PERIOD}").get_json()
+    assert (data["previous_reviews"], [w["term"] for w in data["words"]]) == (0, ["续航"])
+    page = client.get(f"/hotwords?entity=yunque&{PERIOD}").get_data(as_text=True)
+    assert "上一期没有评论，无从比较升降" in page and "显著上升" not in page
+    assert 'class="tag tag-new"' not in page  # nothing is "new" against nothing
+    english = client.get(f"/hotwords?entity=yunque&{PERIOD}&lang=en").get_data(as_text=True)
+    assert "The previous period has no reviews" in english
 
 
 def test_pages_start_on_the_first_visible_entities(market):

@@ -3,7 +3,7 @@ notification the webhook received, signs in, acknowledges, assigns, resolves, an
 all-clear arrives at the same webhook.
 
 Chromium and chromedriver are the Debian packages (``/usr/bin/chromium``,
-``/usr/bin/chromedriver``; ``.ci/run`` installs them); Selenium is pointed at them explicitly so
+``/usr/bin/chromedriver``; ``make test`` installs them); Selenium is pointed at them explicitly so
 nothing is downloaded. Under ``CI=true`` a missing browser fails the test.
 """
 from __future__ import annotations

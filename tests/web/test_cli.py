@@ -84,3 +84,54 @@ def test_users_add_list_disable_and_token(home):
         assert token_account(runtime.state, token) is None
     finally:
         runtime.close()
+
+
+def test_config_check_defaults_to_the_active_config_and_lists_every_problem(home, monkeypatch):
+    monkeypatch.delenv("KOUBEI_CONFIG", raising=False)
+    runner = CliRunner()  # click 8.2+: result.stdout and result.stderr apart
+    demo = runner.invoke(main, ["config", "check", "--home", str(home)])
+    assert demo.exit_code == 0 and demo.stdout.strip() == "ok"
+    assert "demo.yaml" in demo.stderr  # no koubei.yaml in the data directory: the demo config
+    (home / "koubei.yaml").write_text(
+        "entities:\n  - {id: a, name: A, keywords: [A]}\n  - {id: a, name: B, keywords: [B]}\n"
+        "channels:\n  - {name: hook, type: webhook, url: not a url, colour: red}\n"
+        "rules:\n  - {name: r, type: negative_spike, channels: [pager]}\n", encoding="utf-8")
+    monkeypatch.setenv("KOUBEI_HOME", str(home))
+    result = runner.invoke(main, ["config", "check"])
+    assert result.exit_code == 1
+    assert str(home / "koubei.yaml") in result.stderr and "4 problem(s)" in result.stderr
+    assert result.stdout.splitlines() == [
+        f"{home / 'koubei.yaml'}: channels[0].colour: unknown key",
+        f"{home / 'koubei.yaml'}: entities[1].id: duplicate id 'a'",
+        f"{home / 'koubei.yaml'}: rules[0].channels: unknown channel 'pager'",
+        f"{home / 'koubei.yaml'}: channels[0].url: not a web address: 'not a url'; expected "
+        "http:// or https:// and a host"]
+
+
+def test_starting_koubei_loads_none_of_the_machinery_its_commands_use():
+    """`koubei --help` and every `koubei COMMAND --help` import no store, state database,
+    config model, analyser, crawler, scheduler or web app: each command loads those when it
+    runs, which keeps start-up well under half a second (`make bench` measures it)."""
+    import subprocess
+    import sys
+    script = (
+        "import sys\n"
+        "from web.cli import main\n"
+        "names = [[]] + [[n] for n in main.commands] + [[n, s] for n, c in main.commands.items()"
+        " for s in getattr(c, 'commands', {})]\n"
+        "for args in names:\n"
+        "    try:\n"
+        "        main(args + ['--help'], standalone_mode=False)\n"
+        "    except SystemExit:\n"
+        "        pass\n"
+        "heavy = ('sqlalchemy', 'pydantic', 'scipy', 'sklearn', 'scrapy', 'flask', 'jieba',"
+        " 'rjieba', 'apscheduler', 'elasticsearch', 'openpyxl', 'httpx', 'models.state',"
+        " 'models.config', 'models.store', 'alerting.detect', 'alerting.respond',"
+        " 'nlp.enrich', 'nlp.sentiment', 'nlp.segment', 'nlp.training', 'crawlers',"
+        " 'reportlab', 'ruamel', 'web.app', 'web.reports.pdf', 'web.runtime', 'alembic',"
+        " 'psycopg', 'models.migrations', 'models.lease', 'models.state_copy')\n"
+        "print(sorted({m for m in sys.modules for h in heavy if m == h or"
+        " m.startswith(h + '.')}))\n")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          check=True)
+    assert done.stdout.strip().splitlines()[-1] == "[]"

@@ -12,8 +12,8 @@ from web.messages import EN, ZH_CN
 from web.runtime import PLUGINS
 
 PACKAGE = Path(web.__file__).parent
-KEY_IN_TEMPLATE = re.compile(r"""_\(\s*["']([a-z0-9_.\-]+)["']""", re.I)
-KEY_PREFIX_IN_TEMPLATE = re.compile(r"""_\(\s*["']([a-z0-9_.\-]+\.)["']\s*~""", re.I)
+KEY_IN_TEMPLATE = re.compile(r"""_\(\s*["']([a-z0-9_.\-]+)["'](?!\s*~)""", re.I)
+KEY_PREFIX_IN_TEMPLATE = re.compile(r"""_\(\s*["']([a-z0-9_.\-]+)["']\s*~""", re.I)
 KEY_IN_CODE = re.compile(r"""gettext\(\s*f?["']([a-z0-9_.\-{}]+)["']""", re.I)
 
 
@@ -25,11 +25,11 @@ def test_both_catalogues_have_the_same_keys():
 
 def test_every_key_used_exists():
     used, prefixes = set(), set()
-    for template in (PACKAGE / "templates").glob("*.html"):
+    for template in (PACKAGE / "templates").rglob("*.html"):
         text = template.read_text(encoding="utf-8")
-        used |= {k for k in KEY_IN_TEMPLATE.findall(text) if not k.endswith(".")}
+        used |= set(KEY_IN_TEMPLATE.findall(text))
         prefixes |= set(KEY_PREFIX_IN_TEMPLATE.findall(text))
-    for module in PACKAGE.glob("*.py"):
+    for module in PACKAGE.rglob("*.py"):
         for key in KEY_IN_CODE.findall(module.read_text(encoding="utf-8")):
             if "{" in key:
                 prefixes.add(key.split("{")[0])
@@ -65,6 +65,13 @@ def test_language_cookie_and_switch_links(client):
 def test_error_pages_are_translated(client):
     assert "页面不存在" in client.get("/nowhere").get_data(as_text=True)
     assert "Page not found" in client.get("/nowhere?lang=en").get_data(as_text=True)
+
+
+def test_every_rule_field_has_a_label_in_both_languages():
+    from web.rule_form import rule_models
+    fields = {key for model in rule_models().values() for key in model.model_fields} - {"name", "type"}
+    assert "window" in fields and "entities" in fields
+    assert {f"rules.field.{key}" for key in fields} - set(ZH_CN) == set()
 
 
 def test_every_label_family_is_complete():

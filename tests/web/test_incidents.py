@@ -73,8 +73,10 @@ def test_incident_detail_renders_explanation_and_timeline(client, explained):
     assert body.index("事件创建") < body.index("已通知") < body.index("通知失败")
     assert "demo-webhook" in body and "connection refused" in body
     assert "<dt>统计窗口</dt><dd>2026-11-02 14:02:00 – 14:05:00</dd>" in body
-    assert '<dt class="fact-key">p 值</dt><dd>1e-09</dd>' in body
+    assert '<dt class="fact-key">p 值</dt><dd>&lt; 0.001</dd>' in body
     assert '<dt class="fact-key">倍数</dt><dd>52.5</dd>' in body
+    assert '<dt class="fact-key">基线预期条数</dt><dd>0.4</dd>' in body
+    assert '<dt class="fact-key">规则类型</dt><dd>负面激增</dd>' in body  # not negative_spike
     assert "关联评论（2 条）" in body
 
 
@@ -83,6 +85,7 @@ def test_incident_detail_in_english(client, explained):
     body = client.get(f"/incidents/{incident_id}?lang=en").get_data(as_text=True)
     assert "21 negative reviews in the last 3 minutes" in body
     assert "Notification failed" in body and "Over-represented terms" in body
+    assert '<dt class="fact-key">Rule type</dt><dd>Negative spike</dd>' in body
 
 
 def test_incident_api_detail(client, explained):
@@ -142,3 +145,15 @@ def test_timeline_entries_read_as_localised_facts(client, add_incident):
         assert raw not in timeline.split("</section>")[0], raw
     english = client.get(f"/incidents/{incident_id}?lang=en").get_data(as_text=True)
     assert "p-value：&lt; 0.001" in english and "(6 in all)" in english
+
+
+@pytest.mark.parametrize(("key", "value", "shown"), [
+    ("p_value", 2.5317747104395864e-06, "&lt; 0.001"), ("p_value", 0.01234, "0.012"),
+    ("expected", 3.349, "3.35"), ("count", 15, "15"), ("ratio", 4.0, "4"),
+    ("group_by", "entity", "品牌/产品"), ("group_by", "aspect", "方面（话题·情感）"),
+    ("type", "volume_spike", "声量异常"), ("type", "made_up", "made_up"),
+    ("new_note", "<i>x</i>", "&lt;i&gt;x&lt;/i&gt;")])
+def test_incident_facts_read_as_numbers_and_names(client, add_incident, key, value, shown):
+    incident_id = add_incident(explanation={key: value})
+    body = client.get(f"/incidents/{incident_id}").get_data(as_text=True)
+    assert f"</dt><dd>{shown}</dd>" in body

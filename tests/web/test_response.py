@@ -44,6 +44,9 @@ def test_figures_per_rule_with_tuning_advice(client, signed_in, add_incident):
 
     page = client.get("/response").get_data(as_text=True)
     assert "6m00s" in page and "20m00s" in page and "67% (2/3)" in page
+    assert "negative-spike 的误报占 67%" in page
+    english = client.get("/response?lang=en").get_data(as_text=True)
+    assert "67% of the closed incidents of negative-spike were false alarms" in english
     scoped = signed_in("li", "handler", ["yunque"]).get("/api/response").get_json()
     assert [r["rule"] for r in scoped["rules"]] == ["negative-spike"]
     assert client.get("/api/response?range=1y").status_code == 400

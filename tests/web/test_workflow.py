@@ -69,7 +69,9 @@ def test_acknowledge_assign_comment_resolve_and_reopen(desk, receiver):
     incident = client.get(f"/api/incidents/{incident_id}").get_json()["incident"]
     timeline = [(e["kind"], e["actor"], e["detail"]) for e in incident["events"][3:]]
     assert timeline == [
-        ("acknowledged", "li", {}), ("assigned", "li", {"assignee": "zhao"}),
+        ("acknowledged", "li", {}),
+        ("assigned", "li", {"assignee": "li", "by": "acknowledged"}),  # nobody was assigned
+        ("assigned", "li", {"assignee": "zhao"}),
         ("comment", "li", {"text": "<b>已联系</b>客户"}),
         ("resolved", "li", {"note": "更换批次后恢复"}),
         ("notified", "system", {"channel": "hook", "attempts": 1, "kind": "resolved"})]
@@ -148,10 +150,28 @@ def test_acknowledge_link_confirms_then_acknowledges(desk):
         assert session.get(Incident, incident_id).status == "open"
     csrf = csrf_of(phone, f"/a/{token}")
     done = phone.post(f"/a/{token}", data={"csrf_token": csrf})
-    assert done.status_code == 302 and done.headers["Location"] == f"/incidents/{incident_id}"
+    # signed out, the incident page is behind the sign-in: this page says what happened
+    text = done.get_data(as_text=True)
+    assert done.status_code == 200 and "已确认事件" in text and "通知链接 于" in text
+    assert f'href="/login?next=/incidents/{incident_id}"' in text
+    assert 'class="site-nav"' in text and "实时动态</a>" not in text  # no nav behind sign-in
     with app.extensions["koubei"].state.session() as session:
         incident = session.get(Incident, incident_id)
         assert incident.status == "acknowledged" and incident.events[-1].actor == "link"
+        assert "assigned" not in [e.kind for e in incident.events]  # "link" is nobody
+    again = phone.post(f"/a/{token}", data={"csrf_token": csrf}).get_data(as_text=True)
+    assert "这个事件已经确认过了" in again and "通知链接 于" in again
+
+
+def test_acknowledge_link_when_signed_in_says_so_on_the_incident_page(desk):
+    app, client, incident_id = desk
+    token = link_token(app, incident_id, "acknowledge")
+    done = client.post(f"/a/{token}", data={"csrf_token": csrf_of(client, f"/a/{token}")},
+                       follow_redirects=True).get_data(as_text=True)
+    assert "已确认。" in done and '<dd class="assignee">li</dd>' in done
+    again = client.post(f"/a/{token}", data={"csrf_token": csrf_of(client, f"/a/{token}")},
+                        follow_redirects=True).get_data(as_text=True)
+    assert "这个事件已经是“已确认”状态，无需再次确认。" in again
 
 
 def test_open_link_leads_to_the_incident_through_sign_in(desk):

@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from models.review import Review
-from models.state import Incident, IncidentEvent
+from models.state import Incident, IncidentEvent, ReviewHandling
 
 
 def review_payload(review: Review, tokens: bool = False) -> dict[str, Any]:
@@ -49,3 +49,16 @@ def incident_payload(incident: Incident, events: bool = False) -> dict[str, Any]
 def event_payload(event: IncidentEvent) -> dict[str, Any]:
     return {"id": event.id, "at": _iso(event.at), "kind": event.kind, "actor": event.actor,
             "detail": event.detail or {}}
+
+
+def handling_payload(row: ReviewHandling | None, events: bool = True) -> dict[str, Any] | None:
+    """A review's handling (None when nobody has touched it); with ``events`` its timeline."""
+    if row is None:
+        return None
+    data = {"status": row.status, "assignee": row.assignee, "outcome": row.outcome,
+            "note": row.note, "handled_by": row.handled_by, "handled_at": _iso(row.handled_at),
+            "arrived_at": _iso(row.arrived_at), "updated_at": _iso(row.updated_at)}
+    if events:
+        data["events"] = [{"at": _iso(e.at), "kind": e.kind, "actor": e.actor,
+                           "detail": e.detail or {}} for e in row.events]
+    return data

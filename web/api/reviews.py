@@ -13,7 +13,7 @@ from flask import Blueprint, request
 
 from models.store import ReviewPage, ReviewQuery
 from web import params, reads
-from web.api.payloads import review_payload
+from web.api.payloads import handling_payload, review_payload
 from web.display import display_zone
 from web.security import access
 
@@ -37,9 +37,12 @@ def _listing() -> tuple[ReviewQuery, int, bool]:
 
 
 def _reviews(page: ReviewPage, tokens: bool) -> dict:
-    """The page's reviews; with search words, each found one carries its ``highlight``."""
+    """The page's reviews, each with its ``handling`` (null when nobody has touched it); with
+    search words, each found one carries its ``highlight``."""
     reviews = [review_payload(r, tokens) for r in page.reviews]
+    handlings = reads.review_handlings(page.reviews)
     for review in reviews:
+        review["handling"] = handling_payload(handlings.get(review["id"]), events=False)
         if review["id"] in page.highlights:
             review["highlight"] = page.highlights[review["id"]]
     return {"reviews": reviews, "count": len(page.reviews)}
@@ -61,7 +64,9 @@ def reviews():
 @bp.get("/reviews/<review_id>")
 @access.permission("read")
 def review(review_id: str):
-    return {"review": review_payload(reads.get_review(review_id), _with_tokens())}
+    review = reads.get_review(review_id)
+    return {"review": review_payload(review, _with_tokens()),
+            "handling": handling_payload(reads.review_handlings([review]).get(review.id))}
 
 
 @bp.get("/feed")

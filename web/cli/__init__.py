@@ -14,6 +14,7 @@ from typing import Iterator
 import click
 
 from models.redact import install_log_redaction
+from web import logs
 from web.cli import commands as command_package
 
 
@@ -22,7 +23,7 @@ from web.cli import commands as command_package
 def main(verbose: int) -> None:
     """口碑 Koubei — review and word-of-mouth sentiment monitoring."""
     level = [logging.WARNING, logging.INFO, logging.DEBUG][min(verbose, 2)]
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logs.setup(level)
     install_log_redaction()
 
 

@@ -9,7 +9,7 @@ from typing import Any, Callable
 import click
 
 from models.exceptions import ConfigError
-from web.runtime import open_runtime
+from web import logs
 
 
 def with_runtime(command: Callable[..., Any]) -> Callable[..., Any]:
@@ -23,11 +23,14 @@ def with_runtime(command: Callable[..., Any]) -> Callable[..., Any]:
                   help="Data directory (default: $KOUBEI_HOME or ./koubei-data).")
     @functools.wraps(command)
     def wrapper(*args: Any, config_path: str | None, home: str | None, **kwargs: Any) -> Any:
+        from web.runtime import open_runtime  # here: `koubei --help` loads no runtime
+
         try:
             runtime = open_runtime(config_path, home)
         except ConfigError as exc:
             click.echo(str(exc), err=True)
             raise SystemExit(2)
+        logs.use_zone(runtime.config.timezone)  # log times in the zone the scheduler speaks
         try:
             return command(*args, runtime=runtime, **kwargs)
         finally:

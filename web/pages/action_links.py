@@ -4,8 +4,9 @@
 - an "open" link redirects to the incident page (which asks to sign in first when needed);
 - an "acknowledge" link shows a confirmation page whose button POSTs back to the same URL, and
   the POST acknowledges the incident: as the signed-in user when there is one (the incident
-  must be in their scope), else as ``link`` (the signature proves the person got the
-  notification), then goes on to the incident page.
+  must be in their scope), who then goes on to the incident page with a message saying so; else
+  as ``link`` (the signature proves the person got the notification), who sees a page saying
+  the incident is acknowledged (or was already, by whom and when) with a sign-in link to it.
 
 A tampered or foreign token answers 400, an expired one 410, both with a page saying so.
 """
@@ -13,12 +14,13 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from flask import Blueprint, current_app, g, redirect, render_template, url_for
+from flask import Blueprint, current_app, flash, g, redirect, render_template, url_for
+from sqlalchemy import select
 
 from alerting.respond import workflow
 from alerting.respond.action_links import Action, ActionLinkError, read_token, stale
 from models.instance_key import instance_key
-from models.state import Incident
+from models.state import Incident, IncidentEvent
 from web import reads
 from web.exceptions import NotFound
 from web.i18n import gettext
@@ -74,8 +76,28 @@ def acknowledge(token: str):
     if action.action != "acknowledge":
         return redirect(url_for("incidents.detail", incident_id=action.incident_id))
     actor = g.user.username if g.user is not None else "link"
+    state = reads.current_runtime().state
     try:
-        workflow.acknowledge(reads.current_runtime().state, action.incident_id, actor)
+        incident = workflow.acknowledge(state, action.incident_id, actor)
+        done = True
     except workflow.WorkflowError:
-        pass  # already acknowledged or resolved: the incident page shows by whom
+        incident, done = link.incident, False  # already acknowledged or resolved
+    if g.user is None:
+        # Signed out: say what happened here, since the incident page is behind the sign-in.
+        acknowledged = _acknowledgement(state, action.incident_id)
+        return render_template("actions/acknowledged.html", incident=incident, done=done,
+                               by=acknowledged[0], at=acknowledged[1],
+                               next=url_for("incidents.detail", incident_id=incident.id))
+    flash(gettext("incident.done.acknowledge") if done else
+          gettext("action_link.already", status=gettext(f"incident.status.{incident.status}")),
+          "ok")
     return redirect(url_for("incidents.detail", incident_id=action.incident_id))
+
+
+def _acknowledgement(state, incident_id: int) -> tuple[str | None, object]:
+    """Who acknowledged the incident and when (its first ``acknowledged`` event), if anyone."""
+    with state.session() as session:
+        event = session.scalars(select(IncidentEvent).where(
+            IncidentEvent.incident_id == incident_id, IncidentEvent.kind == "acknowledged")
+            .order_by(IncidentEvent.id)).first()
+    return (event.actor, event.at) if event is not None else (None, None)

@@ -6,7 +6,10 @@ continues after the page; ``page`` only numbers it; ``sort=reach`` orders the pa
 by reach), every active filter as a removable chip, and the filtered list's export (CSV,
 XLSX) for the roles that export. The first page of an open-ended range keeps itself current:
 ``static/feed.js`` polls ``/api/feed?cursor=...`` from the ingest head taken before that
-first read, with the same filters, and puts what arrived at the top.
+first read, with the same filters, and puts what arrived at the top. Each card shows the
+review's handling status (``alerting.respond.review_handling``), which feed.js redraws as
+colleagues act; a handler gets a bulk bar (``web.pages.review_actions``) acting on the ticked
+cards or the current filters.
 """
 from __future__ import annotations
 
@@ -16,16 +19,21 @@ from datetime import datetime, timedelta
 
 from flask import Blueprint, current_app, g, render_template, request, url_for
 
-from models.review import SENTIMENT_LABELS
+from alerting.respond.review_handling import OUTCOMES
+from models.review import SENTIMENT_LABELS, utcnow
 from models.store import ReviewQuery
 from nlp.corrections import LABELS, latest_correction
-from nlp.topics import DEFAULT_TOPICS
+from nlp.topics import DEFAULT_TOPICS, INDUSTRY_TOPICS
 from web import params, reads
-from web.display import display_zone, localtime
+from web.api.review_actions import OVERLAP
+from web.display import display_zone, localtime, topic_name
 from web.i18n import gettext
+from web.pages.review_actions import BULK_LIMIT
 from web.security import access
+from web.security.accounts import list_users
 
 bp = Blueprint("feed", __name__)
+INDUSTRY_TOPIC_NAMES = tuple(dict.fromkeys(t for topics in INDUSTRY_TOPICS.values() for t in topics))
 
 FILTERS = ("sentiment", "source", "entity", "topic", "keyword")
 KEPT = (*FILTERS, "q", "since", "until")  # the arguments a page link carries on
@@ -104,9 +112,13 @@ def index():
     first = (page_number - 1) * limit
     sources = sorted(set(_present_sources()) | {s.name for s in config.sources}
                      | set(selected["source"]))
+    can_act = access.allowed(g.user.role, "act")
     return render_template(
         "feed/feed.html", reviews=params.by_reach(page.reviews, order), order=order,
         orders=params.SORT_ORDERS, highlights=page.highlights, selected=selected,
+        handlings=reads.review_handlings(page.reviews), can_act=can_act,
+        assignees=_assignees() if can_act else [], outcomes=OUTCOMES, bulk_limit=BULK_LIMIT,
+        bulk_query=request.query_string.decode("ascii", "replace"),
         filtered=bool(_kept_args()), chips=_chips(selected, config), total=total,
         shown_from=first + 1 if page.reviews else 0, shown_to=first + len(page.reviews),
         next_url=url_for("feed.index", **_kept_args(cursor=page.cursor, page=page_number + 1))
@@ -139,7 +151,10 @@ def _feed_config(cursor: str | None, poll_args: dict, poll_seconds: int, entitie
         "intervalMs": int(poll_seconds * 1000),
         "timezone": timezone,
         "reviewBase": url_for("feed.index") + "reviews/",
+        "handlingUrl": url_for("api_review_actions.changed"),
+        "handlingSince": (utcnow() - OVERLAP).isoformat(),
         "entities": {e.id: e.name for e in entities},
+        "topics": {t: topic_name(t) for t in (*DEFAULT_TOPICS, *INDUSTRY_TOPIC_NAMES)},
         "labels": {
             **{label: gettext(f"sentiment.{label}") for label in (*SENTIMENT_LABELS, "unknown")},
             "noRating": gettext("review.no_rating"),
@@ -149,8 +164,19 @@ def _feed_config(cursor: str | None, poll_args: dict, poll_seconds: int, entitie
             "updated": gettext("feed.updated", time="{time}", count="{count}"),
             "failed": gettext("feed.failed"),
             "restart": gettext("feed.restart"),
+            "pick": gettext("handling.pick"),
+            "assigned": gettext("handling.status.assigned", assignee="{assignee}"),
+            "handled": gettext("handling.status.handled", outcome="{outcome}", by="{by}"),
+            **{f"outcome.{o}": gettext(f"handling.outcome.{o}") for o in OUTCOMES},
         },
     }
+
+
+def _assignees() -> list:
+    """Who a review can be assigned to: active handlers and admins (the workflow still checks
+    each one's scope against the review)."""
+    return [u for u in list_users(reads.current_runtime().state)
+            if not u.disabled and access.allowed(u.role, "act")]
 
 
 @bp.get("/reviews/<review_id>")
@@ -159,5 +185,9 @@ def review(review_id: str):
     review = reads.get_review(review_id)
     correction = latest_correction(reads.current_runtime().home, review.id)
     corrected_at = datetime.fromisoformat(correction.corrected_at) if correction else None
+    can_act = access.allowed(g.user.role, "act")
     return render_template("feed/review.html", review=review, correction=correction,
-                           corrected_at=corrected_at, labels=LABELS)
+                           corrected_at=corrected_at, labels=LABELS,
+                           handling=reads.review_handlings([review]).get(review.id),
+                           can_act=can_act, assignees=_assignees() if can_act else [],
+                           outcomes=OUTCOMES)

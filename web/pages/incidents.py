@@ -15,13 +15,16 @@ from web.security.accounts import list_users
 from web.timeline import event_facts
 
 bp = Blueprint("incidents", __name__)
+RELATED = 50  # reviews behind an incident shown on its page
 
 
 @bp.get("/incidents")
 @access.permission("read")
 def index():
     status = params.choice("status", INCIDENT_STATUSES, None)
-    return render_template("incidents/incidents.html", incidents=reads.list_incidents(status),
+    incidents = reads.list_incidents(status)
+    return render_template("incidents/incidents.html", incidents=incidents,
+                           assignees={i.id: current_assignee(i) for i in incidents},
                            status=status, statuses=INCIDENT_STATUSES)
 
 
@@ -30,8 +33,11 @@ def index():
 def detail(incident_id: int):
     incident = reads.get_incident(incident_id)
     explanation = read_explanation(incident.explanation, current_language())
-    linked = [r.id for r in explanation.reviews if r.id] + list(incident.review_ids or [])
-    stored = reads.find_reviews(list(dict.fromkeys(linked))[:50])
+    # The newest RELATED reviews behind it, newest first: those that join while the handler
+    # watches appear on top (static/incident.js redraws the section in place).
+    related = list(reversed(incident.review_ids or []))[:RELATED]
+    examples = [r.id for r in explanation.reviews if r.id]
+    stored = reads.find_reviews(list(dict.fromkeys(examples + related)))
     can_act = access.allowed(g.user.role, "act") and access.in_full_scope(incident.entities)
     assignees = [u for u in list_users(reads.current_runtime().state)
                  if not u.disabled and access.may_handle(u.role, u.entities, incident)
@@ -45,6 +51,7 @@ def detail(incident_id: int):
                                       events="{events}"),
                    "reload": gettext("incident.live_reload")}}
     return render_template("incidents/incident.html", incident=incident, explanation=explanation,
-                           stored=stored, assignee=current_assignee(incident),
+                           stored=stored, related=[i for i in related if i in stored],
+                           assignee=current_assignee(incident),
                            assignees=assignees, can_act=can_act, live_config=live_config,
                            event_facts=event_facts)

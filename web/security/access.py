@@ -118,6 +118,14 @@ def may_handle(role: str, entities: Iterable[str], incident: Incident) -> bool:
                                                              and wanted <= allowed_ids))
 
 
+def may_handle_entities(role: str, entities: Iterable[str], record_entities: Iterable[str]) -> bool:
+    """Whether a user of ``role`` and ``entities`` could see and act on a review about
+    ``record_entities`` (one of them in their scope, as for reading it)."""
+    allowed_ids = scope_of(entities)
+    return allowed(role, "act") and (allowed_ids is None
+                                     or bool(allowed_ids & set(record_entities)))
+
+
 def in_scope(entities: Iterable[str]) -> bool:
     allowed_ids = scope()
     return allowed_ids is None or bool(allowed_ids & set(entities or ()))

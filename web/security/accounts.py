@@ -22,8 +22,8 @@ from models import audit
 from models.exceptions import KoubeiError
 from models.review import utcnow
 from models.state import ApiToken, StateDB, User, WebSession
+from web.security.roles import ROLES
 
-ROLES = ("admin", "analyst", "handler")
 MIN_PASSWORD_LENGTH = 8
 # werkzeug's method string; the default scrypt cost (n=2**15) is what production uses. Tests
 # lower the cost factor only (still scrypt), since they create hundreds of users.

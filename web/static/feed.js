@@ -9,6 +9,7 @@
   var config = JSON.parse(configNode.textContent);
   var status = document.getElementById("feed-status");
   var empty = document.getElementById("feed-empty");
+  var bulkForm = document.getElementById("bulk-form");
   var cursor = config.cursor;
   var arrived = 0;  // reviews shown since the page loaded
   var delay = config.intervalMs;
@@ -67,6 +68,18 @@
       starNode.textContent = stars(review.rating);
       starNode.title = config.labels.rating.replace("{rating}", review.rating.toFixed(1));
     }
+    if (bulkForm) {  // a tick box belonging to the bulk bar, as the server draws it
+      var pick = document.createElement("input");
+      pick.type = "checkbox";
+      pick.className = "bulk-pick";
+      pick.name = "review_id";
+      pick.value = review.id;
+      pick.setAttribute("form", bulkForm.id);
+      pick.setAttribute("aria-label", config.labels.pick);
+      find(".review-meta").insertBefore(pick, find(".badge"));
+    }
+    if (review.handling) { drawHandling(node, review.handling); }
+    else { find(".handling").remove(); }
     find("time").dateTime = review.published_at;
     find("time").textContent = localTime(review.published_at, false);
     var reach = (review.likes || 0) + (review.replies || 0) + (review.reposts || 0) +
@@ -79,7 +92,7 @@
     if (review.script === "zh-Hans" || review.script === "zh-Hant") { find(".review-text").lang = review.script; }
     var links = find(".links");
     review.entities.forEach(function (e) { links.before(tag("entity", config.entities[e] || e)); });
-    review.topics.forEach(function (t) { links.before(tag("topic", t)); });
+    review.topics.forEach(function (t) { links.before(tag("topic", config.topics[t] || t)); });
     review.flags.forEach(function (f) { links.before(tag("flag", f)); });
     find(".detail-link").href = config.reviewBase + encodeURIComponent(review.id);
     if (review.url && /^https?:\/\//.test(review.url)) { find(".original-link").href = review.url; }
@@ -118,6 +131,7 @@
           throw new Error(result.body.error ? result.body.error.message : "error");
         }
         show(result.body.reviews);
+        pollHandling();
         arrived += result.body.reviews.length;
         cursor = result.body.cursor;
         delay = config.intervalMs;
@@ -131,6 +145,39 @@
         delay = Math.min(delay * 2, 60000);  // back off while the server is away
         schedule();
       });
+  }
+
+  // Handling done meanwhile (by this handler in another tab, or by a colleague) is redrawn on
+  // the cards shown: the status badge follows /api/handling?since=...
+  var handlingSince = config.handlingSince;
+
+  function drawHandling(node, handling) {
+    var badge = node.querySelector(".handling");
+    if (!badge) {
+      badge = document.createElement("span");
+      node.querySelector(".review-meta").appendChild(badge);
+    }
+    badge.hidden = false;
+    badge.className = "handling handling-" + handling.status;
+    badge.textContent = handling.status === "handled"
+      ? config.labels.handled.replace("{outcome}", config.labels["outcome." + handling.outcome] || handling.outcome)
+          .replace("{by}", handling.handled_by || "")
+      : config.labels.assigned.replace("{assignee}", handling.assignee || "");
+  }
+
+  function pollHandling() {
+    var url = config.handlingUrl + "?since=" + encodeURIComponent(handlingSince);
+    return fetch(url, { headers: { "Accept": "application/json" }, credentials: "same-origin" })
+      .then(function (response) { return response.ok ? response.json() : null; })
+      .then(function (body) {
+        if (!body) { return; }
+        Object.keys(body.handling).forEach(function (id) {
+          var node = feed.querySelector('article[data-id="' + CSS.escape(id) + '"]');
+          if (node) { drawHandling(node, body.handling[id]); }
+        });
+        handlingSince = body.until;
+      })
+      .catch(function () { /* the next round tries again */ });
   }
 
   function schedule() { window.setTimeout(poll, delay); }

@@ -3,7 +3,8 @@
 // handler sees the change without reloading. The new sections are the server's own rendered,
 // escaped markup (same origin, parsed inert by DOMParser; no scripts run). The actions panel
 // (data-live="form") is only swapped while the handler is not typing in it; otherwise the
-// notice offers a reload.
+// notice offers a reload. The related reviews are part of the swap, so reviews that join an
+// open incident appear in place (marked new) while the handler reads.
 (function () {
   "use strict";
   var configNode = document.getElementById("incident-config");
@@ -22,6 +23,23 @@
     if (active && form.contains(active) && active.tagName !== "BUTTON") { return true; }
     return Array.prototype.some.call(form.querySelectorAll("input[type=text], input:not([type])"),
       function (input) { return input.value !== ""; });
+  }
+
+  // What the handler did to a section stays as they left it: a <details> they opened or
+  // closed keeps that state, and review cards that were not there before are marked new.
+  function keepState(old, fresh) {
+    var before = old.querySelectorAll("details");
+    Array.prototype.forEach.call(fresh.querySelectorAll("details"), function (details, i) {
+      if (before[i]) { details.open = before[i].open; }
+    });
+    var seen = {};
+    Array.prototype.forEach.call(old.querySelectorAll("article.review[data-id]"), function (card) {
+      seen[card.getAttribute("data-id")] = true;
+    });
+    if (!old.querySelector("article.review[data-id]") && old.id !== "incident-related") { return; }
+    Array.prototype.forEach.call(fresh.querySelectorAll("article.review[data-id]"), function (card) {
+      if (!seen[card.getAttribute("data-id")]) { card.classList.add("review-new"); }
+    });
   }
 
   function notify(incident, kept) {
@@ -51,7 +69,9 @@
           var fresh = page.getElementById(node.id);
           if (!fresh) { return; }
           if (node.getAttribute("data-live") === "form" && busy(node)) { kept = true; return; }
-          node.replaceWith(document.importNode(fresh, true));
+          var copy = document.importNode(fresh, true);
+          keepState(node, copy);
+          node.replaceWith(copy);
         });
         notify(incident, kept);
         config.reviews = incident.review_ids.length;

@@ -88,6 +88,7 @@ def import_(runtime, file: Path, source_name: str, fmt: str | None, encoding: st
         sys.exit(1)
     for bad in report.bad:
         click.echo(str(bad), err=True)
+    click.echo(report.column_summary())
     click.echo(report.summary())
     if not report.ok:
         sys.exit(1)

@@ -2,13 +2,10 @@
 ``koubei backtest``: replay stored reviews through the rules and write would-be incidents."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 
 import click
 
-from alerting.detect.tick import run_detection
-from models.config import parse_duration
-from models.review import utcnow
 from web.cli.options import iso_time_option, with_runtime
 
 PRESENT = timedelta(minutes=2)  # an --at this close to the clock (or one interval) is now
@@ -16,9 +13,15 @@ ACTIONS = {"opened": "opened", "reopened": "reopened", "fired": "still firing",
            "elevated": "still elevated", "auto_resolved": "auto-resolved"}
 
 
+def utcnow() -> datetime:
+    """The clock ``--at`` is compared with (a name tests can replace)."""
+    return datetime.now(timezone.utc)
+
+
 def _parse_interval(_ctx: object, _param: object, value: str | None) -> timedelta | None:
     if not value:
         return None
+    from models.config import parse_duration  # here: `koubei --help` loads no config model
     try:
         return parse_duration(value)
     except ValueError as exc:
@@ -34,6 +37,8 @@ def _parse_interval(_ctx: object, _param: object, value: str | None) -> timedelt
 def detect(runtime, at: datetime | None) -> None:
     """Run every enabled rule once; print firings and incident changes. Exits 1 when a rule
     failed."""
+    from alerting.detect.tick import run_detection
+
     present = max(PRESENT, runtime.config.detection_interval)
     dry_run = at is not None and abs(at - utcnow()) > present
     report = run_detection(runtime, now=at, dry_run=dry_run)

@@ -9,13 +9,8 @@ from zoneinfo import ZoneInfo
 import click
 
 from alerting.exceptions import DeliveryError
-from models.review import utcnow
 from web.cli.options import with_runtime
 from web.exceptions import FontMissing
-from web.reports.export import days_csv
-from web.reports.mail import send_report
-from web.reports.offline import runtime_briefing, workbook
-from web.reports.pdf import to_pdf
 from web.reports.period import Period, parse_day, parse_period, parse_week
 
 FORMATS = (".pdf", ".xlsx", ".csv")
@@ -33,6 +28,12 @@ def _checked(parse):
 
 
 def _write(runtime, period: Period | str, entities: tuple[str, ...], out: str) -> None:
+    # Here, not at the top: `koubei --help` loads no report builder, PDF or workbook code.
+    from models.review import utcnow
+    from web.reports.export import days_csv
+    from web.reports.offline import runtime_briefing, workbook
+    from web.reports.pdf import to_pdf
+
     config, path = runtime.config, Path(out)
     if path.suffix.lower() not in FORMATS:
         raise click.BadParameter("expected a file name ending in .pdf, .xlsx or .csv",
@@ -129,6 +130,9 @@ def range_command(runtime, first: str, last: str, entities: tuple[str, ...], out
 @with_runtime
 def send_command(runtime, name: str, period: str | None) -> None:
     """Mail the configured report NAME (config `reports:`) now, as the scheduler would."""
+    from models.review import utcnow
+    from web.reports.mail import send_report
+
     report = next((r for r in runtime.config.reports if r.name == name), None)
     if report is None:
         names = ", ".join(r.name for r in runtime.config.reports) or "none"

@@ -11,24 +11,22 @@ from __future__ import annotations
 
 import logging
 import os
-import secrets
 import signal
 import threading
 from datetime import timedelta
 
 import click
-from sqlalchemy import select
 
-from models.lease import PROCESS, LeaderLease
-from models.state import User
 from web.cli.options import with_runtime
-from web.security.accounts import set_password
 
 log = logging.getLogger("koubei")
 
 
 def initialise(runtime) -> list[str]:
     """Create the data directory, the stores and the configured users; return what was done."""
+    from sqlalchemy import select  # here, as every import this module needs to run something:
+
+    from models.state import User  # `koubei --help` lists the command without loading them
     done = [f"data directory: {runtime.home}", f"config: {runtime.config_path}"]
     stats = runtime.store.stats()
     done.append(f"review store: {stats.details.get('backend', '?')} ({stats.reviews} reviews)")
@@ -47,6 +45,10 @@ def initialise(runtime) -> list[str]:
 def first_admin_password(runtime) -> list[str]:
     """Give the first configured admin a password when nobody can sign in yet:
     ``$KOUBEI_ADMIN_PASSWORD`` when set, else a random one, printed this once."""
+    from sqlalchemy import select
+
+    from models.state import User
+    from web.security.accounts import set_password
     with runtime.state.session() as session:
         if session.scalars(select(User).where(User.password_hash.is_not(None))).first():
             return []
@@ -55,6 +57,8 @@ def first_admin_password(runtime) -> list[str]:
         if admin is None:
             return []
         username = admin.username
+    import secrets
+
     given = os.environ.get("KOUBEI_ADMIN_PASSWORD")
     password = given or secrets.token_urlsafe(12)
     set_password(runtime.state, username, password)
@@ -82,8 +86,12 @@ ROLES = ("all", "web", "scheduler", "worker")
 @click.option("--demo/--no-demo", default=False,
               help="Also start the bundled demo review site the demo config crawls.")
 @click.option("--host", help="Listen address (default: web.host from the config).")
-@click.option("--port", type=int, help="Listen port (default: web.port from the config).")
-@click.option("--demo-port", type=int, default=8081, show_default=True)
+@click.option("--port", type=int, help="Listen port (default: web.port from the config); "
+                                       "links in notifications follow it unless the config "
+                                       "sets another web.public_url.")
+@click.option("--demo-port", type=int, default=8081, show_default=True,
+              help="Port of the demo site; the config's sources and channels on "
+                   "127.0.0.1:8081 (the demo config's) follow it.")
 @click.option("--demo-burst-after", type=float, default=40.0, show_default=True,
               help="Seconds after start when the demo site publishes its negative burst.")
 @click.option("--lease-ttl", type=click.FloatRange(1, 3600), default=30.0, show_default=True,
@@ -97,8 +105,19 @@ def run_command(runtime, role: str, demo: bool, host: str | None, port: int | No
     """Run one role of Koubei (default: all of them, with the demo site under --demo) until
     stopped (Ctrl+C or SIGTERM)."""
     from crawlers.demo import serve_demo_site
+    from models.lease import PROCESS
+    from models.runtime import DEMO_SITE_ENV, PUBLIC_URL_ENV, with_addresses
 
     logging.getLogger().setLevel(min(logging.getLogger().level, logging.INFO))
+    host = host or runtime.config.web.host
+    port = port or runtime.config.web.port
+    # Every runtime of this process and of its crawl children reads these (with_addresses).
+    web = runtime.config.web
+    if web.public_url in (None, f"http://{web.host}:{web.port}"):  # it described this server
+        os.environ[PUBLIC_URL_ENV] = f"http://{host}:{port}"
+    if demo:
+        os.environ[DEMO_SITE_ENV] = f"http://127.0.0.1:{demo_port}"
+    runtime.config = with_addresses(runtime.config)
     for line in initialise(runtime):
         click.echo(line)
     # listen first: a busy port must not leave a scheduler crawling behind it
@@ -121,8 +140,7 @@ def run_command(runtime, role: str, demo: bool, host: str | None, port: int | No
     signal.signal(signal.SIGTERM, terminate)
     try:
         if server is not None:
-            click.echo(f"Koubei is running at http://{host or runtime.config.web.host}:"
-                       f"{port or runtime.config.web.port}/  (Ctrl+C to stop)")
+            click.echo(f"Koubei is running at http://{host}:{port}/  (Ctrl+C to stop)")
             server.run()
         else:
             while not stop.wait(3600):
@@ -142,6 +160,7 @@ def run_command(runtime, role: str, demo: bool, host: str | None, port: int | No
 
 def _scheduler_thread(runtime, stop: threading.Event, lease_ttl: float) -> threading.Thread:
     from alerting.scheduler import LeaderScheduler
+    from models.lease import LeaderLease
     from web.jobs import scheduler_for
 
     leader = LeaderScheduler(lambda fence: scheduler_for(runtime, fence=fence),
@@ -152,6 +171,7 @@ def _scheduler_thread(runtime, stop: threading.Event, lease_ttl: float) -> threa
 
 
 def _worker_threads(runtime, stop: threading.Event, count: int) -> list[threading.Thread]:
+    from models.lease import PROCESS
     from web.jobs import work_crawls
 
     # daemon threads: a stop does not wait for a long crawl (its child has its own timeout,
@@ -163,14 +183,12 @@ def _worker_threads(runtime, stop: threading.Event, count: int) -> list[threadin
     return threads
 
 
-def _web_server(runtime, host: str | None, port: int | None):
+def _web_server(runtime, host: str, port: int):
     """The web app's server, listening (not yet serving); a click error when it cannot."""
     from waitress.server import create_server
 
     from web.app import create_app
 
-    host = host or runtime.config.web.host
-    port = port or runtime.config.web.port
     app = create_app(runtime)
     try:
         return create_server(app, host=host, port=port, threads=8,

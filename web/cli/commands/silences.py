@@ -5,9 +5,6 @@ from datetime import datetime
 
 import click
 
-from alerting.respond.silences import SilenceError, active_silences, add_silence, end_silence
-from models.config import parse_duration
-from models.review import utcnow
 from web.cli.options import iso_time, with_runtime
 
 
@@ -15,6 +12,8 @@ def _end_time(duration: str | None, until: str | None) -> datetime:
     if bool(duration) == bool(until):
         raise click.UsageError("give exactly one of --for (e.g. 2h) and --until (ISO-8601)")
     if duration:
+        from models.config import parse_duration  # here: `koubei --help` loads no config model
+        from models.review import utcnow
         try:
             return utcnow() + parse_duration(duration)
         except ValueError as exc:
@@ -36,6 +35,8 @@ def silences_group() -> None:
 @click.option("--by", "created_by", default="cli", show_default=True)
 @with_runtime
 def add(runtime, rule, entity, duration, until, reason, created_by) -> None:
+    from alerting.respond.silences import SilenceError, add_silence
+
     config = runtime.config
     if rule and rule not in {r.name for r in config.rules}:
         raise click.BadParameter(f"unknown rule {rule!r}", param_hint="--rule")
@@ -54,6 +55,8 @@ def add(runtime, rule, entity, duration, until, reason, created_by) -> None:
 @with_runtime
 def list_command(runtime) -> None:
     """Active silences: id, rule, entity, end (UTC), reason."""
+    from alerting.respond.silences import active_silences
+
     for s in active_silences(runtime.state):
         click.echo(f"#{s.id}\t{s.rule or '*'}\t{s.entity or '*'}\t{s.ends_at.isoformat()}\t"
                    f"{s.reason}")
@@ -63,6 +66,8 @@ def list_command(runtime) -> None:
 @click.argument("silence_id", type=int)
 @with_runtime
 def end(runtime, silence_id) -> None:
+    from alerting.respond.silences import SilenceError, end_silence
+
     try:
         end_silence(runtime.state, silence_id)
     except SilenceError as exc:

@@ -1,17 +1,12 @@
 """``koubei state check`` and ``koubei state migrate``: the relational state database (users,
-sessions, incidents, silences, checkpoints, the scheduler's coordination), apart from the
-review store."""
+sessions, incidents, review handling, silences, checkpoints, the scheduler's coordination),
+apart from the review store."""
 from __future__ import annotations
 
 import sys
 
 import click
-from sqlalchemy.exc import SQLAlchemyError
 
-from models.migrations import current_revision, head_revision, schema_differences
-from models.runtime import state_url
-from models.state import Base, StateDB
-from models.state_copy import copy_state
 from web.cli.options import with_runtime
 
 
@@ -25,6 +20,12 @@ def state_group() -> None:
 def check_command(runtime) -> None:
     """Print the database, its migration revision and any difference from the models; exit 1
     when it cannot be reached or does not match."""
+    # here, as every import a command needs to run: `koubei --help` loads none of them
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from models.migrations import current_revision, head_revision, schema_differences
+    from models.state import Base
+
     try:
         state = runtime.state
         revision, head = current_revision(state.engine), head_revision()
@@ -49,8 +50,14 @@ def check_command(runtime) -> None:
 @with_runtime
 def migrate_command(runtime, target_url: str, source_url: str | None) -> None:
     """Copy every row of the state (users, tokens, incidents and their timelines, silences,
-    checkpoints...) into an empty database, migrating both first; verify the row counts.
-    Point the config's ``state_url`` (or $KOUBEI_STATE_URL) at the target afterwards."""
+    checkpoints, review handling...) into an empty database, migrating both first; verify the
+    row counts. Point the config's ``state_url`` (or $KOUBEI_STATE_URL) at the target afterwards."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from models.runtime import state_url
+    from models.state import StateDB
+    from models.state_copy import copy_state
+
     source = StateDB(source_url or state_url(runtime.config, runtime.home))
     target = StateDB(target_url)
     try:

@@ -5,14 +5,17 @@ else they are empty; the Elasticsearch backend also reads ``KOUBEI_ES_URL`` and 
 """
 from __future__ import annotations
 
+import os
 import sys
+from typing import TYPE_CHECKING
 
 import click
 
 from models.exceptions import StoreError
-from models.store import ReviewStore, open_review_store
-from models.store.base import batches_by_id
 from web.cli.options import with_runtime
+
+if TYPE_CHECKING:
+    from models.store import ReviewStore
 
 BATCHES_PER_CALL = 10  # read batches handed to the target store per upsert while migrating
 
@@ -23,9 +26,26 @@ def store_group() -> None:
 
 
 def _open(runtime, backend: str) -> ReviewStore:
+    from models.store import open_review_store  # here: `koubei --help` loads no store
+
     options = runtime.config.store.options if runtime.config.store.backend == backend else {}
     runtime.home.mkdir(parents=True, exist_ok=True)
     return open_review_store(backend, runtime.home, **options)
+
+
+def _where(runtime, backend: str, details: dict) -> str:
+    """Which store a migration reads or writes, and where its address came from."""
+    if "path" in details:
+        return f"{backend}: {details['path']}"
+    if "url" not in details:
+        return backend
+    if os.environ.get("KOUBEI_ES_URL"):
+        origin = "from KOUBEI_ES_URL"
+    elif runtime.config.store.backend == backend and runtime.config.store.options.get("url"):
+        origin = "from store.options.url"
+    else:
+        origin = "the default: neither KOUBEI_ES_URL nor store.options.url is set"
+    return f"{backend}: {details['url']} ({origin})"
 
 
 @store_group.command("check")
@@ -85,7 +105,12 @@ def upgrade_command(runtime) -> None:
 @with_runtime
 def migrate_command(runtime, source_name: str, target_name: str, batch_size: int) -> None:
     """Copy every review from one backend to the other, with a progress bar, and verify that
-    each one arrived (same id, same fingerprint). Exit 1 when any is missing."""
+    each one arrived (same id, same fingerprint). Exit 1 when any is missing. Says which
+    SQLite file it reads and which Elasticsearch it writes (KOUBEI_ES_URL, else the config's
+    store.options.url when Elasticsearch is the configured backend, else localhost:9200).
+    Safe to run again: reviews are written by id, so a rerun updates rather than duplicates."""
+    from models.store.base import batches_by_id
+
     if source_name == target_name:
         raise click.UsageError("--from and --to name the same backend")
     try:
@@ -94,7 +119,10 @@ def migrate_command(runtime, source_name: str, target_name: str, batch_size: int
         click.echo(f"cannot open the stores: {exc}", err=True)
         raise SystemExit(1)
     try:
-        total = source.stats().reviews
+        stats = source.stats()
+        total = stats.reviews
+        click.echo(f"from {_where(runtime, source_name, stats.details)} ({total} reviews)")
+        click.echo(f"to {_where(runtime, target_name, target.stats().details)}")
         moved = missing = problems = 0
         with click.progressbar(length=total, label=f"{source_name} -> {target_name}",
                                file=sys.stderr) as bar:

@@ -9,16 +9,25 @@ import sys
 
 import click
 
-from models.audit import cli_actor
 from web.cli.options import with_runtime
-from web.security import accounts
+from web.security.roles import ROLES
+
+
+def _accounts():
+    from web.security import accounts  # loaded when a command runs, not for `koubei --help`
+    return accounts
+
+
+def cli_actor() -> str:
+    from models.audit import cli_actor as actor  # as accounts: when a command runs
+    return actor()
 
 
 def _attempt(call, *args):
     """``call(*args)``; an ``AccountError`` is printed and exits with status 1."""
     try:
         return call(*args)
-    except accounts.AccountError as exc:
+    except _accounts().AccountError as exc:
         click.echo(f"error: {exc}", err=True)
         raise SystemExit(1)
 
@@ -36,7 +45,7 @@ def users_group() -> None:
 
 @users_group.command("add")
 @click.argument("username")
-@click.option("--role", type=click.Choice(accounts.ROLES), default="analyst", show_default=True)
+@click.option("--role", type=click.Choice(ROLES), default="analyst", show_default=True)
 @click.option("--entity", "entities", multiple=True,
               help="Brand/entity id the user may see (repeat; default: every entity).")
 @click.option("--name", "display_name", help="Display name, e.g. 张三.")
@@ -50,7 +59,7 @@ def add(runtime, username, role, entities, display_name, email, password_stdin) 
         click.echo(f"error: unknown entity {', '.join(map(repr, unknown))}; configured: "
                    f"{', '.join(sorted(known))}", err=True)
         raise SystemExit(1)
-    user = _attempt(accounts.add_user, runtime.state, username, role, list(entities) or ["*"],
+    user = _attempt(_accounts().add_user, runtime.state, username, role, list(entities) or ["*"],
                     _password(password_stdin), display_name, email, cli_actor())
     click.echo(f"user added: {user.username} ({user.role}; {', '.join(user.entities)})")
 
@@ -59,7 +68,7 @@ def add(runtime, username, role, entities, display_name, email, password_stdin) 
 @with_runtime
 def list_command(runtime) -> None:
     """One line per user: name, role, scope, status."""
-    for user in accounts.list_users(runtime.state):
+    for user in _accounts().list_users(runtime.state):
         status = "disabled" if user.disabled else ("active" if user.password_hash
                                                    else "no password")
         click.echo(f"{user.username}\t{user.role}\t{','.join(user.entities or [])}\t{status}")
@@ -70,7 +79,7 @@ def list_command(runtime) -> None:
 @with_runtime
 def disable(runtime, username) -> None:
     """Stop a user's sign-ins, sessions and API tokens."""
-    _attempt(accounts.set_disabled, runtime.state, username, True, cli_actor())
+    _attempt(_accounts().set_disabled, runtime.state, username, True, cli_actor())
     click.echo(f"user disabled: {username}")
 
 
@@ -78,7 +87,7 @@ def disable(runtime, username) -> None:
 @click.argument("username")
 @with_runtime
 def enable(runtime, username) -> None:
-    _attempt(accounts.set_disabled, runtime.state, username, False, cli_actor())
+    _attempt(_accounts().set_disabled, runtime.state, username, False, cli_actor())
     click.echo(f"user enabled: {username}")
 
 
@@ -88,7 +97,7 @@ def enable(runtime, username) -> None:
 @with_runtime
 def password(runtime, username, password_stdin) -> None:
     """Set a user's password (for a forgotten one; signs them out everywhere)."""
-    _attempt(accounts.set_password, runtime.state, username, _password(password_stdin),
+    _attempt(_accounts().set_password, runtime.state, username, _password(password_stdin),
              cli_actor())
     click.echo(f"password set: {username}")
 
@@ -99,4 +108,4 @@ def password(runtime, username, password_stdin) -> None:
 @with_runtime
 def token(runtime, username, name) -> None:
     """Create a personal API token and print it (the only time it is shown)."""
-    click.echo(_attempt(accounts.issue_token, runtime.state, username, name))
+    click.echo(_attempt(_accounts().issue_token, runtime.state, username, name))
