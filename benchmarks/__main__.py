@@ -19,7 +19,8 @@ from benchmarks import (
 from benchmarks.table import render
 
 BENCHMARKS = {"store": store_bench.run, "nlp": nlp_bench.run,
-              "nlp-domains": nlp_bench.run_domains, "nlp-3way": nlp_bench.run_three_way,
+              "nlp-domains": nlp_bench.run_domains, "nlp-adapt": nlp_bench.run_adapt,
+              "nlp-3way": nlp_bench.run_three_way,
               "nlp-hard": nlp_bench.run_hard, "nlp-aspects": nlp_bench.run_aspects,
               "nlp-topics": nlp_bench.run_topics, "crawl": crawl_bench.run,
               "detection": detection_bench.run, "realistic": realistic_bench.run,

@@ -20,11 +20,15 @@ from parsel import Selector
 from benchmarks.table import Figure
 from crawlers.spiders import (
     bilibili_api,
+    dianping_page,
     douban_page,
+    douyin_api,
     heimao_api,
+    heimao_progress,
     html_page,
     rss_feed,
     weibo_api,
+    xhs_api,
     zhihu_api,
 )
 from crawlers.spiders.configured_review import build_review
@@ -70,6 +74,10 @@ def run() -> list[Figure]:
     weibo = _json_page("weibo_page1.json", ("data", "data"))
     heimao = _json_page("heimao_page1.json", ("result", "data", "complaints"))
     zhihu = _json_page("zhihu_page1.json", ("data",))
+    xhs = _json_page("xhs_page1.json", ("data", "comments"))
+    douyin = _json_page("douyin_page1.json", ("comments",))
+    dianping = _html_page("dianping_page1.html", b"      <li>", b"     </ul>")
+    progress = (PAGES / "heimao_view_done.html").read_bytes()
     douban = _html_page("douban_page1.html", b'\n        <div class="comment-item',
                         b"\n            </div>\n            <div id=\"paginator\"")
     forum = _html_page("html_list1.html", b"\n      <li class=\"review\"", b"\n</ul>")
@@ -87,6 +95,20 @@ def run() -> list[Figure]:
         "zhihu": (lambda: len([zhihu_api.to_raw_review(c, "z", "u") for c in
                                zhihu_api.parse_comments(zhihu).comments]),
                   lambda: len(json.loads(zhihu)["data"])),
+        "xhs": (lambda: len([xhs_api.to_raw_review(c, "x", "u") for c in
+                             xhs_api.parse_comments(xhs).comments]),
+                lambda: len(json.loads(xhs)["data"]["comments"])),
+        "douyin": (lambda: len([douyin_api.to_raw_review(c, "d", "7450000000000000001")
+                                for c in douyin_api.parse_comments(douyin).comments]),
+                   lambda: len(json.loads(douyin)["comments"])),
+        "dianping (HTML)": (lambda: len([dianping_page.to_raw_review(i, "dp") for i in
+                                         dianping_page.parse_page(dianping).items]),
+                            lambda: len(Selector(text=dianping.decode()).css(
+                                "div.reviews-items > ul > li"))),
+        # one complaint page a review: steps read per page, counted as one review each
+        "heimao progress (HTML)": (
+            lambda: len([heimao_progress.parse_progress(progress)]),
+            lambda: len([Selector(text=progress.decode()).css("div.ts-d-item")])),
         "douban (HTML)": (lambda: len([douban_page.to_raw_review(i, "d", "u") for i in
                                        douban_page.parse_page(douban).items]),
                           lambda: len(Selector(text=douban.decode()).css("div.comment-item"))),

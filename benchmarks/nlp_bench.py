@@ -7,6 +7,8 @@ same data.
   every domain of the shared labelled data (reviews, Weibo, Weibo emotions, Amazon;
   ``nlp.training.crossdomain``): our recipe and the baseline are trained on the ``train`` rows
   of the other domains and scored on the held-out one.
+- Adapting (``run_adapt``, ``nlp-adapt``): self-training on half of a held-out domain's
+  texts, scored on the other half beside the same recipe not adapted.
 - Three-way (``run_three_way``, ``nlp-3way``): macro-F1 and neutral F1 on the held-out
   ``label3`` test split, beside a three-class char TF-IDF + LinearSVC trained on the ``label3``
   train rows.
@@ -29,6 +31,7 @@ from __future__ import annotations
 import difflib
 import gc
 import logging
+import os
 import sys
 import time
 from collections import defaultdict
@@ -148,15 +151,29 @@ def _stage_times(texts: list[str]) -> dict[str, float]:
     return {stage: seconds / len(texts) * 1e6 for stage, seconds in spent.items()}
 
 
+def _sample(name: str, default: int | None) -> int | None:
+    """A per-domain row cap from the environment (``0``: every row), else ``default``."""
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    if not value.isdigit():
+        raise SystemExit(f"{name}={value!r}: a number of rows (0 for all)")
+    return int(value) or None
+
+
 def run_domains() -> list[Figure]:
     """Leave-one-domain-out figures over every domain (``python -m benchmarks nlp-domains``;
-    slow: two fits per domain)."""
+    slow: two fits per domain, about an hour on the shared machine). The quick variant:
+    ``KOUBEI_BENCH_LODO_SAMPLE=N`` (at most N rows per domain, fixed seed)."""
     c = float(SentimentModel.load().meta["params"]["C"])
+    sample = _sample("KOUBEI_BENCH_LODO_SAMPLE", None)
     results = leave_one_domain_out(default_data_paths(), c, baseline=True,
-                                   echo=lambda line: print(line, file=sys.stderr, flush=True))
+                                   echo=lambda line: print(line, file=sys.stderr, flush=True),
+                                   sample=sample)
     figures = []
+    of = f", sample of {sample}" if sample else ""
     for domain, (rows, f1, _, baseline, _) in results.items():
-        figures.append(Figure(f"unseen domain {domain} ({rows} texts), macro-F1", f1, "",
+        figures.append(Figure(f"unseen domain {domain} ({rows} texts{of}), macro-F1", f1, "",
                               baseline, "char 1-3 TF-IDF + LinearSVC", "> baseline",
                               f1 > baseline))
     mean = float(np.mean([f.value for f in figures]))
@@ -164,6 +181,31 @@ def run_domains() -> list[Figure]:
     figures.append(Figure("unseen domains, mean macro-F1", mean, "", baseline_mean,
                           "char 1-3 TF-IDF + LinearSVC", ">= 0.90 and > baseline",
                           mean >= 0.90 and mean > baseline_mean))
+    return figures
+
+
+ADAPT_DOMAINS = ("热水器", "weibo_emotion", "蒙牛", "weibo", "书籍")
+
+
+def run_adapt() -> list[Figure]:
+    """Adapting to the user's stream (``nlp-adapt``; ``nlp.training.crossdomain.adaptation``):
+    each of ``ADAPT_DOMAINS`` held out, half of its rows given as the unlabelled stream, the
+    other half scored by the recipe trained without and with self-training on it. At most
+    ``KOUBEI_BENCH_ADAPT_SAMPLE`` rows per domain (default 1000; 0: all, slow)."""
+    from nlp.training.crossdomain import adaptation
+    c = float(SentimentModel.load().meta["params"]["C"])
+    sample = _sample("KOUBEI_BENCH_ADAPT_SAMPLE", 1000)
+    results = adaptation(default_data_paths(), c, set(ADAPT_DOMAINS),
+                         echo=lambda line: print(line, file=sys.stderr, flush=True),
+                         sample=sample)
+    of = f", sample of {sample}" if sample else ""
+    figures = [Figure(f"adapted to held-out {domain} ({rows} scored{of}), macro-F1", after, "",
+                      before, "the same recipe, not adapted", "> not adapted", after > before)
+               for domain, (rows, before, after) in results.items()]
+    mean = float(np.mean([f.value for f in figures]))
+    before = float(np.mean([f.baseline for f in figures]))
+    figures.append(Figure("adapted to the stream, mean macro-F1", mean, "", before,
+                          "the same recipe, not adapted", "> not adapted", mean > before))
     return figures
 
 

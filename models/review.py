@@ -108,6 +108,8 @@ class Review:
             raw += [self.reposts, self.author_followers]
         if self.extra.get("status") is not None:  # a complaint's 处理中 → 已完成 is an update
             raw.append(str(self.extra["status"]))
+        if isinstance(self.extra.get("progress"), list):  # a complaint's new progress step too
+            raw.append(len(self.extra["progress"]))
         blob = json.dumps(raw, ensure_ascii=False, separators=(",", ":"))
         return hashlib.blake2b(blob.encode("utf-8"), digest_size=12).hexdigest()
 

@@ -15,7 +15,8 @@ Each rule is narrow and is measured on its own hand-written test set
   always, after ``不过 结果 没想到 反而`` only following a concession (``虽然 尽管 本以为
   一开始``...). A plain ``A，就是B`` is left to the model: there the reservation is minor;
 - **hedged neutral**: a hedge (``还行 一般般 中规中矩 凑合 马马虎虎``...) with no other
-  sentiment word in a short text is neutral;
+  sentiment word in a short text is neutral; with faces of one polarity beside it and no
+  other word ("还行吧😡"), the face says which way it leans;
 - **star rating**: a rating of 2 or less with words that are not clearly positive is negative
   (the rating is the reviewer's own verdict; a 1-star "非常好用" is left alone, since it is more
   likely a slip).
@@ -27,6 +28,7 @@ from __future__ import annotations
 
 import re
 
+from nlp import patterns
 from nlp.cues import cue_counts
 from nlp.features import model_text
 from nlp.patterns import literal_alternation
@@ -197,6 +199,25 @@ def hedged(text: str) -> bool:
     rest = _HEDGE.sub("，", text)
     counts = cue_counts(model_text(rest))  # 😡 and [怒] read as 差评: not a bare hedge
     return not any(counts)
+
+
+def hedge_leaning(text: str) -> str | None:
+    """``negative``/``positive`` for a short hedge whose only other sentiment is emoticons or
+    emoji of one polarity ("还行吧😡", "一般般[怒]", "还行[赞]"): the face says which way the
+    hedge leans. None otherwise (a bare hedge, words beside it, faces of both kinds)."""
+    if len(text) > MAX_HEDGED_LENGTH or not _HEDGE.search(text):
+        return None
+    rest = _HEDGE.sub("，", text)
+    faceless = patterns.EMOTICON.sub("，", patterns.EMOJI.sub("，", rest))
+    if faceless == rest or any(cue_counts(model_text(faceless))):
+        return None
+    counts = cue_counts(model_text(rest))
+    positive, negative = counts[0] + counts[3], counts[1] + counts[2]
+    if negative and not positive:
+        return "negative"
+    if positive and not negative:
+        return "positive"
+    return None
 
 
 # --- star ratings -----------------------------------------------------------------------------

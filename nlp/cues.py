@@ -26,7 +26,7 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, TransformerMixin
 
-from nlp.features import model_text
+from nlp.features import model_text_many
 from nlp.ngrams import CharNgramTfidf
 
 POSITIVE = """好 不错 满意 喜欢 推荐 值得 划算 实惠 超值 物美价廉 性价比高 物有所值 漂亮 好看 美观
@@ -195,8 +195,9 @@ class SentimentCues(TransformerMixin, BaseEstimator):
         self.n_features_out_ = len(COLUMNS)
         return self
 
-    def transform(self, texts) -> sp.csr_matrix:
-        counts = cue_matrix([model_text(t) for t in texts])
+    def transform(self, texts, prepared: bool = False) -> sp.csr_matrix:
+        """The cue block of ``texts`` (``prepared``: already ``model_text``)."""
+        counts = cue_matrix(list(texts) if prepared else model_text_many(list(texts)))
         return sp.csr_matrix((self.scale * np.log1p(counts)).astype(np.float32))
 
     def get_feature_names_out(self, input_features=None) -> np.ndarray:
@@ -221,9 +222,9 @@ class NgramsWithCues(TransformerMixin, BaseEstimator):
         return self
 
     def transform(self, texts) -> sp.csr_matrix:
-        texts = list(texts)
-        return sp.hstack([self.ngrams_.transform(texts), self.cues_.transform(texts)],
-                         format="csr")
+        texts = model_text_many(list(texts))  # once for both blocks
+        return sp.hstack([self.ngrams_.transform(texts, prepared=True),
+                          self.cues_.transform(texts, prepared=True)], format="csr")
 
     def get_feature_names_out(self, input_features=None) -> np.ndarray:
         return np.concatenate([self.ngrams_.get_feature_names_out(),

@@ -19,35 +19,40 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, TransformerMixin
 
-from nlp.features import model_text
+from nlp.features import model_text_many
 
 _BITS = 21  # every Unicode code point + 1 is below 2**21
 _WHITESPACE = re.compile(r"\s\s+")  # scikit-learn's char analyzer collapses these
 
 
-def _codepoints(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
-    """The texts (as the model reads them) joined into one code point array, and each
-    text's start offset (plus the end)."""
+def _codepoints(texts: list[str], prepared: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """The texts (as the model reads them: ``model_text``, unless ``prepared`` says that was
+    done) joined into one code point array, and each text's start offset (plus the end)."""
+    if not prepared:
+        texts = model_text_many(texts)
     joined = "\x00".join(texts)
     if texts and joined.count("\x00") == len(texts) - 1:
-        # One call for the batch: the separator is no letter, space or emoji, so nothing
-        # model_text or the whitespace rule does crosses it.
-        prepared = _WHITESPACE.sub(" ", model_text(joined)).split("\x00")
+        # One call for the batch: the separator is no space, so the whitespace rule does not
+        # cross it.
+        prepared_texts = _WHITESPACE.sub(" ", joined).split("\x00")
     else:
-        prepared = [_WHITESPACE.sub(" ", model_text(t)) for t in texts]
-    lengths = np.fromiter((len(t) for t in prepared), dtype=np.int64, count=len(prepared))
-    starts = np.zeros(len(prepared) + 1, dtype=np.int64)
+        prepared_texts = [_WHITESPACE.sub(" ", t) for t in texts]
+    lengths = np.fromiter((len(t) for t in prepared_texts), dtype=np.int64,
+                          count=len(prepared_texts))
+    starts = np.zeros(len(prepared_texts) + 1, dtype=np.int64)
     np.cumsum(lengths, out=starts[1:])
-    points = np.frombuffer("".join(prepared).encode("utf-32-le"), dtype=np.uint32)
+    points = np.frombuffer("".join(prepared_texts).encode("utf-32-le"), dtype=np.uint32)
     return points.astype(np.int64) + 1, starts  # + 1: no character codes as 0
 
 
-def ngram_codes(texts: list[str], ngram_range: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
-    """``(row, code)`` arrays with one entry per character n-gram occurrence."""
+def ngram_codes(texts: list[str], ngram_range: tuple[int, int], prepared: bool = False
+                ) -> tuple[np.ndarray, np.ndarray]:
+    """``(row, code)`` arrays with one entry per character n-gram occurrence (``prepared``:
+    the texts are ``model_text`` already)."""
     low, high = ngram_range
     if not 1 <= low <= high <= 3:
         raise ValueError(f"ngram_range {ngram_range}: only n-grams of 1 to 3 characters")
-    points, starts = _codepoints(texts)
+    points, starts = _codepoints(texts, prepared)
     total = len(points)
     row_of = np.repeat(np.arange(len(texts), dtype=np.int64), np.diff(starts))
     end_of = starts[1:][row_of] if total else np.zeros(0, dtype=np.int64)
@@ -88,9 +93,10 @@ class CharNgramTfidf(TransformerMixin, BaseEstimator):
         self.idf_ = (np.log((1 + len(texts)) / (1 + df[keep])) + 1).astype(np.float32)
         return self
 
-    def transform(self, texts) -> sp.csr_matrix:
+    def transform(self, texts, prepared: bool = False) -> sp.csr_matrix:
+        """The TF-IDF rows of ``texts`` (``prepared``: already ``model_text``)."""
         texts = list(texts)
-        rows, codes = ngram_codes(texts, self.ngram_range)
+        rows, codes = ngram_codes(texts, self.ngram_range, prepared)
         width = len(self.codes_)
         # Searching the distinct codes in sorted order keeps the binary search in cache.
         distinct, inverse = np.unique(codes, return_inverse=True)

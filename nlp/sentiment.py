@@ -345,6 +345,10 @@ class SentimentModel:
                     label, score = tail
                 elif k in hedges and constructions.hedged(reads[k]):
                     label, score = "neutral", max(-band / 2, min(band / 2, score))
+                elif k in hedges and (lean := constructions.hedge_leaning(reads[k])):
+                    # The face beside a hedge says which way it leans (还行吧😡).
+                    label = lean
+                    score = -max(-score, band) if lean == "negative" else max(score, band)
             if rated and ratings[i] is not None:
                 starred = constructions.star_label(label, score, ratings[i], reads[k])
                 if starred != label:

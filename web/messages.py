@@ -29,10 +29,14 @@ ZH_CN = {
     "review.published": "发布时间", "review.crawled": "采集时间", "review.likes_replies": "点赞 / 回复",
     "review.reposts_followers": "转发 / 作者粉丝", "review.reach": "传播 {reach}",
     "review.reach_parts": "点赞 {likes} · 回复 {replies} · 转发 {reposts} · 作者粉丝 {followers}",
+    "filter.min_reach": "传播至少",
     "feed.sort": "排序", "feed.sort_newest": "最新发布", "feed.sort_reach": "传播最广",
     "incident.reach": "传播范围",
     "incident.reach_line": "{reviews} 条评论共获赞 {likes}、回复 {replies}、转发 {reposts}，"
                            "作者粉丝合计 {followers}（传播合计 {total}）",
+    "complaint.company": "投诉对象", "complaint.demands": "投诉要求", "complaint.status": "投诉状态",
+    "complaint.change": "{before} → {after}（{at} 发现）", "complaint.progress": "投诉进度",
+    "complaint.no_progress": "尚未读取投诉进度",
     "review.model": "情感模型", "review.keywords": "关键词", "review.aspects": "方面情感",
     "review.text_norm": "分析用文本", "review.id": "评论 ID",
     "review.correction": "人工标注", "review.correct_to": "更正情感为", "review.correct": "提交更正",
@@ -363,11 +367,15 @@ EN = {
     "review.reposts_followers": "Reposts / author's followers", "review.reach": "Reach {reach}",
     "review.reach_parts": "{likes} likes · {replies} replies · {reposts} reposts · "
                           "author has {followers} followers",
+    "filter.min_reach": "Reach at least",
     "feed.sort": "Order", "feed.sort_newest": "Newest", "feed.sort_reach": "Most reach",
     "incident.reach": "Reach",
     "incident.reach_line": "{reviews} reviews with {likes} likes, {replies} replies, "
                            "{reposts} reposts; authors with {followers} followers in all "
                            "(reach {total})",
+    "complaint.company": "Company complained about", "complaint.demands": "Demands",
+    "complaint.status": "Complaint status", "complaint.change": "{before} → {after} (seen {at})",
+    "complaint.progress": "Progress", "complaint.no_progress": "Progress not read yet",
     "review.keywords": "Keywords", "review.aspects": "Aspects",
     "review.text_norm": "Text as analysed", "review.id": "Review ID",
     "review.correction": "Human label", "review.correct_to": "Correct sentiment to",

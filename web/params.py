@@ -142,13 +142,23 @@ def segment_query(text: str) -> str:
     return query_terms(text)
 
 
+MAX_REACH = 10**13  # four counts of at most 10**12 each (crawlers.pipelines.validate)
+
+
+def min_reach() -> int | None:
+    """``min_reach``: keep reviews whose reach (likes + replies + reposts + the author's
+    followers) is at least this; not given: any."""
+    raw = request.args.get("min_reach", "")
+    return None if raw == "" else bounded_int("min_reach", 0, 0, MAX_REACH)
+
+
 def review_query(tz: tzinfo) -> ReviewQuery:
     """The filters common to every review listing: source, entity, sentiment, topic,
-    keyword, q, since, until (``start <= published_at < end``)."""
+    keyword, q, since, until (``start <= published_at < end``), min_reach."""
     start, end = moment("since", tz), moment("until", tz, end_of_day=True)
     if start is not None and end is not None and end <= start:
         end = start  # an empty window: nothing was published in it
     return ReviewQuery(sources=listed("source"), entities=listed("entity"),
                        sentiments=listed("sentiment", SENTIMENT_LABELS),
                        topics=listed("topic"), keywords=listed("keyword"), q=search_terms(),
-                       start=start, end=end)
+                       start=start, end=end, min_reach=min_reach())

@@ -7,8 +7,10 @@ which apply the reader's scope (``web.security.access``) and translate store err
 """
 from __future__ import annotations
 
+import copy
+from contextvars import ContextVar
 from datetime import datetime, timedelta
-from typing import Iterator
+from typing import Any, Callable, Iterator, TypeVar
 
 from flask import current_app
 from sqlalchemy import select
@@ -22,11 +24,12 @@ from models.redact import redact_text
 from models.review import Review
 from models.runtime import Runtime
 from models.state import Incident, ReviewHandling
-from models.store import ReviewPage, ReviewQuery, TrendPoint
+from models.store import Aggregation, ReviewPage, ReviewQuery, TrendPoint
 from web.exceptions import InvalidParameter, NotFound
 from web.security import access
 
 INCIDENT_STATUSES = ("open", "acknowledged", "resolved")
+T = TypeVar("T")
 
 
 def current_runtime() -> Runtime:
@@ -66,8 +69,69 @@ def find_reviews(review_ids: list[str]) -> dict[str, Review]:
     return found
 
 
+class _Batch:
+    """The aggregated reads of one view, recorded on a first run and answered together
+    (``prefetched``)."""
+
+    def __init__(self) -> None:
+        self.recording = True
+        self.asked: dict[Aggregation, None] = {}  # in the order asked, once each
+        self.answers: dict[Aggregation, Any] = {}
+
+
+_batch: ContextVar[_Batch | None] = ContextVar("koubei_reads_batch", default=None)
+
+
+def _empty(request: Aggregation) -> Any:
+    """What a read answers while its view is being recorded: no reviews."""
+    if request.method == "count":
+        return {None: 0} if not request.args or request.args[0] is None else {}
+    return [] if request.method == "trend" else {}
+
+
+def _aggregate(method: str, query: ReviewQuery, *args: Any) -> Any:
+    """One aggregated read of the store, in the reader's scope; inside ``prefetched``,
+    recorded on the first run and answered from the batch on the second."""
+    request = Aggregation(method, access.scoped_query(query), args)
+    batch = _batch.get()
+    if batch is not None:
+        if batch.recording:
+            batch.asked[request] = None
+            return _empty(request)
+        if request in batch.answers:  # a copy: its items (counts, frozen points) are immutable
+            return copy.copy(batch.answers[request])
+    return current_runtime().store.aggregate([request])[0]
+
+
+def prefetched(view: Callable[[], T]) -> T:
+    """``view()``, its aggregated reads (counts, cross counts, trends, keyword counts) asked
+    of the store all at once: one multi-search on Elasticsearch instead of one request per
+    read. ``view`` runs twice: first with every read recorded and answered empty, then for
+    real with the reads answered from the store's answers to exactly those requests (a read
+    the first run did not make, because it depends on an earlier answer, goes to the store
+    as usual). So the result is the one ``view()`` gives alone; ``view`` must only read.
+    A store that gains nothing from a batch (``batches_aggregations`` false: SQLite reads
+    in-process) runs ``view`` once."""
+    if _batch.get() is not None or not current_runtime().store.batches_aggregations:
+        return view()
+    batch = _Batch()
+    token = _batch.set(batch)
+    try:
+        try:
+            view()
+        except Exception:  # the real run meets the same error and reports it
+            batch.asked.clear()
+        batch.recording = False
+        asked = list(batch.asked)
+        if asked:
+            batch.answers = dict(zip(asked, current_runtime().store.aggregate(asked)))
+        return view()
+    finally:
+        _batch.reset(token)
+
+
 def review_counts(query: ReviewQuery, group_by: str | None = None) -> dict[str | None, int]:
-    counts = current_runtime().store.count(access.scoped_query(query), group_by)
+    counts = _aggregate("count", query, group_by)
     if group_by != "entity":
         return counts
     return {key: n for key, n in counts.items() if key is None or access.in_scope([key])}
@@ -78,7 +142,7 @@ def review_trend(query: ReviewQuery, interval: timedelta,
     """The trend in the reader's scope. Grouped by entity, a review about two brands counts
     under both: the groups of entities outside the scope are left out, so their ids and
     counts are not shown."""
-    points = current_runtime().store.trend(access.scoped_query(query), interval, group_by)
+    points = _aggregate("trend", query, interval, group_by)
     if group_by != "entity":
         return points
     return [p for p in points if p.key is None or access.in_scope([p.key])]
@@ -203,10 +267,10 @@ def review_cross_counts(query: ReviewQuery, rows: str,
                         columns: str) -> dict[tuple[str | None, str | None], int]:
     """``ReviewStore.cross_count`` in the reader's scope: an entity outside it is never a
     key, since the scoped query names only visible entities."""
-    return current_runtime().store.cross_count(access.scoped_query(query), rows, columns)
+    return _aggregate("cross_count", query, rows, columns)
 
 
 def keyword_counts(query: ReviewQuery, limit: int = 50,
                    terms: list[str] | None = None) -> dict[str, int]:
     """``ReviewStore.keyword_counts`` in the reader's scope."""
-    return current_runtime().store.keyword_counts(access.scoped_query(query), limit, terms)
+    return _aggregate("keyword_counts", query, limit, None if terms is None else tuple(terms))

@@ -7,7 +7,9 @@ review's entities (they derive from the text, which the fingerprint also covers)
 whose time was estimated (the site gave none) keeps its stored time instead of moving to now.
 A review whose site status changed (a complaint's 处理中 → 已完成, ``extra.status``) carries
 the stored history of those changes plus this one in ``extra.status_updates``
-(``[{"from", "to", "seen_at"}]``, the last 20), so updating it keeps the history.
+(``[{"from", "to", "seen_at"}]``, the last 20), so updating it keeps the history. A
+complaint whose own page could not be read this time (no ``extra.progress``) keeps the
+progress stored before instead of losing it.
 """
 from __future__ import annotations
 
@@ -45,6 +47,8 @@ class DedupePipeline:
             return item
         if item.extra.get("published_at_estimated"):
             item.published_at = stored.published_at
+        if "progress" not in item.extra and isinstance(stored.extra.get("progress"), list):
+            item.extra["progress"] = stored.extra["progress"]
         candidate = item.to_review(stored.entities)
         if candidate.fingerprint() == stored.fingerprint():
             self.stats.inc_value("koubei/unchanged")

@@ -1,7 +1,9 @@
 """First step: a raw review must have an id or text, a timezone-aware time and a 0–5 rating (or
 none); its text is cleaned (control characters removed, capped at ``KOUBEI_MAX_TEXT_CHARS``,
 see ``crawlers.cleaning``), its author and title are tidied, and lone surrogates are replaced
-in every field and in ``extra``."""
+in every field and in ``extra``. Counts (likes, replies, reposts, author followers) are
+whole numbers from 0 to ``MAX_COUNT``: a site claiming more is capped (named in
+``extra.counts_capped``), so a hostile page cannot overflow a store's 64-bit integer field."""
 from __future__ import annotations
 
 import logging
@@ -14,6 +16,8 @@ from crawlers.cleaning import MAX_TEXT_CHARS, clean_field, clean_surrogates, cle
 from crawlers.items import RawReview
 
 logger = logging.getLogger(__name__)
+MAX_COUNT = 10**12  # far above any real count (the most-followed accounts have ~10**9)
+COUNTS = ("likes", "replies", "reposts", "author_followers")
 
 
 class ValidatePipeline:
@@ -41,10 +45,21 @@ class ValidatePipeline:
             logger.info("review %s text cut from %d to %d characters",
                         item.native_id, original_length, len(text))
         item.text = text
+        self._cap_counts(item)
         item.author, item.title = clean_field(item.author), clean_field(item.title)
         item.native_id, item.url = clean_surrogates(item.native_id), clean_surrogates(item.url)
         item.extra = clean_surrogates(item.extra)
         return item
+
+    def _cap_counts(self, item: RawReview) -> None:
+        for name in COUNTS:
+            value = getattr(item, name)
+            if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+                setattr(item, name, 0)
+            elif value > MAX_COUNT:
+                setattr(item, name, MAX_COUNT)
+                item.extra.setdefault("counts_capped", []).append(name)
+                self.stats.inc_value("koubei/count_capped")
 
     def _drop(self, reason: str, detail: str) -> None:
         self.stats.inc_value(f"koubei/dropped/{reason}")

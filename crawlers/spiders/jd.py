@@ -1,6 +1,8 @@
 """The JD.com product-comments spider (``type: jd``), best-effort: newest first
 (``sortType=5``), pages 0.., stopping at the watermark or ``maxPage``. A ``{}`` answer fails the
-page with a message saying JD refused the client."""
+page with a message saying JD refused the client. ``cookie_env`` (optional) names the
+environment variable holding a logged-in session's Cookie header, sent with every request
+(``crawlers.spiders.session``)."""
 from __future__ import annotations
 
 from typing import Annotated, Any, Literal
@@ -10,7 +12,8 @@ import scrapy
 from pydantic import Field
 
 from crawlers.spiders.jd_api import parse_comments, to_raw_review
-from crawlers.spiders.paged import Page, PagedReviewSpider
+from crawlers.spiders.paged import Page
+from crawlers.spiders.session import CookieEnv, SessionSpider
 from models.config import PagedSource
 
 DEFAULT_BASE_URL = "https://club.jd.com"
@@ -20,10 +23,12 @@ PAGE_SIZE = 10
 class JdConfig(PagedSource):
     type: Literal["jd"]
     sku: Annotated[str, Field(pattern=r"^\d+$")]
+    cookie_env: CookieEnv | None = None
 
 
-class JdSpider(PagedReviewSpider):
+class JdSpider(SessionSpider):
     name = "jd"
+    site_name = "JD"
     config_model = JdConfig
     first_cursor = 0
 
@@ -36,7 +41,8 @@ class JdSpider(PagedReviewSpider):
                  "sortType": 5, "page": cursor, "pageSize": PAGE_SIZE}
         return scrapy.Request(
             f"{self.base_url}/comment/productPageComments.action?{urlencode(query)}",
-            headers={"Referer": f"https://item.jd.com/{self.source.sku}.html"})
+            headers=self.session_headers(Referer=f"https://item.jd.com/{self.source.sku}.html"),
+            meta=self.request_meta())
 
     def read_page(self, response: scrapy.http.Response, cursor: Any) -> Page:
         comments = parse_comments(response.text)  # JD declares charset=GBK

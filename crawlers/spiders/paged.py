@@ -98,6 +98,12 @@ class PagedReviewSpider(scrapy.Spider, SourceType):
     def read_page(self, response: scrapy.http.Response, cursor: Any) -> Page:
         raise NotImplementedError
 
+    def emit(self, item: RawReview) -> Iterator[Any]:
+        """What the crawl yields for a review read from a list page: the item itself, or a
+        request for a second page about it (a complaint's progress) whose callback yields
+        the item completed."""
+        yield item
+
     def cursor_after_failure(self, cursor: Any) -> Any:
         """The cursor to try after a page at ``cursor`` failed, or None to stop."""
         return None
@@ -128,7 +134,7 @@ class PagedReviewSpider(scrapy.Spider, SourceType):
             self._inc("review_count")
             if not self.reread and self._seen_before(item):
                 return
-            yield item
+            yield from self.emit(item)
         if not page.reviews and not page.dropped:
             self._stop("empty_page")
         elif page.next is None:

@@ -2,6 +2,8 @@
 popularity, so every crawl re-reads the first ``max_pages`` pages (``reread``) and the dedupe
 step drops what is stored. ``ok: 0`` on the first page (no visitor cookie, refusal) is retried
 with backoff and then fails the page with a clear reason; after the first page it ends the list.
+``cookie_env`` (optional) names the environment variable holding the Cookie header of a
+browser's visitor or logged-in session, sent with every request (``crawlers.spiders.session``).
 """
 from __future__ import annotations
 
@@ -13,7 +15,8 @@ from pydantic import Field
 
 from crawlers.exceptions import PageFormatError
 from crawlers.spiders.json_body import load_json
-from crawlers.spiders.paged import Page, PagedReviewSpider
+from crawlers.spiders.paged import Page
+from crawlers.spiders.session import CookieEnv, SessionSpider
 from crawlers.spiders.weibo_api import is_refusal, parse_comments, to_raw_review
 from models.config import MaxPages, PagedSource
 
@@ -25,10 +28,12 @@ class WeiboConfig(PagedSource):
     type: Literal["weibo"]
     mid: Annotated[str, Field(pattern=r"^\d+$")]
     max_pages: MaxPages = 3
+    cookie_env: CookieEnv | None = None
 
 
-class WeiboSpider(PagedReviewSpider):
+class WeiboSpider(SessionSpider):
     name = "weibo"
+    site_name = "Weibo"
     config_model = WeiboConfig
     reread = True
     first_cursor = (None, 0)  # (max_id, max_id_type)
@@ -45,8 +50,10 @@ class WeiboSpider(PagedReviewSpider):
             query["max_id"] = max_id
         query["max_id_type"] = max_id_type
         return scrapy.Request(f"{self.base_url}/comments/hotflow?{urlencode(query)}",
-                              headers={"Accept": "application/json",
-                                       "X-Requested-With": "XMLHttpRequest"})
+                              headers=self.session_headers(
+                                  **{"Accept": "application/json",
+                                     "X-Requested-With": "XMLHttpRequest"}),
+                              meta=self.request_meta())
 
     def read_page(self, response: scrapy.http.Response, cursor: Any) -> Page:
         try:

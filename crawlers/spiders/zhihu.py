@@ -11,7 +11,6 @@ silently empty. Comments come sorted by score, so every crawl re-reads the first
 """
 from __future__ import annotations
 
-import os
 from typing import Annotated, Any, Literal
 from urllib.parse import urlencode
 
@@ -19,7 +18,8 @@ import scrapy
 from pydantic import Field
 
 from crawlers.exceptions import PageFormatError
-from crawlers.spiders.paged import Page, PagedReviewSpider
+from crawlers.spiders.paged import Page
+from crawlers.spiders.session import CookieEnv, SessionSpider
 from crawlers.spiders.zhihu_api import parse_comments, to_raw_review
 from models.config import MaxPages, PagedSource
 
@@ -36,12 +36,13 @@ class ZhihuConfig(PagedSource):
     type: Literal["zhihu"]
     content_id: Annotated[str, Field(pattern=r"^\d{1,24}$")]
     kind: Literal["answer", "article", "zvideo"] = "answer"
-    cookie_env: Annotated[str, Field(pattern=r"^[A-Z_][A-Z0-9_]{0,63}$")] = "KOUBEI_ZHIHU_COOKIE"
+    cookie_env: CookieEnv = "KOUBEI_ZHIHU_COOKIE"
     max_pages: MaxPages = 3
 
 
-class ZhihuSpider(PagedReviewSpider):
+class ZhihuSpider(SessionSpider):
     name = "zhihu"
+    site_name = "知乎"
     config_model = ZhihuConfig
     reread = True
     first_cursor = ""
@@ -53,28 +54,12 @@ class ZhihuSpider(PagedReviewSpider):
         self.base_url = (source.base_url or DEFAULT_BASE_URL).rstrip("/")
         self.content_url = CONTENT_URLS[source.kind].format(id=source.content_id)
 
-    def session_cookie(self) -> str | None:
-        cookie = os.environ.get(self.source.cookie_env, "").strip()
-        return cookie if cookie and "\n" not in cookie and "\r" not in cookie else None
-
-    async def start(self):
-        if self.session_cookie() is None:
-            self._inc("page_count")
-            self._inc("page_parse_error_count")
-            self._problem(f"{self.source.name}: no logged-in session: the environment variable "
-                          f"{self.source.cookie_env} is not set (知乎 needs the Cookie header "
-                          "of a logged-in browser)")
-            self._stop("first_page_failed")
-            return
-        yield self.page_request(self.first_cursor, 1)
-
     def request_for(self, cursor: Any) -> scrapy.Request:
         query = {"order_by": "score", "limit": PAGE_SIZE, "offset": cursor}
         path = f"/api/v4/comment_v5/{self.source.kind}s/{self.source.content_id}/root_comment"
         return scrapy.Request(f"{self.base_url}{path}?{urlencode(query)}",
-                              headers={"Accept": "application/json",
-                                       "Cookie": self.session_cookie() or ""},
-                              meta={"dont_merge_cookies": True})
+                              headers=self.session_headers(Accept="application/json"),
+                              meta=self.request_meta())
 
     def read_page(self, response: scrapy.http.Response, cursor: Any) -> Page:
         try:

@@ -10,8 +10,10 @@ from pathlib import Path
 from typing import Any
 
 from models.store.base import (
+    AGGREGATIONS,
     GROUP_FIELDS,
     MULTI_VALUED,
+    Aggregation,
     ReviewPage,
     ReviewQuery,
     ReviewStore,
@@ -27,7 +29,8 @@ BACKENDS = {
     "elasticsearch": "models.store.elasticsearch.store.ElasticsearchReviewStore",
 }
 
-__all__ = ["BACKENDS", "GROUP_FIELDS", "MULTI_VALUED", "ReviewPage", "ReviewQuery", "ReviewStore",
+__all__ = ["AGGREGATIONS", "Aggregation", "BACKENDS", "GROUP_FIELDS", "MULTI_VALUED",
+           "ReviewPage", "ReviewQuery", "ReviewStore",
            "StoreStats", "TrendPoint", "UpsertResult", "aspect_key", "open_review_store",
            "rating_key"]
 

@@ -17,7 +17,7 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Iterable, Iterator
+from typing import Any, Iterable, Iterator, Sequence
 
 from models.review import Review
 
@@ -56,7 +56,8 @@ def stable_json(body: dict) -> tuple[str, str]:
 class ReviewQuery:
     """Filters shared by every read. Empty tuples mean "any"; times bound ``published_at``
     as ``start <= published_at < end``; ``q`` is a full-text query over segmented tokens;
-    ``aspects`` are ``aspect_key`` values; ``keywords`` match a review's ``keywords`` exactly."""
+    ``aspects`` are ``aspect_key`` values; ``keywords`` match a review's ``keywords`` exactly;
+    ``min_reach`` keeps reviews whose ``Review.reach`` is at least that (None: any)."""
     sources: tuple[str, ...] = ()
     entities: tuple[str, ...] = ()
     sentiments: tuple[str, ...] = ()
@@ -66,6 +67,7 @@ class ReviewQuery:
     q: str | None = None
     start: datetime | None = None
     end: datetime | None = None
+    min_reach: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,6 +99,23 @@ class TrendPoint:
     count: int
 
 
+AGGREGATIONS = ("count", "cross_count", "trend", "keyword_counts")
+
+
+@dataclass(frozen=True, slots=True)
+class Aggregation:
+    """One aggregated read for ``ReviewStore.aggregate``: the name of the method (one of
+    ``AGGREGATIONS``), its query and its other positional arguments. Hashable, so a batch
+    of them can be keyed by request."""
+    method: str
+    query: ReviewQuery
+    args: tuple = ()
+
+    def __post_init__(self) -> None:
+        if self.method not in AGGREGATIONS:
+            raise ValueError(f"not an aggregation: {self.method!r}; one of {AGGREGATIONS}")
+
+
 @dataclass(frozen=True, slots=True)
 class StoreStats:
     reviews: int
@@ -119,6 +138,10 @@ def batches_by_id(reviews: Iterable[Review], size: int) -> Iterator[dict[str, Re
 class ReviewStore(abc.ABC):
     """Persistence for reviews. Implementations must be safe to use from several threads and
     from several processes writing the same store (crawls run in child processes)."""
+
+    # True when ``aggregate`` answers a batch in fewer round trips than its reads one by one
+    # (worth gathering a view's reads first: ``web.reads.prefetched``)
+    batches_aggregations = False
 
     @abc.abstractmethod
     def upsert(self, reviews: Iterable[Review]) -> UpsertResult:
@@ -179,6 +202,12 @@ class ReviewStore(abc.ABC):
               group_by: str | None = None) -> list[TrendPoint]:
         """Counts per ``interval`` bucket of ``published_at`` (buckets aligned to the Unix epoch
         in UTC), ascending; empty buckets are omitted. ``query.start``/``end`` are required."""
+
+    def aggregate(self, requests: Sequence[Aggregation]) -> list[Any]:
+        """The answers to several aggregated reads, in order, each equal to calling its
+        method. A backend may answer them all in one round trip (Elasticsearch: one
+        multi-search); this default calls the methods one after another."""
+        return [getattr(self, r.method)(r.query, *r.args) for r in requests]
 
     @abc.abstractmethod
     def iter_reviews(self, query: ReviewQuery = ReviewQuery(),

@@ -1,6 +1,7 @@
 """Leave-one-domain-out figures: how the model does on a kind of product or text it never saw.
 
-    python -m nlp.training.crossdomain [--baseline] [--domains D1,D2] [CSV ...]
+    python -m nlp.training.crossdomain [--baseline | --adapt] [--domains D1,D2] [--sample N]
+                                       [CSV ...]
 
 For each domain of the labelled CSVs (default: every labelled sentiment file of the shared
 data, ``nlp.training.corpus.default_data_paths``), the training recipe of
@@ -10,20 +11,43 @@ positive/negative rows of the held-out domain, by the sign of the SVM margin (th
 domain has no dev rows of its own to calibrate on). With ``--baseline`` the plain baseline
 (``baseline_pipeline``: char 1–3-gram TF-IDF + LinearSVC on the raw text) is trained on the
 same rows and scored on the same rows. Prints one line per domain and the means.
+
+``--sample N`` is the quick variant for trying a change (a full run takes about an hour on
+the shared 2-core machine): at most ``N`` train rows of each training domain and ``N`` rows
+of the held-out domain, drawn with a fixed seed (``SAMPLE_SEED``), so two runs with the same
+``N`` see the same rows. Its figures are lower than the full run's (less training data) and
+only for comparing variants with each other and with the baseline in the same run.
+
+``--adapt`` measures adapting to the user's own stream (``adaptation``): half of each
+held-out domain's rows stand for the unlabelled stream ``koubei train --adapt`` would read,
+the other half is scored by the recipe trained without and with self-training on them.
 """
 from __future__ import annotations
 
+import hashlib
+import random
 import sys
 import time
 from collections import defaultdict
+from typing import Sequence
 
 import numpy as np
 from sklearn.metrics import f1_score
 
 from nlp.training.corpus import default_data_paths, read_corpora
-from nlp.training.train import balance_weights, examples, fit_model, with_clauses
+from nlp.training.train import (
+    PLAIN_SHARE,
+    ExtraExample,
+    balance_weights,
+    examples,
+    fit_model,
+    plain_weights,
+    self_training_examples,
+    with_clauses,
+)
 
 BASELINE_C = 0.5
+SAMPLE_SEED = 0
 
 
 def baseline_pipeline(texts, labels):
@@ -37,35 +61,102 @@ def baseline_pipeline(texts, labels):
     return pipeline.fit(list(texts), list(labels))
 
 
-def leave_one_domain_out(paths, c: float, baseline: bool = False, domains=None,
-                         echo=lambda line: None) -> dict[str, tuple]:
-    """``{domain: (rows, macro_f1, accuracy)}``, with the baseline's ``(macro_f1, accuracy)``
-    appended when ``baseline`` is true. ``domains``: only these held out (default: all)."""
+def domain_rows(paths, sample: int | None = None) -> tuple[dict, dict]:
+    """``(train rows, held-out rows)`` per domain: the positive/negative ``train`` rows of
+    each domain and all its positive/negative rows; with ``sample``, at most that many of
+    each, drawn with ``SAMPLE_SEED``."""
     corpus = read_corpora(paths)
     by_domain = defaultdict(list)
     for row in corpus.rows:
         if row.label != "neutral" and row.domain:
             by_domain[row.domain].append(row)
-    figures = {}
+    train, held = {}, {}
+    draw = random.Random(SAMPLE_SEED)
     for domain in sorted(by_domain):
+        rows = by_domain[domain]
+        train[domain] = [r for r in rows if r.split == "train"]
+        held[domain] = rows
+        if sample:
+            train[domain] = draw.sample(train[domain], min(sample, len(train[domain])))
+            held[domain] = draw.sample(rows, min(sample, len(rows)))
+    return train, held
+
+
+def fit_recipe(train_rows, c: float, extra: Sequence[ExtraExample] = ()):
+    """The training recipe's polarity head (no calibration) fitted on ``train_rows`` and the
+    ``extra`` examples (added as ``train`` adds them, with their weights)."""
+    texts, labels, domains = examples(train_rows)
+    x_fit, y_fit, weights, fit_domains = with_clauses(texts, labels, domains)
+    weights = weights * balance_weights(y_fit, fit_domains)
+    plain = plain_weights(len(texts), len(x_fit))
+    if extra:
+        x_fit = [*x_fit, *(e.text for e in extra)]
+        y_fit = np.concatenate([y_fit, [int(e.label == "positive") for e in extra]])
+        weights = np.concatenate([weights, [e.weight for e in extra]])
+        plain = np.concatenate([plain, [e.weight for e in extra]])
+    pipeline, _ = fit_model(x_fit, y_fit, weights, [c], plain=plain if PLAIN_SHARE else None)
+    return pipeline
+
+
+def stream_half(text: str) -> bool:
+    """True for the half of a held-out domain's rows that plays the user's unlabelled stream
+    in ``adaptation`` (by a hash of the text, so the halves are fixed); the other half is
+    scored."""
+    return hashlib.blake2b(text.encode("utf-8"), digest_size=8).digest()[0] % 2 == 0
+
+
+def adaptation(paths, c: float, domains=None, echo=lambda line: None,
+               sample: int | None = None) -> dict[str, tuple]:
+    """``{domain: (scored rows, macro-F1 without adapting, macro-F1 adapted)}``: each domain
+    held out in turn; half of its rows (``stream_half``) are given to the recipe as an
+    unlabelled stream to adapt to (``self_training_examples``, what ``train(stream=...)``
+    does), the other half is scored, by the model trained without and with them."""
+    train_by, held_by = domain_rows(paths, sample)
+    figures = {}
+    for domain in sorted(held_by):
         if domains and domain not in domains:
             continue
         started = time.monotonic()
-        train_rows = [r for d, rows in by_domain.items() if d != domain
-                      for r in rows if r.split == "train"]
-        x_fit, y_fit, weights, fit_domains = with_clauses(*examples(train_rows))
-        weights = weights * balance_weights(y_fit, fit_domains)
-        pipeline, _ = fit_model(x_fit, y_fit, weights, [c])
-        del x_fit
-        x_held, y_held, _ = examples(by_domain[domain])
+        train_rows = [r for d, rows in train_by.items() if d != domain for r in rows]
+        stream, _, _ = examples([r for r in held_by[domain] if stream_half(r.text)])
+        x_held, y_held, _ = examples([r for r in held_by[domain] if not stream_half(r.text)])
+        plain = fit_recipe(train_rows, c)
+        chosen = self_training_examples(plain, stream)
+        adapted = fit_recipe(train_rows, c, chosen)
+        figures[domain] = (len(y_held),
+                           float(f1_score(y_held, plain.predict(x_held), average="macro")),
+                           float(f1_score(y_held, adapted.predict(x_held), average="macro")))
+        rows, before, after = figures[domain]
+        echo(f"{domain}\tscored {rows}\tnot adapted {before:.4f}\tadapted {after:.4f}\t"
+             f"gain {after - before:+.4f}\t({len(chosen)} of {len(stream)} stream texts "
+             f"self-labelled, {time.monotonic() - started:.0f}s)")
+    return figures
+
+
+def leave_one_domain_out(paths, c: float, baseline: bool = False, domains=None,
+                         echo=lambda line: None, sample: int | None = None
+                         ) -> dict[str, tuple]:
+    """``{domain: (rows, macro_f1, accuracy)}``, with the baseline's ``(macro_f1, accuracy)``
+    appended when ``baseline`` is true. ``domains``: only these held out (default: all).
+    ``sample``: the quick variant (``domain_rows``)."""
+    train_by, held_by = domain_rows(paths, sample)
+    figures = {}
+    for domain in sorted(held_by):
+        if domains and domain not in domains:
+            continue
+        started = time.monotonic()
+        train_rows = [r for d, rows in train_by.items() if d != domain for r in rows]
+        pipeline = fit_recipe(train_rows, c)
+        held_rows = held_by[domain]
+        x_held, y_held, _ = examples(held_rows)
         predicted = pipeline.predict(x_held)
         result = (len(y_held), float(f1_score(y_held, predicted, average="macro")),
                   float(np.mean(predicted == y_held)))
         if baseline:
             plain = baseline_pipeline([r.text for r in train_rows],
                                       [r.label for r in train_rows])
-            gold = [r.label for r in by_domain[domain]]
-            guess = plain.predict([r.text for r in by_domain[domain]])
+            gold = [r.label for r in held_rows]
+            guess = plain.predict([r.text for r in held_rows])
             result += (float(f1_score(gold, guess, average="macro")),
                        float(np.mean(np.array(gold) == guess)))
         figures[domain] = result
@@ -83,21 +174,48 @@ def line(domain: str, result: tuple) -> str:
 def main(argv: list[str]) -> None:
     from nlp.sentiment import SentimentModel
     baseline = "--baseline" in argv
+    adapt = "--adapt" in argv
     domains = None
-    args = [a for a in argv if a != "--baseline"]
-    if "--domains" in args:
-        at = args.index("--domains")
-        domains = set(args[at + 1].split(","))
-        del args[at:at + 2]
+    args = [a for a in argv if a not in ("--baseline", "--adapt")]
+    options = {}
+    for name in ("--domains", "--sample"):
+        if name in args:
+            at = args.index(name)
+            if at + 1 >= len(args):
+                raise SystemExit(f"{name} needs a value")
+            options[name] = args[at + 1]
+            del args[at:at + 2]
+    if "--domains" in options:
+        domains = set(options["--domains"].split(","))
+    sample = None
+    if "--sample" in options:
+        if not options["--sample"].isdigit() or int(options["--sample"]) < 1:
+            raise SystemExit(f"--sample {options['--sample']!r}: a positive number of rows")
+        sample = int(options["--sample"])
     c = float(SentimentModel.load().meta["params"]["C"])
     started = time.monotonic()
+    if adapt:
+        figures = adaptation(args or default_data_paths(), c, domains,
+                             echo=lambda text: print(text, flush=True), sample=sample)
+        before = np.mean([r[1] for r in figures.values()])
+        after = np.mean([r[2] for r in figures.values()])
+        print(f"mean macro-F1 not adapted {before:.4f}\tadapted {after:.4f}\tgain "
+              f"{after - before:+.4f} (C={c:g}{f', sample {sample}' if sample else ''}, "
+              f"{time.monotonic() - started:.0f}s)")
+        return
     figures = leave_one_domain_out(args or default_data_paths(), c, baseline, domains,
-                                   echo=lambda text: print(text, flush=True))
+                                   echo=lambda text: print(text, flush=True), sample=sample)
     mean = np.mean([r[1] for r in figures.values()])
     summary = f"mean macro-F1 {mean:.4f}"
     if baseline:
         summary += f"\tbaseline {np.mean([r[3] for r in figures.values()]):.4f}"
-    print(f"{summary} (C={c:g}, {time.monotonic() - started:.0f}s)")
+    wins = ""
+    if baseline:
+        wins = f", above the baseline on {sum(r[1] > r[3] for r in figures.values())} of " \
+               f"{len(figures)}"
+    print(f"{summary} (C={c:g}, plain share {PLAIN_SHARE:g}"
+          f"{f', sample {sample} rows per domain' if sample else ''}{wins}, "
+          f"{time.monotonic() - started:.0f}s)")
 
 
 if __name__ == "__main__":

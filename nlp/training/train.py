@@ -28,6 +28,11 @@ car-forum aspect, neutral against opinion, train split; calibrated and its thres
 on the dev split) that judges aspect clauses. Without three-way rows (a two-class CSV), the
 model is the two-class one of recipe 5 with the band chosen on dev.
 
+Recipe 7 makes the polarity head the ``PLAIN_SHARE`` mix of that SVM and a plain one fitted on
+the same features to the texts alone, unweighted (``fit_model(..., plain=)``): still one
+linear model. ``train(stream=...)`` adapts to the user's own unlabelled texts by self-training
+(``self_training_examples``).
+
 People's knowledge joins the training rows: label corrections recorded with ``koubei label``
 (``nlp.corrections``; weight ``CORRECTION_WEIGHT``, replacing a corpus row of the same text)
 and, when asked, crawled reviews' star ratings as weak labels (``nlp.training.weak``). Everything is
@@ -62,7 +67,7 @@ from nlp.training.evaluation import CAR_ASPECTS, Evaluation, evaluate
 
 # Bump when normalisation, features or the recipe change, so that the version string (a hash
 # of the data and these parameters) tells two models apart.
-RECIPE = 6
+RECIPE = 7
 # C is the one measured by leaving whole domains out (nlp.training.crossdomain): dev alone picked 0.7
 # by 0.0014 macro-F1, inside its noise, and a model for unseen domains is chosen by LODO.
 C_GRID = (0.5,)
@@ -71,8 +76,21 @@ MIN_DF = 5  # over training examples (reviews and clauses); as good on dev as 2,
 RANDOM_STATE = 0
 CLAUSE_WEIGHT = 0.3
 CUE_SCALE = 0.5  # the sentiment-cue block (nlp.cues) beside the n-grams
+# Recipe 7: the polarity head is the average of two LinearSVCs on the same features, the
+# balanced one (clause examples, sqrt-balanced weights) and a plain one (the texts alone,
+# unweighted); PLAIN_SHARE is the plain one's share (0: recipe 6, the balanced SVM alone).
+PLAIN_SHARE = 0.3
 CORRECTION_WEIGHT = 3.0  # a person looked at it: worth more than a row of the public corpora
 WEAK_WEIGHT = 0.5        # a star rating says less than a written label
+# Adapting to the user's own stream (``train(stream=...)``, ``koubei train --adapt``):
+# self-training. The model trained on the corpus reads the stream's texts; those it reads
+# with an SVM margin of at least SELF_MARGIN join the training examples with the label it
+# gave them, at SELF_WEIGHT, in both members of the ensemble, and the model is trained again.
+# A linear SVM learns nothing from examples beyond its margin of 1 (their hinge loss is 0),
+# so taking only the surest texts changes nothing; the texts between 0.5 and 1 are the ones
+# that move the weights, including those of n-grams only the stream uses.
+SELF_MARGIN = 0.5
+SELF_WEIGHT = 1.0
 # The neutral band: the narrowest |score| band outside of which dev accuracy reaches
 # TARGET_ACCURACY, never putting more than MAX_NEUTRAL of dev reviews inside it.
 TARGET_ACCURACY = 0.96
@@ -97,16 +115,32 @@ class TrainingResult:
 
 def fit_model(texts: Sequence[str], labels: np.ndarray, weights: np.ndarray | None,
               grid: Sequence[float], dev: tuple[Sequence[str], np.ndarray] | None = None,
-              echo: Callable[[str], None] = lambda line: None) -> tuple[Pipeline, float]:
+              echo: Callable[[str], None] = lambda line: None,
+              plain: np.ndarray | None = None) -> tuple[Pipeline, float]:
     """Fit the n-gram features once and a linear SVM for each ``C`` of ``grid``; return the
-    pipeline with the best dev macro-F1 (the first ``C`` when there is no dev) and its ``C``."""
+    pipeline with the best dev macro-F1 (the first ``C`` when there is no dev) and its ``C``.
+
+    ``plain``: per-example weights of the **plain** member of the ensemble (0 leaves an
+    example out: the clause examples), or None for no ensemble. The plain member is a
+    LinearSVC on the same features fitted without the (domain, label) balancing and clause
+    examples; the shipped classifier's weights are ``(1 - PLAIN_SHARE)`` times the balanced
+    SVM's plus ``PLAIN_SHARE`` times the plain one's. Averaging two linear models on the same
+    features is one linear model, so scoring costs what it did."""
     features = NgramsWithCues(NGRAMS, MIN_DF, CUE_SCALE).fit(texts)
     matrix = features.transform(texts)
     dev_matrix = features.transform(dev[0]) if dev else None
+    if plain is not None:
+        kept = np.flatnonzero(plain > 0)
+        plain_matrix, plain_labels, plain_weights = matrix[kept], labels[kept], plain[kept]
     best = None
     for c in grid:
         svm = LinearSVC(C=c, random_state=RANDOM_STATE, max_iter=5000)
         svm.fit(matrix, labels, sample_weight=weights)
+        if plain is not None:
+            other = LinearSVC(C=c, random_state=RANDOM_STATE, max_iter=5000)
+            other.fit(plain_matrix, plain_labels, sample_weight=plain_weights)
+            svm.coef_ = (1 - PLAIN_SHARE) * svm.coef_ + PLAIN_SHARE * other.coef_
+            svm.intercept_ = (1 - PLAIN_SHARE) * svm.intercept_ + PLAIN_SHARE * other.intercept_
         if dev is None:
             best = (0.0, c, svm)
             break
@@ -302,7 +336,24 @@ class ExtraExample:
     text: str
     label: str   # negative | positive (neutral examples cannot teach a two-class model)
     weight: float
-    source: str  # "correction" | "stars"
+    source: str  # "correction" | "stars" | "self" (self-training on the user's stream)
+
+
+EXTRA_SOURCES = ("correction", "stars", "self")
+
+
+def self_training_examples(pipeline: Pipeline, texts: Sequence[str],
+                           margin: float = SELF_MARGIN,
+                           weight: float = SELF_WEIGHT) -> list[ExtraExample]:
+    """The stream ``texts`` (normalised) the polarity head ``pipeline`` reads with an SVM
+    margin of at least ``margin``, each once, labelled as it reads them (source ``self``).
+    Texts without Chinese are left out (nothing the model reads)."""
+    texts = list(dict.fromkeys(t for t in texts if CJK.search(t)))
+    if not texts:
+        return []
+    margins = pipeline.decision_function(texts)
+    return [ExtraExample(text, "positive" if m > 0 else "negative", weight, "self")
+            for text, m in zip(texts, margins) if abs(m) >= margin]
 
 
 def _merge(x_train: list[str], y_train: np.ndarray, d_train: np.ndarray, held_out: set[str],
@@ -316,29 +367,43 @@ def _merge(x_train: list[str], y_train: np.ndarray, d_train: np.ndarray, held_ou
         if example.label in ("negative", "positive") and text and text not in held_out:
             kept[text] = example
     if extra:
-        by_source = {s: sum(e.source == s for e in kept.values()) for s in ("correction", "stars")}
-        echo(f"extra examples: {by_source['correction']} correction(s), "
-             f"{by_source['stars']} star-rated review(s) ({len(extra) - len(kept)} not usable)")
+        by_source = {s: sum(e.source == s for e in kept.values()) for s in EXTRA_SOURCES}
+        line = f"extra examples: {by_source['correction']} correction(s), " \
+               f"{by_source['stars']} star-rated review(s)"
+        if by_source["self"]:
+            line += f", {by_source['self']} self-labelled stream text(s)"
+        echo(f"{line} ({len(extra) - len(kept)} not usable)")
     rows = [(t, y, d) for t, y, d in zip(x_train, y_train, d_train) if t not in kept]
     x_fit, y_fit, weights, domains = with_clauses(
         [t for t, _, _ in rows], np.array([y for _, y, _ in rows]),
         np.array([d for _, _, d in rows], dtype=object))
     weights = weights * balance_weights(y_fit, domains)
+    plain = plain_weights(len(rows), len(x_fit))
     if kept:
         x_fit = [*x_fit, *kept]
         y_fit = np.concatenate([y_fit, [int(e.label == "positive") for e in kept.values()]])
-        weights = np.concatenate([weights, [e.weight for e in kept.values()]])
-    return x_fit, y_fit, weights, kept
+        extra_weights = [e.weight for e in kept.values()]
+        weights = np.concatenate([weights, extra_weights])
+        plain = np.concatenate([plain, extra_weights])
+    return x_fit, y_fit, weights, plain, kept
+
+
+def plain_weights(reviews: int, examples: int) -> np.ndarray:
+    """The plain ensemble member's weights over ``with_clauses``' examples: 1 for each of the
+    first ``reviews`` (the texts themselves), 0 for the clause examples after them."""
+    return np.concatenate([np.ones(reviews), np.zeros(examples - reviews)])
 
 
 def train(data=None, out: str | Path | None = None,
           echo: Callable[[str], None] = lambda line: None,
-          extra: Sequence[ExtraExample] = ()) -> TrainingResult:
+          extra: Sequence[ExtraExample] = (), stream: Sequence[str] = ()) -> TrainingResult:
     """Train on ``train`` (plus ``extra`` examples), tune on ``dev``, report ``test``, write
     the artifact to ``out`` (default: the shipped artifact path). ``data``: one labelled CSV
     or several (default: every labelled sentiment file of the shared data). When the data
     has neutral rows (``label3``), a neutral head is trained beside the polarity head.
-    Raises ``TrainingDataError``."""
+    ``stream``: unlabelled texts of the user's own stream to adapt to (self-training,
+    ``self_training_examples``): the model is trained, reads them, and is trained again with
+    the ones it is surest of. Raises ``TrainingDataError``."""
     started = time.monotonic()
     if data is None:
         paths = default_data_paths()
@@ -361,9 +426,20 @@ def train(data=None, out: str | Path | None = None,
     echo(f"data: {', '.join(map(str, corpus.paths))} ({len(train_rows)} train, "
          f"{len(dev_rows)} dev)")
     held_out = set(x_dev) | {normalize(r.text).text for r in corpus.split("test")}
-    x_fit, y_fit, weights, used = _merge(x_train, y_train, d_train, held_out, extra, echo)
+    x_fit, y_fit, weights, plain, used = _merge(x_train, y_train, d_train, held_out, extra,
+                                                echo)
 
-    pipeline, c = fit_model(x_fit, y_fit, weights, C_GRID, (x_dev, y_dev), echo)
+    pipeline, c = fit_model(x_fit, y_fit, weights, C_GRID, (x_dev, y_dev), echo,
+                            plain if PLAIN_SHARE else None)
+    stream_texts = [t for t in (normalize(text).text for text in stream) if t not in held_out]
+    if stream_texts:
+        chosen = self_training_examples(pipeline, stream_texts)
+        echo(f"adapting to the stream: {len(chosen)} of {len(stream_texts)} text(s) "
+             "self-labelled")
+        x_fit, y_fit, weights, plain, used = _merge(x_train, y_train, d_train, held_out,
+                                                    [*chosen, *extra], echo)  # a person's label wins
+        pipeline, c = fit_model(x_fit, y_fit, weights, [c], (x_dev, y_dev), echo,
+                                plain if PLAIN_SHARE else None)
     calibrated = CalibratedClassifierCV(FrozenEstimator(pipeline), method="sigmoid")
     calibrated.fit(x_dev, y_dev)
     dev_scores = 2 * calibrated.predict_proba(x_dev)[:, 1] - 1
@@ -433,6 +509,7 @@ def _metadata(corpus: Corpus, c: float, threshold: float, train_rows: int,
     params = {"recipe": RECIPE, "analyzer": "char", "ngram_range": list(NGRAMS),
               "min_df": MIN_DF, "tfidf": "sublinear", "cue_scale": CUE_SCALE,
               "weights": "sqrt-balanced (domain, label)", "classifier": "LinearSVC", "C": c,
+              "plain_share": PLAIN_SHARE,
               "calibration": "sigmoid on dev", "clause_weight": CLAUSE_WEIGHT,
               "random_state": RANDOM_STATE, "sklearn": sklearn.__version__}
     now = datetime.now(timezone.utc)
@@ -443,7 +520,7 @@ def _metadata(corpus: Corpus, c: float, threshold: float, train_rows: int,
             "data_file": corpus.path.name, "data_hash": data_hash, "train_rows": train_rows,
             "data_files": [p.name for p in corpus.paths],
             "extra_examples": {s: sum(e.source == s for e in extra.values())
-                               for s in ("correction", "stars")},
+                               for s in EXTRA_SOURCES},
             "params": params, "threshold": threshold,
             "question_threshold": round((1 + threshold) / 2, 2),
             "threshold_rule": f"dev accuracy >= {TARGET_ACCURACY} outside the band, "

@@ -13,7 +13,7 @@ import yaml
 
 from crawlers.checkpoints import load_checkpoint
 from crawlers.exceptions import EntryFormatError, PageFormatError
-from crawlers.spiders import heimao_api
+from crawlers.spiders import heimao_api, heimao_progress
 from models.review import review_id
 from models.runtime import DEMO_CONFIG
 from models.store import ReviewQuery
@@ -63,6 +63,43 @@ def test_complaint_refusals_and_bad_entries():
     assert review.extra["status"] == "状态99"
 
 
+def test_progress_page_status_and_steps():
+    progress = heimao_progress.parse_progress(page("heimao_view_done.html"))
+    assert progress.status == "已完成" and progress.dropped == []
+    assert [(s["step"], s["by"]) for s in progress.steps] == [
+        ("用户确认完成", "黑猫用户5"), ("商家已回复", "云雀科技"), ("投诉已分配", "黑猫投诉平台"),
+        ("发起投诉", "黑猫用户5")]
+    reply = progress.steps[1]
+    assert reply["text"] == "您好，已为您办理退货退款，款项将在3个工作日内原路退回。"
+    assert datetime.fromisoformat(reply["at"]) == datetime(2025, 12, 3, 14, 20, tzinfo=BEIJING)
+    assert heimao_progress.parse_progress(page("heimao_view_processing.html")).status == "处理中"
+
+
+def test_malformed_progress_steps_are_reported_and_the_rest_kept():
+    progress = heimao_progress.parse_progress(page("heimao_view_malformed.html"))
+    assert progress.dropped == [
+        ("missing_step", "step 0: no span.u-status"),
+        ("bad_time", "step 1: 商家已回复: cannot read the time '昨天 14:20'")]
+    assert [s["step"] for s in progress.steps] == ["商家已回复", "投诉已分配", "发起投诉"]
+    hostile = progress.steps[0]
+    assert hostile["by"] == "云雀 科技"  # script text is not the author's name
+    assert len(hostile["text"]) == heimao_progress.MAX_STEP_TEXT  # 25,000 characters cut
+    many = ('<div class="ts-d-question"></div><div class="ts-d-steplist">'
+            + '<div class="ts-d-item"><span class="u-status">商家已回复</span></div>' * 500
+            + "</div>")
+    capped = heimao_progress.parse_progress(many.encode())
+    assert len(capped.steps) == heimao_progress.MAX_STEPS
+    assert capped.dropped == [("too_many_steps", "steps after 30 not kept (500 on the page)")]
+    assert capped.status is None and capped.steps[0]["at"] is None
+
+
+def test_a_page_without_the_complaint_is_a_format_error():
+    with pytest.raises(PageFormatError, match="no_complaint: .*访问验证 - 新浪"):
+        heimao_progress.parse_progress(page("heimao_view_captcha.html"))
+    with pytest.raises(PageFormatError, match="no_complaint"):
+        heimao_progress.parse_progress(b"\xff\xfe not html at all")
+
+
 def test_signature_agrees_with_a_public_hand_written_one():
     # A public scraper signs the first page of a company's list by hand as
     # sha256("$d6eb7ff91ee257475%1110" + ts + couid + rs): salt, page 1, type 1 and page size
@@ -97,11 +134,21 @@ def heimao_site(tmp_path):
         yield server, config
 
 
-def serve(server: MockServer, first: str, second: str) -> None:
+def serve(server: MockServer, first: str, second: str, fifth: str = "processing") -> None:
     refused = [saved("heimao_refused.json")]
     server.route_query(LIST, signed_page, {
         f"{COUID}/1": [saved(first)], f"{COUID}/2": [saved(second)],
         "refused": refused})
+    # each complaint's own page: 5 as given, 1 and 2 with unreadable steps, 4 a captcha,
+    # 3 and 6 not found (404)
+    server.page(view(5), f"heimao_view_{fifth}.html")
+    for n in (1, 2):
+        server.page(view(n), "heimao_view_malformed.html")
+    server.page(view(4), "heimao_view_captcha.html")
+
+
+def view(n: int) -> str:
+    return f"/complaint/view/1737000000{n}/"
 
 
 def test_two_crawls_new_complaint_and_status_change(heimao_site, home, open_home):
@@ -116,8 +163,18 @@ def test_two_crawls_new_complaint_and_status_change(heimao_site, home, open_home
     five = runtime.store.get(review_id("heimao", "17370000005"))
     assert five.extra["status"] == "处理中" and five.reposts == 2 and five.reach == 17
     assert "yunque" in five.entities and five.sentiment is not None
+    assert [s["step"] for s in five.extra["progress"]] == ["投诉已分配", "发起投诉"]
+    # a progress page that fails is reported with its URL; its complaint is kept
+    problems = reports["heimao"].problems
+    assert any(view(4) in p and "no_complaint" in p for p in problems), problems
+    assert any(view(3) in p and "HTTP 404" in p for p in problems), problems
+    assert any(view(1) in p and "step 1: 商家已回复: cannot read the time" in p
+               for p in problems), problems
+    four = runtime.store.get(review_id("heimao", "17370000004"))
+    assert "progress" not in four.extra and four.extra["status"]
+    assert len(runtime.store.get(review_id("heimao", "17370000001")).extra["progress"]) == 3
 
-    serve(server, "heimao_page1_new.json", "heimao_page2_new.json")
+    serve(server, "heimao_page1_new.json", "heimao_page2_new.json", fifth="done")
     report = crawls_in_child(config, home, ["heimao"], timeout=120, overrides=OVERRIDES)[0]
     assert report.ok and (report.new, report.updated) == (1, 1), report
     stored = runtime.store.iter_reviews(ReviewQuery(sources=("heimao",)))
@@ -127,7 +184,15 @@ def test_two_crawls_new_complaint_and_status_change(heimao_site, home, open_home
     [update] = five.extra["status_updates"]
     assert (update["from"], update["to"]) == ("处理中", "已完成")
     assert datetime.fromisoformat(update["seen_at"]) >= five.published_at
+    assert [s["step"] for s in five.extra["progress"]] == ["用户确认完成", "商家已回复",
+                                                           "投诉已分配", "发起投诉"]
     assert load_checkpoint(runtime.state, "heimao").status == "ok"
+
+    # the complaint's page fails this time: the stored progress is kept, nothing is updated
+    server.page(view(5), "heimao_view_captcha.html")
+    report = crawls_in_child(config, home, ["heimao"], timeout=120, overrides=OVERRIDES)[0]
+    assert report.ok and (report.new, report.updated) == (0, 0), report
+    assert len(runtime.store.get(review_id("heimao", "17370000005")).extra["progress"]) == 4
 
 
 def test_rejected_signature_records_the_source_broken(heimao_site, home, open_home):

@@ -10,7 +10,7 @@ import pytest
 
 from models.exceptions import InvalidCursor
 from models.review import Sentiment
-from models.store import ReviewQuery, UpsertResult, aspect_key
+from models.store import Aggregation, ReviewQuery, UpsertResult, aspect_key
 from tests.factories import BASE_TIME, make_review
 
 
@@ -118,6 +118,35 @@ class ReviewStoreContract:
         assert found(q="电池") == {neg.id, old.id}
         assert found(q="电池 发热") == {neg.id}
         assert found(q="发热", sentiments=("positive",)) == set()
+
+    def test_min_reach_filters_every_read_by_likes_replies_reposts_and_followers(self, store):
+        t0 = BASE_TIME.replace(minute=0)
+        quiet = make_review(label="negative", published_at=t0 + timedelta(minutes=1))
+        liked = make_review(label="negative", likes=60, replies=40,
+                            published_at=t0 + timedelta(minutes=2))
+        shared = make_review(label="negative", reposts=150, topics=["电池续航"],
+                             published_at=t0 + timedelta(minutes=3))
+        famous = make_review(label="positive", author_followers=1_200_000, topics=["电池续航"],
+                             published_at=t0 + timedelta(minutes=4))
+        store.upsert([quiet, liked, shared, famous])
+        wide = ReviewQuery(min_reach=100)
+        assert set(ids(store.search(wide).reviews)) == {liked.id, shared.id, famous.id}
+        assert ids(store.search(ReviewQuery(min_reach=101)).reviews) == [famous.id, shared.id]
+        assert store.count(ReviewQuery(min_reach=0)) == {None: 4}
+        assert store.count(wide, group_by="sentiment") == {"negative": 2, "positive": 1}
+        # a multi-valued filter is answered from its side table: reach still narrows it
+        battery = ReviewQuery(topics=("电池续航",), min_reach=1_000)
+        assert store.count(battery) == {None: 1}
+        assert store.count(battery, group_by="sentiment") == {"positive": 1}
+        window = ReviewQuery(start=t0, end=t0 + timedelta(hours=1), min_reach=100)
+        assert [(p.key, p.count) for p in store.trend(window, timedelta(hours=1))] \
+            == [(None, 3)]
+        assert {r.id for r in store.iter_reviews(ReviewQuery(min_reach=200))} == {famous.id}
+        assert set(ids(store.feed(limit=10, query=wide).reviews)) == \
+            {liked.id, shared.id, famous.id}
+        liked.likes = 0  # reach changes with what the site shows: re-read, filtered anew
+        store.upsert([liked])
+        assert set(ids(store.search(wide).reviews)) == {shared.id, famous.id}
 
     def test_search_highlights_the_words_in_escaped_text(self, store):
         plain = make_review(text="<b>电池</b>发热严重，退货！[怒]", tokens=["电池", "发热", "严重", "退货"])
@@ -374,6 +403,30 @@ class ReviewStoreContract:
             (t0, "a"): 2, (t0, "b"): 1, (t0 + timedelta(hours=1), "b"): 1,
             (t0 + timedelta(hours=1), "c"): 1}
         assert [p.bucket for p in points] == sorted(p.bucket for p in points)
+
+    def test_aggregate_answers_each_read_as_its_method(self, store):
+        reviews = [make_review(entities=["a", "b"][: 1 + i % 2], keywords=["电池", "物流"][i % 2:],
+                               label=["negative", "positive"][i % 2], rating=float(i % 5),
+                               published_at=BASE_TIME + timedelta(minutes=10 * i))
+                   for i in range(12)]
+        store.upsert(reviews)
+        window = ReviewQuery(start=BASE_TIME, end=BASE_TIME + timedelta(hours=3))
+        requests = [Aggregation("count", window), Aggregation("count", window, ("entity",)),
+                    Aggregation("cross_count", window, ("entity", "rating")),
+                    Aggregation("trend", window, (timedelta(hours=1), "sentiment")),
+                    Aggregation("keyword_counts", window, (1,)),
+                    Aggregation("keyword_counts", window, (50, ()))]
+        answers = store.aggregate(requests)
+        assert answers == [store.count(window), store.count(window, "entity"),
+                           store.cross_count(window, "entity", "rating"),
+                           store.trend(window, timedelta(hours=1), "sentiment"),
+                           store.keyword_counts(window, 1), {}]
+        assert answers[0] == {None: 12} and answers[1] == {"a": 12, "b": 6}
+        assert store.aggregate([]) == []
+        with pytest.raises(ValueError):
+            store.aggregate([Aggregation("cross_count", window, ("entity", "entity"))])
+        with pytest.raises(ValueError):
+            Aggregation("search", window)
 
     def test_keyword_counts_top_and_named(self, store):
         store.upsert([

@@ -62,7 +62,7 @@ channels:
         "koubei.yaml: sources[1].colour: unknown key",
         "koubei.yaml: sources[2]: unknown type 'telepathy'; expected one of 'appstore', 'file', "
         "'bilibili', 'douban', 'jd', 'weibo', 'ctrip', 'rss', 'html', 'jsonapi', 'heimao', 'zhihu', "
-        "or a dotted path pkg.module.Class",
+        "'xhs', 'douyin', 'dianping', or a dotted path pkg.module.Class",
         "koubei.yaml: channels[0].recipients: List should have at least 1 item after validation, not 0",
     ]
 
@@ -117,6 +117,19 @@ users:
         "https:// and a host",
         "koubei.yaml: web.public_url: not a web address: 'koubei.example.com'; expected "
         "http:// or https:// and a host",
+    ]
+
+
+def test_a_journey_stage_named_twice_is_reported_with_the_other_problems():
+    text = """
+touchpoints:
+  - {stage: 物流, topics: [物流配送]}
+  - {stage: 售后, topics: [售后退换]}
+  - {stage: 物流, topics: [包装], colour: red}
+"""
+    assert problems(text) == [
+        "koubei.yaml: touchpoints[2].colour: unknown key",
+        "koubei.yaml: touchpoints[2].stage: duplicate stage '物流'",
     ]
 
 

@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 
 from models.store import ReviewQuery, open_review_store
+from models.store.sqlite import sql
 from models.store.sqlite.store import SQLiteReviewStore
 from tests.factories import BASE_TIME, make_review
 from tests.models.store_contract import ReviewStoreContract
@@ -73,7 +74,7 @@ def test_a_version_2_store_gets_its_facet_tables_rebuilt_from_the_reviews(tmp_pa
     old.close()
 
     store = SQLiteReviewStore(tmp_path)
-    assert store._con().execute("PRAGMA user_version").fetchone()[0] == 4
+    assert store._con().execute("PRAGMA user_version").fetchone()[0] == sql.SCHEMA_VERSION
     assert store.count(ReviewQuery(entities=("a",), sentiments=("negative",))) == {None: 1}
     assert store.count(ReviewQuery(entities=("a",)), group_by="source") == {"demo-appstore": 2}
     assert store.count(group_by="entity") == {"a": 2, "b": 1}
@@ -96,7 +97,7 @@ def test_a_version_3_store_gains_ratings_and_keywords_from_its_reviews(tmp_path)
     old.close()
 
     store = SQLiteReviewStore(tmp_path)
-    assert store._con().execute("PRAGMA user_version").fetchone()[0] == 4
+    assert store._con().execute("PRAGMA user_version").fetchone()[0] == sql.SCHEMA_VERSION
     assert store.count(group_by="rating") == {"5": 1, None: 1, "2": 1}
     assert store.keyword_counts(ReviewQuery()) == {"发热": 2, "续航": 1}
     assert store.count(ReviewQuery(keywords=("续航",))) == {None: 1}

@@ -1,15 +1,21 @@
 """``koubei store check``, ``migrate`` and ``upgrade`` against SQLite and a real node."""
 from __future__ import annotations
 
+import copy
 import dataclasses
+import json
 
 import pytest
 from click.testing import CliRunner
+from elasticsearch import Elasticsearch
 
 from models.store import ReviewQuery
+from models.store.base import stable_json
+from models.store.elasticsearch.mapping import MAPPINGS, IndexNames, document_parts
 from models.store.elasticsearch.store import ElasticsearchReviewStore
 from models.store.sqlite.store import SQLiteReviewStore
-from tests.factories import make_review
+from tests.es_node import drop_prefix
+from tests.factories import BASE_TIME, make_review
 from tests.support import free_port
 from web.cli.commands.store import store_group
 
@@ -148,3 +154,61 @@ def test_upgrade_leaves_a_review_rewritten_meanwhile_as_its_writer_left_it(
     assert (result.upgraded, result.replaced, result.rejected) == (0, 1, 0)
     assert store.count(ReviewQuery(), group_by="aspect") == {"售后服务:positive": 1}
     store.close()
+
+
+def _version_2_index(client, names, reviews):
+    """A monthly index as template version 2 made it (no ``reposts``, ``author_followers``
+    nor ``reach`` in its mapping) holding ``reviews`` as a version-2 writer left them."""
+    old = copy.deepcopy(MAPPINGS)
+    for name in ("reposts", "author_followers", "reach"):
+        del old["properties"][name]
+    client.indices.create(index=names.monthly(BASE_TIME), mappings=old,
+                          aliases={names.alias: {}})
+    for seq, review in enumerate(reviews, 1):
+        stable, digest = stable_json(review.to_dict())
+        head, tail = document_parts(review, stable, digest)
+        document = json.loads(f"{head}{seq}{tail}")
+        del document["reach"]
+        client.index(index=names.monthly(BASE_TIME), id=review.id, document=document)
+    client.indices.refresh(index=names.monthly(BASE_TIME))
+
+
+def test_upgrade_indexes_reach_in_an_index_made_before_it(tmp_path, home, es_url, es_prefix):
+    prefix = f"{es_prefix}-v2"
+    names, client = IndexNames(prefix), Elasticsearch(es_url)
+    quiet, shared = make_review(), make_review(reposts=300, likes=20)
+    famous = make_review(author_followers=50_000)
+    try:
+        _version_2_index(client, names, [quiet, shared, famous])
+        store = ElasticsearchReviewStore(home, url=es_url, index_prefix=prefix)
+        wide = ReviewQuery(min_reach=100)
+        assert store.count(wide) == {None: 0}  # before the upgrade: nothing has a reach yet
+        config = es_config(tmp_path / "koubei.yaml", es_url, prefix)
+        checked = run("check", "--config", config, "--home", str(home))
+        assert "documents to upgrade: 3 (run `koubei store upgrade`)" in checked.output
+        head = store.feed().cursor
+
+        result = run("upgrade", "--config", config, "--home", str(home))
+        assert result.exit_code == 0, result.output
+        assert "upgraded 3 documents" in result.output
+        assert ids_of(store.search(wide).reviews) == [famous.id, shared.id]
+        assert store.count(ReviewQuery(min_reach=321)) == {None: 1}
+        # the fields already in _source are indexed now: Elasticsearch sorts by them
+        by_reposts = client.search(index=names.alias, sort=[{"reposts": "desc"}],
+                                   query={"range": {"reposts": {"gte": 1}}})["hits"]["hits"]
+        assert [hit["_id"] for hit in by_reposts] == [shared.id]
+        by_reach = client.search(index=names.alias, sort=[{"reach": "desc"}])["hits"]["hits"]
+        assert [hit["_id"] for hit in by_reach] == [famous.id, shared.id, quiet.id]
+        assert store.get(shared.id) == shared
+        assert store.feed(head).reviews == []  # nothing shows up in the live feed again
+        assert store.upsert([quiet, shared, famous]).unchanged == 3
+        assert "documents to upgrade: 0" in run("check", "--config", config,
+                                                "--home", str(home)).output
+        store.close()
+    finally:
+        drop_prefix(client, prefix)
+        client.close()
+
+
+def ids_of(reviews):
+    return [r.id for r in reviews]

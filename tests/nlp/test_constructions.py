@@ -80,3 +80,14 @@ def test_each_construction_is_read_right_mostly(model, construction):
     rows = [row for row in read_constructions() if row["construction"] == construction]
     n, accuracy = construction_accuracy(model, rows)[construction]
     assert accuracy >= 0.85, f"{construction}: {accuracy:.3f} of {n}"
+
+
+def test_a_face_beside_a_hedge_says_which_way_it_leans():
+    from nlp.constructions import hedge_leaning
+    assert hedge_leaning("还行吧😡") == "negative"
+    assert hedge_leaning("一般般[怒]") == "negative"
+    assert hedge_leaning("还行[赞]") == "positive"
+    assert hedge_leaning("还行吧") is None            # a bare hedge: neutral, as before
+    assert hedge_leaning("还行吧😡👍") is None        # faces both ways
+    assert hedge_leaning("还行吧，就是太贵了😡") is None  # words beside it: the model reads it
+    assert hedge_leaning("质量很好😡") is None        # no hedge

@@ -132,8 +132,13 @@ def test_an_aspect_reads_its_own_clause(enricher):
 
 
 def test_a_low_star_rating_is_heard(enricher):
-    rated, unrated = blank(text="有待观察，有教程就好了", rating=2.0), \
-        blank(text="有待观察，有教程就好了")
-    enricher.enrich([rated, unrated])
+    # The issue's example: a 2-star "有待观察，有教程就好了" is a complaint (recipe 7 reads
+    # it slightly negative without the stars too); a mild text the model alone reads as no
+    # complaint becomes one with a low rating.
+    issue = blank(text="有待观察，有教程就好了", rating=2.0)
+    rated, unrated = blank(text="东西收到了，用了再说", rating=2.0), \
+        blank(text="东西收到了，用了再说")
+    enricher.enrich([issue, rated, unrated])
+    assert issue.sentiment.label == "negative"
     assert rated.sentiment.label == "negative"
     assert unrated.sentiment.label != "negative"

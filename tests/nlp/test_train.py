@@ -89,7 +89,7 @@ def test_next_training_learns_from_corrections_and_star_ratings(small_corpus, tm
     assert "extra examples: 1 correction(s), 2 star-rated review(s) (1 not usable)" \
         in result.output
     old, new = SentimentModel.load(before), SentimentModel.load(after)
-    assert new.meta["extra_examples"] == {"correction": 1, "stars": 2}
+    assert new.meta["extra_examples"] == {"correction": 1, "stars": 2, "self": 0}
     assert new.version != old.version
     assert new.scores([text])[0] < old.scores([text])[0]
 
@@ -144,3 +144,85 @@ def test_three_way_choice_of_band_and_neutral_threshold():
     reviews = np.array([[0.1, 0.5, 0.4]] * 10)
     band, tau, _ = choose_three_way(p, gold, reviews, max_review_neutral=0.0)
     assert not (three_way_labels(reviews, band, tau) == 1).any()
+
+
+def test_the_polarity_head_averages_the_balanced_and_the_plain_svm():
+    """Recipe 7: one linear classifier whose weights are the PLAIN_SHARE mix of the SVM fitted
+    on every example with its weights and the SVM fitted on the texts alone, unweighted."""
+    import numpy as np
+    from sklearn.svm import LinearSVC
+
+    from nlp.training.train import PLAIN_SHARE, fit_model, plain_weights, with_clauses
+    texts = ["质量很好，很满意", "太差了，退货", "物流很快，包装好", "客服态度差，不会再买",
+             "好吃，还会回购", "难吃，失望", "屏幕清晰，推荐", "卡顿，发烫，后悔"]
+    labels = np.array([1, 0, 1, 0, 1, 0, 1, 0])
+    domains = np.array(["a"] * 4 + ["b"] * 4, dtype=object)
+    x, y, weights, _ = with_clauses(texts, labels, domains)
+    plain = plain_weights(len(texts), len(x))
+    assert len(x) > len(texts) and plain.tolist() == [1.0] * 8 + [0.0] * (len(x) - 8)
+    weights = weights * np.linspace(0.5, 2.0, len(x))  # any uneven weights
+    pipeline, c = fit_model(x, y, weights, [0.5], plain=plain)
+    features = pipeline.named_steps["features"]
+    matrix = features.transform(x)
+    balanced = LinearSVC(C=c, random_state=0, max_iter=5000).fit(matrix, y, sample_weight=weights)
+    alone = LinearSVC(C=c, random_state=0, max_iter=5000).fit(matrix[:8], y[:8])
+    assert 0 < PLAIN_SHARE < 1
+    expected = (1 - PLAIN_SHARE) * balanced.coef_ + PLAIN_SHARE * alone.coef_
+    shipped = pipeline.named_steps["classifier"]
+    assert np.allclose(shipped.coef_, expected, atol=1e-6)
+    assert not np.allclose(balanced.coef_, alone.coef_, atol=1e-3)  # the mix is not either one
+    assert shipped.intercept_[0] == pytest.approx(
+        (1 - PLAIN_SHARE) * balanced.intercept_[0] + PLAIN_SHARE * alone.intercept_[0])
+
+
+def test_adapting_to_the_stream_learns_the_streams_own_words(small_corpus, tmp_path, runtime):
+    """`koubei train --adapt`: self-training on the stored reviews. The stream's slang is in
+    no training row; it comes with clear praise or complaint words, so the model, trained
+    again with the stream texts it reads confidently, reads the praise slang as praise (the
+    complaint slang was already read as a complaint by this small model)."""
+    import itertools
+
+    from tests.factories import make_review
+    praise = ["质量很好，很满意", "非常好，推荐购买", "物流快，好评", "很喜欢，值得", "不错不错，满意",
+              "做工精致，好看", "性价比高，实惠", "客服热情，专业", "味道很好，新鲜", "用着舒服，方便"]
+    complaints = ["太差了，退货", "质量很差，失望", "垃圾，差评", "后悔买了，很差", "坑人，不推荐",
+                  "做工粗糙，难看", "太贵了，不值", "客服态度差，敷衍", "味道难吃，不新鲜", "用着难受，麻烦"]
+    good, bad = ["绝绝子", "真香", "爱了爱了"], ["拉胯", "翻车现场", "无语子"]
+    texts = [f"{p}，{s}" for p, s in itertools.product(praise, good)] + \
+            [f"{c}，{s}" for c, s in itertools.product(complaints, bad)]
+    runtime.store.upsert([make_review(text=t, rating=None) for t in texts])
+    args = ["--data", str(small_corpus), "--config", str(DEMO_CONFIG), "--home", str(runtime.home)]
+    before, after = tmp_path / "before.joblib", tmp_path / "after.joblib"
+    assert CliRunner().invoke(train_command, [*args, "--out", str(before)]).exit_code == 0
+    result = CliRunner().invoke(train_command, [*args, "--out", str(after), "--adapt"])
+    assert result.exit_code == 0, result.output
+    assert re.search(r"adapting to the stream: \d+ of 60 text\(s\) self-labelled", result.output)
+    old, new = SentimentModel.load(before), SentimentModel.load(after)
+    assert new.meta["extra_examples"]["self"] > 30
+    gained = new.scores(good + bad) - old.scores(good + bad)
+    assert min(gained[:3]) > 0.2                      # the stream's praise words read as praise
+    assert min(gained[:3]) > max(gained[3:]) + 0.15   # ...and not by a shift of every score
+    assert max(new.scores(bad)) < 0                   # its complaint words stay complaints
+
+
+def test_the_quick_leave_one_domain_out_variant_draws_the_same_capped_rows(tmp_path):
+    from nlp.training.crossdomain import domain_rows, stream_half
+    path = tmp_path / "d.csv"
+    lines = ["text,label,domain,split"]
+    for domain in ("酒店", "书籍"):
+        lines += [f"{domain}评论{i},{i % 2},{domain},{'train' if i % 4 else 'test'}"
+                  for i in range(40)]
+    lines.append("说不清,neutral,书籍,train")
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    train, held = domain_rows(path)
+    assert {d: len(rows) for d, rows in train.items()} == {"书籍": 30, "酒店": 30}
+    assert {d: len(rows) for d, rows in held.items()} == {"书籍": 40, "酒店": 40}
+    train, held = domain_rows(path, sample=12)
+    again = domain_rows(path, sample=12)
+    assert all(len(rows) == 12 for rows in (*train.values(), *held.values()))
+    assert all(r.split == "train" for rows in train.values() for r in rows)
+    assert (train, held) == again  # the same seed draws the same rows
+    # the stream half of a held-out domain is fixed by the text, and neither half is empty
+    halves = [stream_half(r.text) for r in held["酒店"]]
+    assert any(halves) and not all(halves)
+    assert halves == [stream_half(r.text) for r in again[1]["酒店"]]

@@ -51,3 +51,19 @@ def test_incident_page_says_the_bursts_reach(client, store, add_incident):
     assert "传播 30" in body
     odd = add_incident(explanation={"reach": {"total": "lots"}, "summary": "x"})
     assert "传播范围" not in client.get(f"/incidents/{odd}").get_data(as_text=True)
+
+
+def test_min_reach_filters_the_feed_the_api_and_the_live_feed(client, store):
+    quiet, viral, shared = add_three(store)
+    body = client.get("/?min_reach=90").get_data(as_text=True)
+    assert "爆火的差评" in body and "转发很多" in body and "一般般" not in body
+    assert "传播至少：90" in body and 'name="min_reach" min="0" step="1" value="90"' in body
+    assert "min_reach=90" in body  # the live feed polls with the same filter
+    found = client.get("/api/reviews?min_reach=91").get_json()["reviews"]
+    assert [r["id"] for r in found] == [viral.id]
+    assert client.get("/api/reviews?min_reach=").get_json()["count"] == 3  # empty: not given
+    fed = client.get("/api/feed?min_reach=2").get_json()["reviews"]
+    assert {r["id"] for r in fed} == {viral.id, shared.id}
+    for bad in ("-1", "lots", "1e3", str(10**14)):
+        answer = client.get(f"/api/reviews?min_reach={bad}")
+        assert answer.status_code == 400 and "min_reach" in answer.get_data(as_text=True), bad

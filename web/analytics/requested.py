@@ -1,6 +1,9 @@
 """The analytics views as the request asks for them: shared by the pages (``web.pages``) and
 the JSON API (``web.api.analytics``), so both read the same parameters the same way.
 
+Each view's aggregated reads go to the store together (``reads.prefetched``: one multi-search
+on Elasticsearch).
+
 Parameters: the period (``web.periods``: ``range`` or ``since``/``until``), ``interval``
 (hour|day; default hour up to 3 days, else day), ``entity`` (repeatable), ``source``
 (repeatable filter) and per view: ``by`` (channels: source|platform).
@@ -47,14 +50,16 @@ def comparison_from_request(default: tuple[str, ...] = ()) -> Comparison:
     entities = chosen_entities(requested_entities(default), 2, MAX_COMPARED)
     period = requested_period()
     edges, interval = buckets(period)
-    return compare(entities, period, ReviewQuery(sources=params.listed("source")), edges,
-                   interval, display_zone())
+    query = ReviewQuery(sources=params.listed("source"))
+    return reads.prefetched(lambda: compare(entities, period, query, edges, interval,
+                                            display_zone()))
 
 
 def channels_from_request(default: tuple[str, ...] = ()) -> ChannelView:
     (entity,) = chosen_entities(requested_entities(default), 1, 1)
     by = params.choice("by", BY, "source")
-    return channels(entity, by, requested_period())
+    period = requested_period()
+    return reads.prefetched(lambda: channels(entity, by, period))
 
 
 def cx_from_request(default: tuple[str, ...] = ()) -> CxView:
@@ -62,7 +67,8 @@ def cx_from_request(default: tuple[str, ...] = ()) -> CxView:
     period = requested_period()
     edges, interval = buckets(period)
     stages = reads.current_runtime().config.touchpoints
-    return cx(entities, list(stages), period, edges, interval, display_zone())
+    return reads.prefetched(lambda: cx(entities, list(stages), period, edges, interval,
+                                       display_zone()))
 
 
 def hot_words_from_request(default: tuple[str, ...] = ()) -> HotWords:
@@ -71,4 +77,5 @@ def hot_words_from_request(default: tuple[str, ...] = ()) -> HotWords:
                         sources=params.listed("source"),
                         sentiments=params.listed("sentiment", ("negative", "neutral",
                                                                "positive")))
-    return hot_words(query, requested_period())
+    period = requested_period()
+    return reads.prefetched(lambda: hot_words(query, period))

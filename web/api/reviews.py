@@ -2,7 +2,8 @@
 
 Filters everywhere: ``source``, ``entity``, ``sentiment``, ``topic`` (repeatable or
 comma-separated), ``q`` (search words, segmented like the page's search box), ``since`` and
-``until`` (ISO-8601; naive times and bare dates are in the config timezone). Bad parameters
+``until`` (ISO-8601; naive times and bare dates are in the config timezone), ``min_reach``
+(reach at least this, filtered by the store). Bad parameters
 answer 400 ``invalid_parameter`` naming the parameter (see ``web.errors``).
 """
 from __future__ import annotations

@@ -26,6 +26,7 @@ from nlp.corrections import LABELS, latest_correction
 from nlp.topics import DEFAULT_TOPICS, INDUSTRY_TOPICS
 from web import params, reads
 from web.api.review_actions import OVERLAP
+from web.complaint import complaint_facts
 from web.display import display_zone, localtime, topic_name
 from web.i18n import gettext
 from web.pages.review_actions import BULK_LIMIT
@@ -36,7 +37,7 @@ bp = Blueprint("feed", __name__)
 INDUSTRY_TOPIC_NAMES = tuple(dict.fromkeys(t for topics in INDUSTRY_TOPICS.values() for t in topics))
 
 FILTERS = ("sentiment", "source", "entity", "topic", "keyword")
-KEPT = (*FILTERS, "q", "since", "until")  # the arguments a page link carries on
+KEPT = (*FILTERS, "q", "since", "until", "min_reach")  # the arguments a page link carries on
 SOURCES_TTL = 60.0  # seconds the list of stored sources is reused (a count over every review)
 _sources_lock = threading.Lock()
 
@@ -75,7 +76,7 @@ def _chips(selected: dict, config) -> list[tuple[str, str, str]]:
     """(filter label, value shown, URL without it) for every active filter."""
     names = {e.id: e.name for e in config.entities}
     chips = []
-    for name in (*FILTERS, "q", "since", "until"):
+    for name in KEPT:
         for value in request.args.getlist(name):
             if not value.strip():
                 continue
@@ -104,7 +105,7 @@ def index():
     total = reads.review_counts(query)[None]
     selected = {name: params.listed(name) for name in FILTERS}
     poll_args = {name: list(values) for name, values in selected.items() if values}
-    for name in ("q", "since"):
+    for name in ("q", "since", "min_reach"):
         if request.args.get(name, "").strip():
             poll_args[name] = request.args[name].strip()
     poll_seconds = current_app.config["FEED_POLL_SECONDS"]
@@ -126,6 +127,7 @@ def index():
         first_url=url_for("feed.index", **_kept_args()) if cursor else None,
         export_args=_kept_args(), can_export=access.allowed(g.user.role, "export"),
         since=_date_value("since"), until=_date_value("until"), live=live,
+        min_reach="" if query.min_reach is None else query.min_reach,
         sentiments=SENTIMENT_LABELS, sources=sources, topics=_topics(config),
         entities=entities, poll_seconds=poll_seconds,
         feed_config=_feed_config(head, poll_args, poll_seconds, entities, config.timezone))
@@ -190,4 +192,4 @@ def review(review_id: str):
                            corrected_at=corrected_at, labels=LABELS,
                            handling=reads.review_handlings([review]).get(review.id),
                            can_act=can_act, assignees=_assignees() if can_act else [],
-                           outcomes=OUTCOMES)
+                           outcomes=OUTCOMES, complaint=complaint_facts(review.extra))

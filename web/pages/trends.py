@@ -60,13 +60,14 @@ def series_from_request(group_by: str | None = "sentiment") -> TrendSeries:
     group = group_by or params.choice("group_by", GROUPS, "sentiment")
     query = _filters()
     if period.preset is not None:
-        return build_series(query, period.preset, interval, group, period.end, tz,
-                            reads.review_trend)
+        return reads.prefetched(lambda: build_series(query, period.preset, interval, group,
+                                                     period.end, tz, reads.review_trend))
     if bucket_count(period.start, period.end, interval) > MAX_BUCKETS:
         interval = "day"  # too many hours to draw: the same period counted by day
     edges = edges_between(period.start, period.end, interval, tz)
-    return series_over(replace(query, start=period.start, end=period.end), edges, "custom",
-                       interval, group, tz, reads.review_trend)
+    return reads.prefetched(lambda: series_over(
+        replace(query, start=period.start, end=period.end), edges, "custom", interval, group,
+        tz, reads.review_trend))
 
 
 def _window(series: TrendSeries) -> periods.Period:
@@ -111,9 +112,12 @@ def series_json(key: str, values: list[int]) -> dict:
 @bp.get("/trends")
 @access.permission("read")
 def index():
-    series_ = series_from_request("sentiment")
-    window = _window(series_)
-    now, before, changed = _totals(window)
+    def figures():  # every count of the page, asked of the store together
+        series_ = series_from_request("sentiment")
+        window = _window(series_)
+        return (series_, window, _totals(window),
+                topic_rows(_filters(), window.start, window.end))
+    series_, window, (now, before, changed), topics = reads.prefetched(figures)
     bars, count_ticks = chart.stacked_bars(series_, BAR_KEYS)
     negative = chart.ratio_points([b.negative_share for b in series_.buckets], -1.0, 1.0)
     net = chart.ratio_points([b.net_sentiment for b in series_.buckets], -1.0, 1.0)
@@ -132,4 +136,4 @@ def index():
         entities=access.visible_entities(reads.current_runtime().config.entities),
         selected_entities=params.listed("entity"),
         can_export=access.allowed(g.user.role, "export"),
-        topics=topic_rows(_filters(), window.start, window.end))
+        topics=topics)

@@ -86,6 +86,9 @@
       (review.author_followers || 0);
     if (reach > 0) { find(".reach").textContent = config.labels.reach.replace("{reach}", reach); }
     else { find(".reach").remove(); }
+    var status = review.extra && review.extra.status;  // a complaint's 处理中 / 已完成
+    if (typeof status === "string" && status) { find(".complaint-status").textContent = visible(status); }
+    else { find(".complaint-status").remove(); }
     if (review.title) { find(".review-title").textContent = visible(review.title); }
     else { find(".review-title").remove(); }
     find(".review-text").textContent = visible(review.text);

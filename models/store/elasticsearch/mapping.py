@@ -11,6 +11,11 @@
   ``whitespace`` analyzer (no server plugin needed) with a ``tokens.raw`` keyword sub-field for
   term aggregations; the rest are keyword / numeric fields; ``extra`` is stored, not indexed.
 - ``published_at`` is ``date_nanos`` so that microsecond windows are exact.
+- Reach (template version 3): ``likes``, ``replies``, ``reposts`` and ``author_followers`` are
+  ``long`` fields, and the bookkeeping field ``reach`` holds their sum (``Review.reach``), so
+  ``ReviewQuery.min_reach`` is one range filter and a search can sort by reach. Documents
+  written under version 2 carry ``reposts``/``author_followers`` in ``_source`` but not indexed
+  and lack ``reach``: ``koubei store upgrade`` adds it (``upgrade``, docs/deploy.md).
 """
 from __future__ import annotations
 
@@ -20,7 +25,7 @@ from datetime import datetime, timezone
 from models.review import Review
 from models.store.base import aspect_keys
 
-TEMPLATE_VERSION = 2  # 2: aspect_keys
+TEMPLATE_VERSION = 3  # 2: aspect_keys; 3: reposts, author_followers, reach
 
 MAPPINGS = {
     "dynamic": False,
@@ -42,6 +47,9 @@ MAPPINGS = {
         "rating": {"type": "float"},
         "likes": {"type": "long"},
         "replies": {"type": "long"},
+        "reposts": {"type": "long"},
+        "author_followers": {"type": "long"},
+        "reach": {"type": "long"},  # bookkeeping: Review.reach, the sum of the four above
         "published_at": {"type": "date_nanos"},
         "crawled_at": {"type": "date_nanos"},
         "sentiment": {"properties": {"label": {"type": "keyword"},
@@ -102,15 +110,23 @@ def template_body(names: IndexNames) -> dict:
 
 def document_parts(review: Review, stable: str, digest: str) -> tuple[str, str]:
     """The stored ``_source`` as the text before and after its ``seq`` value: the review's
-    ``to_dict()`` plus the bookkeeping fields, spliced onto the already serialised stable part
-    instead of serialising the review twice. ``seq`` is taken only when the batch is written,
-    so the rest is prepared ahead (``es_writes``)."""
+    ``to_dict()`` plus the bookkeeping fields (``aspect_keys``, ``reach``), spliced onto the
+    already serialised stable part instead of serialising the review twice. ``seq`` is taken
+    only when the batch is written, so the rest is prepared ahead (``es_writes``)."""
     # formatted by hand: every value is an ISO time, an integer or a hex digest (no escaping);
     # the aspect keys (Chinese topic names) go through json.dumps
     aspects = json.dumps(aspect_keys(review.aspects), ensure_ascii=False, separators=(",", ":"))
     return (f'{stable[:-1]},"crawled_at":"{review.crawled_at.isoformat()}","seq":',
             f',"content_hash":"{digest}","fingerprint":"{review.fingerprint()}",'
-            f'"aspect_keys":{aspects}}}')
+            f'"aspect_keys":{aspects},"reach":{stored_reach(review)}}}')
+
+
+def stored_reach(review: Review) -> int:
+    """``Review.reach`` for the ``reach`` field, counting only whole-number counts: a review
+    whose count is not a number still gets a document (which the mapping then refuses for
+    that field, one rejection reported with its id) instead of failing its whole batch."""
+    counts = (review.likes, review.replies, review.reposts, review.author_followers)
+    return sum(c for c in counts if isinstance(c, int) and not isinstance(c, bool))
 
 
 def from_document(source: dict) -> Review:

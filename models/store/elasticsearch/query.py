@@ -33,6 +33,8 @@ def filters(query: ReviewQuery) -> list[dict]:
         window["lt"] = iso_nanos(query.end)
     if window:
         out.append({"range": {"published_at": window}})
+    if query.min_reach is not None:
+        out.append({"range": {"reach": {"gte": query.min_reach}}})
     if query.q is not None:
         terms = word_terms(query.q)
         if terms is None:

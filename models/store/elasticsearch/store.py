@@ -12,16 +12,18 @@ Rejected documents are logged with their id, counted in ``UpsertResult.rejected`
 from __future__ import annotations
 
 import functools
+import json
 import logging
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Collection, Iterable, Iterator
+from typing import Any, Callable, Collection, Iterable, Iterator, Sequence
 
 from elasticsearch import ApiError, ConnectionError, ConnectionTimeout
 
-from models.exceptions import StoreUnavailable
+from models.exceptions import StoreError, StoreUnavailable
 from models.review import Review
 from models.store.base import (
+    Aggregation,
     ReviewPage,
     ReviewQuery,
     ReviewStore,
@@ -33,7 +35,12 @@ from models.store.base import (
 from models.store.cursors import decode_cursor, encode_cursor
 from models.store.elasticsearch import aggs as es_aggs
 from models.store.elasticsearch.bulk import Rejection, RetryPolicy
-from models.store.elasticsearch.connect import check_node, make_client, translated_errors
+from models.store.elasticsearch.connect import (
+    NOT_READY_STATUSES,
+    check_node,
+    make_client,
+    translated_errors,
+)
 from models.store.elasticsearch.feed import FeedLedger
 from models.store.elasticsearch.mapping import (
     MAPPINGS,
@@ -60,6 +67,8 @@ def _wrapped(method):
 
 
 class ElasticsearchReviewStore(ReviewStore):
+    batches_aggregations = True  # one _msearch
+
     def __init__(self, home: Path, url: str | None = None, index_prefix: str = "koubei",
                  batch_size: int = 2000, retry: RetryPolicy = RetryPolicy(), **connection):
         self.names = IndexNames(index_prefix)
@@ -209,45 +218,67 @@ class ElasticsearchReviewStore(ReviewStore):
         last = hits[-1]["sort"][0] if hits else after
         return ReviewPage([from_document(h["_source"]) for h in hits], encode_cursor("feed", last))
 
-    @_wrapped
+    # -- aggregations: each read is a search body and a parser, so that several of them
+    # can go in one multi-search (``aggregate``) --------------------------------------------
     def count(self, query: ReviewQuery = ReviewQuery(),
               group_by: str | None = None) -> dict[str | None, int]:
-        if group_by is None:
-            return {None: self.client.count(index=self.names.alias,
-                                            query=bool_query(query))["count"]}
-        response = self.client.search(index=self.names.alias, query=bool_query(query), size=0,
-                                      aggs={"groups": es_aggs.group_terms(group_by)})
-        return es_aggs.grouped_counts(response)
+        return self.aggregate([Aggregation("count", query, (group_by,))])[0]
 
-    @_wrapped
     def cross_count(self, query: ReviewQuery, rows: str,
                     columns: str) -> dict[tuple[str | None, str | None], int]:
-        if rows == columns:
-            raise ValueError(f"cross_count needs two different fields, got {rows!r} twice")
-        include = {name: getattr(query, MULTI_FILTERS[name]) for name in (rows, columns)
-                   if name in MULTI_FILTERS}
-        response = self.client.search(index=self.names.alias, query=bool_query(query), size=0,
-                                      aggs=es_aggs.cross_groups(rows, columns, include))
-        return es_aggs.cross_counts(response)
+        return self.aggregate([Aggregation("cross_count", query, (rows, columns))])[0]
 
-    @_wrapped
     def keyword_counts(self, query: ReviewQuery, limit: int = 50,
                        terms: Iterable[str] | None = None) -> dict[str, int]:
-        wanted = list(dict.fromkeys(terms)) if terms is not None else None
-        if wanted == []:
-            return {}
-        response = self.client.search(index=self.names.alias, query=bool_query(query), size=0,
-                                      aggs=es_aggs.keyword_terms(limit, wanted))
-        return es_aggs.keyword_counts(response)
+        terms = None if terms is None else tuple(terms)
+        return self.aggregate([Aggregation("keyword_counts", query, (limit, terms))])[0]
 
-    @_wrapped
     def trend(self, query: ReviewQuery, interval: timedelta,
               group_by: str | None = None) -> list[TrendPoint]:
-        if query.start is None or query.end is None:
-            raise ValueError("trend needs query.start and query.end")
-        response = self.client.search(index=self.names.alias, query=bool_query(query), size=0,
-                                      aggs=es_aggs.histogram(interval, group_by))
-        return es_aggs.trend_points(response, group_by is not None)
+        return self.aggregate([Aggregation("trend", query, (interval, group_by))])[0]
+
+    @_wrapped
+    def aggregate(self, requests: Sequence[Aggregation]) -> list[Any]:
+        """One ``_msearch`` for every request that needs the node (a keyword count of no
+        terms needs none). Requests with the same query share one search of it, each
+        aggregation under a name of its own, so the node reads the matching documents once
+        for all of them (a view's figures of one period). An error in any search raises, as
+        its own call would."""
+        plans = [_plan(r) for r in requests]
+        searches: dict[str, dict] = {}  # the query, as JSON -> its one search body
+        placed = []  # per plan: (its search's key, the prefix of its aggregations)
+        for i, plan in enumerate(plans):
+            if plan is None:
+                placed.append(None)
+                continue
+            body = plan[0]
+            key = json.dumps(body["query"], sort_keys=True, ensure_ascii=False)
+            search = searches.setdefault(key, {"query": body["query"], "size": 0, "aggs": {}})
+            if body.get("track_total_hits"):
+                search["track_total_hits"] = True
+            search["aggs"].update({f"r{i}_{name}": agg for name, agg in body["aggs"].items()})
+            placed.append((key, f"r{i}_"))
+        order = list(searches)
+        lines: list[dict] = []
+        for key in order:
+            lines += [{"index": self.names.alias}, searches[key]]
+        # a month of hourly buckets is most of the answer: leave out their key_as_string
+        responses = dict(zip(order, self.client.msearch(
+            searches=lines, filter_path=["-responses.aggregations.**.key_as_string"],
+        )["responses"])) if lines else {}
+        out = []
+        for plan, place in zip(plans, placed):
+            if plan is None:
+                out.append({})
+                continue
+            response = responses[place[0]]
+            if "error" in response:
+                raise _search_error(self.url, response)
+            mine = {name[len(place[1]):]: agg
+                    for name, agg in response.get("aggregations", {}).items()
+                    if name.startswith(place[1])}
+            out.append(plan[1]({"hits": response["hits"], "aggregations": mine}))
+        return out
 
     def iter_reviews(self, query: ReviewQuery = ReviewQuery(),
                      batch_size: int = 500) -> Iterator[Review]:
@@ -285,3 +316,53 @@ class ElasticsearchReviewStore(ReviewStore):
             "backend": "elasticsearch", "url": self.url, "server": self.server,
             "alias": self.names.alias, "indices": sorted(aliases),
             "spooled": self.spool.pending()})
+
+
+# the defaults of the arguments a request may leave out, as the methods' own
+_DEFAULT_ARGS = {"count": (None,), "cross_count": (None, None), "trend": (None, None),
+                 "keyword_counts": (50, None)}
+
+
+def _plan(request: Aggregation) -> tuple[dict, Callable[[dict], Any]] | None:
+    """The search body answering ``request`` and the parser of its response; None when the
+    answer is known without asking (a keyword count of no terms is empty)."""
+    query = bool_query(request.query)
+    args = request.args + _DEFAULT_ARGS[request.method][len(request.args):]
+    if request.method == "count":
+        (group_by,) = args
+        if group_by is None:
+            return ({"query": query, "size": 0, "track_total_hits": True, "aggs": {}},
+                    lambda r: {None: r["hits"]["total"]["value"]})
+        return ({"query": query, "size": 0, "aggs": {"groups": es_aggs.group_terms(group_by)}},
+                es_aggs.grouped_counts)
+    if request.method == "cross_count":
+        rows, columns = args
+        if rows == columns:
+            raise ValueError(f"cross_count needs two different fields, got {rows!r} twice")
+        include = {name: getattr(request.query, MULTI_FILTERS[name]) for name in (rows, columns)
+                   if name in MULTI_FILTERS}
+        return ({"query": query, "size": 0,
+                 "aggs": es_aggs.cross_groups(rows, columns, include)}, es_aggs.cross_counts)
+    if request.method == "keyword_counts":
+        limit, terms = args
+        wanted = list(dict.fromkeys(terms)) if terms is not None else None
+        if wanted == []:
+            return None
+        return ({"query": query, "size": 0, "aggs": es_aggs.keyword_terms(limit, wanted)},
+                es_aggs.keyword_counts)
+    interval, group_by = args
+    if request.query.start is None or request.query.end is None:
+        raise ValueError("trend needs query.start and query.end")
+    grouped = group_by is not None
+    return ({"query": query, "size": 0, "aggs": es_aggs.histogram(interval, group_by)},
+            lambda r: es_aggs.trend_points(r, grouped))
+
+
+def _search_error(url: str, response: dict) -> StoreError:
+    """The error one failed search of a multi-search stands for, as ``translated_errors``
+    words it for a single search."""
+    status = response.get("status", 500)
+    if status in NOT_READY_STATUSES:
+        return StoreUnavailable(f"Elasticsearch at {url} is not ready ({status}): "
+                                f"{response['error']}")
+    return StoreError(f"Elasticsearch at {url} answered {status}: {response['error']}")

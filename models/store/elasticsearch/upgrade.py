@@ -2,10 +2,14 @@
 (``koubei store upgrade``).
 
 Template version 2 added ``aspect_keys`` (the aspect filter and ``group_by="aspect"`` read
-it). The store writes it with every review since, but a review stored before and never
-re-ingested with a change lacks it, so aspect filters and groups silently miss it. The upgrade
-finds such documents (``aspects`` set, ``aspect_keys`` missing) and adds the field with a
-partial update, computed from the document's own ``aspects``:
+it); version 3 indexes ``reposts`` and ``author_followers`` and adds ``reach`` (their sum with
+``likes`` and ``replies``; ``ReviewQuery.min_reach`` and sorting by reach read it). The store
+writes them with every review since, but a review stored before and never re-ingested with a
+change lacks them, so those filters silently miss it. The upgrade finds such documents
+(``aspects`` set but ``aspect_keys`` missing, or ``reach`` missing) and adds the fields with a
+partial update, computed from the document's own ``_source`` (a partial update re-indexes the
+whole document, so ``reposts`` and ``author_followers``, already in ``_source``, become
+searchable with it):
 
 - the review's content, ``content_hash`` and feed ``seq`` stay as they are, so nothing shows
   up in the live feed again and a later re-ingest still counts as unchanged;
@@ -29,6 +33,9 @@ PAGE = 1_000
 
 LACKING_ASPECT_KEYS = {"bool": {"filter": [{"exists": {"field": "aspects"}}],
                                 "must_not": [{"exists": {"field": "aspect_keys"}}]}}
+LACKING_REACH = {"bool": {"must_not": [{"exists": {"field": "reach"}}]}}
+OUTDATED = {"bool": {"should": [LACKING_ASPECT_KEYS, LACKING_REACH], "minimum_should_match": 1}}
+REACH_PARTS = ("likes", "replies", "reposts", "author_followers")
 
 
 @dataclass
@@ -40,18 +47,19 @@ class UpgradeResult:
 
 def pending_upgrades(store) -> int:
     """How many documents of ``store`` (an ``ElasticsearchReviewStore``) need the upgrade."""
-    return store.client.count(index=store.names.alias, query=LACKING_ASPECT_KEYS)["count"]
+    return store.client.count(index=store.names.alias, query=OUTDATED)["count"]
 
 
 def upgrade_documents(store, progress: Callable[[int], None] | None = None) -> UpgradeResult:
-    """Add ``aspect_keys`` to every document lacking it; ``progress`` gets each page's size."""
+    """Add ``aspect_keys`` and ``reach`` to every document lacking them; ``progress`` gets
+    each page's size."""
     client, result = store.client, UpgradeResult()
     after = None
     while True:
         # by id: pages are not refreshed in between, so the cursor, not the upgrade itself,
         # moves the walk on (and a document whose update failed is not read again)
-        hits = client.search(index=store.names.alias, query=LACKING_ASPECT_KEYS, size=PAGE,
-                             source=["aspects"], seq_no_primary_term=True,
+        hits = client.search(index=store.names.alias, query=OUTDATED, size=PAGE,
+                             source=["aspects", *REACH_PARTS], seq_no_primary_term=True,
                              sort=[{"id": "asc"}], search_after=after)["hits"]["hits"]
         if not hits:
             client.indices.refresh(index=store.names.pattern)
@@ -70,7 +78,14 @@ def upgrade_documents(store, progress: Callable[[int], None] | None = None) -> U
 
 
 def _update(hit: dict) -> BulkAction:
-    keys = aspect_keys(hit["_source"].get("aspects") or [])
-    doc = json.dumps({"doc": {"aspect_keys": keys}}, ensure_ascii=False, separators=(",", ":"))
+    source = hit["_source"]
+    fields = {"aspect_keys": aspect_keys(source.get("aspects") or []),
+              "reach": sum(_count(source.get(name)) for name in REACH_PARTS)}
+    doc = json.dumps({"doc": fields}, ensure_ascii=False, separators=(",", ":"))
     return BulkAction("update", hit["_index"], hit["_id"], doc,
                       condition=(hit["_seq_no"], hit["_primary_term"]))
+
+
+def _count(value) -> int:
+    """A stored count (absent in documents written before the field existed: 0)."""
+    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else 0

@@ -13,8 +13,10 @@ from datetime import datetime, timedelta, timezone
 from models.store.base import ReviewQuery
 
 # 2: reviews_time_facets; 3: facet tables carry time, sentiment, source; 4: reviews.rating,
-# facet tables carry the rating too, and the review_keywords side table
-SCHEMA_VERSION = 4
+# facet tables carry the rating too, and the review_keywords side table; 5: the hourly
+# roll-ups (``rollup``)
+SCHEMA_VERSION = 5
+FACETS_VERSION = 4  # a file older than this rebuilds its side tables
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 SCHEMA = """
@@ -121,6 +123,7 @@ FACET_GROUPS = {"sentiment": "f.sentiment", "source": "f.source",
 # 14-day hourly baseline at 1,000,000 reviews: ~110 ms against ~400 ms). Used up to
 # ``BUCKET_LIMIT`` buckets; past that the empty buckets would cost more than the sort.
 BUCKET_LIMIT = 5000
+MAX_LIMIT = 2 ** 62  # "no limit" for a LIMIT parameter
 BUCKET_COUNTS = """
 WITH RECURSIVE b(lo) AS (SELECT (? / ?) * ? UNION ALL SELECT lo + ? FROM b WHERE lo + ? < ?)
 SELECT lo, n FROM (
@@ -129,6 +132,12 @@ SELECT lo, n FROM (
                 AND {alias}.published_at < min(b.lo + ?, ?)) AS n FROM b)
 WHERE n > 0 ORDER BY lo
 """
+
+
+# ``Review.reach`` of the review row under alias ``{a}``, read from its stored body (reach is
+# not worth a column of its own: it only narrows reads that list reviews).
+REACH = " + ".join(f"coalesce(json_extract({{a}}.body, '$.{name}'), 0)"
+                   for name in ("likes", "replies", "reposts", "author_followers"))
 
 
 def statements(script: str) -> list[str]:
@@ -218,4 +227,10 @@ def filters(query: ReviewQuery, alias: str, id_column: str,
     if query.end is not None:
         parts.append(f"{alias}.published_at < ?")
         params.append(micros(query.end))
+    if query.min_reach is not None:
+        # a side table has no body: its review's row is probed by id
+        parts.append(f"({REACH.format(a=alias)}) >= ?" if alias == "r" else
+                     f"EXISTS (SELECT 1 FROM reviews y WHERE y.id = {id_column} "
+                     f"AND ({REACH.format(a='y')}) >= ?)")
+        params.append(query.min_reach)
     return parts, params

@@ -9,11 +9,12 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
+from collections import Counter
 from contextlib import contextmanager
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Callable, Iterable, Iterator
 
 from models.exceptions import StoreError
 from models.review import Review
@@ -32,7 +33,7 @@ from models.store.base import (
 )
 from models.store.cursors import decode_cursor, encode_cursor
 from models.store.highlight import highlights
-from models.store.sqlite import sql
+from models.store.sqlite import rollup, sql
 
 
 class SQLiteReviewStore(ReviewStore):
@@ -89,10 +90,14 @@ class SQLiteReviewStore(ReviewStore):
             if columns and "rating" not in columns:
                 for statement in sql.ADD_RATING:
                     con.execute(statement)
-            for statement in sql.statements(sql.MIGRATE_FACETS + sql.SCHEMA):
+            facets_stale = version < sql.FACETS_VERSION
+            script = (sql.MIGRATE_FACETS if facets_stale else "") + sql.SCHEMA + rollup.SCHEMA
+            for statement in sql.statements(script):
                 con.execute(statement)  # idempotent DDL, inside the write transaction
-            for backfill in sql.BACKFILL_FACETS.values():
-                con.execute(backfill)
+            if facets_stale:
+                for backfill in sql.BACKFILL_FACETS.values():
+                    con.execute(backfill)
+            rollup.rebuild(con)
             con.execute(f"PRAGMA user_version={sql.SCHEMA_VERSION}")
 
     def close(self) -> None:
@@ -101,6 +106,25 @@ class SQLiteReviewStore(ReviewStore):
                 con.close()
             self._connections.clear()
         self._local = threading.local()
+
+    @contextmanager
+    def _snapshot(self) -> Iterator[sqlite3.Connection]:
+        """One read transaction around several statements (a roll-up read and its edges),
+        so a write committed between them is seen by all or none."""
+        con = self._con()
+        if con.in_transaction:
+            yield con
+            return
+        con.execute("BEGIN")
+        try:
+            yield con
+        finally:
+            con.execute("COMMIT")
+
+    def rebuild_rollups(self) -> None:
+        """Recount the roll-ups from the stored reviews (``rollup.rebuild``)."""
+        with self._write() as con:
+            rollup.rebuild(con)
 
     # -- writes -------------------------------------------------------------------------
     def upsert(self, reviews: Iterable[Review]) -> UpsertResult:
@@ -118,6 +142,15 @@ class SQLiteReviewStore(ReviewStore):
                 f"SELECT id, content_hash FROM reviews WHERE id IN ({','.join('?' * len(ids))})",
                 ids))
             changed = [rid for rid in ids if stored.get(rid) != hashes[rid]]
+            deltas = rollup.Deltas()
+            replaced = [rid for rid in changed if rid in stored]
+            for i in range(0, len(replaced), 500):
+                chunk = replaced[i:i + 500]
+                for published, source, platform, sentiment, rating, body in con.execute(
+                        "SELECT published_at, source, platform, sentiment, rating, body "
+                        f"FROM reviews WHERE id IN ({','.join('?' * len(chunk))})", chunk):
+                    deltas.add(rollup.Facts.from_body(published, source, platform, sentiment,
+                                                      rating, json.loads(body)), -1)
             seq = con.execute("SELECT COALESCE(MAX(seq), 0) FROM reviews").fetchone()[0]
             rows = []
             for offset, rid in enumerate(changed, start=1):
@@ -129,6 +162,10 @@ class SQLiteReviewStore(ReviewStore):
                              review.fingerprint(), hashes[rid],
                              json.dumps(body, ensure_ascii=False), review.rating))
             con.executemany(sql.UPSERT, rows)
+            for row in rows:
+                deltas.add(rollup.Facts.from_body(row[4], row[2], row[3], row[5], row[10],
+                                                  bodies[row[0]]))
+            deltas.write(con)
             updated = [rid for rid in changed if rid in stored]
             for table, _ in sql.FACETS.values():
                 con.executemany(f"DELETE FROM {table} WHERE review_id = ?",
@@ -188,8 +225,35 @@ class SQLiteReviewStore(ReviewStore):
         last = rows[-1][1] if rows else after
         return ReviewPage([_review(row[0]) for row in rows], encode_cursor("feed", last))
 
+    def _rolled(self, query: ReviewQuery, fields: tuple[str, ...], step: int | None,
+                edge: Callable[[ReviewQuery], Iterable[tuple[tuple, int]]],
+                restrict: dict[str, tuple[str, ...]] | None = None) -> Counter | None:
+        """``{(bucket or None, key of each of fields...): n}`` from the roll-ups for the
+        window's whole hours plus ``edge(part)`` (``(key, n)`` pairs counted from the
+        reviews) for the parts of an hour at its ends; None when the roll-ups cannot answer
+        (``rollup.cuboid_for``, ``rollup.split``)."""
+        name = rollup.cuboid_for(query, *fields)
+        window = None if name is None else rollup.split(query, sql.micros, sql.from_micros)
+        if window is None:
+            return None
+        with self._snapshot() as con:
+            out = rollup.grouped(con, name, query, window, fields, step, restrict or {})
+            for part in window.edges:
+                for key, n in edge(part):
+                    out[key] += n
+        return +out  # without keys whose count is zero
+
     def count(self, query: ReviewQuery = ReviewQuery(),
               group_by: str | None = None) -> dict[str | None, int]:
+        if group_by is not None:
+            _group(group_by)
+        rolled = self._rolled(query, (group_by,) if group_by else (), None, lambda part: (
+            ((None, *((key,) if group_by else ())), n)
+            for key, n in self.count(part, group_by).items()))
+        if rolled is not None:
+            if group_by is None:
+                return {None: rolled.get((None,), 0)}
+            return {key[1]: n for key, n in rolled.items()}
         facet = sql.facet_from(query, group_by)
         if facet is not None:
             table, where, params, counted = facet
@@ -217,6 +281,13 @@ class SQLiteReviewStore(ReviewStore):
         if rows == columns:
             raise ValueError(f"cross_count needs two different fields, got {rows!r} twice")
         _group(rows), _group(columns)
+        restrict = {name: getattr(query, sql.MULTI_GROUPS[name][0]) for name in (rows, columns)
+                    if name in sql.MULTI_GROUPS and getattr(query, sql.MULTI_GROUPS[name][0])}
+        rolled = self._rolled(query, (rows, columns), None, lambda part: (
+            ((None, *pair), n) for pair, n in self.cross_count(part, rows, columns).items()),
+            restrict)
+        if rolled is not None:
+            return {(a, b): n for (_, a, b), n in rolled.items()}
         source, where, params, keys, counted = self._pair_source(query, rows, columns)
         text = (f"SELECT {keys[rows]}, {keys[columns]}, {counted} FROM {source} "
                 f"WHERE {where} GROUP BY 1, 2")
@@ -282,6 +353,14 @@ class SQLiteReviewStore(ReviewStore):
         wanted = list(dict.fromkeys(terms)) if terms is not None else None
         if wanted == []:
             return {}
+        rolled = self._rolled(query, ("keyword",), None, lambda part: (
+            ((None, word), n) for word, n in self.keyword_counts(part, sql.MAX_LIMIT,
+                                                                  wanted).items()))
+        if rolled is not None:
+            found = [(word, n) for (_, word), n in rolled.items()
+                     if wanted is None or word in wanted]
+            found.sort(key=lambda pair: (-pair[1], pair[0]))
+            return dict(found if wanted is not None else found[:limit])
         facet = sql.facet_from(query, None)
         if facet is not None:  # driven by the side table of the query's entity/topic filter
             table, where, params, counted = facet
@@ -308,6 +387,17 @@ class SQLiteReviewStore(ReviewStore):
         step = interval // timedelta(microseconds=1)
         if step <= 0:
             raise ValueError("trend interval must be positive")
+        if group_by is not None:
+            _group(group_by)
+        if step % rollup.HOUR == 0:
+            rolled = self._rolled(query, (group_by,) if group_by else (), step, lambda part: (
+                ((sql.micros(p.bucket), *((p.key,) if group_by else ())), p.count)
+                for p in self.trend(part, interval, group_by)))
+            if rolled is not None:
+                points = [TrendPoint(sql.from_micros(key[0]), key[1] if group_by else None, n)
+                          for key, n in rolled.items()]
+                points.sort(key=lambda p: (p.bucket, p.key is not None, p.key or ""))
+                return points
         lo, hi = sql.micros(query.start), sql.micros(query.end)
         if group_by is None and query.q is None and (hi - lo) // step < sql.BUCKET_LIMIT:
             return self._bucket_counts(query, lo, hi, step)

@@ -29,12 +29,15 @@ def _fail(exc: Exception) -> None:
 @click.option("--weak-stars", is_flag=True,
               help="Use star ratings of stored reviews as weak labels (4-5 positive, 0-2 "
                    "negative).")
+@click.option("--adapt", is_flag=True,
+              help="Adapt to your own stream: self-training on the texts of the stored reviews "
+                   "(the model labels the ones it is surest of and learns from them).")
 @with_runtime
 def train_command(runtime, data: str | None, out: str | None, corrections: bool,
-                  weak_stars: bool) -> None:
+                  weak_stars: bool, adapt: bool) -> None:
     """Train the sentiment model on the train split; print dev and test figures."""
     from nlp.training.train import train
-    from nlp.training.weak import correction_examples, star_examples
+    from nlp.training.weak import correction_examples, star_examples, stream_texts
     extra = []
     if corrections:
         examples, problems = correction_examples(runtime.home)
@@ -44,7 +47,10 @@ def train_command(runtime, data: str | None, out: str | None, corrections: bool,
     if weak_stars:
         extra += star_examples(runtime.store.iter_reviews())
     try:
-        result = train(data, out, echo=click.echo, extra=extra)
+        stream = stream_texts(runtime.store.iter_reviews()) if adapt else []
+        if adapt and not stream:
+            click.echo("--adapt: no stored reviews with text to adapt to", err=True)
+        result = train(data, out, echo=click.echo, extra=extra, stream=stream)
     except NLPError as exc:
         _fail(exc)
     if result.problems:
