@@ -59,7 +59,8 @@ def rule_context(runtime: Runtime) -> RuleContext:
     """Declared events, timezone, crawl records and incidents, as every rule of ``runtime``
     sees them."""
     return RuleContext(Calendar(runtime.config.events), runtime.config.timezone, runtime.state,
-                       incidents=runtime.state)
+                       incidents=runtime.state,
+                       parents={e.id: e.parent for e in runtime.config.entities if e.parent})
 
 
 def run_detection(runtime: Runtime, now: datetime | None = None,

@@ -6,11 +6,13 @@ import math
 import random
 from datetime import timedelta
 
+import numpy as np
+
 from alerting.detect import calibration
 from alerting.detect.backtest import backtest
-from alerting.detect.rules import build_rule
+from alerting.detect.rules import RuleContext, build_rule
 from alerting.detect.rules.negative_spike import NegativeSpikeConfig
-from alerting.detect.tick import run_detection
+from alerting.detect.tick import entity_names, rule_context, run_detection
 from models.config import EntityConfig
 from models.state import Incident
 from tests.alerting.conftest import NOW, add_series
@@ -168,3 +170,111 @@ def test_the_explanation_states_the_calibrated_threshold(runtime):
     assert firing.metric >= threshold["threshold"]
     assert "按每组每周误报不超过 0.5 次校准" in firing.explanation["summary"]
     assert "false alarms per week per group" in firing.explanation["summary_en"]
+
+
+def test_windows_share_the_budget_as_about_half_as_many_independent_tests():
+    assert calibration.window_budget(0.5, 1) == 0.5
+    assert calibration.window_budget(0.5, 2) == 0.5
+    assert math.isclose(calibration.window_budget(0.5, 6), 0.5 / 3)
+    # each of six windows gets more than a plain union bound would give it, so at the same
+    # budget a threshold is never higher and sometimes lower
+    union = calibration.threshold(2.0, 0.0, 0.5, 0.5 / 6)
+    shared = calibration.threshold(2.0, 0.0, 0.5, calibration.window_budget(0.5, 6))
+    assert shared <= union
+
+
+def test_a_product_with_few_reviews_borrows_its_brands_negative_share(configure):
+    entities = [EntityConfig(id="yunque", name="云雀手机", keywords=["云雀"]),
+                EntityConfig(id="yunque-x5", name="云雀 X5", kind="product", parent="yunque",
+                             keywords=["X5"]),
+                EntityConfig(id="other", name="别家", keywords=["别家"])]
+    runtime = configure(entities=entities, rules=[default_rule()], channels=[])
+    store = runtime.store
+    # the brand is complained about half the time, the other brand rarely
+    add_series(store, NOW - 7 * DAY, NOW, HOUR, label="negative", entities=["yunque"],
+               text="云雀 一般般")
+    add_series(store, NOW - 7 * DAY, NOW, HOUR, label="positive", entities=["yunque"],
+               text="云雀 挺好")
+    add_series(store, NOW - 7 * DAY, NOW, 4 * HOUR, label="negative", entities=["other"],
+               text="别家 一般")
+    add_series(store, NOW - 7 * DAY, NOW, 12 * MIN, label="positive", entities=["other"],
+               text="别家 挺好")
+    add_series(store, NOW - 2 * DAY, NOW, DAY, label="positive", entities=["yunque-x5"],
+               text="X5 挺好")
+
+    def status(rule):
+        return {s.key: s for s in rule.group_status(store, NOW)}
+
+    names = entity_names(runtime.config)
+    with_brand = status(build_rule(default_rule(), names, rule_context(runtime)))
+    without = status(build_rule(default_rule(), names, RuleContext()))
+
+    x5 = with_brand["yunque-x5"]
+    assert x5.borrowed_from == "yunque" and x5.borrows and x5.reviews == 2
+    assert without["yunque-x5"].borrowed_from is None
+    # it starts from its brand's share (about a half), not everyone's (about a fifth)
+    assert x5.share > 0.4 > 0.25 > without["yunque-x5"].share
+    # too quiet ever to spend its budget: only min_count negatives fire, and it says so
+    assert x5.too_small
+    brand = with_brand["yunque"]
+    assert not brand.borrows and not brand.too_small and brand.borrowed_from is None
+
+
+def test_past_bursts_stay_out_of_the_level_a_group_is_tested_against(runtime):
+    calm_week(runtime.store)
+    calm_negatives = 7 * 24
+    spread(runtime.store, 40, NOW - 3 * DAY, HOUR, text="上周的差评潮")
+    rule = build_rule(default_rule())
+
+    [status] = rule.group_status(runtime.store, NOW)
+
+    assert status.negatives <= calm_negatives  # the burst's block is left out
+    # the baseline ends where the longest window (6 h) begins; only the burst's block of
+    # calm reviews (3 h) or two is left out with it
+    assert status.reviews >= (7 * 24 - 6) * 6 - 2 * 3 * 6
+    assert 0.14 < status.share < 0.19  # one in six, as the calm reviews say
+
+
+def test_a_few_positives_do_not_raise_the_expectation_and_a_launch_does(runtime):
+    calm_week(runtime.store)
+    rule = build_rule(default_rule())
+    counts = {w: 0 for w in rule.windows}
+
+    def factors():
+        return [t.factors["volume_factor"] for t in rule.tests(runtime.store, None, counts, NOW,
+                                                                 rule._parent_share(
+                                                                     runtime.store, NOW))]
+
+    assert max(factors()) < 1.05
+    # two more positives in the last ten minutes (chance, or complaints the model called
+    # positive): read over hours, the expectation hardly moves (read off the ten minutes
+    # alone it would nearly double: 4 positives where 0.8 were expected)
+    add_series(runtime.store, NOW - 8 * MIN, NOW, 4 * MIN, label="positive", text="还行")
+    assert max(factors()) < 1.2
+    # a launch: four times the positives for two hours
+    add_series(runtime.store, NOW - 2 * HOUR, NOW, 4 * MIN, label="positive", text="新品不错")
+    surged = factors()
+    assert min(surged[:4]) > 2.0
+
+
+def test_six_windows_on_a_poisson_null_spend_about_their_budget_and_no_more():
+    """Calibrated thresholds of the six default windows on a simulated Poisson stream (2.5
+    negatives an hour, a tick a minute, 60 weeks): false incidents per week come near the
+    budget of 0.5 (a plain union bound over the windows spent a fifth of it) without passing
+    it by more than chance allows."""
+    rng = np.random.default_rng(11)
+    weeks, rate, budget = 60, 2.5, 0.5
+    minutes = weeks * 7 * 24 * 60
+    cumulative = np.concatenate([[0], np.cumsum(rng.poisson(rate / 60, minutes))])
+    ticks = np.arange(360, minutes)
+    fires = np.zeros(len(ticks), bool)
+    windows = [10, 30, 60, 120, 240, 360]
+    for w in windows:
+        mean = rate * w / 60
+        k = calibration.threshold(mean, 0.0, w / 60,
+                                  calibration.window_budget(budget, len(windows)))
+        fires |= cumulative[ticks] - cumulative[ticks - w] >= max(k, 5)
+    starts = ticks[fires]
+    incidents = 1 + int(np.sum(np.diff(starts) > 60)) if len(starts) else 0
+    per_week = incidents / weeks
+    assert 0.2 < per_week <= 0.65, per_week

@@ -17,7 +17,7 @@ from models import audit
 from models.config_file import BACKUPS, BundledConfig, ConfigError, ConfigFile, StaleConfig
 from models.review import utcnow
 from models.runtime import DEMO_CONFIG
-from tests.alerting.conftest import add_burst
+from tests.alerting.conftest import add_burst, add_series
 from tests.web.conftest import PASSWORD, csrf_of, log_in
 from tests.web.test_browser import browser  # noqa: F401 (a fixture)
 from web.app import create_app
@@ -166,6 +166,47 @@ def test_scope_roles_and_the_user_audit(editable):
     assert [(e.target, e.action) for e in entries[:3]] == [
         ("zhao", "disabled"), ("zhao", "created"), ("li", "created")]
     assert entries[0].actor.startswith("cli")
+
+
+def test_the_editor_shows_each_groups_threshold_and_a_group_too_small_for_its_budget(
+        tmp_path):
+    """A calibrated rule (only ``type: negative_spike``) groups by brand and product: the
+    brand with a week of reviews has its own baseline; the product with two reviews borrows
+    its brand's share and is shown as too small ever to reach the false-alarm budget, in
+    Chinese and in English. An analyst of another brand sees neither row."""
+    home = tmp_path / "home"
+    home.mkdir()
+    path = home / "koubei.yaml"
+    text = DEMO_CONFIG.read_text(encoding="utf-8")
+    calibrated = text.replace("    window: 3m\n    baseline: 2d\n    min_count: 5\n"
+                              "    p_value: 0.001\n    min_ratio: 2\n", "", 1)
+    assert calibrated != text
+    path.write_text(calibrated, encoding="utf-8")
+    rt = open_runtime(path, home)
+    try:
+        now = utcnow()
+        add_series(rt.store, now - timedelta(days=7), now, timedelta(hours=1),
+                   label="negative", entities=["yunque"], text="云雀 一般般")
+        add_series(rt.store, now - timedelta(days=7), now, timedelta(minutes=12),
+                   label="positive", entities=["yunque"], text="云雀 挺好")
+        add_series(rt.store, now - timedelta(days=2), now, timedelta(days=1),
+                   label="positive", entities=["yunque-x5"], text="X5 挺好")
+        admin = _client(rt, "root", "admin")
+        html = admin.get("/admin/rules/negative-spike").get_data(as_text=True)
+        rows = dict(re.findall(r'data-group="([^"]*)">(.*?)</tr>', html, re.S))
+        assert set(rows) == {"yunque", "yunque-x5"}
+        assert "自有基线" in rows["yunque"] and "达不到误报预算" not in rows["yunque"]
+        assert "借用品牌" not in rows["yunque-x5"]  # too small says more than borrowing
+        assert "评论太少，达不到误报预算：任一窗口内至少 5 条负面才会报警" in rows["yunque-x5"]
+        assert "按每组每周误报不超过 0.5 次校准" in html
+        english = admin.get("/admin/rules/negative-spike?lang=en").get_data(as_text=True)
+        assert "Too small to reach the false-alarm budget: fires only at 5 negatives" in english
+        assert "Thresholds by group, now" in english
+
+        other = _client(rt, "wang", "analyst", ["otherbrand"])
+        assert other.get("/admin/rules/negative-spike").status_code == 404
+    finally:
+        rt.close()
 
 
 def test_in_chromium_an_admin_previews_saves_and_the_next_tick_uses_the_rule(editable,

@@ -19,6 +19,8 @@ from datetime import datetime, timedelta
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 
 from alerting.detect.backtest import backtest
+from alerting.detect.rules import build_rule
+from alerting.detect.tick import entity_names, rule_context
 from models import audit
 from models.config_file import BACKUPS, CannotSave, ConfigError, ConfigFile
 from models.review import utcnow
@@ -83,7 +85,36 @@ def _weeks() -> int:
 def edit(name: str):
     file = _file()
     rule = _editable(file, name)
-    return _render(file, name, rule, str(rule.get("type")))
+    return _render(file, name, rule, str(rule.get("type")), groups=_groups(name))
+
+
+def _groups(name: str) -> list[dict]:
+    """How each group of the running rule ``name`` stands now, for a rule type that tells
+    (``negative_spike``'s calibrated thresholds): own or borrowed baseline, thresholds, and
+    whether the group is too small ever to reach its false-alarm budget. Groups outside the
+    user's scope are left out."""
+    runtime = reads.current_runtime()
+    config = next((r for r in runtime.config.rules if r.name == name), None)
+    if config is None:
+        return []
+    names = entity_names(runtime.config)
+    rule = build_rule(config, names, rule_context(runtime))
+    status = getattr(rule, "group_status", None)
+    if status is None:
+        return []
+    shown = []
+    for group in status(runtime.store, utcnow()):
+        if rule.group_by == "entity" and not access.in_scope([group.key]):
+            continue
+        shown.append({"key": group.key, "name": names.get(group.key or "", group.key or ""),
+                      "reviews": group.reviews, "own": round(100 * group.own),
+                      "borrows": group.borrows, "too_small": group.too_small,
+                      "brand": names.get(group.borrowed_from or "", group.borrowed_from),
+                      "min_count": group.min_count, "budget": config.false_alarms_per_week,
+                      "thresholds": [{"window": display(w), "expected": round(e, 1),
+                                      "threshold": max(k, group.min_count)}
+                                     for w, e, k in group.thresholds]})
+    return shown
 
 
 def _submitted(file: ConfigFile, name: str, original: dict) -> tuple[dict, str]:

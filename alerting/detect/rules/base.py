@@ -70,6 +70,9 @@ class RuleContext:
     timezone: str = "Asia/Shanghai"
     state: StateDB | None = None
     incidents: StateDB | None = None
+    # each product's brand (an entity's ``parent``): where a group too small for a baseline
+    # of its own borrows from
+    parents: Mapping[str, str] = field(default_factory=dict)
 
 
 class Rule(abc.ABC):

@@ -5,25 +5,29 @@ count in windows ending now with the count expected from the baseline period
 ``[now − baseline, now − window)`` (see ``alerting.detect.baselines``). Expected negatives over
 a window are the group's negative share times the reviews expected in it:
 
-- share: the group's negatives over its reviews in the baseline, shrunk towards the share of
-  everything the rule watches (``SHARE_PRIOR`` reviews' worth), so a young or small group
-  borrows from the whole rather than staying silent until it has a week of history;
+- share: the group's negatives over its reviews in the baseline, leaving out blocks of past
+  bursts (``_calm``), shrunk towards its brand's share when the group is a product with a
+  ``parent``, else towards the share of everything the rule watches (``SHARE_PRIOR`` reviews'
+  worth), so a young or small group borrows rather than staying silent until it has a week
+  of history (``group_status`` says which, and whether a group is too small ever to spend
+  its budget: the rule editor shows it);
 - reviews expected: an hour-of-day × day-of-week profile fitted on the baseline hours since
   the group's first stored review and outside declared events (``seasonal: false`` gives a
   flat rate), times the ``scale`` of declared events running now; when the positive reviews
   in the window imply more (a launch; positive ones only, since the model calls some
   complaints of a burst neutral), that larger volume is used instead: the calendar and the
-  observed volume never multiply the same surge;
+  observed volume never multiply the same surge (the positives are read over at least
+  ``VOLUME_SPAN``, so a few stray ones in ten minutes hardly move it);
 - expected = max(that, ``EXPECTED_FLOOR``), so 0 against 0 never fires.
 
 By default (no ``window`` and no ``p_value`` in the config) the rule is multi-scale and
 calibrated: it tests every window of ``WINDOWS`` (10 minutes to 6 hours) at once and fires on
 the most significant window whose count reaches its threshold, where each threshold holds the
 false incidents per week of the group to ``false_alarms_per_week`` across all windows and
-ticks, with the count negative binomial (dispersion from the group's history; see
-``alerting.detect.calibration``). The chosen threshold is part of the explanation. A config
-with ``window`` tests that one window; with ``p_value`` it fires on a per-tick Poisson tail
-below it, as before calibration existed.
+ticks, with the count negative binomial (dispersion from the group's history, over blocks of
+hours and over whole days; see ``alerting.detect.calibration``). The chosen threshold is part
+of the explanation. A config with ``window`` tests that one window; with ``p_value`` it fires
+on a per-tick Poisson tail below it, as before calibration existed.
 
 Either way a firing needs count ≥ ``min_count`` and count ≥ ``min_ratio`` × expected. While a
 window's count stays above expected with P < ``elevated_p_value`` the rule keeps reporting the
@@ -55,6 +59,7 @@ NON_NEGATIVE = ("neutral", "positive")
 POSITIVE = ("positive",)  # the volume signal: complaints the model calls neutral stay out
 LEGACY_WINDOW = timedelta(minutes=10)  # with ``p_value`` and no window
 WINDOWS = tuple(timedelta(minutes=m) for m in (10, 30, 60, 120, 240, 360))
+VOLUME_SPAN = timedelta(hours=3)  # the shortest span the volume is read over
 
 
 @dataclass(frozen=True)
@@ -88,6 +93,33 @@ def spike_test(count: int, baseline_count: int, covered: timedelta,
     p_value = float(poisson.sf(count - 1, expected))  # sf(k-1) = P(X >= k)
     return SpikeTest(count, baseline_count, covered, expected, count / expected, p_value,
                      factors or {}, window)
+
+
+@dataclass(frozen=True)
+class GroupStatus:
+    """How a group stands with the calibrated rule at one moment (the rule editor shows it).
+
+    ``own`` is the weight of the group's own baseline in its negative share (the rest is
+    borrowed from ``borrowed_from``: its brand's entity id, or None for everything the rule
+    watches); ``too_small`` when even the longest window's calibrated threshold is below
+    ``min_count``: the group is too quiet ever to spend its false-alarm budget, and only
+    ``min_count`` negatives within a window fire."""
+    key: str | None
+    reviews: int               # baseline reviews (past bursts left out)
+    negatives: int
+    share: float               # the negative share the group is tested with
+    own: float
+    borrowed_from: str | None
+    thresholds: tuple[tuple[timedelta, float, int], ...]  # (window, expected, threshold)
+    min_count: int
+
+    @property
+    def borrows(self) -> bool:
+        return self.own < 0.5
+
+    @property
+    def too_small(self) -> bool:
+        return max(k for _, _, k in self.thresholds) < self.min_count
 
 
 class NegativeSpikeConfig(RuleBase):
@@ -138,15 +170,13 @@ class NegativeSpikeRule(Rule):
         windows = self.windows
         current = {w: self.groups(store, now - w, now, NEGATIVE) for w in windows}
         keys = sorted({k for counts in current.values() for k in counts}, key=lambda k: k or "")
-        parent = None
+        shares: dict[str | None, float] = {}  # what groups borrow from, read once a tick
         firings = []
         for key in keys:
             counts = {w: current[w].get(key, 0) for w in windows}
             if max(counts.values()) < 2:  # one review is never a spike, nor still one
                 continue
-            if parent is None:
-                parent = self._parent_share(store, now)
-            tests = self.tests(store, key, counts, now, parent)
+            tests = self.tests(store, key, counts, now, self._borrowed(store, key, now, shares))
             firing = [t for t in tests if self.fires(t)]
             if firing:
                 best = min(firing, key=self._strength)
@@ -184,6 +214,48 @@ class NegativeSpikeRule(Rule):
                        self.context.calendar, self.scope(None))
         return (past.negatives() + SHARE_PRIOR * DEFAULT_SHARE) / (past.total() + SHARE_PRIOR)
 
+    def group_status(self, store: ReviewStore, now: datetime) -> list[GroupStatus]:
+        """Every group with reviews in the baseline, as the calibrated test sees it at
+        ``now`` (no window count is read: thresholds and expectations only)."""
+        if not self.calibrated:
+            return []
+        start, baseline_start = self.periods(now)
+        keys = sorted(self.groups(store, baseline_start, now), key=lambda k: k or "")
+        shares: dict[str | None, float] = {}
+        out = []
+        for key in keys:
+            parent = self._borrowed(store, key, now, shares)
+            past = history(store, self.query(key, baseline_start, start), baseline_start,
+                           start, self.context.calendar, self.scope(key))
+            share = (past.negatives() + SHARE_PRIOR * parent) / (past.total() + SHARE_PRIOR)
+            negatives, total = self._calm(past, share, self._dispersion(past, share))
+            tests = self.tests(store, key, {w: 0 for w in self.windows}, now, parent)
+            brand = self.context.parents.get(key) if self.group_by == "entity" else None
+            out.append(GroupStatus(
+                key, total, negatives, tests[0].factors["negative_share"],
+                total / (total + SHARE_PRIOR), brand,
+                tuple((t.window, t.expected, t.threshold) for t in tests),
+                self.config.min_count))
+        return out
+
+    def _borrowed(self, store: ReviewStore, key: str | None, now: datetime,
+                  shares: dict[str | None, float]) -> float:
+        """The negative share group ``key`` starts from: its brand's (a product entity with a
+        ``parent``; the brand's own share shrunk towards the rule's), else that of everything
+        the rule watches (``_parent_share``). ``shares`` remembers them for the tick."""
+        if None not in shares:
+            shares[None] = self._parent_share(store, now)
+        brand = self.context.parents.get(key) if self.group_by == "entity" and key else None
+        if brand is None:
+            return shares[None]
+        if brand not in shares:
+            start, baseline_start = self.periods(now)
+            past = history(store, self.query(brand, baseline_start, start), baseline_start,
+                           start, self.context.calendar, self.scope(brand))
+            shares[brand] = (past.negatives() + SHARE_PRIOR * shares[None]) / (
+                past.total() + SHARE_PRIOR)
+        return shares[brand]
+
     def tests(self, store: ReviewStore, key: str | None, counts: dict[timedelta, int],
               now: datetime, parent_share: float) -> list[SpikeTest]:
         """One test per window for group ``key`` with ``counts`` negatives per window."""
@@ -197,14 +269,17 @@ class NegativeSpikeRule(Rule):
         negatives, total = past.negatives(), past.total()
         if self.calibrated:
             share = (negatives + SHARE_PRIOR * parent_share) / (total + SHARE_PRIOR)
-            alpha = self._dispersion(past, share) + 1.0 / (
-                negatives + SHARE_PRIOR * parent_share + 1.0)
+            spread = self._dispersion(past, share)
+            negatives, total = self._calm(past, share, spread)
+            share = (negatives + SHARE_PRIOR * parent_share) / (total + SHARE_PRIOR)
+            alpha = spread + 1.0 / (negatives + SHARE_PRIOR * parent_share + 1.0)
             positive_share = self._positive_share(store, key, baseline_start, window_start)
         covered = timedelta(hours=past.covered_hours)
         calendar = self.context.calendar
         events = [e.name for e in calendar.covering(now - longest, now, scope)]
-        budget = c.false_alarms_per_week / len(counts)
+        budget = calibration.window_budget(c.false_alarms_per_week, len(counts))
         weighted = profile.weighted_hours(past.buckets)
+        positives: dict[timedelta, int] = {}  # positive counts by volume span, read once
         out = []
         for window, count in sorted(counts.items()):
             start = now - window
@@ -221,13 +296,11 @@ class NegativeSpikeRule(Rule):
                                        "volume_factor": round(volume, 3), **factors}))
                 continue
             reviews = total / max(weighted, floor) * floor  # as ``rate_level``
-            observed = store.count(self.query(key, start, now, POSITIVE))[None]
-            # positives above their expectation scale the volume (a few stray ones do not)
-            implied = reviews * (observed + VOLUME_PRIOR) / (
-                reviews * positive_share + VOLUME_PRIOR)
-            expected = max(share * max(reviews * scale, implied), EXPECTED_FLOOR)
+            surge = self._surge(store, key, max(window, VOLUME_SPAN), now, total, weighted,
+                                profile, positive_share * scale, positives)
+            expected = max(share * reviews * scale * surge[0], EXPECTED_FLOOR)
             # volume read off the window itself is a count too: its noise widens the test
-            alpha_w = alpha + (1.0 / (observed + 1.0) if implied > reviews * scale else 0.0)
+            alpha_w = alpha + surge[1]
             hours = window / timedelta(hours=1)
             k = calibration.threshold(expected, alpha_w, hours, budget)
             p_value = calibration.tail(count, expected, alpha_w)
@@ -235,13 +308,32 @@ class NegativeSpikeRule(Rule):
             out.append(SpikeTest(
                 count, negatives, max(covered, window), expected, count / expected, p_value,
                 {"seasonal_expected": round(share * reviews, 3), "negative_share":
-                 round(share, 4), "volume_factor": round(max(1.0, implied / reviews)
-                                                         if reviews else 1.0, 3), **factors},
+                 round(share, 4), "volume_factor": round(surge[0], 3), **factors},
                 window, k, {"false_alarms_per_week": c.false_alarms_per_week,
                             "windows_tested": len(counts), "window_budget": round(budget, 4),
                             "dispersion": round(alpha_w, 4), "threshold": k,
                             "rate_at_count": rate}))
         return out
+
+    def _surge(self, store: ReviewStore, key: str | None, span: timedelta, now: datetime,
+               total: int, weighted: float, profile: SeasonalProfile, positive_share: float,
+               positives: dict[timedelta, int]) -> tuple[float, float]:
+        """(volume factor, added dispersion) over the last ``span`` (at least
+        ``VOLUME_SPAN``): the factor by which positive reviews exceed what the seasonal
+        volume (times declared events, in ``positive_share``) leads to expect, when they do
+        (a launch, an undeclared sale, a busy day). Read over hours rather than the window
+        itself, a few stray positives in ten minutes, or complaints of a burst that the model
+        calls positive, hardly move it. A factor read off a count is noisy itself: its
+        relative variance widens the test."""
+        if span not in positives:
+            positives[span] = store.count(self.query(key, now - span, now, POSITIVE))[None]
+        observed = positives[span]
+        floor = profile.integral(now - span, now)
+        expected = total / max(weighted, floor) * floor * positive_share
+        factor = (observed + VOLUME_PRIOR) / (expected + VOLUME_PRIOR)
+        if factor <= 1.0:
+            return 1.0, 0.0
+        return factor, 1.0 / (observed + VOLUME_PRIOR)
 
     def _positive_share(self, store: ReviewStore, key: str | None, start: datetime,
                         end: datetime) -> float:
@@ -250,14 +342,37 @@ class NegativeSpikeRule(Rule):
         total = sum(counts.values())
         return (counts.get("positive", 0) + SHARE_PRIOR * 0.5) / (total + SHARE_PRIOR)
 
+    def _calm(self, past: History, share: float, alpha: float) -> tuple[int, int]:
+        """Negatives and reviews of the baseline without its past bursts: blocks of
+        ``calibration.BLOCK_HOURS`` whose negatives are beyond chance above ``share`` of
+        their reviews (P < ``calibration.EXCESS_P`` with the group's own dispersion
+        ``alpha``) are left out, so last week's complaint wave does not raise the level this
+        week's is tested against. On a calm history almost nothing is left out (one block in
+        a thousand by chance)."""
+        negatives, total = past.negatives(), past.total()
+        observed = calibration.blocks([b.negative for b in past.buckets])
+        totals = calibration.blocks([b.total for b in past.buckets])
+        for x, n in zip(observed, totals):
+            if x > share * n and calibration.tail(int(x), share * n,
+                                                  alpha) < calibration.EXCESS_P:
+                negatives, total = negatives - int(x), total - int(n)
+        return negatives, total
+
     def _dispersion(self, past: History, share: float) -> float:
-        """α of the group's negatives around ``share`` of its reviews, hour by hour in
-        blocks: what varies beyond the volume (which the test reads off the window)."""
+        """α of the group's negatives around ``share`` of its reviews: what varies beyond
+        the volume (which the test reads off the window), the larger of what blocks of a few
+        hours show (``calibration.dispersion``, corrected for the blocks it leaves out) and
+        what whole days show (a share that differs from day to day hardly shows within one;
+        ``calibration.median_dispersion``, so days with past bursts do not count)."""
         if not past.buckets:
             return calibration.DISPERSION_PRIOR
-        observed = calibration.blocks([b.negative for b in past.buckets])
-        expected = calibration.blocks([share * b.total for b in past.buckets])
-        return calibration.dispersion(observed, expected)
+        negatives = [b.negative for b in past.buckets]
+        expected = [share * b.total for b in past.buckets]
+        hours = calibration.dispersion(calibration.blocks(negatives), calibration.blocks(
+            expected), corrected=True)
+        days = calibration.median_dispersion(calibration.blocks(negatives, 24),
+                                             calibration.blocks(expected, 24))
+        return max(hours, days)
 
     def _volume_factor(self, store: ReviewStore, key: str | None, profile: SeasonalProfile,
                        past, now: datetime) -> float:
