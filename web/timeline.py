@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from web.display import display_zone, duration, p_value_text
+from web.display import display_zone
 from web.explanation import aware_time
+from web.formats import duration, p_value_text
 from web.i18n import gettext
 
 BARS = "▁▂▃▄▅▆▇█"
