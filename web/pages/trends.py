@@ -11,13 +11,13 @@ else day), ``group_by``, and the ``entity``/``source``/``topic`` filters.
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import timedelta
 
 from flask import Blueprint, g, render_template
 
 from models.store import ReviewQuery
 from web import chart, params, periods, reads
 from web.analytics.figures import Figures, change
+from web.analytics.requested import buckets
 from web.display import display_zone
 from web.i18n import gettext
 from web.pages.chart_config import chart as chart_json
@@ -28,14 +28,11 @@ from web.trend_series import (
     DEFAULT_INTERVAL,
     GROUPS,
     INTERVALS,
-    MAX_BUCKETS,
     MIN_RATIO_VOLUME,
     NONE_KEY,
     SENTIMENT_ORDER,
     TrendSeries,
-    bucket_count,
     build_series,
-    edges_between,
     series_over,
 )
 
@@ -54,17 +51,15 @@ def series_from_request(group_by: str | None = "sentiment") -> TrendSeries:
     """Build the series the request asks for; ``group_by=None`` reads it from ``group_by``."""
     tz = display_zone()
     period = periods.period_from_request(tz, "24h")
-    default = DEFAULT_INTERVAL[period.preset] if period.preset else (
-        "hour" if period.length <= timedelta(days=3) else "day")
-    interval = params.choice("interval", tuple(INTERVALS), default)
+    if period.preset is None:
+        edges, interval = buckets(period)  # as the analytics views count any period
+    else:
+        interval = params.choice("interval", tuple(INTERVALS), DEFAULT_INTERVAL[period.preset])
     group = group_by or params.choice("group_by", GROUPS, "sentiment")
     query = _filters()
     if period.preset is not None:
         return reads.prefetched(lambda: build_series(query, period.preset, interval, group,
                                                      period.end, tz, reads.review_trend))
-    if bucket_count(period.start, period.end, interval) > MAX_BUCKETS:
-        interval = "day"  # too many hours to draw: the same period counted by day
-    edges = edges_between(period.start, period.end, interval, tz)
     return reads.prefetched(lambda: series_over(
         replace(query, start=period.start, end=period.end), edges, "custom", interval, group,
         tz, reads.review_trend))
