@@ -21,7 +21,7 @@ from web.analytics.requested import buckets
 from web.display import display_zone
 from web.i18n import gettext
 from web.pages.chart_config import chart as chart_json
-from web.pages.chart_config import ratio, series, time_axis
+from web.pages.chart_config import label_format, ratio, series, time_axis
 from web.security import access
 from web.topic_table import topic_rows
 from web.trend_series import (
@@ -117,7 +117,6 @@ def index():
     negative = chart.ratio_points([b.negative_share for b in series_.buckets], -1.0, 1.0)
     net = chart.ratio_points([b.net_sentiment for b in series_.buckets], -1.0, 1.0)
     sparse = {i for i, b in enumerate(series_.buckets) if b.sparse}
-    label = "%m-%d %H:00" if series_.interval == "hour" else "%Y-%m-%d"
     tick = "%H:00" if series_.interval == "hour" else "%m-%d"
     return render_template(
         "trends/trends.html", series=series_, bars=bars, count_ticks=count_ticks,
@@ -125,7 +124,8 @@ def index():
         negative_lines=chart.ratio_lines([p for p in negative if p.bucket not in sparse]),
         net_lines=chart.ratio_lines([p for p in net if p.bucket not in sparse]),
         ratio_ticks=[(chart.ratio_y(v, -1.0, 1.0), v) for v in (-1.0, -0.5, 0.0, 0.5, 1.0)],
-        bar_keys=BAR_KEYS, min_volume=MIN_RATIO_VOLUME, label_format=label, tick_format=tick, chart=chart,
+        bar_keys=BAR_KEYS, min_volume=MIN_RATIO_VOLUME,
+        label_format=label_format(series_.interval), tick_format=tick, chart=chart,
         presets=tuple(periods.PRESETS), period=window, now_figures=now, before_figures=before,
         change=changed, trend_chart=_trend_chart(series_),
         entities=access.visible_entities(reads.current_runtime().config.entities),
