@@ -13,6 +13,7 @@ Ordering and cursors:
 from __future__ import annotations
 
 import abc
+import dataclasses
 import hashlib
 import json
 from dataclasses import dataclass, field
@@ -68,6 +69,17 @@ class ReviewQuery:
     start: datetime | None = None
     end: datetime | None = None
     min_reach: int | None = None
+
+
+_QUERY_DEFAULTS = tuple((f.name, f.default) for f in dataclasses.fields(ReviewQuery))
+
+
+def narrowing_fields(query: ReviewQuery) -> frozenset[str]:
+    """The names of the fields ``query`` sets (those not at their default). A reader that
+    honours only some filters (a roll-up, a snapshot) compares this with what it holds and
+    hands any other query on: a field added to ``ReviewQuery`` later is then never ignored."""
+    return frozenset(name for name, default in _QUERY_DEFAULTS
+                     if getattr(query, name) != default)
 
 
 @dataclass(frozen=True, slots=True)
