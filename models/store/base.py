@@ -27,6 +27,13 @@ GROUP_FIELDS = ("sentiment", "entity", "source", "topic", "platform", "aspect", 
 MULTI_VALUED = ("entity", "topic", "aspect")
 
 
+def group_field(group_by: str) -> str:
+    """``group_by`` when it is one of ``GROUP_FIELDS``; a clear ValueError otherwise."""
+    if group_by not in GROUP_FIELDS:
+        raise ValueError(f"cannot group by {group_by!r}; expected one of {GROUP_FIELDS}")
+    return group_by
+
+
 def rating_key(rating: float | None) -> str | None:
     """The value a review's ``rating`` is grouped by: whole stars, half up (4.5 → ``"5"``,
     4.4 → ``"4"``), ``"0"`` to ``"5"``; None for a review without a rating."""

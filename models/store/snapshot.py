@@ -29,7 +29,6 @@ import numpy as np
 
 from models.review import Review
 from models.store.base import (
-    GROUP_FIELDS,
     ReviewPage,
     ReviewQuery,
     ReviewStore,
@@ -37,6 +36,7 @@ from models.store.base import (
     TrendPoint,
     UpsertResult,
     aspect_key,
+    group_field,
     narrowing_fields,
     rating_key,
 )
@@ -224,7 +224,7 @@ class SnapshotStore(ReviewStore):
         positions = self._selected(query)
         if group_by is None:
             return {None: len(positions)}
-        return self._grouped(positions, _field(group_by))
+        return self._grouped(positions, group_field(group_by))
 
     def _grouped(self, positions: np.ndarray, field: str) -> dict:
         _, codes = self._codes(positions, field)
@@ -261,7 +261,7 @@ class SnapshotStore(ReviewStore):
             buckets, counts = np.unique(self.times[positions] // step, return_counts=True)
             return [TrendPoint(EPOCH + timedelta(microseconds=int(b) * step), None, int(n))
                     for b, n in zip(buckets, counts)]
-        field = _field(group_by)
+        field = group_field(group_by)
         owners, codes = self._codes(positions, field)
         names = self.fields[field].names
         width = max(len(names), 1)
@@ -281,9 +281,3 @@ class SnapshotStore(ReviewStore):
     def stats(self) -> StoreStats:
         return StoreStats(reviews=len(self.reviews), details={
             "backend": "snapshot", "start": self.start.isoformat(), "end": self.end.isoformat()})
-
-
-def _field(group_by: str) -> str:
-    if group_by not in GROUP_FIELDS:
-        raise ValueError(f"cannot group by {group_by!r}; expected one of {GROUP_FIELDS}")
-    return group_by

@@ -20,7 +20,6 @@ from models.exceptions import StoreError
 from models.review import Review
 from models.sqlite_wal import enable_wal
 from models.store.base import (
-    GROUP_FIELDS,
     ReviewPage,
     ReviewQuery,
     ReviewStore,
@@ -29,6 +28,7 @@ from models.store.base import (
     UpsertResult,
     aspect_keys,
     batches_by_id,
+    group_field,
     stable_json,
 )
 from models.store.cursors import decode_cursor, encode_cursor
@@ -482,9 +482,7 @@ class SQLiteReviewStore(ReviewStore):
 
 
 def _group(group_by: str) -> tuple[str, str]:
-    if group_by not in GROUP_FIELDS:
-        raise ValueError(f"cannot group by {group_by!r}; expected one of {GROUP_FIELDS}")
-    return sql.GROUP_KEYS[group_by]
+    return sql.GROUP_KEYS[group_field(group_by)]
 
 
 def _review(body: str) -> Review:
