@@ -23,8 +23,9 @@ from typing import Any, Iterable, Iterator, Sequence
 from models.review import Review
 
 GROUP_FIELDS = ("sentiment", "entity", "source", "topic", "platform", "aspect", "rating")
-# Fields a review may hold several values of (counted once per value when grouped).
-MULTI_VALUED = ("entity", "topic", "aspect")
+# Fields a review may hold several values of (counted once per value when grouped), each with
+# the ``ReviewQuery`` attribute that filters on it.
+MULTI_VALUED = {"entity": "entities", "topic": "topics", "aspect": "aspects"}
 
 
 def group_field(group_by: str) -> str:

@@ -74,9 +74,6 @@ GROUP_KEYS = {"sentiment": "sentiment.label", "entity": "entities", "source": "s
               "rating": "rating"}
 # Single-valued fields: a review without a value counts under the key None (as in SQLite).
 SCALAR_GROUPS = {"sentiment", "source", "platform", "rating"}
-# ``ReviewQuery`` attribute filtering each multi-valued group field.
-MULTI_FILTERS = {"entity": "entities", "topic": "topics", "aspect": "aspects"}
-
 
 class IndexNames:
     """The names derived from ``index_prefix``."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlite3
 from datetime import datetime, timedelta, timezone
 
-from models.store.base import ReviewQuery
+from models.store.base import MULTI_VALUED, ReviewQuery
 
 # 2: reviews_time_facets; 3: facet tables carry time, sentiment, source; 4: reviews.rating,
 # facet tables carry the rating too, and the review_keywords side table; 5: the hourly
@@ -109,10 +109,8 @@ GROUP_KEYS = {
     # ``rating_key``: whole stars, half up, as text; NULL without a rating
     "rating": ("", "CAST(CAST(r.rating + 0.5 AS INTEGER) AS TEXT)"),
 }
-# The side table and value column of each multi-valued group field.
-MULTI_GROUPS = {"entity": ("entities", "review_entities", "entity"),
-                "topic": ("topics", "review_topics", "topic"),
-                "aspect": ("aspects", "review_aspects", "aspect")}
+# The ``ReviewQuery`` attribute, side table and value column of each multi-valued group field.
+MULTI_GROUPS = {name: (field, *FACETS[field]) for name, field in MULTI_VALUED.items()}
 # Groupings a facet side table answers from its own columns.
 FACET_GROUPS = {"sentiment": "f.sentiment", "source": "f.source",
                 "rating": "CAST(CAST(f.rating + 0.5 AS INTEGER) AS TEXT)"}
