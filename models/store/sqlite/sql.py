@@ -10,6 +10,7 @@ from __future__ import annotations
 import sqlite3
 from datetime import datetime, timedelta, timezone
 
+from models.review import REACH_COUNTS
 from models.store.base import MULTI_VALUED, ReviewQuery
 
 # 2: reviews_time_facets; 3: facet tables carry time, sentiment, source; 4: reviews.rating,
@@ -135,7 +136,7 @@ WHERE n > 0 ORDER BY lo
 # ``Review.reach`` of the review row under alias ``{a}``, read from its stored body (reach is
 # not worth a column of its own: it only narrows reads that list reviews).
 REACH = " + ".join(f"coalesce(json_extract({{a}}.body, '$.{name}'), 0)"
-                   for name in ("likes", "replies", "reposts", "author_followers"))
+                   for name in REACH_COUNTS)
 
 
 def statements(script: str) -> list[str]:
