@@ -189,12 +189,18 @@ def facet_from(query: ReviewQuery, group_by: str | None) -> tuple[str, str, list
     driver = next((name for name in FACETS if getattr(query, name)), None)
     if driver is None or query.q is not None or (group_by and group_by not in FACET_GROUPS):
         return None
-    table, column = FACETS[driver]
+    parts, params = facet_filters(query, driver)
+    count = "COUNT(*)" if len(getattr(query, driver)) == 1 else "COUNT(DISTINCT f.review_id)"
+    return FACETS[driver][0], " AND ".join(parts), params, count
+
+
+def facet_filters(query: ReviewQuery, driver: str) -> tuple[list[str], list]:
+    """The conditions over the side table of the multi-valued filter ``driver`` (alias ``f``)
+    for ``query`` but full text: one of ``driver``'s values, then the other filters."""
     values = getattr(query, driver)
-    parts = [f"f.{column} IN ({','.join('?' * len(values))})"]
-    more, params = filters(query, "f", "f.review_id", skip=driver)
-    count = "COUNT(*)" if len(values) == 1 else "COUNT(DISTINCT f.review_id)"
-    return table, " AND ".join(parts + more), list(values) + params, count
+    parts, params = filters(query, "f", "f.review_id", skip=driver)
+    return [f"f.{FACETS[driver][1]} IN ({','.join('?' * len(values))})", *parts], \
+        [*values, *params]
 
 
 def filters(query: ReviewQuery, alias: str, id_column: str,
