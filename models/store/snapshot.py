@@ -46,8 +46,10 @@ SCALARS = ("source", "sentiment", "platform", "rating")
 MULTI = {"entity": "entities", "topic": "topics", "aspect": "aspects", "keyword": "keywords"}
 FILTERS = {"sources": "source", "sentiments": "sentiment", "entities": "entity",
            "topics": "topic", "aspects": "aspect", "keywords": "keyword"}
-# the ReviewQuery fields answered from memory; a query setting any other is passed on
-HELD = frozenset({*FILTERS, "min_reach", "start", "end"})
+# the ReviewQuery fields a cached selection is made of (``_matching``), and those answered
+# from memory (the selection cut to a window); a query setting any other is passed on
+SELECTION = (*FILTERS, "min_reach")
+HELD = frozenset({*SELECTION, "start", "end"})
 CACHE_LIMIT = 4096  # filter combinations remembered (a replay uses a few dozen)
 _serial = itertools.count(1)
 
@@ -122,7 +124,7 @@ class SnapshotStore(ReviewStore):
     def _matching(self, query: ReviewQuery) -> tuple[np.ndarray, np.ndarray]:
         """Positions (ascending) of the reviews matching ``query``'s filters other than time
         and text, and their publication times."""
-        key = (*(getattr(query, name) for name in FILTERS), query.min_reach)
+        key = tuple(getattr(query, name) for name in SELECTION)
         found = self._selections.get(key)
         if found is None:
             n = len(self.reviews)
