@@ -38,12 +38,10 @@ from nlp.training.corpus import default_data_paths, read_corpora
 from nlp.training.train import (
     PLAIN_SHARE,
     ExtraExample,
-    balance_weights,
     examples,
     fit_model,
-    plain_weights,
+    recipe_examples,
     self_training_examples,
-    with_clauses,
 )
 
 BASELINE_C = 0.5
@@ -85,15 +83,8 @@ def domain_rows(paths, sample: int | None = None) -> tuple[dict, dict]:
 def fit_recipe(train_rows, c: float, extra: Sequence[ExtraExample] = ()):
     """The training recipe's polarity head (no calibration) fitted on ``train_rows`` and the
     ``extra`` examples (added as ``train`` adds them, with their weights)."""
-    texts, labels, domains = examples(train_rows)
-    x_fit, y_fit, weights, fit_domains = with_clauses(texts, labels, domains)
-    weights = weights * balance_weights(y_fit, fit_domains)
-    plain = plain_weights(len(texts), len(x_fit))
-    if extra:
-        x_fit = [*x_fit, *(e.text for e in extra)]
-        y_fit = np.concatenate([y_fit, [int(e.label == "positive") for e in extra]])
-        weights = np.concatenate([weights, [e.weight for e in extra]])
-        plain = np.concatenate([plain, [e.weight for e in extra]])
+    x_fit, y_fit, weights, plain = recipe_examples(*examples(train_rows),
+                                                   [(e.text, e) for e in extra])
     pipeline, _ = fit_model(x_fit, y_fit, weights, [c], plain=plain if PLAIN_SHARE else None)
     return pipeline
 
