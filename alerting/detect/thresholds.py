@@ -22,8 +22,9 @@ the count drops to ``k`` from ``k + 1`` at the rate it rises from ``k`` to ``k +
 ``(μ / w) · P(X = k)`` per hour, in clumps at ``1 − k / μ`` of that. The lower threshold is
 the largest ``k`` below the mean whose rate is within the budget (−1: no level is).
 
-``Budget`` spreads a rule's budget over the windows and directions it tests (a union bound,
-as for ``negative_spike``'s windows), and ``share_dispersion`` estimates how much more a
+``Budget`` spreads a rule's budget over the windows and directions it tests (a plain union
+bound; ``negative_spike``'s nested windows share theirs by ``calibration.window_budget``,
+which spends more of it), and ``share_dispersion`` estimates how much more a
 share varies from block to block of history than a binomial would.
 """
 from __future__ import annotations
@@ -143,14 +144,11 @@ def share_threshold(n: int, share: float, alpha: float, window: timedelta,
                     budget: float) -> int:
     """The smallest count of the window's ``n`` reviews whose false crossings per week stay
     within ``budget`` (``n + 1``: none can)."""
-    mean, w = share * n, hours(window)
+    mean = share * n
     if n < 1:
         return 1
     ks = np.arange(int(math.floor(mean)) + 1, n + 1)
     if not len(ks):
         return n + 1
-    log_rates = (math.log(WEEK_HOURS * max(mean, 1e-12) / w) + np.log1p(-mean / ks)
-                 + _share_logpmf(ks - 1, n - 1, share, alpha))
-    mode_i = int(np.argmax(log_rates))
-    ok = np.nonzero(log_rates[mode_i:] <= math.log(budget))[0]
-    return int(ks[mode_i + ok[0]]) if len(ok) else n + 1
+    return calibration.lowest_within(ks, _share_logpmf(ks - 1, n - 1, share, alpha), mean,
+                                     hours(window), budget, n + 1)
