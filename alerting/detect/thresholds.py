@@ -103,18 +103,6 @@ class Budget:
                 "dispersion": round(alpha, 4), "expected": round(expected, 3)}
 
 
-def windows_of(config, defaults: tuple[timedelta, ...],
-               legacy: timedelta) -> tuple[timedelta, ...]:
-    """The windows a rule tests: its ``windows``, else its one ``window``, else ``defaults``
-    when calibrated, or the one window it had before calibration (``legacy``) when the
-    config asks for a per-tick ``p_value``."""
-    if getattr(config, "windows", None):
-        return tuple(sorted(set(config.windows)))
-    if getattr(config, "window", None) is not None:
-        return (config.window,)
-    return defaults if getattr(config, "p_value", None) is None else (legacy,)
-
-
 def _share_logpmf(ks: np.ndarray, n: int, share: float, alpha: float) -> np.ndarray:
     """log P(X = k) of a share ``share`` of ``n`` reviews: binomial, or beta-binomial when
     the share itself varies (intra-class correlation ρ = α·p/(1−p), which adds the excess

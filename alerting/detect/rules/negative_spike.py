@@ -145,26 +145,13 @@ class NegativeSpikeRule(Rule):
     required_options = frozenset({"baseline", "min_count", "min_ratio",
                                   "false_alarms_per_week"})
     groups_by_entity = True
+    default_windows = WINDOWS
+    legacy_window = LEGACY_WINDOW
 
     @property
     def calibrated(self) -> bool:
         """True unless the config asks for a per-tick ``p_value``."""
         return self.config.p_value is None
-
-    @property
-    def windows(self) -> tuple[timedelta, ...]:
-        c = self.config
-        if c.windows:
-            return tuple(sorted(set(c.windows)))
-        if c.window is not None:
-            return (c.window,)
-        return WINDOWS if self.calibrated else (LEGACY_WINDOW,)
-
-    def periods(self, now: datetime, window: timedelta | None = None
-                ) -> tuple[datetime, datetime]:
-        window = window or max(self.windows)
-        window_start = now - window
-        return window_start, min(now - self.config.baseline, window_start)
 
     def evaluate(self, store: ReviewStore, now: datetime) -> list[Firing]:
         windows = self.windows

@@ -63,14 +63,8 @@ class SourceSilentConfig(RuleBase):
 class SourceSilentRule(Rule):
     config_model = SourceSilentConfig
     required_options = frozenset({"baseline", "min_expected", "false_alarms_per_week"})
-
-    @property
-    def windows(self) -> tuple[timedelta, ...]:
-        return thresholds.windows_of(self.config, WINDOWS, LEGACY_WINDOW)
-
-    def periods(self, now: datetime) -> tuple[datetime, datetime]:
-        window_start = now - max(self.windows)
-        return window_start, min(now - self.config.baseline, window_start)
+    default_windows = WINDOWS
+    legacy_window = LEGACY_WINDOW
 
     def evaluate(self, store: ReviewStore, now: datetime) -> list[Firing]:
         c = self.config
