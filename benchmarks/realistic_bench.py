@@ -41,6 +41,7 @@ from pathlib import Path
 
 from alerting.detect.backtest import backtest
 from alerting.detect.rules.negative_spike import NegativeSpikeConfig
+from benchmarks.detection_bench import caught
 from benchmarks.realistic_stream import ENTITY, Stream, generate, label_stream
 from benchmarks.table import Figure
 from models.config import EntityConfig, KoubeiConfig
@@ -160,13 +161,8 @@ def replay(stream: Stream, rule: dict | None = None) -> list[datetime]:
 
 
 def score(opened: list[datetime], stream: Stream) -> dict:
-    detected, false = {}, 0
-    for at in sorted(opened):
-        hit = next((b for b in stream.bursts if b.start <= at <= b.end + CAUGHT_AFTER), None)
-        if hit is None:
-            false += 1
-        elif hit not in detected:
-            detected[hit] = at
+    hits, false = caught(opened, stream.bursts, CAUGHT_AFTER)
+    detected = dict(hits)
     return {"recall": len(detected) / len(stream.bursts), "false": false,
             "detected": detected, "visible": [b for b in stream.bursts
                                               if b.model_negatives >= VISIBLE],
