@@ -34,6 +34,7 @@ from datetime import timedelta
 
 import numpy as np
 from scipy.special import betaln, gammaln
+from scipy.stats import binom
 
 from alerting.detect import calibration
 from alerting.detect.calibration import WEEK_HOURS, _logpmf
@@ -101,6 +102,19 @@ class Budget:
         return {"false_alarms_per_week": self.per_week, "tests": self.tests,
                 "budget_per_test": round(self.each, 5), "threshold": threshold,
                 "dispersion": round(alpha, 4), "expected": round(expected, 3)}
+
+    def share_test(self, count: int, n: int, share: float, alpha: float,
+                   window: timedelta) -> tuple[float, float, dict] | None:
+        """The calibrated test of ``count`` of a window's ``n`` reviews at the baseline
+        ``share``: None below ``share_threshold``, else ``(p_value, strength, facts)``, the
+        binomial p-value shown, the crossing rate as a share of this test's budget (smaller
+        is stronger) and the explanation's facts."""
+        k = share_threshold(n, share, alpha, window, self.each)
+        if count < k:
+            return None
+        rate = share_rate(count, n, share, alpha, hours(window))
+        return (float(binom.sf(count - 1, n, share)), rate / self.each,
+                self.facts(k, alpha, share * n))
 
 
 def _share_logpmf(ks: np.ndarray, n: int, share: float, alpha: float) -> np.ndarray:

@@ -113,13 +113,8 @@ class NegativeShareRule(Rule):
             p_value = float(binom.sf(count - 1, total, base))
             return ShareTest(window, count, total, share, base, p_value, p_value, {}) \
                 if p_value < c.p_value else None
-        k = thresholds.share_threshold(total, base, alpha, window, budget.each)
-        if count < k:
-            return None
-        rate = thresholds.share_rate(count, total, base, alpha, thresholds.hours(window))
-        return ShareTest(window, count, total, share, base,
-                         float(binom.sf(count - 1, total, base)), rate / budget.each,
-                         budget.facts(k, alpha, base * total))
+        test = budget.share_test(count, total, base, alpha, window)
+        return ShareTest(window, count, total, share, base, *test) if test else None
 
     def _firing(self, store: ReviewStore, key: str | None, now: datetime,
                 baseline_start: datetime, test: ShareTest) -> Firing:
