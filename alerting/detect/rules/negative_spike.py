@@ -122,6 +122,12 @@ class GroupStatus:
         return max(k for _, _, k in self.thresholds) < self.min_count
 
 
+def shrunk(count: float, total: float, towards: float) -> float:
+    """The share ``count / total`` shrunk towards ``towards`` by ``SHARE_PRIOR`` reviews'
+    worth of it (a group with little history starts from the wider scope's share)."""
+    return (count + SHARE_PRIOR * towards) / (total + SHARE_PRIOR)
+
+
 class NegativeSpikeConfig(RuleBase):
     """Negative reviews in recent windows against the count expected from a baseline."""
     type: Literal["negative_spike"]
@@ -199,7 +205,7 @@ class NegativeSpikeRule(Rule):
             return DEFAULT_SHARE
         past = history(store, self.query(None, baseline_start, start), baseline_start, start,
                        self.context.calendar, self.scope(None))
-        return (past.negatives() + SHARE_PRIOR * DEFAULT_SHARE) / (past.total() + SHARE_PRIOR)
+        return shrunk(past.negatives(), past.total(), DEFAULT_SHARE)
 
     def group_status(self, store: ReviewStore, now: datetime) -> list[GroupStatus]:
         """Every group with reviews in the baseline, as the calibrated test sees it at
@@ -214,7 +220,7 @@ class NegativeSpikeRule(Rule):
             parent = self._borrowed(store, key, now, shares)
             past = history(store, self.query(key, baseline_start, start), baseline_start,
                            start, self.context.calendar, self.scope(key))
-            share = (past.negatives() + SHARE_PRIOR * parent) / (past.total() + SHARE_PRIOR)
+            share = shrunk(past.negatives(), past.total(), parent)
             negatives, total = self._calm(past, share, self._dispersion(past, share))
             tests = self.tests(store, key, {w: 0 for w in self.windows}, now, parent)
             brand = self.context.parents.get(key) if self.group_by == "entity" else None
@@ -239,8 +245,7 @@ class NegativeSpikeRule(Rule):
             start, baseline_start = self.periods(now)
             past = history(store, self.query(brand, baseline_start, start), baseline_start,
                            start, self.context.calendar, self.scope(brand))
-            shares[brand] = (past.negatives() + SHARE_PRIOR * shares[None]) / (
-                past.total() + SHARE_PRIOR)
+            shares[brand] = shrunk(past.negatives(), past.total(), shares[None])
         return shares[brand]
 
     def tests(self, store: ReviewStore, key: str | None, counts: dict[timedelta, int],
@@ -255,10 +260,10 @@ class NegativeSpikeRule(Rule):
         profile = SeasonalProfile(self.context.timezone, c.seasonal).fit(past.buckets)
         negatives, total = past.negatives(), past.total()
         if self.calibrated:
-            share = (negatives + SHARE_PRIOR * parent_share) / (total + SHARE_PRIOR)
+            share = shrunk(negatives, total, parent_share)
             spread = self._dispersion(past, share)
             negatives, total = self._calm(past, share, spread)
-            share = (negatives + SHARE_PRIOR * parent_share) / (total + SHARE_PRIOR)
+            share = shrunk(negatives, total, parent_share)
             alpha = spread + 1.0 / (negatives + SHARE_PRIOR * parent_share + 1.0)
             positive_share = self._positive_share(store, key, baseline_start, window_start)
         covered = timedelta(hours=past.covered_hours)
@@ -326,8 +331,7 @@ class NegativeSpikeRule(Rule):
                         end: datetime) -> float:
         """The share of positive reviews over ``[start, end)``, shrunk towards a half."""
         counts = store.count(self.query(key, start, end), group_by="sentiment")
-        total = sum(counts.values())
-        return (counts.get("positive", 0) + SHARE_PRIOR * 0.5) / (total + SHARE_PRIOR)
+        return shrunk(counts.get("positive", 0), sum(counts.values()), 0.5)
 
     def _calm(self, past: History, share: float, alpha: float) -> tuple[int, int]:
         """Negatives and reviews of the baseline without its past bursts: blocks of
