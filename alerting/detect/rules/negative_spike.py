@@ -222,7 +222,7 @@ class NegativeSpikeRule(Rule):
                            start, self.context.calendar, self.scope(key))
             share = shrunk(past.negatives(), past.total(), parent)
             negatives, total = self._calm(past, share, self._dispersion(past, share))
-            tests = self.tests(store, key, {w: 0 for w in self.windows}, now, parent)
+            tests = self.tests(store, key, {w: 0 for w in self.windows}, now, parent, past)
             brand = self.context.parents.get(key) if self.group_by == "entity" else None
             out.append(GroupStatus(
                 key, total, negatives, tests[0].factors["negative_share"],
@@ -249,14 +249,18 @@ class NegativeSpikeRule(Rule):
         return shares[brand]
 
     def tests(self, store: ReviewStore, key: str | None, counts: dict[timedelta, int],
-              now: datetime, parent_share: float) -> list[SpikeTest]:
-        """One test per window for group ``key`` with ``counts`` negatives per window."""
+              now: datetime, parent_share: float,
+              past: History | None = None) -> list[SpikeTest]:
+        """One test per window for group ``key`` with ``counts`` negatives per window;
+        ``past``: the group's baseline history before the longest of them, when the caller
+        has already read it."""
         c = self.config
         longest = max(counts)
         window_start, baseline_start = self.periods(now, longest)
         scope = self.scope(key)
-        past = history(store, self.query(key, baseline_start, window_start),
-                       baseline_start, window_start, self.context.calendar, scope)
+        if past is None:
+            past = history(store, self.query(key, baseline_start, window_start),
+                           baseline_start, window_start, self.context.calendar, scope)
         profile = SeasonalProfile(self.context.timezone, c.seasonal).fit(past.buckets)
         negatives, total = past.negatives(), past.total()
         if self.calibrated:
