@@ -200,12 +200,18 @@ class NegativeSpikeRule(Rule):
     def _parent_share(self, store: ReviewStore, now: datetime) -> float:
         """The negative share of everything the rule watches over the baseline: what a group
         with little history of its own starts from."""
-        start, baseline_start = self.periods(now)
         if self.group_by is None:
             return DEFAULT_SHARE
-        past = history(store, self.query(None, baseline_start, start), baseline_start, start,
-                       self.context.calendar, self.scope(None))
-        return shrunk(past.negatives(), past.total(), DEFAULT_SHARE)
+        return self._baseline_share(store, None, now, DEFAULT_SHARE)
+
+    def _baseline_share(self, store: ReviewStore, key: str | None, now: datetime,
+                        towards: float) -> float:
+        """The negative share of ``key``'s baseline (None: everything the rule watches),
+        shrunk towards ``towards``."""
+        start, baseline_start = self.periods(now)
+        past = history(store, self.query(key, baseline_start, start), baseline_start, start,
+                       self.context.calendar, self.scope(key))
+        return shrunk(past.negatives(), past.total(), towards)
 
     def group_status(self, store: ReviewStore, now: datetime) -> list[GroupStatus]:
         """Every group with reviews in the baseline, as the calibrated test sees it at
@@ -242,10 +248,7 @@ class NegativeSpikeRule(Rule):
         if brand is None:
             return shares[None]
         if brand not in shares:
-            start, baseline_start = self.periods(now)
-            past = history(store, self.query(brand, baseline_start, start), baseline_start,
-                           start, self.context.calendar, self.scope(brand))
-            shares[brand] = shrunk(past.negatives(), past.total(), shares[None])
+            shares[brand] = self._baseline_share(store, brand, now, shares[None])
         return shares[brand]
 
     def tests(self, store: ReviewStore, key: str | None, counts: dict[timedelta, int],
