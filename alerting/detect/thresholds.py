@@ -37,6 +37,7 @@ from scipy.special import betaln, gammaln
 from scipy.stats import binom
 
 from alerting.detect import calibration
+from alerting.detect.baselines import History, SeasonalProfile, rate_level
 from alerting.detect.calibration import WEEK_HOURS, _logpmf
 
 LOW_STARS = 2  # a rating of this many stars or fewer is a complaint
@@ -83,6 +84,16 @@ def share_dispersion(observed: list[float], totals: list[float], share: float,
         return calibration.DISPERSION_PRIOR
     return calibration.dispersion(calibration.blocks(observed, block),
                                   calibration.blocks([share * t for t in totals], block))
+
+
+def seasonal_dispersion(profile: SeasonalProfile, past: History) -> float:
+    """α of a history's hourly counts around its seasonal profile (blocks of hours): the
+    overdispersion of a count rule (``volume_spike``, ``source_silent``)."""
+    level = rate_level(past.total(), profile, past.buckets, 1.0)
+    expected = (level * profile.columns(past.buckets)[2]
+                * profile.bucket_weights(past.buckets)).tolist()
+    return calibration.dispersion(calibration.blocks([b.total for b in past.buckets]),
+                                  calibration.blocks(expected))
 
 
 class Budget:

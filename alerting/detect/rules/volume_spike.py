@@ -95,7 +95,7 @@ class VolumeSpikeRule(Rule):
             if not past.buckets:
                 continue
             profile = SeasonalProfile(self.context.timezone).fit(past.buckets)
-            alpha = self._dispersion(profile, past) + 1.0 / (past.total() + 1.0)
+            alpha = thresholds.seasonal_dispersion(profile, past) + 1.0 / (past.total() + 1.0)
             tests = []
             for window in windows:
                 start = now - window
@@ -113,14 +113,6 @@ class VolumeSpikeRule(Rule):
                 best = min(tests, key=lambda t: t.strength)
                 firings.append(self._firing(store, key, now, baseline_start, best))
         return firings
-
-    def _dispersion(self, profile: SeasonalProfile, past) -> float:
-        """α of the group's hourly counts around the seasonal profile (blocks of hours)."""
-        level = rate_level(past.total(), profile, past.buckets, 1.0)
-        expected = (level * profile.columns(past.buckets)[2]
-                    * profile.bucket_weights(past.buckets)).tolist()
-        return calibration.dispersion(calibration.blocks([b.total for b in past.buckets]),
-                                      calibration.blocks(expected))
 
     def _test(self, window: timedelta, direction: str, count: int, expected: float,
               alpha: float, budget: thresholds.Budget) -> VolumeTest | None:
