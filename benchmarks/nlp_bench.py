@@ -54,7 +54,7 @@ from nlp.normalize import normalize, normalize_many
 from nlp.segment import SLANG_DICT, Segmenter, starts_of, words_of
 from nlp.sentiment import SentimentModel
 from nlp.training.corpus import default_data_path, default_data_paths, read_corpora, read_corpus
-from nlp.training.crossdomain import leave_one_domain_out
+from nlp.training.crossdomain import adaptation, leave_one_domain_out
 from nlp.training.evaluation import evaluate
 
 BATCH = 256  # reviews per enrich call (the crawl pipeline sends up to 100 at a time, imports 500)
@@ -192,7 +192,6 @@ def run_adapt() -> list[Figure]:
     each of ``ADAPT_DOMAINS`` held out, half of its rows given as the unlabelled stream, the
     other half scored by the recipe trained without and with self-training on it. At most
     ``KOUBEI_BENCH_ADAPT_SAMPLE`` rows per domain (default 1000; 0: all, slow)."""
-    from nlp.training.crossdomain import adaptation
     c = float(SentimentModel.load().meta["params"]["C"])
     sample = _sample("KOUBEI_BENCH_ADAPT_SAMPLE", 1000)
     results = adaptation(default_data_paths(), c, set(ADAPT_DOMAINS),

@@ -30,7 +30,6 @@ volumes, ``KOUBEI_BENCH_SEEDS=2`` seeds (a stream the defaults were not tuned on
 """
 from __future__ import annotations
 
-import bisect
 import os
 import statistics
 import sys
@@ -41,6 +40,7 @@ from pathlib import Path
 
 from alerting.detect.backtest import backtest
 from alerting.detect.rules.negative_spike import NegativeSpikeConfig
+from benchmarks.detection_bench import caught, count_between, opened_by
 from benchmarks.realistic_stream import ENTITY, Stream, generate, label_stream
 from benchmarks.table import Figure
 from models.config import EntityConfig, KoubeiConfig
@@ -160,13 +160,8 @@ def replay(stream: Stream, rule: dict | None = None) -> list[datetime]:
 
 
 def score(opened: list[datetime], stream: Stream) -> dict:
-    detected, false = {}, 0
-    for at in sorted(opened):
-        hit = next((b for b in stream.bursts if b.start <= at <= b.end + CAUGHT_AFTER), None)
-        if hit is None:
-            false += 1
-        elif hit not in detected:
-            detected[hit] = at
+    hits, false = caught(opened, stream.bursts, CAUGHT_AFTER)
+    detected = dict(hits)
     return {"recall": len(detected) / len(stream.bursts), "false": false,
             "detected": detected, "visible": [b for b in stream.bursts
                                               if b.model_negatives >= VISIBLE],
@@ -183,8 +178,8 @@ def counts(stream: Stream, start: datetime) -> tuple[list[datetime], list[int], 
         ticks.append(t)
         t += INTERVAL
     w = BASELINE_WINDOW
-    cur = [_count(negatives, t - w, t) for t in ticks]
-    ref = [_count(negatives, t - 2 * w, t - w) for t in ticks]
+    cur = [count_between(negatives, t - w, t) for t in ticks]
+    ref = [count_between(negatives, t - 2 * w, t - w) for t in ticks]
     return ticks, cur, ref
 
 
@@ -209,23 +204,13 @@ def tune(stream: Stream, ticks: list[datetime], rules: list, recall: float) -> d
     recall, then the fewest false incidents)."""
     best = None
     for fires in rules:
-        opened, last = [], None
-        for i, t in enumerate(ticks):
-            if fires(i):
-                if last is None or t - last > RESOLVE_AFTER:
-                    opened.append(t)
-                last = t
-        result = score(opened, stream)
+        result = score(opened_by(fires, ticks, RESOLVE_AFTER), stream)
         reached = result["recall"] >= recall - 1e-9
         key = (not reached, result["false"] if reached else -result["recall"],
                result["false"])
         if best is None or key < best[0]:
             best = (key, result)
     return best[1]
-
-
-def _count(times: list[datetime], start: datetime, end: datetime) -> int:
-    return bisect.bisect_left(times, end) - bisect.bisect_left(times, start)
 
 
 def _figures(per_day: int, seeds: int, ours: Outcome, before: Outcome, spike_eq: Outcome,

@@ -160,7 +160,7 @@ def generate(per_day: float, weeks: int = 8, bursts_per_week: int = 5,
     recent: list[str] = []
     hour = stream.start
     while hour < stream.end:
-        for _ in range(_poisson(rng, stream.rate(hour))):
+        for _ in range(poisson(rng, stream.rate(hour))):
             at = hour + timedelta(seconds=rng.uniform(0, 3600))
             text = _calm_text(rng, flat, stream.negative_share(at), recent)
             stream.reviews.append(_review(len(stream.reviews), at, text))
@@ -242,7 +242,7 @@ def _repost(rng: random.Random, text: str) -> str:
     return rng.choice(REPOST_EDITS).format(text)
 
 
-def _poisson(rng: random.Random, lam: float) -> int:
+def poisson(rng: random.Random, lam: float) -> int:
     if lam > 30:  # normal approximation: Knuth's loop underflows for large rates
         return max(0, round(rng.gauss(lam, math.sqrt(lam))))
     limit, k, p = math.exp(-lam), 0, rng.random()

@@ -32,7 +32,6 @@ report), five rules (``negative_spike``, ``negative_share``, ``volume_spike``,
 """
 from __future__ import annotations
 
-import math
 import os
 import random
 import statistics
@@ -45,6 +44,7 @@ from pathlib import Path
 
 from alerting.detect.backtest import backtest
 from alerting.detect.rules import RULE_TYPES
+from benchmarks.detection_bench import caught
 from benchmarks.realistic_stream import (
     BEIJING,
     BURST_LENGTHS,
@@ -54,6 +54,7 @@ from benchmarks.realistic_stream import (
     SOCIAL,
     Stream,
     label,
+    poisson,
     texts,
 )
 from benchmarks.table import Figure
@@ -138,7 +139,7 @@ def build(per_day: float, kind: str, seed: int = 1) -> Built:
     hour = stream.start
     while hour < stream.end:
         lam = stream.rate(hour)
-        for _ in range(_poisson(rng, lam)):
+        for _ in range(poisson(rng, lam)):
             gold = calm_gold()
             add(hour + timedelta(seconds=rng.uniform(0, 3600)), gold, rng.choice(flat[gold]))
         hour += timedelta(hours=1)
@@ -180,16 +181,6 @@ def _expected(stream: Stream, start: datetime, end: datetime) -> float:
         total += stream.rate(at) * piece / timedelta(hours=1)
         at += piece
     return total
-
-
-def _poisson(rng: random.Random, lam: float) -> int:
-    if lam > 30:
-        return max(0, round(rng.gauss(lam, math.sqrt(lam))))
-    limit, k, p = math.exp(-lam), 0, rng.random()
-    while p > limit:
-        k += 1
-        p *= rng.random()
-    return k
 
 
 def rule_config(rule_type: str, before: bool):
@@ -239,16 +230,9 @@ class Score:
 
 
 def score(opened: list[datetime], triggers: list[Trigger]) -> Score:
-    out, hit = Score(triggers=len(triggers)), {}
-    for at in sorted(opened):
-        trigger = next((t for t in triggers if t.start <= at <= t.end + CAUGHT_AFTER), None)
-        if trigger is None:
-            out.false += 1
-        elif id(trigger) not in hit:
-            hit[id(trigger)] = at
-            out.delays.append((at - trigger.start) / timedelta(minutes=1))
-    out.detected = len(hit)
-    return out
+    hits, false = caught(opened, triggers, CAUGHT_AFTER)
+    return Score(triggers=len(triggers), detected=len(hits), false=false,
+                 delays=[(at - t.start) / timedelta(minutes=1) for t, at in hits])
 
 
 def run() -> list[Figure]:

@@ -52,6 +52,10 @@ class Sentiment:
             raise ValueError(f"sentiment score must be in [-1, 1], got {self.score}")
 
 
+# The counts ``Review.reach`` adds up; the stores sum the same fields of a stored review.
+REACH_COUNTS = ("likes", "replies", "reposts", "author_followers")
+
+
 @dataclass(slots=True)
 class Review:
     id: str
@@ -96,7 +100,7 @@ class Review:
     def reach(self) -> int:
         """How far the review travelled as the site counts it: likes + replies + reposts plus
         the author's followers (who saw it in their feed); 0 when the site shows none."""
-        return self.likes + self.replies + self.reposts + self.author_followers
+        return sum(getattr(self, name) for name in REACH_COUNTS)
 
     def fingerprint(self) -> str:
         """Hash of what the site says about the review; a changed fingerprint means "updated"."""

@@ -194,24 +194,31 @@ MAX_HEDGED_LENGTH = 30  # characters: a longer text has more to say than its hed
 
 def hedged(text: str) -> bool:
     """A short text whose only sentiment is a hedge: 还行吧, 一般般没什么特别的, 中规中矩."""
-    if len(text) > MAX_HEDGED_LENGTH or not _HEDGE.search(text):
-        return False
-    rest = _HEDGE.sub("，", text)
-    counts = cue_counts(model_text(rest))  # 😡 and [怒] read as 差评: not a bare hedge
-    return not any(counts)
+    return hedge_reading(text) == "neutral"
 
 
 def hedge_leaning(text: str) -> str | None:
     """``negative``/``positive`` for a short hedge whose only other sentiment is emoticons or
     emoji of one polarity ("还行吧😡", "一般般[怒]", "还行[赞]"): the face says which way the
     hedge leans. None otherwise (a bare hedge, words beside it, faces of both kinds)."""
+    reading = hedge_reading(text)
+    return None if reading == "neutral" else reading
+
+
+def hedge_reading(text: str) -> str | None:
+    """What a short hedge says, read once: ``neutral`` when the hedge is its only sentiment
+    (``hedged``), ``negative``/``positive`` when faces of one polarity beside it say which
+    way it leans (``hedge_leaning``), None otherwise (no hedge, a long text, words beside it,
+    faces of both kinds)."""
     if len(text) > MAX_HEDGED_LENGTH or not _HEDGE.search(text):
         return None
     rest = _HEDGE.sub("，", text)
+    counts = cue_counts(model_text(rest))  # 😡 and [怒] read as 差评: not a bare hedge
+    if not any(counts):
+        return "neutral"
     faceless = patterns.EMOTICON.sub("，", patterns.EMOJI.sub("，", rest))
     if faceless == rest or any(cue_counts(model_text(faceless))):
         return None
-    counts = cue_counts(model_text(rest))
     positive, negative = counts[0] + counts[3], counts[1] + counts[2]
     if negative and not positive:
         return "negative"

@@ -343,12 +343,12 @@ class SentimentModel:
                     label, score = "negative", -max(abs(score), band)
                 elif k in tails and (tail := reading(tails[k], band, t))[0] != "neutral":
                     label, score = tail
-                elif k in hedges and constructions.hedged(reads[k]):
-                    label, score = "neutral", max(-band / 2, min(band / 2, score))
-                elif k in hedges and (lean := constructions.hedge_leaning(reads[k])):
-                    # The face beside a hedge says which way it leans (还行吧😡).
-                    label = lean
-                    score = -max(-score, band) if lean == "negative" else max(score, band)
+                elif k in hedges and (hedge := constructions.hedge_reading(reads[k])):
+                    if hedge == "neutral":
+                        label, score = "neutral", max(-band / 2, min(band / 2, score))
+                    else:  # the face beside a hedge says which way it leans (还行吧😡)
+                        label = hedge
+                        score = -max(-score, band) if hedge == "negative" else max(score, band)
             if rated and ratings[i] is not None:
                 starred = constructions.star_label(label, score, ratings[i], reads[k])
                 if starred != label:

@@ -113,9 +113,8 @@ def lookback(rules: list) -> timedelta:
     spans = [timedelta(0)]
     for rule in rules:
         c = rule.config
-        windows = [w for w in (*(getattr(rule, "windows", None) or ()),
-                               getattr(c, "window", None), getattr(c, "volume_window", None))
-                   if w]
+        windows = [w for w in (*rule.windows, getattr(c, "window", None),
+                               getattr(c, "volume_window", None)) if w]
         spans.append((getattr(c, "baseline", None) or timedelta(0))
                      + max(windows, default=timedelta(0)))
     return max(spans) + LOOKBACK_MARGIN

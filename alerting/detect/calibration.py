@@ -90,14 +90,21 @@ def threshold(mean: float, alpha: float, window_hours: float, budget: float) -> 
     """The smallest count ``k > mean`` whose false crossings per week stay within ``budget``
     (beyond the mode the pmf only falls, so every larger count is within it too)."""
     sd = math.sqrt(mean + alpha * mean * mean)
-    lo = int(math.floor(mean)) + 1
     hi = int(mean + 60 * sd + 20)
-    ks = np.arange(lo, hi + 1)
-    log_rates = (math.log(WEEK_HOURS * mean / window_hours) + np.log1p(-mean / ks)
-                 + _logpmf(ks - 1, mean, alpha))
+    ks = np.arange(int(math.floor(mean)) + 1, hi + 1)
+    return lowest_within(ks, _logpmf(ks - 1, mean, alpha), mean, window_hours, budget, hi + 1)
+
+
+def lowest_within(ks: np.ndarray, log_pmf_below: np.ndarray, mean: float,
+                  window_hours: float, budget: float, none: int) -> int:
+    """The smallest level of ``ks`` (counts above ``mean``) past the peak of the crossing
+    rate whose false crossings per week stay within ``budget``, given ``log P(X = k − 1)``
+    for each (whatever the count's distribution); ``none`` when no level is within it."""
+    log_rates = (math.log(WEEK_HOURS * max(mean, 1e-12) / window_hours) + np.log1p(-mean / ks)
+                 + log_pmf_below)
     mode_i = int(np.argmax(log_rates))
     ok = np.nonzero(log_rates[mode_i:] <= math.log(budget))[0]
-    return int(ks[mode_i + ok[0]]) if len(ok) else hi + 1
+    return int(ks[mode_i + ok[0]]) if len(ok) else none
 
 
 def _kept_share_of_square(trim: float) -> float:

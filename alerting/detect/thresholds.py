@@ -22,8 +22,9 @@ the count drops to ``k`` from ``k + 1`` at the rate it rises from ``k`` to ``k +
 ``(μ / w) · P(X = k)`` per hour, in clumps at ``1 − k / μ`` of that. The lower threshold is
 the largest ``k`` below the mean whose rate is within the budget (−1: no level is).
 
-``Budget`` spreads a rule's budget over the windows and directions it tests (a union bound,
-as for ``negative_spike``'s windows), and ``share_dispersion`` estimates how much more a
+``Budget`` spreads a rule's budget over the windows and directions it tests (a plain union
+bound; ``negative_spike``'s nested windows share theirs by ``calibration.window_budget``,
+which spends more of it), and ``share_dispersion`` estimates how much more a
 share varies from block to block of history than a binomial would.
 """
 from __future__ import annotations
@@ -33,8 +34,10 @@ from datetime import timedelta
 
 import numpy as np
 from scipy.special import betaln, gammaln
+from scipy.stats import binom
 
 from alerting.detect import calibration
+from alerting.detect.baselines import History, SeasonalProfile, rate_level
 from alerting.detect.calibration import WEEK_HOURS, _logpmf
 
 LOW_STARS = 2  # a rating of this many stars or fewer is a complaint
@@ -83,6 +86,16 @@ def share_dispersion(observed: list[float], totals: list[float], share: float,
                                   calibration.blocks([share * t for t in totals], block))
 
 
+def seasonal_dispersion(profile: SeasonalProfile, past: History) -> float:
+    """α of a history's hourly counts around its seasonal profile (blocks of hours): the
+    overdispersion of a count rule (``volume_spike``, ``source_silent``)."""
+    level = rate_level(past.total(), profile, past.buckets, 1.0)
+    expected = (level * profile.columns(past.buckets)[2]
+                * profile.bucket_weights(past.buckets)).tolist()
+    return calibration.dispersion(calibration.blocks([b.total for b in past.buckets]),
+                                  calibration.blocks(expected))
+
+
 class Budget:
     """A rule's ``false_alarms_per_week`` spread evenly over ``tests`` (windows × directions,
     or candidates at a tick)."""
@@ -101,17 +114,18 @@ class Budget:
                 "budget_per_test": round(self.each, 5), "threshold": threshold,
                 "dispersion": round(alpha, 4), "expected": round(expected, 3)}
 
-
-def windows_of(config, defaults: tuple[timedelta, ...],
-               legacy: timedelta) -> tuple[timedelta, ...]:
-    """The windows a rule tests: its ``windows``, else its one ``window``, else ``defaults``
-    when calibrated, or the one window it had before calibration (``legacy``) when the
-    config asks for a per-tick ``p_value``."""
-    if getattr(config, "windows", None):
-        return tuple(sorted(set(config.windows)))
-    if getattr(config, "window", None) is not None:
-        return (config.window,)
-    return defaults if getattr(config, "p_value", None) is None else (legacy,)
+    def share_test(self, count: int, n: int, share: float, alpha: float,
+                   window: timedelta) -> tuple[float, float, dict] | None:
+        """The calibrated test of ``count`` of a window's ``n`` reviews at the baseline
+        ``share``: None below ``share_threshold``, else ``(p_value, strength, facts)``, the
+        binomial p-value shown, the crossing rate as a share of this test's budget (smaller
+        is stronger) and the explanation's facts."""
+        k = share_threshold(n, share, alpha, window, self.each)
+        if count < k:
+            return None
+        rate = share_rate(count, n, share, alpha, hours(window))
+        return (float(binom.sf(count - 1, n, share)), rate / self.each,
+                self.facts(k, alpha, share * n))
 
 
 def _share_logpmf(ks: np.ndarray, n: int, share: float, alpha: float) -> np.ndarray:
@@ -143,14 +157,11 @@ def share_threshold(n: int, share: float, alpha: float, window: timedelta,
                     budget: float) -> int:
     """The smallest count of the window's ``n`` reviews whose false crossings per week stay
     within ``budget`` (``n + 1``: none can)."""
-    mean, w = share * n, hours(window)
+    mean = share * n
     if n < 1:
         return 1
     ks = np.arange(int(math.floor(mean)) + 1, n + 1)
     if not len(ks):
         return n + 1
-    log_rates = (math.log(WEEK_HOURS * max(mean, 1e-12) / w) + np.log1p(-mean / ks)
-                 + _share_logpmf(ks - 1, n - 1, share, alpha))
-    mode_i = int(np.argmax(log_rates))
-    ok = np.nonzero(log_rates[mode_i:] <= math.log(budget))[0]
-    return int(ks[mode_i + ok[0]]) if len(ok) else n + 1
+    return calibration.lowest_within(ks, _share_logpmf(ks - 1, n - 1, share, alpha), mean,
+                                     hours(window), budget, n + 1)

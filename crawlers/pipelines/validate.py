@@ -14,10 +14,10 @@ from scrapy.exceptions import DropItem
 
 from crawlers.cleaning import MAX_TEXT_CHARS, clean_field, clean_surrogates, clean_text
 from crawlers.items import RawReview
+from models.review import REACH_COUNTS
 
 logger = logging.getLogger(__name__)
 MAX_COUNT = 10**12  # far above any real count (the most-followed accounts have ~10**9)
-COUNTS = ("likes", "replies", "reposts", "author_followers")
 
 
 class ValidatePipeline:
@@ -52,7 +52,7 @@ class ValidatePipeline:
         return item
 
     def _cap_counts(self, item: RawReview) -> None:
-        for name in COUNTS:
+        for name in REACH_COUNTS:
             value = getattr(item, name)
             if not isinstance(value, int) or isinstance(value, bool) or value < 0:
                 setattr(item, name, 0)

@@ -34,11 +34,11 @@ class AppStoreConfig(SourceBase):
 class AppStoreSpider(PagedReviewSpider):
     name = "appstore"
     config_model = AppStoreConfig
+    default_base_url = DEFAULT_BASE_URL
     probe_after_first_failure = True
 
     def __init__(self, source: Any, **kwargs: Any):
         super().__init__(source, **kwargs)
-        self.base_url = (source.base_url or DEFAULT_BASE_URL).rstrip("/")
         self.last_page: int | None = None
 
     def page_url(self, page: int) -> str:

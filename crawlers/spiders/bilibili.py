@@ -35,10 +35,10 @@ class BilibiliConfig(PagedSource):
 class BilibiliSpider(PagedReviewSpider):
     name = "bilibili"
     config_model = BilibiliConfig
+    default_base_url = DEFAULT_BASE_URL
 
     def __init__(self, source: Any, **kwargs: Any):
         super().__init__(source, **kwargs)
-        self.base_url = (source.base_url or DEFAULT_BASE_URL).rstrip("/")
         self.first_cursor = 1 if source.api == "page" else ""
         self.video_url = f"https://www.bilibili.com/video/av{source.oid}"
         self.mixin_key = ""

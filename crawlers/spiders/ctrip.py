@@ -25,10 +25,7 @@ class CtripConfig(PagedSource):
 class CtripSpider(PagedReviewSpider):
     name = "ctrip"
     config_model = CtripConfig
-
-    def __init__(self, source: Any, **kwargs: Any):
-        super().__init__(source, **kwargs)
-        self.base_url = (source.base_url or DEFAULT_BASE_URL).rstrip("/")
+    default_base_url = DEFAULT_BASE_URL
 
     def request_for(self, cursor: Any) -> scrapy.Request:
         body = {"arg": {"poiId": int(self.source.poi_id), "pageIndex": cursor,

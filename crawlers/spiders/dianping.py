@@ -40,12 +40,9 @@ class DianpingSpider(SessionSpider):
     name = "dianping"
     site_name = "大众点评"
     config_model = DianpingConfig
+    default_base_url = DEFAULT_BASE_URL
     reread = True
     handle_httpstatus_list = [*REDIRECTS, 403]
-
-    def __init__(self, source: Any, **kwargs: Any):
-        super().__init__(source, **kwargs)
-        self.base_url = (source.base_url or DEFAULT_BASE_URL).rstrip("/")
 
     def request_for(self, cursor: Any) -> scrapy.Request:
         page = "" if cursor == 1 else f"/p{cursor}"

@@ -41,12 +41,9 @@ class DouyinSpider(SessionSpider):
     name = "douyin"
     site_name = "抖音"
     config_model = DouyinConfig
+    default_base_url = DEFAULT_BASE_URL
     reread = True
     first_cursor = 0
-
-    def __init__(self, source: Any, **kwargs: Any):
-        super().__init__(source, **kwargs)
-        self.base_url = (source.base_url or DEFAULT_BASE_URL).rstrip("/")
 
     def request_for(self, cursor: Any) -> scrapy.Request:
         query = {**CLIENT, "aweme_id": self.source.aweme_id, "cursor": cursor,

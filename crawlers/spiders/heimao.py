@@ -53,11 +53,8 @@ class HeimaoConfig(PagedSource):
 class HeimaoSpider(PagedReviewSpider):
     name = "heimao"
     config_model = HeimaoConfig
+    default_base_url = DEFAULT_BASE_URL
     reread = True
-
-    def __init__(self, source: Any, **kwargs: Any):
-        super().__init__(source, **kwargs)
-        self.base_url = (source.base_url or DEFAULT_BASE_URL).rstrip("/")
 
     def request_for(self, cursor: Any) -> scrapy.Request:
         ts = str(int(time.time() * 1000))

@@ -30,11 +30,8 @@ class JdSpider(SessionSpider):
     name = "jd"
     site_name = "JD"
     config_model = JdConfig
+    default_base_url = DEFAULT_BASE_URL
     first_cursor = 0
-
-    def __init__(self, source: Any, **kwargs: Any):
-        super().__init__(source, **kwargs)
-        self.base_url = (source.base_url or DEFAULT_BASE_URL).rstrip("/")
 
     def request_for(self, cursor: Any) -> scrapy.Request:
         query = {"callback": "fetchJSON_comment98", "productId": self.source.sku, "score": 0,

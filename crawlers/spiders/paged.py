@@ -79,6 +79,9 @@ class PagedReviewSpider(scrapy.Spider, SourceType):
     # A failed first page ends the crawl (nothing shows the source works); a site whose first
     # page fails now and then while later ones serve (the App Store feed) sets this True.
     probe_after_first_failure = False
+    # The site's own address: a spider that builds its requests on ``self.base_url`` sets it;
+    # the source's ``base_url`` replaces it (a mirror, a local fixture server).
+    default_base_url = ""
 
     def __init__(self, source: Any, watermark: datetime | None = None,
                  known_ids: Iterable[str] = (), crawl_time: datetime | None = None,
@@ -90,6 +93,8 @@ class PagedReviewSpider(scrapy.Spider, SourceType):
         self.max_pages = getattr(source, "max_pages", 10)
         self.reread = self.reread or getattr(source, "order", "newest_first") == "unordered"
         self.failed_in_a_row = 0
+        if self.default_base_url:
+            self.base_url = (source.base_url or self.default_base_url).rstrip("/")
 
     # --- what a subclass provides -------------------------------------------------------
     def request_for(self, cursor: Any) -> scrapy.Request:

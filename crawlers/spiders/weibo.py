@@ -35,12 +35,12 @@ class WeiboSpider(SessionSpider):
     name = "weibo"
     site_name = "Weibo"
     config_model = WeiboConfig
+    default_base_url = DEFAULT_BASE_URL
     reread = True
     first_cursor = (None, 0)  # (max_id, max_id_type)
 
     def __init__(self, source: Any, **kwargs: Any):
         super().__init__(source, **kwargs)
-        self.base_url = (source.base_url or DEFAULT_BASE_URL).rstrip("/")
         self.post_url = f"https://m.weibo.cn/detail/{source.mid}"
 
     def request_for(self, cursor: Any) -> scrapy.Request:

@@ -41,6 +41,7 @@ class XhsSpider(SessionSpider):
     name = "xhs"
     site_name = "小红书"
     config_model = XhsConfig
+    default_base_url = DEFAULT_BASE_URL
     reread = True
     first_cursor = ""
     # these carry the site's reason (or a captcha's headers): read them instead of "HTTP 406"
@@ -48,7 +49,6 @@ class XhsSpider(SessionSpider):
 
     def __init__(self, source: Any, **kwargs: Any):
         super().__init__(source, **kwargs)
-        self.base_url = (source.base_url or DEFAULT_BASE_URL).rstrip("/")
         self.note_url = NOTE_URL.format(note_id=source.note_id)
 
     def request_for(self, cursor: Any) -> scrapy.Request:

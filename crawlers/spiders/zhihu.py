@@ -44,6 +44,7 @@ class ZhihuSpider(SessionSpider):
     name = "zhihu"
     site_name = "知乎"
     config_model = ZhihuConfig
+    default_base_url = DEFAULT_BASE_URL
     reread = True
     first_cursor = ""
     # 401/403 carry the site's reason in an error object: read it instead of "HTTP 403"
@@ -51,7 +52,6 @@ class ZhihuSpider(SessionSpider):
 
     def __init__(self, source: Any, **kwargs: Any):
         super().__init__(source, **kwargs)
-        self.base_url = (source.base_url or DEFAULT_BASE_URL).rstrip("/")
         self.content_url = CONTENT_URLS[source.kind].format(id=source.content_id)
 
     def request_for(self, cursor: Any) -> scrapy.Request:

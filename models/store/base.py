@@ -13,6 +13,7 @@ Ordering and cursors:
 from __future__ import annotations
 
 import abc
+import dataclasses
 import hashlib
 import json
 from dataclasses import dataclass, field
@@ -22,8 +23,16 @@ from typing import Any, Iterable, Iterator, Sequence
 from models.review import Review
 
 GROUP_FIELDS = ("sentiment", "entity", "source", "topic", "platform", "aspect", "rating")
-# Fields a review may hold several values of (counted once per value when grouped).
-MULTI_VALUED = ("entity", "topic", "aspect")
+# Fields a review may hold several values of (counted once per value when grouped), each with
+# the ``ReviewQuery`` attribute that filters on it.
+MULTI_VALUED = {"entity": "entities", "topic": "topics", "aspect": "aspects"}
+
+
+def group_field(group_by: str) -> str:
+    """``group_by`` when it is one of ``GROUP_FIELDS``; a clear ValueError otherwise."""
+    if group_by not in GROUP_FIELDS:
+        raise ValueError(f"cannot group by {group_by!r}; expected one of {GROUP_FIELDS}")
+    return group_by
 
 
 def rating_key(rating: float | None) -> str | None:
@@ -68,6 +77,17 @@ class ReviewQuery:
     start: datetime | None = None
     end: datetime | None = None
     min_reach: int | None = None
+
+
+_QUERY_DEFAULTS = tuple((f.name, f.default) for f in dataclasses.fields(ReviewQuery))
+
+
+def narrowing_fields(query: ReviewQuery) -> frozenset[str]:
+    """The names of the fields ``query`` sets (those not at their default). A reader that
+    honours only some filters (a roll-up, a snapshot) compares this with what it holds and
+    hands any other query on: a field added to ``ReviewQuery`` later is then never ignored."""
+    return frozenset(name for name, default in _QUERY_DEFAULTS
+                     if getattr(query, name) != default)
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,9 +11,10 @@ time range is a binary search and a ``bincount`` on them.
 The answers are those of the backing store over the period: the same filters, the same
 grouping rules (a multi-valued field counts a review once per distinct value, ratings by
 ``rating_key``), the same order (newest first for ``search``, oldest first for
-``iter_reviews``, ties by id). Reads outside the period see nothing; a full-text ``q``
-search, count or trend and ``cross_count`` are passed to the backing store with their period clamped to the
-snapshot's. Nothing is ingested into a snapshot: ``feed`` never has anything new and
+``iter_reviews``, ties by id). Reads outside the period see nothing. A read whose query sets
+a field the snapshot does not hold (``HELD``: full text ``q``, or one added to ``ReviewQuery``
+later) and every ``cross_count`` are passed to the backing store with their period clamped to
+the snapshot's. Nothing is ingested into a snapshot: ``feed`` never has anything new and
 ``upsert`` refuses. The reviews returned are shared between reads: callers must not change
 them.
 """
@@ -28,7 +29,6 @@ import numpy as np
 
 from models.review import Review
 from models.store.base import (
-    GROUP_FIELDS,
     ReviewPage,
     ReviewQuery,
     ReviewStore,
@@ -36,6 +36,8 @@ from models.store.base import (
     TrendPoint,
     UpsertResult,
     aspect_key,
+    group_field,
+    narrowing_fields,
     rating_key,
 )
 
@@ -44,6 +46,10 @@ SCALARS = ("source", "sentiment", "platform", "rating")
 MULTI = {"entity": "entities", "topic": "topics", "aspect": "aspects", "keyword": "keywords"}
 FILTERS = {"sources": "source", "sentiments": "sentiment", "entities": "entity",
            "topics": "topic", "aspects": "aspect", "keywords": "keyword"}
+# the ReviewQuery fields a cached selection is made of (``_matching``), and those answered
+# from memory (the selection cut to a window); a query setting any other is passed on
+SELECTION = (*FILTERS, "min_reach")
+HELD = frozenset({*SELECTION, "start", "end"})
 CACHE_LIMIT = 4096  # filter combinations remembered (a replay uses a few dozen)
 _serial = itertools.count(1)
 
@@ -118,7 +124,7 @@ class SnapshotStore(ReviewStore):
     def _matching(self, query: ReviewQuery) -> tuple[np.ndarray, np.ndarray]:
         """Positions (ascending) of the reviews matching ``query``'s filters other than time
         and text, and their publication times."""
-        key = (*(getattr(query, name) for name in FILTERS), query.min_reach)
+        key = tuple(getattr(query, name) for name in SELECTION)
         found = self._selections.get(key)
         if found is None:
             n = len(self.reviews)
@@ -165,6 +171,11 @@ class SnapshotStore(ReviewStore):
         keep = wanted[owners]
         return owners[keep], codes[keep]
 
+    @staticmethod
+    def _passed_on(query: ReviewQuery) -> bool:
+        """Whether ``query`` sets a field the snapshot does not hold (see ``HELD``)."""
+        return not narrowing_fields(query) <= HELD
+
     def _clamped(self, query: ReviewQuery) -> ReviewQuery:
         start = self.start if query.start is None else max(query.start, self.start)
         end = self.end if query.end is None else min(query.end, self.end)
@@ -185,9 +196,9 @@ class SnapshotStore(ReviewStore):
 
     def search(self, query: ReviewQuery = ReviewQuery(), limit: int = 50,
                cursor: str | None = None) -> ReviewPage:
-        if query.q is not None:
+        if self._passed_on(query):
             if cursor is not None and cursor.startswith("snapshot:"):
-                raise ValueError(f"not a cursor of a full-text search: {cursor!r}")
+                raise ValueError(f"not a cursor of a search the backing store answers: {cursor!r}")
             return self.backing.search(self._clamped(query), limit, cursor)
         positions = self._selected(query)
         if cursor is not None:
@@ -210,12 +221,12 @@ class SnapshotStore(ReviewStore):
 
     def count(self, query: ReviewQuery = ReviewQuery(),
               group_by: str | None = None) -> dict[str | None, int]:
-        if query.q is not None:
+        if self._passed_on(query):
             return self.backing.count(self._clamped(query), group_by)
         positions = self._selected(query)
         if group_by is None:
             return {None: len(positions)}
-        return self._grouped(positions, _field(group_by))
+        return self._grouped(positions, group_field(group_by))
 
     def _grouped(self, positions: np.ndarray, field: str) -> dict:
         _, codes = self._codes(positions, field)
@@ -231,7 +242,7 @@ class SnapshotStore(ReviewStore):
         wanted = list(dict.fromkeys(terms)) if terms is not None else None
         if wanted == []:
             return {}
-        if query.q is not None:
+        if self._passed_on(query):
             return self.backing.keyword_counts(self._clamped(query), limit, wanted)
         counts = self._grouped(self._selected(query), "keyword")
         if wanted is not None:
@@ -245,14 +256,14 @@ class SnapshotStore(ReviewStore):
         step = interval // timedelta(microseconds=1)
         if step <= 0:
             raise ValueError("trend interval must be positive")
-        if query.q is not None:
+        if self._passed_on(query):
             return self.backing.trend(self._clamped(query), interval, group_by)
         positions = self._selected(query)
         if group_by is None:
             buckets, counts = np.unique(self.times[positions] // step, return_counts=True)
             return [TrendPoint(EPOCH + timedelta(microseconds=int(b) * step), None, int(n))
                     for b, n in zip(buckets, counts)]
-        field = _field(group_by)
+        field = group_field(group_by)
         owners, codes = self._codes(positions, field)
         names = self.fields[field].names
         width = max(len(names), 1)
@@ -263,7 +274,7 @@ class SnapshotStore(ReviewStore):
 
     def iter_reviews(self, query: ReviewQuery = ReviewQuery(),
                      batch_size: int = 500) -> Iterator[Review]:
-        if query.q is not None:
+        if self._passed_on(query):
             yield from self.backing.iter_reviews(self._clamped(query), batch_size)
             return
         for position in self._selected(query):
@@ -272,9 +283,3 @@ class SnapshotStore(ReviewStore):
     def stats(self) -> StoreStats:
         return StoreStats(reviews=len(self.reviews), details={
             "backend": "snapshot", "start": self.start.isoformat(), "end": self.end.isoformat()})
-
-
-def _field(group_by: str) -> str:
-    if group_by not in GROUP_FIELDS:
-        raise ValueError(f"cannot group by {group_by!r}; expected one of {GROUP_FIELDS}")
-    return group_by

@@ -38,12 +38,10 @@ from nlp.training.corpus import default_data_paths, read_corpora
 from nlp.training.train import (
     PLAIN_SHARE,
     ExtraExample,
-    balance_weights,
     examples,
     fit_model,
-    plain_weights,
+    recipe_examples,
     self_training_examples,
-    with_clauses,
 )
 
 BASELINE_C = 0.5
@@ -82,18 +80,22 @@ def domain_rows(paths, sample: int | None = None) -> tuple[dict, dict]:
     return train, held
 
 
+def held_out(paths, domains=None, sample: int | None = None):
+    """Each domain held out in turn, in name order (only ``domains`` when given): ``(domain,
+    the ``train`` rows of every other domain, the domain's rows)`` (``domain_rows``)."""
+    train_by, held_by = domain_rows(paths, sample)
+    for domain in sorted(held_by):
+        if domains and domain not in domains:
+            continue
+        yield (domain, [r for d, rows in train_by.items() if d != domain for r in rows],
+               held_by[domain])
+
+
 def fit_recipe(train_rows, c: float, extra: Sequence[ExtraExample] = ()):
     """The training recipe's polarity head (no calibration) fitted on ``train_rows`` and the
     ``extra`` examples (added as ``train`` adds them, with their weights)."""
-    texts, labels, domains = examples(train_rows)
-    x_fit, y_fit, weights, fit_domains = with_clauses(texts, labels, domains)
-    weights = weights * balance_weights(y_fit, fit_domains)
-    plain = plain_weights(len(texts), len(x_fit))
-    if extra:
-        x_fit = [*x_fit, *(e.text for e in extra)]
-        y_fit = np.concatenate([y_fit, [int(e.label == "positive") for e in extra]])
-        weights = np.concatenate([weights, [e.weight for e in extra]])
-        plain = np.concatenate([plain, [e.weight for e in extra]])
+    x_fit, y_fit, weights, plain = recipe_examples(*examples(train_rows),
+                                                   [(e.text, e) for e in extra])
     pipeline, _ = fit_model(x_fit, y_fit, weights, [c], plain=plain if PLAIN_SHARE else None)
     return pipeline
 
@@ -111,15 +113,11 @@ def adaptation(paths, c: float, domains=None, echo=lambda line: None,
     held out in turn; half of its rows (``stream_half``) are given to the recipe as an
     unlabelled stream to adapt to (``self_training_examples``, what ``train(stream=...)``
     does), the other half is scored, by the model trained without and with them."""
-    train_by, held_by = domain_rows(paths, sample)
     figures = {}
-    for domain in sorted(held_by):
-        if domains and domain not in domains:
-            continue
+    for domain, train_rows, held_rows in held_out(paths, domains, sample):
         started = time.monotonic()
-        train_rows = [r for d, rows in train_by.items() if d != domain for r in rows]
-        stream, _, _ = examples([r for r in held_by[domain] if stream_half(r.text)])
-        x_held, y_held, _ = examples([r for r in held_by[domain] if not stream_half(r.text)])
+        stream, _, _ = examples([r for r in held_rows if stream_half(r.text)])
+        x_held, y_held, _ = examples([r for r in held_rows if not stream_half(r.text)])
         plain = fit_recipe(train_rows, c)
         chosen = self_training_examples(plain, stream)
         adapted = fit_recipe(train_rows, c, chosen)
@@ -139,15 +137,10 @@ def leave_one_domain_out(paths, c: float, baseline: bool = False, domains=None,
     """``{domain: (rows, macro_f1, accuracy)}``, with the baseline's ``(macro_f1, accuracy)``
     appended when ``baseline`` is true. ``domains``: only these held out (default: all).
     ``sample``: the quick variant (``domain_rows``)."""
-    train_by, held_by = domain_rows(paths, sample)
     figures = {}
-    for domain in sorted(held_by):
-        if domains and domain not in domains:
-            continue
+    for domain, train_rows, held_rows in held_out(paths, domains, sample):
         started = time.monotonic()
-        train_rows = [r for d, rows in train_by.items() if d != domain for r in rows]
         pipeline = fit_recipe(train_rows, c)
-        held_rows = held_by[domain]
         x_held, y_held, _ = examples(held_rows)
         predicted = pipeline.predict(x_held)
         result = (len(y_held), float(f1_score(y_held, predicted, average="macro")),

@@ -378,18 +378,28 @@ def _merge(x_train: list[str], y_train: np.ndarray, d_train: np.ndarray, held_ou
             line += f", {by_source['self']} self-labelled stream text(s)"
         echo(f"{line} ({unusable} not usable, {duplicates} duplicate text(s))")
     rows = [(t, y, d) for t, y, d in zip(x_train, y_train, d_train) if t not in kept]
-    x_fit, y_fit, weights, domains = with_clauses(
+    x_fit, y_fit, weights, plain = recipe_examples(
         [t for t, _, _ in rows], np.array([y for _, y, _ in rows]),
-        np.array([d for _, _, d in rows], dtype=object))
-    weights = weights * balance_weights(y_fit, domains)
-    plain = plain_weights(len(rows), len(x_fit))
-    if kept:
-        x_fit = [*x_fit, *kept]
-        y_fit = np.concatenate([y_fit, [int(e.label == "positive") for e in kept.values()]])
-        extra_weights = [e.weight for e in kept.values()]
+        np.array([d for _, _, d in rows], dtype=object), list(kept.items()))
+    return x_fit, y_fit, weights, plain, kept
+
+
+def recipe_examples(texts: list[str], labels: np.ndarray, domains: np.ndarray,
+                    extra: Sequence[tuple[str, ExtraExample]] = ()):
+    """``(texts, labels, weights, plain)`` the recipe fits on: the reviews and their clause
+    examples (``with_clauses``) with the balanced weights (``balance_weights``) and the
+    plain member's weights (``plain_weights``), then each ``extra`` example as ``(text it
+    is read as, example)`` with its own weight in both members."""
+    x_fit, y_fit, weights, fit_domains = with_clauses(texts, labels, domains)
+    weights = weights * balance_weights(y_fit, fit_domains)
+    plain = plain_weights(len(texts), len(x_fit))
+    if extra:
+        x_fit = [*x_fit, *(text for text, _ in extra)]
+        y_fit = np.concatenate([y_fit, [int(e.label == "positive") for _, e in extra]])
+        extra_weights = [e.weight for _, e in extra]
         weights = np.concatenate([weights, extra_weights])
         plain = np.concatenate([plain, extra_weights])
-    return x_fit, y_fit, weights, plain, kept
+    return x_fit, y_fit, weights, plain
 
 
 def plain_weights(reviews: int, examples: int) -> np.ndarray:

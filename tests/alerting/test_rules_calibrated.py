@@ -43,6 +43,17 @@ def test_lower_threshold_mirrors_the_upper_one():
     assert rates == sorted(rates)  # a higher level is reached more often
 
 
+def test_share_threshold_is_the_lowest_level_within_the_budget():
+    # the share rules' threshold and the rate the explanation reports agree at the boundary
+    for n, share, alpha, budget in ((40, 0.1, 0.05, 0.1), (200, 0.15, 0.0, 0.02),
+                                    (12, 0.2, 0.3, 0.5)):
+        k = thresholds.share_threshold(n, share, alpha, timedelta(hours=1), budget)
+        assert share * n < k <= n
+        assert thresholds.share_rate(k, n, share, alpha, 1.0) <= budget
+        assert thresholds.share_rate(k - 1, n, share, alpha, 1.0) > budget
+    assert thresholds.share_threshold(5, 0.5, 0.0, timedelta(hours=1), 1e-9) == 6  # none can
+
+
 def test_negative_share_calm_small_windows_do_not_fire_as_before(runtime):
     store = runtime.store
     seasonal_series(store, WEEK_AGO, NOW - timedelta(minutes=30), lambda at: 12,

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import itertools
 import random
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
 
 from models.review import Sentiment
 from models.store import GROUP_FIELDS, ReviewQuery
-from models.store.snapshot import SnapshotStore
+from models.store.snapshot import HELD, SnapshotStore
 from tests.factories import BASE_TIME, make_review
 
 SOURCES = ("weibo", "tmall", "jd")
@@ -76,25 +77,45 @@ def test_counts_and_trends_match_the_store(stores):
             store.keyword_counts(query, terms=["电池", "无"])
 
 
+def paged(store, query) -> list[str]:
+    """The ids ``store.search`` lists for ``query``, following its cursor page by page."""
+    ids, cursor = [], None
+    while True:
+        page = store.search(query, limit=37, cursor=cursor)
+        ids += [r.id for r in page.reviews]
+        cursor = page.cursor
+        if cursor is None:
+            return ids
+
+
 def test_search_pages_and_streams_match_the_store(stores):
     store, snapshot = stores
     for query in queries():
-        ours, theirs, cursor, mine = [], [], None, None
-        while True:
-            page = store.search(query, limit=37, cursor=cursor)
-            theirs += [r.id for r in page.reviews]
-            cursor = page.cursor
-            if cursor is None:
-                break
-        while True:
-            page = snapshot.search(query, limit=37, cursor=mine)
-            ours += [r.id for r in page.reviews]
-            mine = page.cursor
-            if mine is None:
-                break
-        assert ours == theirs
+        assert paged(snapshot, query) == paged(store, query)
         assert [r.id for r in snapshot.iter_reviews(query)] == \
             [r.id for r in store.iter_reviews(query)]
+
+
+def test_a_query_setting_a_field_it_does_not_hold_is_answered_by_the_backing_store(stores):
+    store, snapshot = stores
+    assert "q" not in HELD  # full text: the backing store's index answers it
+    # every review's tokens hold 手机 and none 电池 (a snapshot ignoring ``q`` would count some)
+    for text, query in itertools.product(("手机", "电池"), itertools.islice(queries(), 0, None, 4)):
+        query = replace(query, q=text)
+        assert snapshot.count(query) == store.count(query), query
+        assert snapshot.count(query, "entity") == store.count(query, "entity"), query
+        assert snapshot.trend(query, timedelta(hours=1), "sentiment") == \
+            store.trend(query, timedelta(hours=1), "sentiment"), query
+        assert snapshot.keyword_counts(query) == store.keyword_counts(query), query
+        assert [r.id for r in snapshot.iter_reviews(query)] == \
+            [r.id for r in store.iter_reviews(query)], query
+        assert paged(snapshot, query) == paged(store, query), query
+    # passed on with the period clamped to the snapshot's
+    everything = ReviewQuery(q="手机")
+    assert snapshot.count(everything) == store.count(replace(everything, start=START, end=END))
+    assert snapshot.count(everything) != store.count(everything)
+    with pytest.raises(ValueError):
+        snapshot.search(everything, cursor="snapshot:5")
 
 
 def test_outside_its_period_a_snapshot_sees_nothing_and_refuses_writes(stores):

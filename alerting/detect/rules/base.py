@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import abc
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, ClassVar, Mapping
 
 from alerting.detect.calendar import Calendar, Scope
@@ -84,6 +84,10 @@ class Rule(abc.ABC):
     # True: with no ``group_by``, a rule not narrowed to one entity groups by entity, so an
     # incident never mixes two brands' reviews.
     groups_by_entity: ClassVar[bool] = False
+    # calibrated rules that test several windows at once: the ones they test when the config
+    # names none, and the one they test with a per-tick ``p_value`` (see ``windows``)
+    default_windows: ClassVar[tuple[timedelta, ...]] = ()
+    legacy_window: ClassVar[timedelta | None] = None
 
     def __init_subclass__(cls, **kwargs: Any):
         super().__init_subclass__(**kwargs)
@@ -110,10 +114,25 @@ class Rule(abc.ABC):
     def evaluate(self, store: ReviewStore, now: datetime) -> list[Firing]:
         """Return the firings as of ``now`` (timezone-aware); [] when nothing is wrong."""
 
-    def periods(self, now: datetime) -> tuple[datetime, datetime]:
+    @property
+    def windows(self) -> tuple[timedelta, ...]:
+        """The windows the rule tests: its config's ``windows``, else its one ``window``,
+        else ``default_windows`` when calibrated, or the one window it had before
+        calibration (``legacy_window``) when the config asks for a per-tick ``p_value``."""
+        c = self.config
+        if getattr(c, "windows", None):
+            return tuple(sorted(set(c.windows)))
+        if getattr(c, "window", None) is not None:
+            return (c.window,)
+        return self.default_windows if getattr(c, "p_value", None) is None \
+            else (self.legacy_window,)
+
+    def periods(self, now: datetime, window: timedelta | None = None
+                ) -> tuple[datetime, datetime]:
         """``(window_start, baseline_start)`` at ``now``: the window is ``[now - window, now)``
-        and the baseline ``[now - baseline, window_start)``, never reaching into the window."""
-        window_start = now - self.config.window
+        (``window`` defaults to the longest the rule tests) and the baseline
+        ``[now - baseline, window_start)``, never reaching into the window."""
+        window_start = now - (window or max(self.windows))
         return window_start, min(now - self.config.baseline, window_start)
 
     def query(self, key: str | None, start: datetime, end: datetime,

@@ -69,14 +69,8 @@ class NegativeShareRule(Rule):
     config_model = NegativeShareConfig
     required_options = frozenset({"baseline", "min_count", "min_increase",
                                   "false_alarms_per_week"})
-
-    @property
-    def windows(self) -> tuple[timedelta, ...]:
-        return thresholds.windows_of(self.config, WINDOWS, LEGACY_WINDOW)
-
-    def periods(self, now: datetime) -> tuple[datetime, datetime]:
-        window_start = now - max(self.windows)
-        return window_start, min(now - self.config.baseline, window_start)
+    default_windows = WINDOWS
+    legacy_window = LEGACY_WINDOW
 
     def evaluate(self, store: ReviewStore, now: datetime) -> list[Firing]:
         c = self.config
@@ -119,13 +113,8 @@ class NegativeShareRule(Rule):
             p_value = float(binom.sf(count - 1, total, base))
             return ShareTest(window, count, total, share, base, p_value, p_value, {}) \
                 if p_value < c.p_value else None
-        k = thresholds.share_threshold(total, base, alpha, window, budget.each)
-        if count < k:
-            return None
-        rate = thresholds.share_rate(count, total, base, alpha, thresholds.hours(window))
-        return ShareTest(window, count, total, share, base,
-                         float(binom.sf(count - 1, total, base)), rate / budget.each,
-                         budget.facts(k, alpha, base * total))
+        test = budget.share_test(count, total, base, alpha, window)
+        return ShareTest(window, count, total, share, base, *test) if test else None
 
     def _firing(self, store: ReviewStore, key: str | None, now: datetime,
                 baseline_start: datetime, test: ShareTest) -> Firing:

@@ -122,6 +122,12 @@ class GroupStatus:
         return max(k for _, _, k in self.thresholds) < self.min_count
 
 
+def shrunk(count: float, total: float, towards: float) -> float:
+    """The share ``count / total`` shrunk towards ``towards`` by ``SHARE_PRIOR`` reviews'
+    worth of it (a group with little history starts from the wider scope's share)."""
+    return (count + SHARE_PRIOR * towards) / (total + SHARE_PRIOR)
+
+
 class NegativeSpikeConfig(RuleBase):
     """Negative reviews in recent windows against the count expected from a baseline."""
     type: Literal["negative_spike"]
@@ -145,26 +151,13 @@ class NegativeSpikeRule(Rule):
     required_options = frozenset({"baseline", "min_count", "min_ratio",
                                   "false_alarms_per_week"})
     groups_by_entity = True
+    default_windows = WINDOWS
+    legacy_window = LEGACY_WINDOW
 
     @property
     def calibrated(self) -> bool:
         """True unless the config asks for a per-tick ``p_value``."""
         return self.config.p_value is None
-
-    @property
-    def windows(self) -> tuple[timedelta, ...]:
-        c = self.config
-        if c.windows:
-            return tuple(sorted(set(c.windows)))
-        if c.window is not None:
-            return (c.window,)
-        return WINDOWS if self.calibrated else (LEGACY_WINDOW,)
-
-    def periods(self, now: datetime, window: timedelta | None = None
-                ) -> tuple[datetime, datetime]:
-        window = window or max(self.windows)
-        window_start = now - window
-        return window_start, min(now - self.config.baseline, window_start)
 
     def evaluate(self, store: ReviewStore, now: datetime) -> list[Firing]:
         windows = self.windows
@@ -207,12 +200,18 @@ class NegativeSpikeRule(Rule):
     def _parent_share(self, store: ReviewStore, now: datetime) -> float:
         """The negative share of everything the rule watches over the baseline: what a group
         with little history of its own starts from."""
-        start, baseline_start = self.periods(now)
         if self.group_by is None:
             return DEFAULT_SHARE
-        past = history(store, self.query(None, baseline_start, start), baseline_start, start,
-                       self.context.calendar, self.scope(None))
-        return (past.negatives() + SHARE_PRIOR * DEFAULT_SHARE) / (past.total() + SHARE_PRIOR)
+        return self._baseline_share(store, None, now, DEFAULT_SHARE)
+
+    def _baseline_share(self, store: ReviewStore, key: str | None, now: datetime,
+                        towards: float) -> float:
+        """The negative share of ``key``'s baseline (None: everything the rule watches),
+        shrunk towards ``towards``."""
+        start, baseline_start = self.periods(now)
+        past = history(store, self.query(key, baseline_start, start), baseline_start, start,
+                       self.context.calendar, self.scope(key))
+        return shrunk(past.negatives(), past.total(), towards)
 
     def group_status(self, store: ReviewStore, now: datetime) -> list[GroupStatus]:
         """Every group with reviews in the baseline, as the calibrated test sees it at
@@ -227,9 +226,9 @@ class NegativeSpikeRule(Rule):
             parent = self._borrowed(store, key, now, shares)
             past = history(store, self.query(key, baseline_start, start), baseline_start,
                            start, self.context.calendar, self.scope(key))
-            share = (past.negatives() + SHARE_PRIOR * parent) / (past.total() + SHARE_PRIOR)
+            share = shrunk(past.negatives(), past.total(), parent)
             negatives, total = self._calm(past, share, self._dispersion(past, share))
-            tests = self.tests(store, key, {w: 0 for w in self.windows}, now, parent)
+            tests = self.tests(store, key, {w: 0 for w in self.windows}, now, parent, past)
             brand = self.context.parents.get(key) if self.group_by == "entity" else None
             out.append(GroupStatus(
                 key, total, negatives, tests[0].factors["negative_share"],
@@ -249,29 +248,29 @@ class NegativeSpikeRule(Rule):
         if brand is None:
             return shares[None]
         if brand not in shares:
-            start, baseline_start = self.periods(now)
-            past = history(store, self.query(brand, baseline_start, start), baseline_start,
-                           start, self.context.calendar, self.scope(brand))
-            shares[brand] = (past.negatives() + SHARE_PRIOR * shares[None]) / (
-                past.total() + SHARE_PRIOR)
+            shares[brand] = self._baseline_share(store, brand, now, shares[None])
         return shares[brand]
 
     def tests(self, store: ReviewStore, key: str | None, counts: dict[timedelta, int],
-              now: datetime, parent_share: float) -> list[SpikeTest]:
-        """One test per window for group ``key`` with ``counts`` negatives per window."""
+              now: datetime, parent_share: float,
+              past: History | None = None) -> list[SpikeTest]:
+        """One test per window for group ``key`` with ``counts`` negatives per window;
+        ``past``: the group's baseline history before the longest of them, when the caller
+        has already read it."""
         c = self.config
         longest = max(counts)
         window_start, baseline_start = self.periods(now, longest)
         scope = self.scope(key)
-        past = history(store, self.query(key, baseline_start, window_start),
-                       baseline_start, window_start, self.context.calendar, scope)
+        if past is None:
+            past = history(store, self.query(key, baseline_start, window_start),
+                           baseline_start, window_start, self.context.calendar, scope)
         profile = SeasonalProfile(self.context.timezone, c.seasonal).fit(past.buckets)
         negatives, total = past.negatives(), past.total()
         if self.calibrated:
-            share = (negatives + SHARE_PRIOR * parent_share) / (total + SHARE_PRIOR)
+            share = shrunk(negatives, total, parent_share)
             spread = self._dispersion(past, share)
             negatives, total = self._calm(past, share, spread)
-            share = (negatives + SHARE_PRIOR * parent_share) / (total + SHARE_PRIOR)
+            share = shrunk(negatives, total, parent_share)
             alpha = spread + 1.0 / (negatives + SHARE_PRIOR * parent_share + 1.0)
             positive_share = self._positive_share(store, key, baseline_start, window_start)
         covered = timedelta(hours=past.covered_hours)
@@ -339,8 +338,7 @@ class NegativeSpikeRule(Rule):
                         end: datetime) -> float:
         """The share of positive reviews over ``[start, end)``, shrunk towards a half."""
         counts = store.count(self.query(key, start, end), group_by="sentiment")
-        total = sum(counts.values())
-        return (counts.get("positive", 0) + SHARE_PRIOR * 0.5) / (total + SHARE_PRIOR)
+        return shrunk(counts.get("positive", 0), sum(counts.values()), 0.5)
 
     def _calm(self, past: History, share: float, alpha: float) -> tuple[int, int]:
         """Negatives and reviews of the baseline without its past bursts: blocks of

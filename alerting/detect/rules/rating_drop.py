@@ -27,7 +27,7 @@ from datetime import datetime, timedelta
 from typing import Annotated, Literal
 
 from pydantic import Field
-from scipy.stats import binom, norm
+from scipy.stats import norm
 
 from alerting.detect import calibration, thresholds, wording
 from alerting.detect.explanation import explain
@@ -98,14 +98,8 @@ class RatingDropRule(Rule):
     config_model = RatingDropConfig
     required_options = frozenset({"baseline", "min_count", "min_drop",
                                   "false_alarms_per_week"})
-
-    @property
-    def windows(self) -> tuple[timedelta, ...]:
-        return thresholds.windows_of(self.config, WINDOWS, LEGACY_WINDOW)
-
-    def periods(self, now: datetime) -> tuple[datetime, datetime]:
-        window_start = now - max(self.windows)
-        return window_start, min(now - self.config.baseline, window_start)
+    default_windows = WINDOWS
+    legacy_window = LEGACY_WINDOW
 
     def evaluate(self, store: ReviewStore, now: datetime) -> list[Firing]:
         c = self.config
@@ -163,14 +157,12 @@ class RatingDropRule(Rule):
             p_value = float(norm.cdf(z))
             return DropTest(window, now, base, p_value, p_value, {}) \
                 if p_value < c.p_value else None
-        k = thresholds.share_threshold(now.n, share, alpha, window, budget.each)
-        if now.low < k:
+        test = budget.share_test(now.low, now.n, share, alpha, window)
+        if test is None:
             return None
-        rate = thresholds.share_rate(now.low, now.n, share, alpha, thresholds.hours(window))
-        facts = budget.facts(k, alpha, share * now.n)
+        p_value, strength, facts = test
         facts.update(low_stars=LOW_STARS, low=now.low, baseline_low_share=round(share, 4))
-        return DropTest(window, now, base, float(binom.sf(now.low - 1, now.n, share)),
-                        rate / budget.each, facts)
+        return DropTest(window, now, base, p_value, strength, facts)
 
     def _firing(self, store: ReviewStore, key: str | None, now: datetime,
                 baseline_start: datetime, test: DropTest) -> Firing:

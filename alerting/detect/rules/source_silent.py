@@ -63,14 +63,8 @@ class SourceSilentConfig(RuleBase):
 class SourceSilentRule(Rule):
     config_model = SourceSilentConfig
     required_options = frozenset({"baseline", "min_expected", "false_alarms_per_week"})
-
-    @property
-    def windows(self) -> tuple[timedelta, ...]:
-        return thresholds.windows_of(self.config, WINDOWS, LEGACY_WINDOW)
-
-    def periods(self, now: datetime) -> tuple[datetime, datetime]:
-        window_start = now - max(self.windows)
-        return window_start, min(now - self.config.baseline, window_start)
+    default_windows = WINDOWS
+    legacy_window = LEGACY_WINDOW
 
     def evaluate(self, store: ReviewStore, now: datetime) -> list[Firing]:
         c = self.config
@@ -98,7 +92,7 @@ class SourceSilentRule(Rule):
             if not past.buckets:
                 continue
             profile = SeasonalProfile(self.context.timezone).fit(past.buckets)
-            alpha = max(self._dispersion(profile, past), MIN_DISPERSION) + 1.0 / (
+            alpha = max(thresholds.seasonal_dispersion(profile, past), MIN_DISPERSION) + 1.0 / (
                 past.total() + 1.0)
             quiet = []
             for window in windows:
@@ -137,14 +131,6 @@ class SourceSilentRule(Rule):
         return (rate / budget.each, window, count, expected,
                 1.0 - calibration.tail(count + 1, expected, alpha), budget.facts(k, alpha,
                                                                                  expected))
-
-    def _dispersion(self, profile: SeasonalProfile, past) -> float:
-        """α of the source's hourly counts around its seasonal profile (blocks of hours)."""
-        level = rate_level(past.total(), profile, past.buckets, 1.0)
-        expected = (level * profile.columns(past.buckets)[2]
-                    * profile.bucket_weights(past.buckets)).tolist()
-        return calibration.dispersion(calibration.blocks([b.total for b in past.buckets]),
-                                      calibration.blocks(expected))
 
     def _still_dead(self, store: ReviewStore, now: datetime, fired: set[str]) -> list[Firing]:
         """Keep-alive firings for active incidents with no evidence of recovery yet."""

@@ -72,14 +72,8 @@ class VolumeSpikeRule(Rule):
     config_model = VolumeSpikeConfig
     required_options = frozenset({"baseline", "min_count", "min_ratio", "direction",
                                   "false_alarms_per_week"})
-
-    @property
-    def windows(self) -> tuple[timedelta, ...]:
-        return thresholds.windows_of(self.config, WINDOWS, LEGACY_WINDOW)
-
-    def periods(self, now: datetime) -> tuple[datetime, datetime]:
-        window_start = now - max(self.windows)
-        return window_start, min(now - self.config.baseline, window_start)
+    default_windows = WINDOWS
+    legacy_window = LEGACY_WINDOW
 
     def evaluate(self, store: ReviewStore, now: datetime) -> list[Firing]:
         c = self.config
@@ -101,7 +95,7 @@ class VolumeSpikeRule(Rule):
             if not past.buckets:
                 continue
             profile = SeasonalProfile(self.context.timezone).fit(past.buckets)
-            alpha = self._dispersion(profile, past) + 1.0 / (past.total() + 1.0)
+            alpha = thresholds.seasonal_dispersion(profile, past) + 1.0 / (past.total() + 1.0)
             tests = []
             for window in windows:
                 start = now - window
@@ -119,14 +113,6 @@ class VolumeSpikeRule(Rule):
                 best = min(tests, key=lambda t: t.strength)
                 firings.append(self._firing(store, key, now, baseline_start, best))
         return firings
-
-    def _dispersion(self, profile: SeasonalProfile, past) -> float:
-        """α of the group's hourly counts around the seasonal profile (blocks of hours)."""
-        level = rate_level(past.total(), profile, past.buckets, 1.0)
-        expected = (level * profile.columns(past.buckets)[2]
-                    * profile.bucket_weights(past.buckets)).tolist()
-        return calibration.dispersion(calibration.blocks([b.total for b in past.buckets]),
-                                      calibration.blocks(expected))
 
     def _test(self, window: timedelta, direction: str, count: int, expected: float,
               alpha: float, budget: thresholds.Budget) -> VolumeTest | None:

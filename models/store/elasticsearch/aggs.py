@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-from models.store.base import GROUP_FIELDS, TrendPoint
+from models.store.base import TrendPoint, group_field
 from models.store.elasticsearch.mapping import GROUP_KEYS, SCALAR_GROUPS
 
 MAX_GROUPS = 10_000
@@ -17,9 +17,7 @@ _NO_RATING = -100  # ``missing`` value of the rating ranges (ratings are 0-5)
 def group_terms(group_by: str, include: tuple[str, ...] = ()) -> dict:
     """The bucket aggregation grouping by ``group_by``; ``include`` keeps only those values.
     Ratings are whole-star ranges (``rating_key``): [k - 0.5, k + 0.5) is ``"k"``."""
-    if group_by not in GROUP_FIELDS:
-        raise ValueError(f"cannot group by {group_by!r}; expected one of {GROUP_FIELDS}")
-    if group_by == "rating":
+    if group_field(group_by) == "rating":
         ranges = [{"key": _MISSING, "to": _NO_RATING + 1}] + [
             {"key": str(k), "from": k - 0.5, "to": k + 0.5} for k in range(6)]
         return {"range": {"field": "rating", "missing": _NO_RATING, "ranges": ranges}}

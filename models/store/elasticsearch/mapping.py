@@ -22,7 +22,7 @@ from __future__ import annotations
 import json
 from datetime import datetime, timezone
 
-from models.review import Review
+from models.review import REACH_COUNTS, Review
 from models.store.base import aspect_keys
 
 TEMPLATE_VERSION = 3  # 2: aspect_keys; 3: reposts, author_followers, reach
@@ -74,9 +74,6 @@ GROUP_KEYS = {"sentiment": "sentiment.label", "entity": "entities", "source": "s
               "rating": "rating"}
 # Single-valued fields: a review without a value counts under the key None (as in SQLite).
 SCALAR_GROUPS = {"sentiment", "source", "platform", "rating"}
-# ``ReviewQuery`` attribute filtering each multi-valued group field.
-MULTI_FILTERS = {"entity": "entities", "topic": "topics", "aspect": "aspects"}
-
 
 class IndexNames:
     """The names derived from ``index_prefix``."""
@@ -125,7 +122,7 @@ def stored_reach(review: Review) -> int:
     """``Review.reach`` for the ``reach`` field, counting only whole-number counts: a review
     whose count is not a number still gets a document (which the mapping then refuses for
     that field, one rejection reported with its id) instead of failing its whole batch."""
-    counts = (review.likes, review.replies, review.reposts, review.author_followers)
+    counts = (getattr(review, name) for name in REACH_COUNTS)
     return sum(c for c in counts if isinstance(c, int) and not isinstance(c, bool))
 
 

@@ -23,6 +23,7 @@ from elasticsearch import ApiError, ConnectionError, ConnectionTimeout
 from models.exceptions import StoreError, StoreUnavailable
 from models.review import Review
 from models.store.base import (
+    MULTI_VALUED,
     Aggregation,
     ReviewPage,
     ReviewQuery,
@@ -44,7 +45,6 @@ from models.store.elasticsearch.connect import (
 from models.store.elasticsearch.feed import FeedLedger
 from models.store.elasticsearch.mapping import (
     MAPPINGS,
-    MULTI_FILTERS,
     IndexNames,
     from_document,
     template_body,
@@ -339,8 +339,8 @@ def _plan(request: Aggregation) -> tuple[dict, Callable[[dict], Any]] | None:
         rows, columns = args
         if rows == columns:
             raise ValueError(f"cross_count needs two different fields, got {rows!r} twice")
-        include = {name: getattr(request.query, MULTI_FILTERS[name]) for name in (rows, columns)
-                   if name in MULTI_FILTERS}
+        include = {name: getattr(request.query, MULTI_VALUED[name]) for name in (rows, columns)
+                   if name in MULTI_VALUED}
         return ({"query": query, "size": 0,
                  "aggs": es_aggs.cross_groups(rows, columns, include)}, es_aggs.cross_counts)
     if request.method == "keyword_counts":

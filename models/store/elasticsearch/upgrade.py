@@ -26,6 +26,7 @@ import json
 from dataclasses import dataclass
 from typing import Callable
 
+from models.review import REACH_COUNTS
 from models.store.base import aspect_keys
 from models.store.elasticsearch.bulk import BulkAction, send_bulk
 
@@ -35,7 +36,6 @@ LACKING_ASPECT_KEYS = {"bool": {"filter": [{"exists": {"field": "aspects"}}],
                                 "must_not": [{"exists": {"field": "aspect_keys"}}]}}
 LACKING_REACH = {"bool": {"must_not": [{"exists": {"field": "reach"}}]}}
 OUTDATED = {"bool": {"should": [LACKING_ASPECT_KEYS, LACKING_REACH], "minimum_should_match": 1}}
-REACH_PARTS = ("likes", "replies", "reposts", "author_followers")
 
 
 @dataclass
@@ -59,7 +59,7 @@ def upgrade_documents(store, progress: Callable[[int], None] | None = None) -> U
         # by id: pages are not refreshed in between, so the cursor, not the upgrade itself,
         # moves the walk on (and a document whose update failed is not read again)
         hits = client.search(index=store.names.alias, query=OUTDATED, size=PAGE,
-                             source=["aspects", *REACH_PARTS], seq_no_primary_term=True,
+                             source=["aspects", *REACH_COUNTS], seq_no_primary_term=True,
                              sort=[{"id": "asc"}], search_after=after)["hits"]["hits"]
         if not hits:
             client.indices.refresh(index=store.names.pattern)
@@ -80,7 +80,7 @@ def upgrade_documents(store, progress: Callable[[int], None] | None = None) -> U
 def _update(hit: dict) -> BulkAction:
     source = hit["_source"]
     fields = {"aspect_keys": aspect_keys(source.get("aspects") or []),
-              "reach": sum(_count(source.get(name)) for name in REACH_PARTS)}
+              "reach": sum(_count(source.get(name)) for name in REACH_COUNTS)}
     doc = json.dumps({"doc": fields}, ensure_ascii=False, separators=(",", ":"))
     return BulkAction("update", hit["_index"], hit["_id"], doc,
                       condition=(hit["_seq_no"], hit["_primary_term"]))

@@ -25,7 +25,6 @@ same transaction as the review rows.
 """
 from __future__ import annotations
 
-import dataclasses
 import functools
 import json
 from collections import Counter
@@ -33,7 +32,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Callable, Iterable, Iterator
 
-from models.store.base import ReviewQuery, rating_key
+from models.store.base import ReviewQuery, narrowing_fields, rating_key
 
 HOUR = 3_600_000_000  # microseconds, the unit of ``published_at`` in the SQLite store
 DAY = 24 * HOUR
@@ -196,9 +195,7 @@ def cuboid_for(query: ReviewQuery, *fields: str) -> str | None:
     (``GROUP_FIELDS`` or ``"keyword"``) group on; None when no cuboid can answer: a query
     setting any field the cuboids do not hold (full text, aspects, reach, one added to
     ``ReviewQuery`` later) is answered from the reviews."""
-    if len(query.keywords) > 1 or any(
-            getattr(query, f.name) != f.default for f in dataclasses.fields(ReviewQuery)
-            if f.name not in CUBOID_FILTERS):
+    if len(query.keywords) > 1 or not narrowing_fields(query) <= CUBOID_FILTERS:
         return None
     needed = {d for name, d in (("sources", "source"), ("sentiments", "sentiment"),
                                 ("topics", "topics"), ("keywords", "keyword"))

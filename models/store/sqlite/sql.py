@@ -10,7 +10,8 @@ from __future__ import annotations
 import sqlite3
 from datetime import datetime, timedelta, timezone
 
-from models.store.base import ReviewQuery
+from models.review import REACH_COUNTS
+from models.store.base import MULTI_VALUED, ReviewQuery
 
 # 2: reviews_time_facets; 3: facet tables carry time, sentiment, source; 4: reviews.rating,
 # facet tables carry the rating too, and the review_keywords side table; 5: the hourly
@@ -109,10 +110,8 @@ GROUP_KEYS = {
     # ``rating_key``: whole stars, half up, as text; NULL without a rating
     "rating": ("", "CAST(CAST(r.rating + 0.5 AS INTEGER) AS TEXT)"),
 }
-# The side table and value column of each multi-valued group field.
-MULTI_GROUPS = {"entity": ("entities", "review_entities", "entity"),
-                "topic": ("topics", "review_topics", "topic"),
-                "aspect": ("aspects", "review_aspects", "aspect")}
+# The ``ReviewQuery`` attribute, side table and value column of each multi-valued group field.
+MULTI_GROUPS = {name: (field, *FACETS[field]) for name, field in MULTI_VALUED.items()}
 # Groupings a facet side table answers from its own columns.
 FACET_GROUPS = {"sentiment": "f.sentiment", "source": "f.source",
                 "rating": "CAST(CAST(f.rating + 0.5 AS INTEGER) AS TEXT)"}
@@ -137,7 +136,7 @@ WHERE n > 0 ORDER BY lo
 # ``Review.reach`` of the review row under alias ``{a}``, read from its stored body (reach is
 # not worth a column of its own: it only narrows reads that list reviews).
 REACH = " + ".join(f"coalesce(json_extract({{a}}.body, '$.{name}'), 0)"
-                   for name in ("likes", "replies", "reposts", "author_followers"))
+                   for name in REACH_COUNTS)
 
 
 def statements(script: str) -> list[str]:
@@ -190,12 +189,18 @@ def facet_from(query: ReviewQuery, group_by: str | None) -> tuple[str, str, list
     driver = next((name for name in FACETS if getattr(query, name)), None)
     if driver is None or query.q is not None or (group_by and group_by not in FACET_GROUPS):
         return None
-    table, column = FACETS[driver]
+    parts, params = facet_filters(query, driver)
+    count = "COUNT(*)" if len(getattr(query, driver)) == 1 else "COUNT(DISTINCT f.review_id)"
+    return FACETS[driver][0], " AND ".join(parts), params, count
+
+
+def facet_filters(query: ReviewQuery, driver: str) -> tuple[list[str], list]:
+    """The conditions over the side table of the multi-valued filter ``driver`` (alias ``f``)
+    for ``query`` but full text: one of ``driver``'s values, then the other filters."""
     values = getattr(query, driver)
-    parts = [f"f.{column} IN ({','.join('?' * len(values))})"]
-    more, params = filters(query, "f", "f.review_id", skip=driver)
-    count = "COUNT(*)" if len(values) == 1 else "COUNT(DISTINCT f.review_id)"
-    return table, " AND ".join(parts + more), list(values) + params, count
+    parts, params = filters(query, "f", "f.review_id", skip=driver)
+    return [f"f.{FACETS[driver][1]} IN ({','.join('?' * len(values))})", *parts], \
+        [*values, *params]
 
 
 def filters(query: ReviewQuery, alias: str, id_column: str,

@@ -20,7 +20,6 @@ from models.exceptions import StoreError
 from models.review import Review
 from models.sqlite_wal import enable_wal
 from models.store.base import (
-    GROUP_FIELDS,
     ReviewPage,
     ReviewQuery,
     ReviewStore,
@@ -29,6 +28,7 @@ from models.store.base import (
     UpsertResult,
     aspect_keys,
     batches_by_id,
+    group_field,
     stable_json,
 )
 from models.store.cursors import decode_cursor, encode_cursor
@@ -309,9 +309,7 @@ class SQLiteReviewStore(ReviewStore):
         if driver is not None:
             table, column = sql.FACETS[driver]
             values = getattr(query, driver)
-            parts, params = sql.filters(query, "f", "f.review_id", skip=driver)
-            parts.insert(0, f"f.{column} IN ({','.join('?' * len(values))})")
-            params = list(values) + params
+            parts, params = sql.facet_filters(query, driver)
             joins, owner = [f"{table} f"], "f.review_id"
             if driver in grouped:
                 keys[grouped[driver]] = f"f.{column}"
@@ -431,14 +429,13 @@ class SQLiteReviewStore(ReviewStore):
         values = getattr(query, field)
         if not values:
             return None
-        parts, params = sql.filters(query, "f", "f.review_id", skip=field)
-        parts.insert(0, f"f.{column} IN ({','.join('?' * len(values))})")
+        parts, params = sql.facet_filters(query, field)
         counted = "COUNT(*)" if len(values) == 1 else "COUNT(DISTINCT g.review_id)"
         bucket, bucket_params = ("(f.published_at / ?) * ?", [step, step]) if step else ("NULL", [])
         text = (f"SELECT {bucket} AS bucket, g.{column}, {counted} FROM {table} f "
                 f"JOIN {table} g ON g.review_id = f.review_id WHERE {' AND '.join(parts)} "
                 f"GROUP BY bucket, g.{column} ORDER BY bucket")
-        return self._con().execute(text, bucket_params + list(values) + params).fetchall()
+        return self._con().execute(text, bucket_params + params).fetchall()
 
     def _bucket_counts(self, query: ReviewQuery, lo: int, hi: int,
                        step: int) -> list[TrendPoint]:
@@ -482,9 +479,7 @@ class SQLiteReviewStore(ReviewStore):
 
 
 def _group(group_by: str) -> tuple[str, str]:
-    if group_by not in GROUP_FIELDS:
-        raise ValueError(f"cannot group by {group_by!r}; expected one of {GROUP_FIELDS}")
-    return sql.GROUP_KEYS[group_by]
+    return sql.GROUP_KEYS[group_field(group_by)]
 
 
 def _review(body: str) -> Review:
