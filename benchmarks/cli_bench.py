@@ -41,10 +41,6 @@ def _timed(argv: list[str]) -> tuple[float, float]:
     return median(walls), median(cpus)
 
 
-def _seconds(argv: list[str]) -> float:
-    return _timed(argv)[0]
-
-
 def commands() -> list[list[str]]:
     """``[]`` (the root) and every command path, sub-commands included."""
     from web.cli import main  # cheap now; the point of this benchmark

@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from web.explanation import aware_time
+
 MAX_SHOWN_STEPS = 30
 
 
@@ -42,22 +44,14 @@ def _text(value: Any) -> str | None:
     return value.strip() or None if isinstance(value, str) else None
 
 
-def _time(value: Any) -> datetime | None:
-    try:
-        parsed = datetime.fromisoformat(value) if isinstance(value, str) else None
-    except ValueError:
-        return None
-    return parsed if parsed is not None and parsed.tzinfo is not None else None
-
-
 def _changes(value: Any) -> list[tuple[str, str, datetime | None]]:
     rows = value if isinstance(value, list) else []
-    return [(_text(row.get("from")) or "—", _text(row.get("to")) or "—", _time(row.get("seen_at")))
+    return [(_text(row.get("from")) or "—", _text(row.get("to")) or "—", aware_time(row.get("seen_at")))
             for row in rows if isinstance(row, dict)]
 
 
 def _steps(value: Any) -> list[Step]:
     rows = value if isinstance(value, list) else []
-    return [Step(_text(row.get("step")) or "—", _text(row.get("by")), _time(row.get("at")),
+    return [Step(_text(row.get("step")) or "—", _text(row.get("by")), aware_time(row.get("at")),
                  _text(row.get("text")) or "")
             for row in rows[:MAX_SHOWN_STEPS] if isinstance(row, dict)]

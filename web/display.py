@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 from flask import Flask
 
 from alerting.detect.wording import HEADLINES
+from web.formats import duration, number, p_value_text, percent, points, signed
 from web.i18n import current_language, gettext
 from web.reads import current_runtime
 
@@ -50,23 +51,6 @@ def stars(rating: float | None) -> str:
         return gettext("review.no_rating")
     filled = int(rating + 0.5)  # half up, as feed.js does
     return "★" * filled + "☆" * (5 - filled)
-
-
-def signed(value: float | None, digits: int = 2) -> str:
-    return "—" if value is None else f"{value:+.{digits}f}"
-
-
-def percent(value: float | None) -> str:
-    return "—" if value is None else f"{value * 100:.1f}%"
-
-
-def points(value: float | None) -> str:
-    """A change of a share, in percentage points: ``+3.2 pp``; "—" for None."""
-    return "—" if value is None else f"{value * 100:+.1f} pp"
-
-
-def number(value: float | None, digits: int = 1) -> str:
-    return "—" if value is None else f"{value:.{digits}f}"
 
 
 def entity_name(entity_id: str) -> str:
@@ -112,24 +96,8 @@ _POLARITY_KEY = {"负面": "sentiment.negative", "中性": "sentiment.neutral",
                  "正面": "sentiment.positive"}
 
 
-def duration(seconds: float | None) -> str:
-    """``3m20s``, ``1h05m``, ``2d3h``; "—" for None (language-neutral units)."""
-    if seconds is None:
-        return "—"
-    s = int(round(seconds))
-    if s < 3600:
-        return f"{s // 60}m{s % 60:02d}s" if s >= 60 else f"{s}s"
-    if s < 86400:
-        return f"{s // 3600}h{s % 3600 // 60:02d}m"
-    return f"{s // 86400}d{s % 86400 // 3600}h"
-
-
 _GROUPINGS = {"entity": "filter.entity", "source": "filter.source", "topic": "filter.topic",
               "aspect": "incident.grouping.aspect"}
-
-
-def p_value_text(value: float) -> str:
-    return "< 0.001" if value < 0.001 else f"{value:.3f}"
 
 
 def fact_value(value: object, key: str) -> str:

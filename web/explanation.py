@@ -121,19 +121,20 @@ def _topic(item: Any) -> tuple[str, int | None] | None:
     return None
 
 
-def _time(value: Any) -> datetime | None:
+def aware_time(value: Any) -> datetime | None:
+    """An ISO-8601 time with its offset, as stored JSON holds it; None for anything else (a
+    naive time cannot honestly be shown in the reader's timezone)."""
     try:
         when = datetime.fromisoformat(value) if isinstance(value, str) else None
     except ValueError:
         return None
-    # a naive time cannot honestly be shown in the reader's timezone
     return when if when is not None and when.tzinfo is not None else None
 
 
 def _period(item: Any) -> Period | None:
     if not isinstance(item, dict):
         return None
-    start, end = _time(item.get("start")), _time(item.get("end"))
+    start, end = aware_time(item.get("start")), aware_time(item.get("end"))
     return Period(start, end) if start and end else None
 
 
@@ -142,7 +143,7 @@ def _example(item: Any) -> Example | None:
         return None
     return Example(_text(item.get("id")), item["text"], _text(item.get("url")),
                    _text(item.get("author")), _text(item.get("source")),
-                   _time(item.get("published_at")), _count(item.get("reach")))
+                   aware_time(item.get("published_at")), _count(item.get("reach")))
 
 
 def _count(value: Any) -> int | None:

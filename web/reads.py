@@ -263,6 +263,8 @@ def reviews_handled_since(since: datetime) -> list[ReviewHandling]:
     """Reviews handled at or after ``since`` that the reader may see."""
     return [row for row in review_handling.handled_between(current_runtime().state, since)
             if access.in_scope(row.entities)]
+
+
 def review_cross_counts(query: ReviewQuery, rows: str,
                         columns: str) -> dict[tuple[str | None, str | None], int]:
     """``ReviewStore.cross_count`` in the reader's scope: an entity outside it is never a

@@ -9,10 +9,11 @@ keep their key as the label, so nothing recorded is hidden.
 """
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
-from web.display import display_zone, duration, p_value_text
+from web.display import display_zone
+from web.explanation import aware_time
+from web.formats import duration, p_value_text
 from web.i18n import gettext
 
 BARS = "▁▂▃▄▅▆▇█"
@@ -35,7 +36,8 @@ def event_facts(detail: dict[str, Any] | None) -> list[tuple[str, str]]:
 def activity_chart(activity: dict[str, int]) -> str:
     """Firings per hour as a bar per hour from the first to the last, with local times and
     the total: ``14:00 ▂█▅ 16:00（共 12 次）``."""
-    hours = sorted((_parse(k), n) for k, n in activity.items() if _parse(k) is not None)
+    parsed = ((aware_time(k), n) for k, n in activity.items())
+    hours = sorted((at, n) for at, n in parsed if at is not None)
     if not hours:
         return ""
     first, last = hours[0][0], hours[-1][0]
@@ -62,7 +64,7 @@ def _text(key: str, value: Any) -> str:
     if key.endswith(SECONDS_SUFFIX) and isinstance(value, (int, float)):
         return duration(value)
     if key in TIME_KEYS or key.endswith("_at"):
-        at = _parse(value) if isinstance(value, str) else None
+        at = aware_time(value)
         if at is not None:
             return at.astimezone(display_zone()).strftime("%m-%d %H:%M")
     if isinstance(value, float):
@@ -72,11 +74,3 @@ def _text(key: str, value: Any) -> str:
     if isinstance(value, dict):
         return "，".join(f"{k}: {_text(k, v)}" for k, v in value.items())
     return str(value)
-
-
-def _parse(text: str) -> datetime | None:
-    try:
-        at = datetime.fromisoformat(text)
-    except (TypeError, ValueError):
-        return None
-    return at if at.tzinfo is not None else None

@@ -43,6 +43,24 @@ def submit(browser, element) -> None:
         lambda b: b.execute_script("return document.readyState") == "complete")
 
 
+def sign_in(driver, base, username, next_path="/"):
+    """Sign ``username`` (whose password is ``PASSWORD``) in and land on ``next_path``."""
+    driver.get(f"{base}/login?next={next_path}")
+    driver.find_element("id", "username").send_keys(username)
+    driver.find_element("id", "password").send_keys(PASSWORD)
+    submit(driver, driver.find_element("css selector", "form.stacked-form button[type=submit]"))
+
+
+def alerted(site) -> dict:
+    """Handler ``li`` added, a negative burst stored and detected: the one alert it sent."""
+    rt, receiver, _ = site
+    accounts.add_user(rt.state, "li", "handler", ["*"], PASSWORD)
+    add_burst(rt.store, 9)
+    run_detection(rt, now=NOW)
+    [alert] = receiver.payloads()
+    return alert
+
+
 @pytest.fixture
 def browser():
     require(CHROMIUM.exists() and CHROMEDRIVER.exists(),
@@ -123,15 +141,9 @@ def test_incident_page_redraws_when_something_new_arrives(site, browser):
     from selenium.webdriver.support.ui import WebDriverWait
 
     from alerting.respond import workflow
-    rt, receiver, base = site
-    accounts.add_user(rt.state, "li", "handler", ["*"], PASSWORD)
-    add_burst(rt.store, 9)
-    run_detection(rt, now=NOW)
-    [alert] = receiver.payloads()
-    browser.get(f"{base}/login?next=/incidents/{alert['id']}")
-    browser.find_element("id", "username").send_keys("li")
-    browser.find_element("id", "password").send_keys(PASSWORD)
-    submit(browser, browser.find_element("css selector", "form.stacked-form button[type=submit]"))
+    rt, _receiver, base = site
+    alert = alerted(site)
+    sign_in(browser, base, "li", f"/incidents/{alert['id']}")
     live = browser.find_element("id", "incident-live")
     assert not live.is_displayed()
     browser.execute_script("window.notReloaded = true")  # gone if the page were reloaded
@@ -160,10 +172,7 @@ def test_live_feed_draws_a_new_reviews_reach(site, browser):
     rt, _receiver, base = site
     accounts.add_user(rt.state, "li", "handler", ["*"], PASSWORD)
     rt.store.upsert([make_review(text="旧评论")])
-    browser.get(f"{base}/login?next=/")
-    browser.find_element("id", "username").send_keys("li")
-    browser.find_element("id", "password").send_keys(PASSWORD)
-    submit(browser, browser.find_element("css selector", "form.stacked-form button[type=submit]"))
+    sign_in(browser, base, "li")
     rt.store.upsert([make_review(text="刚发的爆款差评", likes=200, reposts=30,
                                  author_followers=5000),
                      make_review(text="没人看的评论")])

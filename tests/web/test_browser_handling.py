@@ -11,7 +11,7 @@ from alerting.respond import review_handling as rh
 from tests.alerting.conftest import NOW, add_burst
 from tests.factories import make_review
 from tests.web.conftest import PASSWORD
-from tests.web.test_browser import browser, site, submit  # noqa: F401  (fixtures)
+from tests.web.test_browser import alerted, browser, sign_in, site, submit  # noqa: F401  (fixtures)
 from web.security import accounts
 
 
@@ -23,13 +23,6 @@ def Select(element):  # noqa: N802  (selenium's class, imported when a browser r
 def WebDriverWait(driver, seconds):  # noqa: N802
     from selenium.webdriver.support.ui import WebDriverWait as Wait
     return Wait(driver, seconds)
-
-
-def sign_in(driver, base, username, next_path="/"):
-    driver.get(f"{base}/login?next={next_path}")
-    driver.find_element("id", "username").send_keys(username)
-    driver.find_element("id", "password").send_keys(PASSWORD)
-    submit(driver, driver.find_element("css selector", "form.stacked-form button[type=submit]"))
 
 
 def test_assign_and_handle_a_review(site, browser):  # noqa: F811
@@ -94,11 +87,8 @@ def test_bulk_handle_a_filtered_list(site, browser):  # noqa: F811
 
 
 def test_reviews_joining_an_open_incident_appear_in_place(site, browser):  # noqa: F811
-    rt, receiver, base = site
-    accounts.add_user(rt.state, "li", "handler", ["*"], PASSWORD)
-    add_burst(rt.store, 9)
-    run_detection(rt, now=NOW)
-    [alert] = receiver.payloads()
+    rt, _, base = site
+    alert = alerted(site)
     sign_in(browser, base, "li", f"/incidents/{alert['id']}")
     related = browser.find_element("css selector", "#incident-related details")
     assert related.get_attribute("open") is not None  # open incident: reviews shown
@@ -123,11 +113,8 @@ def test_reviews_joining_an_open_incident_appear_in_place(site, browser):  # noq
 
 
 def test_signed_acknowledge_link_while_signed_out_confirms(site, browser):  # noqa: F811
-    rt, receiver, base = site
-    accounts.add_user(rt.state, "li", "handler", ["*"], PASSWORD)
-    add_burst(rt.store, 9)
-    run_detection(rt, now=NOW)
-    [alert] = receiver.payloads()
+    rt, _, base = site
+    alert = alerted(site)
     browser.get(alert["actions"]["acknowledge"])
     submit(browser, browser.find_element("id", "confirm-acknowledge"))
     page = browser.find_element("id", "link-acknowledged")
@@ -165,11 +152,8 @@ def test_incident_actions_and_the_silences_form_are_styled_like_the_app(site, br
     """Buttons in the app's accent colour at the page's font size, selects and inputs as tall
     and as large as the filters' (the browser's defaults were 13px grey buttons and tiny
     selects)."""
-    rt, receiver, base = site
-    accounts.add_user(rt.state, "li", "handler", ["*"], PASSWORD)
-    add_burst(rt.store, 9)
-    run_detection(rt, now=NOW)
-    [alert] = receiver.payloads()
+    rt, _, base = site
+    alert = alerted(site)
     sign_in(browser, base, "li", f"/incidents/{alert['id']}")
 
     def style(element, name):

@@ -1,11 +1,20 @@
 """The root ``koubei`` command and ``koubei init``."""
 from __future__ import annotations
 
+from contextlib import closing
+
 from click.testing import CliRunner
 from sqlalchemy import select
 
 from models.state import User
 from web.cli import main
+from web.runtime import open_runtime
+from web.security.accounts import authenticate, token_account
+
+
+def _runtime(home):
+    """The runtime ``koubei init`` set up in ``home``, closed when the block ends."""
+    return closing(open_runtime(home=home))
 
 
 def test_every_package_contributes_its_commands():
@@ -25,11 +34,8 @@ def test_init_creates_the_stores_and_users_once(home):
     second = runner.invoke(main, ["init", "--home", str(home)])
     assert second.exit_code == 0 and "user added" not in second.output
 
-    from web.runtime import open_runtime
-    runtime = open_runtime(home=home)
-    with runtime.state.session() as session:
+    with _runtime(home) as runtime, runtime.state.session() as session:
         assert [(u.username, u.role) for u in session.scalars(select(User))] == [("admin", "admin")]
-    runtime.close()
 
 
 def test_init_gives_the_first_admin_a_password_printed_once(home, monkeypatch):
@@ -42,13 +48,8 @@ def test_init_gives_the_first_admin_a_password_printed_once(home, monkeypatch):
     assert "shown once" in line and len(password) >= 12
     again = runner.invoke(main, ["init", "--home", str(home)])
     assert "password" not in again.output
-    from web.runtime import open_runtime
-    from web.security.accounts import authenticate
-    runtime = open_runtime(home=home)
-    try:
+    with _runtime(home) as runtime:
         assert authenticate(runtime.state, "admin", password).role == "admin"
-    finally:
-        runtime.close()
 
 
 def test_users_add_list_disable_and_token(home):
@@ -75,15 +76,9 @@ def test_users_add_list_disable_and_token(home):
     assert listed == ["admin\tadmin\t*\tactive", "li\thandler\tyunque\tdisabled"]
     missing = runner.invoke(main, ["users", "disable", "ghost", "--home", str(home)])
     assert missing.exit_code == 1 and "no user 'ghost'" in missing.output
-
-    from web.runtime import open_runtime
-    from web.security.accounts import authenticate, token_account
-    runtime = open_runtime(home=home)
-    try:
+    with _runtime(home) as runtime:
         assert authenticate(runtime.state, "li", "long-enough-密码") is None
         assert token_account(runtime.state, token) is None
-    finally:
-        runtime.close()
 
 
 def test_config_check_defaults_to_the_active_config_and_lists_every_problem(home, monkeypatch):

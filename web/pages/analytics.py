@@ -19,7 +19,7 @@ from web.analytics.hotwords import ALPHA as WORD_ALPHA
 from web.analytics.hotwords import MIN_COUNT
 from web.display import display_zone
 from web.i18n import gettext as _label
-from web.pages.chart_config import chart, ratio, series, time_axis
+from web.pages.chart_config import chart, label_format, ratio, series, time_axis
 from web.periods import PRESETS
 from web.security import access
 
@@ -53,10 +53,6 @@ def _with_default(count: int, build):
     return build(default), chosen
 
 
-def _label_format(interval: str) -> str:
-    return "%m-%d %H:00" if interval == "hour" else "%Y-%m-%d"
-
-
 def _compare_chart(view) -> dict:
     buckets = [(b.start, b.end) for b in view.series.buckets]
     labels, links = time_axis(buckets, view.series.interval, display_zone())
@@ -77,7 +73,7 @@ def compare():
     return _render("analytics/compare.html", 2, view=view, chosen=chosen,
                    chart=_compare_chart(view),
                    share_rows=list(zip(view.series.buckets, view.share_series())),
-                   label_format=_label_format(view.series.interval))
+                   label_format=label_format(view.series.interval))
 
 
 def _channels_chart(view) -> dict:

@@ -22,11 +22,15 @@ from flask import url_for
 from web.display import localtime
 
 
+def label_format(interval: str) -> str:
+    """How a bucket's start is written (local time): its hour, or its day."""
+    return "%m-%d %H:00" if interval == "hour" else "%Y-%m-%d"
+
+
 def time_axis(starts_ends: list[tuple[datetime, datetime]], interval: str,
               tz: tzinfo) -> tuple[list[str], list[dict[str, str]]]:
     """The x labels (local time) and the feed's time filter of each bucket."""
-    pattern = "%m-%d %H:00" if interval == "hour" else "%Y-%m-%d"
-    labels = [localtime(start, pattern) for start, _ in starts_ends]
+    labels = [localtime(start, label_format(interval)) for start, _ in starts_ends]
     links = [{"since": start.astimezone(tz).isoformat(), "until": end.astimezone(tz).isoformat()}
              for start, end in starts_ends]
     return labels, links

@@ -72,10 +72,10 @@ def _kept_args(**changes) -> dict:
     return args
 
 
-def _chips(selected: dict, config) -> list[tuple[str, str, str]]:
+def _chips(config) -> list[tuple[str, str, str]]:
     """(filter label, value shown, URL without it) for every active filter."""
     names = {e.id: e.name for e in config.entities}
-    chips = []
+    kept, chips = _kept_args(), []
     for name in KEPT:
         for value in request.args.getlist(name):
             if not value.strip():
@@ -84,7 +84,7 @@ def _chips(selected: dict, config) -> list[tuple[str, str, str]]:
                      value in SENTIMENT_LABELS else names.get(value, value)
                      if name == "entity" else value)
             rest = {k: [x for x in v if not (k == name and x == value)]
-                    for k, v in _kept_args().items()}
+                    for k, v in kept.items()}
             chips.append((gettext(f"filter.{name}"), shown,
                           url_for("feed.index", **{k: v for k, v in rest.items() if v})))
     return chips
@@ -120,7 +120,7 @@ def index():
         handlings=reads.review_handlings(page.reviews), can_act=can_act,
         assignees=_assignees() if can_act else [], outcomes=OUTCOMES, bulk_limit=BULK_LIMIT,
         bulk_query=request.query_string.decode("ascii", "replace"),
-        filtered=bool(_kept_args()), chips=_chips(selected, config), total=total,
+        filtered=bool(_kept_args()), chips=_chips(config), total=total,
         shown_from=first + 1 if page.reviews else 0, shown_to=first + len(page.reviews),
         next_url=url_for("feed.index", **_kept_args(cursor=page.cursor, page=page_number + 1))
         if page.cursor else None,

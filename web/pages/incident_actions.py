@@ -12,13 +12,14 @@ from __future__ import annotations
 
 from typing import Mapping
 
-from flask import Blueprint, abort, flash, g, redirect, request, url_for
+from flask import Blueprint, abort, g, request, url_for
 
 from alerting.respond import workflow
 from alerting.respond.channels import build_channels
 from web import reads
 from web.exceptions import InvalidParameter
 from web.i18n import gettext
+from web.pages.steps import step_and_return
 from web.security import access
 
 ACTIONS = ("acknowledge", "assign", "comment", "resolve", "false_alarm", "reopen")
@@ -70,10 +71,7 @@ def perform(incident_id: int, action: str, values: Mapping[str, str], actor: str
 @access.permission("act")
 def act(incident_id: int):
     action = request.form.get("action", "")
-    try:
-        perform(incident_id, action, request.form, g.user.username)
-    except workflow.WorkflowError as exc:
-        flash(gettext("incident.action_failed", reason=str(exc)), "error")
-    else:
-        flash(gettext(f"incident.done.{action}"), "ok")
-    return redirect(url_for("incidents.detail", incident_id=incident_id))
+    return step_and_return(
+        lambda: perform(incident_id, action, request.form, g.user.username),
+        workflow.WorkflowError, "incident.action_failed", f"incident.done.{action}",
+        url_for("incidents.detail", incident_id=incident_id))

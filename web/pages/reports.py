@@ -23,7 +23,7 @@ from web import params, reads
 from web.display import display_zone
 from web.exceptions import InvalidParameter
 from web.i18n import gettext
-from web.reports.briefing import Briefing, build_briefing
+from web.reports.briefing import Briefing, build_briefing, newest_published
 from web.reports.export import XLSX, days_csv, filename, to_xlsx
 from web.reports.pdf import PDF, to_pdf
 from web.reports.period import (
@@ -67,10 +67,8 @@ def _group() -> tuple[str, ...]:
 
 
 def _latest(kind: str, only: tuple[str, ...]) -> Period:
-    def newest(now: datetime) -> datetime | None:
-        page = reads.search_reviews(ReviewQuery(entities=only, end=now), 1)
-        return page.reviews[0].published_at if page.reviews else None
-    return latest_with_data(kind, newest, utcnow(), display_zone())
+    return latest_with_data(kind, newest_published(reads.search_reviews, only), utcnow(),
+                            display_zone())
 
 
 def _parsed(name: str, text: str) -> Period:

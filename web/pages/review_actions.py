@@ -23,6 +23,7 @@ from web import params, reads
 from web.display import display_zone
 from web.exceptions import InvalidParameter
 from web.i18n import gettext
+from web.pages.steps import step_and_return
 from web.security import access
 
 ACTIONS = ("assign", "handle", "reopen")
@@ -91,13 +92,10 @@ def perform_bulk(action: str, values: Mapping, review_ids: list[str], actor: str
 @access.permission("act")
 def act(review_id: str):
     action = request.form.get("action", "")
-    try:
-        perform(review_id, action, request.form, g.user.username)
-    except ReviewHandlingError as exc:
-        flash(gettext("handling.failed", reason=str(exc)), "error")
-    else:
-        flash(gettext(f"handling.done.{action}"), "ok")
-    return redirect(url_for("feed.review", review_id=review_id))
+    return step_and_return(
+        lambda: perform(review_id, action, request.form, g.user.username),
+        ReviewHandlingError, "handling.failed", f"handling.done.{action}",
+        url_for("feed.review", review_id=review_id))
 
 
 @bp.post("/reviews/bulk")

@@ -155,21 +155,20 @@ def _replay(rule, start: datetime, end: datetime) -> list[dict]:
 
 
 def _timeline(incidents: list[dict], start: datetime, end: datetime) -> list[dict]:
+    """The replayed incidents placed on the period, each with (at most three of) the example
+    reviews of its explanation that the reader may see."""
     span = (end - start).total_seconds()
+    examples = [[r for r in (i.get("explanation") or {}).get("reviews") or []
+                 if isinstance(r, dict)] for i in incidents]
+    visible = reads.find_reviews(list(dict.fromkeys(
+        r["id"] for rs in examples for r in rs if isinstance(r.get("id"), str))))
     shown = []
-    for incident in incidents:
+    for incident, reviews in zip(incidents, examples):
         opened = datetime.fromisoformat(incident["opened_at"])
-        visible = [r for r in (incident.get("explanation") or {}).get("reviews") or []
-                   if _review_visible(r)]
         shown.append({**incident, "opened": opened,
                       "x": round(100 * (opened - start).total_seconds() / span, 2),
-                      "reviews": visible[:3]})
+                      "reviews": [r for r in reviews if r.get("id") in visible][:3]})
     return shown
-
-
-def _review_visible(excerpt: dict) -> bool:
-    review = reads.current_runtime().store.get(excerpt.get("id", ""))
-    return review is not None and access.can_see_review(review)
 
 
 def _per_week(incidents: list[dict], start: datetime, weeks: int) -> list[int]:
@@ -194,8 +193,8 @@ def preview(name: str):
     if not problems:
         weeks, end = _weeks(), utcnow()
         start = end - timedelta(weeks=weeks)
-        current = next(r for r in reads.current_runtime().config.rules if r.name == name) \
-            if any(r.name == name for r in reads.current_runtime().config.rules) else None
+        current = next((r for r in reads.current_runtime().config.rules if r.name == name),
+                       None)
         edited = next(r for r in candidate.rules if r.name == name)
         now_list = _timeline(_replay(current, start, end), start, end)
         new_list = _timeline(_replay(edited, start, end), start, end)

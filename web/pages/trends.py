@@ -11,31 +11,28 @@ else day), ``group_by``, and the ``entity``/``source``/``topic`` filters.
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import timedelta
 
 from flask import Blueprint, g, render_template
 
 from models.store import ReviewQuery
 from web import chart, params, periods, reads
 from web.analytics.figures import Figures, change
+from web.analytics.requested import buckets
 from web.display import display_zone
 from web.i18n import gettext
 from web.pages.chart_config import chart as chart_json
-from web.pages.chart_config import ratio, series, time_axis
+from web.pages.chart_config import label_format, ratio, series, time_axis
 from web.security import access
 from web.topic_table import topic_rows
 from web.trend_series import (
     DEFAULT_INTERVAL,
     GROUPS,
     INTERVALS,
-    MAX_BUCKETS,
     MIN_RATIO_VOLUME,
     NONE_KEY,
     SENTIMENT_ORDER,
     TrendSeries,
-    bucket_count,
     build_series,
-    edges_between,
     series_over,
 )
 
@@ -54,17 +51,15 @@ def series_from_request(group_by: str | None = "sentiment") -> TrendSeries:
     """Build the series the request asks for; ``group_by=None`` reads it from ``group_by``."""
     tz = display_zone()
     period = periods.period_from_request(tz, "24h")
-    default = DEFAULT_INTERVAL[period.preset] if period.preset else (
-        "hour" if period.length <= timedelta(days=3) else "day")
-    interval = params.choice("interval", tuple(INTERVALS), default)
+    if period.preset is None:
+        edges, interval = buckets(period)  # as the analytics views count any period
+    else:
+        interval = params.choice("interval", tuple(INTERVALS), DEFAULT_INTERVAL[period.preset])
     group = group_by or params.choice("group_by", GROUPS, "sentiment")
     query = _filters()
     if period.preset is not None:
         return reads.prefetched(lambda: build_series(query, period.preset, interval, group,
                                                      period.end, tz, reads.review_trend))
-    if bucket_count(period.start, period.end, interval) > MAX_BUCKETS:
-        interval = "day"  # too many hours to draw: the same period counted by day
-    edges = edges_between(period.start, period.end, interval, tz)
     return reads.prefetched(lambda: series_over(
         replace(query, start=period.start, end=period.end), edges, "custom", interval, group,
         tz, reads.review_trend))
@@ -122,7 +117,6 @@ def index():
     negative = chart.ratio_points([b.negative_share for b in series_.buckets], -1.0, 1.0)
     net = chart.ratio_points([b.net_sentiment for b in series_.buckets], -1.0, 1.0)
     sparse = {i for i, b in enumerate(series_.buckets) if b.sparse}
-    label = "%m-%d %H:00" if series_.interval == "hour" else "%Y-%m-%d"
     tick = "%H:00" if series_.interval == "hour" else "%m-%d"
     return render_template(
         "trends/trends.html", series=series_, bars=bars, count_ticks=count_ticks,
@@ -130,7 +124,8 @@ def index():
         negative_lines=chart.ratio_lines([p for p in negative if p.bucket not in sparse]),
         net_lines=chart.ratio_lines([p for p in net if p.bucket not in sparse]),
         ratio_ticks=[(chart.ratio_y(v, -1.0, 1.0), v) for v in (-1.0, -0.5, 0.0, 0.5, 1.0)],
-        bar_keys=BAR_KEYS, min_volume=MIN_RATIO_VOLUME, label_format=label, tick_format=tick, chart=chart,
+        bar_keys=BAR_KEYS, min_volume=MIN_RATIO_VOLUME,
+        label_format=label_format(series_.interval), tick_format=tick, chart=chart,
         presets=tuple(periods.PRESETS), period=window, now_figures=now, before_figures=before,
         change=changed, trend_chart=_trend_chart(series_),
         entities=access.visible_entities(reads.current_runtime().config.entities),

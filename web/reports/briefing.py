@@ -18,12 +18,12 @@ from __future__ import annotations
 import heapq
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Iterator, Protocol, Sequence
+from typing import Callable, Iterator, Protocol, Sequence
 
 from models.config import EntityConfig
 from models.review import Review
 from models.state import Incident
-from models.store import ReviewQuery, TrendPoint
+from models.store import ReviewPage, ReviewQuery, TrendPoint
 from web.reports.period import Period
 from web.trend_series import SENTIMENT_ORDER, TrendBucket, fold, store_step
 
@@ -40,6 +40,16 @@ class BriefingReads(Protocol):
     def incidents(self, start: datetime, end: datetime) -> list[Incident]: ...
     def reviews(self, query: ReviewQuery) -> Iterator[Review]: ...
 
+
+def newest_published(search: Callable[[ReviewQuery, int], ReviewPage],
+                     entities: Sequence[str] = ()) -> Callable[[datetime], datetime | None]:
+    """``newest(now)`` for ``latest_with_data``: the newest review of ``entities`` published
+    before ``now``, as ``search`` finds it (``ReviewStore.search`` over the whole store, or
+    ``web.reads.search_reviews`` in the reader's scope)."""
+    def newest(now: datetime) -> datetime | None:
+        page = search(ReviewQuery(entities=tuple(entities), end=now), 1)
+        return page.reviews[0].published_at if page.reviews else None
+    return newest
 
 @dataclass
 class Tally:

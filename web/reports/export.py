@@ -16,7 +16,6 @@ from datetime import datetime
 from typing import Callable
 
 from openpyxl import Workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.chart import BarChart, PieChart, Reference
 from openpyxl.styles import Alignment, Font
 from openpyxl.worksheet.worksheet import Worksheet
@@ -24,9 +23,9 @@ from openpyxl.worksheet.worksheet import Worksheet
 from web.i18n import Label
 from web.reports import words
 from web.reports.briefing import ALL, Briefing, Tally, hours_between
+from web.reports.review_table import FORMULA_START, safe_text
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 TALLY_COLUMNS = ("total", "negative", "neutral", "positive", "negative_share", "net_sentiment")
 FORMATS = {
@@ -103,11 +102,6 @@ def sheets(b: Briefing, label: Label, incident_url: Callable[[int], str]) -> lis
                        "acknowledged", "resolved", "hours_to_acknowledge", "hours_to_resolve",
                        "link"], incidents),
     ]
-
-
-def safe_text(value: object) -> object:
-    """Strings without the characters an XLSX file cannot hold; other values unchanged."""
-    return ILLEGAL_CHARACTERS_RE.sub("", value) if isinstance(value, str) else value
 
 
 def _neutralise(sheet: Worksheet, row: int) -> None:

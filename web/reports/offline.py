@@ -14,7 +14,7 @@ from models.runtime import Runtime
 from models.state import Incident
 from models.store import ReviewQuery, TrendPoint
 from web.i18n import Label, translator
-from web.reports.briefing import Briefing, build_briefing
+from web.reports.briefing import Briefing, build_briefing, newest_published
 from web.reports.export import to_xlsx
 from web.reports.period import Period, latest_with_data
 
@@ -42,15 +42,6 @@ class StoreReads:
             return list(session.scalars(statement))
 
 
-def newest_published(runtime: Runtime, entities: Sequence[str] = ()):
-    """``newest(now)`` for ``latest_with_data``: the newest review of ``entities`` published
-    before ``now``, over the whole store."""
-    def newest(now: datetime) -> datetime | None:
-        page = runtime.store.search(ReviewQuery(entities=tuple(entities), end=now), limit=1)
-        return page.reviews[0].published_at if page.reviews else None
-    return newest
-
-
 def runtime_briefing(runtime: Runtime, period: Period | str, entities: Sequence[str],
                      now: datetime) -> tuple[Briefing, Label]:
     """The briefing of ``period`` (a ``Period``, or ``"daily"``/``"weekly"`` for the latest
@@ -58,7 +49,8 @@ def runtime_briefing(runtime: Runtime, period: Period | str, entities: Sequence[
     config = runtime.config
     tz, label = ZoneInfo(config.timezone), translator(config.language)
     if isinstance(period, str):
-        period = latest_with_data(period, newest_published(runtime, entities), now, tz)
+        period = latest_with_data(period, newest_published(runtime.store.search, entities),
+                                  now, tz)
     briefing = build_briefing(StoreReads(runtime), period, config.entities, now,
                               all_name=label("report.all_entities"), only=entities)
     return briefing, label

@@ -3,7 +3,9 @@
 Every cell that starts with ``=``, ``+``, ``-`` or ``@`` (or a tab or carriage return, which
 some spreadsheet programs skip before such a sign) is written with a leading apostrophe, so a
 crawled review such as ``=HYPERLINK(...)`` is shown as text and never run as a formula
-(OWASP "CSV injection"). Numbers stay numbers. Times are local to the display timezone.
+(OWASP "CSV injection"). Numbers stay numbers. Times are local to the display timezone. The
+workbook leaves out the characters XLSX cannot hold (control characters crawled text may
+carry); the CSV keeps them.
 """
 from __future__ import annotations
 
@@ -15,12 +17,18 @@ from typing import Iterable, Iterator
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 from models.review import Review
 
 COLUMNS = ("id", "published_at", "source", "platform", "entities", "author", "rating",
            "sentiment", "score", "topics", "keywords", "title", "text", "url")
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_text(value: object) -> object:
+    """Strings without the characters an XLSX file cannot hold; other values unchanged."""
+    return ILLEGAL_CHARACTERS_RE.sub("", value) if isinstance(value, str) else value
 
 
 def neutralised(value: object) -> object:
@@ -66,7 +74,7 @@ def xlsx_bytes(reviews: Iterable[Review], header: list[str], tz: tzinfo) -> byte
     sheet.freeze_panes = "A2"
     sheet.append([WriteOnlyCell(sheet, value=neutralised(h)) for h in header])
     for review in reviews:
-        sheet.append(row(review, tz))
+        sheet.append([safe_text(v) for v in row(review, tz)])
     with tempfile.TemporaryFile() as handle:
         book.save(handle)
         handle.seek(0)

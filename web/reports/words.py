@@ -5,18 +5,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from web.formats import DASH, percent, signed
 from web.i18n import Label
 from web.reports.briefing import Briefing, hours_between
-
-DASH = "—"
-
-
-def percent(value: float | None) -> str:
-    return DASH if value is None else f"{value:.1%}"
-
-
-def signed(value: float | None) -> str:
-    return DASH if value is None else f"{value:+.2f}"
 
 
 def hours(value: float | None, label: Label) -> str:
