@@ -86,3 +86,13 @@ def test_every_label_family_is_complete():
               + [f"incident.event.{e}" for e in events]
               + [f"trends.range.{r}" for r in RANGES] + [f"trends.interval.{i}" for i in INTERVALS])
     assert [key for key in wanted if key not in ZH_CN] == []
+
+
+def test_punctuation_between_labels_follows_the_language(client):
+    """Full-width ：（） in Chinese, ": " and " (…)" in English — never Chinese punctuation
+    inside an English page's labels."""
+    zh = client.get("/trends").get_data(as_text=True)
+    assert "舆情简报：下载 PDF" in zh and "（管理员）" in zh
+    en = client.get("/trends?lang=en").get_data(as_text=True)
+    assert "Briefings: Download PDF" in en and " (Admin)" in en
+    assert "Briefings：" not in en and "（Admin）" not in en
