@@ -144,7 +144,7 @@ def test_timeline_entries_read_as_localised_facts(client, add_incident):
     for raw in ("window_start", "p_value", "3.2e-09", "T06:02", "activity", "peak_at"):
         assert raw not in timeline.split("</section>")[0], raw
     english = client.get(f"/incidents/{incident_id}?lang=en").get_data(as_text=True)
-    assert "p-value：&lt; 0.001" in english and "(6 in all)" in english
+    assert "p-value: &lt; 0.001" in english and "(6 in all)" in english
 
 
 @pytest.mark.parametrize(("key", "value", "shown"), [
