@@ -18,6 +18,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from models.store import ReviewQuery, ReviewStore
+from models.store.grouped import cache_identity
 
 HOUR = timedelta(hours=1)
 SETTLED = timedelta(hours=6)
@@ -48,8 +49,7 @@ def hourly_counts(store: ReviewStore, span: ReviewQuery) -> Counts:
     settled_end = _floor_hour(end - SETTLED)
     if settled_end <= first_whole:
         return _query(store, span, start, end)
-    key = (type(store).__name__, str(getattr(store, "path", id(store))),
-           replace(span, start=None, end=None))  # every filter
+    key = (cache_identity(store), replace(span, start=None, end=None))  # every filter
     with _lock:
         entry = _cache.get(key)
         if entry is not None:
