@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import dataclasses
 from datetime import datetime, timedelta
-from typing import Any, Callable, Iterable, Iterator, Sequence
+from typing import Any, Iterable, Iterator, Sequence
 
 from models.store.base import (
     GROUP_FILTERS,
@@ -67,47 +67,52 @@ class GroupedReads(ReviewStore):
     # -- the batched reads ------------------------------------------------------------------
     def count(self, query: ReviewQuery = ReviewQuery(),
               group_by: str | None = None) -> dict[str | None, int]:
-        narrowed = self._narrowed(query)
-        if narrowed is None:
-            counts = self.store.count(query, group_by)
-            if group_by in BATCHED:
-                self.groups.setdefault(group_by, set()).update(
-                    k for k in counts if k is not None)
-            return counts
-        field, _ = narrowed
-        if group_by is None:
-            return self._batched("count", query, (), narrowed, lambda q, keys: {
-                k: {None: n} for k, n in self.store.count(q, field).items()}, {None: 0})
-        if group_by == field or (group_by in MULTI_VALUED
-                                 and getattr(query, MULTI_VALUED[group_by])):
-            # not the same as a cross count: pass on (see ``ReviewStore.cross_count``)
-            return self.store.count(query, group_by)
-        return self._batched("count", query, (group_by,), narrowed, lambda q, keys: _split(
-            self.store.cross_count(q, field, group_by)), {})
+        return self.aggregate([Aggregation("count", query, (group_by,))])[0]
 
     def trend(self, query: ReviewQuery, interval: timedelta,
               group_by: str | None = None) -> list[TrendPoint]:
-        narrowed = self._narrowed(query)
-        if narrowed is None or group_by is not None:
-            return self.store.trend(query, interval, group_by)
-        field = narrowed[0]
-
-        def read(q: ReviewQuery, keys: set[str]) -> dict[str, list[TrendPoint]]:
-            out: dict[str, list[TrendPoint]] = {}
-            for point in self.store.trend(q, interval, field):  # ascending by bucket
-                if point.key is not None:
-                    out.setdefault(point.key, []).append(TrendPoint(point.bucket, None,
-                                                                    point.count))
-            return out
-        return list(self._batched("trend", query, (interval,), narrowed, read, []))
+        return self.aggregate([Aggregation("trend", query, (interval, group_by))])[0]
 
     def first_published(self, query: ReviewQuery = ReviewQuery(),
                         group_by: str | None = None) -> dict[str | None, datetime]:
-        narrowed = self._narrowed(query)
-        if narrowed is None or group_by is not None:
-            return self.store.first_published(query, group_by)
-        return self._batched("first_published", query, (), narrowed, lambda q, keys: {
-            k: {None: t} for k, t in self.store.first_published(q, narrowed[0]).items()}, {})
+        return self.aggregate([Aggregation("first_published", query, (group_by,))])[0]
+
+    def aggregate(self, requests: Sequence[Aggregation]) -> list[Any]:
+        """Each request narrowed to a learned group answered from its question's grouped
+        read; the grouped reads still missing and the other requests go to the store in
+        one ``aggregate`` (one multi-search on Elasticsearch)."""
+        asked: list[Aggregation] = []
+        places: list[tuple] = []  # per request: ("own", index) or ("group", shape, group)
+        pending: dict[tuple, tuple] = {}  # shape -> (index, groups, split, empty)
+        for request in requests:
+            plan = self._plan(request)
+            if plan is None:
+                places.append(("own", len(asked)))
+                asked.append(request)
+                continue
+            shape, key, grouped, split, empty = plan
+            places.append(("group", shape, key))
+            if key in self._answers.get(shape, {}) or shape in pending:
+                continue
+            missing = self.groups[shape[-1]] - self._answers.get(shape, {}).keys()
+            attr = BATCHED[shape[-1]]
+            pending[shape] = (len(asked), missing, split, empty)
+            asked.append(dataclasses.replace(grouped, query=dataclasses.replace(
+                grouped.query, **{attr: tuple(sorted(missing))})))
+        answers = self.store.aggregate(asked) if asked else []
+        for shape, (index, missing, split, empty) in pending.items():
+            found = split(answers[index])
+            self._answers.setdefault(shape, {}).update({k: found.get(k, empty)
+                                                        for k in missing})
+        out = []
+        for request, place in zip(requests, places):
+            if place[0] == "own":
+                answer = answers[place[1]]
+                self._learn(request, answer)
+                out.append(answer)
+            else:
+                out.append(_copy(self._answers[place[1]][place[2]]))
+        return out
 
     def feed(self, cursor: str | None = None, limit: int = 50,
              query: ReviewQuery = ReviewQuery()) -> ReviewPage:
@@ -115,6 +120,40 @@ class GroupedReads(ReviewStore):
         if key not in self._feeds:
             self._feeds[key] = self.store.feed(cursor, limit, query)
         return self._feeds[key]
+
+    def _learn(self, request: Aggregation, answer: Any) -> None:
+        """A count grouped by a batched field teaches its groups."""
+        args = _args(request)
+        if request.method == "count" and args[0] in BATCHED:
+            self.groups.setdefault(args[0], set()).update(k for k in answer if k is not None)
+
+    def _plan(self, request: Aggregation) -> tuple | None:
+        """``(shape, group, the grouped request, its answer split by group, the answer of a
+        group without reviews)`` for a request narrowed to a learned group that a grouped
+        read answers; None for any other."""
+        narrowed = self._narrowed(request.query)
+        if narrowed is None:
+            return None
+        field, key = narrowed
+        args, method = _args(request), request.method
+        shape = (method, dataclasses.replace(request.query, **{BATCHED[field]: ()}), args,
+                 field)
+        if method == "count" and args[0] is None:
+            return (shape, key, Aggregation("count", request.query, (field,)),
+                    lambda found: {k: {None: n} for k, n in found.items()}, {None: 0})
+        if method == "count" and args[0] != field and not (
+                args[0] in MULTI_VALUED and getattr(request.query, MULTI_VALUED[args[0]])):
+            # (grouped by the field itself, or by a multi-valued one it also filters on, a
+            # count is not the cross count's row: see ``ReviewStore.cross_count``)
+            return (shape, key, Aggregation("cross_count", request.query, (field, args[0])),
+                    _split, {})
+        if method == "trend" and args[1] is None:
+            return (shape, key, Aggregation("trend", request.query, (args[0], field)),
+                    _split_trend, [])
+        if method == "first_published" and args[0] is None:
+            return (shape, key, Aggregation("first_published", request.query, (field,)),
+                    lambda found: {k: {None: t} for k, t in found.items()}, {})
+        return None
 
     def _narrowed(self, query: ReviewQuery) -> tuple[str, str] | None:
         """``(field, group)`` when ``query`` narrows a field to one group learned of it (of
@@ -125,21 +164,6 @@ class GroupedReads(ReviewStore):
                  and getattr(query, attr)[0] in self.groups.get(field, ())]
         return max(found)[1:] if found else None
 
-    def _batched(self, method: str, query: ReviewQuery, args: tuple,
-                 narrowed: tuple[str, str], read: Callable[[ReviewQuery, set[str]], dict],
-                 empty: Any) -> Any:
-        """The answer for ``narrowed``'s group, from one ``read`` of the query with every
-        learned group in its filter (made once, and again only for groups learned since)."""
-        field, key = narrowed
-        attr = BATCHED[field]
-        shape = (method, dataclasses.replace(query, **{attr: ()}), args, field)
-        answers = self._answers.setdefault(shape, {})
-        if key not in answers:
-            missing = self.groups[field] - answers.keys()
-            found = read(dataclasses.replace(query, **{attr: tuple(sorted(missing))}), missing)
-            answers.update({k: found.get(k, empty) for k in missing})
-        return _copy(answers[key])
-
     # -- passed through ---------------------------------------------------------------------
     def cross_count(self, query: ReviewQuery, rows: str,
                     columns: str) -> dict[tuple[str | None, str | None], int]:
@@ -148,9 +172,6 @@ class GroupedReads(ReviewStore):
     def keyword_counts(self, query: ReviewQuery, limit: int = 50,
                        terms: Iterable[str] | None = None) -> dict[str, int]:
         return self.store.keyword_counts(query, limit, terms)
-
-    def aggregate(self, requests: Sequence[Aggregation]) -> list[Any]:
-        return self.store.aggregate(requests)
 
     def upsert(self, reviews: Iterable) -> UpsertResult:
         return self.store.upsert(reviews)
@@ -183,6 +204,24 @@ def _split(cross: dict[tuple[str | None, str | None], int]) -> dict[str, dict]:
         if row is not None:
             out.setdefault(row, {})[column] = n
     return out
+
+
+def _split_trend(points: list[TrendPoint]) -> dict[str, list[TrendPoint]]:
+    """Points grouped by key (ascending by bucket) as ``{group: its ungrouped points}``."""
+    out: dict[str, list[TrendPoint]] = {}
+    for point in points:
+        if point.key is not None:
+            out.setdefault(point.key, []).append(TrendPoint(point.bucket, None, point.count))
+    return out
+
+
+# the arguments a request may leave out, as the methods' own defaults
+_DEFAULTS = {"count": (None,), "trend": (None, None), "first_published": (None,),
+             "cross_count": (None, None), "keyword_counts": (50, None)}
+
+
+def _args(request: Aggregation) -> tuple:
+    return request.args + _DEFAULTS[request.method][len(request.args):]
 
 
 def _copy(answer: Any) -> Any:
