@@ -182,6 +182,9 @@ class GroupedReads(ReviewStore):
     def get(self, review_id: str):
         return self.store.get(review_id)
 
+    def get_many(self, review_ids: Iterable[str]) -> dict:
+        return self.store.get_many(review_ids)
+
     def search(self, query: ReviewQuery = ReviewQuery(), limit: int = 50,
                cursor: str | None = None) -> ReviewPage:
         return self.store.search(query, limit, cursor)
