@@ -204,3 +204,12 @@ def test_a_tick_on_elasticsearch_sends_as_many_requests_whatever_the_entities(
         rt.close()
     assert eight == two, (two, eight)
     assert two < 60, dict(sent)  # 28 on Elasticsearch 9.x, hourly counts cold
+
+
+def test_the_rule_editor_sees_the_groups_as_group_by_group(store):
+    market(store)
+    context = RuleContext(parents={"yunque-x1": "yunque"})
+    rule = build_rule(RULES[0], {"yunque": "云雀", "huamei": "华美"}, context)
+    plain = rule.group_status(store, NOW)
+    hourly_counts._cache.clear()
+    assert len(plain) == 4 and rule.group_status(GroupedReads(store), NOW) == plain
