@@ -186,6 +186,9 @@ class SnapshotStore(ReviewStore):
     def upsert(self, reviews: Iterable[Review]) -> UpsertResult:
         raise TypeError("a snapshot store is read-only")
 
+    def relabel(self, reviews: Iterable[tuple[str, Review]]) -> UpsertResult:
+        raise TypeError("a snapshot store is read-only")
+
     def fingerprints(self, ids: Iterable[str]) -> dict[str, str]:
         return {i: self.reviews[self._positions[i]].fingerprint() for i in ids
                 if i in self._positions}
