@@ -71,7 +71,7 @@ def swapped_model(swapped_artifact) -> SentimentModel:
 
 
 @pytest.fixture(scope="session")
-def _node_stopped(request):
+def _node_stopped(request, es_url):  # noqa: F811
     """Stops the node when this module runs without the models' conftest (see
     ``tests.web.test_analytics_backends``)."""
     yield
@@ -85,8 +85,8 @@ def stored(request, runtime, tmp_path):
     """The demo runtime on each backend, holding 16 reviews labelled by the shipped model, one
     every 6 hours from ``START``."""
     if request.param == "elasticsearch":
+        request.getfixturevalue("_node_stopped")  # first: torn down after the prefix is dropped
         url, prefix = request.getfixturevalue("es_url"), request.getfixturevalue("es_prefix")
-        request.getfixturevalue("_node_stopped")
         rt = Runtime(runtime.config, runtime.config_path, tmp_path / "es")
         rt.__dict__["store"] = ElasticsearchReviewStore(tmp_path / "es", url=url,
                                                         index_prefix=prefix)
@@ -232,6 +232,11 @@ def test_cli_reanalyze_since_and_its_errors(runtime, swapped_model, swapped_arti
     finished = runner.invoke(cli, ["reanalyze", *where, "--resume", "1"])
     assert finished.exit_code == 2 and "job 1 is done already" in finished.output
     assert [j.id for j in reanalyze.recent(runtime)] == [1]  # the errors started no job
+    busy = reanalyze.start_job(runtime, "web", None, "m")  # running elsewhere, say the page
+    again = runner.invoke(cli, ["reanalyze", *where, "--model", str(swapped_artifact)])
+    assert again.exit_code == 1 and f"job {busy} is still running" in again.output
+    twice = runner.invoke(cli, ["reanalyze", *where, "--resume", str(busy)])
+    assert twice.exit_code == 1 and f"job {busy} is still running" in twice.output
 
 
 def test_an_admin_starts_a_job_on_the_page_and_sees_its_progress(runtime):

@@ -49,6 +49,11 @@ def reanalyze_command(runtime, since: str | None, resume_id: int | None,
             raise click.BadParameter(f"no re-labelling job {resume_id}", param_hint="--resume")
         if found.status == "done":
             raise click.BadParameter(f"job {resume_id} is done already", param_hint="--resume")
+        busy = reanalyze.running(runtime)
+        if busy is not None and busy.id == resume_id:
+            raise click.ClickException(
+                f"job {resume_id} is still running (last progress at "
+                f"{busy.updated_at.isoformat()}); resume it once it has stopped")
         job_id = resume_id
     job = reanalyze.job(runtime, job_id)
     scope = f"since {job.since.isoformat()}" if job.since else "all stored reviews"
