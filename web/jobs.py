@@ -135,10 +135,11 @@ def crawl_job(config_path: str, home: str, source: str) -> None:
              else "still queued or running; not queued again")
 
 
-def run_one_crawl(runtime: Runtime, worker: str = PROCESS,
-                  timeout: float = 600) -> CrawlReport | None:
-    """Claim the oldest queued crawl for ``worker`` and run it in a child process, beating
-    the heartbeat meanwhile; returns its report, or None when none was waiting."""
+def run_one_crawl(runtime: Runtime, worker: str = PROCESS, timeout: float = 600,
+                  spare: child.SpareChild | None = None) -> CrawlReport | None:
+    """Claim the oldest queued crawl for ``worker`` and run it in a child process (the one
+    ``spare`` holds ready, if given), beating the heartbeat meanwhile; returns its report,
+    or None when none was waiting."""
     claimed = crawl_queue.claim(runtime.state, worker)
     if claimed is None:
         return None
@@ -150,7 +151,8 @@ def run_one_crawl(runtime: Runtime, worker: str = PROCESS,
     beater = threading.Thread(target=beat, name=f"heartbeat-{claimed.id}", daemon=True)
     beater.start()
     try:
-        report = crawl_in_child(runtime.config_path, runtime.home, claimed.source, timeout)
+        report = crawl_in_child(runtime.config_path, runtime.home, claimed.source, timeout,
+                                spare=spare)
     except Exception as exc:  # the child could not even start: the job fails, the worker lives
         log.exception("crawl %s: the crawl child failed", claimed.source)
         report = CrawlReport(claimed.source, ok=False, error=f"{type(exc).__name__}: {exc}")
@@ -168,16 +170,21 @@ def run_one_crawl(runtime: Runtime, worker: str = PROCESS,
 def work_crawls(runtime: Runtime, stop: threading.Event, worker: str = PROCESS,
                 poll: float = 2.0) -> None:
     """Run queued crawls one after another until ``stop`` is set, polling every ``poll``
-    seconds while the queue is empty."""
+    seconds while the queue is empty; each crawl after the first runs in a child started
+    ahead of need (``crawlers.child.SpareChild``), so it skips the child's start-up."""
     log.info("crawl worker %s: waiting for crawls", worker)
-    while not stop.is_set():
-        try:
-            ran = run_one_crawl(runtime, worker) is not None
-        except Exception:  # the state database is away: try again after a pause
-            log.exception("crawl worker %s: cannot reach the crawl queue", worker)
-            ran = False
-        if not ran:
-            stop.wait(poll)
+    spare = spare_crawl_child()
+    try:
+        while not stop.is_set():
+            try:
+                ran = run_one_crawl(runtime, worker, spare=spare) is not None
+            except Exception:  # the state database is away: try again after a pause
+                log.exception("crawl worker %s: cannot reach the crawl queue", worker)
+                ran = False
+            if not ran:
+                stop.wait(poll)
+    finally:
+        spare.close()
 
 
 def report_job(config_path: str, home: str, name: str, fence: str | None = None) -> None:
@@ -214,15 +221,22 @@ def scheduler_for(runtime: Runtime, start_crawls: bool = True,
 
 
 def crawls_in_child(config_path: str | Path, home: str | Path, source_names: list[str],
-                    timeout: float = 600,
-                    overrides: dict[str, Any] | None = None) -> list[CrawlReport]:
-    """Crawl several sources in one child process wired by this root (``crawlers.child``)."""
+                    timeout: float = 600, overrides: dict[str, Any] | None = None,
+                    spare: child.SpareChild | None = None) -> list[CrawlReport]:
+    """Crawl several sources in one child process wired by this root (``crawlers.child``),
+    the one ``spare`` holds ready if given."""
     return child.crawls_in_child(config_path, home, source_names, timeout, overrides,
                                  command=[sys.executable, *CRAWL_CHILD],
-                                 open_runtime=open_runtime)
+                                 open_runtime=open_runtime, spare=spare)
 
 
 def crawl_in_child(config_path: str | Path, home: str | Path, source_name: str,
-                   timeout: float = 600, overrides: dict[str, Any] | None = None) -> CrawlReport:
+                   timeout: float = 600, overrides: dict[str, Any] | None = None,
+                   spare: child.SpareChild | None = None) -> CrawlReport:
     """One source's crawl in a child process; see ``crawls_in_child``."""
-    return crawls_in_child(config_path, home, [source_name], timeout, overrides)[0]
+    return crawls_in_child(config_path, home, [source_name], timeout, overrides, spare)[0]
+
+
+def spare_crawl_child() -> child.SpareChild:
+    """A ``SpareChild`` of this root's crawl child (none started until its first crawl)."""
+    return child.SpareChild([sys.executable, *CRAWL_CHILD])
