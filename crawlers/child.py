@@ -73,10 +73,10 @@ def child_env() -> dict[str, str]:
 
 class SpareChild:
     """One crawl child started ahead of need (``command`` plus ``--wait``; see the module
-    docstring). ``run`` hands the waiting child its arguments and starts the next one once
-    this crawl is over (not during it: the two would compete for the CPU); a spare that
-    died meanwhile is replaced by a fresh child. ``close`` stops the spare. Not shared
-    between threads: each crawl worker keeps its own."""
+    docstring). ``run`` hands the waiting child its arguments and starts the next one at
+    once, so that it is ready even when crawls follow each other closely; a spare that died
+    meanwhile is replaced by a fresh child. ``close`` stops the spare. Not shared between
+    threads: each crawl worker keeps its own."""
 
     def __init__(self, command: Sequence[str]):
         self.command = [*command, WAIT_FLAG]
@@ -88,14 +88,13 @@ class SpareChild:
         child, self.child = self.child, None
         if child is None or child.poll() is not None:
             child = self._start()
+        self.child = self._start()
         try:
             stdout, _ = child.communicate(json.dumps(arguments) + "\n", timeout=timeout)
         except subprocess.TimeoutExpired:
             child.kill()
             child.communicate()
             raise
-        finally:
-            self.child = self._start()
         return stdout, child.returncode
 
     def close(self) -> None:

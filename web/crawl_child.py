@@ -73,5 +73,15 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def exit_now(code: int) -> None:
+    """Leave at once once the reports are out: tearing down the interpreter (Scrapy, the
+    model, the dictionaries) takes seconds on a busy machine, and the worker waits for the
+    exit before it records the crawl (and detection after it can start)."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    logging.shutdown()
+    os._exit(code)
+
+
 if __name__ == "__main__":
-    raise SystemExit(main())
+    exit_now(main())

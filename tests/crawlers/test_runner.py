@@ -237,7 +237,7 @@ def test_crawls_in_spare_children_find_what_a_fresh_child_would(demo, home, open
         first = crawl_in_child(config, home, SOURCE, timeout=120, overrides=FAST, spare=spare)
         assert first.ok, first.error
         assert first.new == len(catalogue.published(clock()))
-        waiting = spare.child  # started after the first crawl, warming up for the next
+        waiting = spare.child  # started with the first crawl, warming up for the next
         assert waiting is not None and waiting.poll() is None
         clock.advance(minutes=5)
         second = crawl_in_child(config, home, SOURCE, timeout=120, overrides=FAST, spare=spare)
