@@ -20,7 +20,7 @@ an event is from the moment the feed shows it to the moment the receiver gets th
 
 The same events run twice in one run: with ``detect_after_crawl`` (the default: detection
 within 2 s of a crawl that stored new reviews) and, as the baseline, with it off (the minute
-tick only). Run time: about 4 minutes per system, 8–9 minutes in all.
+tick only). Run time: about 5 minutes per system, 10 minutes in all.
 """
 from __future__ import annotations
 
