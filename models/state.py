@@ -265,7 +265,8 @@ class CrawlJob(Base):
     claimed_by: Mapped[str | None] = mapped_column(String(128))
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # indexed: the scheduler asks every few seconds which crawls finished since a time
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     result: Mapped[dict] = mapped_column(JSON, default=dict)
 
 class AuditEntry(Base):
