@@ -1,16 +1,16 @@
 """An index on ``crawl_jobs.finished_at``: the scheduler asks every few seconds which crawls
 finished since the last detection run began (``models.crawl_queue.stored_new_since``).
 
-Revision ID: 0006
-Revises: 0005
+Revision ID: 0007
+Revises: 0006
 Create Date: 2026-12-05
 """
 from __future__ import annotations
 
 from alembic import op
 
-revision = "0006"
-down_revision = "0005"
+revision = "0007"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 
