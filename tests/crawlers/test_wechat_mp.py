@@ -165,7 +165,8 @@ def site(tmp_path, monkeypatch):
             {"name": "wechat-verify", "fakeid": "verify", **wechat},
             {"name": "wechat-no-token", "fakeid": FAKEID, **wechat, "token_env": "NO_SUCH_TOKEN"},
             {"name": "wechat-bad", "fakeid": "bad", **wechat, "max_pages": 1},
-            {"name": "wechat-links", "articles": articles, **wechat}]
+            {"name": "wechat-links", "articles": articles, **wechat},
+            {"name": "wechat-links-verify", "articles": [link(*OLD[2]), link(*OLD[0])], **wechat}]
         data["rules"] = []
         config = tmp_path / "koubei.yaml"
         config.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
@@ -216,7 +217,8 @@ def test_refusals_record_the_source_broken(site, home, open_home):
     expected = {"wechat-expired": "ret 200003 invalid session",
                 "wechat-freq": "ret 200013 freq control",
                 "wechat-verify": "the site refused the crawl: a verification page (环境异常)",
-                "wechat-no-token": "NO_SUCH_TOKEN is not set"}
+                "wechat-no-token": "NO_SUCH_TOKEN is not set",
+                "wechat-links-verify": "the site refused the crawl: a verification page"}
     names = list(expected)
     reports = dict(zip(names, crawls_in_child(config, home, names, timeout=120,
                                               overrides=OVERRIDES)))
@@ -229,6 +231,8 @@ def test_refusals_record_the_source_broken(site, home, open_home):
     # the articles read before the verification page are kept
     assert native(*OLD[0]) in stored(runtime, "wechat-verify")
     assert not any(p.startswith(LIST) and "NO_SUCH" in p for p in server.requested_paths())
+    # given links: the refusal on the first stops the crawl before the second
+    assert not stored(runtime, "wechat-links-verify")
 
 
 def test_malformed_list_keeps_good_articles_and_never_follows_hostile_links(site, home,
