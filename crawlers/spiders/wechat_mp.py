@@ -20,6 +20,9 @@ is read. A deleted or blocked article is dropped as ``article_unavailable`` with
 words. Links in the list are attacker-controlled: only ``mp.weixin.qq.com`` article links are
 read, rebuilt from their ``__biz``/``mid``/``idx``/``sn`` on the configured host.
 
+robots.txt: the site disallows the list and the article pages for every agent, so with the
+default ``obey_robots`` the crawl is refused before any request (docs/sources.md §13).
+
 Reach: read and like counts are not on the page; WeChat serves them only to its own client
 (a per-user ``key``), so they are not collected (likes, replies and reposts stay 0).
 """

@@ -272,3 +272,32 @@ def test_given_links_read_without_a_session_then_only_the_new_one(site, home, op
     assert stored(runtime, "wechat-links") == sorted(native(*a) for a in (OLD[0], OLD[3],
                                                                            NEW[1]))
     assert not any(p.startswith(LIST) for p in server.requested_paths())
+
+
+def test_the_sites_robots_txt_is_obeyed_unless_the_source_says_not(tmp_path, home,
+                                                                   monkeypatch):
+    """mp.weixin.qq.com's robots.txt (as published in 2026) disallows /s and /cgi-bin/appmsg
+    for every agent: by default the crawl is refused before any request and the source is
+    recorded broken saying so; ``obey_robots: false`` is the deployment's own decision."""
+    for name, value in SESSION.items():
+        monkeypatch.setenv(name, value)
+    with MockServer() as server:
+        server.page("/robots.txt", "wechat_mp_robots.txt")
+        serve(server, "wechat_mp_list1.json", "wechat_mp_list2.json")
+        data = yaml.safe_load(DEMO_CONFIG.read_text(encoding="utf-8"))
+        wechat = {"type": "wechat_mp", "base_url": server.url, "max_pages": 1}
+        data["sources"] = [{"name": "polite", "fakeid": FAKEID, **wechat},
+                           {"name": "polite-links", "articles": [link(*OLD[0])], **wechat},
+                           {"name": "own-account", "fakeid": FAKEID, **wechat,
+                            "obey_robots": False}]
+        data["rules"] = []
+        config = tmp_path / "koubei.yaml"
+        config.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+        names = ["polite", "polite-links", "own-account"]
+        reports = dict(zip(names, crawls_in_child(config, home, names, timeout=120,
+                                                  overrides=OVERRIDES)))
+        paths = server.requested_paths()
+    for name in ("polite", "polite-links"):
+        assert not reports[name].ok and "robots.txt" in reports[name].error, reports[name]
+    assert reports["own-account"].ok and reports["own-account"].new == 5
+    assert sum(p.startswith(LIST) for p in paths) == 1  # own-account's list page only
