@@ -57,7 +57,8 @@ class DianpingSpider(SessionSpider):
 
     def __init__(self, source: Any, **kwargs: Any):
         super().__init__(source, **kwargs)
-        self.glyph_files: dict[str, bytes | None] = {}
+        self.glyph_files: dict[str, bytes | None] = {}  # by address: read once a crawl
+        self.glyph_maps: dict[str, GlyphMap] = {}  # by stylesheet address
 
     def request_for(self, cursor: Any) -> scrapy.Request:
         page = "" if cursor == 1 else f"/p{cursor}"
@@ -97,6 +98,8 @@ class DianpingSpider(SessionSpider):
                          reviews: ReviewsPage) -> GlyphMap | None:
         for href in reviews.stylesheets:
             url = self.glyph_url(response, href)
+            if url in self.glyph_maps:
+                return self.glyph_maps[url]
             css = await self.glyph_file(url, response.url) if url else None
             if css is None:
                 continue
@@ -112,7 +115,8 @@ class DianpingSpider(SessionSpider):
                 except ValueError as exc:
                     self._glyph_problem(f"{svg_url}: glyph sprite not read: {exc}")
             if svgs:
-                return GlyphMap(sheet, svgs)
+                self.glyph_maps[url] = GlyphMap(sheet, svgs)
+                return self.glyph_maps[url]
         return None
 
     def glyph_url(self, response: scrapy.http.Response, href: str,
