@@ -20,6 +20,7 @@ from parsel import Selector
 from benchmarks.table import Figure
 from crawlers.spiders import (
     bilibili_api,
+    dianping_glyphs,
     dianping_page,
     douban_page,
     douyin_api,
@@ -27,6 +28,7 @@ from crawlers.spiders import (
     heimao_progress,
     html_page,
     rss_feed,
+    wechat_mp_page,
     weibo_api,
     xhs_api,
     zhihu_api,
@@ -61,6 +63,15 @@ def _html_page(name: str, item_start: bytes, list_end: bytes) -> bytes:
     return head + one * 10 + list_end + tail  # the saved pages hold 2 reviews
 
 
+def _decode_glyph_page(body: bytes, sheet: dianping_glyphs.SpriteSheet, sprite: bytes) -> int:
+    """A page's reviews with its sprites decoded: the SVG read and the classes looked up
+    afresh for each page, as a crawl does once per glyph stylesheet."""
+    glyphs = dianping_glyphs.GlyphMap(sheet, {sheet.sprites[0].svg:
+                                              dianping_glyphs.parse_svg(sprite)})
+    return len([dianping_page.to_raw_review(i, "dp", glyphs)
+                for i in dianping_page.parse_page(body).items])
+
+
 def _rate(parse: Callable[[], int], seconds: float = 0.5) -> float:
     parse()  # warm up
     done, start = 0, time.perf_counter()
@@ -78,6 +89,11 @@ def run() -> list[Figure]:
     douyin = _json_page("douyin_page1.json", ("comments",))
     dianping = _html_page("dianping_page1.html", b"      <li>", b"     </ul>")
     progress = (PAGES / "heimao_view_done.html").read_bytes()
+    wechat_list = _json_page("wechat_mp_list1.json", ("app_msg_list",))
+    article = (PAGES / "wechat_mp_article_2651081601_1.html").read_bytes()
+    svg_page = _html_page("dianping_svg_page.html", b"      <li>", b"     </ul>")
+    sheet = dianping_glyphs.parse_css((PAGES / "dianping_glyphs.css").read_text("utf-8"))
+    sprite = (PAGES / "dianping_glyphs_path.svg").read_bytes()
     douban = _html_page("douban_page1.html", b'\n        <div class="comment-item',
                         b"\n            </div>\n            <div id=\"paginator\"")
     forum = _html_page("html_list1.html", b"\n      <li class=\"review\"", b"\n</ul>")
@@ -105,6 +121,17 @@ def run() -> list[Figure]:
                                          dianping_page.parse_page(dianping).items]),
                             lambda: len(Selector(text=dianping.decode()).css(
                                 "div.reviews-items > ul > li"))),
+        "dianping + SVG glyphs (HTML)": (
+            lambda: _decode_glyph_page(svg_page, sheet, sprite),
+            lambda: len(Selector(text=svg_page.decode()).css("div.reviews-items > ul > li"))),
+        "wechat_mp list (JSON)": (
+            lambda: len([wechat_mp_page.to_ref(r) for r in
+                         wechat_mp_page.parse_list(wechat_list).rows]),
+            lambda: len(json.loads(wechat_list)["app_msg_list"])),
+        # one article page a review
+        "wechat_mp article (HTML)": (
+            lambda: len([wechat_mp_page.parse_article(article)]),
+            lambda: len([Selector(text=article.decode()).css("#js_content")])),
         # one complaint page a review: steps read per page, counted as one review each
         "heimao progress (HTML)": (
             lambda: len([heimao_progress.parse_progress(progress)]),

@@ -7,7 +7,9 @@ A crawl fails outright (``ok=False``) when:
 - no page could be parsed (invalid JSON, no ``feed`` object);
 - no review was found on any page although the source had reviews before (the format changed,
   or the feed came back empty), or every entry found failed to read as a review;
-- reviews could not be analysed (none at all) or written to the store, or the crawl crashed.
+- reviews could not be analysed (none at all) or written to the store, or the crawl crashed;
+- the site refused the crawl part way (a verification page): the spider sets
+  ``<spider>/refused`` to the site's reason.
 Anything less (one bad page among good ones, a few malformed entries) is counted in ``errors``
 or ``dropped`` and the crawl is ok.
 """
@@ -70,7 +72,9 @@ def judge_crawl(source: str, stats: dict[str, Any], had_reviews: bool,
         pages=received - parse_errors, problems=list(stats.get(f"{spider}/problems", [])))
     last_problem = stats.get(f"{spider}/last_problem", "")
     entry_drops = _sum(stats, f"{spider}/entry_dropped/")
-    if received == 0 and download_errors and not http_errors:
+    if stats.get(f"{spider}/refused"):
+        report.error = f"the site refused the crawl: {stats[f'{spider}/refused']}"
+    elif received == 0 and download_errors and not http_errors:
         report.error = f"cannot reach the source: {last_problem}"
     elif received == 0 and http_errors:
         report.error = f"every page failed: {last_problem}"

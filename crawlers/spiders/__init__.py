@@ -18,6 +18,7 @@ from crawlers.spiders.html import HtmlSpider
 from crawlers.spiders.jd import JdSpider
 from crawlers.spiders.jsonapi import JsonApiSpider
 from crawlers.spiders.rss import RssSpider
+from crawlers.spiders.wechat_mp import WechatMpSpider
 from crawlers.spiders.weibo import WeiboSpider
 from crawlers.spiders.xhs import XhsSpider
 from crawlers.spiders.zhihu import ZhihuSpider
@@ -27,4 +28,4 @@ from models.plugins import Registry
 SOURCE_TYPES = Registry("source", SourceType, SourceBase, [
     AppStoreSpider, FileImport, BilibiliSpider, DoubanSpider, JdSpider, WeiboSpider, CtripSpider,
     RssSpider, HtmlSpider, JsonApiSpider, HeimaoSpider, ZhihuSpider, XhsSpider, DouyinSpider,
-    DianpingSpider])
+    DianpingSpider, WechatMpSpider])

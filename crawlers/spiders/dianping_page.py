@@ -13,16 +13,19 @@ the page number).
 
 The site hides characters of the text behind glyph sprites: ``<svgmtsi class="…">`` elements
 (drawn from an SVG through the page's CSS) and code points of the private use area (drawn by
-a per-page web font). Their mapping is fetched from other files and changes: it is not
-decoded here. Each hidden character becomes ``□`` and is counted in
-``extra.hidden_characters``; a review with more than ``MAX_HIDDEN_SHARE`` of its characters
-hidden is dropped as ``obfuscated_text`` (not worth analysing). A verification page (验证中心,
-``div#log``) or a login page raises ``PageFormatError("api_refused")``.
+a per-page web font). The SVG sprites are decoded when the spider could read the page's glyph
+stylesheet and SVG (``glyphs``, see ``crawlers.spiders.dianping_glyphs``; counted in
+``extra.decoded_characters``); the web font is not. Each character left hidden becomes ``□``
+and is counted in ``extra.hidden_characters``; a review with more than ``MAX_HIDDEN_SHARE`` of
+its characters hidden is dropped as ``obfuscated_text`` (not worth analysing). The page's
+glyph stylesheets (links whose address has ``svgtextcss``) are listed in
+``ReviewsPage.stylesheets`` for the spider to read. A verification page (验证中心, ``div#log``)
+or a login page raises ``PageFormatError("api_refused")``.
 """
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from parsel import Selector
@@ -30,6 +33,7 @@ from parsel import Selector
 from crawlers.exceptions import EntryFormatError, PageFormatError
 from crawlers.items import RawReview
 from crawlers.normalise import entry_time, to_rating
+from crawlers.spiders.dianping_glyphs import GlyphMap
 from crawlers.spiders.json_body import decode
 
 PLATFORM = "dianping"
@@ -37,6 +41,7 @@ REVIEW_URL = "https://www.dianping.com/review/{review_id}"
 HIDDEN = "□"
 MAX_HIDDEN_SHARE = 0.3
 MAX_SCORES = 8
+MAX_STYLESHEETS = 2
 _STARS = re.compile(r"\bsml-str(\d{1,2})\b")
 _TIME = re.compile(r"\d{4}-\d{2}-\d{2}(?: \d{2}:\d{2}(?::\d{2})?)?")
 _COUNT = re.compile(r"\((\d{1,12})\)")
@@ -49,6 +54,7 @@ _FOLDS = ("收起评价", "展开评价")
 class ReviewsPage:
     items: list[Selector]
     has_next: bool
+    stylesheets: list[str] = field(default_factory=list)  # glyph stylesheets, as linked
 
 
 def parse_page(body: bytes | str) -> ReviewsPage:
@@ -64,31 +70,40 @@ def parse_page(body: bytes | str) -> ReviewsPage:
                                                  "is missing or expired")
         raise PageFormatError("no_review_list",
                               f"no review list on the page (title: {title or 'none'})")
-    return ReviewsPage(list(items), bool(page.css("div.reviews-pages a.NextPage")))
+    sheets = [href for href in page.css("link[rel~=stylesheet]::attr(href)").getall()
+              if "svgtextcss" in href][:MAX_STYLESHEETS]
+    return ReviewsPage(list(items), bool(page.css("div.reviews-pages a.NextPage")), sheets)
 
 
-def review_text(review: Selector) -> tuple[str, int]:
-    """The review's text with each hidden character as ``□``, and how many were hidden."""
+def review_text(review: Selector, glyphs: GlyphMap | None = None) -> tuple[str, int, int]:
+    """The review's text with each hidden character as ``□``, how many stayed hidden and how
+    many were decoded from the SVG sprites (``glyphs``)."""
     words = review.css("div.review-words") or review.css("div.review-truncated-words")
     if not words:
-        return "", 0
+        return "", 0, 0
     parts: list[str] = []
-    for node in words[0].xpath(".//text()[not(ancestor::script) and not(ancestor::style)]"
-                               " | .//svgmtsi"):
+    decoded = 0
+    for node in words[0].xpath(".//text()[not(ancestor::script) and not(ancestor::style) and "
+                               "not(ancestor::svgmtsi)] | .//svgmtsi"):
         if isinstance(node.root, str):
             parts.append(node.root)
-        else:
-            parts.append(HIDDEN)
+            continue
+        character = None
+        if glyphs is not None:
+            for name in (node.root.get("class") or "").split()[:4]:
+                character = character or glyphs.char(name)
+        decoded += character is not None
+        parts.append(character or HIDDEN)
     text = "".join(parts)
     for fold in _FOLDS:
         text = text.replace(fold, "")
     text = _PRIVATE_USE.sub(HIDDEN, text)
     text = "\n".join(" ".join(line.split()) for line in text.splitlines())
     text = re.sub(r"\n{2,}", "\n", text).strip()
-    return text, text.count(HIDDEN)
+    return text, text.count(HIDDEN), decoded
 
 
-def to_raw_review(item: Selector, source: str) -> RawReview:
+def to_raw_review(item: Selector, source: str, glyphs: GlyphMap | None = None) -> RawReview:
     review = item.css("div.main-review")
     if not review:
         raise EntryFormatError("not_a_review", "list item without div.main-review")
@@ -97,7 +112,7 @@ def to_raw_review(item: Selector, source: str) -> RawReview:
                       if _ID.match(i)), None)
     if native_id is None:
         raise EntryFormatError("missing_id", "review without a numeric data-id")
-    text, hidden = review_text(review)
+    text, hidden, decoded = review_text(review, glyphs)
     if not text.replace(HIDDEN, "").strip():
         raise EntryFormatError("missing_content", f"review {native_id} without text")
     if hidden > MAX_HIDDEN_SHARE * len(text):
@@ -110,6 +125,8 @@ def to_raw_review(item: Selector, source: str) -> RawReview:
     extra: dict[str, Any] = {}
     if hidden:
         extra["hidden_characters"] = hidden
+    if decoded:
+        extra["decoded_characters"] = decoded
     scores = {}
     for item_score in review.css("div.review-rank span.score span.item")[:MAX_SCORES]:
         name, _, value = _visible([item_score]).replace(":", "：").partition("：")

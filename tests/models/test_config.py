@@ -62,7 +62,7 @@ channels:
         "koubei.yaml: sources[1].colour: unknown key",
         "koubei.yaml: sources[2]: unknown type 'telepathy'; expected one of 'appstore', 'file', "
         "'bilibili', 'douban', 'jd', 'weibo', 'ctrip', 'rss', 'html', 'jsonapi', 'heimao', 'zhihu', "
-        "'xhs', 'douyin', 'dianping', or a dotted path pkg.module.Class",
+        "'xhs', 'douyin', 'dianping', 'wechat_mp', or a dotted path pkg.module.Class",
         "koubei.yaml: channels[0].recipients: List should have at least 1 item after validation, not 0",
     ]
 
