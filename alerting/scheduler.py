@@ -1,6 +1,7 @@
-"""The scheduler: detection every ``detection_interval``, each enabled source's crawl at its
-own ``interval`` (all starting at once) and each configured report at its local time (daily,
-or on its weekday), in a persistent job store on the state database.
+"""The scheduler: detection every ``detection_interval`` (and, with ``detect_after_crawl``,
+within ``AFTER_CRAWL_POLL`` of a crawl that stored new reviews), each enabled source's crawl at
+its own ``interval`` (all starting at once) and each configured report at its local time
+(daily, or on its weekday), in a persistent job store on the state database.
 
 It schedules the callables it is given (``Jobs``) and imports no other stage: the composition
 root (``web.jobs``) says what a detection tick, a crawl and a report are. The callables must be
@@ -27,6 +28,7 @@ from typing import Callable, Mapping
 from zoneinfo import ZoneInfo
 
 from apscheduler.events import EVENT_SCHEDULER_STARTED
+from apscheduler.jobstores.memory import MemoryJobStore
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import Column, LargeBinary, MetaData, Table, Unicode, inspect, select, update
@@ -38,6 +40,9 @@ from models.runtime import Runtime
 log = logging.getLogger(__name__)
 
 DETECT_JOB = "detect"
+AFTER_CRAWL_JOB = "detect:after-crawl"
+AFTER_CRAWL_POLL = timedelta(seconds=2)  # how often the scheduler looks for fresh crawls
+VOLATILE = "volatile"  # the in-memory job store
 CRAWL_JOB_PREFIX = "crawl:"
 REPORT_JOB_PREFIX = "report:"
 JOBS_TABLE = "apscheduler_jobs"
@@ -48,10 +53,26 @@ class Jobs:
     """What the scheduler runs: ``detect(config_path, home)``, ``crawl(config_path, home,
     source)`` and ``report(config_path, home, name)``, each a module-level function; detect
     and report also take ``fence=`` (a ``models.lease.Fence`` as text) when the scheduler
-    was built with one."""
+    was built with one. ``after_crawl(runtime)`` (also with ``fence=``), when given, is
+    polled every ``AFTER_CRAWL_POLL`` while crawls are scheduled and ``detect_after_crawl``
+    is on: it runs detection when crawls stored new reviews. It is held in memory, not in
+    the job store (it takes the scheduler's own runtime, and is added again at each start)."""
     detect: Callable[[str, str], None]
     crawl: Callable[[str, str, str], None]
     report: Callable[[str, str, str], None]
+    after_crawl: Callable[[Runtime], None] | None = None
+
+
+class _QuietPolls(logging.Filter):
+    """Drops APScheduler's "Running job" / "executed successfully" lines for the after-crawl
+    poll, which would otherwise fill the log every few seconds."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        job = record.args[0] if isinstance(record.args, tuple) and record.args else None
+        return not (record.levelno <= logging.INFO and getattr(job, "id", None) == AFTER_CRAWL_JOB)
+
+
+logging.getLogger("apscheduler.executors.default").addFilter(_QuietPolls())
 
 
 def _grace(interval: timedelta) -> int:
@@ -69,7 +90,8 @@ def build_scheduler(runtime: Runtime, jobs: Jobs, start_crawls: bool = True,
     fenced = {"fence": fence} if fence else {}
     rewrite_moved_jobs(runtime.state.engine, moved or {})
     scheduler = BackgroundScheduler(
-        jobstores={"default": SQLAlchemyJobStore(url=runtime.state.url, tablename=JOBS_TABLE)},
+        jobstores={"default": SQLAlchemyJobStore(url=runtime.state.url, tablename=JOBS_TABLE),
+                   VOLATILE: MemoryJobStore()},
         timezone=ZoneInfo(config.timezone))
     args = [str(runtime.config_path), str(runtime.home)]
     now = utcnow()
@@ -89,6 +111,13 @@ def build_scheduler(runtime: Runtime, jobs: Jobs, start_crawls: bool = True,
                           next_run_time=now, misfire_grace_time=_grace(source.interval),
                           replace_existing=True)
         wanted.add(job_id)
+    after_crawl = bool(sources and jobs.after_crawl and config.detect_after_crawl)
+    if after_crawl:
+        scheduler.add_job(jobs.after_crawl, "interval", args=[runtime], kwargs=fenced,
+                          id=AFTER_CRAWL_JOB, name="detection after crawls",
+                          jobstore=VOLATILE, coalesce=True, max_instances=1,
+                          seconds=AFTER_CRAWL_POLL.total_seconds(),
+                          misfire_grace_time=_grace(AFTER_CRAWL_POLL))
     for report in config.reports:
         job_id = REPORT_JOB_PREFIX + report.name
         hour, minute = (int(part) for part in report.at.split(":"))
@@ -99,7 +128,8 @@ def build_scheduler(runtime: Runtime, jobs: Jobs, start_crawls: bool = True,
                           misfire_grace_time=6 * 3600,  # down at 09:00, up at 10:00: still send
                           replace_existing=True)
         wanted.add(job_id)
-    log.info("scheduler: detection every %s; crawls: %s", config.detection_interval,
+    log.info("scheduler: detection every %s%s; crawls: %s", config.detection_interval,
+             " and after each crawl that stored new reviews" if after_crawl else "",
              ", ".join(f"{s.name} every {s.interval}" for s in sources) or "none")
 
     def prune_stale(_event: object) -> None:

@@ -8,6 +8,7 @@ from benchmarks import (
     cli_bench,
     crawl_bench,
     detection_bench,
+    e2e_bench,
     es_bench,
     failover_bench,
     nlp_bench,
@@ -27,7 +28,8 @@ BENCHMARKS = {"store": store_bench.run, "nlp": nlp_bench.run,
               "detection": detection_bench.run, "realistic": realistic_bench.run,
               "es": es_bench.run, "spam": spam_bench.run, "analytics": analytics_bench.run,
               "failover": failover_bench.run, "scale": scale_bench.run, "cli": cli_bench.run,
-              "rules": rules_bench.run, "backtest": rules_bench.run_backtest_speed}
+              "rules": rules_bench.run, "backtest": rules_bench.run_backtest_speed,
+              "e2e": e2e_bench.run}
 
 
 def main(names: list[str]) -> int:

@@ -54,7 +54,7 @@ from nlp.normalize import normalize, normalize_many
 from nlp.segment import SLANG_DICT, Segmenter, starts_of, words_of
 from nlp.sentiment import SentimentModel
 from nlp.training.corpus import default_data_path, default_data_paths, read_corpora, read_corpus
-from nlp.training.crossdomain import adaptation, leave_one_domain_out
+from nlp.training.crossdomain import SAMPLE_SEED, adaptation, leave_one_domain_out
 from nlp.training.evaluation import evaluate
 
 BATCH = 256  # reviews per enrich call (the crawl pipeline sends up to 100 at a time, imports 500)
@@ -164,14 +164,19 @@ def _sample(name: str, default: int | None) -> int | None:
 def run_domains() -> list[Figure]:
     """Leave-one-domain-out figures over every domain (``python -m benchmarks nlp-domains``;
     slow: two fits per domain, about an hour on the shared machine). The quick variant:
-    ``KOUBEI_BENCH_LODO_SAMPLE=N`` (at most N rows per domain, fixed seed)."""
+    ``KOUBEI_BENCH_LODO_SAMPLE=N`` (at most N rows per domain, drawn with the seed
+    ``KOUBEI_BENCH_LODO_SEED``, default ``SAMPLE_SEED``)."""
     c = float(SentimentModel.load().meta["params"]["C"])
     sample = _sample("KOUBEI_BENCH_LODO_SAMPLE", None)
+    seed = os.environ.get("KOUBEI_BENCH_LODO_SEED", str(SAMPLE_SEED))
+    if not seed.isdigit():
+        raise SystemExit(f"KOUBEI_BENCH_LODO_SEED={seed!r}: a whole number")
+    seed = int(seed)
     results = leave_one_domain_out(default_data_paths(), c, baseline=True,
                                    echo=lambda line: print(line, file=sys.stderr, flush=True),
-                                   sample=sample)
+                                   sample=sample, seed=seed)
     figures = []
-    of = f", sample of {sample}" if sample else ""
+    of = f", sample of {sample}, seed {seed}" if sample else ""
     for domain, (rows, f1, _, baseline, _) in results.items():
         figures.append(Figure(f"unseen domain {domain} ({rows} texts{of}), macro-F1", f1, "",
                               baseline, "char 1-3 TF-IDF + LinearSVC", "> baseline",

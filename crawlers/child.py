@@ -1,7 +1,12 @@
 """``crawls_in_child``: crawls in a fresh child process, since Twisted's reactor cannot
 restart within a process. The caller (the composition root, ``web.jobs``) names the child's
 command, which runs ``crawlers.runner.run_crawls`` and prints each ``CrawlReport`` as one JSON
-line on stdout, and the function that opens a runtime for recording a child's failure."""
+line on stdout, and the function that opens a runtime for recording a child's failure.
+
+Starting a child (importing Scrapy, loading the sentiment model and the dictionaries) costs
+most of a small crawl. A ``SpareChild`` starts the next child ahead of need with ``--wait``:
+it loads all that, then waits on stdin for its arguments (one JSON line: the argument list),
+so the crawl that takes it starts at once."""
 from __future__ import annotations
 
 import json
@@ -23,27 +28,31 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 def crawls_in_child(config_path: str | Path, home: str | Path, source_names: list[str],
                     timeout: float = 600, overrides: dict[str, Any] | None = None, *,
                     command: Sequence[str],
-                    open_runtime: Callable[[Any, Any], Runtime]) -> list[CrawlReport]:
+                    open_runtime: Callable[[Any, Any], Runtime],
+                    spare: "SpareChild | None" = None) -> list[CrawlReport]:
     """Crawl several sources at once in one child process started as ``command`` (plus
-    ``--config``, ``--home``, the names and ``--settings``); one report per name, in order. A
+    ``--config``, ``--home``, the names and ``--settings``), or in the child ``spare`` holds
+    ready; one report per name, in order. A
     child that times out, dies or prints no report for a source gives ``ok=False`` for it and
     marks its checkpoint broken (through a runtime from ``open_runtime``). The child's log goes
     to this process's stderr."""
-    command = [*command, "--config", str(config_path), "--home", str(home), *source_names]
+    arguments = ["--config", str(config_path), "--home", str(home), *source_names]
     if overrides:
-        command += ["--settings", json.dumps(overrides)]
-    env = dict(os.environ)
-    # The child must import this same code base, installed or not.
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(PROJECT_ROOT), env.get("PYTHONPATH")]))
+        arguments += ["--settings", json.dumps(overrides)]
     reports: dict[str, CrawlReport] = {}
     try:
-        done = subprocess.run(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                              text=True, timeout=timeout, env=env, check=False)
+        if spare is not None:
+            stdout, returncode = spare.run(arguments, timeout)
+        else:
+            done = subprocess.run([*command, *arguments], stdin=subprocess.DEVNULL,
+                                  stdout=subprocess.PIPE, text=True, timeout=timeout,
+                                  env=child_env(), check=False)
+            stdout, returncode = done.stdout, done.returncode
     except subprocess.TimeoutExpired:
         error = f"the crawl did not finish within {timeout:g}s and was stopped"
     else:
-        reports = _reports(done.stdout)
-        error = f"the crawl process exited with code {done.returncode} without a report"
+        reports = _reports(stdout)
+        error = f"the crawl process exited with code {returncode} without a report"
     results = []
     for name in source_names:
         if name in reports:
@@ -53,6 +62,53 @@ def crawls_in_child(config_path: str | Path, home: str | Path, source_names: lis
         _record_child_failure(open_runtime, config_path, home, name, error)
         results.append(CrawlReport(name, errors=1, ok=False, error=error))
     return results
+
+
+def child_env() -> dict[str, str]:
+    env = dict(os.environ)
+    # The child must import this same code base, installed or not.
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(PROJECT_ROOT), env.get("PYTHONPATH")]))
+    return env
+
+
+class SpareChild:
+    """One crawl child started ahead of need (``command`` plus ``--wait``; see the module
+    docstring). ``run`` hands the waiting child its arguments and starts the next one at
+    once, so that it is ready even when crawls follow each other closely; a spare that died
+    meanwhile is replaced by a fresh child. ``close`` stops the spare. Not shared between
+    threads: each crawl worker keeps its own."""
+
+    def __init__(self, command: Sequence[str]):
+        self.command = [*command, WAIT_FLAG]
+        self.child: subprocess.Popen | None = None
+
+    def run(self, arguments: list[str], timeout: float) -> tuple[str, int]:
+        """Crawl with ``arguments`` in the spare; returns its stdout and exit code. Raises
+        ``subprocess.TimeoutExpired`` (the child killed) after ``timeout`` seconds."""
+        child, self.child = self.child, None
+        if child is None or child.poll() is not None:
+            child = self._start()
+        self.child = self._start()
+        try:
+            stdout, _ = child.communicate(json.dumps(arguments) + "\n", timeout=timeout)
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.communicate()
+            raise
+        return stdout, child.returncode
+
+    def close(self) -> None:
+        child, self.child = self.child, None
+        if child is not None and child.poll() is None:
+            child.kill()
+            child.communicate()
+
+    def _start(self) -> subprocess.Popen:
+        return subprocess.Popen(self.command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                text=True, env=child_env())
+
+
+WAIT_FLAG = "--wait"
 
 
 def _reports(stdout: str) -> dict[str, CrawlReport]:

@@ -300,6 +300,9 @@ class KoubeiConfig(Strict):
     store: StoreConfig = StoreConfig()
     state_url: str | None = None  # SQLAlchemy URL; default: SQLite file in the data directory
     detection_interval: Duration = timedelta(minutes=1)
+    # Also run detection within seconds of a crawl that stored new reviews, instead of
+    # waiting for the next ``detection_interval`` tick (read when the scheduler starts).
+    detect_after_crawl: bool = True
     web: WebConfig = WebConfig()
     entities: list[EntityConfig] = []
     sources: list[SourceBase] = []

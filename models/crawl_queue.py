@@ -13,6 +13,8 @@ claims it, runs it and marks it done, on SQLite and PostgreSQL alike.
   without waiting on each other; SQLite runs one writing statement at a time.
 - A worker beats (``heartbeat``) while it crawls; ``abandon_stale`` frees jobs whose worker
   stopped beating (it died), so the source is crawled again at its next interval.
+- ``stored_new_since`` names the crawls that stored new reviews after a time: the scheduler
+  runs detection at once after them (``web.jobs.detect_after_crawl_job``).
 """
 from __future__ import annotations
 
@@ -101,6 +103,20 @@ def abandon_stale(state: StateDB, silent_for: timedelta, now: datetime | None = 
                                    CrawlJob.heartbeat_at < now - silent_for)
             .values(status="abandoned", active_source=None, active_site=None,
                     finished_at=now)).rowcount
+
+
+def stored_new_since(state: StateDB, since: datetime) -> list[int]:
+    """The ids of crawls that finished after ``since`` and stored new reviews, oldest first."""
+    with state.session() as session:
+        rows = session.execute(select(CrawlJob.id, CrawlJob.result)
+                               .where(CrawlJob.finished_at > since, CrawlJob.status == "done")
+                               .order_by(CrawlJob.id)).all()
+    return [row.id for row in rows if _new_reviews(row.result) > 0]
+
+
+def _new_reviews(result: object) -> int:
+    value = result.get("new", 0) if isinstance(result, dict) else 0
+    return value if isinstance(value, int) else 0
 
 
 def unfinished(state: StateDB) -> list[CrawlJob]:

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Callable
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from models.review import utcnow
@@ -148,6 +148,12 @@ def finish_run(state: StateDB, job: str, slot: str, now: datetime | None = None)
     with state.session() as session:
         session.execute(update(JobRun).where(JobRun.job == job, JobRun.slot == slot)
                         .values(finished_at=now or utcnow()))
+
+
+def last_started(state: StateDB, jobs: tuple[str, ...]) -> datetime | None:
+    """When the latest run of any of ``jobs`` was claimed (None: never)."""
+    with state.session() as session:
+        return session.scalar(select(func.max(JobRun.started_at)).where(JobRun.job.in_(jobs)))
 
 
 def interval_slot(at: datetime, every: timedelta) -> str:

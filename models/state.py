@@ -265,7 +265,8 @@ class CrawlJob(Base):
     claimed_by: Mapped[str | None] = mapped_column(String(128))
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # indexed: the scheduler asks every few seconds which crawls finished since a time
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     result: Mapped[dict] = mapped_column(JSON, default=dict)
 
 class AuditEntry(Base):
@@ -292,6 +293,30 @@ class RetagJob(Base):
     added: Mapped[int] = mapped_column(Integer, default=0)    # reviews that gained the entity
     removed: Mapped[int] = mapped_column(Integer, default=0)  # reviews that lost it
     started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=_now)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    error: Mapped[str | None] = mapped_column(Text)
+
+
+class ReanalyzeJob(Base):
+    """Re-labelling stored reviews with the current model (``koubei reanalyze``), with its
+    progress and the point it reached, so that an interrupted job resumes there."""
+    __tablename__ = "reanalyze_jobs"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    actor: Mapped[str] = mapped_column(String(64))      # a username, or "cli:NAME"
+    since: Mapped[datetime | None] = mapped_column(UTCDateTime)  # None: every stored review
+    model: Mapped[str] = mapped_column(String(128))     # the model version labelling
+    # running|done|failed|interrupted (the last two resume where they stopped)
+    status: Mapped[str] = mapped_column(String(16), default="running")
+    total: Mapped[int] = mapped_column(Integer, default=0)      # reviews to look at
+    done: Mapped[int] = mapped_column(Integer, default=0)       # reviews looked at
+    relabelled: Mapped[int] = mapped_column(Integer, default=0)  # whose sentiment changed
+    written: Mapped[int] = mapped_column(Integer, default=0)    # rewritten (any analysis change)
+    skipped: Mapped[int] = mapped_column(Integer, default=0)    # changed by a writer meanwhile
+    # the last review done, in the store's iteration order (published_at, id)
+    reached_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    reached_id: Mapped[str | None] = mapped_column(String(64))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=_now)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=_now)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     error: Mapped[str | None] = mapped_column(Text)
 

@@ -26,6 +26,8 @@ search over the batch per rule.
 """
 from __future__ import annotations
 
+import bisect
+import itertools
 import re
 
 from nlp import patterns
@@ -178,14 +180,12 @@ def triggered(texts) -> dict[int, set[str]]:
     triggered; each rule then checks its text exactly. (Two trigger phrases overlapping
     without one containing the other, e.g. 其实在是, trigger only the first: a rule can be
     missed there, never run where it should not.)"""
-    import bisect
-    import itertools
     joined = "\x00".join(texts)
     out: dict[int, set[str]] = {}
-    if TRIGGERS.search(joined) is None:
-        return out
-    starts = list(itertools.accumulate((len(t) + 1 for t in texts), initial=0))
+    starts = None  # each text's offset in ``joined``, once there is a match to place
     for match in TRIGGERS.finditer(joined):
+        if starts is None:
+            starts = list(itertools.accumulate((len(t) + 1 for t in texts), initial=0))
         i = bisect.bisect_right(starts, match.start()) - 1
         out.setdefault(i, set()).update(_KINDS_OF[match.group()])
     return out

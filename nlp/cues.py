@@ -86,7 +86,7 @@ def _trie(words) -> str:
 
 _ALTERNATION = _trie(_KINDS)
 _TOKEN = re.compile(_BREAK + "|" + _ALTERNATION)
-_WORDS = re.compile(_ALTERNATION)
+_SPLIT = re.compile(f"({_ALTERNATION})")  # the words kept between the gaps
 
 
 def cue_counts(text: str) -> list[float]:
@@ -144,15 +144,23 @@ def cue_matrix(texts: list[str]) -> np.ndarray:
     as array operations (a test holds it equal to ``cue_counts``)."""
     out = np.zeros((len(texts), len(COLUMNS)), dtype=np.float64)
     joined = "\n".join(texts)  # a break: nothing reaches from one text into the next
-    found = [(m.start(), m.end(), code) for m in _WORDS.finditer(joined)
-             if (code := _WORD_CODE[m.group()])]
-    if not found:
+    # Split around the lexicon words: the gaps and words alternate, so their lengths give
+    # every word's position without a Python step per match.
+    parts = _SPLIT.split(joined)
+    words = parts[1::2]
+    lengths = np.fromiter(map(len, parts), dtype=np.int64, count=len(parts))
+    end = np.cumsum(lengths)[1::2]
+    start = end - lengths[1::2]
+    code = np.fromiter(map(_WORD_CODE.__getitem__, words), dtype=np.int64, count=len(words))
+    hao = np.fromiter(map("好".__eq__, words), dtype=bool, count=len(words))
+    kept = code != 0  # the IGNORED words
+    if not kept.any():
         return out
-    start, end, code = (np.array(column, dtype=np.int64) for column in zip(*found))
-    hao = np.array([joined[i] == "好" and j == i + 1 for i, j in zip(start, end)])
+    start, end, code, hao = start[kept], end[kept], code[kept], hao[kept]
     points = np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32)
     clause = np.concatenate([[0], np.cumsum(np.isin(points, _BREAK_POINTS))])[start]
-    text_starts = np.concatenate([[0], np.cumsum([len(t) + 1 for t in texts])])
+    text_starts = np.concatenate([[0], np.cumsum(np.fromiter(map(len, texts), dtype=np.int64,
+                                                             count=len(texts)) + 1)])
     text = np.searchsorted(text_starts, start, side="right") - 1
     # 好 right before another lexicon word intensifies it (好贵).
     polar = (code == 1) | (code == 2)

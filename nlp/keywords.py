@@ -15,6 +15,7 @@ import functools
 import threading
 from collections import Counter, _count_elements  # type: ignore[attr-defined]
 from dataclasses import dataclass
+from itertools import chain
 from pathlib import Path
 from typing import Iterable, Sequence
 
@@ -116,13 +117,23 @@ class TermLift:
     score: float         # how sure the rise is: two-proportion z statistic
 
 
+def _review_terms(tokens: tuple[str, ...]) -> frozenset[str]:
+    """The distinct candidate terms (lower-cased) of one review's tokens."""
+    get = _weights.__getitem__
+    return frozenset(pair[0] for pair in filter(None, map(get, tokens)))
+
+
+# an explanation reads the same few thousand baseline reviews at every tick it fires
+_terms_of: Memo[tuple[str, ...], frozenset[str]] = Memo(_review_terms, 1 << 16)
+
+
 def _documents(reviews: Iterable[Sequence[str]]) -> tuple[Counter, int]:
-    counts: Counter = Counter()
-    n = 0
-    for tokens in reviews:
-        n += 1
-        counts.update({t.lower() for t in tokens if is_candidate(t)})
-    return counts, n
+    """How many of ``reviews`` hold each candidate term (lower-cased), and how many there
+    are; a review's terms are remembered by its tokens, and the counting stays in C."""
+    sets = list(map(_terms_of.__getitem__, map(tuple, reviews)))
+    counts: dict[str, int] = {}
+    _count_elements(counts, chain.from_iterable(sets))
+    return Counter(counts), len(sets)
 
 
 def overrepresented_terms(window: Sequence[Sequence[str]], baseline: Sequence[Sequence[str]],

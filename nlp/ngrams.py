@@ -37,8 +37,7 @@ def _codepoints(texts: list[str], prepared: bool = False) -> tuple[np.ndarray, n
         prepared_texts = _WHITESPACE.sub(" ", joined).split("\x00")
     else:
         prepared_texts = [_WHITESPACE.sub(" ", t) for t in texts]
-    lengths = np.fromiter((len(t) for t in prepared_texts), dtype=np.int64,
-                          count=len(prepared_texts))
+    lengths = np.fromiter(map(len, prepared_texts), dtype=np.int64, count=len(prepared_texts))
     starts = np.zeros(len(prepared_texts) + 1, dtype=np.int64)
     np.cumsum(lengths, out=starts[1:])
     points = np.frombuffer("".join(prepared_texts).encode("utf-32-le"), dtype=np.uint32)

@@ -125,7 +125,8 @@ def texts_matching(pattern: re.Pattern, texts: Sequence[str], lower: bool = Fals
         if len(joined) != sum(map(len, texts)) + max(len(texts) - 1, 0):
             # Lower-casing changed a length (İ → i̇): positions no longer line up.
             return set(range(len(texts)))
-    if pattern.search(joined) is None:
+    found = [match.start() for match in pattern.finditer(joined)]  # one scan of the batch
+    if not found:
         return set()
     starts = list(itertools.accumulate((len(t) + 1 for t in texts), initial=0))
-    return {bisect.bisect_right(starts, match.start()) - 1 for match in pattern.finditer(joined)}
+    return {bisect.bisect_right(starts, at) - 1 for at in found}

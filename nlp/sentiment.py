@@ -82,7 +82,7 @@ def statements(text: str) -> tuple[str, bool, bool]:
 
 def has_content(text: str) -> bool:
     """True when ``text`` has something the model can read: Chinese characters or emoji."""
-    return patterns.has_cjk(text) or patterns.EMOJI.search(text) is not None
+    return patterns.CJK.search(text) is not None or patterns.EMOJI.search(text) is not None
 
 
 class LinearParts:

@@ -37,6 +37,7 @@ from web.pages import (
     incident_actions,
     incidents,
     queue,
+    reanalyze,
     reports,
     response,
     review_actions,
@@ -93,7 +94,7 @@ def create_app(runtime: Runtime | None = None,
         extension.init_app(app)
     for module in (feed, trends, analytics, incidents, incident_actions, action_link_views,
                    exports, response, silences, corrections, reports, rules, audit, entities,
-                   review_actions, queue, api, api_insights, api_analytics, api_actions,
+                   reanalyze, review_actions, queue, api, api_insights, api_analytics, api_actions,
                    api_response, api_corrections, api_review_actions, health, openapi):
         app.register_blueprint(module.bp)
     hops = app.extensions["koubei"].config.web.trusted_proxies

@@ -6,8 +6,10 @@ Each job is a module-level function of plain strings (pickled into the persisten
 that opens a fresh runtime, so config edits are picked up on the next run.
 
 Coordination across processes, all through the state database: a detection tick claims its
-interval (``models.lease.claim_run``) and a report its week, under the scheduler lease's fence,
-so no tick or report runs twice; a crawl job only queues the source's crawl
+interval (``models.lease.claim_run``), a detection after crawls the newest crawl it follows,
+and a report its week, under the scheduler lease's fence, so none runs twice; within the
+leading process one detection runs at a time (``DETECTING``); a crawl job only queues the
+source's crawl
 (``models.crawl_queue``), and crawl workers (``work_crawls``, in ``koubei run --role worker``
 or ``all``) claim and run queued crawls, one per source at a time across the fleet.
 """
@@ -29,7 +31,7 @@ from crawlers import child
 from crawlers.batches import site_of
 from crawlers.report import CrawlReport
 from models import crawl_queue
-from models.lease import PROCESS, Fence, claim_run, finish_run, interval_slot
+from models.lease import PROCESS, Fence, claim_run, finish_run, interval_slot, last_started
 from models.review import utcnow
 from models.runtime import Runtime
 from web.reports.mail import send_report
@@ -47,6 +49,12 @@ MOVED_FUNCTIONS = {
 }
 
 
+# The job names detection runs are claimed under (``models.lease.claim_run``).
+TICK_RUN, AFTER_CRAWL_RUN = "detect", "detect:after-crawl"
+# One detection at a time in this process: a tick and a detection after crawls never overlap
+# (across processes, only the scheduler lease's holder runs either, fenced).
+DETECTING = threading.Lock()
+
 # A crawl whose worker has not said it is alive for this long is given up (the worker died).
 CRAWL_SILENT_AFTER = timedelta(minutes=2)
 HEARTBEAT_EVERY = 20.0  # seconds between a worker's heartbeats while it crawls
@@ -58,18 +66,52 @@ def _fence(text: str | None) -> Fence | None:
 
 def detect_job(config_path: str, home: str, fence: str | None = None) -> None:
     """One detection tick (with escalation follow-up) in a fresh runtime, once per detection
-    interval whichever process tries (see the module docstring)."""
-    runtime = open_runtime(config_path, home)
+    interval whichever process tries (see the module docstring); it waits for a detection
+    after crawls running in this process to end."""
+    with DETECTING:
+        runtime = open_runtime(config_path, home)
+        try:
+            now = utcnow()
+            slot = interval_slot(now, runtime.config.detection_interval)
+            if not claim_run(runtime.state, TICK_RUN, slot, _fence(fence), now):
+                return
+            report = run_detection(runtime)
+            finish_run(runtime.state, TICK_RUN, slot)
+        finally:
+            runtime.close()
+    _log_detection("detection", report)
+
+
+def detect_after_crawl_job(runtime: Runtime, fence: str | None = None) -> None:
+    """Run detection at once when crawls stored new reviews after the latest detection run
+    (tick or this) began; polled by the leading scheduler with its own ``runtime``, so the
+    poll itself opens nothing. The run is a whole tick in a fresh runtime (rules,
+    incidents, auto-resolve, escalation), claimed under the scheduler lease's fence with the
+    newest of those crawls as its slot: a crawl triggers one run, whichever process tries.
+    Nothing happens while a detection runs in this process (the next poll looks again)."""
+    if not DETECTING.acquire(blocking=False):
+        return
     try:
-        now = utcnow()
-        slot = interval_slot(now, runtime.config.detection_interval)
-        if not claim_run(runtime.state, "detect", slot, _fence(fence), now):
+        since = last_started(runtime.state, (TICK_RUN, AFTER_CRAWL_RUN))
+        fresh = crawl_queue.stored_new_since(runtime.state, since) if since else []
+        if not fresh:
             return
-        report = run_detection(runtime)
-        finish_run(runtime.state, "detect", slot)
+        fresh_runtime = open_runtime(runtime.config_path, runtime.home)
+        try:
+            slot = f"crawl-{fresh[-1]}"
+            if not claim_run(fresh_runtime.state, AFTER_CRAWL_RUN, slot, _fence(fence)):
+                return
+            report = run_detection(fresh_runtime)
+            finish_run(fresh_runtime.state, AFTER_CRAWL_RUN, slot)
+        finally:
+            fresh_runtime.close()
     finally:
-        runtime.close()
-    log.info("detection: %d rule(s), %d firing(s), %d incident change(s), %d error(s)",
+        DETECTING.release()
+    _log_detection(f"detection after {len(fresh)} crawl(s) with new reviews", report)
+
+
+def _log_detection(what: str, report) -> None:
+    log.info("%s: %d rule(s), %d firing(s), %d incident change(s), %d error(s)", what,
              len(report.rules), len(report.firings), len(report.changes), len(report.errors))
 
 
@@ -93,10 +135,11 @@ def crawl_job(config_path: str, home: str, source: str) -> None:
              else "still queued or running; not queued again")
 
 
-def run_one_crawl(runtime: Runtime, worker: str = PROCESS,
-                  timeout: float = 600) -> CrawlReport | None:
-    """Claim the oldest queued crawl for ``worker`` and run it in a child process, beating
-    the heartbeat meanwhile; returns its report, or None when none was waiting."""
+def run_one_crawl(runtime: Runtime, worker: str = PROCESS, timeout: float = 600,
+                  spare: child.SpareChild | None = None) -> CrawlReport | None:
+    """Claim the oldest queued crawl for ``worker`` and run it in a child process (the one
+    ``spare`` holds ready, if given), beating the heartbeat meanwhile; returns its report,
+    or None when none was waiting."""
     claimed = crawl_queue.claim(runtime.state, worker)
     if claimed is None:
         return None
@@ -108,7 +151,8 @@ def run_one_crawl(runtime: Runtime, worker: str = PROCESS,
     beater = threading.Thread(target=beat, name=f"heartbeat-{claimed.id}", daemon=True)
     beater.start()
     try:
-        report = crawl_in_child(runtime.config_path, runtime.home, claimed.source, timeout)
+        report = crawl_in_child(runtime.config_path, runtime.home, claimed.source, timeout,
+                                spare=spare)
     except Exception as exc:  # the child could not even start: the job fails, the worker lives
         log.exception("crawl %s: the crawl child failed", claimed.source)
         report = CrawlReport(claimed.source, ok=False, error=f"{type(exc).__name__}: {exc}")
@@ -126,16 +170,21 @@ def run_one_crawl(runtime: Runtime, worker: str = PROCESS,
 def work_crawls(runtime: Runtime, stop: threading.Event, worker: str = PROCESS,
                 poll: float = 2.0) -> None:
     """Run queued crawls one after another until ``stop`` is set, polling every ``poll``
-    seconds while the queue is empty."""
+    seconds while the queue is empty; each crawl after the first runs in a child started
+    ahead of need (``crawlers.child.SpareChild``), so it skips the child's start-up."""
     log.info("crawl worker %s: waiting for crawls", worker)
-    while not stop.is_set():
-        try:
-            ran = run_one_crawl(runtime, worker) is not None
-        except Exception:  # the state database is away: try again after a pause
-            log.exception("crawl worker %s: cannot reach the crawl queue", worker)
-            ran = False
-        if not ran:
-            stop.wait(poll)
+    spare = spare_crawl_child()
+    try:
+        while not stop.is_set():
+            try:
+                ran = run_one_crawl(runtime, worker, spare=spare) is not None
+            except Exception:  # the state database is away: try again after a pause
+                log.exception("crawl worker %s: cannot reach the crawl queue", worker)
+                ran = False
+            if not ran:
+                stop.wait(poll)
+    finally:
+        spare.close()
 
 
 def report_job(config_path: str, home: str, name: str, fence: str | None = None) -> None:
@@ -159,7 +208,8 @@ def report_job(config_path: str, home: str, name: str, fence: str | None = None)
     log.info("report %s sent to %s", name, ", ".join(reached))
 
 
-JOBS = Jobs(detect=detect_job, crawl=crawl_job, report=report_job)
+JOBS = Jobs(detect=detect_job, crawl=crawl_job, report=report_job,
+            after_crawl=detect_after_crawl_job)
 
 
 def scheduler_for(runtime: Runtime, start_crawls: bool = True,
@@ -171,15 +221,22 @@ def scheduler_for(runtime: Runtime, start_crawls: bool = True,
 
 
 def crawls_in_child(config_path: str | Path, home: str | Path, source_names: list[str],
-                    timeout: float = 600,
-                    overrides: dict[str, Any] | None = None) -> list[CrawlReport]:
-    """Crawl several sources in one child process wired by this root (``crawlers.child``)."""
+                    timeout: float = 600, overrides: dict[str, Any] | None = None,
+                    spare: child.SpareChild | None = None) -> list[CrawlReport]:
+    """Crawl several sources in one child process wired by this root (``crawlers.child``),
+    the one ``spare`` holds ready if given."""
     return child.crawls_in_child(config_path, home, source_names, timeout, overrides,
                                  command=[sys.executable, *CRAWL_CHILD],
-                                 open_runtime=open_runtime)
+                                 open_runtime=open_runtime, spare=spare)
 
 
 def crawl_in_child(config_path: str | Path, home: str | Path, source_name: str,
-                   timeout: float = 600, overrides: dict[str, Any] | None = None) -> CrawlReport:
+                   timeout: float = 600, overrides: dict[str, Any] | None = None,
+                   spare: child.SpareChild | None = None) -> CrawlReport:
     """One source's crawl in a child process; see ``crawls_in_child``."""
-    return crawls_in_child(config_path, home, [source_name], timeout, overrides)[0]
+    return crawls_in_child(config_path, home, [source_name], timeout, overrides, spare)[0]
+
+
+def spare_crawl_child() -> child.SpareChild:
+    """A ``SpareChild`` of this root's crawl child (none started until its first crawl)."""
+    return child.SpareChild([sys.executable, *CRAWL_CHILD])

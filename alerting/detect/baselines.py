@@ -74,6 +74,8 @@ def history(store: ReviewStore, query: ReviewQuery, start: datetime, end: dateti
     # the events of the period, once: each hour is then checked against those few
     events = Calendar(calendar.covering(hour, end, scope))
     begin = max(first, start)
+    if not events.events:
+        return History(_buckets(hour, begin, end, counts), 0)
     while hour < end:
         after = hour + HOUR
         if events.events and events.excluded(hour, after, scope):
@@ -86,6 +88,41 @@ def history(store: ReviewStore, query: ReviewQuery, start: datetime, end: dateti
                 buckets.append(HourBucket(hour, (hi - lo) / HOUR, *counts.get(hour, (0, 0))))
         hour = after
     return History(buckets, excluded)
+
+
+_NONE = (0, 0)
+
+
+def _buckets(hour: datetime, begin: datetime, end: datetime,
+             counts: dict[datetime, tuple[int, int]]) -> list[HourBucket]:
+    """The buckets of the hours from ``hour`` to ``end`` with no event: every hour whole
+    but the first (from ``begin``, which lies in it) and the last (to ``end``) -- the loop
+    of ``history`` in one comprehension, since every rule builds a week of them per group
+    at every tick."""
+    starts = _hour_starts(hour, end)
+    get = counts.get
+    buckets = [HourBucket(h, 1.0, *get(h, _NONE)) for h in starts]
+    for i in {0, len(starts) - 1}:
+        h = starts[i]
+        covered = (min(h + HOUR, end) - max(h, begin)) / HOUR
+        if covered != 1.0:
+            buckets[i] = HourBucket(h, covered, *get(h, _NONE))
+    return buckets
+
+
+_STARTS: dict[tuple[datetime, int], list[datetime]] = {}
+
+
+def _hour_starts(hour: datetime, end: datetime) -> list[datetime]:
+    """The hour starts from ``hour`` (on the hour) while before ``end`` (remembered: the
+    ticks of one hour ask for the same ones)."""
+    n = -(-(end - hour) // HOUR)
+    found = _STARTS.get((hour, n))
+    if found is None:
+        if len(_STARTS) > 256:
+            _STARTS.clear()
+        found = _STARTS[(hour, n)] = [hour + HOUR * k for k in range(n)]
+    return found
 
 
 def first_review(store: ReviewStore, span: ReviewQuery, first_hour: datetime) -> datetime:

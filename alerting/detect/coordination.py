@@ -11,7 +11,10 @@
 from __future__ import annotations
 
 import re
+from collections import _count_elements  # type: ignore[attr-defined]
 from datetime import timedelta
+from functools import lru_cache
+from itertools import chain
 from typing import Any, Iterable
 
 from models.review import Review
@@ -23,24 +26,40 @@ NEW_AUTHOR_SHARE = 0.8
 _NOISE = re.compile(r"[\s\W_]+")
 
 
+@lru_cache(maxsize=65536)  # a review is explained again at every tick it stays in a window
 def shingles(text: str) -> frozenset[str]:
-    """Character trigrams of the text without spaces and punctuation."""
+    """Character trigrams of the text without spaces and punctuation (never empty: a text
+    with nothing left is the one empty trigram)."""
     clean = _NOISE.sub("", text.lower())
     return frozenset(clean[i:i + 3] for i in range(max(len(clean) - 2, 1)))
 
 
 def near_duplicates(reviews: list[Review]) -> list[list[Review]]:
-    """Groups of near-identical reviews, largest first; every review is in one group."""
-    groups: list[tuple[frozenset[str], list[Review]]] = []
+    """Groups of near-identical reviews, largest first; every review is in one group: the
+    first group (in order of creation) whose first review it is similar to, else its own.
+
+    Only the groups sharing a trigram with a review can be similar to it (trigram sets are
+    never empty), so the leaders are found through an index from trigram to group rather
+    than by comparing with every group."""
+    leads: list[frozenset[str]] = []
+    members: list[list[Review]] = []
+    holding: dict[str, list[int]] = {}   # trigram -> groups whose lead has it
     for review in sorted(reviews, key=lambda r: r.published_at):
         grams = shingles(review.text)
-        for lead, members in groups:
-            if _jaccard(grams, lead) >= SIMILAR:
-                members.append(review)
-                break
-        else:
-            groups.append((grams, [review]))
-    return sorted((members for _, members in groups), key=lambda g: -len(g))
+        shared: dict[int, int] = {}
+        _count_elements(shared, chain.from_iterable(
+            [holding[gram] for gram in grams if gram in holding]))
+        size = len(grams)
+        similar = [g for g, n in shared.items()
+                   if n / (size + len(leads[g]) - n) >= SIMILAR]
+        if similar:
+            members[min(similar)].append(review)
+            continue
+        for gram in grams:
+            holding.setdefault(gram, []).append(len(leads))
+        leads.append(grams)
+        members.append([review])
+    return sorted(members, key=lambda g: -len(g))
 
 
 def duplicate_summary(groups: list[list[Review]]) -> dict[str, Any]:
@@ -72,6 +91,3 @@ def coordination(groups: list[list[Review]], known_authors: Iterable[str]
                                f"{len(new)}/{len(authors)} 个作者此前没有评论")}
     return None
 
-
-def _jaccard(a: frozenset[str], b: frozenset[str]) -> float:
-    return len(a & b) / len(a | b) if a or b else 1.0

@@ -59,11 +59,14 @@ def hourly_counts(store: ReviewStore, span: ReviewQuery) -> Counts:
         if settled_end > entry.end:
             entry.counts.update(_query(store, span, entry.end, settled_end))
             entry.end = settled_end
-        for hour in [h for h in entry.counts if h < first_whole]:  # bounded memory
-            del entry.counts[hour]
+        if entry.start < first_whole:  # bounded memory (no count is kept before start)
+            for hour in [h for h in entry.counts if h < first_whole]:
+                del entry.counts[hour]
         entry.start = first_whole
         _cache[key] = entry
-        counts = {h: n for h, n in entry.counts.items() if h < settled_end}
+        # every count kept is before entry.end: all of them when it is settled_end
+        counts = dict(entry.counts) if entry.end == settled_end else {
+            h: n for h, n in entry.counts.items() if h < settled_end}
     if start < first_whole:
         counts.update(_query(store, span, start, first_whole))
     counts.update(_query(store, span, max(settled_end, start), end))

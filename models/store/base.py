@@ -173,6 +173,17 @@ class ReviewStore(abc.ABC):
         does not move in the feed). Later duplicates of an id within one call win. Idempotent."""
 
     @abc.abstractmethod
+    def relabel(self, reviews: Iterable[tuple[str, Review]]) -> UpsertResult:
+        """Write re-analysed copies of stored reviews (``koubei reanalyze``): each pair is
+        ``(content_hash, review)``, the hash (``stable_json(to_dict())[1]``) of the record the
+        copy was computed from. A copy replaces its record only when the store still holds
+        that very record (``updated``); otherwise it is left alone (``unchanged``): a review
+        deleted since, or rewritten by a writer meanwhile, which analysed it itself. A written
+        copy keeps its place in the live feed (it does not show up there again) and every
+        count and aggregation follows its new labels. Reviews are never added. Raises
+        ``StoreUnavailable`` (nothing is spooled: the caller may run again)."""
+
+    @abc.abstractmethod
     def fingerprints(self, ids: Iterable[str]) -> dict[str, str]:
         """Return ``{id: fingerprint}`` for the ids that are stored (the dedupe step's check)."""
 

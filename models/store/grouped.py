@@ -176,6 +176,9 @@ class GroupedReads(ReviewStore):
     def upsert(self, reviews: Iterable) -> UpsertResult:
         return self.store.upsert(reviews)
 
+    def relabel(self, reviews: Iterable) -> UpsertResult:
+        return self.store.relabel(reviews)
+
     def fingerprints(self, ids: Iterable[str]) -> dict[str, str]:
         return self.store.fingerprints(ids)
 

@@ -20,9 +20,11 @@ them.
 """
 from __future__ import annotations
 
+import dataclasses
 import itertools
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
+from operator import attrgetter
 from typing import Iterable, Iterator
 
 import numpy as np
@@ -37,7 +39,6 @@ from models.store.base import (
     UpsertResult,
     aspect_key,
     group_field,
-    narrowing_fields,
     rating_key,
 )
 
@@ -50,6 +51,12 @@ FILTERS = {"sources": "source", "sentiments": "sentiment", "entities": "entity",
 # from memory (the selection cut to a window); a query setting any other is passed on
 SELECTION = (*FILTERS, "min_reach")
 HELD = frozenset({*SELECTION, "start", "end"})
+# a replay asks hundreds of thousands of reads: their fields are read in C
+_SELECTION_OF = attrgetter(*SELECTION)
+_OTHERS = tuple((f.name, f.default) for f in dataclasses.fields(ReviewQuery)
+                if f.name not in HELD)
+_OTHERS_OF = attrgetter(*(name for name, _ in _OTHERS), "start")  # a tuple however many
+_OTHER_DEFAULTS = tuple(default for _, default in _OTHERS)
 CACHE_LIMIT = 4096  # filter combinations remembered (a replay uses a few dozen)
 _serial = itertools.count(1)
 
@@ -71,6 +78,16 @@ def _values(review: Review, field: str) -> list:
     if field == "aspect":
         return list(dict.fromkeys(aspect_key(t, p) for t, p in review.aspects))
     return list(dict.fromkeys(getattr(review, MULTI[field])))
+
+
+def _runs(values: np.ndarray) -> tuple[list[int], list[int]]:
+    """The distinct values of the ascending ``values`` and how often each occurs (what
+    ``np.unique(..., return_counts=True)`` gives, without sorting what is sorted)."""
+    if not len(values):
+        return [], []
+    starts = np.flatnonzero(np.diff(values)) + 1
+    bounds = [0, *starts.tolist(), len(values)]
+    return values[bounds[:-1]].tolist(), np.diff(bounds).tolist()
 
 
 class _Field:
@@ -124,7 +141,7 @@ class SnapshotStore(ReviewStore):
     def _matching(self, query: ReviewQuery) -> tuple[np.ndarray, np.ndarray]:
         """Positions (ascending) of the reviews matching ``query``'s filters other than time
         and text, and their publication times."""
-        key = tuple(getattr(query, name) for name in SELECTION)
+        key = _SELECTION_OF(query)
         found = self._selections.get(key)
         if found is None:
             n = len(self.reviews)
@@ -173,8 +190,9 @@ class SnapshotStore(ReviewStore):
 
     @staticmethod
     def _passed_on(query: ReviewQuery) -> bool:
-        """Whether ``query`` sets a field the snapshot does not hold (see ``HELD``)."""
-        return not narrowing_fields(query) <= HELD
+        """Whether ``query`` sets a field the snapshot does not hold (see ``HELD``): the
+        ``narrowing_fields`` of ``query`` not all in ``HELD``."""
+        return _OTHERS_OF(query)[:-1] != _OTHER_DEFAULTS
 
     def _clamped(self, query: ReviewQuery) -> ReviewQuery:
         start = self.start if query.start is None else max(query.start, self.start)
@@ -184,6 +202,9 @@ class SnapshotStore(ReviewStore):
     # -- ReviewStore -----------------------------------------------------------------------
 
     def upsert(self, reviews: Iterable[Review]) -> UpsertResult:
+        raise TypeError("a snapshot store is read-only")
+
+    def relabel(self, reviews: Iterable[tuple[str, Review]]) -> UpsertResult:
         raise TypeError("a snapshot store is read-only")
 
     def fingerprints(self, ids: Iterable[str]) -> dict[str, str]:
@@ -260,8 +281,8 @@ class SnapshotStore(ReviewStore):
             return self.backing.trend(self._clamped(query), interval, group_by)
         positions = self._selected(query)
         if group_by is None:
-            buckets, counts = np.unique(self.times[positions] // step, return_counts=True)
-            return [TrendPoint(EPOCH + timedelta(microseconds=int(b) * step), None, int(n))
+            buckets, counts = _runs(self.times[positions] // step)
+            return [TrendPoint(EPOCH + timedelta(microseconds=b * step), None, n)
                     for b, n in zip(buckets, counts)]
         field = group_field(group_by)
         owners, codes = self._codes(positions, field)

@@ -1,8 +1,10 @@
 """Near-duplicate grouping and the 刷差评 flag, through a negative_spike firing's explanation."""
 from __future__ import annotations
 
+import random
 from datetime import timedelta
 
+from alerting.detect.coordination import SIMILAR, near_duplicates, shingles
 from alerting.detect.rules import build_rule
 from tests.alerting.conftest import NOW, add_series, spike_rule
 from tests.factories import make_review
@@ -60,3 +62,30 @@ def test_copies_by_authors_with_history_are_grouped_but_not_flagged(runtime):
     e = firing(store)
     assert e["duplicates"]["repeated"][0]["count"] == 6
     assert e["coordinated"] is None
+
+
+def test_grouping_through_the_trigram_index_equals_comparing_with_every_group():
+    """``near_duplicates`` finds each review's group through an index; the grouping is the
+    one comparing each review with every earlier group's lead in order."""
+    def every_group(reviews):
+        groups = []
+        for review in sorted(reviews, key=lambda r: r.published_at):
+            grams = shingles(review.text)
+            for lead, members in groups:
+                if len(grams & lead) / len(grams | lead) >= SIMILAR:
+                    members.append(review)
+                    break
+            else:
+                groups.append((grams, [review]))
+        return sorted((m for _, m in groups), key=lambda g: -len(g))
+
+    rng = random.Random(21)
+    words = ["垃圾", "手机", "电池", "发热", "客服", "不理人", "退货", "好用", "物流", "很快",
+             "！", "，", "千万别买", "屏幕", "", "。"]
+    reviews = [make_review(text="".join(rng.choice(words) for _ in range(rng.randrange(0, 9))),
+                           published_at=NOW - timedelta(seconds=rng.randrange(3600)))
+               for _ in range(400)]
+    groups = near_duplicates(reviews)
+    assert [[r.id for r in g] for g in groups] == [[r.id for r in g]
+                                                   for g in every_group(reviews)]
+    assert any(len(g) > 1 for g in groups) and len(groups) > 20

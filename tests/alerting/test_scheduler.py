@@ -8,7 +8,7 @@ from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 
-from web.jobs import crawl_job, detect_job, scheduler_for
+from web.jobs import crawl_job, detect_after_crawl_job, detect_job, scheduler_for
 
 
 def jobs_in_store(url: str) -> dict:
@@ -24,9 +24,13 @@ def jobs_in_store(url: str) -> dict:
 def test_adds_detection_and_one_crawl_per_enabled_source(runtime):
     scheduler = scheduler_for(runtime)
     jobs = {job.id: job for job in scheduler.get_jobs()}
-    assert set(jobs) == {"detect", "crawl:demo-appstore"}
+    assert set(jobs) == {"detect", "crawl:demo-appstore", "detect:after-crawl"}
     detect, crawl = jobs["detect"], jobs["crawl:demo-appstore"]
     assert detect.func is detect_job and crawl.func is crawl_job
+    after = jobs["detect:after-crawl"]  # the poll for fresh crawls, on this process's runtime
+    assert after.func is detect_after_crawl_job and after.args == (runtime,)
+    assert after.trigger.interval == timedelta(seconds=2)
+    assert (after.max_instances, after.coalesce) == (1, True)
     assert detect.trigger.interval == timedelta(seconds=20)   # demo detection_interval
     assert crawl.trigger.interval == timedelta(seconds=15)    # demo source interval
     assert detect.args == (str(runtime.config_path), str(runtime.home))
@@ -63,6 +67,11 @@ def test_crawls_of_sources_no_longer_enabled_are_removed(runtime, configure):
     later.start(paused=True)
     later.shutdown(wait=False)
     assert set(jobs_in_store(runtime.state.url)) == {"detect"}
+
+
+def test_without_detect_after_crawl_only_the_tick_detects(runtime, configure):
+    off = scheduler_for(configure(detect_after_crawl=False))
+    assert {job.id for job in off.get_jobs()} == {"detect", "crawl:demo-appstore"}
 
 
 def test_without_crawls_only_detection_is_scheduled(runtime):

@@ -14,10 +14,10 @@ from crawlers.demo import DemoCatalogue, DemoSite, make_server
 from crawlers.demo.feed import feed_path
 from models.review import review_id
 from models.store import ReviewQuery
-from tests.crawlers.conftest import SOURCE, START, FakeClock
+from tests.crawlers.conftest import FAST, SOURCE, START, FakeClock
 from tests.crawlers.mockserver import Reply, saved
 from tests.support import free_port
-from web.jobs import crawl_in_child
+from web.jobs import crawl_in_child, spare_crawl_child
 
 APP = "1000000001"
 ALL = ReviewQuery(sources=(SOURCE,))
@@ -228,3 +228,37 @@ def test_robots_txt_is_obeyed_with_the_configured_user_agent(mockserver, write_c
     assert not report.ok and "Forbidden by robots.txt" in report.error
     assert mockserver.requested_paths() == ["/robots.txt"]
     assert mockserver.requests[0][2]["User-Agent"] == "KoubeiTest/1.0 (+ops@example.com)"
+
+
+def test_crawls_in_spare_children_find_what_a_fresh_child_would(demo, home, open_home):
+    catalogue, clock, config = demo
+    spare = spare_crawl_child()
+    try:
+        first = crawl_in_child(config, home, SOURCE, timeout=120, overrides=FAST, spare=spare)
+        assert first.ok, first.error
+        assert first.new == len(catalogue.published(clock()))
+        waiting = spare.child  # started with the first crawl, warming up for the next
+        assert waiting is not None and waiting.poll() is None
+        clock.advance(minutes=5)
+        second = crawl_in_child(config, home, SOURCE, timeout=120, overrides=FAST, spare=spare)
+        assert second.ok and waiting.returncode == 0  # the waiting child ran the crawl
+        assert second.new == len(catalogue.published(clock())) - first.new > 0
+        assert len(stored_ids(open_home(config))) == len(catalogue.published(clock()))
+
+        spare.child.kill()  # a spare that died is replaced by a fresh child
+        spare.child.wait()
+        assert crawl_in_child(config, home, SOURCE, timeout=120, overrides=FAST,
+                              spare=spare).ok
+    finally:
+        spare.close()
+    assert spare.child is None
+
+
+def test_a_spare_child_that_does_not_finish_in_time_is_stopped(write_config, home):
+    spare = spare_crawl_child()
+    try:
+        report = crawl_in_child(write_config("http://127.0.0.1:1"), home, SOURCE,
+                                timeout=0.05, spare=spare)
+        assert not report.ok and "did not finish within 0.05s" in report.error
+    finally:
+        spare.close()

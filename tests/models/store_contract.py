@@ -11,6 +11,7 @@ import pytest
 from models.exceptions import InvalidCursor
 from models.review import Sentiment
 from models.store import Aggregation, ReviewQuery, UpsertResult, aspect_key
+from models.store.base import stable_json
 from tests.factories import BASE_TIME, make_review
 
 
@@ -211,6 +212,49 @@ class ReviewStoreContract:
         first[0].sentiment = Sentiment("negative", -0.9, "m2")  # changed: moves to the head
         store.upsert(first)
         assert ids(store.feed(page.cursor).reviews) == [first[0].id]
+
+    # -- relabel (koubei reanalyze) -----------------------------------------------------------
+    def test_relabel_rewrites_labels_in_place_without_moving_in_the_feed(self, store):
+        reviews = [make_review(label="positive", topics=["价格"]) for _ in range(4)]
+        store.upsert(reviews)
+        head = store.feed().cursor
+        read = {r.id: stable_json(r.to_dict())[1] for r in reviews}
+        again = [replace(r, sentiment=Sentiment("negative", -0.7, "m2"), topics=["包装"])
+                 for r in reviews[:3]]
+        assert store.relabel([(read[r.id], r) for r in again]) == UpsertResult(updated=3)
+        assert store.feed(head).reviews == []  # not new in the live feed
+        assert ids(store.feed(limit=4).reviews) == ids(reviews[::-1])  # same order as before
+        assert store.get(reviews[0].id) == again[0]
+        assert store.count(ReviewQuery(), group_by="sentiment") == {"negative": 3,
+                                                                   "positive": 1}
+        whole = ReviewQuery(start=BASE_TIME - timedelta(days=1), end=BASE_TIME + timedelta(days=1))
+        assert sum(p.count for p in store.trend(replace(whole, sentiments=("negative",)),
+                                                timedelta(hours=1))) == 3
+        assert store.count(whole, group_by="topic") == {"包装": 3, "价格": 1}
+        assert store.stats().reviews == 4
+        # writes after the relabel still reach the feed
+        later = make_review()
+        store.upsert([later])
+        assert ids(store.feed(head).reviews) == [later.id]
+
+    def test_relabel_leaves_reviews_changed_since_or_never_stored(self, store):
+        kept, changed, relabelled = make_review(), make_review(), make_review()
+        store.upsert([kept, changed, relabelled])
+        read = {r.id: stable_json(r.to_dict())[1] for r in (kept, changed, relabelled)}
+        changed.likes = 9  # a crawl rewrote it after the re-analysis read it
+        store.upsert([changed])
+        stranger = make_review()
+        copies = [replace(r, sentiment=Sentiment("negative", -0.7, "m2"))
+                  for r in (kept, changed, relabelled)]
+        copies[0] = kept  # nothing new for this one
+        result = store.relabel([(read[r.id], r) for r in copies]
+                               + [(stable_json(stranger.to_dict())[1], stranger)])
+        assert result == UpsertResult(updated=1, unchanged=3)
+        assert store.get(changed.id).sentiment.label == "positive"
+        assert store.get(changed.id).likes == 9
+        assert store.get(relabelled.id).sentiment.label == "negative"
+        assert store.get(stranger.id) is None
+        assert store.relabel([]) == UpsertResult()
 
     def test_feed_applies_filters(self, store):
         head = store.feed().cursor

@@ -14,6 +14,7 @@ import pytest
 
 from models.review import Sentiment
 from models.store import Aggregation, ReviewQuery, aspect_key, rating_key
+from models.store.base import stable_json
 from models.store.elasticsearch.store import ElasticsearchReviewStore
 from models.store.sqlite import rollup
 from models.store.sqlite.store import SQLiteReviewStore
@@ -155,6 +156,15 @@ def exercise(store) -> None:
         review.keywords = rng.sample(WORDS, 2)
         review.rating = rng.choice([None, 2.0, 5.0])
     store.upsert(reviews)
+    check_all(store, reviews)
+
+    read = {r.id: stable_json(r.to_dict())[1] for r in reviews}
+    for review in rng.sample(reviews, 120):  # re-analysed in place (``koubei reanalyze``)
+        label = rng.choice(["negative", "neutral", "positive", None])
+        review.sentiment = None if label is None else Sentiment(label, 0.0, "t3")
+        review.topics = rng.sample(TOPICS, rng.choice([0, 1, 2]))
+        review.aspects = [(rng.choice(TOPICS), "negative")] if rng.random() < 0.5 else []
+    store.relabel([(read[r.id], r) for r in reviews])
     check_all(store, reviews)
 
 

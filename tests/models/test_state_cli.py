@@ -78,7 +78,7 @@ def test_state_check_names_the_revision(runtime):
     runtime.state
     checked = run("check", home=runtime.home)
     assert checked.exit_code == 0, checked.output
-    assert "revision: 0005 (newest: 0005)" in checked.output
+    assert "revision: 0007 (newest: 0007)" in checked.output
     with runtime.state.engine.begin() as connection:
         Base.metadata.tables["leases"].drop(connection)
     broken = run("check", home=runtime.home)

@@ -224,6 +224,10 @@ def test_the_quick_leave_one_domain_out_variant_draws_the_same_capped_rows(tmp_p
     assert all(len(rows) == 12 for rows in (*train.values(), *held.values()))
     assert all(r.split == "train" for rows in train.values() for r in rows)
     assert (train, held) == again  # the same seed draws the same rows
+    other = domain_rows(path, sample=12, seed=1)  # another seed, other rows, the same rules
+    assert other != (train, held)
+    assert all(len(rows) == 12 for rows in (*other[0].values(), *other[1].values()))
+    assert all(r.split == "train" for rows in other[0].values() for r in rows)
     # the stream half of a held-out domain is fixed by the text, and neither half is empty
     halves = [stream_half(r.text) for r in held["酒店"]]
     assert any(halves) and not all(halves)

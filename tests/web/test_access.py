@@ -99,7 +99,7 @@ def test_anonymous_reader_gets_nothing_but_public_routes(app, anonymous, add_inc
     incident_id = add_incident()
     values = {"incident_id": incident_id, "review_id": "x", "token_id": 1, "token": "x",
               "silence_id": 1, "name": "negative-spike", "entity_id": "yunque",
-              "filename": "koubei.css"}
+              "filename": "koubei.css", "job_id": 1}
     for rule in app.url_map.iter_rules():
         url = rule.build(values)[1]
         method = "GET" if "GET" in rule.methods else "POST"

@@ -71,7 +71,8 @@ def test_every_form_endpoint_rejects_a_missing_or_wrong_csrf_token(app, client, 
                                            "corrections.label"}
     for rule in posts:
         url = rule.build({"incident_id": incident_id, "token_id": 1, "token": "x", "silence_id": 1,
-                          "review_id": "x", "name": "negative-spike", "entity_id": "yunque"})[1]
+                          "review_id": "x", "name": "negative-spike", "entity_id": "yunque",
+                          "job_id": 1})[1]
         for sent in ({}, {"csrf_token": "forged"}):
             response = client.post(url, data={"action": "acknowledge", **sent})
             assert response.status_code == 400, (url, sent, response.status_code)

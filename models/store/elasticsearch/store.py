@@ -136,6 +136,23 @@ class ElasticsearchReviewStore(ReviewStore):
         self._settle()
         return result
 
+    def relabel(self, reviews: Iterable[tuple[str, Review]]) -> UpsertResult:
+        result = UpsertResult()
+        expected: dict[str, str] = {}
+
+        def remembered() -> Iterator[Review]:
+            for content_hash, review in reviews:
+                expected[review.id] = content_hash
+                yield review
+        try:
+            for batch in batches_by_id(remembered(), self.batch_size):
+                with translated_errors(self.url):
+                    result += self.writer.relabel(
+                        prepare(batch.values()), {rid: expected[rid] for rid in batch})
+        finally:
+            self._settle()
+        return result
+
     def _settle(self) -> None:
         """Make every written batch searchable before returning, as callers expect. When the
         node went away meanwhile the reviews are already written; the next write settles."""

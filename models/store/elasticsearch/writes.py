@@ -78,8 +78,8 @@ def prepare(batch: Iterable[Review]) -> PreparedBatch:
 
 @dataclass(frozen=True, eq=False)  # compared by identity
 class Written:
-    """A batch written but not yet settled."""
-    block: int
+    """A batch written but not yet settled (``block`` None: written in place, ``relabel``)."""
+    block: int | None
     indices: frozenset[str]
     ids: frozenset[str]
     at: float = field(default_factory=time.monotonic)
@@ -145,6 +145,54 @@ class BatchWriter:
         return UpsertResult(new=new, updated=updated, unchanged=len(by_id) - len(changed),
                             rejected=len(rejected))
 
+    def relabel(self, batch: PreparedBatch, expected: dict[str, str]) -> UpsertResult:
+        """Write the reviews of ``batch`` whose stored content hash is ``expected[id]``, in
+        place: each keeps its feed ``seq`` (no block is claimed) and its index, and is
+        written on condition that the document was not replaced since it was looked up
+        (``if_seq_no``; a 409 leaves the writer's copy and counts as unchanged)."""
+        by_id, hashes = batch.reviews, batch.hashes
+        with self._lock:
+            overlap = any(not written.ids.isdisjoint(by_id) for written in self._unsettled)
+        if overlap:
+            self.settle()
+        current = self.versions(list(by_id))
+        changed = [rid for rid in by_id if rid in current
+                   and current[rid][1] == expected[rid] != hashes[rid]]
+        if not changed:
+            return UpsertResult(unchanged=len(by_id))
+        actions = []
+        for rid in changed:
+            index, _, seq, condition = current[rid]
+            head, tail = batch.documents[rid]
+            actions.append(BulkAction("index", index, rid, f"{head}{seq}{tail}", condition))
+        try:
+            outcome = self._send(actions)
+        finally:
+            written = Written(None, frozenset(a.index for a in actions), frozenset(changed))
+            with self._lock:
+                self._unsettled.append(written)
+        self.last_rejections = [r for r in outcome.rejections if r.status != 409]
+        updated = len(changed) - len(outcome.rejections)
+        rejected = len(self.last_rejections)
+        return UpsertResult(updated=updated, unchanged=len(by_id) - updated - rejected,
+                            rejected=rejected)
+
+    def versions(self, ids: list[str]) -> dict[str, tuple[str, str, int, tuple[int, int]]]:
+        """``{id: (index, content_hash, seq, (seq_no, primary_term))}`` of the stored ones."""
+        found = {}
+        for i in range(0, len(ids), IDS_PER_LOOKUP):
+            chunk = ids[i:i + IDS_PER_LOOKUP]
+            hits = self.client.search(index=self.names.alias, size=len(chunk), source=False,
+                                      query={"ids": {"values": chunk}},
+                                      docvalue_fields=["content_hash", "seq"],
+                                      seq_no_primary_term=True)
+            for hit in hits["hits"]["hits"]:
+                values = hit.get("fields") or {}
+                found[hit["_id"]] = (hit["_index"], (values.get("content_hash") or [None])[0],
+                                     int((values.get("seq") or [0])[0]),
+                                     (hit["_seq_no"], hit["_primary_term"]))
+        return found
+
     def _send(self, actions: list[BulkAction]) -> BulkOutcome:
         """Send ``actions`` in up to ``PARALLEL_BULKS`` concurrent bulk requests (an
         ``index``/``delete`` pair of one review may land in different requests: they target
@@ -183,7 +231,9 @@ class BatchWriter:
         indices = set().union(*(written.indices for written in batches))
         # a batch whose send failed may name a month it never created
         self.client.indices.refresh(index=",".join(sorted(indices)), ignore_unavailable=True)
-        self.ledger.close(*(written.block for written in batches))
+        blocks = [w.block for w in batches if w.block is not None]
+        if blocks:
+            self.ledger.close(*blocks)
         with self._lock:  # batches written meanwhile by other threads stay
             self._unsettled = [w for w in self._unsettled if w not in batches]
 

@@ -133,15 +133,34 @@ class SQLiteReviewStore(ReviewStore):
             result += self._write_batch(batch)
         return result
 
-    def _write_batch(self, batch: dict[str, Review]) -> UpsertResult:
+    def relabel(self, reviews: Iterable[tuple[str, Review]]) -> UpsertResult:
+        result = UpsertResult()
+        expected: dict[str, str] = {}
+
+        def remembered() -> Iterator[Review]:
+            for content_hash, review in reviews:
+                expected[review.id] = content_hash
+                yield review
+        for batch in batches_by_id(remembered(), self.batch_size):
+            result += self._write_batch(batch, {rid: expected[rid] for rid in batch})
+        return result
+
+    def _write_batch(self, batch: dict[str, Review],
+                     expected: dict[str, str] | None = None) -> UpsertResult:
+        """Write ``batch``; with ``expected`` (``relabel``), only the reviews whose stored
+        content hash is still the expected one, each keeping its feed ``seq``."""
         bodies = {rid: r.to_dict() for rid, r in batch.items()}
         hashes = {rid: stable_json(body)[1] for rid, body in bodies.items()}
         ids = list(batch)
         with self._write() as con:
-            stored = dict(con.execute(
-                f"SELECT id, content_hash FROM reviews WHERE id IN ({','.join('?' * len(ids))})",
-                ids))
+            held = {rid: (content_hash, seq) for rid, content_hash, seq in con.execute(
+                "SELECT id, content_hash, seq FROM reviews "
+                f"WHERE id IN ({','.join('?' * len(ids))})", ids)}
+            stored = {rid: content_hash for rid, (content_hash, _) in held.items()}
             changed = [rid for rid in ids if stored.get(rid) != hashes[rid]]
+            if expected is not None:
+                changed = [rid for rid in changed
+                           if rid in stored and stored[rid] == expected[rid]]
             deltas = rollup.Deltas()
             replaced = [rid for rid in changed if rid in stored]
             for i in range(0, len(replaced), 500):
@@ -155,7 +174,8 @@ class SQLiteReviewStore(ReviewStore):
             rows = []
             for offset, rid in enumerate(changed, start=1):
                 review, body = batch[rid], bodies[rid]
-                rows.append((rid, seq + offset, review.source, review.platform,
+                place = held[rid][1] if expected is not None else seq + offset
+                rows.append((rid, place, review.source, review.platform,
                              sql.micros(review.published_at),
                              review.sentiment.label if review.sentiment else None,
                              " ".join(t for t in review.tokens if t.strip()),
