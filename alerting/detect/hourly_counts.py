@@ -73,6 +73,13 @@ def hourly_counts(store: ReviewStore, span: ReviewQuery) -> Counts:
     return counts
 
 
+def forget() -> None:
+    """Drop every remembered count: the next call of each span reads its hours afresh (a
+    process that just started)."""
+    with _lock:
+        _cache.clear()
+
+
 def _catch_up(store: ReviewStore, span: ReviewQuery, entry: _Settled) -> _Settled | None:
     """Recount the settled hours that reviews ingested since ``entry.cursor`` belong to;
     None when too many arrived to tell (the caller starts afresh)."""
