@@ -137,12 +137,12 @@ def review_counts(query: ReviewQuery, group_by: str | None = None) -> dict[str |
     return {key: n for key, n in counts.items() if key is None or access.in_scope([key])}
 
 
-def review_trend(query: ReviewQuery, interval: timedelta,
-                 group_by: str | None = None) -> list[TrendPoint]:
+def review_trend(query: ReviewQuery, interval: timedelta, group_by: str | None = None,
+                 offset: timedelta = timedelta(0)) -> list[TrendPoint]:
     """The trend in the reader's scope. Grouped by entity, a review about two brands counts
     under both: the groups of entities outside the scope are left out, so their ids and
     counts are not shown."""
-    points = _aggregate("trend", query, interval, group_by)
+    points = _aggregate("trend", query, interval, group_by, offset)
     if group_by != "entity":
         return points
     return [p for p in points if p.key is None or access.in_scope([p.key])]

@@ -49,7 +49,7 @@ from models.store.elasticsearch.mapping import (
     from_document,
     template_body,
 )
-from models.store.elasticsearch.query import bool_query
+from models.store.elasticsearch.query import bool_query, narrowing
 from models.store.elasticsearch.spool import DiskSpool
 from models.store.elasticsearch.writes import BatchWriter, PreparedBatch, prepare
 from models.store.highlight import highlights
@@ -233,51 +233,73 @@ class ElasticsearchReviewStore(ReviewStore):
         terms = None if terms is None else tuple(terms)
         return self.aggregate([Aggregation("keyword_counts", query, (limit, terms))])[0]
 
-    def trend(self, query: ReviewQuery, interval: timedelta,
-              group_by: str | None = None) -> list[TrendPoint]:
-        return self.aggregate([Aggregation("trend", query, (interval, group_by))])[0]
+    def trend(self, query: ReviewQuery, interval: timedelta, group_by: str | None = None,
+              offset: timedelta = timedelta(0)) -> list[TrendPoint]:
+        return self.aggregate([Aggregation("trend", query, (interval, group_by, offset))])[0]
 
     @_wrapped
     def aggregate(self, requests: Sequence[Aggregation]) -> list[Any]:
         """One ``_msearch`` for every request that needs the node (a keyword count of no
-        terms needs none). Requests with the same query share one search of it, each
-        aggregation under a name of its own, so the node reads the matching documents once
-        for all of them (a view's figures of one period). An error in any search raises, as
-        its own call would."""
+        terms needs none). Requests whose queries differ only in their narrowing filters
+        (``query.narrowing``: topics, sentiments, aspects, keywords) share one search: its
+        query holds what they all filter on (the window, the entities...) and each request's
+        own narrowing filters wrap its aggregations in a ``filter`` aggregation, so the node
+        reads the matching documents once for all of them (a view's figures of one period,
+        its journey stages, its negative reviews). An error in any search raises, as its own
+        call would."""
         plans = [_plan(r) for r in requests]
-        searches: dict[str, dict] = {}  # the query, as JSON -> its one search body
-        placed = []  # per plan: (its search's key, the prefix of its aggregations)
+        groups: dict[str, list[int]] = {}  # the shared part of the query, as JSON -> plans
+        parts: dict[int, tuple[list[dict], list[dict]]] = {}
         for i, plan in enumerate(plans):
-            if plan is None:
-                placed.append(None)
-                continue
-            body = plan[0]
-            key = json.dumps(body["query"], sort_keys=True, ensure_ascii=False)
-            search = searches.setdefault(key, {"query": body["query"], "size": 0, "aggs": {}})
-            if body.get("track_total_hits"):
-                search["track_total_hits"] = True
-            search["aggs"].update({f"r{i}_{name}": agg for name, agg in body["aggs"].items()})
-            placed.append((key, f"r{i}_"))
-        order = list(searches)
+            if plan is not None:
+                parts[i] = narrowing(plan[0]["query"]["bool"]["filter"])
+                groups.setdefault(_json(parts[i][0]), []).append(i)
+        searches: list[dict] = []
+        placed: dict[int, tuple[int, str, bool]] = {}  # plan -> (search, agg name, wrapped)
+        for members in groups.values():
+            own = {i: {_json(c): c for c in parts[i][1]} for i in members}
+            common = set.intersection(*(set(o) for o in own.values()))
+            shared = parts[members[0]][0] + [c for k, c in own[members[0]].items()
+                                              if k in common]
+            search = {"query": {"bool": {"filter": shared}}, "size": 0, "aggs": {}}
+            for i in members:
+                body, extra = plans[i][0], [c for k, c in own[i].items() if k not in common]
+                if extra:
+                    wrapper = {"filter": {"bool": {"filter": extra}}}
+                    if body["aggs"]:
+                        wrapper["aggs"] = body["aggs"]
+                    search["aggs"][f"r{i}"] = wrapper
+                    placed[i] = (len(searches), f"r{i}", True)
+                    continue
+                if body.get("track_total_hits"):
+                    search["track_total_hits"] = True
+                search["aggs"].update({f"r{i}_{name}": agg for name, agg in body["aggs"].items()})
+                placed[i] = (len(searches), f"r{i}_", False)
+            searches.append(search)
         lines: list[dict] = []
-        for key in order:
-            lines += [{"index": self.names.alias}, searches[key]]
+        for search in searches:
+            lines += [{"index": self.names.alias}, search]
         # a month of hourly buckets is most of the answer: leave out their key_as_string
-        responses = dict(zip(order, self.client.msearch(
+        responses = self.client.msearch(
             searches=lines, filter_path=["-responses.aggregations.**.key_as_string"],
-        )["responses"])) if lines else {}
+        )["responses"] if lines else []
         out = []
-        for plan, place in zip(plans, placed):
+        for i, plan in enumerate(plans):
             if plan is None:
                 out.append({})
                 continue
-            response = responses[place[0]]
+            number, name, wrapped = placed[i]
+            response = responses[number]
             if "error" in response:
                 raise _search_error(self.url, response)
-            mine = {name[len(place[1]):]: agg
-                    for name, agg in response.get("aggregations", {}).items()
-                    if name.startswith(place[1])}
-            out.append(plan[1]({"hits": response["hits"], "aggregations": mine}))
+            found = response.get("aggregations", {})
+            if wrapped:
+                mine = {k: v for k, v in found[name].items() if k not in ("doc_count", "meta")}
+                hits = {"total": {"value": found[name]["doc_count"], "relation": "eq"}}
+            else:
+                mine = {k[len(name):]: v for k, v in found.items() if k.startswith(name)}
+                hits = response["hits"]
+            out.append(plan[1]({"hits": hits, "aggregations": mine}))
         return out
 
     def iter_reviews(self, query: ReviewQuery = ReviewQuery(),
@@ -319,7 +341,8 @@ class ElasticsearchReviewStore(ReviewStore):
 
 
 # the defaults of the arguments a request may leave out, as the methods' own
-_DEFAULT_ARGS = {"count": (None,), "cross_count": (None, None), "trend": (None, None),
+_DEFAULT_ARGS = {"count": (None,), "cross_count": (None, None),
+                 "trend": (None, None, timedelta(0)),
                  "keyword_counts": (50, None)}
 
 
@@ -350,12 +373,17 @@ def _plan(request: Aggregation) -> tuple[dict, Callable[[dict], Any]] | None:
             return None
         return ({"query": query, "size": 0, "aggs": es_aggs.keyword_terms(limit, wanted)},
                 es_aggs.keyword_counts)
-    interval, group_by = args
+    interval, group_by, offset = args
     if request.query.start is None or request.query.end is None:
         raise ValueError("trend needs query.start and query.end")
     grouped = group_by is not None
-    return ({"query": query, "size": 0, "aggs": es_aggs.histogram(interval, group_by)},
+    return ({"query": query, "size": 0,
+             "aggs": es_aggs.histogram(interval, group_by, offset)},
             lambda r: es_aggs.trend_points(r, grouped))
+
+
+def _json(clauses: list[dict]) -> str:
+    return json.dumps(clauses, sort_keys=True, ensure_ascii=False)
 
 
 def _search_error(url: str, response: dict) -> StoreError:
