@@ -252,7 +252,10 @@ def test_elasticsearch_asks_a_batch_in_one_multi_search_one_search_per_query(
                     Aggregation("cross_count", negative, ("entity", "topic")),
                     Aggregation("count", replace(negative, keywords=("电池",))),
                     Aggregation("count", before, ("sentiment",)),
-                    Aggregation("count", replace(before, topics=tuple(TOPICS)))]
+                    Aggregation("count", replace(before, topics=tuple(TOPICS))),
+                    Aggregation("cross_count", now, ("source", "rating")),  # rows shared
+                    Aggregation("cross_count", now, ("entity", "topic")),
+                    Aggregation("cross_count", now, ("entity", "rating"))]
         answers = store.aggregate(requests)
         assert len(sent) == 1 and len(sent[0]) == 4  # two searches: a header and body each
         assert {"terms": {"sentiment.label": ["negative"]}} in \
@@ -265,7 +268,11 @@ def test_elasticsearch_asks_a_batch_in_one_multi_search_one_search_per_query(
                            direct_cross(reviews, negative, "entity", "topic"),
                            direct_count(reviews, replace(negative, keywords=("电池",))),
                            direct_count(reviews, before, "sentiment"),
-                           direct_count(reviews, replace(before, topics=tuple(TOPICS)))]
+                           direct_count(reviews, replace(before, topics=tuple(TOPICS))),
+                           direct_cross(reviews, now, "source", "rating"),
+                           direct_cross(reviews, now, "entity", "topic"),
+                           direct_cross(reviews, now, "entity", "rating")]
+        assert len([name for name in sent[0][1]["aggs"] if name.startswith("rows_")]) == 2
         assert [((p.bucket, p.key), p.count) for p in answers[3]] == direct_trend(
             reviews, now, timedelta(hours=1), "entity")
         assert [((p.bucket, p.key), p.count) for p in answers[6]] == direct_trend(

@@ -245,7 +245,8 @@ class ElasticsearchReviewStore(ReviewStore):
         query holds what they all filter on (the window, the entities...) and each request's
         own narrowing filters wrap its aggregations in a ``filter`` aggregation, so the node
         reads the matching documents once for all of them (a view's figures of one period,
-        its journey stages, its negative reviews). An error in any search raises, as its own
+        its journey stages, its negative reviews). Unwrapped cross counts of one search over
+        the same row field share its row buckets. An error in any search raises, as its own
         call would."""
         plans = [_plan(r) for r in requests]
         groups: dict[str, list[int]] = {}  # the shared part of the query, as JSON -> plans
@@ -262,6 +263,7 @@ class ElasticsearchReviewStore(ReviewStore):
             shared = parts[members[0]][0] + [c for k, c in own[members[0]].items()
                                               if k in common]
             search = {"query": {"bool": {"filter": shared}}, "size": 0, "aggs": {}}
+            shared_rows: dict[str, str] = {}  # a row aggregation, as JSON -> its name
             for i in members:
                 body, extra = plans[i][0], [c for k, c in own[i].items() if k not in common]
                 if extra:
@@ -273,6 +275,13 @@ class ElasticsearchReviewStore(ReviewStore):
                     continue
                 if body.get("track_total_hits"):
                     search["track_total_hits"] = True
+                if _cross(requests[i]):  # cross counts of one row field share its buckets
+                    outer = dict(body["aggs"]["groups"])
+                    inner = outer.pop("aggs")["inner"]
+                    name = shared_rows.setdefault(_json([outer]), f"rows_{len(shared_rows)}")
+                    search["aggs"].setdefault(name, {**outer, "aggs": {}})["aggs"][f"r{i}"] = inner
+                    placed[i] = (len(searches), name, False)
+                    continue
                 search["aggs"].update({f"r{i}_{name}": agg for name, agg in body["aggs"].items()})
                 placed[i] = (len(searches), f"r{i}_", False)
             searches.append(search)
@@ -296,6 +305,11 @@ class ElasticsearchReviewStore(ReviewStore):
             if wrapped:
                 mine = {k: v for k, v in found[name].items() if k not in ("doc_count", "meta")}
                 hits = {"total": {"value": found[name]["doc_count"], "relation": "eq"}}
+            elif name.startswith("rows_"):
+                mine = {"groups": {"buckets": [
+                    {"key": row["key"], "doc_count": row["doc_count"], "inner": row[f"r{i}"]}
+                    for row in found[name]["buckets"]]}}
+                hits = response["hits"]
             else:
                 mine = {k[len(name):]: v for k, v in found.items() if k.startswith(name)}
                 hits = response["hits"]
@@ -380,6 +394,10 @@ def _plan(request: Aggregation) -> tuple[dict, Callable[[dict], Any]] | None:
     return ({"query": query, "size": 0,
              "aggs": es_aggs.histogram(interval, group_by, offset)},
             lambda r: es_aggs.trend_points(r, grouped))
+
+
+def _cross(request: Aggregation) -> bool:
+    return request.method == "cross_count"
 
 
 def _json(clauses: list[dict]) -> str:
