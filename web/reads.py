@@ -98,8 +98,9 @@ def _aggregate(method: str, query: ReviewQuery, *args: Any) -> Any:
         if batch.recording:
             batch.asked[request] = None
             return _empty(request)
-        if request in batch.answers:  # a copy: its items (counts, frozen points) are immutable
-            return copy.copy(batch.answers[request])
+        if request not in batch.answers:  # depends on an earlier answer: asked now, once
+            batch.answers[request] = current_runtime().store.aggregate([request])[0]
+        return copy.copy(batch.answers[request])  # its items (counts, points) are immutable
     return current_runtime().store.aggregate([request])[0]
 
 
@@ -109,7 +110,8 @@ def prefetched(view: Callable[[], T]) -> T:
     read. ``view`` runs twice: first with every read recorded and answered empty, then for
     real with the reads answered from the store's answers to exactly those requests (a read
     the first run did not make, because it depends on an earlier answer, goes to the store
-    as usual). So the result is the one ``view()`` gives alone; ``view`` must only read.
+    on its own, once however often the view makes it). So the result is the one ``view()``
+    gives alone; ``view`` must only read.
     A store that gains nothing from a batch (``batches_aggregations`` false: SQLite reads
     in-process) runs ``view`` once."""
     if _batch.get() is not None or not current_runtime().store.batches_aggregations:

@@ -272,7 +272,12 @@ def test_elasticsearch_asks_a_batch_in_one_multi_search_one_search_per_query(
                            direct_cross(reviews, now, "source", "rating"),
                            direct_cross(reviews, now, "entity", "topic"),
                            direct_cross(reviews, now, "entity", "rating")]
-        assert len([name for name in sent[0][1]["aggs"] if name.startswith("rows_")]) == 2
+        first = sent[0][1]["aggs"]  # one filter per set of narrowing filters, one per rows
+        assert len([name for name in first if name.startswith("rows")]) == 2
+        assert [a["filter"]["bool"]["filter"] for a in first.values() if "filter" in a] == [
+            [{"terms": {"topics": ["价格", "物流配送"]}}],
+            [{"terms": {"sentiment.label": ["negative"]}}],
+            [{"terms": {"sentiment.label": ["negative"]}}, {"terms": {"keywords": ["电池"]}}]]
         assert [((p.bucket, p.key), p.count) for p in answers[3]] == direct_trend(
             reviews, now, timedelta(hours=1), "entity")
         assert [((p.bucket, p.key), p.count) for p in answers[6]] == direct_trend(

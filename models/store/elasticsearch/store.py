@@ -245,9 +245,9 @@ class ElasticsearchReviewStore(ReviewStore):
         query holds what they all filter on (the window, the entities...) and each request's
         own narrowing filters wrap its aggregations in a ``filter`` aggregation, so the node
         reads the matching documents once for all of them (a view's figures of one period,
-        its journey stages, its negative reviews). Unwrapped cross counts of one search over
-        the same row field share its row buckets. An error in any search raises, as its own
-        call would."""
+        its journey stages, its negative reviews); reads with the same narrowing filters share
+        one ``filter`` aggregation, and cross counts over the same row field their row
+        buckets (``_place``). An error in any search raises, as its own call would."""
         plans = [_plan(r) for r in requests]
         groups: dict[str, list[int]] = {}  # the shared part of the query, as JSON -> plans
         parts: dict[int, tuple[list[dict], list[dict]]] = {}
@@ -256,34 +256,18 @@ class ElasticsearchReviewStore(ReviewStore):
                 parts[i] = narrowing(plan[0]["query"]["bool"]["filter"])
                 groups.setdefault(_json(parts[i][0]), []).append(i)
         searches: list[dict] = []
-        placed: dict[int, tuple[int, str, bool]] = {}  # plan -> (search, agg name, wrapped)
+        placed: dict[int, tuple[int, Callable[[dict], dict]]] = {}  # plan -> (search, pick)
         for members in groups.values():
             own = {i: {_json(c): c for c in parts[i][1]} for i in members}
             common = set.intersection(*(set(o) for o in own.values()))
             shared = parts[members[0]][0] + [c for k, c in own[members[0]].items()
                                               if k in common]
             search = {"query": {"bool": {"filter": shared}}, "size": 0, "aggs": {}}
-            shared_rows: dict[str, str] = {}  # a row aggregation, as JSON -> its name
+            names: dict[str, str] = {}  # a shared filter or row aggregation, as JSON -> name
             for i in members:
-                body, extra = plans[i][0], [c for k, c in own[i].items() if k not in common]
-                if extra:
-                    wrapper = {"filter": {"bool": {"filter": extra}}}
-                    if body["aggs"]:
-                        wrapper["aggs"] = body["aggs"]
-                    search["aggs"][f"r{i}"] = wrapper
-                    placed[i] = (len(searches), f"r{i}", True)
-                    continue
-                if body.get("track_total_hits"):
-                    search["track_total_hits"] = True
-                if _cross(requests[i]):  # cross counts of one row field share its buckets
-                    outer = dict(body["aggs"]["groups"])
-                    inner = outer.pop("aggs")["inner"]
-                    name = shared_rows.setdefault(_json([outer]), f"rows_{len(shared_rows)}")
-                    search["aggs"].setdefault(name, {**outer, "aggs": {}})["aggs"][f"r{i}"] = inner
-                    placed[i] = (len(searches), name, False)
-                    continue
-                search["aggs"].update({f"r{i}_{name}": agg for name, agg in body["aggs"].items()})
-                placed[i] = (len(searches), f"r{i}_", False)
+                extra = [c for k, c in own[i].items() if k not in common]
+                placed[i] = (len(searches), _place(search, names, i, requests[i].method,
+                                                   plans[i][0], extra))
             searches.append(search)
         lines: list[dict] = []
         for search in searches:
@@ -297,23 +281,10 @@ class ElasticsearchReviewStore(ReviewStore):
             if plan is None:
                 out.append({})
                 continue
-            number, name, wrapped = placed[i]
-            response = responses[number]
+            response = responses[placed[i][0]]
             if "error" in response:
                 raise _search_error(self.url, response)
-            found = response.get("aggregations", {})
-            if wrapped:
-                mine = {k: v for k, v in found[name].items() if k not in ("doc_count", "meta")}
-                hits = {"total": {"value": found[name]["doc_count"], "relation": "eq"}}
-            elif name.startswith("rows_"):
-                mine = {"groups": {"buckets": [
-                    {"key": row["key"], "doc_count": row["doc_count"], "inner": row[f"r{i}"]}
-                    for row in found[name]["buckets"]]}}
-                hits = response["hits"]
-            else:
-                mine = {k[len(name):]: v for k, v in found.items() if k.startswith(name)}
-                hits = response["hits"]
-            out.append(plan[1]({"hits": hits, "aggregations": mine}))
+            out.append(plan[1](placed[i][1](response)))
         return out
 
     def iter_reviews(self, query: ReviewQuery = ReviewQuery(),
@@ -396,8 +367,48 @@ def _plan(request: Aggregation) -> tuple[dict, Callable[[dict], Any]] | None:
             lambda r: es_aggs.trend_points(r, grouped))
 
 
-def _cross(request: Aggregation) -> bool:
-    return request.method == "cross_count"
+def _place(search: dict, names: dict[str, str], i: int, method: str, body: dict,
+           extra: list[dict]) -> Callable[[dict], dict]:
+    """Put request ``i``'s aggregations (``body``) into ``search`` and return what picks its
+    own response (``hits`` and ``aggregations``, as a search of its own would answer) out of
+    the search's: under a ``filter`` aggregation of ``extra`` (its narrowing filters beyond
+    the search's query; shared by the requests with the same ones, its ``doc_count`` their
+    total), a cross count's columns under the search's row aggregation of the same field, or
+    the aggregations themselves, each name prefixed ``r<i>_``."""
+    prefix, aggs = f"r{i}_", search["aggs"]
+    if extra:
+        name = names.setdefault(_json(extra), f"w{len(names)}")
+        wrapper = aggs.setdefault(name, {"filter": {"bool": {"filter": extra}}})
+        if body["aggs"]:
+            wrapper.setdefault("aggs", {}).update(
+                {prefix + k: agg for k, agg in body["aggs"].items()})
+
+        def wrapped(response: dict) -> dict:
+            found = response["aggregations"][name]
+            return {"hits": {"total": {"value": found["doc_count"], "relation": "eq"}},
+                    "aggregations": {k[len(prefix):]: v for k, v in found.items()
+                                     if k.startswith(prefix)}}
+        return wrapped
+    if body.get("track_total_hits"):
+        search["track_total_hits"] = True
+    if method == "cross_count":  # one pass over the rows for every cross count of them
+        outer = dict(body["aggs"]["groups"])
+        inner = outer.pop("aggs")["inner"]
+        name = names.setdefault(_json([outer]), f"rows{len(names)}")
+        aggs.setdefault(name, {**outer, "aggs": {}})["aggs"][prefix] = inner
+
+        def rows(response: dict) -> dict:
+            return {"hits": response["hits"], "aggregations": {"groups": {"buckets": [
+                {"key": row["key"], "doc_count": row["doc_count"], "inner": row[prefix]}
+                for row in response["aggregations"][name]["buckets"]]}}}
+        return rows
+    aggs.update({prefix + k: agg for k, agg in body["aggs"].items()})
+
+    def top(response: dict) -> dict:
+        return {"hits": response["hits"], "aggregations": {
+            k[len(prefix):]: v for k, v in response.get("aggregations", {}).items()
+            if k.startswith(prefix)}}
+    return top
 
 
 def _json(clauses: list[dict]) -> str:
