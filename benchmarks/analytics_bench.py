@@ -282,6 +282,8 @@ def _run(url: str | None, n: int) -> list[Figure]:
                 figures += _measure(sqlite_rt, _bare_sqlite(stores["sqlite"].path), "SQLite")
             if url:
                 _settle_node(url, prefix)
+                with Elasticsearch(url) as client:  # kept indices: no answer of an earlier run
+                    client.indices.clear_cache(index=f"{prefix}-*", request=True)
                 es_rt = _runtime(home / "es", stores["es"])
                 figures += _measure(es_rt, _bare_es(stores["es"]), "ES")
         finally:
