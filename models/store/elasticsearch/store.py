@@ -23,6 +23,7 @@ from elasticsearch import ApiError, ConnectionError, ConnectionTimeout
 from models.exceptions import StoreError, StoreUnavailable
 from models.review import Review
 from models.store.base import (
+    GROUP_FILTERS,
     MULTI_VALUED,
     Aggregation,
     ReviewPage,
@@ -55,6 +56,8 @@ from models.store.elasticsearch.writes import BatchWriter, PreparedBatch, prepar
 from models.store.highlight import highlights
 
 log = logging.getLogger(__name__)
+
+REVIEWS_PER_READ = 1000  # whole reviews per request of get_many: a few MB at most
 
 
 def _wrapped(method):
@@ -186,6 +189,16 @@ class ElasticsearchReviewStore(ReviewStore):
         return from_document(hits[0]["_source"]) if hits else None
 
     @_wrapped
+    def get_many(self, review_ids: Iterable[str]) -> dict[str, Review]:
+        ids, sources = list(dict.fromkeys(review_ids)), {}
+        for i in range(0, len(ids), REVIEWS_PER_READ):
+            chunk = ids[i:i + REVIEWS_PER_READ]
+            hits = self.client.search(index=self.names.alias, size=len(chunk),
+                                      query={"ids": {"values": chunk}})["hits"]["hits"]
+            sources.update((hit["_id"], hit["_source"]) for hit in hits)
+        return {rid: from_document(sources[rid]) for rid in ids if rid in sources}
+
+    @_wrapped
     def search(self, query: ReviewQuery = ReviewQuery(), limit: int = 50,
                cursor: str | None = None) -> ReviewPage:
         after = decode_cursor("search", cursor, 2, (int, str)) if cursor is not None else None
@@ -236,6 +249,10 @@ class ElasticsearchReviewStore(ReviewStore):
     def trend(self, query: ReviewQuery, interval: timedelta, group_by: str | None = None,
               offset: timedelta = timedelta(0)) -> list[TrendPoint]:
         return self.aggregate([Aggregation("trend", query, (interval, group_by, offset))])[0]
+
+    def first_published(self, query: ReviewQuery = ReviewQuery(),
+                        group_by: str | None = None) -> dict[str | None, datetime]:
+        return self.aggregate([Aggregation("first_published", query, (group_by,))])[0]
 
     @_wrapped
     def aggregate(self, requests: Sequence[Aggregation]) -> list[Any]:
@@ -328,7 +345,7 @@ class ElasticsearchReviewStore(ReviewStore):
 # the defaults of the arguments a request may leave out, as the methods' own
 _DEFAULT_ARGS = {"count": (None,), "cross_count": (None, None),
                  "trend": (None, None, timedelta(0)),
-                 "keyword_counts": (50, None)}
+                 "keyword_counts": (50, None), "first_published": (None,)}
 
 
 def _plan(request: Aggregation) -> tuple[dict, Callable[[dict], Any]] | None:
@@ -358,6 +375,18 @@ def _plan(request: Aggregation) -> tuple[dict, Callable[[dict], Any]] | None:
             return None
         return ({"query": query, "size": 0, "aggs": es_aggs.keyword_terms(limit, wanted)},
                 es_aggs.keyword_counts)
+    if request.method == "first_published":
+        (group_by,) = args
+        if group_by is None:
+            return ({"query": query, "size": 0, "aggs": {"first": es_aggs.OLDEST}},
+                    es_aggs.first_published)
+        if group_by not in GROUP_FILTERS:
+            raise ValueError(f"cannot group first_published by {group_by!r}; "
+                             f"expected one of {tuple(GROUP_FILTERS)}")
+        include = getattr(request.query, GROUP_FILTERS[group_by])
+        return ({"query": query, "size": 0, "aggs": {"groups": {
+            **es_aggs.group_terms(group_by, include), "aggs": {"first": es_aggs.OLDEST}}}},
+            es_aggs.first_published)
     interval, group_by, offset = args
     if request.query.start is None or request.query.end is None:
         raise ValueError("trend needs query.start and query.end")
