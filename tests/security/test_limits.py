@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import io
 
+from alerting.respond.workflow import MAX_NOTE as MAX_TEXT
 from models.runtime import Runtime
 from tests.security.conftest import csrf_of
 from web.app import create_app
-from web.pages.incident_actions import MAX_TEXT
 
 
 def test_an_anonymous_huge_login_body_is_refused_before_it_is_read(anonymous):
