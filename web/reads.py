@@ -94,8 +94,9 @@ def _aggregate(method: str, query: ReviewQuery, *args: Any) -> Any:
         if batch.recording:
             batch.asked[request] = None
             return _empty(request)
-        if request in batch.answers:  # a copy: its items (counts, frozen points) are immutable
-            return copy.copy(batch.answers[request])
+        if request not in batch.answers:  # depends on an earlier answer: asked now, once
+            batch.answers[request] = current_runtime().store.aggregate([request])[0]
+        return copy.copy(batch.answers[request])  # its items (counts, points) are immutable
     return current_runtime().store.aggregate([request])[0]
 
 
@@ -105,7 +106,8 @@ def prefetched(view: Callable[[], T]) -> T:
     read. ``view`` runs twice: first with every read recorded and answered empty, then for
     real with the reads answered from the store's answers to exactly those requests (a read
     the first run did not make, because it depends on an earlier answer, goes to the store
-    as usual). So the result is the one ``view()`` gives alone; ``view`` must only read.
+    on its own, once however often the view makes it). So the result is the one ``view()``
+    gives alone; ``view`` must only read.
     A store that gains nothing from a batch (``batches_aggregations`` false: SQLite reads
     in-process) runs ``view`` once."""
     if _batch.get() is not None or not current_runtime().store.batches_aggregations:
@@ -133,12 +135,12 @@ def review_counts(query: ReviewQuery, group_by: str | None = None) -> dict[str |
     return {key: n for key, n in counts.items() if key is None or access.in_scope([key])}
 
 
-def review_trend(query: ReviewQuery, interval: timedelta,
-                 group_by: str | None = None) -> list[TrendPoint]:
+def review_trend(query: ReviewQuery, interval: timedelta, group_by: str | None = None,
+                 offset: timedelta = timedelta(0)) -> list[TrendPoint]:
     """The trend in the reader's scope. Grouped by entity, a review about two brands counts
     under both: the groups of entities outside the scope are left out, so their ids and
     counts are not shown."""
-    points = _aggregate("trend", query, interval, group_by)
+    points = _aggregate("trend", query, interval, group_by, offset)
     if group_by != "entity":
         return points
     return [p for p in points if p.key is None or access.in_scope([p.key])]

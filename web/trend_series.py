@@ -1,9 +1,11 @@
 """Review counts per time bucket, with the negative share and net sentiment of each bucket.
 
 Buckets follow the wall clock of the config timezone: hours start on the local hour and days
-at local midnight, whatever the offset. The store buckets on the Unix epoch in UTC, so it is
-asked for buckets small enough to fold exactly into local ones (an hour, or less where the
-offset is not a whole hour), and the folding happens here. Empty buckets are kept with zeros.
+at local midnight, whatever the offset. The store is asked for the largest buckets that fold
+exactly into the local ones (``store_step``): local days themselves where the zone keeps one
+offset over the range (Asia/Shanghai: a day from 16:00 UTC), hours (or less, for an offset that
+is not a whole hour) across a daylight-saving change; the folding happens here. Empty buckets
+are kept with zeros.
 """
 from __future__ import annotations
 
@@ -15,8 +17,9 @@ from typing import Any, Callable
 
 from models.store import ReviewQuery, TrendPoint
 
-# Reads a trend: (query, bucket step, group field) → points, as the store's ``trend``.
-TrendReader = Callable[[ReviewQuery, timedelta, str], list[TrendPoint]]
+# Reads a trend: (query, bucket step, group field, bucket offset) → points, as the store's
+# ``trend``.
+TrendReader = Callable[[ReviewQuery, timedelta, str, timedelta], list[TrendPoint]]
 
 RANGES = {"24h": timedelta(hours=24), "7d": timedelta(days=7), "30d": timedelta(days=30),
           "90d": timedelta(days=90)}
@@ -133,12 +136,17 @@ def bucket_count(start: datetime, end: datetime, interval: str) -> int:
     return -(-(end - start) // INTERVALS[interval])
 
 
-def store_step(edges: list[datetime], tz: tzinfo) -> timedelta:
-    minutes = 60
-    for edge in (edges[0], edges[-1]):
-        offset = int(edge.astimezone(tz).utcoffset() // timedelta(minutes=1))
-        minutes = math.gcd(minutes, abs(offset)) if offset else minutes
-    return timedelta(minutes=minutes)
+def store_step(edges: list[datetime]) -> tuple[timedelta, timedelta]:
+    """``(interval, offset)`` of the largest store buckets (``ReviewStore.trend``) that fold
+    exactly into the buckets between ``edges``: the interval is the greatest common divisor
+    of the buckets' lengths (a day for the days of a zone that keeps one offset, an hour when
+    a 23- or 25-hour day is among them) and the offset puts a bucket start on the first
+    edge."""
+    seconds = 0
+    for start, end in zip(edges, edges[1:]):
+        seconds = math.gcd(seconds, int((end - start).total_seconds()))
+    step = timedelta(seconds=seconds or 3600)
+    return step, (edges[0] - datetime(1970, 1, 1, tzinfo=timezone.utc)) % step
 
 
 def build_series(query: ReviewQuery, range_name: str, interval: str, group_by: str,
@@ -157,13 +165,13 @@ def series_over(query: ReviewQuery, edges: list[datetime], range_name: str, inte
     ``sentiments`` only the ``group_by`` counts are read (the buckets' totals stay 0)."""
     windowed = replace(query, start=max(edges[0], query.start or edges[0]),
                        end=min(edges[-1], query.end or edges[-1]))
-    step = store_step(edges, tz)
+    step, offset = store_step(edges)
     buckets = [TrendBucket(start, end) for start, end in zip(edges, edges[1:])]
-    by_sentiment = trend(windowed, step, "sentiment") if sentiments or \
+    by_sentiment = trend(windowed, step, "sentiment", offset) if sentiments or \
         group_by == "sentiment" else []
     fold(by_sentiment, buckets, "sentiments")
     fold(by_sentiment if group_by == "sentiment" else
-          trend(windowed, step, group_by), buckets, "counts")
+         trend(windowed, step, group_by, offset), buckets, "counts")
     return TrendSeries(range_name, interval, group_by, tz, buckets)
 
 

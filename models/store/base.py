@@ -55,6 +55,16 @@ def aspect_keys(aspects: Iterable[tuple[str, str] | list[str]]) -> list[str]:
     return [aspect_key(*pair) for pair in aspects]
 
 
+def bucket_steps(interval: timedelta, offset: timedelta) -> tuple[int, int]:
+    """``(step, offset)`` in microseconds of a trend's buckets: ``interval`` (positive, else
+    ValueError) and ``offset`` brought into ``[0, step)``, so that bucket k starts at the
+    Unix epoch + offset + k × step."""
+    step = interval // timedelta(microseconds=1)
+    if step <= 0:
+        raise ValueError("trend interval must be positive")
+    return step, (offset // timedelta(microseconds=1)) % step
+
+
 def stable_json(body: dict) -> tuple[str, str]:
     """``(json, hash)`` of a review's ``to_dict()`` apart from ``crawled_at``: equal hashes
     mean "unchanged" (every backend's ``content_hash``). The JSON has sorted keys, so the
@@ -243,10 +253,12 @@ class ReviewStore(abc.ABC):
         those that occur, whatever ``limit``."""
 
     @abc.abstractmethod
-    def trend(self, query: ReviewQuery, interval: timedelta,
-              group_by: str | None = None) -> list[TrendPoint]:
-        """Counts per ``interval`` bucket of ``published_at`` (buckets aligned to the Unix epoch
-        in UTC), ascending; empty buckets are omitted. ``query.start``/``end`` are required."""
+    def trend(self, query: ReviewQuery, interval: timedelta, group_by: str | None = None,
+              offset: timedelta = timedelta(0)) -> list[TrendPoint]:
+        """Counts per ``interval`` bucket of ``published_at``, ascending; empty buckets are
+        omitted. ``query.start``/``end`` are required. Buckets start at the Unix epoch +
+        ``offset`` + k × ``interval`` (``bucket_steps``): days of UTC+8 are an interval of a
+        day with an offset of 16 hours (local midnight is 16:00 UTC)."""
 
     def first_published(self, query: ReviewQuery = ReviewQuery(),
                         group_by: str | None = None) -> dict[str | None, datetime]:

@@ -69,9 +69,9 @@ class GroupedReads(ReviewStore):
               group_by: str | None = None) -> dict[str | None, int]:
         return self.aggregate([Aggregation("count", query, (group_by,))])[0]
 
-    def trend(self, query: ReviewQuery, interval: timedelta,
-              group_by: str | None = None) -> list[TrendPoint]:
-        return self.aggregate([Aggregation("trend", query, (interval, group_by))])[0]
+    def trend(self, query: ReviewQuery, interval: timedelta, group_by: str | None = None,
+              offset: timedelta = timedelta(0)) -> list[TrendPoint]:
+        return self.aggregate([Aggregation("trend", query, (interval, group_by, offset))])[0]
 
     def first_published(self, query: ReviewQuery = ReviewQuery(),
                         group_by: str | None = None) -> dict[str | None, datetime]:
@@ -148,7 +148,7 @@ class GroupedReads(ReviewStore):
             return (shape, key, Aggregation("cross_count", request.query, (field, args[0])),
                     _split, {})
         if method == "trend" and args[1] is None:
-            return (shape, key, Aggregation("trend", request.query, (args[0], field)),
+            return (shape, key, Aggregation("trend", request.query, (args[0], field, args[2])),
                     _split_trend, [])
         if method == "first_published" and args[0] is None:
             return (shape, key, Aggregation("first_published", request.query, (field,)),
@@ -222,7 +222,7 @@ def _split_trend(points: list[TrendPoint]) -> dict[str, list[TrendPoint]]:
 
 
 # the arguments a request may leave out, as the methods' own defaults
-_DEFAULTS = {"count": (None,), "trend": (None, None), "first_published": (None,),
+_DEFAULTS = {"count": (None,), "trend": (None, None, timedelta(0)), "first_published": (None,),
              "cross_count": (None, None), "keyword_counts": (50, None)}
 
 

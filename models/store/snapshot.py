@@ -38,6 +38,7 @@ from models.store.base import (
     TrendPoint,
     UpsertResult,
     aspect_key,
+    bucket_steps,
     group_field,
     rating_key,
 )
@@ -270,28 +271,28 @@ class SnapshotStore(ReviewStore):
             return {k: counts[k] for k in wanted if k in counts}
         return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:limit])
 
-    def trend(self, query: ReviewQuery, interval: timedelta,
-              group_by: str | None = None) -> list[TrendPoint]:
+    def trend(self, query: ReviewQuery, interval: timedelta, group_by: str | None = None,
+              offset: timedelta = timedelta(0)) -> list[TrendPoint]:
         if query.start is None or query.end is None:
             raise ValueError("trend needs query.start and query.end")
-        step = interval // timedelta(microseconds=1)
-        if step <= 0:
-            raise ValueError("trend interval must be positive")
+        step, shift = bucket_steps(interval, offset)
         if self._passed_on(query):
-            return self.backing.trend(self._clamped(query), interval, group_by)
+            return self.backing.trend(self._clamped(query), interval, group_by, offset)
         positions = self._selected(query)
+
+        def start(bucket) -> datetime:
+            return EPOCH + timedelta(microseconds=int(bucket) * step + shift)
         if group_by is None:
-            buckets, counts = _runs(self.times[positions] // step)
-            return [TrendPoint(EPOCH + timedelta(microseconds=b * step), None, n)
-                    for b, n in zip(buckets, counts)]
+            buckets, counts = _runs((self.times[positions] - shift) // step)
+            return [TrendPoint(start(b), None, n) for b, n in zip(buckets, counts)]
         field = group_field(group_by)
         owners, codes = self._codes(positions, field)
         names = self.fields[field].names
         width = max(len(names), 1)
-        pairs, counts = np.unique((self.times[owners] // step) * width + codes,
+        pairs, counts = np.unique(((self.times[owners] - shift) // step) * width + codes,
                                   return_counts=True)
-        return [TrendPoint(EPOCH + timedelta(microseconds=int(p // width) * step),
-                           names[int(p % width)], int(n)) for p, n in zip(pairs, counts)]
+        return [TrendPoint(start(p // width), names[int(p % width)], int(n))
+                for p, n in zip(pairs, counts)]
 
     def iter_reviews(self, query: ReviewQuery = ReviewQuery(),
                      batch_size: int = 500) -> Iterator[Review]:

@@ -81,9 +81,11 @@ def direct_cross(reviews, q, rows, columns):
                         for a in values(r, rows, q) for b in values(r, columns, q)))
 
 
-def direct_trend(reviews, q, step, group_by=None):
+def direct_trend(reviews, q, step, group_by=None, offset=timedelta(0)):
+    origin = EPOCH + offset % step
+
     def bucket(r):
-        return EPOCH + (r.published_at - EPOCH) // step * step
+        return origin + (r.published_at - origin) // step * step
     counts = Counter((bucket(r), v) for r in reviews if matches(r, q)
                      for v in (values(r, group_by) if group_by else [None]))
     return sorted(counts.items(), key=lambda kv: (kv[0][0], kv[0][1] is not None, kv[0][1] or ""))
@@ -110,6 +112,12 @@ QUERIES = [
     ReviewQuery(topics=("物流配送",), sentiments=("negative", "neutral")),
     ReviewQuery(entities=("a",), keywords=("电池",)),
 ]
+# (interval, offset) of the trends checked: UTC days and hours, the days of UTC+8 (from 16:00
+# UTC), the hours of UTC+5:30, a negative offset
+STEPS = [(timedelta(hours=1), timedelta(0)), (timedelta(hours=6), timedelta(0)),
+         (timedelta(minutes=20), timedelta(0)), (timedelta(days=1), timedelta(0)),
+         (timedelta(days=1), timedelta(hours=16)), (timedelta(hours=1), timedelta(minutes=30)),
+         (timedelta(hours=6), timedelta(hours=-1))]
 PAIRS = [("entity", "sentiment"), ("entity", "rating"), ("entity", "topic"),
          ("source", "sentiment"), ("source", "rating"), ("platform", "sentiment"),
          ("topic", "rating"), ("sentiment", "rating")]
@@ -125,12 +133,12 @@ def check_all(store, reviews) -> None:
             for rows, columns in PAIRS:
                 assert store.cross_count(q, rows, columns) == direct_cross(
                     reviews, q, rows, columns), (q, rows, columns)
-            for step in (timedelta(hours=1), timedelta(hours=6), timedelta(minutes=20),
-                         timedelta(days=1)):
+            for step, offset in STEPS:
                 for group_by in (None, "sentiment", "entity", "rating"):
                     got = [((p.bucket, p.key), p.count)
-                           for p in store.trend(q, step, group_by)]
-                    assert got == direct_trend(reviews, q, step, group_by), (q, step, group_by)
+                           for p in store.trend(q, step, group_by, offset)]
+                    assert got == direct_trend(reviews, q, step, group_by, offset), \
+                        (q, step, offset, group_by)
             if not q.keywords:
                 assert store.keyword_counts(q, 3) == direct_words(reviews, q, 3), q
                 assert store.keyword_counts(q, terms=["电池", "客服", "无"]) == direct_words(
@@ -230,27 +238,60 @@ def test_set_keys_read_back_as_the_set(values_):
 
 def test_elasticsearch_asks_a_batch_in_one_multi_search_one_search_per_query(
         tmp_path, es_url, es_prefix, monkeypatch):
+    """Reads that differ only in topics, sentiments or keywords share one search (each in a
+    filter aggregation of its own); a narrowing filter all of a search's reads share stays in
+    its query."""
     store = ElasticsearchReviewStore(tmp_path, url=es_url, index_prefix=es_prefix)
     try:
-        reviews = varied(random.Random(3), 80)
+        reviews = varied(random.Random(3), 160)
         store.upsert(reviews)
         sent = []
         original = store.client.msearch
         monkeypatch.setattr(store.client, "msearch", lambda **kw: sent.append(kw["searches"])
                             or original(**kw))
         now = ReviewQuery(entities=("a",), start=BASE_TIME, end=BASE_TIME + timedelta(days=2))
-        before = replace(now, end=BASE_TIME + timedelta(days=1))
+        stage = replace(now, topics=("价格", "物流配送"))
+        negative = replace(now, sentiments=("negative",))
+        before = replace(now, end=BASE_TIME + timedelta(days=1), sentiments=("negative",))
         requests = [Aggregation("count", now), Aggregation("count", now, ("rating",)),
                     Aggregation("cross_count", now, ("source", "sentiment")),
                     Aggregation("trend", now, (timedelta(hours=1), "entity")),
-                    Aggregation("count", before, ("sentiment",))]
+                    Aggregation("count", stage), Aggregation("count", stage, ("sentiment",)),
+                    Aggregation("trend", stage, (timedelta(days=1), "rating",
+                                                 timedelta(hours=16))),
+                    Aggregation("cross_count", negative, ("entity", "topic")),
+                    Aggregation("count", replace(negative, keywords=("电池",))),
+                    Aggregation("count", before, ("sentiment",)),
+                    Aggregation("count", replace(before, topics=tuple(TOPICS))),
+                    Aggregation("cross_count", now, ("source", "rating")),  # rows shared
+                    Aggregation("cross_count", now, ("entity", "topic")),
+                    Aggregation("cross_count", now, ("entity", "rating"))]
         answers = store.aggregate(requests)
         assert len(sent) == 1 and len(sent[0]) == 4  # two searches: a header and body each
+        assert {"terms": {"sentiment.label": ["negative"]}} in \
+            sent[0][3]["query"]["bool"]["filter"]  # shared by both reads of ``before``
         assert answers == [direct_count(reviews, now), direct_count(reviews, now, "rating"),
                            direct_cross(reviews, now, "source", "sentiment"),
                            store.trend(now, timedelta(hours=1), "entity"),
-                           direct_count(reviews, before, "sentiment")]
+                           direct_count(reviews, stage), direct_count(reviews, stage, "sentiment"),
+                           store.trend(stage, timedelta(days=1), "rating", timedelta(hours=16)),
+                           direct_cross(reviews, negative, "entity", "topic"),
+                           direct_count(reviews, replace(negative, keywords=("电池",))),
+                           direct_count(reviews, before, "sentiment"),
+                           direct_count(reviews, replace(before, topics=tuple(TOPICS))),
+                           direct_cross(reviews, now, "source", "rating"),
+                           direct_cross(reviews, now, "entity", "topic"),
+                           direct_cross(reviews, now, "entity", "rating")]
+        first = sent[0][1]["aggs"]  # one filter per set of narrowing filters, one per rows
+        assert len([name for name in first if name.startswith("rows")]) == 2
+        assert [a["filter"]["bool"]["filter"] for a in first.values() if "filter" in a] == [
+            [{"terms": {"topics": ["价格", "物流配送"]}}],
+            [{"terms": {"sentiment.label": ["negative"]}}],
+            [{"terms": {"sentiment.label": ["negative"]}}, {"terms": {"keywords": ["电池"]}}]]
         assert [((p.bucket, p.key), p.count) for p in answers[3]] == direct_trend(
             reviews, now, timedelta(hours=1), "entity")
+        assert [((p.bucket, p.key), p.count) for p in answers[6]] == direct_trend(
+            reviews, stage, timedelta(days=1), "rating", timedelta(hours=16))
+        assert answers[4][None] and answers[8][None] and answers[10][None]  # not empty
     finally:
         store.close()

@@ -30,6 +30,7 @@ VIEWS = [f"/api/compare?entity=yunque&entity=huamei&{WINDOW}",
          f"/api/channels?entity=huamei&by=platform&{WINDOW}",
          f"/api/cx?entity=yunque&entity=huamei&{WINDOW}",
          f"/api/trends?{WINDOW}&interval=hour",
+         f"/api/trends?{WINDOW}&interval=day",
          f"/api/trends?{WINDOW}&group_by=topic",
          f"/trends?{WINDOW}"]
 

@@ -4,16 +4,19 @@ from __future__ import annotations
 import json
 import re
 from datetime import datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from models.loader import parse_config
 from models.runtime import DEMO_CONFIG, Runtime
+from models.store import ReviewQuery
 from tests.factories import make_review
 from tests.web.conftest import PASSWORD, log_in
 from web.app import create_app
 from web.runtime import PLUGINS
 from web.security import accounts
+from web.trend_series import edges_between, series_over, store_step
 
 SHANGHAI = timezone(timedelta(hours=8))
 
@@ -203,3 +206,63 @@ def test_a_90_day_preset_and_bad_ranges(client, burst):
     assert [b["total"] for b in empty["buckets"]] in ([], [0])  # an empty window, as listings
     long = client.get("/api/trends?since=2025-01-01&until=2026-11-02&interval=hour").get_json()
     assert long["interval"] == "day" and len(long["buckets"]) == 400  # 400 days, by day
+
+
+def _client_in(zone: str, home):
+    text = DEMO_CONFIG.read_text(encoding="utf-8").replace("timezone: Asia/Shanghai",
+                                                           f"timezone: {zone}")
+    runtime = Runtime(parse_config(text, PLUGINS, f"{zone}.yaml"), DEMO_CONFIG, home)
+    client = create_app(runtime, {"TESTING": True}).test_client()
+    accounts.add_user(runtime.state, "reader", "analyst", ["*"], PASSWORD)
+    log_in(client, "reader")
+    return runtime, client
+
+
+def test_daily_buckets_of_a_utc_deployment(home, store, burst):
+    runtime, client = _client_in("UTC", home)
+    data = client.get("/api/trends?range=7d&until=2026-11-02T12:00").get_json()
+    days = {b["local_start"]: b["total"] for b in data["buckets"] if b["total"]}
+    # 23:30 on the 1st and 00:30 on the 2nd in Shanghai are both the 1st in UTC (15:30 and
+    # 16:30); the six of 09:10-11:00 in Shanghai are the 2nd in UTC too
+    assert days == {"2026-11-01T00:00:00+00:00": 2, "2026-11-02T00:00:00+00:00": 6}
+    runtime.close()
+
+
+def test_daily_buckets_across_a_daylight_saving_change(home, store):
+    berlin = ZoneInfo("Europe/Berlin")  # summer time ends 2026-10-25 03:00: a 25-hour day
+    local = [datetime(2026, 10, 24, 23, 30), datetime(2026, 10, 25, 0, 30),
+             datetime(2026, 10, 25, 23, 30), datetime(2026, 10, 26, 0, 10)]
+    store.upsert([make_review(published_at=t.replace(tzinfo=berlin)) for t in local])
+    runtime, client = _client_in("Europe/Berlin", home)
+    data = client.get("/api/trends?since=2026-10-23T00:00&until=2026-10-27T00:00"
+                      "&interval=day").get_json()
+    days = {b["local_start"]: b["total"] for b in data["buckets"]}
+    assert days == {"2026-10-23T00:00:00+02:00": 0, "2026-10-24T00:00:00+02:00": 1,
+                    "2026-10-25T00:00:00+02:00": 2, "2026-10-26T00:00:00+01:00": 1}
+    runtime.close()
+
+
+def test_the_store_is_asked_for_local_days_where_the_offset_holds():
+    def days(zone: str, first: str, n: int) -> list[datetime]:
+        start = datetime.fromisoformat(first).replace(tzinfo=ZoneInfo(zone))
+        return edges_between(start, start + timedelta(days=n), "day", ZoneInfo(zone))
+    assert store_step(days("Asia/Shanghai", "2026-10-01", 30)) == \
+        (timedelta(days=1), timedelta(hours=16))
+    assert store_step(days("UTC", "2026-10-01", 30)) == (timedelta(days=1), timedelta(0))
+    assert store_step(days("Asia/Kolkata", "2026-10-01", 3)) == \
+        (timedelta(days=1), timedelta(hours=18, minutes=30))
+    assert store_step(days("Europe/Berlin", "2026-10-20", 10)) == \
+        (timedelta(hours=1), timedelta(0))
+    kolkata = ZoneInfo("Asia/Kolkata")
+    hours = edges_between(datetime(2026, 11, 2, 9, tzinfo=kolkata),
+                          datetime(2026, 11, 2, 15, tzinfo=kolkata), "hour", kolkata)
+    assert store_step(hours) == (timedelta(hours=1), timedelta(minutes=30))
+    asked = []
+
+    def trend(query, step, group_by, offset):
+        asked.append((step, group_by, offset))
+        return []
+    edges = days("Asia/Shanghai", "2026-10-01", 30)
+    series_over(ReviewQuery(), edges, "custom", "day", "sentiment", ZoneInfo("Asia/Shanghai"),
+                trend)
+    assert asked == [(timedelta(days=1), "sentiment", timedelta(hours=16))]

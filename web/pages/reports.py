@@ -47,9 +47,9 @@ class ScopedReads:
     def count(self, query: ReviewQuery, group_by: str | None) -> dict[str | None, int]:
         return reads.review_counts(query, group_by)
 
-    def trend(self, query: ReviewQuery, interval: timedelta,
-              group_by: str | None) -> list[TrendPoint]:
-        return reads.review_trend(query, interval, group_by)
+    def trend(self, query: ReviewQuery, interval: timedelta, group_by: str | None,
+              offset: timedelta = timedelta(0)) -> list[TrendPoint]:
+        return reads.review_trend(query, interval, group_by, offset)
 
     def reviews(self, query: ReviewQuery) -> Iterator[Review]:
         return reads.export_reviews(query)

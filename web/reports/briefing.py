@@ -35,8 +35,8 @@ SIMILAR = 0.5          # character-bigram Jaccard from which two reviews count a
 
 class BriefingReads(Protocol):
     def count(self, query: ReviewQuery, group_by: str | None) -> dict[str | None, int]: ...
-    def trend(self, query: ReviewQuery, interval: timedelta,
-              group_by: str | None) -> list[TrendPoint]: ...
+    def trend(self, query: ReviewQuery, interval: timedelta, group_by: str | None,
+              offset: timedelta = ...) -> list[TrendPoint]: ...
     def incidents(self, start: datetime, end: datetime) -> list[Incident]: ...
     def reviews(self, query: ReviewQuery) -> Iterator[Review]: ...
 
@@ -176,7 +176,7 @@ def build_briefing(reads: BriefingReads, period: Period, entities: Sequence[Enti
     scopes = [(ALL, all_name if not only else group, only)]
     scopes += [(e.id, e.name, (e.id,)) for e in members]
     edges = period.bucket_edges()
-    step = store_step(edges, period.tz)
+    step, offset = store_step(edges)
 
     def tally(ids: tuple[str, ...], span: Period) -> Tally:
         query = ReviewQuery(entities=ids, start=span.start, end=span.end)
@@ -186,7 +186,7 @@ def build_briefing(reads: BriefingReads, period: Period, entities: Sequence[Enti
         briefing.overview.append(EntityRow(key, name, tally(ids, period), tally(ids, previous)))
         buckets = [TrendBucket(lo, hi) for lo, hi in zip(edges, edges[1:])]
         fold(reads.trend(ReviewQuery(entities=ids, start=period.start, end=period.end), step,
-                         "sentiment"), buckets, "sentiments")
+                         "sentiment", offset), buckets, "sentiments")
         briefing.trend += [(b.start, key, Tally.of(b.sentiments)) for b in buckets]
     briefing.trend.sort(key=lambda row: (row[0], row[1] != ALL))
 

@@ -28,9 +28,9 @@ class StoreReads:
     def count(self, query: ReviewQuery, group_by: str | None) -> dict[str | None, int]:
         return self.runtime.store.count(query, group_by)
 
-    def trend(self, query: ReviewQuery, interval: timedelta,
-              group_by: str | None) -> list[TrendPoint]:
-        return self.runtime.store.trend(query, interval, group_by)
+    def trend(self, query: ReviewQuery, interval: timedelta, group_by: str | None,
+              offset: timedelta = timedelta(0)) -> list[TrendPoint]:
+        return self.runtime.store.trend(query, interval, group_by, offset)
 
     def reviews(self, query: ReviewQuery) -> Iterator[Review]:
         return self.runtime.store.iter_reviews(query)

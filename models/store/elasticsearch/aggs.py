@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 from models.review import utc
-from models.store.base import TrendPoint, group_field
+from models.store.base import TrendPoint, bucket_steps, group_field
 from models.store.elasticsearch.mapping import GROUP_KEYS, SCALAR_GROUPS
 
 MAX_GROUPS = 10_000
@@ -92,16 +92,19 @@ def first_published(response: dict) -> dict[str | None, datetime]:
     return out
 
 
-def histogram(interval: timedelta, group_by: str | None) -> dict:
+def histogram(interval: timedelta, group_by: str | None,
+              offset: timedelta = timedelta(0)) -> dict:
     """Trend buckets. Grouped, the groups are the outer aggregation and each holds its own
     histogram: measured on one node at 200,000 reviews (30 days, hourly, by sentiment), 82 ms
     against 124 ms for a histogram with a terms aggregation in every hour, because the few
     groups are resolved once per document instead of once per hour bucket."""
-    millis = interval // timedelta(milliseconds=1)
-    if millis <= 0 or interval % timedelta(milliseconds=1):
-        raise ValueError("trend interval must be a positive whole number of milliseconds")
-    buckets = {"date_histogram": {"field": "published_at", "fixed_interval": f"{millis}ms",
+    step, shift = bucket_steps(interval, offset)
+    if step % 1000 or shift % 1000:
+        raise ValueError("trend interval and offset must be whole numbers of milliseconds")
+    buckets = {"date_histogram": {"field": "published_at", "fixed_interval": f"{step // 1000}ms",
                                   "min_doc_count": 1}}
+    if shift:
+        buckets["date_histogram"]["offset"] = f"+{shift // 1000}ms"
     if group_by is None:
         return {"buckets": buckets}
     return {"groups": {**group_terms(group_by), "aggs": {"buckets": buckets}}}

@@ -50,7 +50,7 @@ from models.store.elasticsearch.mapping import (
     from_document,
     template_body,
 )
-from models.store.elasticsearch.query import bool_query
+from models.store.elasticsearch.query import bool_query, narrowing
 from models.store.elasticsearch.spool import DiskSpool
 from models.store.elasticsearch.writes import BatchWriter, PreparedBatch, prepare
 from models.store.highlight import highlights
@@ -263,9 +263,9 @@ class ElasticsearchReviewStore(ReviewStore):
         terms = None if terms is None else tuple(terms)
         return self.aggregate([Aggregation("keyword_counts", query, (limit, terms))])[0]
 
-    def trend(self, query: ReviewQuery, interval: timedelta,
-              group_by: str | None = None) -> list[TrendPoint]:
-        return self.aggregate([Aggregation("trend", query, (interval, group_by))])[0]
+    def trend(self, query: ReviewQuery, interval: timedelta, group_by: str | None = None,
+              offset: timedelta = timedelta(0)) -> list[TrendPoint]:
+        return self.aggregate([Aggregation("trend", query, (interval, group_by, offset))])[0]
 
     def first_published(self, query: ReviewQuery = ReviewQuery(),
                         group_by: str | None = None) -> dict[str | None, datetime]:
@@ -274,44 +274,51 @@ class ElasticsearchReviewStore(ReviewStore):
     @_wrapped
     def aggregate(self, requests: Sequence[Aggregation]) -> list[Any]:
         """One ``_msearch`` for every request that needs the node (a keyword count of no
-        terms needs none). Requests with the same query share one search of it, each
-        aggregation under a name of its own, so the node reads the matching documents once
-        for all of them (a view's figures of one period). An error in any search raises, as
-        its own call would."""
+        terms needs none). Requests whose queries differ only in their narrowing filters
+        (``query.narrowing``: topics, sentiments, aspects, keywords) share one search: its
+        query holds what they all filter on (the window, the entities...) and each request's
+        own narrowing filters wrap its aggregations in a ``filter`` aggregation, so the node
+        reads the matching documents once for all of them (a view's figures of one period,
+        its journey stages, its negative reviews); reads with the same narrowing filters share
+        one ``filter`` aggregation, and cross counts over the same row field their row
+        buckets (``_place``). An error in any search raises, as its own call would."""
         plans = [_plan(r) for r in requests]
-        searches: dict[str, dict] = {}  # the query, as JSON -> its one search body
-        placed = []  # per plan: (its search's key, the prefix of its aggregations)
+        groups: dict[str, list[int]] = {}  # the shared part of the query, as JSON -> plans
+        parts: dict[int, tuple[list[dict], list[dict]]] = {}
         for i, plan in enumerate(plans):
-            if plan is None:
-                placed.append(None)
-                continue
-            body = plan[0]
-            key = json.dumps(body["query"], sort_keys=True, ensure_ascii=False)
-            search = searches.setdefault(key, {"query": body["query"], "size": 0, "aggs": {}})
-            if body.get("track_total_hits"):
-                search["track_total_hits"] = True
-            search["aggs"].update({f"r{i}_{name}": agg for name, agg in body["aggs"].items()})
-            placed.append((key, f"r{i}_"))
-        order = list(searches)
+            if plan is not None:
+                parts[i] = narrowing(plan[0]["query"]["bool"]["filter"])
+                groups.setdefault(_json(parts[i][0]), []).append(i)
+        searches: list[dict] = []
+        placed: dict[int, tuple[int, Callable[[dict], dict]]] = {}  # plan -> (search, pick)
+        for members in groups.values():
+            own = {i: {_json(c): c for c in parts[i][1]} for i in members}
+            common = set.intersection(*(set(o) for o in own.values()))
+            shared = parts[members[0]][0] + [c for k, c in own[members[0]].items()
+                                              if k in common]
+            search = {"query": {"bool": {"filter": shared}}, "size": 0, "aggs": {}}
+            names: dict[str, str] = {}  # a shared filter or row aggregation, as JSON -> name
+            for i in members:
+                extra = [c for k, c in own[i].items() if k not in common]
+                placed[i] = (len(searches), _place(search, names, i, requests[i].method,
+                                                   plans[i][0], extra))
+            searches.append(search)
         lines: list[dict] = []
-        for key in order:
-            lines += [{"index": self.names.alias}, searches[key]]
+        for search in searches:
+            lines += [{"index": self.names.alias}, search]
         # a month of hourly buckets is most of the answer: leave out their key_as_string
-        responses = dict(zip(order, self.client.msearch(
+        responses = self.client.msearch(
             searches=lines, filter_path=["-responses.aggregations.**.key_as_string"],
-        )["responses"])) if lines else {}
+        )["responses"] if lines else []
         out = []
-        for plan, place in zip(plans, placed):
+        for i, plan in enumerate(plans):
             if plan is None:
                 out.append({})
                 continue
-            response = responses[place[0]]
+            response = responses[placed[i][0]]
             if "error" in response:
                 raise _search_error(self.url, response)
-            mine = {name[len(place[1]):]: agg
-                    for name, agg in response.get("aggregations", {}).items()
-                    if name.startswith(place[1])}
-            out.append(plan[1]({"hits": response["hits"], "aggregations": mine}))
+            out.append(plan[1](placed[i][1](response)))
         return out
 
     def iter_reviews(self, query: ReviewQuery = ReviewQuery(),
@@ -353,7 +360,8 @@ class ElasticsearchReviewStore(ReviewStore):
 
 
 # the defaults of the arguments a request may leave out, as the methods' own
-_DEFAULT_ARGS = {"count": (None,), "cross_count": (None, None), "trend": (None, None),
+_DEFAULT_ARGS = {"count": (None,), "cross_count": (None, None),
+                 "trend": (None, None, timedelta(0)),
                  "keyword_counts": (50, None), "first_published": (None,)}
 
 
@@ -396,12 +404,61 @@ def _plan(request: Aggregation) -> tuple[dict, Callable[[dict], Any]] | None:
         return ({"query": query, "size": 0, "aggs": {"groups": {
             **es_aggs.group_terms(group_by, include), "aggs": {"first": es_aggs.OLDEST}}}},
             es_aggs.first_published)
-    interval, group_by = args
+    interval, group_by, offset = args
     if request.query.start is None or request.query.end is None:
         raise ValueError("trend needs query.start and query.end")
     grouped = group_by is not None
-    return ({"query": query, "size": 0, "aggs": es_aggs.histogram(interval, group_by)},
+    return ({"query": query, "size": 0,
+             "aggs": es_aggs.histogram(interval, group_by, offset)},
             lambda r: es_aggs.trend_points(r, grouped))
+
+
+def _place(search: dict, names: dict[str, str], i: int, method: str, body: dict,
+           extra: list[dict]) -> Callable[[dict], dict]:
+    """Put request ``i``'s aggregations (``body``) into ``search`` and return what picks its
+    own response (``hits`` and ``aggregations``, as a search of its own would answer) out of
+    the search's: under a ``filter`` aggregation of ``extra`` (its narrowing filters beyond
+    the search's query; shared by the requests with the same ones, its ``doc_count`` their
+    total), a cross count's columns under the search's row aggregation of the same field, or
+    the aggregations themselves, each name prefixed ``r<i>_``."""
+    prefix, aggs = f"r{i}_", search["aggs"]
+    if extra:
+        name = names.setdefault(_json(extra), f"w{len(names)}")
+        wrapper = aggs.setdefault(name, {"filter": {"bool": {"filter": extra}}})
+        if body["aggs"]:
+            wrapper.setdefault("aggs", {}).update(
+                {prefix + k: agg for k, agg in body["aggs"].items()})
+
+        def wrapped(response: dict) -> dict:
+            found = response["aggregations"][name]
+            return {"hits": {"total": {"value": found["doc_count"], "relation": "eq"}},
+                    "aggregations": {k[len(prefix):]: v for k, v in found.items()
+                                     if k.startswith(prefix)}}
+        return wrapped
+    if body.get("track_total_hits"):
+        search["track_total_hits"] = True
+    if method == "cross_count":  # one pass over the rows for every cross count of them
+        outer = dict(body["aggs"]["groups"])
+        inner = outer.pop("aggs")["inner"]
+        name = names.setdefault(_json([outer]), f"rows{len(names)}")
+        aggs.setdefault(name, {**outer, "aggs": {}})["aggs"][prefix] = inner
+
+        def rows(response: dict) -> dict:
+            return {"hits": response["hits"], "aggregations": {"groups": {"buckets": [
+                {"key": row["key"], "doc_count": row["doc_count"], "inner": row[prefix]}
+                for row in response["aggregations"][name]["buckets"]]}}}
+        return rows
+    aggs.update({prefix + k: agg for k, agg in body["aggs"].items()})
+
+    def top(response: dict) -> dict:
+        return {"hits": response["hits"], "aggregations": {
+            k[len(prefix):]: v for k, v in response.get("aggregations", {}).items()
+            if k.startswith(prefix)}}
+    return top
+
+
+def _json(clauses: list[dict]) -> str:
+    return json.dumps(clauses, sort_keys=True, ensure_ascii=False)
 
 
 def _search_error(url: str, response: dict) -> StoreError:

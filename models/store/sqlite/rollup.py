@@ -17,7 +17,7 @@ A read is answered from the smallest cuboid holding every dimension it filters o
 (``cuboid_for``); the whole hours of its window come from the cuboid, the parts of an hour at
 either end from the reviews themselves (``split``), so every answer equals the one counted
 over the raw rows. Reads the cuboids cannot answer (full text, aspects, several keywords,
-a trend step that is not a whole number of hours) fall back to the raw rows.
+a trend whose buckets are not whole hours from a whole hour) fall back to the raw rows.
 
 Writes: every upsert adds each new review's contribution and, for a review that changed
 (re-labelled, late, moved to another hour), subtracts the stored version's first, in the
@@ -33,6 +33,7 @@ from datetime import datetime
 from typing import Callable, Iterable, Iterator
 
 from models.store.base import ReviewQuery, narrowing_fields, rating_key
+from models.store.sqlite.sql import bucket as sql_bucket
 
 HOUR = 3_600_000_000  # microseconds, the unit of ``published_at`` in the SQLite store
 DAY = 24 * HOUR
@@ -267,12 +268,13 @@ def where(con, query: ReviewQuery) -> tuple[list[str], list]:
     return parts, params
 
 
-def ranges(window: Split, step: int | None) -> list[tuple[str, int | None, int | None]]:
+def ranges(window: Split, step: int | None,
+           offset: int = 0) -> list[tuple[str, int | None, int | None]]:
     """``(grain, first, last)`` ranges covering the window's whole hours: its whole days from
-    the daily cuboid when buckets are days or there are none (``step`` None), the hours
-    around them from the hourly one."""
+    the daily cuboid when each UTC day falls in one bucket (buckets of whole days starting at
+    UTC midnight, or none: ``step`` None), the hours around them from the hourly one."""
     first, last = window.first, window.last
-    if step is not None and step % DAY:
+    if step is not None and (step % DAY or offset % DAY):
         return [("", first, last)]
     day_first = None if first is None else -(-first // DAY) * DAY
     day_last = None if last is None else last // DAY * DAY
@@ -301,17 +303,17 @@ def expand(field: str, value: str, restrict: tuple[str, ...] | None,
 
 
 def grouped(con, name: str, query: ReviewQuery, window: Split, fields: tuple[str, ...],
-            step: int | None, restrict: dict[str, tuple[str, ...]]) -> Counter:
+            step: int | None, restrict: dict[str, tuple[str, ...]], offset: int = 0) -> Counter:
     """``{(bucket or None, key of each field...): n}`` over the cuboid ``name`` (``ranges``
-    of its two grains)."""
+    of its two grains); buckets of ``step`` from ``offset`` (whole hours, ``sql.bucket``)."""
     conditions, params = where(con, query)
     columns = [f"c.{column_of(f)}" for f in fields]
-    bucket = "(c.hour / ?) * ?" if step else "NULL"
+    bucket, bucket_params = sql_bucket("c.hour", step, offset)
     select = ", ".join([bucket, *columns, "SUM(c.n)"])
     groups = ", ".join(["1", *(str(i + 2) for i in range(len(fields)))])
     out: Counter = Counter()
     cache: dict[str, list[str]] = {}
-    for grain, first, last in ranges(window, step):
+    for grain, first, last in ranges(window, step, offset):
         parts, bounds = list(conditions), []
         if first is not None:
             parts.append("c.hour >= ?")
@@ -321,7 +323,7 @@ def grouped(con, name: str, query: ReviewQuery, window: Split, fields: tuple[str
             bounds.append(last)
         rows = con.execute(f"SELECT {select} FROM rollup_{grain}{name} c "
                            f"WHERE {' AND '.join(parts)} GROUP BY {groups}",
-                           ([step, step] if step else []) + params + bounds)
+                           bucket_params + params + bounds)
         for row in rows:
             keys = [()]
             for field, value in zip(fields, row[1:-1]):

@@ -124,7 +124,7 @@ FACET_GROUPS = {"sentiment": "f.sentiment", "source": "f.source",
 BUCKET_LIMIT = 5000
 MAX_LIMIT = 2 ** 62  # "no limit" for a LIMIT parameter
 BUCKET_COUNTS = """
-WITH RECURSIVE b(lo) AS (SELECT (? / ?) * ? UNION ALL SELECT lo + ? FROM b WHERE lo + ? < ?)
+WITH RECURSIVE b(lo) AS (SELECT {first} UNION ALL SELECT lo + ? FROM b WHERE lo + ? < ?)
 SELECT lo, n FROM (
     SELECT lo, (SELECT {counted} FROM {table} {alias} WHERE {where}
                 AND {alias}.published_at >= max(b.lo, ?)
@@ -149,6 +149,17 @@ def statements(script: str) -> list[str]:
             out.append(pending.strip())
             pending = ""
     return [s for s in out if s] + ([pending.strip()] if pending.strip() else [])
+
+
+def bucket(column: str, step: int | None, offset: int = 0) -> tuple[str, list]:
+    """The SQL of the start of the trend bucket holding ``column`` (microseconds) and its
+    parameters: buckets of ``step`` starting at ``offset`` + k × step (``bucket_steps``);
+    NULL when ``step`` is None (no buckets)."""
+    if not step:
+        return "NULL", []
+    if not offset:
+        return f"({column} / ?) * ?", [step, step]
+    return f"(({column} - ?) / ?) * ? + ?", [offset, step, step, offset]
 
 
 def micros(value: datetime) -> int:

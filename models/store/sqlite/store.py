@@ -28,6 +28,7 @@ from models.store.base import (
     UpsertResult,
     aspect_keys,
     batches_by_id,
+    bucket_steps,
     group_field,
     stable_json,
 )
@@ -255,7 +256,8 @@ class SQLiteReviewStore(ReviewStore):
 
     def _rolled(self, query: ReviewQuery, fields: tuple[str, ...], step: int | None,
                 edge: Callable[[ReviewQuery], Iterable[tuple[tuple, int]]],
-                restrict: dict[str, tuple[str, ...]] | None = None) -> Counter | None:
+                restrict: dict[str, tuple[str, ...]] | None = None,
+                offset: int = 0) -> Counter | None:
         """``{(bucket or None, key of each of fields...): n}`` from the roll-ups for the
         window's whole hours plus ``edge(part)`` (``(key, n)`` pairs counted from the
         reviews) for the parts of an hour at its ends; None when the roll-ups cannot answer
@@ -265,7 +267,8 @@ class SQLiteReviewStore(ReviewStore):
         if window is None:
             return None
         with self._snapshot() as con:
-            out = rollup.grouped(con, name, query, window, fields, step, restrict or {})
+            out = rollup.grouped(con, name, query, window, fields, step, restrict or {},
+                                 offset)
             for part in window.edges:
                 for key, n in edge(part):
                     out[key] += n
@@ -406,19 +409,17 @@ class SQLiteReviewStore(ReviewStore):
             params = params + [limit]
         return dict(self._con().execute(text, params).fetchall())
 
-    def trend(self, query: ReviewQuery, interval: timedelta,
-              group_by: str | None = None) -> list[TrendPoint]:
+    def trend(self, query: ReviewQuery, interval: timedelta, group_by: str | None = None,
+              offset: timedelta = timedelta(0)) -> list[TrendPoint]:
         if query.start is None or query.end is None:
             raise ValueError("trend needs query.start and query.end")
-        step = interval // timedelta(microseconds=1)
-        if step <= 0:
-            raise ValueError("trend interval must be positive")
+        step, shift = bucket_steps(interval, offset)
         if group_by is not None:
             _group(group_by)
-        if step % rollup.HOUR == 0:
+        if step % rollup.HOUR == 0 and shift % rollup.HOUR == 0:
             rolled = self._rolled(query, (group_by,) if group_by else (), step, lambda part: (
                 ((sql.micros(p.bucket), *((p.key,) if group_by else ())), p.count)
-                for p in self.trend(part, interval, group_by)))
+                for p in self.trend(part, interval, group_by, offset)), offset=shift)
             if rolled is not None:
                 points = [TrendPoint(sql.from_micros(key[0]), key[1] if group_by else None, n)
                           for key, n in rolled.items()]
@@ -426,27 +427,29 @@ class SQLiteReviewStore(ReviewStore):
                 return points
         lo, hi = sql.micros(query.start), sql.micros(query.end)
         if group_by is None and query.q is None and (hi - lo) // step < sql.BUCKET_LIMIT:
-            return self._bucket_counts(query, lo, hi, step)
+            return self._bucket_counts(query, lo, hi, step, shift)
         facet = sql.facet_from(query, group_by)
         if facet is not None:
             table, where, params, counted = facet
             key = sql.FACET_GROUPS[group_by] if group_by else "NULL"
+            bucket, bucket_params = sql.bucket("f.published_at", step, shift)
             rows = self._con().execute(
-                f"SELECT (f.published_at / ?) * ? AS bucket, {key}, {counted} FROM {table} f "
-                f"WHERE {where} GROUP BY bucket, {key} ORDER BY bucket", [step, step] + params)
+                f"SELECT {bucket} AS bucket, {key}, {counted} FROM {table} f "
+                f"WHERE {where} GROUP BY bucket, {key} ORDER BY bucket", bucket_params + params)
             return [TrendPoint(sql.from_micros(b), k, n) for b, k, n in rows.fetchall()]
-        grouped = self._by_own_values(query, group_by, step)
+        grouped = self._by_own_values(query, group_by, step, shift)
         if grouped is not None:
             return [TrendPoint(sql.from_micros(b), k, n) for b, k, n in grouped]
         where, params = sql.where_clause(query)
         join, key = _group(group_by) if group_by else ("", "NULL")
+        bucket, bucket_params = sql.bucket("r.published_at", step, shift)
         rows = self._con().execute(
-            f"SELECT (r.published_at / ?) * ? AS bucket, {key}, COUNT(*) FROM reviews r {join} "
-            f"WHERE {where} GROUP BY bucket, {key} ORDER BY bucket", [step, step] + params)
+            f"SELECT {bucket} AS bucket, {key}, COUNT(*) FROM reviews r {join} "
+            f"WHERE {where} GROUP BY bucket, {key} ORDER BY bucket", bucket_params + params)
         return [TrendPoint(sql.from_micros(b), k, n) for b, k, n in rows.fetchall()]
 
     def _by_own_values(self, query: ReviewQuery, group_by: str | None,
-                       step: int | None) -> list[tuple] | None:
+                       step: int | None, offset: int = 0) -> list[tuple] | None:
         """Counts grouped by a multi-valued field the query also filters on (reviews of
         brand A grouped by entity), as ``(bucket or None, value, n)``: driven by that side
         table's (value, time) index, joined to every value of each matching review. None
@@ -459,14 +462,14 @@ class SQLiteReviewStore(ReviewStore):
             return None
         parts, params = sql.facet_filters(query, field)
         counted = "COUNT(*)" if len(values) == 1 else "COUNT(DISTINCT g.review_id)"
-        bucket, bucket_params = ("(f.published_at / ?) * ?", [step, step]) if step else ("NULL", [])
+        bucket, bucket_params = sql.bucket("f.published_at", step, offset)
         text = (f"SELECT {bucket} AS bucket, g.{column}, {counted} FROM {table} f "
                 f"JOIN {table} g ON g.review_id = f.review_id WHERE {' AND '.join(parts)} "
                 f"GROUP BY bucket, g.{column} ORDER BY bucket")
         return self._con().execute(text, bucket_params + params).fetchall()
 
     def _bucket_counts(self, query: ReviewQuery, lo: int, hi: int,
-                       step: int) -> list[TrendPoint]:
+                       step: int, offset: int) -> list[TrendPoint]:
         """An ungrouped trend counted bucket by bucket (see ``sql.BUCKET_COUNTS``)."""
         unbounded = replace(query, start=None, end=None)
         facet = sql.facet_from(unbounded, None)
@@ -476,8 +479,10 @@ class SQLiteReviewStore(ReviewStore):
         else:
             (where, params), table, alias, counted = (sql.where_clause(unbounded), "reviews",
                                                       "r", "COUNT(*)")
-        text = sql.BUCKET_COUNTS.format(counted=counted, table=table, alias=alias, where=where)
-        rows = self._con().execute(text, [lo, step, step, step, step, hi] + params
+        first, first_params = sql.bucket("?", step, offset)
+        text = sql.BUCKET_COUNTS.format(first=first, counted=counted, table=table, alias=alias,
+                                        where=where)
+        rows = self._con().execute(text, [lo, *first_params, step, step, hi] + params
                                    + [lo, step, hi])
         return [TrendPoint(sql.from_micros(b), None, n) for b, n in rows.fetchall()]
 
