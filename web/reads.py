@@ -61,12 +61,8 @@ def get_review(review_id: str) -> Review:
 
 def find_reviews(review_ids: list[str]) -> dict[str, Review]:
     """The stored, visible reviews among ``review_ids`` (absent ones are left out)."""
-    store, found = current_runtime().store, {}
-    for review_id in review_ids:
-        review = store.get(review_id)
-        if review is not None and access.can_see_review(review):
-            found[review_id] = review
-    return found
+    stored = current_runtime().store.get_many(review_ids)
+    return {rid: review for rid, review in stored.items() if access.can_see_review(review)}
 
 
 class _Batch:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Iterable, Mapping
+from typing import Iterable, Iterator, Mapping
 
 from sqlalchemy import select
 
@@ -55,15 +55,25 @@ def new_entities(review: Review, entity: EntityConfig, matcher: EntityMatcher,
     return [e for e in review.entities if e != entity.id]
 
 
+def _newest(runtime: Runtime, since: datetime, limit: int) -> Iterator[Review]:
+    """The stored reviews published since ``since``, newest first, at most ``limit``."""
+    cursor, left = None, limit
+    while left > 0:
+        page = runtime.store.search(ReviewQuery(start=since), min(BATCH, left), cursor)
+        yield from page.reviews
+        left -= len(page.reviews)
+        cursor = page.cursor
+        if cursor is None or not page.reviews:
+            return
+
+
 def preview(runtime: Runtime, entity: EntityConfig, since: datetime, limit: int = 20000,
             examples: int = 10) -> Preview:
-    """Compare the stored reviews published since ``since`` (at most ``limit``) with
-    ``entity`` as edited."""
+    """Compare the stored reviews published since ``since`` (the newest ``limit`` of them:
+    what the edit changes now matters most) with ``entity`` as edited."""
     matcher, by_source = EntityMatcher([entity]), source_entities(runtime.config.sources)
     result = Preview()
-    for review in runtime.store.iter_reviews(ReviewQuery(start=since)):
-        if result.scanned >= limit:
-            break
+    for review in _newest(runtime, since, limit):
         result.scanned += 1
         changed = new_entities(review, entity, matcher, by_source)
         if changed is None:

@@ -28,6 +28,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from alerting.exceptions import AlertingError
+from alerting.respond.workflow import checked_note
 from models.review import Review, utcnow
 from models.state import ReviewEvent, ReviewHandling, StateDB, User
 
@@ -82,7 +83,7 @@ def _assign(session: Session, review: Review, actor: str, user: User | None, ass
 
 def _handle(session: Session, review: Review, actor: str, outcome: str, note: str,
             at: datetime) -> ReviewHandling:
-    note = note.strip()
+    note = checked_note(note, f"review {review.id}", ReviewHandlingError)
     if outcome not in OUTCOMES:
         raise ReviewHandlingError(f"review {review.id}: unknown outcome {outcome!r}; expected "
                                   f"one of {', '.join(OUTCOMES)}")

@@ -30,6 +30,20 @@ from models.state import Incident, IncidentEvent, StateDB, User
 RESOLUTIONS = ("resolved", "false_alarm")
 
 
+# The longest comment or note a person may write: a handler's account of what was done fits
+# easily; a pasted log or an accidental paste of a whole page is refused rather than stored
+# and shown on every timeline and notice.
+MAX_NOTE = 4000  # characters
+
+
+def checked_note(text: str, what: str, error: type[AlertingError]) -> str:
+    """``text`` stripped, or ``error`` naming ``what`` when it is longer than ``MAX_NOTE``."""
+    text = text.strip()
+    if len(text) > MAX_NOTE:
+        raise error(f"{what}: a note is at most {MAX_NOTE} characters, got {len(text)}")
+    return text
+
+
 class WorkflowError(AlertingError):
     pass
 
@@ -100,15 +114,17 @@ def assign(state: StateDB, incident_id: int, actor: str, assignee: str,
 
 def comment(state: StateDB, incident_id: int, actor: str, text: str,
             at: datetime | None = None) -> Incident:
-    if not text.strip():
+    text = checked_note(text, f"incident #{incident_id}", WorkflowError)
+    if not text:
         raise WorkflowError(f"incident #{incident_id}: a comment needs some text")
-    return _record(state, incident_id, "comment", actor, {"text": text.strip()}, at)
+    return _record(state, incident_id, "comment", actor, {"text": text}, at)
 
 
 def resolve(state: StateDB, incident_id: int, actor: str, note: str = "",
             false_alarm: bool = False, at: datetime | None = None) -> Incident:
     kind = "false_alarm" if false_alarm else "resolved"
-    return _record(state, incident_id, kind, actor, {"note": note.strip()}, at,
+    note = checked_note(note, f"incident #{incident_id}", WorkflowError)
+    return _record(state, incident_id, kind, actor, {"note": note}, at,
                    ("open", "acknowledged"), "resolved")
 
 

@@ -156,7 +156,5 @@ def _keep_stored_times(store, batch: list[Review]) -> None:
     """A row without a time got the import time; once stored, it keeps its first time, so
     importing the same file again changes nothing."""
     estimated = {r.id: r for r in batch if r.extra.get("published_at_estimated")}
-    for review_id in store.fingerprints(estimated):
-        stored = store.get(review_id)
-        if stored is not None:
-            estimated[review_id].published_at = stored.published_at
+    for review_id, stored in store.get_many(estimated).items():
+        estimated[review_id].published_at = stored.published_at

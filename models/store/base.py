@@ -177,6 +177,17 @@ class ReviewStore(abc.ABC):
     def get(self, review_id: str) -> Review | None:
         """Return the stored review or None."""
 
+    def get_many(self, review_ids: Iterable[str]) -> dict[str, Review]:
+        """``{id: review}`` for the stored ones among ``review_ids``, in the order asked (an
+        incident's or a bulk step's reviews in one read where the backend can). This default
+        asks ``get`` once per id; the backends answer in batches."""
+        found = {}
+        for review_id in dict.fromkeys(review_ids):
+            review = self.get(review_id)
+            if review is not None:
+                found[review_id] = review
+        return found
+
     @abc.abstractmethod
     def search(self, query: ReviewQuery = ReviewQuery(), limit: int = 50,
                cursor: str | None = None) -> ReviewPage:

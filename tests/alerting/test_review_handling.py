@@ -28,6 +28,7 @@ def test_assign_handle_reopen_keeps_a_timeline(state):
     row = rh.assign(state, review, "li", "zhao", at=at - timedelta(minutes=5))
     assert (row.status, row.assignee, row.entities) == ("assigned", "zhao", ["yunque"])
     row = rh.handle(state, review, "zhao", "refunded", "  已退款 99 元  ", at=at)
+    assert rh.handle(state, make_review(text="另一条"), "zhao", "other", "说" * 4000).note == "说" * 4000
     assert (row.status, row.outcome, row.note, row.handled_by) == (
         "handled", "refunded", "已退款 99 元", "zhao")
     assert row.handled_at == at and row.arrived_at == review.crawled_at
@@ -50,6 +51,9 @@ def test_a_refused_step_changes_nothing(state):
         rh.handle(state, review, "li", "thanked")
     with pytest.raises(rh.ReviewHandlingError, match="a note"):
         rh.handle(state, review, "li", "other", "   ")
+    with pytest.raises(rh.ReviewHandlingError, match=f"review {review.id}: a note is at most "
+                       "4000 characters, got 4001"):
+        rh.handle(state, review, "li", "refunded", "退" * 4001)
     for nobody in ("nobody", "gone"):
         with pytest.raises(rh.ReviewHandlingError, match="no such active user"):
             rh.assign(state, review, "li", nobody)

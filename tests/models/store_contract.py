@@ -66,6 +66,16 @@ class ReviewStoreContract:
     def test_get_missing_returns_none(self, store):
         assert store.get("nope") is None
 
+    def test_get_many_answers_the_stored_ones_in_the_order_asked(self, store):
+        store.batch_size = 2  # several batches on SQLite
+        reviews = [make_review(text=f"第{i}条") for i in range(5)]
+        store.upsert(reviews)
+        asked = [reviews[3].id, "missing", reviews[0].id, reviews[4].id, reviews[0].id,
+                 reviews[2].id]
+        found = store.get_many(asked)
+        assert list(found) == [reviews[3].id, reviews[0].id, reviews[4].id, reviews[2].id]
+        assert found[reviews[4].id] == reviews[4] and store.get_many([]) == {}
+
     def test_fingerprints_of_stored_ids_only(self, store):
         a = make_review()
         store.upsert([a])

@@ -80,3 +80,18 @@ def test_bad_input_is_shown_and_only_admins_edit(editable):  # noqa: F811
     assert admin.get("/admin/entities/nope").status_code == 404
     analyst = _client(editable, "li", "analyst", ["yunque"])
     assert analyst.get(PAGE).status_code == 403
+
+
+def test_preview_looks_at_the_newest_reviews_when_there_are_more_than_it_reads(editable):  # noqa: F811
+    now = utcnow()
+    old = [make_review(source="forum", text=f"老款X五 第{i}条", text_norm=f"老款X五 第{i}条",
+                       published_at=now - timedelta(days=5, minutes=i)) for i in range(7)]
+    new = [make_review(source="forum", text=f"新出的X五 第{i}条", text_norm=f"新出的X五 第{i}条",
+                       published_at=now - timedelta(hours=1, minutes=i)) for i in range(3)]
+    editable.store.upsert(old + new)
+    [entity] = [e for e in editable.config.entities if e.id == "yunque-x5"]
+    entity = entity.model_copy(update={"keywords": ["X五"], "aliases": []})
+    result = retag.preview(editable, entity, now - timedelta(days=30), limit=4, examples=10)
+    # the three new ones and the newest of the fixture's burst (three days ago), none of the old
+    assert (result.scanned, result.gained) == (4, 3)
+    assert [r.text for r in result.gained_examples] == [r.text for r in new]

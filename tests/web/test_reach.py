@@ -32,6 +32,8 @@ def test_api_sorts_by_reach_and_returns_its_parts(client, store):
     reviews = client.get("/api/reviews?sort=reach").get_json()["reviews"]
     assert [r["id"] for r in reviews] == [viral.id, shared.id, quiet.id]
     assert (reviews[0]["reposts"], reviews[0]["author_followers"]) == (25, 12_000)
+    assert [r["reach"] for r in reviews] == [viral.reach, shared.reach, quiet.reach]
+    assert reviews[0]["reach"] > reviews[1]["reach"] > 0
     answer = client.get("/api/reviews?sort=nope")
     assert answer.status_code == 400 and "sort" in answer.get_data(as_text=True)
 

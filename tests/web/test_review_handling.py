@@ -79,8 +79,16 @@ def test_refusals_are_shown_not_raised(li, reviews):
     assert "操作未完成" in body and "a note" in body
     body = post(li, f"{page}/act", page, action="assign", assignee="hua").get_data(as_text=True)
     assert "cannot handle it" in body  # hua's scope does not cover 云雀
+    body = post(li, f"{page}/act", page, action="handle", outcome="replied",
+                note="长" * 4001).get_data(as_text=True)
+    assert "at most 4000 characters" in body
     response = li.post(f"{page}/act", data={"csrf_token": csrf_of(li, page), "action": "zap"})
     assert response.status_code == 400
+    answer = api(li, f"/api/reviews/{review.id}/handling",
+                 {"action": "handle", "outcome": "replied", "note": "长" * 4001})
+    assert answer.status_code == 400 and "at most 4000" in str(answer.get_json()["error"])
+    assert api(li, f"/api/reviews/{review.id}/handling",
+               {"action": "handle", "outcome": "replied"}).status_code == 200
 
 
 def test_scope_and_role(li, reviews, signed_in):

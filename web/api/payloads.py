@@ -1,7 +1,8 @@
 """The JSON shapes the API returns for reviews and incidents.
 
 Times are ISO-8601 in UTC. A review is ``Review.to_dict()`` without ``tokens`` (the segmented
-search text is bulky and rarely wanted) unless the caller asks for them.
+search text is bulky and rarely wanted) unless the caller asks for them, plus ``reach`` (the sum
+``Review.reach`` sorts by, so clients need not know which counts it adds up).
 """
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ def review_payload(review: Review, tokens: bool = False) -> dict[str, Any]:
     data = review.to_dict()
     if not tokens:
         data.pop("tokens", None)
+    data["reach"] = review.reach
     return data
 
 

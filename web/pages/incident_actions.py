@@ -23,7 +23,6 @@ from web.pages.steps import step_and_return
 from web.security import access
 
 ACTIONS = ("acknowledge", "assign", "comment", "resolve", "false_alarm", "reopen")
-MAX_TEXT = 4000  # characters of a comment or note: a note, not a document
 
 bp = Blueprint("incidents_act", __name__)
 
@@ -38,8 +37,8 @@ def perform(incident_id: int, action: str, values: Mapping[str, str], actor: str
     runtime = reads.current_runtime()
     state = runtime.state
     for field in ("text", "note"):
-        if len(str(values.get(field, ""))) > MAX_TEXT:
-            raise InvalidParameter(field, f"at most {MAX_TEXT} characters")
+        if len(str(values.get(field, "")).strip()) > workflow.MAX_NOTE:
+            raise InvalidParameter(field, f"at most {workflow.MAX_NOTE} characters")
     if action == "acknowledge":
         workflow.acknowledge(state, incident_id, actor)
     elif action == "assign":

@@ -18,6 +18,7 @@ from flask import Blueprint, flash, g, redirect, request, url_for
 
 from alerting.respond import review_handling
 from alerting.respond.review_handling import OUTCOMES, BulkResult, ReviewHandlingError
+from alerting.respond.workflow import MAX_NOTE
 from models.review import Review
 from web import params, reads
 from web.display import display_zone
@@ -47,6 +48,8 @@ def _check(action: str, allowed: tuple[str, ...], values: Mapping) -> None:
     for name in ("assignee", "note"):
         if name in values and not isinstance(values[name], str):
             raise InvalidParameter(name, "expected a string")
+    if len(str(values.get("note", "")).strip()) > MAX_NOTE:
+        raise InvalidParameter("note", f"at most {MAX_NOTE} characters")
 
 
 def perform(review_id: str, action: str, values: Mapping, actor: str) -> None:

@@ -82,8 +82,7 @@
     else { find(".handling").remove(); }
     find("time").dateTime = review.published_at;
     find("time").textContent = localTime(review.published_at, false);
-    var reach = (review.likes || 0) + (review.replies || 0) + (review.reposts || 0) +
-      (review.author_followers || 0);
+    var reach = review.reach || 0;  // the server's sum, the one ?sort=reach orders by
     if (reach > 0) { find(".reach").textContent = config.labels.reach.replace("{reach}", reach); }
     else { find(".reach").remove(); }
     var status = review.extra && review.extra.status;  // a complaint's 处理中 / 已完成

@@ -56,6 +56,8 @@ from models.store.highlight import highlights
 
 log = logging.getLogger(__name__)
 
+REVIEWS_PER_READ = 1000  # whole reviews per request of get_many: a few MB at most
+
 
 def _wrapped(method):
     """Translate the client's errors at the boundary (connection → ``StoreUnavailable``)."""
@@ -184,6 +186,16 @@ class ElasticsearchReviewStore(ReviewStore):
         hits = self.client.search(index=self.names.alias, size=1,
                                   query={"ids": {"values": [review_id]}})["hits"]["hits"]
         return from_document(hits[0]["_source"]) if hits else None
+
+    @_wrapped
+    def get_many(self, review_ids: Iterable[str]) -> dict[str, Review]:
+        ids, sources = list(dict.fromkeys(review_ids)), {}
+        for i in range(0, len(ids), REVIEWS_PER_READ):
+            chunk = ids[i:i + REVIEWS_PER_READ]
+            hits = self.client.search(index=self.names.alias, size=len(chunk),
+                                      query={"ids": {"values": chunk}})["hits"]["hits"]
+            sources.update((hit["_id"], hit["_source"]) for hit in hits)
+        return {rid: from_document(sources[rid]) for rid in ids if rid in sources}
 
     @_wrapped
     def search(self, query: ReviewQuery = ReviewQuery(), limit: int = 50,

@@ -194,6 +194,14 @@ class SQLiteReviewStore(ReviewStore):
         row = self._con().execute("SELECT body FROM reviews WHERE id = ?", (review_id,)).fetchone()
         return _review(row[0]) if row else None
 
+    def get_many(self, review_ids: Iterable[str]) -> dict[str, Review]:
+        ids, bodies = list(dict.fromkeys(review_ids)), {}
+        for i in range(0, len(ids), self.batch_size):
+            chunk = ids[i:i + self.batch_size]
+            bodies.update(self._con().execute(
+                f"SELECT id, body FROM reviews WHERE id IN ({','.join('?' * len(chunk))})", chunk))
+        return {rid: _review(bodies[rid]) for rid in ids if rid in bodies}
+
     def search(self, query: ReviewQuery = ReviewQuery(), limit: int = 50,
                cursor: str | None = None) -> ReviewPage:
         where, params = sql.where_clause(query)
