@@ -68,17 +68,7 @@ def history(store: ReviewStore, query: ReviewQuery, start: datetime, end: dateti
     seen = [hour for hour, (total, _) in counts.items() if total]
     if not seen:
         return History([], 0)
-    # The first review's exact time, looked up within its hour only (the hour is known from
-    # the counts, so the probe never walks the days before it).
-    first_hour = min(seen)
-    oldest = store.iter_reviews(replace(span, start=max(first_hour, start),
-                                        end=min(first_hour + HOUR, end)), batch_size=1)
-    try:
-        review = next(oldest, None)
-    finally:
-        oldest.close()
-    # None only when remembered counts are stale (see ``alerting.detect.hourly_counts``)
-    first = review.published_at if review is not None else first_hour
+    first = first_review(store, span, min(seen))
     buckets, excluded = [], 0
     hour = floor_hour(first)
     # the events of the period, once: each hour is then checked against those few
@@ -96,6 +86,22 @@ def history(store: ReviewStore, query: ReviewQuery, start: datetime, end: dateti
                 buckets.append(HourBucket(hour, (hi - lo) / HOUR, *counts.get(hour, (0, 0))))
         hour = after
     return History(buckets, excluded)
+
+
+def first_review(store: ReviewStore, span: ReviewQuery, first_hour: datetime) -> datetime:
+    """The time of the first review of ``span`` within ``first_hour`` (the first hour its
+    counts hold reviews in), or the hour itself when none is there: remembered counts can be
+    stale (see ``alerting.detect.hourly_counts``). Asked of the whole span, so that every
+    group's question is the same (``models.store.grouped`` answers them all at once); only
+    when the span's first review lies before that hour, which stale counts also allow, is
+    the hour looked up on its own."""
+    first = store.first_published(span).get(None)
+    if first is not None and first < first_hour:
+        first = store.first_published(replace(span, start=max(first_hour, span.start),
+                                              end=min(first_hour + HOUR, span.end))).get(None)
+    if first is None or first >= first_hour + HOUR:
+        return first_hour
+    return first
 
 
 class SeasonalProfile:

@@ -12,6 +12,7 @@ from typing import Any
 from models.store.base import (
     AGGREGATIONS,
     GROUP_FIELDS,
+    GROUP_FILTERS,
     MULTI_VALUED,
     Aggregation,
     ReviewPage,
@@ -29,7 +30,8 @@ BACKENDS = {
     "elasticsearch": "models.store.elasticsearch.store.ElasticsearchReviewStore",
 }
 
-__all__ = ["AGGREGATIONS", "Aggregation", "BACKENDS", "GROUP_FIELDS", "MULTI_VALUED",
+__all__ = ["AGGREGATIONS", "Aggregation", "BACKENDS", "GROUP_FIELDS", "GROUP_FILTERS",
+           "MULTI_VALUED",
            "ReviewPage", "ReviewQuery", "ReviewStore",
            "StoreStats", "TrendPoint", "UpsertResult", "aspect_key", "open_review_store",
            "rating_key"]

@@ -26,6 +26,9 @@ GROUP_FIELDS = ("sentiment", "entity", "source", "topic", "platform", "aspect", 
 # Fields a review may hold several values of (counted once per value when grouped), each with
 # the ``ReviewQuery`` attribute that filters on it.
 MULTI_VALUED = {"entity": "entities", "topic": "topics", "aspect": "aspects"}
+# Fields a read can be narrowed to one value of, each with the ``ReviewQuery`` attribute that
+# filters on it (what ``first_published`` groups by, and what ``GroupedReads`` batches).
+GROUP_FILTERS = {**MULTI_VALUED, "source": "sources", "sentiment": "sentiments"}
 
 
 def group_field(group_by: str) -> str:
@@ -119,7 +122,7 @@ class TrendPoint:
     count: int
 
 
-AGGREGATIONS = ("count", "cross_count", "trend", "keyword_counts")
+AGGREGATIONS = ("count", "cross_count", "trend", "keyword_counts", "first_published")
 
 
 @dataclass(frozen=True, slots=True)
@@ -233,6 +236,36 @@ class ReviewStore(abc.ABC):
               group_by: str | None = None) -> list[TrendPoint]:
         """Counts per ``interval`` bucket of ``published_at`` (buckets aligned to the Unix epoch
         in UTC), ascending; empty buckets are omitted. ``query.start``/``end`` are required."""
+
+    def first_published(self, query: ReviewQuery = ReviewQuery(),
+                        group_by: str | None = None) -> dict[str | None, datetime]:
+        """The earliest ``published_at`` of the matching reviews (``{None: t}``), or of each
+        group's when grouped by one of ``GROUP_FILTERS`` (``{value: t}``); nothing matching,
+        no key. A review counts in the group of each of its values; when the query filters on
+        the field grouped by, only the filtered values are keys (as in ``cross_count``).
+        This default reads each group's oldest review; a backend may answer every group in
+        one request (Elasticsearch)."""
+        if group_by is None:
+            keys: list[str | None] = [None]
+        else:
+            attr = GROUP_FILTERS.get(group_by)
+            if attr is None:
+                raise ValueError(f"cannot group first_published by {group_by!r}; "
+                                 f"expected one of {tuple(GROUP_FILTERS)}")
+            wanted = getattr(query, attr)
+            keys = [k for k in self.count(query, group_by)
+                    if k is not None and (not wanted or k in wanted)]
+        out: dict[str | None, datetime] = {}
+        for key in keys:
+            narrowed = query if key is None else dataclasses.replace(query, **{attr: (key,)})
+            oldest = self.iter_reviews(narrowed, batch_size=1)
+            try:
+                review = next(oldest, None)
+            finally:
+                oldest.close()
+            if review is not None:
+                out[key] = review.published_at
+        return out
 
     def aggregate(self, requests: Sequence[Aggregation]) -> list[Any]:
         """The answers to several aggregated reads, in order, each equal to calling its

@@ -20,7 +20,7 @@ from flask import Blueprint, abort, flash, g, redirect, render_template, request
 
 from alerting.detect.backtest import backtest
 from alerting.detect.rules import build_rule
-from alerting.detect.tick import entity_names, rule_context
+from alerting.detect.tick import entity_names, rule_context, rule_reads
 from models import audit
 from models.config_file import BACKUPS, CannotSave, ConfigError, ConfigFile
 from models.review import utcnow
@@ -103,7 +103,7 @@ def _groups(name: str) -> list[dict]:
     if status is None:
         return []
     shown = []
-    for group in status(runtime.store, utcnow()):
+    for group in status(rule_reads(runtime.store), utcnow()):
         if rule.group_by == "entity" and not access.in_scope([group.key]):
             continue
         shown.append({"key": group.key, "name": names.get(group.key or "", group.key or ""),

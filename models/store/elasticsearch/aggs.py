@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
+from models.review import utc
 from models.store.base import TrendPoint, group_field
 from models.store.elasticsearch.mapping import GROUP_KEYS, SCALAR_GROUPS
 
@@ -67,6 +68,28 @@ def keyword_terms(limit: int, terms: list[str] | None) -> dict:
 
 def keyword_counts(response: dict) -> dict[str, int]:
     return {b["key"]: b["doc_count"] for b in _buckets(response["aggregations"]["words"])}
+
+
+# the oldest matching review's publication time, exact to the microsecond (a ``min``
+# aggregation answers a date_nanos field in milliseconds, as a double)
+OLDEST = {"top_hits": {"size": 1, "sort": [{"published_at": "asc"}],
+                       "_source": {"includes": ["published_at"]}}}
+
+
+def first_published(response: dict) -> dict[str | None, datetime]:
+    """``{None: t}`` (ungrouped) or ``{group: t}`` from ``OLDEST`` aggregations; groups
+    without a value are left out."""
+    aggs = response["aggregations"]
+    if "first" in aggs:
+        pairs = [(None, aggs["first"])]
+    else:
+        pairs = [(_key(b), b["first"]) for b in _buckets(aggs["groups"]) if _key(b) is not None]
+    out = {}
+    for key, first in pairs:
+        hits = first["hits"]["hits"]
+        if hits:
+            out[key] = utc(datetime.fromisoformat(hits[0]["_source"]["published_at"]))
+    return out
 
 
 def histogram(interval: timedelta, group_by: str | None) -> dict:

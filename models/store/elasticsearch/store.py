@@ -23,6 +23,7 @@ from elasticsearch import ApiError, ConnectionError, ConnectionTimeout
 from models.exceptions import StoreError, StoreUnavailable
 from models.review import Review
 from models.store.base import (
+    GROUP_FILTERS,
     MULTI_VALUED,
     Aggregation,
     ReviewPage,
@@ -249,6 +250,10 @@ class ElasticsearchReviewStore(ReviewStore):
               group_by: str | None = None) -> list[TrendPoint]:
         return self.aggregate([Aggregation("trend", query, (interval, group_by))])[0]
 
+    def first_published(self, query: ReviewQuery = ReviewQuery(),
+                        group_by: str | None = None) -> dict[str | None, datetime]:
+        return self.aggregate([Aggregation("first_published", query, (group_by,))])[0]
+
     @_wrapped
     def aggregate(self, requests: Sequence[Aggregation]) -> list[Any]:
         """One ``_msearch`` for every request that needs the node (a keyword count of no
@@ -332,7 +337,7 @@ class ElasticsearchReviewStore(ReviewStore):
 
 # the defaults of the arguments a request may leave out, as the methods' own
 _DEFAULT_ARGS = {"count": (None,), "cross_count": (None, None), "trend": (None, None),
-                 "keyword_counts": (50, None)}
+                 "keyword_counts": (50, None), "first_published": (None,)}
 
 
 def _plan(request: Aggregation) -> tuple[dict, Callable[[dict], Any]] | None:
@@ -362,6 +367,18 @@ def _plan(request: Aggregation) -> tuple[dict, Callable[[dict], Any]] | None:
             return None
         return ({"query": query, "size": 0, "aggs": es_aggs.keyword_terms(limit, wanted)},
                 es_aggs.keyword_counts)
+    if request.method == "first_published":
+        (group_by,) = args
+        if group_by is None:
+            return ({"query": query, "size": 0, "aggs": {"first": es_aggs.OLDEST}},
+                    es_aggs.first_published)
+        if group_by not in GROUP_FILTERS:
+            raise ValueError(f"cannot group first_published by {group_by!r}; "
+                             f"expected one of {tuple(GROUP_FILTERS)}")
+        include = getattr(request.query, GROUP_FILTERS[group_by])
+        return ({"query": query, "size": 0, "aggs": {"groups": {
+            **es_aggs.group_terms(group_by, include), "aggs": {"first": es_aggs.OLDEST}}}},
+            es_aggs.first_published)
     interval, group_by = args
     if request.query.start is None or request.query.end is None:
         raise ValueError("trend needs query.start and query.end")
