@@ -63,8 +63,8 @@ test: install debian-test lint
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests: failing on purpose"; exit 1; fi; \
 	exit $$rc
 
-# `make bench` runs every benchmark (the leave-one-domain-out one alone takes most of an hour on
-# two cores); `make bench BENCH="store crawl detection"` runs the named ones.
+# `make bench` runs every benchmark but `realistic_curve` (the leave-one-domain-out one alone takes
+# most of an hour on two cores); `make bench BENCH="store crawl detection"` runs the named ones.
 bench: install elasticsearch
 	$(BIN)/python -m benchmarks $(BENCH)
 

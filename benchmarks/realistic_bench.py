@@ -24,9 +24,9 @@ previous one join its incident.
 
 Size: ``KOUBEI_BENCH_SIZE=small`` (default: four weeks, one seed, 15 bursts per stream) or
 ``full`` (eight weeks, three seeds, 35 bursts per stream). ``KOUBEI_BENCH_VOLUMES=400`` picks
-volumes, ``KOUBEI_BENCH_SEEDS=2`` seeds (a stream the defaults were not tuned on);
-``KOUBEI_BENCH_BUDGETS=2,8`` also replays the default rule at those
-``false_alarms_per_week`` (the trade-off curve of the knob).
+volumes, ``KOUBEI_BENCH_SEEDS=2`` seeds (a stream the defaults were not tuned on). The trade-off curve
+(the knob swept beside both baselines' fronts) is ``python -m benchmarks realistic_curve``
+(``benchmarks.realistic_curve``).
 """
 from __future__ import annotations
 
@@ -37,6 +37,7 @@ import tempfile
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Iterator
 
 from alerting.detect.backtest import backtest
 from alerting.detect.rules.negative_spike import NegativeSpikeConfig
@@ -45,6 +46,7 @@ from benchmarks.realistic_stream import ENTITY, Stream, generate, label_stream
 from benchmarks.table import Figure
 from models.config import EntityConfig, KoubeiConfig
 from models.runtime import Runtime
+from nlp.enrich import Enricher
 
 INTERVAL = timedelta(minutes=5)
 BASELINE_WINDOW = timedelta(hours=1)
@@ -96,37 +98,41 @@ class Outcome:
         return statistics.median(self.delays) if self.delays else float("nan")
 
 
-def run(size: str | None = None) -> list[Figure]:
+def settings(size: str | None = None) -> tuple[list[int], int, tuple[int, ...]]:
+    """Volumes, weeks and seeds from ``size`` and the environment (see the module)."""
     size = size or os.environ.get("KOUBEI_BENCH_SIZE", "small")
     if size not in SIZES:
         raise SystemExit(f"KOUBEI_BENCH_SIZE={size!r}: choose from {', '.join(SIZES)}")
     volumes = [int(v) for v in os.environ.get("KOUBEI_BENCH_VOLUMES", "").split(",") if v] \
-        or VOLUMES
-    budgets = [float(b) for b in os.environ.get("KOUBEI_BENCH_BUDGETS", "").split(",") if b]
-    from nlp.enrich import Enricher
-
-    enricher = Enricher()
-    weeks, seeds = SIZES[size]["weeks"], SIZES[size]["seeds"]
+        or list(VOLUMES)
     seeds = tuple(int(s) for s in os.environ.get("KOUBEI_BENCH_SEEDS", "").split(",") if s) \
-        or seeds
+        or SIZES[size]["seeds"]
+    return volumes, SIZES[size]["weeks"], seeds
+
+
+def streams(per_day: int, weeks: int, seeds: tuple[int, ...]) -> Iterator[Stream]:
+    """One stream per seed, labelled by the shipped model."""
+    enricher = Enricher()
+    for seed in seeds:
+        print(f"  realistic stream {per_day}/day, seed {seed} ...", file=sys.stderr,
+              flush=True)
+        stream = generate(per_day, weeks=weeks, seed=seed)
+        label_stream(stream, enricher)
+        yield stream
+
+
+def run(size: str | None = None) -> list[Figure]:
+    volumes, weeks, seeds = settings(size)
     figures = []
     for per_day in volumes:
         ours, before, spike_eq, fixed_eq, spike_95, fixed_95 = (Outcome() for _ in range(6))
-        curve = {b: Outcome() for b in budgets}
-        for seed in seeds:
-            print(f"  realistic stream {per_day}/day, seed {seed} ...", file=sys.stderr,
-                  flush=True)
-            stream = generate(per_day, weeks=weeks, seed=seed)
-            label_stream(stream, enricher)
+        for stream in streams(per_day, weeks, seeds):
             opened = replay(stream)
             start = stream.start + timedelta(weeks=1)
             test_weeks = (stream.end - start) / timedelta(weeks=1)
             mine = score(opened, stream)
             ours.add(mine, len(stream.bursts), test_weeks)
             before.add(score(replay(stream, PREVIOUS), stream), len(stream.bursts), test_weeks)
-            for budget, outcome in curve.items():
-                outcome.add(score(replay(stream, dict(RULE, false_alarms_per_week=budget)),
-                                  stream), len(stream.bursts), test_weeks)
             ticks, cur, ref = counts(stream, start)
             for outcome, recall, rules in (
                     (spike_eq, mine["recall"], spike_rules(cur, ref)),
@@ -136,9 +142,6 @@ def run(size: str | None = None) -> list[Figure]:
                 outcome.add(tune(stream, ticks, rules, recall), len(stream.bursts), test_weeks)
         figures += _figures(per_day, len(seeds), ours, before, spike_eq, fixed_eq, spike_95,
                             fixed_95)
-        figures += [Figure(f"{per_day:,}/day: false_alarms_per_week {b:g}: false/week",
-                           o.false_per_week, "/week", None, f"recall {o.recall:.0%}, delay "
-                           f"{o.delay:.0f} min") for b, o in curve.items()]
     return figures
 
 
@@ -183,18 +186,20 @@ def counts(stream: Stream, start: datetime) -> tuple[list[datetime], list[int], 
     return ticks, cur, ref
 
 
-def spike_rules(cur: list[int], ref: list[int]) -> list:
+def spike_rules(cur: list[int], ref: list[int], top: int | None = None) -> list:
+    """The ElastAlert-style grid (``top``: the largest hourly count the thresholds reach,
+    by default this stream's)."""
     return [(lambda i, h=h, c=c, r=r: cur[i] >= c and ref[i] >= r
              and cur[i] >= h * max(ref[i], 1))
-            for h in (1.5, 2, 3, 4, 6) for c in _thresholds(cur) for r in (0, 1, 2, 5)]
+            for h in (1.5, 2, 3, 4, 6) for c in _thresholds(cur, top) for r in (0, 1, 2, 5)]
 
 
-def fixed_rules(cur: list[int]) -> list:
-    return [(lambda i, k=k: cur[i] >= k) for k in _thresholds(cur)]
+def fixed_rules(cur: list[int], top: int | None = None) -> list:
+    return [(lambda i, k=k: cur[i] >= k) for k in _thresholds(cur, top)]
 
 
-def _thresholds(cur: list[int]) -> list[int]:
-    top = max(cur, default=3)
+def _thresholds(cur: list[int], top: int | None = None) -> list[int]:
+    top = top or max(cur, default=3)
     step = max(1, top // 60)
     return list(range(2, top + 1, step))
 

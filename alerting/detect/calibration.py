@@ -159,6 +159,16 @@ def median_dispersion(observed: list[float], expected: list[float]) -> float:
     return min(MAX_DISPERSION, max(0.0, (variance - mean) / (mean * mean)))
 
 
+def is_burst(observed: float, expected: float, alpha: float) -> bool:
+    """A history block beyond chance above its expectation (P < ``EXCESS_P``): a past burst."""
+    return observed > expected and tail(int(observed), expected, alpha) < EXCESS_P
+
+
+def without_bursts(observed: list[float], expected: list[float], alpha: float) -> list[float]:
+    """``observed`` with every past burst (``is_burst``) replaced by its expectation."""
+    return [m if is_burst(x, m, alpha) else x for x, m in zip(observed, expected)]
+
+
 def blocks(values: list[float], size: int = BLOCK_HOURS) -> list[float]:
     """Sums of consecutive runs of ``size`` values (the last run may be shorter)."""
     return [sum(values[i:i + size]) for i in range(0, len(values), size)]

@@ -25,14 +25,15 @@ calibrated: it tests every window of ``WINDOWS`` (10 minutes to 6 hours) at once
 the most significant window whose count reaches its threshold, where each threshold holds the
 false incidents per week of the group to ``false_alarms_per_week`` across all windows and
 ticks, with the count negative binomial (dispersion from the group's history, over blocks of
-hours and over whole days; see ``alerting.detect.calibration``). The chosen threshold is part
-of the explanation. A config with ``window`` tests that one window; with ``p_value`` it fires
-on a per-tick Poisson tail below it, as before calibration existed.
+hours and over whole days, past bursts left out of both; see ``alerting.detect.calibration``).
+The chosen threshold is part of the explanation. A config with ``window`` tests that one
+window; with ``p_value`` it fires on a per-tick Poisson tail below it, as before calibration
+existed.
 
 Either way a firing needs count ≥ ``min_count`` and count ≥ ``min_ratio`` × expected. While a
-window's count stays above expected with P < ``elevated_p_value`` the rule keeps reporting the
-group as elevated (``opens=False``), which keeps its incident open until the level is back at
-baseline.
+window's count stays above expected with P < ``elevated_p_value`` and at least halfway to
+``min_ratio`` × expected, the rule keeps reporting the group as elevated (``opens=False``),
+which keeps its incident open until the level is back near baseline.
 """
 from __future__ import annotations
 
@@ -188,7 +189,13 @@ class NegativeSpikeRule(Rule):
         return test.significant if self.calibrated else test.p_value < c.p_value
 
     def elevated(self, test: SpikeTest) -> bool:
-        return test.count > test.expected and test.p_value < self.config.elevated_p_value
+        """Still high: above expected with P < ``elevated_p_value`` and at least halfway to
+        ``min_ratio`` × expected. At thousands of reviews a day a mild, lasting rise (a sale
+        that brings a third more complaints) is significant in a six-hour window for days;
+        kept open by it, an incident would swallow every sharp burst that follows."""
+        c = self.config
+        return (test.count >= (1.0 + c.min_ratio) / 2.0 * test.expected
+                and test.p_value < c.elevated_p_value)
 
     def _strength(self, test: SpikeTest) -> float:
         """Smaller is stronger: the crossing rate at the count against the window's share of
@@ -226,8 +233,7 @@ class NegativeSpikeRule(Rule):
             parent = self._borrowed(store, key, now, shares)
             past = history(store, self.query(key, baseline_start, start), baseline_start,
                            start, self.context.calendar, self.scope(key))
-            share = shrunk(past.negatives(), past.total(), parent)
-            negatives, total = self._calm(past, share, self._dispersion(past, share))
+            _, _, negatives, total = self._level(past, parent)
             tests = self.tests(store, key, {w: 0 for w in self.windows}, now, parent, past)
             brand = self.context.parents.get(key) if self.group_by == "entity" else None
             out.append(GroupStatus(
@@ -267,10 +273,7 @@ class NegativeSpikeRule(Rule):
         profile = SeasonalProfile(self.context.timezone, c.seasonal).fit(past.buckets)
         negatives, total = past.negatives(), past.total()
         if self.calibrated:
-            share = shrunk(negatives, total, parent_share)
-            spread = self._dispersion(past, share)
-            negatives, total = self._calm(past, share, spread)
-            share = shrunk(negatives, total, parent_share)
+            share, spread, negatives, total = self._level(past, parent_share)
             alpha = spread + 1.0 / (negatives + SHARE_PRIOR * parent_share + 1.0)
             positive_share = self._positive_share(store, key, baseline_start, window_start)
         covered = timedelta(hours=past.covered_hours)
@@ -340,6 +343,21 @@ class NegativeSpikeRule(Rule):
         counts = store.count(self.query(key, start, end), group_by="sentiment")
         return shrunk(counts.get("positive", 0), sum(counts.values()), 0.5)
 
+    def _level(self, past: History, parent_share: float) -> tuple[float, float, int, int]:
+        """(negative share, dispersion, negatives, reviews) of the baseline without its past
+        bursts, in two rounds: the share of the whole baseline, shrunk towards
+        ``parent_share``, finds the bursts (``_calm``); the share without them gives the
+        dispersion and finds them again. Judged against a share the bursts raised (by half
+        at thousands of reviews a day, five bursts a week), every calm block looks low and
+        the spread they seem to show widens every threshold."""
+        share = shrunk(past.negatives(), past.total(), parent_share)
+        negatives, total = self._calm(past, share, self._dispersion(past, share))
+        for _ in range(2):
+            share = shrunk(negatives, total, parent_share)
+            spread = self._dispersion(past, share)
+            negatives, total = self._calm(past, share, spread)
+        return shrunk(negatives, total, parent_share), spread, negatives, total
+
     def _calm(self, past: History, share: float, alpha: float) -> tuple[int, int]:
         """Negatives and reviews of the baseline without its past bursts: blocks of
         ``calibration.BLOCK_HOURS`` whose negatives are beyond chance above ``share`` of
@@ -351,8 +369,7 @@ class NegativeSpikeRule(Rule):
         observed = calibration.blocks([b.negative for b in past.buckets])
         totals = calibration.blocks([b.total for b in past.buckets])
         for x, n in zip(observed, totals):
-            if x > share * n and calibration.tail(int(x), share * n,
-                                                  alpha) < calibration.EXCESS_P:
+            if calibration.is_burst(x, share * n, alpha):
                 negatives, total = negatives - int(x), total - int(n)
         return negatives, total
 
@@ -361,15 +378,18 @@ class NegativeSpikeRule(Rule):
         the volume (which the test reads off the window), the larger of what blocks of a few
         hours show (``calibration.dispersion``, corrected for the blocks it leaves out) and
         what whole days show (a share that differs from day to day hardly shows within one;
-        ``calibration.median_dispersion``, so days with past bursts do not count)."""
+        ``calibration.median_dispersion``), the days summed with their burst blocks at
+        expectation (``calibration.without_bursts``): at thousands of reviews a day most days
+        of a week can hold a burst, and a median over them then reads bursts as spread."""
         if not past.buckets:
             return calibration.DISPERSION_PRIOR
-        negatives = [b.negative for b in past.buckets]
-        expected = [share * b.total for b in past.buckets]
-        hours = calibration.dispersion(calibration.blocks(negatives), calibration.blocks(
-            expected), corrected=True)
-        days = calibration.median_dispersion(calibration.blocks(negatives, 24),
-                                             calibration.blocks(expected, 24))
+        observed = calibration.blocks([b.negative for b in past.buckets])
+        expected = calibration.blocks([share * b.total for b in past.buckets])
+        hours = calibration.dispersion(observed, expected, corrected=True)
+        calm = calibration.without_bursts(observed, expected, hours)
+        per_day = 24 // calibration.BLOCK_HOURS
+        days = calibration.median_dispersion(calibration.blocks(calm, per_day),
+                                             calibration.blocks(expected, per_day))
         return max(hours, days)
 
     def _volume_factor(self, store: ReviewStore, key: str | None, profile: SeasonalProfile,
