@@ -13,6 +13,8 @@ from tests.pg_node import NodeError, PostgresNode, server_available
 from tests.support import require
 from web.runtime import PLUGINS, wire
 
+pytest_plugins = ["tests.es_fixtures"]  # es_url, es_prefix: one Elasticsearch node a session
+
 
 @pytest.fixture(autouse=True, scope="session")
 def _no_stray_data_directory(tmp_path_factory):

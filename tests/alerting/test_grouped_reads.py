@@ -25,7 +25,6 @@ from models.store.grouped import GroupedReads
 from models.store.sqlite.store import SQLiteReviewStore
 from tests.alerting.conftest import NOW
 from tests.alerting.series import burst, seasonal_series
-from tests.models.conftest import _EarlyNode, _shared_prefix, es_prefix, es_url  # noqa: F401
 from web.runtime import wire
 
 DAY, HOUR = timedelta(days=1), timedelta(hours=1)
@@ -38,22 +37,11 @@ RULES = [NegativeSpikeConfig(name="spike", type="negative_spike"),
          SourceSilentConfig(name="silent", type="source_silent")]
 
 
-@pytest.fixture(scope="session")
-def _node_stopped(request, es_url):  # noqa: F811
-    """Stops the node when this module runs without the models' conftest (see
-    ``tests.web.test_analytics_backends``)."""
-    yield
-    plugins = request.config.pluginmanager.get_plugins()
-    if not any(getattr(p, "__name__", None) == "tests.models.conftest" for p in plugins):
-        _EarlyNode.stop()
-
-
 @pytest.fixture(params=["sqlite", "elasticsearch"])
 def store(request, tmp_path):
     if request.param == "sqlite":
         made = SQLiteReviewStore(tmp_path)
     else:
-        request.getfixturevalue("_node_stopped")
         made = ElasticsearchReviewStore(tmp_path, url=request.getfixturevalue("es_url"),
                                         index_prefix=request.getfixturevalue("es_prefix"))
     yield made
@@ -169,7 +157,7 @@ def complaints(store, entities: list[str]) -> None:
 
 
 def test_a_tick_on_elasticsearch_sends_as_many_requests_whatever_the_entities(
-        runtime, tmp_path, es_url, _node_stopped, es_prefix):  # noqa: F811
+        runtime, tmp_path, es_url, es_prefix):
     config = runtime.config.model_copy(update={
         "store": StoreConfig(backend="elasticsearch",
                              options={"url": es_url, "index_prefix": es_prefix}),

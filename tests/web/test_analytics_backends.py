@@ -15,7 +15,6 @@ from models.review import Sentiment
 from models.runtime import Runtime
 from models.store.elasticsearch.store import ElasticsearchReviewStore
 from tests.factories import make_review
-from tests.models.conftest import _EarlyNode, _shared_prefix, es_prefix, es_url  # noqa: F401
 from tests.web.conftest import PASSWORD, log_in
 from web.app import create_app
 from web.security import accounts
@@ -35,16 +34,6 @@ VIEWS = [f"/api/compare?entity=yunque&entity=huamei&{WINDOW}",
          f"/trends?{WINDOW}"]
 
 
-@pytest.fixture(scope="session")
-def _node_stopped(request, es_url):  # noqa: F811
-    """Stops the node when this module runs without the models' conftest, whose session end
-    does it otherwise (and whose prefix is dropped first: this fixture is set up before it)."""
-    yield
-    plugins = request.config.pluginmanager.get_plugins()
-    if not any(getattr(p, "__name__", None) == "tests.models.conftest" for p in plugins):
-        _EarlyNode.stop()
-
-
 def market() -> list:
     rng = random.Random(16)
     out = []
@@ -62,7 +51,7 @@ def market() -> list:
 
 
 @pytest.fixture
-def apps(runtime, tmp_path, es_url, _node_stopped, es_prefix):  # noqa: F811
+def apps(runtime, tmp_path, es_url, es_prefix):
     config = runtime.config.model_copy(update={"entities": [*runtime.config.entities, HUAMEI]})
     es_store = ElasticsearchReviewStore(tmp_path / "es", url=es_url, index_prefix=es_prefix)
     reviews = market()

@@ -28,7 +28,6 @@ from nlp.sentiment import SentimentModel
 from nlp.training.corpus import REPO_DATA
 from nlp.training.train import train
 from tests.factories import make_review
-from tests.models.conftest import _EarlyNode, _shared_prefix, es_prefix, es_url  # noqa: F401
 from tests.support import require
 from tests.web.conftest import PASSWORD, csrf_of, log_in
 from web import reanalyze
@@ -70,22 +69,11 @@ def swapped_model(swapped_artifact) -> SentimentModel:
     return SentimentModel.load(swapped_artifact)
 
 
-@pytest.fixture(scope="session")
-def _node_stopped(request, es_url):  # noqa: F811
-    """Stops the node when this module runs without the models' conftest (see
-    ``tests.web.test_analytics_backends``)."""
-    yield
-    plugins = request.config.pluginmanager.get_plugins()
-    if not any(getattr(p, "__name__", None) == "tests.models.conftest" for p in plugins):
-        _EarlyNode.stop()
-
-
 @pytest.fixture(params=["sqlite", "elasticsearch"])
 def stored(request, runtime, tmp_path):
     """The demo runtime on each backend, holding 16 reviews labelled by the shipped model, one
     every 6 hours from ``START``."""
     if request.param == "elasticsearch":
-        request.getfixturevalue("_node_stopped")  # first: torn down after the prefix is dropped
         url, prefix = request.getfixturevalue("es_url"), request.getfixturevalue("es_prefix")
         rt = Runtime(runtime.config, runtime.config_path, tmp_path / "es")
         rt.__dict__["store"] = ElasticsearchReviewStore(tmp_path / "es", url=url,

@@ -1,4 +1,5 @@
-"""Fixtures for the store tests: one Elasticsearch node for the whole session.
+"""The Elasticsearch fixtures of every test package (a plugin of ``tests/conftest.py``): one
+node for the whole session.
 
 ``KOUBEI_ES_URL`` names a running node to use instead; otherwise the node is started from the
 distribution ``make elasticsearch`` unpacked -- in the background as soon as collection shows
