@@ -168,6 +168,20 @@ def batches_by_id(reviews: Iterable[Review], size: int) -> Iterator[dict[str, Re
         yield batch
 
 
+def relabel_batches(pairs: Iterable[tuple[str, Review]],
+                    size: int) -> Iterator[tuple[dict[str, Review], dict[str, str]]]:
+    """``relabel``'s ``(content hash as read, re-analysed review)`` pairs as ``batches_by_id``
+    batches, each with the ``{id: content hash}`` its writes are conditional on."""
+    expected: dict[str, str] = {}
+
+    def remembered() -> Iterator[Review]:
+        for content_hash, review in pairs:
+            expected[review.id] = content_hash
+            yield review
+    for batch in batches_by_id(remembered(), size):
+        yield batch, {rid: expected[rid] for rid in batch}
+
+
 class ReviewStore(abc.ABC):
     """Persistence for reviews. Implementations must be safe to use from several threads and
     from several processes writing the same store (crawls run in child processes)."""

@@ -33,6 +33,7 @@ from models.store.base import (
     TrendPoint,
     UpsertResult,
     batches_by_id,
+    relabel_batches,
 )
 from models.store.cursors import decode_cursor, encode_cursor
 from models.store.elasticsearch import aggs as es_aggs
@@ -138,17 +139,10 @@ class ElasticsearchReviewStore(ReviewStore):
 
     def relabel(self, reviews: Iterable[tuple[str, Review]]) -> UpsertResult:
         result = UpsertResult()
-        expected: dict[str, str] = {}
-
-        def remembered() -> Iterator[Review]:
-            for content_hash, review in reviews:
-                expected[review.id] = content_hash
-                yield review
         try:
-            for batch in batches_by_id(remembered(), self.batch_size):
+            for batch, expected in relabel_batches(reviews, self.batch_size):
                 with translated_errors(self.url):
-                    result += self.writer.relabel(
-                        prepare(batch.values()), {rid: expected[rid] for rid in batch})
+                    result += self.writer.relabel(prepare(batch.values()), expected)
         finally:
             self._settle()
         return result

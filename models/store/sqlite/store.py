@@ -30,6 +30,7 @@ from models.store.base import (
     batches_by_id,
     bucket_steps,
     group_field,
+    relabel_batches,
     stable_json,
 )
 from models.store.cursors import decode_cursor, encode_cursor
@@ -136,14 +137,8 @@ class SQLiteReviewStore(ReviewStore):
 
     def relabel(self, reviews: Iterable[tuple[str, Review]]) -> UpsertResult:
         result = UpsertResult()
-        expected: dict[str, str] = {}
-
-        def remembered() -> Iterator[Review]:
-            for content_hash, review in reviews:
-                expected[review.id] = content_hash
-                yield review
-        for batch in batches_by_id(remembered(), self.batch_size):
-            result += self._write_batch(batch, {rid: expected[rid] for rid in batch})
+        for batch, expected in relabel_batches(reviews, self.batch_size):
+            result += self._write_batch(batch, expected)
         return result
 
     def _write_batch(self, batch: dict[str, Review],
