@@ -210,6 +210,14 @@ class PagedReviewSpider(scrapy.Spider, SourceType):
     def _inc(self, key: str) -> None:
         self.crawler.stats.inc_value(f"{self.name}/{key}")
 
+    def _refused_before_start(self, message: str) -> None:
+        """The crawl cannot begin (a missing session or key): reported like a first page that
+        failed, so the source is recorded broken with ``message``."""
+        self._inc("page_count")
+        self._inc("page_parse_error_count")
+        self._problem(message)
+        self._stop("first_page_failed")
+
     def _stop(self, reason: str) -> None:
         self.crawler.stats.set_value(f"{self.name}/stop_reason", reason)
 

@@ -38,12 +38,10 @@ class SessionSpider(PagedReviewSpider):
 
     async def start(self):
         if self.source.cookie_env and self.session_cookie() is None:
-            self._inc("page_count")
-            self._inc("page_parse_error_count")
-            self._problem(f"{self.source.name}: no logged-in session: the environment variable "
-                          f"{self.source.cookie_env} is not set ({self.site_name} needs the "
-                          "Cookie header of a logged-in browser)")
-            self._stop("first_page_failed")
+            self._refused_before_start(
+                f"{self.source.name}: no logged-in session: the environment variable "
+                f"{self.source.cookie_env} is not set ({self.site_name} needs the Cookie header "
+                "of a logged-in browser)")
             return
         async for request in super().start():
             yield request

@@ -116,12 +116,10 @@ class WechatMpSpider(SessionSpider):
                 yield request
             return
         if self.session_cookie() is not None and self.session_token() is None:
-            self._inc("page_count")
-            self._inc("page_parse_error_count")
-            self._problem(f"{self.source.name}: no 公众号 token: the environment variable "
-                          f"{self.source.token_env} is not set or not a number (the token= "
-                          "of the logged-in mp.weixin.qq.com console's address)")
-            self._stop("first_page_failed")
+            self._refused_before_start(
+                f"{self.source.name}: no 公众号 token: the environment variable "
+                f"{self.source.token_env} is not set or not a number (the token= of the "
+                "logged-in mp.weixin.qq.com console's address)")
             return
         async for request in super().start():
             yield request
