@@ -18,14 +18,14 @@ from __future__ import annotations
 import logging
 import sys
 import threading
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
-from alerting.detect.tick import run_detection
+from alerting.detect.tick import DetectionReport, run_detection
 from alerting.scheduler import Jobs, build_scheduler
 from crawlers import child
 from crawlers.batches import site_of
@@ -73,13 +73,11 @@ def detect_job(config_path: str, home: str, fence: str | None = None) -> None:
         try:
             now = utcnow()
             slot = interval_slot(now, runtime.config.detection_interval)
-            if not claim_run(runtime.state, TICK_RUN, slot, _fence(fence), now):
-                return
-            report = run_detection(runtime)
-            finish_run(runtime.state, TICK_RUN, slot)
+            report = _claimed_detection(runtime, TICK_RUN, slot, fence, now)
         finally:
             runtime.close()
-    _log_detection("detection", report)
+    if report is not None:
+        _log_detection("detection", report)
 
 
 def detect_after_crawl_job(runtime: Runtime, fence: str | None = None) -> None:
@@ -98,19 +96,28 @@ def detect_after_crawl_job(runtime: Runtime, fence: str | None = None) -> None:
             return
         fresh_runtime = open_runtime(runtime.config_path, runtime.home)
         try:
-            slot = f"crawl-{fresh[-1]}"
-            if not claim_run(fresh_runtime.state, AFTER_CRAWL_RUN, slot, _fence(fence)):
-                return
-            report = run_detection(fresh_runtime)
-            finish_run(fresh_runtime.state, AFTER_CRAWL_RUN, slot)
+            report = _claimed_detection(fresh_runtime, AFTER_CRAWL_RUN, f"crawl-{fresh[-1]}",
+                                        fence)
         finally:
             fresh_runtime.close()
     finally:
         DETECTING.release()
-    _log_detection(f"detection after {len(fresh)} crawl(s) with new reviews", report)
+    if report is not None:
+        _log_detection(f"detection after {len(fresh)} crawl(s) with new reviews", report)
 
 
-def _log_detection(what: str, report) -> None:
+def _claimed_detection(runtime: Runtime, run: str, slot: str, fence: str | None,
+                       now: datetime | None = None) -> DetectionReport | None:
+    """A detection run claimed as ``run``/``slot`` under ``fence`` (``claim_run``); None when
+    another process (or an earlier try) has it."""
+    if not claim_run(runtime.state, run, slot, _fence(fence), now):
+        return None
+    report = run_detection(runtime)
+    finish_run(runtime.state, run, slot)
+    return report
+
+
+def _log_detection(what: str, report: DetectionReport) -> None:
     log.info("%s: %d rule(s), %d firing(s), %d incident change(s), %d error(s)", what,
              len(report.rules), len(report.firings), len(report.changes), len(report.errors))
 
