@@ -29,18 +29,27 @@ CHROMIUM = Path(os.environ.get("KOUBEI_CHROMIUM", "/usr/bin/chromium"))
 CHROMEDRIVER = Path(os.environ.get("KOUBEI_CHROMEDRIVER", "/usr/bin/chromedriver"))
 
 
-def submit(browser, element) -> None:
-    """Click ``element`` and wait until the page it was on has been replaced and the new one
-    has loaded, so the next lookup finds the new page and not a stale copy of the old one."""
-    from selenium.webdriver.support import expected_conditions
+def navigate_by(browser, action) -> None:
+    """Run ``action`` (a click that leaves the page) and wait until the page it was on has
+    been replaced and the new one has loaded, so the next lookup finds the new page and not a
+    stale copy of the old one.
+
+    The old page is marked with a window property before the action; the new document starts
+    without it. While the navigation is in flight chromedriver can answer any command with an
+    error (a stale element, or "Node with given id does not belong to the document"), so the
+    wait ignores driver errors and only a timeout fails it."""
+    from selenium.common.exceptions import WebDriverException
     from selenium.webdriver.support.ui import WebDriverWait
-    page = browser.find_element("tag name", "html")
-    element.click()
-    WebDriverWait(browser, 30).until(expected_conditions.staleness_of(page))
-    # the old page is gone once the new one commits; wait until it has finished loading too,
-    # or a lookup can land in a document still being replaced (slow pages on a busy machine)
-    WebDriverWait(browser, 30).until(
-        lambda b: b.execute_script("return document.readyState") == "complete")
+    browser.execute_script("window.__koubeiLeaving = true;")
+    action()
+    WebDriverWait(browser, 30, ignored_exceptions=(WebDriverException,)).until(
+        lambda b: b.execute_script(
+            "return !window.__koubeiLeaving && document.readyState === 'complete';"))
+
+
+def submit(browser, element) -> None:
+    """Click ``element`` (a submit button or a link) and wait for the page it leads to."""
+    navigate_by(browser, element.click)
 
 
 def sign_in(driver, base, username, next_path="/"):

@@ -15,7 +15,7 @@ from models.runtime import Runtime
 from tests.factories import make_review
 from tests.support import free_port
 from tests.web.conftest import PASSWORD
-from tests.web.test_browser import browser, submit  # noqa: F401  (the browser fixture)
+from tests.web.test_browser import browser, navigate_by, submit  # noqa: F401  (the browser fixture)
 from web.app import create_app
 from web.security import accounts
 
@@ -109,10 +109,8 @@ def test_select_a_range_compare_two_brands_and_click_through(site, browser):  # 
         trend)
     canvas = trend.find_element("tag name", "canvas")
     size = canvas.size
-    page = browser.find_element("tag name", "html")
-    ActionChains(browser).move_to_element_with_offset(
-        canvas, int(x - size["width"] / 2), int(y - size["height"] / 2)).click().perform()
-    WebDriverWait(browser, 20).until(lambda b: page.id != b.find_element("tag name", "html").id)
+    navigate_by(browser, ActionChains(browser).move_to_element_with_offset(
+        canvas, int(x - size["width"] / 2), int(y - size["height"] / 2)).click().perform)
     assert re.search(r"sentiment=negative", browser.current_url)
     assert "since=2026-11-10T00%3A00%3A00%2B08%3A00" in browser.current_url
     assert browser.find_element("id", "result-count").text.startswith("共 3 条")
