@@ -26,6 +26,7 @@ from sqlalchemy import (
     UniqueConstraint,
     create_engine,
     event,
+    text,
 )
 from sqlalchemy.orm import (
     DeclarativeBase,
@@ -362,6 +363,20 @@ class StateDB:
 
     def close(self) -> None:
         self.engine.dispose()
+
+
+def hold_lock(session: Session, key: str) -> None:
+    """Make the rest of ``session``'s transaction exclusive for ``key``: another session that
+    holds the same key waits until this transaction ends (commit or rollback). Call it first
+    in the transaction. On PostgreSQL a transaction-level advisory lock on the key's hash; on
+    SQLite the database's write lock (``BEGIN IMMEDIATE``), which one writer holds at a time,
+    whatever its key."""
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"),
+                           {"key": key})
+    else:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def driver_url(url: str) -> str:

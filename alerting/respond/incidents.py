@@ -20,6 +20,11 @@
   that time and shares at least ``JOIN_TERMS`` of its over-represented terms (``joined``
   event naming the rule, group and shared terms); later firings of that group attach to it.
 
+The find-or-open decision for a (rule, group) holds a lock in the state database
+(``models.state.hold_lock``) until its transaction commits, so processes handling the same
+firing at the same moment (a crisis review's store hook in a crawl child and a detection tick)
+open one incident, not two.
+
 Every notification attempt becomes an event (``notified`` or ``notify_failed`` with the
 error); each is sent under an idempotency key, so that two processes handling the same incident
 never both send it (``alerting.respond.delivery``). Channels are called outside the database
@@ -51,7 +56,7 @@ from alerting.respond.silences import hold_back
 from alerting.respond.workflow import send_all_clear
 from models.config import RuleBase
 from models.review import utcnow
-from models.state import Incident, IncidentEvent, StateDB
+from models.state import Incident, IncidentEvent, StateDB, hold_lock
 
 ACTIVE = ("open", "acknowledged")
 JOIN_TERMS = 2
@@ -102,6 +107,10 @@ class IncidentManager:
             config = configs.get(firing.rule)
             action = ""
             with self.state.session() as session:
+                # one decision at a time per (rule, group), whichever process decides: a
+                # crisis review's store hook (in a crawl child) and a tick seeing the same
+                # term together would otherwise both find no incident and both open one
+                hold_lock(session, f"incident:{firing.rule}:{firing.group_key}")
                 incident = session.scalars(
                     select(Incident).where(Incident.rule == firing.rule,
                                            Incident.group_key == firing.group_key,
