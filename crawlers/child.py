@@ -4,9 +4,11 @@ command, which runs ``crawlers.runner.run_crawls`` and prints each ``CrawlReport
 line on stdout, and the function that opens a runtime for recording a child's failure.
 
 Starting a child (importing Scrapy, loading the sentiment model and the dictionaries) costs
-most of a small crawl. A ``SpareChild`` starts the next child ahead of need with ``--wait``:
-it loads all that, then waits on stdin for its arguments (one JSON line: the argument list),
-so the crawl that takes it starts at once."""
+most of a small crawl. A ``SpareChild`` starts the next child ahead of need with ``--wait``
+(and the config and data directory it will most likely crawl with): it loads all that, opens
+that runtime and builds its analyser, then waits on stdin for its arguments (one JSON line:
+the argument list), so the crawl that takes it starts at once; a child handed other
+arguments, or whose config file changed meanwhile, opens its runtime afresh."""
 from __future__ import annotations
 
 import json
@@ -78,8 +80,10 @@ class SpareChild:
     meanwhile is replaced by a fresh child. ``close`` stops the spare. Not shared between
     threads: each crawl worker keeps its own."""
 
-    def __init__(self, command: Sequence[str]):
-        self.command = [*command, WAIT_FLAG]
+    def __init__(self, command: Sequence[str], warm: Sequence[str] = ()):
+        """``warm``: arguments the child may prepare for while it waits (``--config`` and
+        ``--home`` of the crawls it will most likely be handed)."""
+        self.command = [*command, WAIT_FLAG, *warm]
         self.child: subprocess.Popen | None = None
 
     def run(self, arguments: list[str], timeout: float) -> tuple[str, int]:

@@ -180,7 +180,7 @@ def work_crawls(runtime: Runtime, stop: threading.Event, worker: str = PROCESS,
     seconds while the queue is empty; each crawl after the first runs in a child started
     ahead of need (``crawlers.child.SpareChild``), so it skips the child's start-up."""
     log.info("crawl worker %s: waiting for crawls", worker)
-    spare = spare_crawl_child()
+    spare = spare_crawl_child(runtime.config_path, runtime.home)
     try:
         while not stop.is_set():
             try:
@@ -244,6 +244,10 @@ def crawl_in_child(config_path: str | Path, home: str | Path, source_name: str,
     return crawls_in_child(config_path, home, [source_name], timeout, overrides, spare)[0]
 
 
-def spare_crawl_child() -> child.SpareChild:
-    """A ``SpareChild`` of this root's crawl child (none started until its first crawl)."""
-    return child.SpareChild([sys.executable, *CRAWL_CHILD])
+def spare_crawl_child(config_path: str | Path | None = None,
+                      home: str | Path | None = None) -> child.SpareChild:
+    """A ``SpareChild`` of this root's crawl child (none started until its first crawl),
+    preparing for crawls of ``config_path`` and ``home`` when given (see ``crawls_in_child``
+    for the arguments it is then handed)."""
+    warm = ["--config", str(config_path), "--home", str(home)] if config_path and home else []
+    return child.SpareChild([sys.executable, *CRAWL_CHILD], warm)

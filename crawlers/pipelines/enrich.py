@@ -33,6 +33,17 @@ logger = logging.getLogger(__name__)
 _ENRICHERS: dict[int, tuple[KoubeiConfig, Enricher]] = {}
 
 
+def shared_enricher(config: KoubeiConfig) -> Enricher:
+    """The analyser every crawl of ``config`` in this process uses: crawls running together
+    share one, and a spare crawl child builds and exercises it ahead of its crawl
+    (``web.crawl_child``), since loading the model and building the segmenter with the
+    config's entity words is the slowest part of starting a crawl."""
+    shared = _ENRICHERS.get(id(config))
+    if shared is None or shared[0] is not config:
+        shared = _ENRICHERS[id(config)] = (config, Enricher.from_config(config))
+    return shared[1]
+
+
 class EnrichPipeline:
     def __init__(self, config: KoubeiConfig, enricher: Enricher, stats: Any,
                  batch_size: int = 100, window: float = 0.02):
@@ -45,12 +56,7 @@ class EnrichPipeline:
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> "EnrichPipeline":
         config = shared_runtime(crawler.settings).config
-        # Crawls running together in one process share one analyser: loading the model and
-        # the dictionaries is the slowest part of starting a crawl.
-        shared = _ENRICHERS.get(id(config))
-        if shared is None or shared[0] is not config:
-            shared = _ENRICHERS[id(config)] = (config, Enricher.from_config(config))
-        enricher = shared[1]
+        enricher = shared_enricher(config)
         return cls(config, enricher, crawler.stats,
                    crawler.settings.getint("KOUBEI_ENRICH_BATCH_SIZE", 100),
                    crawler.settings.getfloat("KOUBEI_ENRICH_WINDOW", 0.02))

@@ -12,11 +12,13 @@ import yaml
 from crawlers.checkpoints import load_checkpoint, record_success
 from crawlers.demo import DemoCatalogue, DemoSite, make_server
 from crawlers.demo.feed import feed_path
+from crawlers.pipelines.enrich import shared_enricher
 from models.review import review_id
 from models.store import ReviewQuery
 from tests.crawlers.conftest import FAST, SOURCE, START, FakeClock
 from tests.crawlers.mockserver import Reply, saved
 from tests.support import free_port
+from web.crawl_child import prepare
 from web.jobs import crawl_in_child, spare_crawl_child
 
 APP = "1000000001"
@@ -260,5 +262,38 @@ def test_a_spare_child_that_does_not_finish_in_time_is_stopped(write_config, hom
         report = crawl_in_child(write_config("http://127.0.0.1:1"), home, SOURCE,
                                 timeout=0.05, spare=spare)
         assert not report.ok and "did not finish within 0.05s" in report.error
+    finally:
+        spare.close()
+
+
+def test_a_spare_child_prepares_its_configs_runtime_and_gives_it_up_when_the_file_changes(
+        demo, home):
+    _, _, config = demo
+    arguments = ["--config", str(config), "--home", str(home)]
+    prepared = prepare(arguments)
+    assert prepared is not None
+    analyser = shared_enricher(prepared.runtime.config)  # what the crawl's pipeline takes
+    assert analyser.segmenter._tokenizer is not None  # built with the entities' words
+    assert prepared.take(str(config), str(home)) is prepared.runtime
+    assert prepared.take(str(config), str(home / "other")) is None  # other arguments
+
+    prepared = prepare(arguments)
+    config.write_text(config.read_text(encoding="utf-8") + "\n# edited\n", encoding="utf-8")
+    assert prepared.take(str(config), str(home)) is None
+    assert prepare(["--config", str(home / "missing.yaml"), "--home", str(home)]) is None
+
+
+def test_a_spare_child_prepared_for_a_config_crawls_with_the_config_as_edited_meanwhile(
+        demo, write_config, home):
+    catalogue, clock, config = demo
+    spare = spare_crawl_child(config, home)
+    try:
+        first = crawl_in_child(config, home, SOURCE, timeout=120, overrides=FAST, spare=spare)
+        assert first.ok, first.error
+        waiting = spare.child  # preparing for this config
+        write_config("http://127.0.0.1:1")  # meanwhile the source moved (nothing listens)
+        second = crawl_in_child(config, home, SOURCE, timeout=120, overrides=FAST, spare=spare)
+        assert waiting.returncode == 0  # the prepared child ran the crawl
+        assert not second.ok and "127.0.0.1:1" in second.error
     finally:
         spare.close()
