@@ -55,6 +55,11 @@ TICK_RUN, AFTER_CRAWL_RUN = "detect", "detect:after-crawl"
 # (across processes, only the scheduler lease's holder runs either, fenced).
 DETECTING = threading.Lock()
 
+# Set when this process queues a crawl, so that its own crawl workers (``koubei run``'s
+# default role runs the scheduler and the workers together) claim it at once rather than at
+# their next poll; workers of other processes find it at theirs.
+CRAWL_QUEUED = threading.Event()
+
 # A crawl whose worker has not said it is alive for this long is given up (the worker died).
 CRAWL_SILENT_AFTER = timedelta(minutes=2)
 HEARTBEAT_EVERY = 20.0  # seconds between a worker's heartbeats while it crawls
@@ -138,6 +143,8 @@ def crawl_job(config_path: str, home: str, source: str) -> None:
         queued = crawl_queue.enqueue(runtime.state, source, site=site)
     finally:
         runtime.close()
+    if queued:
+        CRAWL_QUEUED.set()
     log.info("crawl %s: %s", source, f"queued (job {queued})" if queued
              else "still queued or running; not queued again")
 
@@ -177,8 +184,9 @@ def run_one_crawl(runtime: Runtime, worker: str = PROCESS, timeout: float = 600,
 def work_crawls(runtime: Runtime, stop: threading.Event, worker: str = PROCESS,
                 poll: float = 2.0) -> None:
     """Run queued crawls one after another until ``stop`` is set, polling every ``poll``
-    seconds while the queue is empty; each crawl after the first runs in a child started
-    ahead of need (``crawlers.child.SpareChild``), so it skips the child's start-up."""
+    seconds while the queue is empty (at once when this process queues one:
+    ``CRAWL_QUEUED``); each crawl after the first runs in a child started ahead of need
+    (``crawlers.child.SpareChild``), so it skips the child's start-up."""
     log.info("crawl worker %s: waiting for crawls", worker)
     spare = spare_crawl_child(runtime.config_path, runtime.home)
     try:
@@ -189,7 +197,8 @@ def work_crawls(runtime: Runtime, stop: threading.Event, worker: str = PROCESS,
                 log.exception("crawl worker %s: cannot reach the crawl queue", worker)
                 ran = False
             if not ran:
-                stop.wait(poll)
+                CRAWL_QUEUED.wait(poll)  # a crawl queued by this process wakes it at once
+                CRAWL_QUEUED.clear()
     finally:
         spare.close()
 
