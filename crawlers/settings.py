@@ -64,6 +64,7 @@ ITEM_PIPELINES = {
 }
 KOUBEI_MAX_TEXT_CHARS = 20_000
 KOUBEI_STORE_BATCH_SIZE = 100
+KOUBEI_STORE_WINDOW = 0.1       # seconds a batch waits for more reviews before it is stored
 KOUBEI_ENRICH_BATCH_SIZE = 100  # reviews analysed in one call, at most
 KOUBEI_ENRICH_WINDOW = 0.02     # seconds a review waits for others to share its batch
 

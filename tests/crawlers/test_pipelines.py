@@ -134,6 +134,27 @@ def test_store_writes_in_batches_and_flushes_at_close(crawler, runtime):
     assert crawler.stats.get_value(WATERMARK_IDS_KEY) == ["2", "3"]
 
 
+def test_a_pages_reviews_are_stored_while_the_crawl_waits_for_its_next_page(runtime):
+    crawler = get_crawler(settings_dict={"KOUBEI_RUNTIME": SharedRuntime(runtime)})
+    step = StorePipeline.from_crawler(crawler)  # batches of 100: a page is fewer
+    count = lambda: runtime.store.count(ReviewQuery(sources=("demo-appstore",)))[None]  # noqa: E731
+    stored = []
+    runtime.stored_hooks.append(lambda _runtime, reviews: stored.append(len(reviews)))
+
+    async def a_page_then_the_wait_for_the_next():
+        for native_id in ("1", "2"):
+            step.process_item(analysed(raw(native_id)))
+        for _ in range(100):  # the next page is slow to come; the spider stays open
+            if count():
+                break
+            await asyncio.sleep(0.1)
+        return count()
+    assert asyncio.run(a_page_then_the_wait_for_the_next()) == 2
+    assert stored == [2]  # one batch, handed to the stored hooks (a crisis check) at once
+    step.close_spider()
+    assert crawler.stats.get_value("koubei/new") == 2 and stored == [2]
+
+
 def test_store_counts_updates_and_unchanged(crawler, runtime):
     runtime.store.upsert([analysed(raw("1")), analysed(raw("2"))])
     step = StorePipeline.from_crawler(crawler)
