@@ -31,6 +31,7 @@ from crawlers.exceptions import UnknownSource
 from crawlers.pipelines.enrich import shared_enricher
 from crawlers.report import CrawlReport
 from crawlers.runner import run_crawls
+from crawlers.settings import preload_components
 from models.exceptions import ConfigError
 from models.redact import install_log_redaction
 from nlp.enrich import Enricher
@@ -41,8 +42,10 @@ WARM_TEXT = "预热：这款手机的屏幕很好，物流也快。"
 
 
 def warm_up() -> None:
-    """Load what every crawl needs and loads lazily (the sentiment model, the segmenter's and
-    the topic dictionaries) by analysing one text."""
+    """Load what every crawl needs and loads lazily: Scrapy's components (downloader
+    handlers, middlewares, extensions), and the sentiment model, the segmenter's and the topic
+    dictionaries by analysing one text."""
+    preload_components()
     Enricher().analyse([WARM_TEXT])
 
 
