@@ -47,7 +47,7 @@ from crawlers.demo.catalogue import DemoReview
 from crawlers.demo.feed import render_page
 from crawlers.demo.writer import ReviewWriter
 from models.review import review_id
-from models.state import CrawlJob, JobRun, StateDB
+from models.state import CrawlJob, Incident, JobRun, StateDB
 from models.store import open_review_store
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -87,6 +87,11 @@ class Feed:
     def __init__(self, history: list[DemoReview]):
         self.reviews = sorted(history, key=lambda r: r.published_at, reverse=True)
         self.lock = threading.Lock()
+        self.requests: list[tuple[float, str]] = []  # (time.time(), "robots" | "page N")
+
+    def requested(self, what: str) -> None:
+        with self.lock:
+            self.requests.append((time.time(), what))
 
     def publish(self, reviews: list[DemoReview]) -> float:
         """Show ``reviews`` from now on; returns the time (``time.time()``) they appeared."""
@@ -122,8 +127,10 @@ def serve(feed: Feed, receiver: Receiver) -> ThreadingHTTPServer:
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self):  # noqa: N802 (http.server's naming)
             if self.path == "/robots.txt":
+                feed.requested("robots")
                 return self.reply(b"User-agent: *\nAllow: /\n", "text/plain")
             page = int(self.path.split("page=")[1].split("/")[0]) if "page=" in self.path else 1
+            feed.requested(f"page {page}")
             base = f"http://127.0.0.1:{self.server.server_port}"
             self.reply(json.dumps(feed.page(page, base), ensure_ascii=False).encode())
 
@@ -246,6 +253,7 @@ def run_system(after_crawl: bool, count: int, work: Path, seed: int = 1,
         stop.set()
         calm.join()
         activity = _activity(state)
+        crawls, opened = _crawls(state), _opened(state)
     finally:
         stop.set()
         if state is not None:
@@ -260,7 +268,8 @@ def run_system(after_crawl: bool, count: int, work: Path, seed: int = 1,
         log.close()
         server.shutdown()
         server.server_close()
-    latencies: dict[str, list[float]] = {k: [] for k in ("burst", "crisis", "wait", "system")}
+    latencies: dict[str, list[float]] = {k: [] for k in ("burst", "crisis", "wait", "system",
+                                                          *STAGES)}
     crawled = _crawled_at(home, [n for _, ids in published.values() for n in ids])
     for event, (at, ids) in published.items():
         got = receiver.first(event.rule, event.group)
@@ -269,7 +278,72 @@ def run_system(after_crawl: bool, count: int, work: Path, seed: int = 1,
         if event.kind == "burst" and seen is not None:
             latencies["wait"].append(seen - at)
             latencies["system"].append(got - seen if got else float("inf"))
+        if event.kind == "crisis" and seen is not None and got is not None:
+            for stage, value in _stages(at, seen, opened.get((event.rule, event.group)), got,
+                                        crawls, feed.requests).items():
+                latencies[stage].append(value)
     return latencies, activity
+
+
+# Where a crisis review's time goes. The crawl that saw it: queued → claimed → its child
+# asks for robots.txt → for page 1 (these set when crawls look, not how long a review waits
+# once seen); then the review's own latency, the sum of the last four.
+STAGES = {f"crisis:{key}": label for key, label in (
+    ("queued", "crawl queued → claimed by a worker"),
+    ("child", "claimed → robots.txt requested (crawl child start)"),
+    ("polite", "robots.txt → page 1 requested (politeness delay)"),
+    ("crawl_end", "page 1 requested → crawl recorded finished"),
+    ("wait", "crisis published → page 1 requested (wait for a crawl)"),
+    ("parsed", "page 1 requested → review parsed"),
+    ("stored", "parsed → stored, incident opened (NLP, store)"),
+    ("notice", "incident opened → webhook received (notify)"))}
+
+
+@dataclass(frozen=True)
+class Crawl:
+    queued: float
+    claimed: float
+    finished: float
+
+
+def _stages(published: float, parsed: float, opened: float | None, notified: float,
+            crawls: list[Crawl], requests: list[tuple[float, str]]) -> dict[str, float]:
+    """One crisis review's ``STAGES`` in seconds ({} when its crawl cannot be told)."""
+    crawl = next((c for c in crawls if c.claimed <= parsed <= c.finished), None)
+    if crawl is None or opened is None:
+        return {}
+    within = [(at, what) for at, what in requests if crawl.claimed <= at <= parsed]
+    robots = next((at for at, what in within if what == "robots"), None)
+    page = next((at for at, what in within if what == "page 1"), None)
+    if page is None:
+        return {}
+    found = {"crisis:queued": crawl.claimed - crawl.queued,
+             "crisis:crawl_end": crawl.finished - page,
+             "crisis:wait": page - published, "crisis:parsed": parsed - page,
+             "crisis:stored": opened - parsed, "crisis:notice": notified - opened}
+    if robots is not None:
+        found |= {"crisis:child": robots - crawl.claimed, "crisis:polite": page - robots}
+    else:  # robots.txt remembered from an earlier crawl
+        found |= {"crisis:child": page - crawl.claimed, "crisis:polite": 0.0}
+    return found
+
+
+def _crawls(state: StateDB) -> list[Crawl]:
+    with state.session() as session:
+        return [Crawl(j.enqueued_at.timestamp(), j.claimed_at.timestamp(),
+                      j.finished_at.timestamp())
+                for j in session.scalars(select(CrawlJob).where(CrawlJob.status == "done")
+                                         .order_by(CrawlJob.id))]
+
+
+def _opened(state: StateDB) -> dict[tuple[str, str], float]:
+    """When each (rule, group)'s first incident opened, as ``time.time()``."""
+    with state.session() as session:
+        incidents = session.scalars(select(Incident).order_by(Incident.id)).all()
+    opened: dict[tuple[str, str], float] = {}
+    for incident in incidents:
+        opened.setdefault((incident.rule, incident.group_key), incident.opened_at.timestamp())
+    return opened
 
 
 def _crawled_at(home: Path, native_ids: list[str]) -> dict[str, float]:
@@ -359,4 +433,9 @@ def run() -> list[Figure]:
                 f"e2e {label}, p{int(q * 100)} ({note}; crawl every {interval} s)", value, "s",
                 percentile(base[kind], q), baseline,
                 f"<= {target:.0f} s" if target else "", value <= target if target else None))
+    for stage, label in STAGES.items():
+        for q in (0.5, 0.95):
+            figures.append(Figure(f"e2e {label}, p{int(q * 100)} ({len(ours[stage])} crisis "
+                                  f"reviews)", percentile(ours[stage], q), "s",
+                                  percentile(base[stage], q), baseline))
     return figures
