@@ -1,12 +1,14 @@
 """Scrapy settings for every Koubei crawl, and ``crawl_settings`` which adds the per-source ones.
 
-Politeness (docs/sources.md): robots.txt obeyed unless the source says ``obey_robots: false``, a
-configurable User-Agent, AutoThrottle on, one request at a time per domain (a source's
-``concurrency`` raises it), retries on the "slow down" and transient statuses (403 and 502 are
-intermittent on the App Store) honouring ``Retry-After`` or else backing off exponentially,
-no cookie jar (never log in; a session type such as ``zhihu`` sends the user's own session
-header itself). Logging is quiet (WARNING) by default. Only http(s) is downloaded,
-and a response over the source's ``max_response_bytes`` fails its page.
+Politeness (docs/sources.md): robots.txt obeyed unless the source says ``obey_robots: false``
+(a site's robots.txt is read again after an hour, not at every crawl:
+``crawlers.middlewares.robots_cache``), a configurable User-Agent, AutoThrottle on, one
+request at a time per domain (a source's ``concurrency`` raises it), retries on the "slow
+down" and transient statuses (403 and 502 are intermittent on the App Store) honouring
+``Retry-After`` or else backing off exponentially, no cookie jar (never log in; a session
+type such as ``zhihu`` sends the user's own session header itself). Logging is quiet
+(WARNING) by default. Only http(s) is downloaded, and a response over the source's
+``max_response_bytes`` fails its page.
 """
 from __future__ import annotations
 
@@ -53,6 +55,8 @@ DOWNLOAD_MAXSIZE = 16 * 1024 * 1024
 DOWNLOAD_WARNSIZE = 4 * 1024 * 1024
 
 DOWNLOADER_MIDDLEWARES = {
+    "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+    "crawlers.middlewares.robots_cache.CachedRobotsTxtMiddleware": 100,
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "crawlers.middlewares.retry_after.RetryAfterMiddleware": 550,
     "crawlers.middlewares.slow_down.SlowDownMiddleware": 560,
@@ -64,6 +68,7 @@ ITEM_PIPELINES = {
     "crawlers.pipelines.store.StorePipeline": 400,
 }
 KOUBEI_MAX_TEXT_CHARS = 20_000
+KOUBEI_ROBOTS_CACHE_TTL = 3600.0  # seconds a site's robots.txt is reused across crawls
 KOUBEI_STORE_BATCH_SIZE = 100
 KOUBEI_STORE_WINDOW = 0.1       # seconds a batch waits for more reviews before it is stored
 KOUBEI_ENRICH_BATCH_SIZE = 100  # reviews analysed in one call, at most

@@ -232,6 +232,44 @@ def test_robots_txt_is_obeyed_with_the_configured_user_agent(mockserver, write_c
     assert mockserver.requests[0][2]["User-Agent"] == "KoubeiTest/1.0 (+ops@example.com)"
 
 
+def robots_asked(mockserver) -> int:
+    return mockserver.requested_paths().count("/robots.txt")
+
+
+def test_robots_txt_is_read_once_for_the_crawls_of_the_next_hour_and_still_obeyed(
+        mockserver, write_config, crawl):
+    mockserver.route("/robots.txt", Reply(200, b"User-agent: *\nDisallow: /cn/\n"))
+    mockserver.page(feed_path("cn", APP, 1), "appstore_single_entry.json")
+    config = write_config(mockserver.url)
+    assert "Forbidden by robots.txt" in crawl(config).error
+    mockserver.route("/robots.txt", Reply(200, b"User-agent: *\nAllow: /\n"))  # changed
+
+    again = crawl(config)
+    assert robots_asked(mockserver) == 1  # the crawl read the copy kept by the first one
+    assert not again.ok and "Forbidden by robots.txt" in again.error  # and obeyed it
+
+
+def test_a_robots_txt_that_did_not_answer_200_is_asked_for_again(mockserver, write_config,
+                                                                   crawl):
+    mockserver.route("/robots.txt", Reply(404, b""), Reply(200, b"User-agent: *\nAllow: /\n"))
+    mockserver.page(feed_path("cn", APP, 1), "appstore_single_entry.json")
+    config = write_config(mockserver.url)
+    asked = []
+    for _ in range(3):
+        assert crawl(config).ok
+        asked.append(robots_asked(mockserver))
+    assert asked == [1, 2, 2]  # the 404 was not kept, the 200 after it was
+
+
+def test_no_robots_txt_is_kept_with_a_ttl_of_zero(mockserver, write_config, home):
+    mockserver.page(feed_path("cn", APP, 1), "appstore_single_entry.json")
+    config = write_config(mockserver.url)
+    for _ in range(2):
+        assert crawl_in_child(config, home, SOURCE, timeout=120,
+                              overrides={**FAST, "KOUBEI_ROBOTS_CACHE_TTL": 0}).ok
+    assert robots_asked(mockserver) == 2
+
+
 def test_crawls_in_spare_children_find_what_a_fresh_child_would(demo, home, open_home):
     catalogue, clock, config = demo
     spare = spare_crawl_child()
