@@ -22,10 +22,14 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
+from sqlalchemy.orm import configure_mappers
+
 # Loaded here so that a crisis review's store hook (``alerting.detect.crisis``, which imports
 # these on first use) finds them loaded in a spare child instead of importing them mid-crawl.
 import alerting.detect.tick  # noqa: F401
 import alerting.respond.channels  # noqa: F401
+from alerting.respond.channels.base import shared_tls
 from crawlers.child import WAIT_FLAG
 from crawlers.exceptions import UnknownSource
 from crawlers.pipelines.enrich import shared_enricher
@@ -43,10 +47,13 @@ WARM_TEXT = "预热：这款手机的屏幕很好，物流也快。"
 
 def warm_up() -> None:
     """Load what every crawl needs and loads lazily: Scrapy's components (downloader
-    handlers, middlewares, extensions), and the sentiment model, the segmenter's and the topic
-    dictionaries by analysing one text."""
+    handlers, middlewares, extensions), the sentiment model, the segmenter's and the topic
+    dictionaries (by analysing one text), and what a crisis notice sent from the crawl needs
+    (the state models' mappers, the channels' TLS context and HTTP transport)."""
     preload_components()
     Enricher().analyse([WARM_TEXT])
+    configure_mappers()
+    httpx.Client(verify=shared_tls()).close()
 
 
 @dataclass
