@@ -18,6 +18,10 @@ reviews, each naming a different crisis term (so each opens its own incident). T
 an event is from the moment the feed shows it to the moment the receiver gets the
 ``opened`` notice of its incident; an event never notified within ``GIVE_UP`` is a miss.
 
+Each crisis review's latency is also split into stages (``STAGES``), from the feed's log of
+requests, the crawl queue's times and the incident's opening time: the wait for a crawl to
+ask for page 1, then parse, store (the incident opens in the store hook) and notify.
+
 The same events run twice in one run: with ``detect_after_crawl`` (the default: detection
 within 2 s of a crawl that stored new reviews) and, as the baseline, with it off (the minute
 tick only). Run time: about 5 minutes per system, 10 minutes in all.
@@ -285,13 +289,14 @@ def run_system(after_crawl: bool, count: int, work: Path, seed: int = 1,
     return latencies, activity
 
 
-# Where a crisis review's time goes. The crawl that saw it: queued → claimed → its child
-# asks for robots.txt → for page 1 (these set when crawls look, not how long a review waits
-# once seen); then the review's own latency, the sum of the last four.
+# Where a crisis review's time goes. The crawl that saw it: queued → claimed → its child's
+# first request (robots.txt, or page 1 when robots.txt was remembered) → page 1 (these set
+# when crawls look, not how long a review waits once seen); then the review's own latency,
+# the sum of the last four.
 STAGES = {f"crisis:{key}": label for key, label in (
     ("queued", "crawl queued → claimed by a worker"),
-    ("child", "claimed → robots.txt requested (crawl child start)"),
-    ("polite", "robots.txt → page 1 requested (politeness delay)"),
+    ("child", "claimed → first request to the site (crawl child start)"),
+    ("polite", "robots.txt → page 1 requested (politeness delay; 0: robots.txt remembered)"),
     ("crawl_end", "page 1 requested → crawl recorded finished"),
     ("wait", "crisis published → page 1 requested (wait for a crawl)"),
     ("parsed", "page 1 requested → review parsed"),

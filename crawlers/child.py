@@ -15,6 +15,8 @@ import json
 import logging
 import os
 import subprocess
+import threading
+from collections import deque
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
@@ -74,25 +76,38 @@ def child_env() -> dict[str, str]:
 
 
 class SpareChild:
-    """One crawl child started ahead of need (``command`` plus ``--wait``; see the module
-    docstring). ``run`` hands the waiting child its arguments and starts the next one at
-    once, so that it is ready even when crawls follow each other closely; a spare that died
-    meanwhile is replaced by a fresh child. ``close`` stops the spare. Not shared between
-    threads: each crawl worker keeps its own."""
+    """Crawl children started ahead of need (``command`` plus ``--wait``; see the module
+    docstring): ``size`` of them wait, oldest first. ``run`` hands the oldest its arguments
+    and starts a replacement at once, so the next crawl takes a child that has had the
+    longest to warm up, even when crawls follow each other closely on a busy machine; a
+    spare that died meanwhile is passed over. The crawl workers of one process may share one
+    (size: one per worker). ``close`` stops the waiting children."""
 
-    def __init__(self, command: Sequence[str], warm: Sequence[str] = ()):
+    def __init__(self, command: Sequence[str], warm: Sequence[str] = (), size: int = 1):
         """``warm``: arguments the child may prepare for while it waits (``--config`` and
         ``--home`` of the crawls it will most likely be handed)."""
         self.command = [*command, WAIT_FLAG, *warm]
-        self.child: subprocess.Popen | None = None
+        self.size = max(1, size)
+        self.waiting: deque[subprocess.Popen] = deque()
+        self._lock = threading.Lock()
+
+    @property
+    def child(self) -> subprocess.Popen | None:
+        """The child the next crawl takes (None before the first crawl and after ``close``)."""
+        with self._lock:
+            return self.waiting[0] if self.waiting else None
 
     def run(self, arguments: list[str], timeout: float) -> tuple[str, int]:
-        """Crawl with ``arguments`` in the spare; returns its stdout and exit code. Raises
-        ``subprocess.TimeoutExpired`` (the child killed) after ``timeout`` seconds."""
-        child, self.child = self.child, None
-        if child is None or child.poll() is not None:
-            child = self._start()
-        self.child = self._start()
+        """Crawl with ``arguments`` in the oldest spare; returns its stdout and exit code.
+        Raises ``subprocess.TimeoutExpired`` (the child killed) after ``timeout`` seconds."""
+        with self._lock:
+            child = None
+            while self.waiting and child is None:
+                oldest = self.waiting.popleft()
+                child = oldest if oldest.poll() is None else None
+            child = child or self._start()
+            while len(self.waiting) < self.size:
+                self.waiting.append(self._start())
         try:
             stdout, _ = child.communicate(json.dumps(arguments) + "\n", timeout=timeout)
         except subprocess.TimeoutExpired:
@@ -102,10 +117,12 @@ class SpareChild:
         return stdout, child.returncode
 
     def close(self) -> None:
-        child, self.child = self.child, None
-        if child is not None and child.poll() is None:
-            child.kill()
-            child.communicate()
+        with self._lock:
+            children, self.waiting = list(self.waiting), deque()
+        for child in children:
+            if child.poll() is None:
+                child.kill()
+                child.communicate()
 
     def _start(self) -> subprocess.Popen:
         return subprocess.Popen(self.command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,

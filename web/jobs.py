@@ -182,13 +182,15 @@ def run_one_crawl(runtime: Runtime, worker: str = PROCESS, timeout: float = 600,
 
 
 def work_crawls(runtime: Runtime, stop: threading.Event, worker: str = PROCESS,
-                poll: float = 2.0) -> None:
+                poll: float = 2.0, spare: child.SpareChild | None = None) -> None:
     """Run queued crawls one after another until ``stop`` is set, polling every ``poll``
     seconds while the queue is empty (at once when this process queues one:
     ``CRAWL_QUEUED``); each crawl after the first runs in a child started ahead of need
-    (``crawlers.child.SpareChild``), so it skips the child's start-up."""
+    (``spare``, shared by the process's workers, else one of its own: see
+    ``crawlers.child.SpareChild``), so it skips the child's start-up."""
     log.info("crawl worker %s: waiting for crawls", worker)
-    spare = spare_crawl_child(runtime.config_path, runtime.home)
+    owned = spare is None
+    spare = spare or spare_crawl_child(runtime.config_path, runtime.home)
     try:
         while not stop.is_set():
             try:
@@ -200,7 +202,8 @@ def work_crawls(runtime: Runtime, stop: threading.Event, worker: str = PROCESS,
                 CRAWL_QUEUED.wait(poll)  # a crawl queued by this process wakes it at once
                 CRAWL_QUEUED.clear()
     finally:
-        spare.close()
+        if owned:
+            spare.close()
 
 
 def report_job(config_path: str, home: str, name: str, fence: str | None = None) -> None:
@@ -254,9 +257,9 @@ def crawl_in_child(config_path: str | Path, home: str | Path, source_name: str,
 
 
 def spare_crawl_child(config_path: str | Path | None = None,
-                      home: str | Path | None = None) -> child.SpareChild:
-    """A ``SpareChild`` of this root's crawl child (none started until its first crawl),
-    preparing for crawls of ``config_path`` and ``home`` when given (see ``crawls_in_child``
-    for the arguments it is then handed)."""
+                      home: str | Path | None = None, size: int = 1) -> child.SpareChild:
+    """A ``SpareChild`` of this root's crawl child keeping ``size`` children waiting (none
+    started until its first crawl), preparing for crawls of ``config_path`` and ``home``
+    when given (see ``crawls_in_child`` for the arguments it is then handed)."""
     warm = ["--config", str(config_path), "--home", str(home)] if config_path and home else []
-    return child.SpareChild([sys.executable, *CRAWL_CHILD], warm)
+    return child.SpareChild([sys.executable, *CRAWL_CHILD], warm, size)

@@ -335,3 +335,20 @@ def test_a_spare_child_prepared_for_a_config_crawls_with_the_config_as_edited_me
         assert not second.ok and "127.0.0.1:1" in second.error
     finally:
         spare.close()
+
+
+def test_crawls_sharing_spare_children_take_the_one_that_waited_longest(demo, home):
+    _, clock, config = demo
+    spare = spare_crawl_child(config, home, size=2)  # two workers' worth
+    try:
+        assert crawl_in_child(config, home, SOURCE, timeout=120, overrides=FAST,
+                              spare=spare).ok  # a fresh child; two start waiting
+        first, second = spare.waiting
+        clock.advance(minutes=5)
+        assert crawl_in_child(config, home, SOURCE, timeout=120, overrides=FAST,
+                              spare=spare).ok
+        assert first.returncode == 0 and second.poll() is None  # the older one crawled
+        assert list(spare.waiting)[0] is second and len(spare.waiting) == 2
+    finally:
+        spare.close()
+    assert spare.child is None and second.poll() is not None

@@ -131,8 +131,10 @@ def run_command(runtime, role: str, demo: bool, host: str | None, port: int | No
         threads.append(_scheduler_thread(runtime, stop, lease_ttl))
         click.echo(f"scheduler {PROCESS}: leads while it holds the lease "
                    f"(failover after {lease_ttl:g}s)")
+    spares = None
     if role in ("all", "worker"):
-        threads += _worker_threads(runtime, stop, crawl_workers)
+        spares = _spare_children(runtime, crawl_workers)
+        threads += _worker_threads(runtime, stop, crawl_workers, spares)
         click.echo(f"crawl worker {PROCESS}: {crawl_workers} crawl(s) at a time")
 
     def terminate(*_):
@@ -153,6 +155,8 @@ def run_command(runtime, role: str, demo: bool, host: str | None, port: int | No
         stop.set()
         for thread in threads:
             thread.join(timeout=30)
+        if spares is not None:
+            spares.close()
         if demo_server is not None:
             demo_server.shutdown()
         click.echo("Koubei stopped.")
@@ -170,14 +174,24 @@ def _scheduler_thread(runtime, stop: threading.Event, lease_ttl: float) -> threa
     return thread
 
 
-def _worker_threads(runtime, stop: threading.Event, count: int) -> list[threading.Thread]:
+def _spare_children(runtime, count: int):
+    """The crawl children the ``count`` workers share, one waiting per worker: a crawl takes
+    the one that has waited longest (see ``crawlers.child.SpareChild``)."""
+    from web.jobs import spare_crawl_child
+
+    return spare_crawl_child(runtime.config_path, runtime.home, size=count)
+
+
+def _worker_threads(runtime, stop: threading.Event, count: int,
+                    spares=None) -> list[threading.Thread]:
     from models.lease import PROCESS
     from web.jobs import work_crawls
 
     # daemon threads: a stop does not wait for a long crawl (its child has its own timeout,
     # and the job, no longer beating, is given up and queued again later)
-    threads = [threading.Thread(target=work_crawls, args=(runtime, stop, f"{PROCESS}/{i}"),
-                                name=f"crawl-worker-{i}", daemon=True) for i in range(count)]
+    threads = [threading.Thread(target=work_crawls, name=f"crawl-worker-{i}", daemon=True,
+                                args=(runtime, stop, f"{PROCESS}/{i}"),
+                                kwargs={"spare": spares}) for i in range(count)]
     for thread in threads:
         thread.start()
     return threads
