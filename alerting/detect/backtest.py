@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import json
 import tempfile
+from contextlib import nullcontext
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -30,6 +31,7 @@ from typing import IO, Any, Iterable
 
 from sqlalchemy import event, select
 
+from alerting.detect.explanation import deferred
 from alerting.detect.rules import Firing, build_rule
 from alerting.detect.tick import entity_names, rule_context
 from alerting.respond.incidents import IncidentManager
@@ -91,8 +93,9 @@ def backtest(runtime: Runtime, start: datetime, end: datetime,
             manager = IncidentManager(state, {}, clock=lambda: now)
             while now < end:
                 firings: list[Firing] = []
-                for rule in rules:
-                    firings += rule.evaluate(store, now)
+                with deferred() if snapshot else nullcontext():
+                    for rule in rules:
+                        firings += rule.evaluate(store, now)
                 for firing, change in _paired(firings, manager.handle(firings, silent)):
                     if change.action == "opened":
                         first_review[change.incident_id] = firing.first_review_at

@@ -62,8 +62,54 @@ def floor_hour(at: datetime) -> datetime:
 
 def history(store: ReviewStore, query: ReviewQuery, start: datetime, end: datetime,
             calendar: Calendar = Calendar(), scope: Scope = Scope()) -> History:
-    """Hourly counts by sentiment of ``query`` over ``[start, end)`` (see the module)."""
+    """Hourly counts by sentiment of ``query`` over ``[start, end)`` (see the module).
+    A store that never changes (a replay's ``SnapshotStore``) remembers the answer: the
+    rules of a tick ask for the same group's baseline over the same hours one after the
+    other. The buckets are then shared: callers must not change them."""
     span = replace(query, sentiments=(), q=None, start=start, end=end)
+    remembered = getattr(store, "remembered", None)
+    if remembered is not None:
+        return remembered(("history", span, calendar, scope),
+                          lambda: _snapshot_history(store, span, start, end, calendar, scope)
+                          or _history(store, span, start, end, calendar, scope))
+    return _history(store, span, start, end, calendar, scope)
+
+
+def _snapshot_history(store, span: ReviewQuery, start: datetime, end: datetime,
+                      calendar: Calendar, scope: Scope) -> History | None:
+    """``_history`` from a snapshot's hourly counts (``SnapshotStore.hourly``): the whole
+    hours are a slice of one list of buckets built once per combination of filters, the two
+    edges counted from the reviews' times; the same buckets as ``_history`` builds from the
+    store's reads. None when the snapshot cannot answer or an event runs in the period
+    (``_history`` then reads as usual)."""
+    hourly = store.hourly(span)
+    if hourly is None or start < store.start or end > store.end:
+        return None
+    first_review = hourly.first(start, end)
+    if first_review is None:
+        return History([], 0)
+    first = first_review.published_at
+    hour = floor_hour(first)
+    if calendar.covering(hour, end, scope):
+        return None
+    whole = store.remembered(("hour-buckets", id(hourly)), lambda: (hourly, [
+        HourBucket(hourly.start + HOUR * k, 1.0, total, negative)
+        for k, (total, negative) in enumerate(zip(hourly.totals, hourly.negatives))]))[1]
+    begin = max(first, start)
+    k0 = (hour - hourly.start) // HOUR
+    n = -(-(end - hour) // HOUR)
+    buckets = whole[k0:k0 + n]
+    for i in {0, n - 1}:
+        h = buckets[i].start
+        after = h + HOUR
+        covered = (min(after, end) - max(h, begin)) / HOUR
+        if covered != 1.0:
+            buckets[i] = HourBucket(h, covered, *hourly.count(max(h, start), min(after, end)))
+    return History(buckets, 0)
+
+
+def _history(store: ReviewStore, span: ReviewQuery, start: datetime, end: datetime,
+             calendar: Calendar, scope: Scope) -> History:
     counts = hourly_counts(store, span)
     seen = [hour for hour, (total, _) in counts.items() if total]
     if not seen:
@@ -155,11 +201,27 @@ class SeasonalProfile:
         self._columns: tuple | None = None   # (key, arrays, the buckets kept alive)
 
     def fit(self, buckets: list[HourBucket]) -> "SeasonalProfile":
+        """Fit on ``buckets``; the weights of the last ``FITS_LIMIT`` lists fitted are
+        remembered by identity (a replay's ``history`` hands the same list to every rule of
+        a tick), so the lists must not change once fitted."""
         self._weights, self._weighted = {}, None
+        key = (id(buckets), len(buckets), self.timezone.key, self.seasonal)
+        found = _FITS.get(key)
+        if found is not None and found[0] is buckets:
+            _, hour_, day_, self._columns = found
+            self.hour_, self.day_ = list(hour_), list(day_)
+            return self
+        self._fit(buckets)
+        if len(_FITS) >= FITS_LIMIT:
+            _FITS.pop(next(iter(_FITS)), None)
+        _FITS[key] = (buckets, tuple(self.hour_), tuple(self.day_), self._columns)
+        return self
+
+    def _fit(self, buckets: list[HourBucket]) -> None:
         hours, days, covered_h, totals = self.columns(buckets)
         covered, total = float(covered_h.sum()), float(totals.sum())
         if not self.seasonal or covered <= 0 or total <= 0:
-            return self
+            return
         mean = total / covered
         by_hour_n = np.bincount(hours, weights=totals, minlength=24)
         by_hour_c = np.bincount(hours, weights=covered_h, minlength=24)
@@ -168,7 +230,6 @@ class SeasonalProfile:
         by_day_c = np.bincount(days, weights=covered_h, minlength=7)
         self.hour_ = hour_.tolist()
         self.day_ = ((by_day_n + DAY_PRIOR * mean) / ((by_day_c + DAY_PRIOR) * mean)).tolist()
-        return self
 
     def columns(self, buckets: list[HourBucket]) -> tuple[np.ndarray, ...]:
         """``buckets`` as arrays: local hour of day, day of week, covered hours, reviews
@@ -234,6 +295,9 @@ class SeasonalProfile:
 
 
 _HOUR_DAY: dict[tuple[str, datetime], tuple[int, int]] = {}
+FITS_LIMIT = 64
+# (id, length, timezone, seasonal) of a bucket list -> (the list, hour_, day_, columns)
+_FITS: dict[tuple, tuple] = {}
 
 
 def rate_level(count: float, profile: SeasonalProfile, buckets: list[HourBucket],

@@ -239,14 +239,14 @@ def _firing_detail(firing: Firing) -> dict[str, Any]:
     return {"metric": firing.metric, "baseline": firing.baseline, "p_value": firing.p_value,
             "window_start": firing.window_start.isoformat(),
             "window_end": firing.window_end.isoformat(),
-            "summary": firing.explanation.get("summary", "")}
+            "summary": firing.explained().get("summary", "")}
 
 
 def _open(session: Any, firing: Firing) -> Incident:
     incident = Incident(rule=firing.rule, group_key=firing.group_key, status="open",
                         title=firing.title, entities=list(firing.entities),
                         opened_at=firing.at, last_fired_at=firing.at, metric=firing.metric,
-                        baseline=firing.baseline, explanation=firing.explanation,
+                        baseline=firing.baseline, explanation=firing.explained(),
                         review_ids=list(firing.review_ids), severity=firing.severity)
     session.add(incident)
     session.add(IncidentEvent(incident=incident, at=firing.at, kind="opened",
@@ -290,7 +290,7 @@ def related_incident(session: Any, firing: Firing, config: Any) -> Incident | No
     within = getattr(config, "join_within", None)
     if not within:
         return None
-    terms = _terms(firing.explanation)
+    terms = _terms(firing.explained())
     candidates = session.scalars(select(Incident).where(Incident.status.in_(ACTIVE))
                                  .order_by(Incident.id.desc())).all()
     for incident in candidates:
@@ -305,7 +305,7 @@ def _terms(explanation: dict) -> set[str]:
 
 
 def _join(session: Any, incident: Incident, firing: Firing) -> None:
-    shared = sorted(_terms(firing.explanation) & _terms(incident.explanation))
+    shared = sorted(_terms(firing.explained()) & _terms(incident.explanation))
     session.add(IncidentEvent(incident=incident, at=firing.at, kind="joined",
                               detail={**_firing_detail(firing), "rule": firing.rule,
                                       "group": firing.group_key, "shared_terms": shared}))
@@ -329,7 +329,7 @@ def _attach(session: Any, incident: Incident, firing: Firing, event: bool = True
         incident.severity = "critical"
     if firing.metric > incident.metric:
         incident.metric, incident.baseline = firing.metric, firing.baseline
-        incident.explanation = firing.explanation
+        incident.explanation = firing.explained()
     known = set(incident.review_ids)
     incident.review_ids = list(incident.review_ids) + [
         rid for rid in firing.review_ids if rid not in known]
