@@ -41,6 +41,10 @@ from models.store.snapshot import SnapshotStore
 
 FIRED = ("opened", "fired", "reopened", "joined")
 LOOKBACK_MARGIN = timedelta(days=1)  # beyond the longest baseline and window a rule reads
+# rule types that never read their incidents' explanations while evaluating (unlike
+# ``emerging_topic``'s ongoing terms and ``source_silent``'s broken crawls): a new peak's
+# explanation is computed once the replay is over, for the last peak only
+PEAKS_LATER = frozenset({"negative_spike", "negative_share", "volume_spike", "rating_drop"})
 
 
 @dataclass
@@ -91,6 +95,10 @@ def backtest(runtime: Runtime, start: datetime, end: datetime,
                 else runtime.store
             now = start
             manager = IncidentManager(state, {}, clock=lambda: now)
+            if snapshot and not any(c.join_within for c in configs):
+                # no firing joins another incident by its terms: the explanation of a rule
+                # of PEAKS_LATER's types is read at the end only
+                manager.peaks_later(r.name for r in rules if r.type_name in PEAKS_LATER)
             while now < end:
                 firings: list[Firing] = []
                 with deferred() if snapshot else nullcontext():
@@ -104,6 +112,7 @@ def backtest(runtime: Runtime, start: datetime, end: datetime,
                 manager.auto_resolve(now, {f.key for f in firings}, silent)
                 result.ticks += 1
                 now += step
+            manager.settle_peaks()
             result.incidents = _incidents(state, first_review, fired)
         finally:
             state.close()

@@ -236,12 +236,32 @@ class SeasonalProfile:
         (remembered for the last list asked about: a tick asks several times)."""
         key = (id(buckets), len(buckets))
         if self._columns is None or self._columns[0] != key:
-            local = np.array([self._hour_day(b.start) for b in buckets],
-                             dtype=np.int64).reshape(-1, 2)
+            local = self._local_columns(buckets)
             self._columns = (key, (local[:, 0], local[:, 1],
                                    np.array([b.covered for b in buckets], dtype=float),
                                    np.array([b.total for b in buckets], dtype=float)), buckets)
         return self._columns[1]
+
+    def _local_columns(self, buckets: list[HourBucket]) -> np.ndarray:
+        """Local hour of day and day of week of each bucket (rows); for consecutive hours
+        (every history without an event: buckets start on the hour, one after another)
+        remembered by timezone, first hour and length, which the rules' groups and the
+        ticks of one hour share."""
+        n = len(buckets)
+        key = None
+        if n and buckets[-1].start - buckets[0].start == HOUR * (n - 1):
+            key = (self.timezone.key, buckets[0].start, n)
+            found = _LOCAL.get(key)
+            if found is not None:
+                return found
+        local = np.array([self._hour_day(b.start) for b in buckets],
+                         dtype=np.int64).reshape(-1, 2)
+        if key is not None:
+            local.flags.writeable = False  # shared
+            if len(_LOCAL) >= LOCAL_LIMIT:
+                _LOCAL.pop(next(iter(_LOCAL)), None)
+            _LOCAL[key] = local
+        return local
 
     def bucket_weights(self, buckets: list[HourBucket]) -> np.ndarray:
         """The weight of each bucket's hour."""
@@ -296,6 +316,9 @@ class SeasonalProfile:
 
 _HOUR_DAY: dict[tuple[str, datetime], tuple[int, int]] = {}
 FITS_LIMIT = 64
+LOCAL_LIMIT = 256
+# (timezone, first hour, hours) of consecutive hours -> their local (hour, weekday) rows
+_LOCAL: dict[tuple, np.ndarray] = {}
 # (id, length, timezone, seasonal) of a bucket list -> (the list, hour_, day_, columns)
 _FITS: dict[tuple, tuple] = {}
 

@@ -130,6 +130,21 @@ class _Field:
         return mask
 
 
+class _BucketStarts(dict):
+    """``starts[k]``: the start of trend bucket ``k`` of one step and offset (in
+    microseconds), made once (a replay asks for the same buckets at every tick)."""
+
+    def __init__(self, step: int, shift: int):
+        super().__init__()
+        self.step, self.shift = step, shift
+
+    def __missing__(self, bucket: int) -> datetime:
+        if len(self) >= 100_000:
+            self.clear()
+        at = self[bucket] = EPOCH + timedelta(microseconds=int(bucket) * self.step + self.shift)
+        return at
+
+
 @dataclasses.dataclass(frozen=True)
 class HourlyCounts:
     """The reviews matching one combination of filters over a snapshot's period: per UTC
@@ -173,6 +188,7 @@ class SnapshotStore(ReviewStore):
         self._selections: dict[tuple, tuple[np.ndarray, np.ndarray]] = {}
         self._reaches: np.ndarray | None = None
         self._memo: dict[Hashable, Any] = {}
+        self._bucket_starts: dict[tuple[int, int], _BucketStarts] = {}
 
     def remembered(self, key: Hashable, compute: Callable[[], Any]) -> Any:
         """``compute()``, computed once for ``key`` while among the ``MEMO_LIMIT`` keys
@@ -353,20 +369,20 @@ class SnapshotStore(ReviewStore):
         if self._passed_on(query):
             return self.backing.trend(self._clamped(query), interval, group_by, offset)
         positions = self._selected(query)
-
-        def start(bucket) -> datetime:
-            return EPOCH + timedelta(microseconds=int(bucket) * step + shift)
+        start = self._bucket_starts.get((step, shift))
+        if start is None:
+            start = self._bucket_starts[step, shift] = _BucketStarts(step, shift)
         if group_by is None:
             buckets, counts = _runs((self.times[positions] - shift) // step)
-            return [TrendPoint(start(b), None, n) for b, n in zip(buckets, counts)]
+            return [TrendPoint(start[b], None, n) for b, n in zip(buckets, counts)]
         field = group_field(group_by)
         owners, codes = self._codes(positions, field)
         names = self.fields[field].names
         width = max(len(names), 1)
         pairs, counts = np.unique(((self.times[owners] - shift) // step) * width + codes,
                                   return_counts=True)
-        return [TrendPoint(start(p // width), names[int(p % width)], int(n))
-                for p, n in zip(pairs, counts)]
+        return [TrendPoint(start[b], names[c], n) for b, c, n in zip(
+            (pairs // width).tolist(), (pairs % width).tolist(), counts.tolist())]
 
     def iter_reviews(self, query: ReviewQuery = ReviewQuery(),
                      batch_size: int = 500) -> Iterator[Review]:
