@@ -95,6 +95,7 @@ def backtest(runtime: Runtime, start: datetime, end: datetime,
                 else runtime.store
             now = start
             manager = IncidentManager(state, {}, clock=lambda: now)
+            active: set[tuple[str, str]] = set()  # (rule, group) of the active incidents
             if snapshot and not any(c.join_within for c in configs):
                 # no firing joins another incident by its terms: the explanation of a rule
                 # of PEAKS_LATER's types is read at the end only
@@ -104,12 +105,19 @@ def backtest(runtime: Runtime, start: datetime, end: datetime,
                 with deferred() if snapshot else nullcontext():
                     for rule in rules:
                         firings += rule.evaluate(store, now)
-                for firing, change in _paired(firings, manager.handle(firings, silent)):
+                # an elevated-only firing of a (rule, group) without an active incident
+                # changes nothing: the fast replay, which knows which are active, skips them
+                handled = [f for f in firings if f.opens or f.key in active] if snapshot \
+                    else firings
+                for firing, change in _paired(handled, manager.handle(handled, silent)):
                     if change.action == "opened":
                         first_review[change.incident_id] = firing.first_review_at
                     if change.action in FIRED:
                         fired.setdefault(change.incident_id, []).append(now.isoformat())
-                manager.auto_resolve(now, {f.key for f in firings}, silent)
+                    if change.action in ("opened", "reopened"):
+                        active.add((change.rule, change.group_key))
+                for change in manager.auto_resolve(now, {f.key for f in firings}, silent):
+                    active.discard((change.rule, change.group_key))
                 result.ticks += 1
                 now += step
             manager.settle_peaks()
