@@ -12,7 +12,24 @@ The store is read once: the reviews the rules can look at (from the longest base
 window before ``start`` to ``end``) are copied into a ``models.store.snapshot.SnapshotStore``
 and every tick reads that copy, so a replay costs one scan of its period plus the rules' own
 arithmetic instead of a dozen store queries per rule and tick. The scratch state database
-does not wait for the disk (nothing in it outlives the replay).
+does not wait for the disk (nothing in it outlives the replay). Reading the copy, the replay
+also works incrementally where a tick repeats the last one's work:
+
+- baselines are slices of one list of hourly buckets per group, built once from the
+  snapshot's hourly counts, with only the two partial edge hours counted at each tick; the
+  rules of a tick that ask for the same group's baseline share it, and its seasonal fit
+  (``alerting.detect.baselines``);
+- explanations are deferred (``alerting.detect.explanation.deferred``): one is computed
+  when its firing opens, reopens or joins an incident, and a new peak of an incident of a
+  rule type in ``PEAKS_LATER`` keeps its firing aside until the replay is over, when the
+  last peak's is computed (``IncidentManager.peaks_later``), unless a rule joins incidents
+  by their terms (``join_within``), which reads them on the way;
+- an elevated-only firing of a group without an active incident, which changes nothing,
+  does not go through the incident manager.
+
+``snapshot=False`` reads the store at every tick and explains every firing at once, as
+replays did before: the reference the fast replay is tested against
+(``tests/alerting/test_backtest_snapshot.py``).
 
 Each incident becomes one JSON-ready dict: ``rule``, ``group``, ``opened_at``,
 ``first_review_at``, ``resolved_at`` (None when still open at ``end``), ``metric`` and

@@ -9,6 +9,12 @@ days) and outside declared calendar events (a 双11 rush is not the normal level
 of week, each shrunk towards 1 by a pseudo-count so that a few days of history give a nearly
 flat profile rather than a noisy one. A rate is then ``level × weight(t)``, and the count
 expected over a period is ``level × profile.integral(start, end)`` (in weighted hours).
+
+A replay reads a ``SnapshotStore``, which never changes: there ``history`` slices the hours
+out of one list of buckets per combination of filters (``SnapshotStore.hourly``) and counts
+only the partial edge hours, and remembers each answer for the rules of the tick that ask
+again. A fit is remembered for the bucket list it was given, and the local hour of day and
+weekday of consecutive hours for their first hour and length.
 """
 from __future__ import annotations
 
