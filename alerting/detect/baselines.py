@@ -306,17 +306,17 @@ class SeasonalProfile:
         return at.astimezone(self.timezone)
 
     def _hour_day(self, at: datetime) -> tuple[int, int]:
-        """Local hour of day and day of week of ``at``; remembered for whole hours, which
-        every baseline of every tick asks about again."""
+        """Local hour of day and day of week of ``at``; remembered: every baseline of every
+        tick asks about the same hours again, and the rules of a tick about its windows'
+        starts."""
         key = (self.timezone.key, at)
         found = _HOUR_DAY.get(key)
         if found is None:
             local = self._local(at)
             found = (local.hour, local.weekday())
-            if at.minute == at.second == at.microsecond == 0:
-                if len(_HOUR_DAY) > 200_000:
-                    _HOUR_DAY.clear()
-                _HOUR_DAY[key] = found
+            if len(_HOUR_DAY) > 200_000:
+                _HOUR_DAY.clear()
+            _HOUR_DAY[key] = found
         return found
 
 

@@ -210,3 +210,22 @@ def test_a_peak_kept_aside_gets_the_explanation_of_the_last_peak(tmp_path):
         assert explanation() == {"summary": "peak 21"}
     finally:
         state.close()
+
+
+def test_the_median_dispersion_is_the_one_numpy_medians_give():
+    """``calibration.median_dispersion`` takes its medians without numpy (every tick of a
+    replay asks for one per group): the same numbers, odd and even numbers of days."""
+    import numpy as np
+
+    from alerting.detect import calibration
+
+    rng = random.Random(11)
+    for days in range(3, 12):
+        for _ in range(50):
+            expected = [rng.uniform(5, 80) for _ in range(days)]
+            observed = [float(rng.randrange(0, 120)) for _ in range(days)]
+            pairs = list(zip(observed, expected))
+            variance = float(np.median([(x - m) ** 2 for x, m in pairs])) / 0.4549
+            mean = float(np.median(expected))
+            assert calibration.median_dispersion(observed, expected) == min(
+                calibration.MAX_DISPERSION, max(0.0, (variance - mean) / (mean * mean)))
