@@ -98,9 +98,10 @@ def seasonal_dispersion(profile: SeasonalProfile, past: History) -> float:
 
 
 def without_outages(profile: SeasonalProfile, past: History) -> History:
-    """``past`` without its blocks of ``calibration.BLOCK_HOURS`` hours far below their
-    expectation (``is_outage``: the source was down, not slow). The top blocks are trimmed
-    from the dispersion as past bursts already; for a rule that judges falls the source's
+    """``past`` without its blocks of ``calibration.BLOCK_HOURS`` hours that are empty where
+    a working source almost surely brings reviews (``is_outage``: it was down, not slow).
+    The top blocks are trimmed from the dispersion as past bursts already; for a rule that
+    judges falls the source's
     own past outages are not how a working source varies either, nor its level: a 24-hour
     outage in the baseline week took ``α`` from about 0.05 to 0.2 and the level down by a
     sixth, which doubled the gap a silence needed to be seen."""
@@ -119,11 +120,11 @@ def without_outages(profile: SeasonalProfile, past: History) -> History:
 
 def is_outage(observed: float, expected: float,
               alpha: float = calibration.DISPERSION_PRIOR) -> bool:
-    """A history block beyond chance below its expectation (P(X ≤ observed) below
-    ``calibration.EXCESS_P``)."""
-    if observed >= expected:
-        return False
-    return 1.0 - calibration.tail(int(observed) + 1, expected, alpha) < calibration.EXCESS_P
+    """A history block with no review where a working source almost surely brings one
+    (P(0) below ``calibration.EXCESS_P``). Only empty blocks: a block that is merely low
+    may be the profile expecting too much (nights), and dropping it would make the profile
+    expect more still."""
+    return observed == 0 and 1.0 - calibration.tail(1, expected, alpha) < calibration.EXCESS_P
 
 
 class Budget:

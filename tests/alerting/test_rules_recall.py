@@ -6,10 +6,12 @@ from datetime import timedelta
 
 import pytest
 
+from alerting.detect.baselines import SeasonalProfile, history
 from alerting.detect.rules.emerging_topic import EmergingTopicConfig
 from alerting.detect.rules.negative_share import NegativeShareConfig
 from alerting.detect.rules.rating_drop import RatingDropConfig
-from alerting.detect.rules.source_silent import gap_tail, gap_threshold
+from alerting.detect.rules.source_silent import HOUR_PRIOR_REVIEWS, gap_tail, gap_threshold
+from models.store import ReviewQuery
 from tests.alerting.series import BEIJING, burst, make_review, seasonal_series
 from tests.alerting.test_rules_calibrated import rule
 from tests.alerting.test_rules_topic_silent_crisis import NOW, WEEK_AGO, silent_rule
@@ -124,3 +126,20 @@ def test_source_silent_past_outages_do_not_blunt_the_next_one(runtime):
     assert threshold["dispersion"] < 0.1
     assert firing.baseline >= threshold["gap_expected_threshold"]
     assert silent_rule().evaluate(store, NOW - timedelta(hours=3)) == []  # 17:00: not yet
+
+
+def test_a_busy_sources_night_is_expected_at_its_own_rate(runtime):
+    # 60 reviews an hour by day, 4 from 01:00 to 07:00: an hour of average data as the
+    # hour-of-day prior put the night at 2.4 times its rate, and every night looked half dead
+    store = runtime.store
+    busy = lambda at: 4 if 1 <= at.astimezone(BEIJING).hour < 7 else 60  # noqa: E731
+    seasonal_series(store, WEEK_AGO, NOW, busy)
+    past = history(store, ReviewQuery(start=WEEK_AGO, end=NOW), WEEK_AGO, NOW)
+    night, noon = NOW.replace(hour=19), NOW.replace(hour=4)  # 03:00 and 12:00 in Beijing
+
+    def ratio(profile):
+        return profile.weight(night) / profile.weight(noon)
+
+    assert ratio(SeasonalProfile().fit(past.buckets)) > 2 * 4 / 60
+    assert ratio(SeasonalProfile(hour_prior_reviews=HOUR_PRIOR_REVIEWS).fit(past.buckets)) \
+        == pytest.approx(4 / 60, rel=0.25)

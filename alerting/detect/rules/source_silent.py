@@ -58,6 +58,9 @@ from models.store import ReviewQuery, ReviewStore
 WINDOWS = tuple(timedelta(hours=h) for h in (1, 2, 4, 6))
 MIN_DISPERSION = 0.05  # whole days run slow: a quiet stretch is never judged as Poisson
 LEGACY_WINDOW = timedelta(hours=2)
+# the hour-of-day prior in reviews (``SeasonalProfile``): a fall is judged against the hour's
+# own rate, which a prior of an hour of average data put at twice the truth at night
+HOUR_PRIOR_REVIEWS = 5.0
 
 
 class SourceSilentConfig(RuleBase):
@@ -104,11 +107,11 @@ class SourceSilentRule(Rule):
                            window_start, self.context.calendar, scope)
             if not past.buckets:
                 continue
-            profile = SeasonalProfile(self.context.timezone).fit(past.buckets)
+            profile = self._profile(past)
             cleaned = thresholds.without_outages(profile, past)
             if cleaned is not past and cleaned.buckets:
                 past = cleaned
-                profile = SeasonalProfile(self.context.timezone).fit(past.buckets)
+                profile = self._profile(past)
             alpha = max(thresholds.seasonal_dispersion(profile, past), MIN_DISPERSION) + 1.0 / (
                 past.total() + 1.0)
             quiet = []
@@ -152,6 +155,10 @@ class SourceSilentRule(Rule):
         return (rate / budget.each, window, count, expected,
                 1.0 - calibration.tail(count + 1, expected, alpha), budget.facts(k, alpha,
                                                                                  expected))
+
+    def _profile(self, past) -> SeasonalProfile:
+        return SeasonalProfile(self.context.timezone,
+                               hour_prior_reviews=HOUR_PRIOR_REVIEWS).fit(past.buckets)
 
     def _gap(self, store: ReviewStore, query: ReviewQuery, since: datetime, now: datetime,
              scope: Scope, profile: SeasonalProfile, past, alpha: float,
