@@ -219,7 +219,8 @@ class SeasonalProfile:
         remembered by identity (a replay's ``history`` hands the same list to every rule of
         a tick), so the lists must not change once fitted."""
         self._weights, self._weighted = {}, None
-        key = (id(buckets), len(buckets), self.timezone.key, self.seasonal)
+        key = (id(buckets), len(buckets), self.timezone.key, self.seasonal,
+               self.hour_prior_reviews)
         found = _FITS.get(key)
         if found is not None and found[0] is buckets:
             _, hour_, day_, self._columns = found
