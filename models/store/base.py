@@ -321,3 +321,30 @@ class ReviewStore(abc.ABC):
 
     def close(self) -> None:
         """Release connections. The store is unusable afterwards."""
+
+
+class ReadsByAggregate:
+    """For a store whose ``aggregate`` is its primitive (Elasticsearch answers a batch in one
+    multi-search; ``GroupedReads`` batches every group's reads): each aggregated read is a
+    batch of one. Put it before ``ReviewStore`` in the bases."""
+
+    def count(self, query: ReviewQuery = ReviewQuery(),
+              group_by: str | None = None) -> dict[str | None, int]:
+        return self.aggregate([Aggregation("count", query, (group_by,))])[0]
+
+    def cross_count(self, query: ReviewQuery, rows: str,
+                    columns: str) -> dict[tuple[str | None, str | None], int]:
+        return self.aggregate([Aggregation("cross_count", query, (rows, columns))])[0]
+
+    def keyword_counts(self, query: ReviewQuery, limit: int = 50,
+                       terms: Iterable[str] | None = None) -> dict[str, int]:
+        terms = None if terms is None else tuple(terms)
+        return self.aggregate([Aggregation("keyword_counts", query, (limit, terms))])[0]
+
+    def trend(self, query: ReviewQuery, interval: timedelta, group_by: str | None = None,
+              offset: timedelta = timedelta(0)) -> list[TrendPoint]:
+        return self.aggregate([Aggregation("trend", query, (interval, group_by, offset))])[0]
+
+    def first_published(self, query: ReviewQuery = ReviewQuery(),
+                        group_by: str | None = None) -> dict[str | None, datetime]:
+        return self.aggregate([Aggregation("first_published", query, (group_by,))])[0]

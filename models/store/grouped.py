@@ -24,13 +24,14 @@ through. A wrapper lives for one evaluation: it answers from what it read then.
 from __future__ import annotations
 
 import dataclasses
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any, Iterable, Iterator, Sequence
 
 from models.store.base import (
     GROUP_FILTERS,
     MULTI_VALUED,
     Aggregation,
+    ReadsByAggregate,
     ReviewPage,
     ReviewQuery,
     ReviewStore,
@@ -52,7 +53,7 @@ def cache_identity(store: ReviewStore) -> tuple[str, str]:
     return type(store).__name__, str(getattr(store, "path", id(store)))
 
 
-class GroupedReads(ReviewStore):
+class GroupedReads(ReadsByAggregate, ReviewStore):
     """``store`` for one rule's evaluation, its per-group reads batched (see the module)."""
 
     def __init__(self, store: ReviewStore):
@@ -65,18 +66,6 @@ class GroupedReads(ReviewStore):
         self._feeds: dict[tuple, ReviewPage] = {}
 
     # -- the batched reads ------------------------------------------------------------------
-    def count(self, query: ReviewQuery = ReviewQuery(),
-              group_by: str | None = None) -> dict[str | None, int]:
-        return self.aggregate([Aggregation("count", query, (group_by,))])[0]
-
-    def trend(self, query: ReviewQuery, interval: timedelta, group_by: str | None = None,
-              offset: timedelta = timedelta(0)) -> list[TrendPoint]:
-        return self.aggregate([Aggregation("trend", query, (interval, group_by, offset))])[0]
-
-    def first_published(self, query: ReviewQuery = ReviewQuery(),
-                        group_by: str | None = None) -> dict[str | None, datetime]:
-        return self.aggregate([Aggregation("first_published", query, (group_by,))])[0]
-
     def aggregate(self, requests: Sequence[Aggregation]) -> list[Any]:
         """Each request narrowed to a learned group answered from its question's grouped
         read; the grouped reads still missing and the other requests go to the store in

@@ -26,11 +26,11 @@ from models.store.base import (
     GROUP_FILTERS,
     MULTI_VALUED,
     Aggregation,
+    ReadsByAggregate,
     ReviewPage,
     ReviewQuery,
     ReviewStore,
     StoreStats,
-    TrendPoint,
     UpsertResult,
     batches_by_id,
     relabel_batches,
@@ -70,7 +70,7 @@ def _wrapped(method):
     return call
 
 
-class ElasticsearchReviewStore(ReviewStore):
+class ElasticsearchReviewStore(ReadsByAggregate, ReviewStore):
     batches_aggregations = True  # one _msearch
 
     def __init__(self, home: Path, url: str | None = None, index_prefix: str = "koubei",
@@ -244,27 +244,6 @@ class ElasticsearchReviewStore(ReviewStore):
 
     # -- aggregations: each read is a search body and a parser, so that several of them
     # can go in one multi-search (``aggregate``) --------------------------------------------
-    def count(self, query: ReviewQuery = ReviewQuery(),
-              group_by: str | None = None) -> dict[str | None, int]:
-        return self.aggregate([Aggregation("count", query, (group_by,))])[0]
-
-    def cross_count(self, query: ReviewQuery, rows: str,
-                    columns: str) -> dict[tuple[str | None, str | None], int]:
-        return self.aggregate([Aggregation("cross_count", query, (rows, columns))])[0]
-
-    def keyword_counts(self, query: ReviewQuery, limit: int = 50,
-                       terms: Iterable[str] | None = None) -> dict[str, int]:
-        terms = None if terms is None else tuple(terms)
-        return self.aggregate([Aggregation("keyword_counts", query, (limit, terms))])[0]
-
-    def trend(self, query: ReviewQuery, interval: timedelta, group_by: str | None = None,
-              offset: timedelta = timedelta(0)) -> list[TrendPoint]:
-        return self.aggregate([Aggregation("trend", query, (interval, group_by, offset))])[0]
-
-    def first_published(self, query: ReviewQuery = ReviewQuery(),
-                        group_by: str | None = None) -> dict[str | None, datetime]:
-        return self.aggregate([Aggregation("first_published", query, (group_by,))])[0]
-
     @_wrapped
     def aggregate(self, requests: Sequence[Aggregation]) -> list[Any]:
         """One ``_msearch`` for every request that needs the node (a keyword count of no
