@@ -9,6 +9,12 @@ days) and outside declared calendar events (a 双11 rush is not the normal level
 of week, each shrunk towards 1 by a pseudo-count so that a few days of history give a nearly
 flat profile rather than a noisy one. A rate is then ``level × weight(t)``, and the count
 expected over a period is ``level × profile.integral(start, end)`` (in weighted hours).
+
+A replay reads a ``SnapshotStore``, which never changes: there ``history`` slices the hours
+out of one list of buckets per combination of filters (``SnapshotStore.hourly``) and counts
+only the partial edge hours, and remembers each answer for the rules of the tick that ask
+again. A fit is remembered for the bucket list it was given, and the local hour of day and
+weekday of consecutive hours for their first hour and length.
 """
 from __future__ import annotations
 
@@ -62,8 +68,54 @@ def floor_hour(at: datetime) -> datetime:
 
 def history(store: ReviewStore, query: ReviewQuery, start: datetime, end: datetime,
             calendar: Calendar = Calendar(), scope: Scope = Scope()) -> History:
-    """Hourly counts by sentiment of ``query`` over ``[start, end)`` (see the module)."""
+    """Hourly counts by sentiment of ``query`` over ``[start, end)`` (see the module).
+    A store that never changes (a replay's ``SnapshotStore``) remembers the answer: the
+    rules of a tick ask for the same group's baseline over the same hours one after the
+    other. The buckets are then shared: callers must not change them."""
     span = replace(query, sentiments=(), q=None, start=start, end=end)
+    remembered = getattr(store, "remembered", None)
+    if remembered is not None:
+        return remembered(("history", span, calendar, scope),
+                          lambda: _snapshot_history(store, span, start, end, calendar, scope)
+                          or _history(store, span, start, end, calendar, scope))
+    return _history(store, span, start, end, calendar, scope)
+
+
+def _snapshot_history(store, span: ReviewQuery, start: datetime, end: datetime,
+                      calendar: Calendar, scope: Scope) -> History | None:
+    """``_history`` from a snapshot's hourly counts (``SnapshotStore.hourly``): the whole
+    hours are a slice of one list of buckets built once per combination of filters, the two
+    edges counted from the reviews' times; the same buckets as ``_history`` builds from the
+    store's reads. None when the snapshot cannot answer or an event runs in the period
+    (``_history`` then reads as usual)."""
+    hourly = store.hourly(span)
+    if hourly is None or start < store.start or end > store.end:
+        return None
+    first_review = hourly.first(start, end)
+    if first_review is None:
+        return History([], 0)
+    first = first_review.published_at
+    hour = floor_hour(first)
+    if calendar.covering(hour, end, scope):
+        return None
+    whole = store.remembered(("hour-buckets", id(hourly)), lambda: (hourly, [
+        HourBucket(hourly.start + HOUR * k, 1.0, total, negative)
+        for k, (total, negative) in enumerate(zip(hourly.totals, hourly.negatives))]))[1]
+    begin = max(first, start)
+    k0 = (hour - hourly.start) // HOUR
+    n = -(-(end - hour) // HOUR)
+    buckets = whole[k0:k0 + n]
+    for i in {0, n - 1}:
+        h = buckets[i].start
+        after = h + HOUR
+        covered = (min(after, end) - max(h, begin)) / HOUR
+        if covered != 1.0:
+            buckets[i] = HourBucket(h, covered, *hourly.count(max(h, start), min(after, end)))
+    return History(buckets, 0)
+
+
+def _history(store: ReviewStore, span: ReviewQuery, start: datetime, end: datetime,
+             calendar: Calendar, scope: Scope) -> History:
     counts = hourly_counts(store, span)
     seen = [hour for hour, (total, _) in counts.items() if total]
     if not seen:
@@ -155,11 +207,27 @@ class SeasonalProfile:
         self._columns: tuple | None = None   # (key, arrays, the buckets kept alive)
 
     def fit(self, buckets: list[HourBucket]) -> "SeasonalProfile":
+        """Fit on ``buckets``; the weights of the last ``FITS_LIMIT`` lists fitted are
+        remembered by identity (a replay's ``history`` hands the same list to every rule of
+        a tick), so the lists must not change once fitted."""
         self._weights, self._weighted = {}, None
+        key = (id(buckets), len(buckets), self.timezone.key, self.seasonal)
+        found = _FITS.get(key)
+        if found is not None and found[0] is buckets:
+            _, hour_, day_, self._columns = found
+            self.hour_, self.day_ = list(hour_), list(day_)
+            return self
+        self._fit(buckets)
+        if len(_FITS) >= FITS_LIMIT:
+            _FITS.pop(next(iter(_FITS)), None)
+        _FITS[key] = (buckets, tuple(self.hour_), tuple(self.day_), self._columns)
+        return self
+
+    def _fit(self, buckets: list[HourBucket]) -> None:
         hours, days, covered_h, totals = self.columns(buckets)
         covered, total = float(covered_h.sum()), float(totals.sum())
         if not self.seasonal or covered <= 0 or total <= 0:
-            return self
+            return
         mean = total / covered
         by_hour_n = np.bincount(hours, weights=totals, minlength=24)
         by_hour_c = np.bincount(hours, weights=covered_h, minlength=24)
@@ -168,19 +236,38 @@ class SeasonalProfile:
         by_day_c = np.bincount(days, weights=covered_h, minlength=7)
         self.hour_ = hour_.tolist()
         self.day_ = ((by_day_n + DAY_PRIOR * mean) / ((by_day_c + DAY_PRIOR) * mean)).tolist()
-        return self
 
     def columns(self, buckets: list[HourBucket]) -> tuple[np.ndarray, ...]:
         """``buckets`` as arrays: local hour of day, day of week, covered hours, reviews
         (remembered for the last list asked about: a tick asks several times)."""
         key = (id(buckets), len(buckets))
         if self._columns is None or self._columns[0] != key:
-            local = np.array([self._hour_day(b.start) for b in buckets],
-                             dtype=np.int64).reshape(-1, 2)
+            local = self._local_columns(buckets)
             self._columns = (key, (local[:, 0], local[:, 1],
                                    np.array([b.covered for b in buckets], dtype=float),
                                    np.array([b.total for b in buckets], dtype=float)), buckets)
         return self._columns[1]
+
+    def _local_columns(self, buckets: list[HourBucket]) -> np.ndarray:
+        """Local hour of day and day of week of each bucket (rows); for consecutive hours
+        (every history without an event: buckets start on the hour, one after another)
+        remembered by timezone, first hour and length, which the rules' groups and the
+        ticks of one hour share."""
+        n = len(buckets)
+        key = None
+        if n and buckets[-1].start - buckets[0].start == HOUR * (n - 1):
+            key = (self.timezone.key, buckets[0].start, n)
+            found = _LOCAL.get(key)
+            if found is not None:
+                return found
+        local = np.array([self._hour_day(b.start) for b in buckets],
+                         dtype=np.int64).reshape(-1, 2)
+        if key is not None:
+            local.flags.writeable = False  # shared
+            if len(_LOCAL) >= LOCAL_LIMIT:
+                _LOCAL.pop(next(iter(_LOCAL)), None)
+            _LOCAL[key] = local
+        return local
 
     def bucket_weights(self, buckets: list[HourBucket]) -> np.ndarray:
         """The weight of each bucket's hour."""
@@ -219,21 +306,27 @@ class SeasonalProfile:
         return at.astimezone(self.timezone)
 
     def _hour_day(self, at: datetime) -> tuple[int, int]:
-        """Local hour of day and day of week of ``at``; remembered for whole hours, which
-        every baseline of every tick asks about again."""
+        """Local hour of day and day of week of ``at``; remembered: every baseline of every
+        tick asks about the same hours again, and the rules of a tick about its windows'
+        starts."""
         key = (self.timezone.key, at)
         found = _HOUR_DAY.get(key)
         if found is None:
             local = self._local(at)
             found = (local.hour, local.weekday())
-            if at.minute == at.second == at.microsecond == 0:
-                if len(_HOUR_DAY) > 200_000:
-                    _HOUR_DAY.clear()
-                _HOUR_DAY[key] = found
+            if len(_HOUR_DAY) > 200_000:
+                _HOUR_DAY.clear()
+            _HOUR_DAY[key] = found
         return found
 
 
 _HOUR_DAY: dict[tuple[str, datetime], tuple[int, int]] = {}
+FITS_LIMIT = 64
+LOCAL_LIMIT = 256
+# (timezone, first hour, hours) of consecutive hours -> their local (hour, weekday) rows
+_LOCAL: dict[tuple, np.ndarray] = {}
+# (id, length, timezone, seasonal) of a bucket list -> (the list, hour_, day_, columns)
+_FITS: dict[tuple, tuple] = {}
 
 
 def rate_level(count: float, profile: SeasonalProfile, buckets: list[HourBucket],

@@ -8,13 +8,24 @@ baseline's), ``topics`` and ``aspects`` (the window's top ones) and ``reviews`` 
 excerpts), ``duplicates`` (independent voices, repeated texts) and ``coordinated`` (the
 evidence of a suspected 刷差评 burst, or None; see ``alerting.detect.coordination``). Other rule
 types put their own numbers beside these (``explain``).
+
+Within ``deferred()`` (a backtest's fast replay) the details are left for later: ``explain``
+reads the window's reviews (the title, entities, review ids and first review come from them)
+and computes the rest -- the baseline's reviews, terms, near-duplicate groups, examples --
+only when ``Explained.details`` is first read, which the incident manager does only for a
+firing that opens, reopens or joins an incident or raises its peak
+(``Firing.explained``). What it reads then is what it would have read at once, provided the
+store does not change in between (a backtest's snapshot never does).
 """
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Callable
+from functools import cached_property
+from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 from alerting.detect import wording
 from alerting.detect.coordination import coordination, duplicate_summary, near_duplicates
@@ -30,13 +41,41 @@ BASELINE_SAMPLE = 2000  # newest negative reviews of the baseline read for term 
 TOP_TERMS, TOP_TOPICS, EXAMPLES, EXCERPT = 10, 5, 5, 140
 
 
+_DEFERRED: ContextVar[bool] = ContextVar("koubei_deferred_explanations", default=False)
+
+
+@contextmanager
+def deferred() -> Iterator[None]:
+    """Within: ``explain`` leaves each explanation's details for later (see the module)."""
+    token = _DEFERRED.set(True)
+    try:
+        yield
+    finally:
+        _DEFERRED.reset(token)
+
+
 @dataclass(frozen=True)
 class Explained:
     title: str
     entities: tuple[str, ...]
     review_ids: tuple[str, ...]
-    details: dict[str, Any]
+    computed: dict[str, Any] | None = field(default=None, repr=False)
     first_review_at: datetime | None = None
+    # computes the details on first read when ``computed`` is None (``deferred``)
+    later: Callable[[], dict[str, Any]] | None = field(default=None, repr=False,
+                                                        compare=False)
+
+    @cached_property
+    def details(self) -> dict[str, Any]:
+        if self.computed is not None:
+            return self.computed
+        assert self.later is not None, "an explanation with neither details nor a way to them"
+        return self.later()
+
+    @property
+    def is_deferred(self) -> bool:
+        """True while the details are still to be computed."""
+        return self.computed is None and "details" not in self.__dict__
 
 
 def explain_spike(store: ReviewStore, *, rule: "Rule", group_key: str, test: "SpikeTest",
@@ -68,17 +107,32 @@ def explain(store: ReviewStore, *, rule: "Rule", group_key: str, window_query: R
     plus the terms, topics and aspects over-represented in the window's reviews and 3-5
     representative reviews. ``summary(scope)`` gives the (Chinese, English) sentence for
     the scope's display name. ``reviews`` replaces the window sample when given."""
+    if reviews is None:
+        reviews = store.search(window_query, limit=WINDOW_SAMPLE).reviews
+    entities = _entities(rule, group_key, reviews)
+    scope = scope_text(rule, group_key, entities)
+    title, ids = wording.title(scope, headline), tuple(r.id for r in reviews)
+    first = min((r.published_at for r in reviews), default=None)
+
+    def details() -> dict[str, Any]:
+        return _details(store, rule, group_key, window_query, baseline_query, summary, facts,
+                        reviews, scope)
+    if _DEFERRED.get():
+        return Explained(title, entities, ids, None, first, details)
+    return Explained(title, entities, ids, details(), first)
+
+
+def _details(store: ReviewStore, rule: "Rule", group_key: str, window_query: ReviewQuery,
+             baseline_query: ReviewQuery | None, summary: Callable[[str], tuple[str, str]],
+             facts: dict[str, Any], reviews: list[Review], scope: str) -> dict[str, Any]:
+    """The details dict of ``explain`` (see the module)."""
     # Imported on first use: commands that never explain a firing need not load the NLP stack.
     from nlp.keywords import overrepresented_terms
 
-    if reviews is None:
-        reviews = store.search(window_query, limit=WINDOW_SAMPLE).reviews
     baseline_reviews = (store.search(baseline_query, limit=BASELINE_SAMPLE).reviews
                         if baseline_query is not None else [])
     terms = overrepresented_terms([r.tokens for r in reviews],
                                   [r.tokens for r in baseline_reviews], top=TOP_TERMS)
-    entities = _entities(rule, group_key, reviews)
-    scope = scope_text(rule, group_key, entities)
     topics = Counter(t for r in reviews for t in r.topics)
     aspects = Counter(f"{topic}:{polarity}" for r in reviews for topic, polarity in r.aspects)
     zh, en = wording.with_reach(summary(scope), reach := burst_reach(reviews))
@@ -98,8 +152,7 @@ def explain(store: ReviewStore, *, rule: "Rule", group_key: str, window_query: R
         "duplicates": duplicate_summary(groups),
         "coordinated": coordination(groups, (r.author for r in baseline_reviews)),
     }
-    return Explained(wording.title(scope, headline), entities, tuple(r.id for r in reviews),
-                     details, min((r.published_at for r in reviews), default=None))
+    return details
 
 
 def scope_text(rule: "Rule", group_key: str, entities: tuple[str, ...]) -> str:

@@ -91,6 +91,25 @@ class IncidentManager:
         self.teams = list(teams)
         self.entity_parents = dict(entity_parents or {})
         self.stats: Counter[str] = Counter()
+        # rules whose new peaks keep a deferred explanation aside (``peaks_later``)
+        self.later_rules: frozenset[str] = frozenset()
+        self._later: dict[int, Firing] = {}
+
+    def peaks_later(self, rules: Iterable[str]) -> None:
+        """A replay's manager: a new peak of an incident of ``rules`` whose firing carries
+        a deferred explanation (``alerting.detect.explanation.deferred``) keeps that firing
+        aside instead of computing its explanation, since a later peak would replace it;
+        ``settle_peaks`` computes the last of each. Only for rules whose incidents'
+        explanations nothing reads while the replay runs (the caller knows which)."""
+        self.later_rules = frozenset(rules)
+
+    def settle_peaks(self) -> int:
+        """Store the explanation of each peak kept aside by ``peaks_later``; how many."""
+        later, self._later = self._later, {}
+        with self.state.session() as session:
+            for incident_id, firing in later.items():
+                session.get(Incident, incident_id).explanation = firing.explained()
+        return len(later)
 
     def handle(self, firings: Iterable[Firing], rule_configs: Any) -> list[IncidentChange]:
         """Record ``firings`` (see the module docstring); ``rule_configs`` is a list of rule
@@ -112,19 +131,20 @@ class IncidentManager:
                 if incident is None:
                     incident = _reopenable(session, firing, config)
                     if incident is not None:
-                        _reopen(session, incident, firing)
+                        _reopen(session, incident, firing, self._later)
                         action = "reopened"
                 if incident is None and firing.opens:
                     incident = joined_incident(session, firing)  # attaches as usual below
                     if incident is None:
                         incident = related_incident(session, firing, config)
                         if incident is not None:
-                            _join(session, incident, firing)
+                            _join(session, incident, firing, self._later)
                             action = "joined"
                 if incident is None:
                     incident, action = _open(session, firing), "opened"
                 elif action not in ("reopened", "joined"):
-                    _attach(session, incident, firing)
+                    _attach(session, incident, firing, later=self._later,
+                            defer=firing.rule in self.later_rules)
                     action = "fired" if firing.opens else "elevated"
                 session.flush()
                 team = team_for(config, self.teams)
@@ -239,14 +259,14 @@ def _firing_detail(firing: Firing) -> dict[str, Any]:
     return {"metric": firing.metric, "baseline": firing.baseline, "p_value": firing.p_value,
             "window_start": firing.window_start.isoformat(),
             "window_end": firing.window_end.isoformat(),
-            "summary": firing.explanation.get("summary", "")}
+            "summary": firing.explained().get("summary", "")}
 
 
 def _open(session: Any, firing: Firing) -> Incident:
     incident = Incident(rule=firing.rule, group_key=firing.group_key, status="open",
                         title=firing.title, entities=list(firing.entities),
                         opened_at=firing.at, last_fired_at=firing.at, metric=firing.metric,
-                        baseline=firing.baseline, explanation=firing.explanation,
+                        baseline=firing.baseline, explanation=firing.explained(),
                         review_ids=list(firing.review_ids), severity=firing.severity)
     session.add(incident)
     session.add(IncidentEvent(incident=incident, at=firing.at, kind="opened",
@@ -290,7 +310,7 @@ def related_incident(session: Any, firing: Firing, config: Any) -> Incident | No
     within = getattr(config, "join_within", None)
     if not within:
         return None
-    terms = _terms(firing.explanation)
+    terms = _terms(firing.explained())
     candidates = session.scalars(select(Incident).where(Incident.status.in_(ACTIVE))
                                  .order_by(Incident.id.desc())).all()
     for incident in candidates:
@@ -304,24 +324,30 @@ def _terms(explanation: dict) -> set[str]:
     return {t["term"] for t in explanation.get("terms", []) if isinstance(t, dict)}
 
 
-def _join(session: Any, incident: Incident, firing: Firing) -> None:
-    shared = sorted(_terms(firing.explanation) & _terms(incident.explanation))
+def _join(session: Any, incident: Incident, firing: Firing,
+          later: dict[int, Firing] | None = None) -> None:
+    shared = sorted(_terms(firing.explained()) & _terms(incident.explanation))
     session.add(IncidentEvent(incident=incident, at=firing.at, kind="joined",
                               detail={**_firing_detail(firing), "rule": firing.rule,
                                       "group": firing.group_key, "shared_terms": shared}))
-    _attach(session, incident, firing, event=False)
+    _attach(session, incident, firing, event=False, later=later)
 
 
-def _reopen(session: Any, incident: Incident, firing: Firing) -> None:
+def _reopen(session: Any, incident: Incident, firing: Firing,
+            later: dict[int, Firing] | None = None) -> None:
     session.add(IncidentEvent(incident=incident, at=firing.at, kind="reopened",
                               detail={**_firing_detail(firing),
                                       "resolved_at": incident.resolved_at.isoformat(),
                                       "activity": {_hour(firing.at): 1}}))
     incident.status, incident.resolved_at = "open", None
-    _attach(session, incident, firing, event=False)
+    _attach(session, incident, firing, event=False, later=later)
 
 
-def _attach(session: Any, incident: Incident, firing: Firing, event: bool = True) -> None:
+def _attach(session: Any, incident: Incident, firing: Firing, event: bool = True,
+            later: dict[int, Firing] | None = None, defer: bool = False) -> None:
+    """``later``: the peaks kept aside by ``IncidentManager.peaks_later``, where a new
+    peak's deferred explanation goes when ``defer`` (and from which a peak explained now
+    takes the incident out)."""
     incident.last_fired_at = max(incident.last_fired_at, firing.at)
     if not firing.opens:  # still elevated: the incident lives on, its peak stays
         return
@@ -329,7 +355,12 @@ def _attach(session: Any, incident: Incident, firing: Firing, event: bool = True
         incident.severity = "critical"
     if firing.metric > incident.metric:
         incident.metric, incident.baseline = firing.metric, firing.baseline
-        incident.explanation = firing.explanation
+        if defer and later is not None and firing.deferred is not None:
+            later[incident.id] = firing
+        else:
+            incident.explanation = firing.explained()
+            if later:
+                later.pop(incident.id, None)
     known = set(incident.review_ids)
     incident.review_ids = list(incident.review_ids) + [
         rid for rid in firing.review_ids if rid not in known]

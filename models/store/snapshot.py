@@ -17,15 +17,23 @@ later) and every ``cross_count`` are passed to the backing store with their peri
 the snapshot's. Nothing is ingested into a snapshot: ``feed`` never has anything new and
 ``upsert`` refuses. The reviews returned are shared between reads: callers must not change
 them.
+
+Since a snapshot never changes, what is computed from its reads stays true while it lives:
+``remembered(key, compute)`` keeps such results (a replay's rules ask for the same baseline
+of a group several times a tick; ``alerting.detect.baselines.history``), the
+``MEMO_LIMIT`` most recently used. ``hourly(query)`` gives the reviews per UTC hour of a
+combination of filters over the whole period, all and negative (``HourlyCounts``), from
+which a baseline's hours are a slice rather than a read.
 """
 from __future__ import annotations
 
 import dataclasses
 import itertools
+from bisect import bisect_left
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from operator import attrgetter
-from typing import Iterable, Iterator
+from typing import Any, Callable, Hashable, Iterable, Iterator
 
 import numpy as np
 
@@ -59,6 +67,9 @@ _OTHERS = tuple((f.name, f.default) for f in dataclasses.fields(ReviewQuery)
 _OTHERS_OF = attrgetter(*(name for name, _ in _OTHERS), "start")  # a tuple however many
 _OTHER_DEFAULTS = tuple(default for _, default in _OTHERS)
 CACHE_LIMIT = 4096  # filter combinations remembered (a replay uses a few dozen)
+MEMO_LIMIT = 256    # results of ``remembered`` kept (a replay's tick asks for a dozen)
+HOUR = timedelta(hours=1)
+HOUR_US = HOUR // timedelta(microseconds=1)
 _serial = itertools.count(1)
 
 
@@ -120,6 +131,47 @@ class _Field:
         return mask
 
 
+class _BucketStarts(dict):
+    """``starts[k]``: the start of trend bucket ``k`` of one step and offset (in
+    microseconds), made once (a replay asks for the same buckets at every tick)."""
+
+    def __init__(self, step: int, shift: int):
+        super().__init__()
+        self.step, self.shift = step, shift
+
+    def __missing__(self, bucket: int) -> datetime:
+        if len(self) >= 100_000:
+            self.clear()
+        at = self[bucket] = EPOCH + timedelta(microseconds=int(bucket) * self.step + self.shift)
+        return at
+
+
+@dataclasses.dataclass(frozen=True)
+class HourlyCounts:
+    """The reviews matching one combination of filters over a snapshot's period: per UTC
+    hour from ``start`` (``totals[k]`` and ``negatives[k]`` for the hour starting at
+    ``start + k`` hours), and the publication times (microseconds since the epoch,
+    ascending) behind them, with the reviews, to count any part of an hour."""
+    start: datetime
+    totals: list[int]
+    negatives: list[int]
+    times: np.ndarray
+    negative_times: np.ndarray
+    reviews: list[Review]            # the matching reviews, in the order of ``times``
+
+    def count(self, start: datetime, end: datetime) -> tuple[int, int]:
+        """(reviews, negative reviews) published in ``[start, end)``."""
+        lo, hi = micros(start), micros(end)
+        return (int(np.searchsorted(self.times, hi) - np.searchsorted(self.times, lo)),
+                int(np.searchsorted(self.negative_times, hi)
+                    - np.searchsorted(self.negative_times, lo)))
+
+    def first(self, start: datetime, end: datetime) -> Review | None:
+        """The first review published in ``[start, end)``."""
+        i = int(np.searchsorted(self.times, micros(start)))
+        return self.reviews[i] if i < len(self.times) and self.times[i] < micros(end) else None
+
+
 class SnapshotStore(ReviewStore):
     """The reviews of ``backing`` published in ``[start, end)``, read once (see module)."""
 
@@ -136,6 +188,46 @@ class SnapshotStore(ReviewStore):
         self.fields = {f: _Field(self.reviews, f) for f in (*SCALARS, *MULTI)}
         self._selections: dict[tuple, tuple[np.ndarray, np.ndarray]] = {}
         self._reaches: np.ndarray | None = None
+        self._memo: dict[Hashable, Any] = {}
+        self._time_lists: dict[tuple, list[int]] = {}
+        self._bucket_starts: dict[tuple[int, int], _BucketStarts] = {}
+
+    def remembered(self, key: Hashable, compute: Callable[[], Any]) -> Any:
+        """``compute()``, computed once for ``key`` while among the ``MEMO_LIMIT`` keys
+        used last (see the module): the caller's key must name everything the result
+        depends on besides this snapshot's reviews, and the result must not be changed."""
+        memo = self._memo
+        try:
+            value = memo.pop(key)
+        except KeyError:
+            value = compute()
+            if len(memo) >= MEMO_LIMIT:
+                del memo[next(iter(memo))]  # the least recently used
+        memo[key] = value
+        return value
+
+    def hourly(self, query: ReviewQuery) -> HourlyCounts | None:
+        """The reviews per UTC hour matching ``query``'s filters but time and sentiment,
+        all and negative (see ``HourlyCounts``); None when ``query`` sets a field the
+        snapshot does not hold (the caller reads the store as usual)."""
+        if self._passed_on(query):
+            return None
+        query = replace(query, sentiments=(), start=None, end=None)
+        return self.remembered(("hourly", _SELECTION_OF(query)),
+                               lambda: self._hourly(query))
+
+    def _hourly(self, query: ReviewQuery) -> HourlyCounts:
+        start = self.start - timedelta(minutes=self.start.minute, seconds=self.start.second,
+                                       microseconds=self.start.microsecond)
+        hours = -(-(self.end - start) // HOUR)
+        positions, times = self._matching(query)
+        _, negative_times = self._matching(replace(query, sentiments=("negative",)))
+        origin = micros(start)
+        return HourlyCounts(
+            start,
+            np.bincount((times - origin) // HOUR_US, minlength=hours)[:hours].tolist(),
+            np.bincount((negative_times - origin) // HOUR_US, minlength=hours)[:hours].tolist(),
+            times, negative_times, [self.reviews[i] for i in positions])
 
     # -- selection -------------------------------------------------------------------------
 
@@ -245,10 +337,23 @@ class SnapshotStore(ReviewStore):
               group_by: str | None = None) -> dict[str | None, int]:
         if self._passed_on(query):
             return self.backing.count(self._clamped(query), group_by)
-        positions = self._selected(query)
-        if group_by is None:
-            return {None: len(positions)}
-        return self._grouped(positions, group_field(group_by))
+        if group_by is None:  # the commonest read of a replay: two bisections of a list
+            times = self._time_list(query)
+            lo = 0 if query.start is None else bisect_left(times, micros(query.start))
+            hi = len(times) if query.end is None else bisect_left(times, micros(query.end))
+            return {None: max(0, hi - lo)}
+        return self._grouped(self._selected(query), group_field(group_by))
+
+    def _time_list(self, query: ReviewQuery) -> list[int]:
+        """The publication times of ``_matching(query)`` as a list (bisected in C without
+        numpy's per-call overhead)."""
+        key = _SELECTION_OF(query)
+        found = self._time_lists.get(key)
+        if found is None:
+            if len(self._time_lists) >= CACHE_LIMIT:
+                self._time_lists.clear()
+            found = self._time_lists[key] = self._matching(query)[1].tolist()
+        return found
 
     def _grouped(self, positions: np.ndarray, field: str) -> dict:
         _, codes = self._codes(positions, field)
@@ -279,20 +384,20 @@ class SnapshotStore(ReviewStore):
         if self._passed_on(query):
             return self.backing.trend(self._clamped(query), interval, group_by, offset)
         positions = self._selected(query)
-
-        def start(bucket) -> datetime:
-            return EPOCH + timedelta(microseconds=int(bucket) * step + shift)
+        start = self._bucket_starts.get((step, shift))
+        if start is None:
+            start = self._bucket_starts[step, shift] = _BucketStarts(step, shift)
         if group_by is None:
             buckets, counts = _runs((self.times[positions] - shift) // step)
-            return [TrendPoint(start(b), None, n) for b, n in zip(buckets, counts)]
+            return [TrendPoint(start[b], None, n) for b, n in zip(buckets, counts)]
         field = group_field(group_by)
         owners, codes = self._codes(positions, field)
         names = self.fields[field].names
         width = max(len(names), 1)
         pairs, counts = np.unique(((self.times[owners] - shift) // step) * width + codes,
                                   return_counts=True)
-        return [TrendPoint(start(p // width), names[int(p % width)], int(n))
-                for p, n in zip(pairs, counts)]
+        return [TrendPoint(start[b], names[c], n) for b, c, n in zip(
+            (pairs // width).tolist(), (pairs % width).tolist(), counts.tolist())]
 
     def iter_reviews(self, query: ReviewQuery = ReviewQuery(),
                      batch_size: int = 500) -> Iterator[Review]:

@@ -54,10 +54,20 @@ class Firing:
     opens: bool = True
     first_review_at: datetime | None = None
     severity: str = "warning"  # critical: notified even in quiet hours and blanket silences
+    # a deferred explanation (``alerting.detect.explanation.deferred``): ``explanation`` is
+    # empty until ``explained()`` computes it
+    deferred: "Explained | None" = field(default=None, repr=False, compare=False)
 
     @property
     def key(self) -> tuple[str, str]:
         return (self.rule, self.group_key)
+
+    def explained(self) -> dict[str, Any]:
+        """The explanation, computed now if it was deferred (and kept)."""
+        if self.deferred is not None:
+            object.__setattr__(self, "explanation", self.deferred.details)
+            object.__setattr__(self, "deferred", None)
+        return self.explanation
 
 
 @dataclass(frozen=True)
@@ -173,7 +183,9 @@ class Rule(abc.ABC):
         return Firing(rule=self.name, group_key=group_key, at=now, metric=metric,
                       baseline=baseline, p_value=p_value, window_start=window_start,
                       window_end=now, title=explained.title, entities=explained.entities,
-                      review_ids=explained.review_ids, explanation=explained.details,
+                      review_ids=explained.review_ids,
+                      explanation={} if explained.is_deferred else explained.details,
+                      deferred=explained if explained.is_deferred else None,
                       first_review_at=explained.first_review_at, severity=self.severity)
 
     def __repr__(self) -> str:
