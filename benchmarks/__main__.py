@@ -15,6 +15,7 @@ from benchmarks import (
     nlp_bench,
     realistic_bench,
     realistic_curve,
+    realistic_misses,
     rules_bench,
     scale_bench,
     spam_bench,
@@ -29,12 +30,14 @@ BENCHMARKS = {"store": store_bench.run, "nlp": nlp_bench.run,
               "nlp-topics": nlp_bench.run_topics, "crawl": crawl_bench.run,
               "detection": detection_bench.run, "realistic": realistic_bench.run,
               "realistic_curve": realistic_curve.run,
+              "realistic_misses": realistic_misses.run,
               "es": es_bench.run, "spam": spam_bench.run, "analytics": analytics_bench.run,
               "failover": failover_bench.run, "scale": scale_bench.run, "cli": cli_bench.run,
               "rules": rules_bench.run, "backtest": rules_bench.run_backtest_speed,
               "e2e": e2e_bench.run}
 
-ON_REQUEST = {"realistic_curve"}  # replays every stream at six budgets
+# realistic_curve replays every stream at six budgets; realistic_misses twice and each burst
+ON_REQUEST = {"realistic_curve", "realistic_misses"}
 
 
 def main(names: list[str]) -> int:

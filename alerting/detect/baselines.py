@@ -195,11 +195,19 @@ def first_review(store: ReviewStore, span: ReviewQuery, first_hour: datetime) ->
 
 class SeasonalProfile:
     """Hour-of-day × day-of-week weights in ``timezone``; ``fit`` returns self. Unfitted
-    (or ``seasonal=False``) it is flat: every weight is 1."""
+    (or ``seasonal=False``) it is flat: every weight is 1.
 
-    def __init__(self, timezone: str = "Asia/Shanghai", seasonal: bool = True):
+    ``hour_prior_reviews``: the hour-of-day prior as a number of reviews rather than
+    ``HOUR_PRIOR`` hours (never more than those): a busy group's hours then speak for
+    themselves. At 1,000 reviews a day an hour of average data is 40 pseudo-reviews, which
+    took a 03:00 weight of 0.1 to 0.2 and made every night look half dead to a rule judging
+    falls (``source_silent``)."""
+
+    def __init__(self, timezone: str = "Asia/Shanghai", seasonal: bool = True,
+                 hour_prior_reviews: float | None = None):
         self.timezone = ZoneInfo(timezone)
         self.seasonal = seasonal
+        self.hour_prior_reviews = hour_prior_reviews
         self.hour_ = [1.0] * 24
         self.day_ = [1.0] * 7
         self._weights: dict[datetime, float] = {}
@@ -211,7 +219,8 @@ class SeasonalProfile:
         remembered by identity (a replay's ``history`` hands the same list to every rule of
         a tick), so the lists must not change once fitted."""
         self._weights, self._weighted = {}, None
-        key = (id(buckets), len(buckets), self.timezone.key, self.seasonal)
+        key = (id(buckets), len(buckets), self.timezone.key, self.seasonal,
+               self.hour_prior_reviews)
         found = _FITS.get(key)
         if found is not None and found[0] is buckets:
             _, hour_, day_, self._columns = found
@@ -231,7 +240,9 @@ class SeasonalProfile:
         mean = total / covered
         by_hour_n = np.bincount(hours, weights=totals, minlength=24)
         by_hour_c = np.bincount(hours, weights=covered_h, minlength=24)
-        hour_ = (by_hour_n + HOUR_PRIOR * mean) / ((by_hour_c + HOUR_PRIOR) * mean)
+        prior = HOUR_PRIOR if self.hour_prior_reviews is None else min(
+            HOUR_PRIOR, self.hour_prior_reviews / mean)
+        hour_ = (by_hour_n + prior * mean) / ((by_hour_c + prior) * mean)
         by_day_n = np.bincount(days, weights=totals / hour_[hours], minlength=7)
         by_day_c = np.bincount(days, weights=covered_h, minlength=7)
         self.hour_ = hour_.tolist()

@@ -21,7 +21,8 @@ a fifth to a third of it, the integer thresholds taking more). The threshold is 
 ``k`` whose crossing rate is within the window's share at every moment, so the false-alarm
 rate summed over a week stays near the budget when the count model holds; overdispersion the
 history does not show (a share that swings from day to day, read from three days) is what can
-push it over.
+push it over. Windows tested together pool what their integer thresholds (and a rule's own
+floors) leave of their shares (``pooled_thresholds``).
 """
 from __future__ import annotations
 
@@ -174,3 +175,46 @@ def without_bursts(observed: list[float], expected: list[float], alpha: float) -
 def blocks(values: list[float], size: int = BLOCK_HOURS) -> list[float]:
     """Sums of consecutive runs of ``size`` values (the last run may be shorter)."""
     return [sum(values[i:i + size]) for i in range(0, len(values), size)]
+
+
+def pooled_thresholds(windows: list[tuple[float, float, float]], budget: float,
+                      floors: list[int] | None = None) -> list[int]:
+    """Thresholds for windows tested together, each given as ``(mean, alpha, hours)``, where
+    each may use ``budget`` false incidents per week (``window_budget``); ``floors``: the
+    smallest count each window may fire at anyway (a rule's ``min_count`` and ``min_ratio``
+    × the mean).
+
+    A window often cannot spend its share: a count is an integer (at 0.8 negatives expected
+    in ten minutes, 7 crosses about a tenth as often as 6), and a long window at a few
+    hundred reviews a day is held at ``min_ratio`` × its mean, far above its calibrated
+    threshold. Six windows spent about 0.6 of their summed shares on realistic streams. The
+    windows pool what they leave: starting from each window's own threshold (``threshold``,
+    or its floor when that is higher), the threshold whose one-step lowering costs the least
+    is lowered while the summed crossing rate stays within ``len(windows) × budget`` and no
+    window crosses more often than ``WINDOWS_PER_TEST × budget`` (the bound the summed shares
+    give the union of nested windows holds as before); never below a window's floor, nor
+    below the peak of its crossing rate, where the approximation no longer holds. A window
+    its floor holds keeps its own threshold (below the floor: the rule fires at the floor)."""
+    floors = floors or [0] * len(windows)
+    own = [threshold(m, a, h, budget) for m, a, h in windows]
+    ks = [max(k, f) for k, f in zip(own, floors)]
+
+    def rate(i: int, k: int) -> float:
+        m, a, h = windows[i]
+        return crossing_rate(k, m, a, h) if k > m else math.inf
+
+    rates = [rate(i, k) for i, k in enumerate(ks)]
+    room = budget * len(windows) - sum(rates)
+    cap = budget * WINDOWS_PER_TEST
+    while True:
+        steps = [(rate(i, k - 1) - rates[i], i) for i, k in enumerate(ks)
+                 if k - 1 > windows[i][0] and k - 1 >= floors[i]]
+        # past the peak of the crossing rate only
+        steps = [(cost, i) for cost, i in steps
+                 if 0.0 < cost <= room and rates[i] + cost <= cap]
+        if not steps:  # a window held at its floor keeps its own threshold, as alone
+            return [o if o < f else k for k, f, o in zip(ks, floors, own)]
+        cost, i = min(steps)
+        ks[i] -= 1
+        rates[i] += cost
+        room -= cost

@@ -13,7 +13,8 @@ other counting rules use the same budget with the statistic right for each:
   baseline's share of low ratings, as a share (the rating distribution, not a mean of five
   numbers);
 - ``emerging_topic``: the reviews using a term or topic, the budget shared by every candidate
-  tested at the tick;
+  tested at the tick by water-filling (``water_level``: a candidate its floors already make
+  rare costs only what they let through);
 - ``source_silent`` (``lower_threshold``): the seasonal count of a source falling to a level
   a working source reaches less often than the budget allows.
 
@@ -96,16 +97,51 @@ def seasonal_dispersion(profile: SeasonalProfile, past: History) -> float:
                                   calibration.blocks(expected))
 
 
+def without_outages(profile: SeasonalProfile, past: History) -> History:
+    """``past`` without its blocks of ``calibration.BLOCK_HOURS`` hours that are empty where
+    a working source almost surely brings reviews (``is_outage``: it was down, not slow).
+    The top blocks are trimmed from the dispersion as past bursts already; for a rule that
+    judges falls the source's
+    own past outages are not how a working source varies either, nor its level: a 24-hour
+    outage in the baseline week took ``α`` from about 0.05 to 0.2 and the level down by a
+    sixth, which doubled the gap a silence needed to be seen."""
+    buckets = past.buckets
+    if not buckets:
+        return past
+    level = rate_level(past.total(), profile, buckets, 1.0)
+    expected = (level * profile.columns(buckets)[2] * profile.bucket_weights(buckets)).tolist()
+    size = calibration.BLOCK_HOURS
+    kept = [b for i in range(0, len(buckets), size)
+            if not is_outage(sum(b.total for b in buckets[i:i + size]),
+                             sum(expected[i:i + size]))
+            for b in buckets[i:i + size]]
+    return past if len(kept) == len(buckets) else History(kept, past.excluded_hours)
+
+
+def is_outage(observed: float, expected: float,
+              alpha: float = calibration.DISPERSION_PRIOR) -> bool:
+    """A history block with no review where a working source almost surely brings one
+    (P(0) below ``calibration.EXCESS_P``). Only empty blocks: a block that is merely low
+    may be the profile expecting too much (nights), and dropping it would make the profile
+    expect more still."""
+    return observed == 0 and 1.0 - calibration.tail(1, expected, alpha) < calibration.EXCESS_P
+
+
 class Budget:
     """A rule's ``false_alarms_per_week`` spread evenly over ``tests`` (windows × directions,
-    or candidates at a tick)."""
+    or candidates at a tick); ``nested`` windows (each about twice the last) share it as
+    ``negative_spike``'s do (``calibration.window_budget``: they see largely the same
+    excursions, so a plain union bound leaves most of it unspent)."""
 
-    def __init__(self, per_week: float, tests: int):
+    def __init__(self, per_week: float, tests: int, nested: bool = False):
         self.per_week = per_week
         self.tests = max(1, tests)
+        self.nested = nested
 
     @property
     def each(self) -> float:
+        if self.nested:
+            return calibration.window_budget(self.per_week, self.tests)
         return self.per_week / self.tests
 
     def facts(self, threshold: int, alpha: float, expected: float) -> dict:
@@ -115,17 +151,30 @@ class Budget:
                 "dispersion": round(alpha, 4), "expected": round(expected, 3)}
 
     def share_test(self, count: int, n: int, share: float, alpha: float,
-                   window: timedelta) -> tuple[float, float, dict] | None:
+                   window: timedelta, arrivals: float | None = None
+                   ) -> tuple[float, float, dict] | None:
         """The calibrated test of ``count`` of a window's ``n`` reviews at the baseline
-        ``share``: None below ``share_threshold``, else ``(p_value, strength, facts)``, the
-        binomial p-value shown, the crossing rate as a share of this test's budget (smaller
-        is stronger) and the explanation's facts."""
-        k = share_threshold(n, share, alpha, window, self.each)
+        ``share`` (``arrivals``: see ``share_rate``): None below ``share_threshold``, else
+        ``(p_value, strength, facts)``, the binomial p-value shown, the crossing rate as a
+        share of this test's budget (smaller is stronger) and the explanation's facts."""
+        k = share_threshold(n, share, alpha, window, self.each, arrivals)
         if count < k:
             return None
-        rate = share_rate(count, n, share, alpha, hours(window))
-        return (float(binom.sf(count - 1, n, share)), rate / self.each,
-                self.facts(k, alpha, share * n))
+        rate = share_rate(count, n, share, alpha, _crossing_hours(window, n, arrivals))
+        facts = self.facts(k, alpha, share * n)
+        if arrivals is not None:
+            facts["arrivals_per_hour"] = round(arrivals, 3)
+        return float(binom.sf(count - 1, n, share)), rate / self.each, facts
+
+
+def _crossing_hours(window: timedelta, n: int, arrivals: float | None) -> float:
+    """The window length ``share_rate`` divides ``n`` by: the window's own when no usual
+    arrival rate is known (or the window holds fewer reviews than it brings), else the
+    hours in which the group's reviews usually bring ``n``."""
+    own = hours(window)
+    if arrivals is None or arrivals <= 0 or n <= 0 or n / own <= arrivals:
+        return own
+    return n / arrivals
 
 
 def _share_logpmf(ks: np.ndarray, n: int, share: float, alpha: float) -> np.ndarray:
@@ -145,7 +194,14 @@ def _share_logpmf(ks: np.ndarray, n: int, share: float, alpha: float) -> np.ndar
 def share_rate(count: int, n: int, share: float, alpha: float, window_hours: float) -> float:
     """False alarms per week at ``count`` of the window's ``n`` reviews by a sliding window:
     a crossing is a review of the kind arriving (at ``share`` × ``n`` / ``w`` an hour) while
-    the other ``n − 1`` hold ``count − 1`` of them, in clumps at ``1 − μ / count``."""
+    the other ``n − 1`` hold ``count − 1`` of them, in clumps at ``1 − μ / count``.
+
+    Reviews of the kind arrive at that rate only while the window's volume lasts: a burst
+    that packs a day's reviews into half an hour does not make a calm week's arrivals
+    come 20 times as often. ``share_threshold`` and ``Budget.share_test`` therefore take the
+    group's usual arrival rate (reviews an hour, from its baseline) and, when the window
+    holds more than that rate brings, pass as ``window_hours`` the time the usual rate takes
+    to bring ``n`` (``_crossing_hours``): the arrivals of a week are those of the baseline."""
     mean = share * n
     if count <= mean or count > n:
         return math.inf if count <= mean else 0.0
@@ -154,9 +210,10 @@ def share_rate(count: int, n: int, share: float, alpha: float, window_hours: flo
 
 
 def share_threshold(n: int, share: float, alpha: float, window: timedelta,
-                    budget: float) -> int:
+                    budget: float, arrivals: float | None = None) -> int:
     """The smallest count of the window's ``n`` reviews whose false crossings per week stay
-    within ``budget`` (``n + 1``: none can)."""
+    within ``budget`` (``n + 1``: none can); ``arrivals``: the group's usual reviews an hour
+    (see ``share_rate``)."""
     mean = share * n
     if n < 1:
         return 1
@@ -164,4 +221,33 @@ def share_threshold(n: int, share: float, alpha: float, window: timedelta,
     if not len(ks):
         return n + 1
     return calibration.lowest_within(ks, _share_logpmf(ks - 1, n - 1, share, alpha), mean,
-                                     hours(window), budget, n + 1)
+                                     _crossing_hours(window, n, arrivals), budget, n + 1)
+
+
+def floor_rates(levels: list[int], means: list[float], alphas: list[float],
+                window_hours: float) -> np.ndarray:
+    """``calibration.crossing_rate`` of each candidate at its level (``inf`` at or below its
+    mean), all at once: a window tests hundreds of terms at every tick."""
+    ks = np.asarray(levels, dtype=float)
+    mean = np.asarray(means, dtype=float)
+    n = 1.0 / np.maximum(np.asarray(alphas, dtype=float), 1e-6)
+    below = ks - 1
+    log_pmf = (gammaln(below + n) - gammaln(n) - gammaln(below + 1)
+               + n * np.log(n / (n + mean)) + below * np.log(mean / (n + mean)))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rates = WEEK_HOURS * mean / window_hours * (1.0 - mean / ks) * np.exp(log_pmf)
+    return np.where(ks > mean, rates, np.inf)
+
+
+def water_level(rates, budget: float) -> float:
+    """The level ``x`` at which ``Σ min(rate, x)`` is ``budget``: each test may use ``x``
+    and one whose own rate is below it costs only that rate (a union bound that gives what
+    the cheap tests leave to the others); ``budget`` itself when every rate fits in it."""
+    ordered = np.sort(np.asarray(rates, dtype=float))
+    spent = 0.0
+    for i, rate in enumerate(ordered):
+        left = len(ordered) - i
+        if spent + left * rate >= budget:
+            return (budget - spent) / left
+        spent += rate
+    return budget

@@ -56,7 +56,9 @@ def test_share_threshold_is_the_lowest_level_within_the_budget():
 
 def test_negative_share_calm_small_windows_do_not_fire_as_before(runtime):
     store = runtime.store
-    seasonal_series(store, WEEK_AGO, NOW - timedelta(minutes=30), lambda at: 12,
+    # the source's usual volume: 16 reviews a half hour (the calm source); a window
+    # holding far more than usual is judged at the usual arrival rate (test_rules_recall)
+    seasonal_series(store, WEEK_AGO, NOW - timedelta(minutes=30), lambda at: 32,
                     negative_share=1 / 12)
     # 7 of 16 in half an hour against 1/12: the previous default fired on it
     reviews(store, NOW, timedelta(minutes=30), ["negative"] * 7 + ["positive"] * 9)

@@ -12,7 +12,11 @@ a few reviews an hour a share needs hours of reviews to tell from chance) at onc
 calibrated to ``false_alarms_per_week`` per group across windows and ticks
 (``alerting.detect.thresholds.share_threshold``): the negatives are beta-binomial among the
 window's reviews at p0, with the group's own block-to-block excess of its share plus the
-uncertainty of p0 as the overdispersion, and a window fires at the calibrated threshold.
+uncertainty of p0 as the overdispersion, and a window fires at the calibrated threshold. The
+windows are nested (each about twice the last) and share the budget as ``negative_spike``'s
+do; a crossing needs a negative review to arrive, and negatives arrive at the baseline's
+rate, not at a burst's (``thresholds.share_rate``): a short burst that packs hours of
+reviews into minutes is judged by how often a calm week could produce that share.
 With ``p_value`` (the setting before calibration; one 30-minute window unless ``window`` is
 given) it fires on a per-tick binomial tail below it instead.
 
@@ -79,7 +83,7 @@ class NegativeShareRule(Rule):
         keys = {k for counts in negatives.values() for k, n in counts.items()
                 if n >= c.min_count}
         window_start, baseline_start = self.periods(now)
-        budget = thresholds.Budget(c.false_alarms_per_week, len(windows))
+        budget = thresholds.Budget(c.false_alarms_per_week, len(windows), nested=True)
         firings = []
         for key in sorted(keys, key=lambda k: k or ""):
             past = history(store, self.query(key, baseline_start, window_start),
@@ -89,13 +93,14 @@ class NegativeShareRule(Rule):
             alpha = (thresholds.share_dispersion([b.negative for b in past.buckets],
                                                  [b.total for b in past.buckets], base)
                      + 1.0 / (past.negatives() + 1.0))
+            arrivals = past.total() / past.covered_hours if past.covered_hours else None
             tests = []
             for window in windows:
                 count = negatives[window].get(key, 0)
                 if count < c.min_count:
                     continue
                 total = store.count(self.query(key, now - window, now))[None]
-                test = self._test(window, count, total, base, alpha, budget)
+                test = self._test(window, count, total, base, alpha, budget, arrivals)
                 if test is not None:
                     tests.append(test)
             if tests:
@@ -104,7 +109,7 @@ class NegativeShareRule(Rule):
         return firings
 
     def _test(self, window: timedelta, count: int, total: int, base: float, alpha: float,
-              budget: thresholds.Budget) -> ShareTest | None:
+              budget: thresholds.Budget, arrivals: float | None) -> ShareTest | None:
         c = self.config
         share = count / total
         if share - base < c.min_increase:
@@ -113,7 +118,7 @@ class NegativeShareRule(Rule):
             p_value = float(binom.sf(count - 1, total, base))
             return ShareTest(window, count, total, share, base, p_value, p_value, {}) \
                 if p_value < c.p_value else None
-        test = budget.share_test(count, total, base, alpha, window)
+        test = budget.share_test(count, total, base, alpha, window, arrivals)
         return ShareTest(window, count, total, share, base, *test) if test else None
 
     def _firing(self, store: ReviewStore, key: str | None, now: datetime,

@@ -11,7 +11,9 @@ a window are beta-binomial among its rated reviews at the baseline's share of lo
 (the overdispersion from the group's own block-to-block excess of that share plus the
 uncertainty of the share), and a window fires at the calibrated threshold. A handful of
 ratings is never "significant" on its own: with five of them the threshold is all five low
-at a share that makes that rare.
+at a share that makes that rare. The windows share the budget as nested windows do, and low
+ratings arrive at the baseline's rate of rated reviews, not at a burst's
+(``thresholds.share_rate``).
 
 With ``p_value`` (the setting before calibration; one 1-hour window unless ``window`` is given)
 it fires instead on a one-sided z-test of the mean rating against the baseline's (variance
@@ -105,14 +107,15 @@ class RatingDropRule(Rule):
         c = self.config
         windows = self.windows
         window_start, baseline_start = self.periods(now)
-        budget = thresholds.Budget(c.false_alarms_per_week, len(windows))
+        budget = thresholds.Budget(c.false_alarms_per_week, len(windows), nested=True)
         firings = []
         for key in sorted(self.groups(store, window_start, now), key=lambda k: k or ""):
             current = {w: Ratings.of(store.count(self.query(key, now - w, now),
                                                  group_by="rating")) for w in windows}
             if max(r.n for r in current.values()) < c.min_count:
                 continue
-            base, hourly = self._baseline(store, key, baseline_start, window_start)
+            base, hourly, arrivals = self._baseline(store, key, baseline_start,
+                                                    window_start)
             if base.n < c.min_count:
                 continue
             share = (base.low + 0.5) / (base.n + 1.0)
@@ -120,16 +123,17 @@ class RatingDropRule(Rule):
                                                  [h.n for h in hourly], share, block=1)
                      + 1.0 / (base.low + 1.0))
             tests = [t for w in windows
-                     if (t := self._test(w, current[w], base, share, alpha, budget))]
+                     if (t := self._test(w, current[w], base, share, alpha, budget, arrivals))]
             if tests:
                 best = min(tests, key=lambda t: t.strength)
                 firings.append(self._firing(store, key, now, baseline_start, best))
         return firings
 
     def _baseline(self, store: ReviewStore, key: str | None, start: datetime,
-                  end: datetime) -> tuple[Ratings, list[Ratings]]:
+                  end: datetime) -> tuple[Ratings, list[Ratings], float | None]:
         """The baseline's ratings, in total and block by block of ``BLOCK``, leaving out
-        the blocks of declared events."""
+        the blocks of declared events, and the rated reviews an hour it holds (from its first
+        block on: a young store is not judged by empty days)."""
         events = self.context.calendar
         scope = self.scope(key)
         blocks: dict[datetime, dict] = {}
@@ -144,10 +148,18 @@ class RatingDropRule(Rule):
         for ratings in hourly:
             for star, n in ratings.stars.items():
                 total[star] = total.get(star, 0) + n
-        return Ratings(total), hourly
+        arrivals = None
+        if blocks:
+            first = max(min(blocks), start)
+            left_out = sum((min(e.end, end) - max(e.start, first)) / timedelta(hours=1)
+                           for e in covering if e.end > first)
+            span = (end - first) / timedelta(hours=1) - left_out
+            arrivals = sum(total.values()) / span if span > 0 else None
+        return Ratings(total), hourly, arrivals
 
     def _test(self, window: timedelta, now: Ratings, base: Ratings, share: float,
-              alpha: float, budget: thresholds.Budget) -> DropTest | None:
+              alpha: float, budget: thresholds.Budget,
+              arrivals: float | None = None) -> DropTest | None:
         c = self.config
         if now.n < c.min_count or base.mean - now.mean < c.min_drop:
             return None
@@ -157,7 +169,7 @@ class RatingDropRule(Rule):
             p_value = float(norm.cdf(z))
             return DropTest(window, now, base, p_value, p_value, {}) \
                 if p_value < c.p_value else None
-        test = budget.share_test(now.low, now.n, share, alpha, window)
+        test = budget.share_test(now.low, now.n, share, alpha, window, arrivals)
         if test is None:
             return None
         p_value, strength, facts = test

@@ -12,9 +12,20 @@ crawl record. Per source (the group key is always the source name):
   calibrated to ``false_alarms_per_week`` per source across windows and ticks
   (``alerting.detect.thresholds.lower_threshold``: the count negative binomial around the
   expectation, with the source's own excess over its profile as dispersion, never below
-  ``MIN_DISPERSION``: a slow day is a long dip, not a dead source); a window fires at or
+  ``MIN_DISPERSION``: a slow day is a long dip, not a dead source); the source's own past
+  outages (blocks of hours far below expectation, ``thresholds.without_outages``) are left
+  out of the baseline, its level and dispersion; a window fires at or
   below its calibrated lower threshold. With ``p_value`` (the setting before calibration;
   one 2-hour window unless ``window`` is given) it fires on P(X ≤ count | expected) below it.
+- gap (by default, beside the windows, sharing the budget as one more test): the reviews
+  the source's seasonal rate should have brought since its last review; every review starts
+  a gap, and a working source's gap outlasts ``E`` expected reviews with probability
+  ``(1 + α E)^(−1/α)``, so the threshold is the ``E`` at which a source bringing ``N``
+  reviews a week has its budget's share of such gaps (``gap_threshold``: about 11 expected
+  reviews at 100 a day, 15 at 1,000). A silence is judged from when it began, whatever its
+  length: an outage starting at 22:00 is seen in the morning as its missed reviews add up,
+  not only once a whole fixed window has emptied. A gap that is undetectable by any
+  statistic stays so: at 100 reviews a day a 2-hour outage at 03:00 misses under one review.
 
 A declared planned outage covering the window silences both.
 
@@ -26,6 +37,7 @@ quiet from dead, is not declared recovered because the expectation fell.
 """
 from __future__ import annotations
 
+import math
 from datetime import datetime, timedelta
 from typing import Annotated, Literal
 
@@ -46,6 +58,9 @@ from models.store import ReviewQuery, ReviewStore
 WINDOWS = tuple(timedelta(hours=h) for h in (1, 2, 4, 6))
 MIN_DISPERSION = 0.05  # whole days run slow: a quiet stretch is never judged as Poisson
 LEGACY_WINDOW = timedelta(hours=2)
+# the hour-of-day prior in reviews (``SeasonalProfile``): a fall is judged against the hour's
+# own rate, which a prior of an hour of average data put at twice the truth at night
+HOUR_PRIOR_REVIEWS = 5.0
 
 
 class SourceSilentConfig(RuleBase):
@@ -70,7 +85,8 @@ class SourceSilentRule(Rule):
         c = self.config
         window_start, baseline_start = self.periods(now)
         windows = self.windows
-        budget = thresholds.Budget(c.false_alarms_per_week, len(windows))
+        # one more test than windows: the gap since the source's last review (``_gap``)
+        budget = thresholds.Budget(c.false_alarms_per_week, len(windows) + (c.p_value is None))
         records = self._records()
         sources = set(c.sources) or (
             {k for k in store.count(ReviewQuery(entities=tuple(c.entities),
@@ -91,7 +107,11 @@ class SourceSilentRule(Rule):
                            window_start, self.context.calendar, scope)
             if not past.buckets:
                 continue
-            profile = SeasonalProfile(self.context.timezone).fit(past.buckets)
+            profile = self._profile(past)
+            cleaned = thresholds.without_outages(profile, past)
+            if cleaned is not past and cleaned.buckets:
+                past = cleaned
+                profile = self._profile(past)
             alpha = max(thresholds.seasonal_dispersion(profile, past), MIN_DISPERSION) + 1.0 / (
                 past.total() + 1.0)
             quiet = []
@@ -107,6 +127,10 @@ class SourceSilentRule(Rule):
                 test = self._quiet(window, count, expected, alpha, budget)
                 if test is not None:
                     quiet.append(test)
+            gap = self._gap(store, query, baseline_start, now, scope, profile, past, alpha,
+                            budget)
+            if gap is not None:
+                quiet.append(gap)
             if quiet:
                 strength, window, count, expected, p_value, facts = min(
                     quiet, key=lambda t: t[0])
@@ -131,6 +155,38 @@ class SourceSilentRule(Rule):
         return (rate / budget.each, window, count, expected,
                 1.0 - calibration.tail(count + 1, expected, alpha), budget.facts(k, alpha,
                                                                                  expected))
+
+    def _profile(self, past) -> SeasonalProfile:
+        return SeasonalProfile(self.context.timezone,
+                               hour_prior_reviews=HOUR_PRIOR_REVIEWS).fit(past.buckets)
+
+    def _gap(self, store: ReviewStore, query: ReviewQuery, since: datetime, now: datetime,
+             scope: Scope, profile: SeasonalProfile, past, alpha: float,
+             budget: thresholds.Budget) -> tuple | None:
+        """The test of the gap since the source's last review (``gap_threshold``), as
+        ``_quiet`` returns it: a silence is judged from when it began, whatever its length,
+        and by the reviews its hours should have brought, so an outage that starts in the
+        evening is seen in the morning before a fixed window has emptied."""
+        if self.config.p_value is not None or not past.total() or not past.covered_hours:
+            return None
+        newest = store.search(_span(query, since, now), limit=1).reviews
+        if not newest:
+            return None
+        last = newest[0].published_at
+        if self.context.calendar.outage(last, now, scope):
+            return None
+        level = rate_level(past.total(), profile, past.buckets, 1.0)
+        expected = level * profile.integral(last, now)
+        if expected < self.config.min_expected:
+            return None
+        per_week = past.total() / past.covered_hours * calibration.WEEK_HOURS
+        needed = gap_threshold(per_week, alpha, budget.each)
+        if expected < needed:
+            return None
+        rate = per_week * gap_tail(expected, alpha)
+        facts = budget.facts(0, alpha, expected)
+        facts.update(gap_since=last.isoformat(), gap_expected_threshold=round(needed, 3))
+        return (rate / budget.each, now - last, 0, expected, gap_tail(expected, alpha), facts)
 
     def _still_dead(self, store: ReviewStore, now: datetime, fired: set[str]) -> list[Firing]:
         """Keep-alive firings for active incidents with no evidence of recovery yet."""
@@ -195,6 +251,26 @@ class SourceSilentRule(Rule):
                       title=wording.title(source, wording.HEADLINES[self.type_name]),
                       entities=tuple(c.entities), explanation=explained.details,
                       severity=self.severity)
+
+
+def gap_tail(expected: float, alpha: float) -> float:
+    """P(no review over a stretch that should bring ``expected``), the rate gamma-mixed with
+    dispersion ``alpha`` (a slow day is a slow rate): ``(1 + α E)^(−1/α)``, Poisson's
+    ``e^(−E)`` when ``alpha`` is 0."""
+    if alpha <= 1e-9:
+        return math.exp(-expected)
+    return math.exp(-math.log1p(alpha * expected) / alpha)
+
+
+def gap_threshold(per_week: float, alpha: float, budget: float) -> float:
+    """The reviews a gap must have missed to fire within ``budget`` false alarms a week.
+    Every review starts a gap; under the null a gap outlasts ``E`` expected reviews with
+    probability ``gap_tail(E)``, so a source bringing ``per_week`` reviews a week has
+    ``per_week × gap_tail(E)`` such gaps a week, and ``E`` solves that = ``budget``."""
+    ratio = max(per_week / budget, 1.0)
+    if alpha <= 1e-9:
+        return math.log(ratio)
+    return math.expm1(alpha * math.log(ratio)) / alpha
 
 
 def _span(query: ReviewQuery, start: datetime, end: datetime) -> ReviewQuery:
