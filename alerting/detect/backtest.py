@@ -21,8 +21,8 @@ also works incrementally where a tick repeats the last one's work:
   (``alerting.detect.baselines``);
 - explanations are deferred (``alerting.detect.explanation.deferred``): one is computed
   when its firing opens, reopens or joins an incident, and a new peak of an incident of a
-  rule type in ``PEAKS_LATER`` keeps its firing aside until the replay is over, when the
-  last peak's is computed (``IncidentManager.peaks_later``), unless a rule joins incidents
+  rule type that sets ``Rule.peaks_later`` keeps its firing aside until the replay is over,
+  when the last peak's is computed (``IncidentManager.peaks_later``), unless a rule joins incidents
   by their terms (``join_within``), which reads them on the way;
 - an elevated-only firing of a group without an active incident, which changes nothing,
   does not go through the incident manager.
@@ -58,10 +58,6 @@ from models.store.snapshot import SnapshotStore
 
 FIRED = ("opened", "fired", "reopened", "joined")
 LOOKBACK_MARGIN = timedelta(days=1)  # beyond the longest baseline and window a rule reads
-# rule types that never read their incidents' explanations while evaluating (unlike
-# ``emerging_topic``'s ongoing terms and ``source_silent``'s broken crawls): a new peak's
-# explanation is computed once the replay is over, for the last peak only
-PEAKS_LATER = frozenset({"negative_spike", "negative_share", "volume_spike", "rating_drop"})
 
 
 @dataclass
@@ -115,8 +111,8 @@ def backtest(runtime: Runtime, start: datetime, end: datetime,
             active: set[tuple[str, str]] = set()  # (rule, group) of the active incidents
             if snapshot and not any(c.join_within for c in configs):
                 # no firing joins another incident by its terms: the explanation of a rule
-                # of PEAKS_LATER's types is read at the end only
-                manager.peaks_later(r.name for r in rules if r.type_name in PEAKS_LATER)
+                # that never reads its incidents' is read at the end only (``peaks_later``)
+                manager.peaks_later(r.name for r in rules if r.peaks_later)
             while now < end:
                 firings: list[Firing] = []
                 with deferred() if snapshot else nullcontext():

@@ -98,6 +98,11 @@ class Rule(abc.ABC):
     # names none, and the one they test with a per-tick ``p_value`` (see ``windows``)
     default_windows: ClassVar[tuple[timedelta, ...]] = ()
     legacy_window: ClassVar[timedelta | None] = None
+    # True: evaluating never reads the explanations of this rule's incidents (unlike
+    # ``emerging_topic``'s ongoing terms or ``source_silent``'s broken crawls), so a replay
+    # may compute a new peak's explanation once it is over, for the last peak only
+    # (``alerting.detect.backtest``); False, the safe default, explains each peak at once
+    peaks_later: ClassVar[bool] = False
 
     def __init_subclass__(cls, **kwargs: Any):
         super().__init_subclass__(**kwargs)

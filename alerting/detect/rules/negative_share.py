@@ -74,6 +74,7 @@ class NegativeShareRule(Rule):
     required_options = frozenset({"baseline", "min_count", "min_increase",
                                   "false_alarms_per_week"})
     default_windows = WINDOWS
+    peaks_later = True
     legacy_window = LEGACY_WINDOW
 
     def evaluate(self, store: ReviewStore, now: datetime) -> list[Firing]:

@@ -159,6 +159,7 @@ class NegativeSpikeRule(Rule):
     required_options = frozenset({"baseline", "min_count", "min_ratio",
                                   "false_alarms_per_week"})
     groups_by_entity = True
+    peaks_later = True
     default_windows = WINDOWS
     legacy_window = LEGACY_WINDOW
 

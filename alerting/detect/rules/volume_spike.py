@@ -73,6 +73,7 @@ class VolumeSpikeRule(Rule):
     required_options = frozenset({"baseline", "min_count", "min_ratio", "direction",
                                   "false_alarms_per_week"})
     default_windows = WINDOWS
+    peaks_later = True
     legacy_window = LEGACY_WINDOW
 
     def evaluate(self, store: ReviewStore, now: datetime) -> list[Firing]:
